@@ -1,0 +1,20 @@
+//! Haven's domain: the types and rules every other crate speaks in.
+//!
+//! This crate is pure: no I/O, no async, no database. Whatever can be decided
+//! from values alone (who may do what, which rule applies) lives here so that
+//! it can be tested exhaustively.
+
+pub mod ids;
+pub mod people;
+
+pub use ids::{OrganizationId, SessionId, UserId};
+pub use people::{LoginName, OrgKind, Organization, Role, User};
+
+/// The current time, truncated to whole milliseconds: the precision both
+/// databases keep, so a value read back equals the value written.
+#[must_use]
+pub fn now() -> time::OffsetDateTime {
+    let t = time::OffsetDateTime::now_utc();
+    t.replace_nanosecond(t.nanosecond() / 1_000_000 * 1_000_000)
+        .unwrap_or(t)
+}

@@ -1,0 +1,39 @@
+use thiserror::Error;
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// The storage layer's one error type. Messages never contain row data.
+#[derive(Debug, Error)]
+pub enum StoreError {
+    /// The database URL or data directory is unusable.
+    #[error("{0}")]
+    Config(String),
+    /// The database cannot be reached or opened.
+    #[error("{0}")]
+    Unavailable(String),
+    /// A uniqueness rule was broken; `field` names what clashed.
+    #[error("{field} is already taken")]
+    Conflict { field: &'static str },
+    /// A row that must exist does not.
+    #[error("not found")]
+    NotFound,
+    /// The operation does not exist for this backend.
+    #[error("{0}")]
+    Unsupported(&'static str),
+    /// The database holds a value this binary cannot read.
+    #[error("corrupt value in {0}")]
+    Corrupt(&'static str),
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+}
+
+impl StoreError {
+    /// Maps a unique-constraint violation to a conflict on `field`; other
+    /// errors pass through.
+    pub(crate) fn unique(err: sqlx::Error, field: &'static str) -> Self {
+        match &err {
+            sqlx::Error::Database(db) if db.is_unique_violation() => Self::Conflict { field },
+            _ => Self::Database(err),
+        }
+    }
+}

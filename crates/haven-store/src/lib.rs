@@ -1,0 +1,152 @@
+//! Haven's storage layer.
+//!
+//! One [`Store`] trait (split by area into sub-traits) and two implementations:
+//! [`sqlite::SqliteStore`] for a single machine and [`postgres::PgStore`] for
+//! several Haven instances sharing one database. The backend is chosen once,
+//! at start-up, from the database URL ([`DatabaseTarget::parse`]).
+//!
+//! Stores move values; they do not decide who may see them. Authorization,
+//! encryption and auditing sit above this trait and are written once.
+
+mod error;
+pub mod migrate;
+pub mod postgres;
+pub mod sqlite;
+mod target;
+
+use async_trait::async_trait;
+use haven_domain::{LoginName, Organization, OrganizationId, SessionId, User, UserId};
+use std::path::Path;
+use std::sync::Arc;
+use time::OffsetDateTime;
+
+pub use error::{StoreError, StoreResult};
+pub use migrate::SchemaStatus;
+pub use target::{Backend, DatabaseTarget, SQLITE_FILE_NAME};
+
+/// Everything Haven stores. Implemented by SQLite and PostgreSQL.
+pub trait Store: SchemaStore + PeopleStore + SessionStore {}
+impl<T: SchemaStore + PeopleStore + SessionStore> Store for T {}
+
+/// The shared handle the server and commands hold.
+pub type DynStore = Arc<dyn Store>;
+
+/// Schema, health and maintenance.
+#[async_trait]
+pub trait SchemaStore: Send + Sync + 'static {
+    fn backend(&self) -> Backend;
+    /// Applies every pending migration, each in its own transaction. Safe to
+    /// run from several instances at once (PostgreSQL takes an advisory lock).
+    async fn migrate(&self) -> StoreResult<SchemaStatus>;
+    /// Which migrations are applied, compared with the ones this binary knows.
+    async fn schema_status(&self) -> StoreResult<SchemaStatus>;
+    /// A cheap round trip to the database.
+    async fn ping(&self) -> StoreResult<()>;
+    /// A consistent online copy of the whole database to `dest` (SQLite only;
+    /// PostgreSQL is backed up with its own tools, see the README).
+    async fn backup_to(&self, dest: &Path) -> StoreResult<()>;
+    /// Closes every connection after in-flight queries finish.
+    async fn close(&self);
+}
+
+/// Organizations and staff users.
+#[async_trait]
+pub trait PeopleStore: Send + Sync + 'static {
+    async fn create_organization(&self, org: &Organization) -> StoreResult<()>;
+    async fn organization(&self, id: OrganizationId) -> StoreResult<Option<Organization>>;
+    async fn list_organizations(&self) -> StoreResult<Vec<Organization>>;
+    /// Creates the user and their roles in one transaction.
+    async fn create_user(&self, user: &User) -> StoreResult<()>;
+    async fn user(&self, id: UserId) -> StoreResult<Option<User>>;
+    async fn user_by_login(&self, login: &LoginName) -> StoreResult<Option<User>>;
+    async fn set_password_hash(&self, id: UserId, phc: &str) -> StoreResult<()>;
+    async fn count_users(&self) -> StoreResult<u64>;
+}
+
+/// A signed-in session. The token itself is never stored: only its SHA-256.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SessionRecord {
+    pub id: SessionId,
+    pub token_hash: [u8; 32],
+    pub user_id: UserId,
+    pub created_at: OffsetDateTime,
+    pub last_seen_at: OffsetDateTime,
+    /// Per-session secret that state-changing forms must echo back.
+    pub csrf_token: [u8; 32],
+}
+
+impl std::fmt::Debug for SessionRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SessionRecord")
+            .field("id", &self.id)
+            .field("user_id", &self.user_id)
+            .field("created_at", &self.created_at)
+            .field("last_seen_at", &self.last_seen_at)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Sessions live in the database so that any instance can serve any request.
+#[async_trait]
+pub trait SessionStore: Send + Sync + 'static {
+    async fn create_session(&self, session: &SessionRecord) -> StoreResult<()>;
+    async fn session_by_token_hash(&self, hash: &[u8; 32]) -> StoreResult<Option<SessionRecord>>;
+    async fn touch_session(&self, id: SessionId, at: OffsetDateTime) -> StoreResult<()>;
+    async fn delete_session(&self, id: SessionId) -> StoreResult<()>;
+    /// "Sign out everywhere": returns how many sessions ended.
+    async fn delete_sessions_for_user(&self, user: UserId) -> StoreResult<u64>;
+}
+
+/// Options that apply when opening a store.
+#[derive(Clone, Debug)]
+pub struct OpenOptions {
+    /// PostgreSQL pool size per instance.
+    pub max_connections: u32,
+    /// Reader connections for SQLite (the writer is always exactly one).
+    pub sqlite_readers: u32,
+}
+
+impl Default for OpenOptions {
+    fn default() -> Self {
+        Self {
+            max_connections: 16,
+            sqlite_readers: 4,
+        }
+    }
+}
+
+/// Opens the store a target names. Does not migrate; call
+/// [`SchemaStore::migrate`] when the command should.
+///
+/// # Errors
+/// When the data directory is not writable, the database cannot be reached,
+/// or the file is not a database.
+pub async fn open(target: &DatabaseTarget, options: &OpenOptions) -> StoreResult<DynStore> {
+    Ok(match target {
+        DatabaseTarget::Sqlite { path } => {
+            Arc::new(sqlite::SqliteStore::open(path, options).await?) as DynStore
+        }
+        DatabaseTarget::Postgres { url } => {
+            Arc::new(postgres::PgStore::connect(url, options).await?) as DynStore
+        }
+    })
+}
+
+/// Roles are stored one per row and read back as a comma-joined list.
+fn parse_roles(joined: Option<&str>) -> StoreResult<Vec<haven_domain::Role>> {
+    let mut roles = joined
+        .unwrap_or_default()
+        .split(',')
+        .filter(|s| !s.is_empty())
+        .map(|s| haven_domain::Role::parse(s).ok_or(StoreError::Corrupt("user_roles.role")))
+        .collect::<StoreResult<Vec<_>>>()?;
+    roles.sort_unstable();
+    Ok(roles)
+}
+
+fn bytes32(v: Vec<u8>, what: &'static str) -> StoreResult<[u8; 32]> {
+    v.try_into().map_err(|_| StoreError::Corrupt(what))
+}
+
+#[cfg(feature = "testing")]
+pub mod testing;

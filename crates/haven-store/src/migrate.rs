@@ -1,0 +1,95 @@
+//! Embedded, per-backend schema migrations.
+//!
+//! Each backend has its own numbered SQL files (see `migrations/`), compiled
+//! into the binary. Each migration runs in its own transaction together with
+//! the row that records it, so a crash leaves either all or none of it.
+
+/// One schema change.
+#[derive(Clone, Copy, Debug)]
+pub struct Migration {
+    pub version: i64,
+    pub name: &'static str,
+    pub sql: &'static str,
+}
+
+pub(crate) const SQLITE: &[Migration] = &[Migration {
+    version: 1,
+    name: "foundation",
+    sql: include_str!("../migrations/sqlite/0001_foundation.sql"),
+}];
+
+pub(crate) const POSTGRES: &[Migration] = &[Migration {
+    version: 1,
+    name: "foundation",
+    sql: include_str!("../migrations/postgres/0001_foundation.sql"),
+}];
+
+/// Applied migrations compared with those this binary knows.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SchemaStatus {
+    pub applied: Vec<i64>,
+    pub known: Vec<i64>,
+}
+
+impl SchemaStatus {
+    pub(crate) fn new(mut applied: Vec<i64>, known: &[Migration]) -> Self {
+        applied.sort_unstable();
+        Self {
+            applied,
+            known: known.iter().map(|m| m.version).collect(),
+        }
+    }
+
+    /// Every known migration is applied and nothing else.
+    #[must_use]
+    pub fn is_current(&self) -> bool {
+        self.applied == self.known
+    }
+
+    /// Versions this binary would apply.
+    #[must_use]
+    pub fn pending(&self) -> Vec<i64> {
+        self.known
+            .iter()
+            .copied()
+            .filter(|v| !self.applied.contains(v))
+            .collect()
+    }
+
+    /// Versions in the database that this binary does not know: the database
+    /// was migrated by a newer Haven, and this one must not touch it.
+    #[must_use]
+    pub fn unknown(&self) -> Vec<i64> {
+        self.applied
+            .iter()
+            .copied()
+            .filter(|v| !self.known.contains(v))
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn migrations_are_numbered_in_order_from_one() {
+        for set in [SQLITE, POSTGRES] {
+            for (i, m) in set.iter().enumerate() {
+                assert_eq!(m.version, i as i64 + 1, "{}", m.name);
+            }
+        }
+        assert_eq!(SQLITE.len(), POSTGRES.len(), "both backends share one schema history");
+    }
+
+    #[test]
+    fn status_reports_pending_and_unknown() {
+        let s = SchemaStatus::new(vec![], SQLITE);
+        assert!(!s.is_current());
+        assert_eq!(s.pending(), vec![1]);
+        let s = SchemaStatus::new(vec![1, 99], SQLITE);
+        assert_eq!(s.unknown(), vec![99]);
+        assert!(!s.is_current());
+        assert!(SchemaStatus::new(vec![1], SQLITE).is_current());
+    }
+}

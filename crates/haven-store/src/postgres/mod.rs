@@ -1,0 +1,133 @@
+//! The PostgreSQL store, for several Haven instances sharing one database.
+//!
+//! Nothing here relies on process memory for correctness: sessions live in
+//! the database and migrations are serialized with an advisory lock.
+
+mod people;
+mod sessions;
+
+use crate::migrate::{self, SchemaStatus};
+use crate::{Backend, DatabaseTarget, OpenOptions, SchemaStore, StoreError, StoreResult};
+use async_trait::async_trait;
+use sqlx::postgres::{PgPool, PgPoolOptions};
+use sqlx::{Connection, Row};
+use std::path::Path;
+use std::time::Duration;
+
+/// Advisory lock key that serializes `migrate` across instances ("HAVEN").
+const MIGRATION_LOCK: i64 = 0x4841_5645_4e;
+
+pub struct PgStore {
+    pool: PgPool,
+}
+
+impl PgStore {
+    /// Connects a pool and checks the server answers.
+    ///
+    /// # Errors
+    /// The server cannot be reached or refuses the credentials.
+    pub async fn connect(url: &str, options: &OpenOptions) -> StoreResult<Self> {
+        let shown = DatabaseTarget::Postgres { url: url.to_owned() };
+        let pool = PgPoolOptions::new()
+            .max_connections(options.max_connections.max(1))
+            .acquire_timeout(Duration::from_secs(5))
+            .connect(url)
+            .await
+            .map_err(|e| {
+                StoreError::Unavailable(format!("cannot connect to PostgreSQL at {shown}: {e}"))
+            })?;
+        Ok(Self { pool })
+    }
+
+    pub(crate) fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+}
+
+async fn applied_versions(conn: &mut sqlx::PgConnection) -> StoreResult<Vec<i64>> {
+    let exists: bool = sqlx::query_scalar("SELECT to_regclass('haven_migrations') IS NOT NULL")
+        .fetch_one(&mut *conn)
+        .await?;
+    if !exists {
+        return Ok(Vec::new());
+    }
+    Ok(sqlx::query_scalar("SELECT version FROM haven_migrations")
+        .fetch_all(&mut *conn)
+        .await?)
+}
+
+#[async_trait]
+impl SchemaStore for PgStore {
+    fn backend(&self) -> Backend {
+        Backend::Postgres
+    }
+
+    async fn migrate(&self) -> StoreResult<SchemaStatus> {
+        let mut conn = self.pool.acquire().await?;
+        sqlx::query("SELECT pg_advisory_lock($1)")
+            .bind(MIGRATION_LOCK)
+            .execute(&mut *conn)
+            .await?;
+        let result = async {
+            sqlx::query(
+                "CREATE TABLE IF NOT EXISTS haven_migrations (
+                    version BIGINT PRIMARY KEY,
+                    name TEXT NOT NULL,
+                    applied_at TIMESTAMPTZ NOT NULL DEFAULT now()
+                )",
+            )
+            .execute(&mut *conn)
+            .await?;
+            let status = SchemaStatus::new(applied_versions(&mut conn).await?, migrate::POSTGRES);
+            if !status.unknown().is_empty() {
+                return Err(StoreError::Config(format!(
+                    "the database has migrations {:?} that this Haven does not know: it was used by a newer version",
+                    status.unknown()
+                )));
+            }
+            for m in migrate::POSTGRES.iter().filter(|m| status.pending().contains(&m.version)) {
+                let mut tx = conn.begin().await?;
+                sqlx::raw_sql(m.sql).execute(&mut *tx).await?;
+                sqlx::query("INSERT INTO haven_migrations (version, name) VALUES ($1, $2)")
+                    .bind(m.version)
+                    .bind(m.name)
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+                tracing::info!(version = m.version, name = m.name, "applied migration");
+            }
+            Ok(())
+        }
+        .await;
+        sqlx::query("SELECT pg_advisory_unlock($1)")
+            .bind(MIGRATION_LOCK)
+            .execute(&mut *conn)
+            .await?;
+        result?;
+        self.schema_status().await
+    }
+
+    async fn schema_status(&self) -> StoreResult<SchemaStatus> {
+        let mut conn = self.pool.acquire().await?;
+        Ok(SchemaStatus::new(
+            applied_versions(&mut conn).await?,
+            migrate::POSTGRES,
+        ))
+    }
+
+    async fn ping(&self) -> StoreResult<()> {
+        let one: i32 = sqlx::query("SELECT 1").fetch_one(&self.pool).await?.try_get(0)?;
+        debug_assert_eq!(one, 1);
+        Ok(())
+    }
+
+    async fn backup_to(&self, _dest: &Path) -> StoreResult<()> {
+        Err(StoreError::Unsupported(
+            "haven backup copies SQLite databases; back up PostgreSQL with pg_dump (see the README)",
+        ))
+    }
+
+    async fn close(&self) {
+        self.pool.close().await;
+    }
+}

@@ -1,0 +1,143 @@
+use super::PgStore;
+use crate::{PeopleStore, StoreError, StoreResult};
+use async_trait::async_trait;
+use haven_domain::{LoginName, OrgKind, Organization, OrganizationId, User, UserId};
+use sqlx::Row;
+use sqlx::postgres::PgRow;
+
+macro_rules! select_user {
+    ($where:literal) => {
+        concat!(
+            "SELECT u.id, u.organization_id, u.login, u.display_name, u.password_hash, \
+             u.disabled, u.created_at, \
+             (SELECT string_agg(role, ',') FROM user_roles r WHERE r.user_id = u.id) AS roles \
+             FROM users u WHERE ",
+            $where
+        )
+    };
+}
+
+fn org_from_row(row: &PgRow) -> StoreResult<Organization> {
+    Ok(Organization {
+        id: OrganizationId::from_uuid(row.try_get("id")?),
+        name: row.try_get("name")?,
+        kind: OrgKind::parse(row.try_get("kind")?).ok_or(StoreError::Corrupt("organizations.kind"))?,
+        created_at: row.try_get("created_at")?,
+    })
+}
+
+fn user_from_row(row: &PgRow) -> StoreResult<User> {
+    let roles: Option<String> = row.try_get("roles")?;
+    Ok(User {
+        id: UserId::from_uuid(row.try_get("id")?),
+        organization_id: OrganizationId::from_uuid(row.try_get("organization_id")?),
+        login: LoginName::parse(row.try_get("login")?).map_err(|_| StoreError::Corrupt("users.login"))?,
+        display_name: row.try_get("display_name")?,
+        roles: crate::parse_roles(roles.as_deref())?,
+        password_hash: row.try_get("password_hash")?,
+        disabled: row.try_get("disabled")?,
+        created_at: row.try_get("created_at")?,
+    })
+}
+
+#[async_trait]
+impl PeopleStore for PgStore {
+    async fn create_organization(&self, org: &Organization) -> StoreResult<()> {
+        sqlx::query("INSERT INTO organizations (id, name, kind, created_at) VALUES ($1, $2, $3, $4)")
+            .bind(org.id.as_uuid())
+            .bind(&org.name)
+            .bind(org.kind.as_str())
+            .bind(org.created_at)
+            .execute(self.pool())
+            .await
+            .map_err(|e| StoreError::unique(e, "id"))?;
+        Ok(())
+    }
+
+    async fn organization(&self, id: OrganizationId) -> StoreResult<Option<Organization>> {
+        sqlx::query("SELECT id, name, kind, created_at FROM organizations WHERE id = $1")
+            .bind(id.as_uuid())
+            .fetch_optional(self.pool())
+            .await?
+            .as_ref()
+            .map(org_from_row)
+            .transpose()
+    }
+
+    async fn list_organizations(&self) -> StoreResult<Vec<Organization>> {
+        sqlx::query("SELECT id, name, kind, created_at FROM organizations ORDER BY name, id")
+            .fetch_all(self.pool())
+            .await?
+            .iter()
+            .map(org_from_row)
+            .collect()
+    }
+
+    async fn create_user(&self, user: &User) -> StoreResult<()> {
+        let mut tx = self.pool().begin().await?;
+        sqlx::query(
+            "INSERT INTO users (id, organization_id, login, display_name, password_hash, disabled, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(user.id.as_uuid())
+        .bind(user.organization_id.as_uuid())
+        .bind(user.login.as_str())
+        .bind(&user.display_name)
+        .bind(&user.password_hash)
+        .bind(user.disabled)
+        .bind(user.created_at)
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| StoreError::unique(e, "login"))?;
+        for role in &user.roles {
+            sqlx::query("INSERT INTO user_roles (user_id, role) VALUES ($1, $2)")
+                .bind(user.id.as_uuid())
+                .bind(role.as_str())
+                .execute(&mut *tx)
+                .await
+                .map_err(|e| StoreError::unique(e, "roles"))?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn user(&self, id: UserId) -> StoreResult<Option<User>> {
+        sqlx::query(select_user!("u.id = $1"))
+            .bind(id.as_uuid())
+            .fetch_optional(self.pool())
+            .await?
+            .as_ref()
+            .map(user_from_row)
+            .transpose()
+    }
+
+    async fn user_by_login(&self, login: &LoginName) -> StoreResult<Option<User>> {
+        sqlx::query(select_user!("u.login = $1"))
+            .bind(login.as_str())
+            .fetch_optional(self.pool())
+            .await?
+            .as_ref()
+            .map(user_from_row)
+            .transpose()
+    }
+
+    async fn set_password_hash(&self, id: UserId, phc: &str) -> StoreResult<()> {
+        let done = sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
+            .bind(phc)
+            .bind(id.as_uuid())
+            .execute(self.pool())
+            .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+
+    async fn count_users(&self) -> StoreResult<u64> {
+        let n: i64 = sqlx::query_scalar("SELECT count(*) FROM users")
+            .fetch_one(self.pool())
+            .await?;
+        u64::try_from(n).map_err(|_| StoreError::Corrupt("users"))
+    }
+}
+

@@ -1,0 +1,72 @@
+use super::PgStore;
+use crate::{SessionRecord, SessionStore, StoreError, StoreResult};
+use async_trait::async_trait;
+use haven_domain::{SessionId, UserId};
+use sqlx::Row;
+use time::OffsetDateTime;
+
+#[async_trait]
+impl SessionStore for PgStore {
+    async fn create_session(&self, s: &SessionRecord) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO sessions (token_hash, id, user_id, created_at, last_seen_at, csrf_token)
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(&s.token_hash[..])
+        .bind(s.id.as_uuid())
+        .bind(s.user_id.as_uuid())
+        .bind(s.created_at)
+        .bind(s.last_seen_at)
+        .bind(&s.csrf_token[..])
+        .execute(self.pool())
+        .await
+        .map_err(|e| StoreError::unique(e, "session"))?;
+        Ok(())
+    }
+
+    async fn session_by_token_hash(&self, hash: &[u8; 32]) -> StoreResult<Option<SessionRecord>> {
+        let Some(row) = sqlx::query(
+            "SELECT token_hash, id, user_id, created_at, last_seen_at, csrf_token
+             FROM sessions WHERE token_hash = $1",
+        )
+        .bind(&hash[..])
+        .fetch_optional(self.pool())
+        .await?
+        else {
+            return Ok(None);
+        };
+        Ok(Some(SessionRecord {
+            id: SessionId::from_uuid(row.try_get("id")?),
+            token_hash: crate::bytes32(row.try_get("token_hash")?, "sessions.token_hash")?,
+            user_id: UserId::from_uuid(row.try_get("user_id")?),
+            created_at: row.try_get("created_at")?,
+            last_seen_at: row.try_get("last_seen_at")?,
+            csrf_token: crate::bytes32(row.try_get("csrf_token")?, "sessions.csrf_token")?,
+        }))
+    }
+
+    async fn touch_session(&self, id: SessionId, at: OffsetDateTime) -> StoreResult<()> {
+        sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE id = $2")
+            .bind(at)
+            .bind(id.as_uuid())
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+
+    async fn delete_session(&self, id: SessionId) -> StoreResult<()> {
+        sqlx::query("DELETE FROM sessions WHERE id = $1")
+            .bind(id.as_uuid())
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+
+    async fn delete_sessions_for_user(&self, user: UserId) -> StoreResult<u64> {
+        Ok(sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+            .bind(user.as_uuid())
+            .execute(self.pool())
+            .await?
+            .rows_affected())
+    }
+}

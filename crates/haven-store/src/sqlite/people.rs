@@ -1,0 +1,143 @@
+use super::{SqliteStore, from_millis, to_millis};
+use crate::{PeopleStore, StoreError, StoreResult};
+use async_trait::async_trait;
+use haven_domain::{LoginName, OrgKind, Organization, OrganizationId, User, UserId};
+use sqlx::Row;
+use sqlx::sqlite::SqliteRow;
+
+macro_rules! select_user {
+    ($where:literal) => {
+        concat!(
+            "SELECT u.id, u.organization_id, u.login, u.display_name, u.password_hash, \
+             u.disabled, u.created_at, \
+             (SELECT group_concat(role, ',') FROM user_roles r WHERE r.user_id = u.id) AS roles \
+             FROM users u WHERE ",
+            $where
+        )
+    };
+}
+
+fn org_from_row(row: &SqliteRow) -> StoreResult<Organization> {
+    Ok(Organization {
+        id: OrganizationId::from_uuid(row.try_get("id")?),
+        name: row.try_get("name")?,
+        kind: OrgKind::parse(row.try_get("kind")?).ok_or(StoreError::Corrupt("organizations.kind"))?,
+        created_at: from_millis(row.try_get("created_at")?, "organizations.created_at")?,
+    })
+}
+
+fn user_from_row(row: &SqliteRow) -> StoreResult<User> {
+    let roles: Option<String> = row.try_get("roles")?;
+    Ok(User {
+        id: UserId::from_uuid(row.try_get("id")?),
+        organization_id: OrganizationId::from_uuid(row.try_get("organization_id")?),
+        login: LoginName::parse(row.try_get("login")?).map_err(|_| StoreError::Corrupt("users.login"))?,
+        display_name: row.try_get("display_name")?,
+        roles: crate::parse_roles(roles.as_deref())?,
+        password_hash: row.try_get("password_hash")?,
+        disabled: row.try_get("disabled")?,
+        created_at: from_millis(row.try_get("created_at")?, "users.created_at")?,
+    })
+}
+
+#[async_trait]
+impl PeopleStore for SqliteStore {
+    async fn create_organization(&self, org: &Organization) -> StoreResult<()> {
+        sqlx::query("INSERT INTO organizations (id, name, kind, created_at) VALUES (?, ?, ?, ?)")
+            .bind(org.id.as_uuid())
+            .bind(&org.name)
+            .bind(org.kind.as_str())
+            .bind(to_millis(org.created_at))
+            .execute(self.writer())
+            .await
+            .map_err(|e| StoreError::unique(e, "id"))?;
+        Ok(())
+    }
+
+    async fn organization(&self, id: OrganizationId) -> StoreResult<Option<Organization>> {
+        sqlx::query("SELECT id, name, kind, created_at FROM organizations WHERE id = ?")
+            .bind(id.as_uuid())
+            .fetch_optional(self.reader())
+            .await?
+            .as_ref()
+            .map(org_from_row)
+            .transpose()
+    }
+
+    async fn list_organizations(&self) -> StoreResult<Vec<Organization>> {
+        sqlx::query("SELECT id, name, kind, created_at FROM organizations ORDER BY name, id")
+            .fetch_all(self.reader())
+            .await?
+            .iter()
+            .map(org_from_row)
+            .collect()
+    }
+
+    async fn create_user(&self, user: &User) -> StoreResult<()> {
+        let mut tx = self.writer().begin().await?;
+        sqlx::query(
+            "INSERT INTO users (id, organization_id, login, display_name, password_hash, disabled, created_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(user.id.as_uuid())
+        .bind(user.organization_id.as_uuid())
+        .bind(user.login.as_str())
+        .bind(&user.display_name)
+        .bind(&user.password_hash)
+        .bind(user.disabled)
+        .bind(to_millis(user.created_at))
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| StoreError::unique(e, "login"))?;
+        for role in &user.roles {
+            sqlx::query("INSERT INTO user_roles (user_id, role) VALUES (?, ?)")
+                .bind(user.id.as_uuid())
+                .bind(role.as_str())
+                .execute(&mut *tx)
+                .await
+                .map_err(|e| StoreError::unique(e, "roles"))?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn user(&self, id: UserId) -> StoreResult<Option<User>> {
+        sqlx::query(select_user!("u.id = ?"))
+            .bind(id.as_uuid())
+            .fetch_optional(self.reader())
+            .await?
+            .as_ref()
+            .map(user_from_row)
+            .transpose()
+    }
+
+    async fn user_by_login(&self, login: &LoginName) -> StoreResult<Option<User>> {
+        sqlx::query(select_user!("u.login = ?"))
+            .bind(login.as_str())
+            .fetch_optional(self.reader())
+            .await?
+            .as_ref()
+            .map(user_from_row)
+            .transpose()
+    }
+
+    async fn set_password_hash(&self, id: UserId, phc: &str) -> StoreResult<()> {
+        let done = sqlx::query("UPDATE users SET password_hash = ? WHERE id = ?")
+            .bind(phc)
+            .bind(id.as_uuid())
+            .execute(self.writer())
+            .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+
+    async fn count_users(&self) -> StoreResult<u64> {
+        let n: i64 = sqlx::query_scalar("SELECT count(*) FROM users")
+            .fetch_one(self.reader())
+            .await?;
+        u64::try_from(n).map_err(|_| StoreError::Corrupt("users"))
+    }
+}
+

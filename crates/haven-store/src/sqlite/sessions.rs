@@ -1,0 +1,72 @@
+use super::{SqliteStore, from_millis, to_millis};
+use crate::{SessionRecord, SessionStore, StoreError, StoreResult};
+use async_trait::async_trait;
+use haven_domain::{SessionId, UserId};
+use sqlx::Row;
+use time::OffsetDateTime;
+
+#[async_trait]
+impl SessionStore for SqliteStore {
+    async fn create_session(&self, s: &SessionRecord) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO sessions (token_hash, id, user_id, created_at, last_seen_at, csrf_token)
+             VALUES (?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&s.token_hash[..])
+        .bind(s.id.as_uuid())
+        .bind(s.user_id.as_uuid())
+        .bind(to_millis(s.created_at))
+        .bind(to_millis(s.last_seen_at))
+        .bind(&s.csrf_token[..])
+        .execute(self.writer())
+        .await
+        .map_err(|e| StoreError::unique(e, "session"))?;
+        Ok(())
+    }
+
+    async fn session_by_token_hash(&self, hash: &[u8; 32]) -> StoreResult<Option<SessionRecord>> {
+        let Some(row) = sqlx::query(
+            "SELECT token_hash, id, user_id, created_at, last_seen_at, csrf_token
+             FROM sessions WHERE token_hash = ?",
+        )
+        .bind(&hash[..])
+        .fetch_optional(self.reader())
+        .await?
+        else {
+            return Ok(None);
+        };
+        Ok(Some(SessionRecord {
+            id: SessionId::from_uuid(row.try_get("id")?),
+            token_hash: crate::bytes32(row.try_get("token_hash")?, "sessions.token_hash")?,
+            user_id: UserId::from_uuid(row.try_get("user_id")?),
+            created_at: from_millis(row.try_get("created_at")?, "sessions.created_at")?,
+            last_seen_at: from_millis(row.try_get("last_seen_at")?, "sessions.last_seen_at")?,
+            csrf_token: crate::bytes32(row.try_get("csrf_token")?, "sessions.csrf_token")?,
+        }))
+    }
+
+    async fn touch_session(&self, id: SessionId, at: OffsetDateTime) -> StoreResult<()> {
+        sqlx::query("UPDATE sessions SET last_seen_at = ? WHERE id = ?")
+            .bind(to_millis(at))
+            .bind(id.as_uuid())
+            .execute(self.writer())
+            .await?;
+        Ok(())
+    }
+
+    async fn delete_session(&self, id: SessionId) -> StoreResult<()> {
+        sqlx::query("DELETE FROM sessions WHERE id = ?")
+            .bind(id.as_uuid())
+            .execute(self.writer())
+            .await?;
+        Ok(())
+    }
+
+    async fn delete_sessions_for_user(&self, user: UserId) -> StoreResult<u64> {
+        Ok(sqlx::query("DELETE FROM sessions WHERE user_id = ?")
+            .bind(user.as_uuid())
+            .execute(self.writer())
+            .await?
+            .rows_affected())
+    }
+}
