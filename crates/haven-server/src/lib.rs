@@ -1,1 +1,145 @@
+//! Haven's web server: pages, the JSON API, sessions and security headers.
+//!
+//! The server is started from a listener and a shutdown future, so tests run
+//! it in-process on a random port and the binary runs it on the configured one.
 
+pub mod error;
+mod health;
+pub mod i18n;
+mod pages;
+pub mod password;
+mod security;
+pub mod session;
+
+use axum::Router;
+use axum::extract::{MatchedPath, Request};
+use axum::http::{HeaderName, header};
+use axum::routing::{get, post};
+use haven_store::DynStore;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tower_http::csrf::CsrfLayer;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, RequestId, SetRequestIdLayer};
+use tower_http::sensitive_headers::SetSensitiveHeadersLayer;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
+use tracing::Level;
+
+pub use password::{HashCost, Hasher};
+pub use security::CONTENT_SECURITY_POLICY;
+pub use session::SessionPolicy;
+
+/// Server behaviour chosen by configuration.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    pub session: SessionPolicy,
+    /// Send `Strict-Transport-Security` (Haven is reached over TLS).
+    pub hsts: bool,
+    /// Show the "demonstration system" banner.
+    pub demo: bool,
+    /// Where the quick-exit button goes: a neutral page.
+    pub quick_exit_url: String,
+    pub request_timeout: Duration,
+    pub body_limit_bytes: usize,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            session: SessionPolicy::default(),
+            hsts: false,
+            demo: false,
+            quick_exit_url: "https://www.weather.gov/".to_owned(),
+            request_timeout: Duration::from_secs(30),
+            body_limit_bytes: 1024 * 1024,
+        }
+    }
+}
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: DynStore,
+    pub settings: Arc<Settings>,
+    pub hasher: Hasher,
+}
+
+impl AppState {
+    #[must_use]
+    pub fn new(store: DynStore, settings: Settings, hash_cost: HashCost) -> Self {
+        Self {
+            store,
+            settings: Arc::new(settings),
+            hasher: Hasher::new(hash_cost),
+        }
+    }
+}
+
+const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// The whole application, with its middleware.
+pub fn router(state: AppState) -> Router {
+    let timeout = state.settings.request_timeout;
+    let body_limit = state.settings.body_limit_bytes;
+    Router::new()
+        .route("/", get(pages::home))
+        .route("/sign-in", get(pages::sign_in_form).post(pages::sign_in))
+        .route("/sign-out", post(pages::sign_out))
+        .route("/language/{code}", get(pages::set_language))
+        .route("/static/{name}", get(pages::static_file))
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .fallback(pages::not_found)
+        .layer(axum::middleware::from_fn(security::metrics))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), security::headers))
+        // Cross-site form posts are refused before any handler runs; signed-in
+        // forms also carry a per-session token.
+        .layer(CsrfLayer::new())
+        .layer(RequestBodyLimitLayer::new(body_limit))
+        .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::SERVICE_UNAVAILABLE, timeout))
+        .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+        .layer(
+            // Logs name the route template, method, status and latency: never
+            // the raw path or query (which may hold ids), never bodies.
+            TraceLayer::new_for_http()
+                .make_span_with(|req: &Request| {
+                    let id = req
+                        .extensions()
+                        .get::<RequestId>()
+                        .and_then(|id| id.header_value().to_str().ok())
+                        .unwrap_or("-")
+                        .to_owned();
+                    let route = req
+                        .extensions()
+                        .get::<MatchedPath>()
+                        .map_or("unmatched", MatchedPath::as_str)
+                        .to_owned();
+                    tracing::info_span!("request", request_id = %id, method = %req.method(), route = %route)
+                })
+                .on_response(DefaultOnResponse::new().level(Level::INFO)),
+        )
+        .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+        .layer(SetSensitiveHeadersLayer::new([header::COOKIE, header::SET_COOKIE, header::AUTHORIZATION]))
+        .with_state(state)
+}
+
+/// Serves until `shutdown` resolves, then lets in-flight requests finish.
+///
+/// # Errors
+/// When accepting connections fails.
+pub async fn serve(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(
+        listener,
+        router(state).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
+}

@@ -1,1 +1,369 @@
-fn main(){}
+//! The `haven` command: one binary for serving, the demo, and maintenance.
+
+mod config;
+mod demo;
+
+use anyhow::{Context, Result, bail};
+use clap::{Parser, Subcommand};
+use config::{Config, LogFormat, Overrides};
+use haven_domain::{LoginName, OrgKind, Organization, OrganizationId, Role, User, UserId};
+use haven_server::{AppState, HashCost, SessionPolicy, Settings};
+use haven_store::{DatabaseTarget, DynStore, OpenOptions};
+use std::fs::File;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use tokio::net::TcpListener;
+
+/// Haven: victim-centered case management and referrals for human-trafficking response.
+///
+/// Runs on an embedded SQLite database in a data directory by default, or on
+/// PostgreSQL when given a postgres:// URL. Configuration comes from a TOML
+/// file (--config, HAVEN_CONFIG, or ./haven.toml), then HAVEN_* environment
+/// variables, then these flags; see the README for every key.
+#[derive(Parser, Debug)]
+#[command(name = "haven", version, about, long_about, max_term_width = 100)]
+struct Cli {
+    /// Configuration file (TOML).
+    #[arg(long, global = true, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Data directory for the embedded SQLite database [default: ./haven-data].
+    #[arg(long, global = true, value_name = "DIR")]
+    data_dir: Option<PathBuf>,
+    /// Database URL: sqlite:PATH or postgres://USER@HOST/DB. Prefer
+    /// HAVEN_DATABASE_URL_FILE for URLs that hold a password.
+    #[arg(long, global = true, value_name = "URL")]
+    database_url: Option<String>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Run the web server (migrates the database first).
+    Serve {
+        /// Address to listen on [default: 127.0.0.1:8080].
+        #[arg(long, value_name = "ADDR")]
+        listen: Option<String>,
+        /// Serve Prometheus metrics at /metrics on this separate address.
+        #[arg(long, value_name = "ADDR")]
+        metrics_listen: Option<String>,
+    },
+    /// Run the server with a fictional demo data set and print the demo accounts.
+    ///
+    /// Uses ./haven-demo-data unless --data-dir or --database-url says
+    /// otherwise, and refuses a database that holds anything but demo data.
+    Demo {
+        /// Address to listen on [default: 127.0.0.1:8080].
+        #[arg(long, value_name = "ADDR")]
+        listen: Option<String>,
+    },
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Write a consistent copy of the SQLite database while Haven runs.
+    Backup {
+        /// The new file to write (must not exist).
+        dest: PathBuf,
+    },
+    /// Replace the SQLite database with a backup. Haven must be stopped.
+    Restore {
+        /// The backup file to restore.
+        source: PathBuf,
+        /// Replace an existing database without asking.
+        #[arg(long)]
+        yes: bool,
+    },
+    /// Add an organization.
+    AddOrg {
+        /// Its name.
+        name: String,
+        /// law_enforcement, ngo or service_provider.
+        #[arg(long)]
+        kind: String,
+    },
+    /// Add a staff user; the password is read from standard input.
+    AddUser {
+        /// Sign-in name (usually an e-mail address).
+        login: String,
+        /// Name shown to colleagues.
+        #[arg(long)]
+        name: String,
+        /// Organization id (see add-org's output).
+        #[arg(long)]
+        org: String,
+        /// Roles, comma-separated: administrator, supervisor, victim_specialist,
+        /// law_enforcement_agent, certifying_official, forensic_interviewer,
+        /// provider_staff, analyst.
+        #[arg(long, value_delimiter = ',')]
+        roles: Vec<String>,
+    },
+}
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> Result<()> {
+    let mut flags = Overrides {
+        config_file: cli.config,
+        data_dir: cli.data_dir,
+        database_url: cli.database_url,
+        ..Overrides::default()
+    };
+    match &cli.command {
+        Command::Serve { listen, metrics_listen } => {
+            flags.listen.clone_from(listen);
+            flags.metrics_listen.clone_from(metrics_listen);
+        }
+        Command::Demo { listen } => {
+            flags.listen.clone_from(listen);
+            if flags.data_dir.is_none() && std::env::var_os("HAVEN_DATA_DIR").is_none() {
+                flags.data_dir = Some(PathBuf::from("haven-demo-data"));
+            }
+        }
+        _ => {}
+    }
+    let config = Config::load(&flags)?;
+    init_logging(&config);
+    let target = DatabaseTarget::parse(config.database_url.as_deref(), &config.data_dir)?;
+
+    match cli.command {
+        Command::Serve { .. } => serve(&config, &target, false).await,
+        Command::Demo { .. } => serve(&config, &target, true).await,
+        Command::Migrate => {
+            let store = open(&config, &target).await?;
+            let status = store.migrate().await?;
+            println!("{target}: schema at version {}", status.applied.last().copied().unwrap_or(0));
+            store.close().await;
+            Ok(())
+        }
+        Command::Backup { dest } => backup(&config, &target, &dest).await,
+        Command::Restore { source, yes } => restore(&target, &source, yes).await,
+        Command::AddOrg { name, kind } => {
+            let kind = OrgKind::parse(&kind)
+                .with_context(|| format!("--kind: \"{kind}\" is not law_enforcement, ngo or service_provider"))?;
+            let store = open_migrated(&config, &target).await?;
+            let org = Organization { id: OrganizationId::new(), name, kind, created_at: haven_domain::now() };
+            store.create_organization(&org).await?;
+            println!("{}", org.id);
+            store.close().await;
+            Ok(())
+        }
+        Command::AddUser { login, name, org, roles } => {
+            let login = LoginName::parse(&login).map_err(|e| anyhow::anyhow!("login: {e}"))?;
+            let org: OrganizationId = org.parse().map_err(|_| anyhow::anyhow!("--org: not an organization id"))?;
+            let roles = roles
+                .iter()
+                .map(|r| Role::parse(r.trim()).with_context(|| format!("--roles: \"{r}\" is not a role")))
+                .collect::<Result<Vec<_>>>()?;
+            let mut password = String::new();
+            std::io::stdin().read_to_string(&mut password).context("reading the password from standard input")?;
+            let password = password.trim_end_matches(['\r', '\n']);
+            if password.chars().count() < 12 {
+                bail!("password: use at least 12 characters");
+            }
+            let store = open_migrated(&config, &target).await?;
+            if store.organization(org).await?.is_none() {
+                bail!("--org: no organization has this id");
+            }
+            let hasher = haven_server::Hasher::new(HashCost::PRODUCTION);
+            let user = User {
+                id: UserId::new(),
+                organization_id: org,
+                login,
+                display_name: name,
+                roles,
+                password_hash: hasher.hash(password.to_owned()).await,
+                disabled: false,
+                created_at: haven_domain::now(),
+            };
+            store.create_user(&user).await?;
+            println!("{}", user.id);
+            store.close().await;
+            Ok(())
+        }
+    }
+}
+
+fn init_logging(config: &Config) {
+    let filter = tracing_subscriber::EnvFilter::new(&config.log_level);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_writer(std::io::stderr);
+    let _ = match config.log_format {
+        LogFormat::Json => builder.json().flatten_event(true).try_init(),
+        LogFormat::Text => builder.try_init(),
+    };
+}
+
+async fn open(config: &Config, target: &DatabaseTarget) -> Result<DynStore> {
+    let options = OpenOptions { max_connections: config.max_connections, ..OpenOptions::default() };
+    Ok(haven_store::open(target, &options).await?)
+}
+
+async fn open_migrated(config: &Config, target: &DatabaseTarget) -> Result<DynStore> {
+    let store = open(config, target).await?;
+    store.migrate().await?;
+    Ok(store)
+}
+
+/// Held while a server uses a SQLite data directory, so that a restore or a
+/// second server cannot swap the file underneath it.
+fn lock_data_dir(target: &DatabaseTarget) -> Result<Option<File>> {
+    let DatabaseTarget::Sqlite { path } = target else { return Ok(None) };
+    let lock_path = lock_path(path);
+    let file = File::options().create(true).truncate(false).write(true).open(&lock_path)
+        .with_context(|| format!("cannot create {}", lock_path.display()))?;
+    match file.try_lock() {
+        Ok(()) => Ok(Some(file)),
+        Err(std::fs::TryLockError::WouldBlock) => {
+            bail!("another Haven server is using {}; stop it first", path.display())
+        }
+        Err(std::fs::TryLockError::Error(e)) => Err(e).context("locking the data directory"),
+    }
+}
+
+fn lock_path(db: &Path) -> PathBuf {
+    let mut p = db.as_os_str().to_owned();
+    p.push(".lock");
+    PathBuf::from(p)
+}
+
+async fn serve(config: &Config, target: &DatabaseTarget, demo: bool) -> Result<()> {
+    // Validate and create the place for the data before locking it.
+    let store = open(config, target).await?;
+    let _lock = lock_data_dir(target)?;
+    let status = store.migrate().await?;
+    tracing::info!(database = %target, schema_version = ?status.applied.last(), "database ready");
+
+    let settings = Settings {
+        session: SessionPolicy {
+            idle_timeout: time::Duration::minutes(i64::from(config.idle_timeout_minutes)),
+            absolute_timeout: time::Duration::hours(i64::from(config.absolute_timeout_hours)),
+            secure: config.tls(),
+        },
+        hsts: config.tls(),
+        demo,
+        quick_exit_url: config.quick_exit_url.clone(),
+        ..Settings::default()
+    };
+    let state = AppState::new(store.clone(), settings, HashCost::PRODUCTION);
+    if demo {
+        demo::seed(&state).await?;
+    }
+
+    if let Some(addr) = config.metrics_listen {
+        let handle = metrics_exporter_prometheus::PrometheusBuilder::new()
+            .install_recorder()
+            .context("installing the metrics recorder")?;
+        let listener = TcpListener::bind(addr).await.with_context(|| format!("cannot listen for metrics on {addr}"))?;
+        let app = axum::Router::new().route("/metrics", axum::routing::get(move || std::future::ready(handle.render())));
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        tracing::info!(%addr, "metrics at /metrics");
+    }
+
+    let listener = TcpListener::bind(config.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", config.listen))?;
+    let addr = listener.local_addr()?;
+    tracing::info!(%addr, backend = store.backend().as_str(), "Haven is listening");
+    if demo {
+        demo::print_accounts(addr);
+    }
+    haven_server::serve(listener, state, shutdown_signal()).await?;
+    tracing::info!("stopped accepting requests; closing the database");
+    store.close().await;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    tracing::info!("shutdown requested; finishing in-flight requests");
+}
+
+async fn backup(config: &Config, target: &DatabaseTarget, dest: &Path) -> Result<()> {
+    let DatabaseTarget::Sqlite { path } = target else {
+        bail!("haven backup copies SQLite databases; back up PostgreSQL with pg_dump (see the README)");
+    };
+    if !path.exists() {
+        bail!("there is no database at {}", path.display());
+    }
+    let store = open(config, target).await?;
+    store.backup_to(dest).await?;
+    store.close().await;
+    println!("backed up {} to {}", path.display(), dest.display());
+    Ok(())
+}
+
+async fn restore(target: &DatabaseTarget, source: &Path, yes: bool) -> Result<()> {
+    let DatabaseTarget::Sqlite { path } = target else {
+        bail!("haven restore restores SQLite backups; restore PostgreSQL with pg_restore (see the README)");
+    };
+    if !source.is_file() {
+        bail!("{} is not a file", source.display());
+    }
+    // Check the backup is a Haven database this binary can run, before
+    // touching anything.
+    let check = haven_store::open(&DatabaseTarget::Sqlite { path: source.to_path_buf() }, &OpenOptions::default())
+        .await
+        .with_context(|| format!("{} is not a readable SQLite database", source.display()))?;
+    let status = check.schema_status().await?;
+    check.close().await;
+    if status.applied.is_empty() {
+        bail!("{} is not a Haven database", source.display());
+    }
+    if !status.unknown().is_empty() {
+        bail!("{} was written by a newer Haven (migrations {:?})", source.display(), status.unknown());
+    }
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    }
+    let _lock = lock_data_dir(target)?;
+    if path.exists() && !yes {
+        bail!("{} exists; add --yes to replace it with the backup", path.display());
+    }
+    // Copy beside the target, then rename: the swap is atomic, and a stale
+    // WAL from the old database must not be replayed onto the new one.
+    let tmp = path.with_extension("db.restoring");
+    std::fs::copy(source, &tmp).with_context(|| format!("copying {}", source.display()))?;
+    File::open(&tmp)?.sync_all()?;
+    for suffix in ["-wal", "-shm"] {
+        let mut side = path.as_os_str().to_owned();
+        side.push(suffix);
+        let _ = std::fs::remove_file(PathBuf::from(side));
+    }
+    std::fs::rename(&tmp, path).context("moving the restored database into place")?;
+    println!("restored {} from {}", path.display(), source.display());
+    Ok(())
+}

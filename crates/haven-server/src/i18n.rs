@@ -1,0 +1,152 @@
+//! Translations: Fluent files under `locales/`, embedded at compile time.
+//! Adding a language is adding a folder and a variant of [`Lang`].
+
+use axum::extract::FromRequestParts;
+use axum::http::header::{ACCEPT_LANGUAGE, COOKIE};
+use axum::http::request::Parts;
+use fluent_templates::fluent_bundle::FluentValue;
+use fluent_templates::{LanguageIdentifier, Loader, langid};
+use std::collections::HashMap;
+use std::convert::Infallible;
+
+fluent_templates::static_loader! {
+    static LOCALES = {
+        locales: "./locales",
+        fallback_language: "en-US",
+        // Bidi isolation marks would show up as stray characters in HTML attributes.
+        customise: |bundle| bundle.set_use_isolating(false),
+    };
+}
+
+/// The cookie that remembers a person's language choice.
+pub const LANG_COOKIE: &str = "haven_lang";
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Lang {
+    En,
+    Es,
+}
+
+impl Lang {
+    pub const ALL: [Lang; 2] = [Lang::En, Lang::Es];
+
+    /// The code used in URLs, cookies and the `lang` attribute.
+    #[must_use]
+    pub const fn code(self) -> &'static str {
+        match self {
+            Self::En => "en",
+            Self::Es => "es",
+        }
+    }
+
+    /// The language's own name, shown in the language switch.
+    #[must_use]
+    pub const fn native_name(self) -> &'static str {
+        match self {
+            Self::En => "English",
+            Self::Es => "Español",
+        }
+    }
+
+    #[must_use]
+    pub fn parse(code: &str) -> Option<Self> {
+        let primary = code.trim().split(['-', '_']).next()?.to_ascii_lowercase();
+        Self::ALL.into_iter().find(|l| l.code() == primary)
+    }
+
+    fn id(self) -> LanguageIdentifier {
+        match self {
+            Self::En => langid!("en-US"),
+            Self::Es => langid!("es"),
+        }
+    }
+
+    /// The translation of `key`. A missing key shows the key itself, which
+    /// the locale completeness test prevents from ever shipping.
+    #[must_use]
+    pub fn t(self, key: &str) -> String {
+        LOCALES
+            .try_lookup(&self.id(), key)
+            .unwrap_or_else(|| key.to_owned())
+    }
+
+    /// The translation of `key` with one named argument.
+    #[must_use]
+    pub fn t1(self, key: &str, name: &'static str, value: &str) -> String {
+        let args: HashMap<std::borrow::Cow<'static, str>, FluentValue<'_>> =
+            HashMap::from([(name.into(), FluentValue::from(value))]);
+        LOCALES
+            .try_lookup_with_args(&self.id(), key, &args)
+            .unwrap_or_else(|| key.to_owned())
+    }
+
+    /// Chooses the language: the cookie first, then `Accept-Language`.
+    #[must_use]
+    pub fn from_headers(headers: &axum::http::HeaderMap) -> Self {
+        let from_cookie = headers
+            .get_all(COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(';'))
+            .filter_map(|c| c.trim().split_once('='))
+            .find(|(k, _)| *k == LANG_COOKIE)
+            .and_then(|(_, v)| Self::parse(v));
+        from_cookie
+            .or_else(|| {
+                headers
+                    .get(ACCEPT_LANGUAGE)
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|v| v.split(',').find_map(|part| Self::parse(part.split(';').next()?)))
+            })
+            .unwrap_or(Self::En)
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Lang {
+    type Rejection = Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        Ok(Self::from_headers(&parts.headers))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeSet;
+
+    fn keys(ftl: &str) -> BTreeSet<String> {
+        ftl.lines()
+            .filter(|l| !l.starts_with(['#', ' ']) && l.contains(" = "))
+            .map(|l| l.split(" = ").next().unwrap_or_default().trim().to_owned())
+            .collect()
+    }
+
+    #[test]
+    fn every_key_exists_in_every_locale() {
+        let en = keys(include_str!("../locales/en-US/main.ftl"));
+        let es = keys(include_str!("../locales/es/main.ftl"));
+        assert!(en.len() > 20);
+        assert_eq!(en, es, "English and Spanish must have the same keys");
+        for key in &en {
+            for lang in Lang::ALL {
+                assert_ne!(&lang.t(key), key, "{key} missing in {}", lang.code());
+            }
+        }
+    }
+
+    #[test]
+    fn arguments_are_filled_in() {
+        assert_eq!(Lang::Es.t1("signed-in-as", "name", "Ana"), "Sesión iniciada como Ana");
+    }
+
+    #[test]
+    fn language_comes_from_cookie_then_header() {
+        let mut h = axum::http::HeaderMap::new();
+        assert_eq!(Lang::from_headers(&h), Lang::En);
+        h.insert(ACCEPT_LANGUAGE, "es-MX,es;q=0.9,en;q=0.5".parse().unwrap());
+        assert_eq!(Lang::from_headers(&h), Lang::Es);
+        h.insert(COOKIE, "a=b; haven_lang=en".parse().unwrap());
+        assert_eq!(Lang::from_headers(&h), Lang::En);
+    }
+}

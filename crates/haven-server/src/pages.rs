@@ -1,0 +1,306 @@
+//! Server-rendered pages: sign-in, home, language switch, errors.
+
+use crate::error::AppError;
+use crate::i18n::{LANG_COOKIE, Lang};
+use crate::password::Verified;
+use crate::session::{self, Authenticated, MaybeSignedIn, SignedIn};
+use crate::AppState;
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::header::{LOCATION, SET_COOKIE};
+use axum::http::{HeaderValue, StatusCode, Uri};
+use axum::response::{Html, IntoResponse, Response};
+use axum::Form;
+use haven_domain::LoginName;
+use serde::Deserialize;
+
+/// What every page's frame needs: language, who is signed in, the quick exit.
+pub struct PageFrame {
+    pub lang: Lang,
+    pub languages: [Lang; 2],
+    pub path: String,
+    pub user: Option<UserBadge>,
+    pub demo: bool,
+    pub quick_exit_url: String,
+}
+
+pub struct UserBadge {
+    pub name: String,
+    pub csrf: String,
+}
+
+impl PageFrame {
+    fn new(state: &AppState, lang: Lang, path: &str, user: Option<&Authenticated>) -> Self {
+        Self {
+            lang,
+            languages: Lang::ALL,
+            path: path.to_owned(),
+            user: user.map(|a| UserBadge {
+                name: a.user.display_name.clone(),
+                csrf: a.csrf_token(),
+            }),
+            demo: state.settings.demo,
+            quick_exit_url: state.settings.quick_exit_url.clone(),
+        }
+    }
+
+    #[must_use]
+    pub fn t(&self, key: &str) -> String {
+        self.lang.t(key)
+    }
+}
+
+#[derive(Template)]
+#[template(path = "sign_in.html")]
+struct SignInPage {
+    page: PageFrame,
+    notice: Option<String>,
+    error: Option<String>,
+    login: String,
+}
+
+#[derive(Template)]
+#[template(path = "home.html")]
+struct HomePage {
+    page: PageFrame,
+    welcome: String,
+    organization: String,
+    roles: Vec<String>,
+}
+
+#[derive(Template)]
+#[template(path = "message.html")]
+struct MessagePage {
+    page: PageFrame,
+    title: String,
+    body: String,
+}
+
+fn render(t: &impl Template, status: StatusCode) -> Response {
+    match t.render() {
+        Ok(html) => (status, Html(html)).into_response(),
+        Err(e) => AppError::Internal(format!("template: {e}")).into_response(),
+    }
+}
+
+/// An error shown as a page in the reader's language.
+pub fn error_page(state: &AppState, lang: Lang, err: &AppError) -> Response {
+    let body = err.body();
+    let (title, text) = match err {
+        AppError::NotFound => (lang.t("not-found-title"), lang.t("not-found-body")),
+        _ => (
+            lang.t("error-title"),
+            lang.t1("error-body", "reference", body.reference.as_deref().unwrap_or("-")),
+        ),
+    };
+    let page = MessagePage {
+        page: PageFrame::new(state, lang, "/", None),
+        title,
+        body: text,
+    };
+    render(&page, err.status())
+}
+
+pub async fn home(State(state): State<AppState>, lang: Lang, SignedIn(me): SignedIn) -> Response {
+    let page = HomePage {
+        page: PageFrame::new(&state, lang, "/", Some(&me)),
+        welcome: lang.t1("home-welcome", "name", &me.user.display_name),
+        organization: me.organization.name.clone(),
+        roles: me
+            .user
+            .roles
+            .iter()
+            .map(|r| lang.t(&format!("role-{}", r.as_str())))
+            .collect(),
+    };
+    render(&page, StatusCode::OK)
+}
+
+#[derive(Deserialize)]
+pub struct SignInQuery {
+    expired: Option<String>,
+}
+
+pub async fn sign_in_form(
+    State(state): State<AppState>,
+    lang: Lang,
+    MaybeSignedIn(me): MaybeSignedIn,
+    Query(q): Query<SignInQuery>,
+) -> Response {
+    if me.is_some() {
+        return see_other("/");
+    }
+    let page = SignInPage {
+        page: PageFrame::new(&state, lang, "/sign-in", None),
+        notice: q.expired.map(|_| lang.t("sign-in-expired")),
+        error: None,
+        login: String::new(),
+    };
+    render(&page, StatusCode::OK)
+}
+
+#[derive(Deserialize)]
+pub struct SignInForm {
+    #[serde(default)]
+    login: String,
+    #[serde(default)]
+    password: String,
+}
+
+pub async fn sign_in(
+    State(state): State<AppState>,
+    lang: Lang,
+    MaybeSignedIn(previous): MaybeSignedIn,
+    Form(form): Form<SignInForm>,
+) -> Response {
+    let fail = |key: &str, login: String, status: StatusCode| {
+        let page = SignInPage {
+            page: PageFrame::new(&state, lang, "/sign-in", None),
+            notice: None,
+            error: Some(lang.t(key)),
+            login,
+        };
+        render(&page, status)
+    };
+    if form.login.trim().is_empty() || form.password.is_empty() {
+        return fail("sign-in-invalid", form.login, StatusCode::UNPROCESSABLE_ENTITY);
+    }
+    // Look the user up, but verify a hash either way: an unknown name takes
+    // as long and answers the same as a wrong password.
+    let user = match LoginName::parse(&form.login) {
+        Ok(login) => match state.store.user_by_login(&login).await {
+            Ok(u) => u.filter(|u| !u.disabled),
+            Err(e) => return error_page(&state, lang, &e.into()),
+        },
+        Err(_) => None,
+    };
+    let verdict = state
+        .hasher
+        .verify(user.as_ref().map(|u| u.password_hash.clone()), form.password)
+        .await;
+    let user = match (verdict, user) {
+        (Verified::No, _) | (_, None) => {
+            tracing::info!("sign-in refused");
+            return fail("sign-in-failed", form.login, StatusCode::UNAUTHORIZED);
+        }
+        (Verified::Yes, Some(u)) => u,
+        (Verified::YesRehash(phc), Some(u)) => {
+            if let Err(e) = state.store.set_password_hash(u.id, &phc).await {
+                tracing::warn!(error = %e, "could not store the re-hashed password");
+            }
+            u
+        }
+    };
+    // A new session id at every sign-in: an old (possibly planted) one ends.
+    if let Some(old) = previous {
+        if let Err(e) = state.store.delete_session(old.session.id).await {
+            return error_page(&state, lang, &e.into());
+        }
+    }
+    match session::start(&state, user.id).await {
+        Ok(cookie) => {
+            tracing::info!(user = %user.id, "signed in");
+            let mut res = see_other("/");
+            res.headers_mut().append(SET_COOKIE, cookie);
+            res
+        }
+        Err(e) => error_page(&state, lang, &e),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct CsrfForm {
+    #[serde(default)]
+    csrf: String,
+}
+
+pub async fn sign_out(
+    State(state): State<AppState>,
+    lang: Lang,
+    SignedIn(me): SignedIn,
+    Form(form): Form<CsrfForm>,
+) -> Response {
+    if !me.csrf_matches(&form.csrf) {
+        return forbidden(&state, lang);
+    }
+    if let Err(e) = state.store.delete_session(me.session.id).await {
+        return error_page(&state, lang, &e.into());
+    }
+    let mut res = see_other("/sign-in");
+    res.headers_mut()
+        .append(SET_COOKIE, state.settings.session.clearing_cookie());
+    res
+}
+
+/// A refused state-changing request (bad or missing CSRF token).
+pub fn forbidden(state: &AppState, lang: Lang) -> Response {
+    let page = MessagePage {
+        page: PageFrame::new(state, lang, "/", None),
+        title: lang.t("forbidden-title"),
+        body: lang.t("forbidden-body"),
+    };
+    render(&page, StatusCode::FORBIDDEN)
+}
+
+#[derive(Deserialize)]
+pub struct LanguageQuery {
+    next: Option<String>,
+}
+
+/// Switches the language and returns to the page the person was on. Only
+/// local paths are followed, so this is not an open redirect.
+pub async fn set_language(Path(code): Path<String>, Query(q): Query<LanguageQuery>) -> Response {
+    let Some(lang) = Lang::parse(&code) else {
+        return AppError::Invalid {
+            code: "unknown_language",
+            field: Some("language"),
+            message: "Haven speaks English (en) and Spanish (es).".into(),
+        }
+        .into_response();
+    };
+    let next = q
+        .next
+        .filter(|n| n.starts_with('/') && !n.starts_with("//") && !n.contains('\\'))
+        .unwrap_or_else(|| "/".to_owned());
+    let mut res = see_other(&next);
+    let cookie = format!(
+        "{LANG_COOKIE}={}; Path=/; Max-Age=31536000; SameSite=Lax",
+        lang.code()
+    );
+    res.headers_mut()
+        .append(SET_COOKIE, HeaderValue::from_str(&cookie).expect("ASCII cookie"));
+    res
+}
+
+/// 404 for everything else: a page for people, JSON under `/api`.
+pub async fn not_found(State(state): State<AppState>, lang: Lang, uri: Uri) -> Response {
+    if uri.path().starts_with("/api/") {
+        return AppError::NotFound.into_response();
+    }
+    error_page(&state, lang, &AppError::NotFound)
+}
+
+fn see_other(to: &str) -> Response {
+    let mut res = StatusCode::SEE_OTHER.into_response();
+    if let Ok(v) = HeaderValue::from_str(to) {
+        res.headers_mut().insert(LOCATION, v);
+    }
+    res
+}
+
+/// The stylesheet and script, embedded in the binary.
+pub async fn static_file(Path(name): Path<String>) -> Response {
+    let (body, kind) = match name.as_str() {
+        "haven.css" => (include_str!("../static/haven.css"), "text/css; charset=utf-8"),
+        "haven.js" => (include_str!("../static/haven.js"), "text/javascript; charset=utf-8"),
+        _ => return AppError::NotFound.into_response(),
+    };
+    (
+        [
+            (axum::http::header::CONTENT_TYPE, kind),
+            (axum::http::header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        body,
+    )
+        .into_response()
+}

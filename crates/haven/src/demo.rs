@@ -1,0 +1,90 @@
+//! The demo data set: clearly fictional organizations and staff accounts.
+//!
+//! Every name here is invented and every address uses the reserved `.test`
+//! domain. The data grows as features land; it must never contain real people.
+
+use anyhow::{Result, bail};
+use haven_domain::{LoginName, OrgKind, Organization, OrganizationId, Role, User, UserId};
+use haven_server::AppState;
+use std::net::SocketAddr;
+
+/// The password of every demo account. The demo is for trying Haven out,
+/// never for real data.
+pub const DEMO_PASSWORD: &str = "haven-demo";
+
+struct DemoOrg {
+    key: &'static str,
+    name: &'static str,
+    kind: OrgKind,
+}
+
+const ORGS: [DemoOrg; 3] = [
+    DemoOrg { key: "ngo", name: "Lantern Survivor Services (demo)", kind: OrgKind::Ngo },
+    DemoOrg { key: "le", name: "Tri-County Anti-Trafficking Task Force (demo)", kind: OrgKind::LawEnforcement },
+    DemoOrg { key: "shelter", name: "Cedar House Shelter (demo)", kind: OrgKind::ServiceProvider },
+];
+
+/// (login, display name, organization key, roles)
+const ACCOUNTS: [(&str, &str, &str, &[Role]); 8] = [
+    ("admin@demo.haven.test", "Avery Admin (demo)", "ngo", &[Role::Administrator]),
+    ("specialist@demo.haven.test", "Sam Specialist (demo)", "ngo", &[Role::VictimSpecialist]),
+    ("supervisor@demo.haven.test", "Morgan Supervisor (demo)", "ngo", &[Role::Supervisor]),
+    ("agent@demo.haven.test", "Jordan Agent (demo)", "le", &[Role::LawEnforcementAgent]),
+    ("certifier@demo.haven.test", "Casey Certifier (demo)", "le", &[Role::Supervisor, Role::CertifyingOfficial]),
+    ("interviewer@demo.haven.test", "Riley Interviewer (demo)", "le", &[Role::ForensicInterviewer]),
+    ("provider@demo.haven.test", "Parker Provider (demo)", "shelter", &[Role::ProviderStaff]),
+    ("analyst@demo.haven.test", "Quinn Analyst (demo)", "ngo", &[Role::Analyst]),
+];
+
+/// Seeds the demo data once. A database that already holds users other than
+/// the demo accounts is refused: the demo never mixes with real data.
+pub async fn seed(state: &AppState) -> Result<()> {
+    let store = &state.store;
+    let admin = LoginName::parse(ACCOUNTS[0].0).expect("demo login");
+    if store.user_by_login(&admin).await?.is_some() {
+        tracing::info!("demo data already present");
+        return Ok(());
+    }
+    if store.count_users().await? > 0 {
+        bail!("this database holds accounts that are not demo accounts; run the demo on its own data directory (--data-dir)");
+    }
+    let now = haven_domain::now();
+    let mut ids = Vec::new();
+    for o in &ORGS {
+        let org = Organization { id: OrganizationId::new(), name: o.name.to_owned(), kind: o.kind, created_at: now };
+        store.create_organization(&org).await?;
+        ids.push((o.key, org.id));
+    }
+    let hash = state.hasher.hash(DEMO_PASSWORD.to_owned()).await;
+    for (login, name, org_key, roles) in ACCOUNTS {
+        let organization_id = ids.iter().find(|(k, _)| *k == org_key).map(|(_, id)| *id).expect("demo org");
+        store
+            .create_user(&User {
+                id: UserId::new(),
+                organization_id,
+                login: LoginName::parse(login).expect("demo login"),
+                display_name: name.to_owned(),
+                roles: roles.to_vec(),
+                password_hash: hash.clone(),
+                disabled: false,
+                created_at: now,
+            })
+            .await?;
+    }
+    tracing::info!(accounts = ACCOUNTS.len(), "demo data created");
+    Ok(())
+}
+
+pub fn print_accounts(addr: SocketAddr) {
+    println!();
+    println!("Haven demo is running at http://{addr}/");
+    println!("Every person and organization in it is fictional.");
+    println!();
+    println!("Demo accounts (password for all: {DEMO_PASSWORD}):");
+    for (login, name, _, roles) in ACCOUNTS {
+        let roles: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
+        println!("  {login:<30} {name:<28} {}", roles.join(", "));
+    }
+    println!();
+    println!("Press Ctrl-C to stop.");
+}
