@@ -73,8 +73,16 @@ impl Lang {
     /// The translation of `key` with one named argument.
     #[must_use]
     pub fn t1(self, key: &str, name: &'static str, value: &str) -> String {
-        let args: HashMap<std::borrow::Cow<'static, str>, FluentValue<'_>> =
-            HashMap::from([(name.into(), FluentValue::from(value))]);
+        self.t_args(key, &[(name, value)])
+    }
+
+    /// The translation of `key` with named arguments.
+    #[must_use]
+    pub fn t_args(self, key: &str, named: &[(&'static str, &str)]) -> String {
+        let args: HashMap<std::borrow::Cow<'static, str>, FluentValue<'_>> = named
+            .iter()
+            .map(|(k, v)| ((*k).into(), FluentValue::from(*v)))
+            .collect();
         LOCALES
             .try_lookup_with_args(&self.id(), key, &args)
             .unwrap_or_else(|| key.to_owned())
@@ -130,7 +138,8 @@ mod tests {
         assert_eq!(en, es, "English and Spanish must have the same keys");
         for key in &en {
             for lang in Lang::ALL {
-                assert_ne!(&lang.t(key), key, "{key} missing in {}", lang.code());
+                let text = lang.t_args(key, &[("name", "N"), ("reference", "R")]);
+                assert_ne!(&text, key, "{key} missing in {}", lang.code());
             }
         }
     }

@@ -41,3 +41,4 @@ role-forensic_interviewer = Forensic interview specialist
 role-provider_staff = Service-provider staff
 role-analyst = Analyst
 demo-banner = Demonstration system: every person and case here is fictional.
+demo-sign-in-hint = Demo accounts: sign in as specialist@demo.haven.test, supervisor@demo.haven.test or agent@demo.haven.test with the password haven-demo. The terminal lists every demo account.

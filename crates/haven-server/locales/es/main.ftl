@@ -41,3 +41,4 @@ role-forensic_interviewer = Especialista en entrevistas forenses
 role-provider_staff = Personal de proveedor de servicios
 role-analyst = Analista
 demo-banner = Sistema de demostración: todas las personas y casos aquí son ficticios.
+demo-sign-in-hint = Cuentas de demostración: inicie sesión como specialist@demo.haven.test, supervisor@demo.haven.test o agent@demo.haven.test con la contraseña haven-demo. La terminal muestra todas las cuentas de demostración.

@@ -1,0 +1,314 @@
+//! In-process HTTP tests of the server, each run on SQLite and PostgreSQL.
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Request, Response, StatusCode, header};
+use haven_domain::{LoginName, OrgKind, Organization, OrganizationId, Role, User, UserId};
+use haven_server::{AppState, HashCost, Hasher, Settings};
+use haven_store::testing::{self, TestDb};
+use http_body_util::BodyExt;
+use tower::ServiceExt;
+
+const LOGIN: &str = "sam.tester@example.test";
+const PASSWORD: &str = "correct horse battery";
+
+struct App {
+    router: Router,
+    db: TestDb,
+    user: UserId,
+}
+
+async fn app_on(db: TestDb, settings: Settings) -> App {
+    let org = Organization {
+        id: OrganizationId::new(),
+        name: "Test Services".into(),
+        kind: OrgKind::Ngo,
+        created_at: haven_domain::now(),
+    };
+    db.store.create_organization(&org).await.unwrap();
+    let user = User {
+        id: UserId::new(),
+        organization_id: org.id,
+        login: LoginName::parse(LOGIN).unwrap(),
+        display_name: "Sam Tester".into(),
+        roles: vec![Role::VictimSpecialist],
+        password_hash: Hasher::new(HashCost::TEST).hash_blocking(PASSWORD),
+        disabled: false,
+        created_at: haven_domain::now(),
+    };
+    db.store.create_user(&user).await.unwrap();
+    let state = AppState::new(db.store.clone(), settings, HashCost::TEST);
+    App { router: haven_server::router(state), db, user: user.id }
+}
+
+async fn apps(settings: Settings) -> Vec<App> {
+    let mut out = Vec::new();
+    for db in testing::both().await {
+        out.push(app_on(db, settings.clone()).await);
+    }
+    out
+}
+
+async fn send(app: &App, req: Request<Body>) -> Response<Body> {
+    app.router.clone().oneshot(req).await.unwrap()
+}
+
+async fn text(res: Response<Body>) -> String {
+    String::from_utf8(res.into_body().collect().await.unwrap().to_bytes().to_vec()).unwrap()
+}
+
+fn get(path: &str, cookie: Option<&str>) -> Request<Body> {
+    let mut b = Request::get(path);
+    if let Some(c) = cookie {
+        b = b.header(header::COOKIE, c);
+    }
+    b.body(Body::empty()).unwrap()
+}
+
+fn post_form(path: &str, body: &str, cookie: Option<&str>) -> Request<Body> {
+    let mut b = Request::post(path)
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header("sec-fetch-site", "same-origin");
+    if let Some(c) = cookie {
+        b = b.header(header::COOKIE, c);
+    }
+    b.body(Body::from(body.to_owned())).unwrap()
+}
+
+fn form_encode(pairs: &[(&str, &str)]) -> String {
+    pairs
+        .iter()
+        .map(|(k, v)| {
+            let enc: String = v
+                .bytes()
+                .map(|b| match b {
+                    b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
+                    _ => format!("%{b:02X}"),
+                })
+                .collect();
+            format!("{k}={enc}")
+        })
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+/// Signs in and returns the `name=value` cookie pair.
+async fn sign_in(app: &App) -> String {
+    let res = send(app, post_form("/sign-in", &form_encode(&[("login", LOGIN), ("password", PASSWORD)]), None)).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER, "{}", app.db.name);
+    let set = res.headers().get(header::SET_COOKIE).unwrap().to_str().unwrap().to_owned();
+    set.split(';').next().unwrap().to_owned()
+}
+
+fn csrf_from(html: &str) -> String {
+    let at = html.find("name=\"csrf\" value=\"").expect("csrf field") + "name=\"csrf\" value=\"".len();
+    html[at..].split('"').next().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn every_response_carries_the_security_headers() {
+    for app in apps(Settings::default()).await {
+        for path in ["/healthz", "/sign-in", "/nowhere", "/"] {
+            let res = send(&app, get(path, None)).await;
+            let h = res.headers();
+            let csp = h.get(header::CONTENT_SECURITY_POLICY).unwrap().to_str().unwrap();
+            assert!(csp.contains("frame-ancestors 'none'"), "{path}");
+            assert!(csp.contains("script-src 'self'") && !csp.contains("unsafe-inline"), "{path}: no inline script");
+            assert_eq!(h.get(header::X_CONTENT_TYPE_OPTIONS).unwrap(), "nosniff");
+            assert_eq!(h.get(header::REFERRER_POLICY).unwrap(), "no-referrer");
+            assert_eq!(h.get(header::CACHE_CONTROL).unwrap(), "no-store", "{path}");
+            assert!(h.get("x-request-id").is_some(), "{path}");
+            assert!(h.get(header::STRICT_TRANSPORT_SECURITY).is_none(), "no HSTS without TLS");
+        }
+    }
+    for app in apps(Settings { hsts: true, ..Settings::default() }).await {
+        let res = send(&app, get("/healthz", None)).await;
+        assert!(res.headers().get(header::STRICT_TRANSPORT_SECURITY).unwrap().to_str().unwrap().contains("max-age="));
+    }
+}
+
+#[tokio::test]
+async fn health_and_readiness() {
+    for app in apps(Settings::default()).await {
+        let res = send(&app, get("/healthz", None)).await;
+        assert_eq!(res.status(), StatusCode::OK);
+        let res = send(&app, get("/readyz", None)).await;
+        assert_eq!(res.status(), StatusCode::OK, "{}", app.db.name);
+        let body = text(res).await;
+        assert!(body.contains("\"ready\"") && body.contains(app.db.name), "{body}");
+
+        // A database that went away makes Haven not ready, but still alive.
+        app.db.store.close().await;
+        let res = send(&app, get("/readyz", None)).await;
+        assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE, "{}", app.db.name);
+        assert!(text(res).await.contains("database unreachable"));
+        assert_eq!(send(&app, get("/healthz", None)).await.status(), StatusCode::OK);
+    }
+}
+
+#[tokio::test]
+async fn pages_need_a_session_and_sign_in_starts_one() {
+    for app in apps(Settings::default()).await {
+        let res = send(&app, get("/", None)).await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        assert_eq!(res.headers().get(header::LOCATION).unwrap(), "/sign-in");
+
+        let res = send(&app, post_form("/sign-in", &form_encode(&[("login", "SAM.TESTER@example.test"), ("password", PASSWORD)]), None)).await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER, "{}: logins ignore case", app.db.name);
+        let set = res.headers().get(header::SET_COOKIE).unwrap().to_str().unwrap();
+        assert!(set.starts_with("haven_session="), "{set}");
+        assert!(set.contains("HttpOnly") && set.contains("SameSite=Strict") && set.contains("Path=/"), "{set}");
+        let cookie = set.split(';').next().unwrap();
+
+        let res = send(&app, get("/", Some(cookie))).await;
+        assert_eq!(res.status(), StatusCode::OK, "{}", app.db.name);
+        let html = text(res).await;
+        assert!(html.contains("Welcome, Sam Tester") && html.contains("Test Services"), "{}", app.db.name);
+        assert!(html.contains("Victim assistance specialist"));
+        assert!(html.contains("href=\"#main\"") && html.contains("id=\"main\""), "skip link and target");
+        assert!(html.contains("id=\"quick-exit\""));
+
+        // A signed-in person asking for the sign-in page goes home.
+        let res = send(&app, get("/sign-in", Some(cookie))).await;
+        assert_eq!(res.headers().get(header::LOCATION).unwrap(), "/");
+    }
+}
+
+#[tokio::test]
+async fn unknown_users_and_wrong_passwords_get_the_same_answer() {
+    for app in apps(Settings::default()).await {
+        let wrong = send(&app, post_form("/sign-in", &form_encode(&[("login", LOGIN), ("password", "nope nope nope")]), None)).await;
+        let unknown = send(&app, post_form("/sign-in", &form_encode(&[("login", "nobody@example.test"), ("password", "nope nope nope")]), None)).await;
+        assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
+        assert_eq!(unknown.status(), wrong.status());
+        assert!(wrong.headers().get(header::SET_COOKIE).is_none());
+        let (a, b) = (text(wrong).await, text(unknown).await);
+        assert!(a.contains("The email or password is not right"));
+        // Same page apart from the echoed login.
+        assert_eq!(a.replace(LOGIN, "X"), b.replace("nobody@example.test", "X"), "{}", app.db.name);
+
+        let empty = send(&app, post_form("/sign-in", "login=&password=", None)).await;
+        assert_eq!(empty.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let junk = send(&app, post_form("/sign-in", "%%%", None)).await;
+        assert!(junk.status().is_client_error(), "malformed forms are a 4xx, never a 500");
+    }
+}
+
+#[tokio::test]
+async fn sign_out_needs_the_session_token_and_ends_the_session() {
+    for app in apps(Settings::default()).await {
+        let cookie = sign_in(&app).await;
+        let html = text(send(&app, get("/", Some(&cookie))).await).await;
+        let csrf = csrf_from(&html);
+
+        let res = send(&app, post_form("/sign-out", "csrf=forged", Some(&cookie))).await;
+        assert_eq!(res.status(), StatusCode::FORBIDDEN);
+        assert_eq!(send(&app, get("/", Some(&cookie))).await.status(), StatusCode::OK, "still signed in");
+
+        let res = send(&app, post_form("/sign-out", &form_encode(&[("csrf", &csrf)]), Some(&cookie))).await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        assert!(res.headers().get(header::SET_COOKIE).unwrap().to_str().unwrap().contains("Max-Age=0"));
+        assert_eq!(send(&app, get("/", Some(&cookie))).await.status(), StatusCode::SEE_OTHER, "{}", app.db.name);
+    }
+}
+
+#[tokio::test]
+async fn cross_site_posts_are_refused() {
+    for app in apps(Settings::default()).await {
+        let req = Request::post("/sign-in")
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header("sec-fetch-site", "cross-site")
+            .header(header::ORIGIN, "https://evil.example")
+            .body(Body::from(form_encode(&[("login", LOGIN), ("password", PASSWORD)])))
+            .unwrap();
+        let res = send(&app, req).await;
+        assert_eq!(res.status(), StatusCode::FORBIDDEN);
+        assert!(res.headers().get(header::SET_COOKIE).is_none());
+    }
+}
+
+#[tokio::test]
+async fn signing_in_again_replaces_the_session() {
+    for app in apps(Settings::default()).await {
+        let first = sign_in(&app).await;
+        let res = send(&app, post_form("/sign-in", &form_encode(&[("login", LOGIN), ("password", PASSWORD)]), Some(&first))).await;
+        let second = res.headers().get(header::SET_COOKIE).unwrap().to_str().unwrap().split(';').next().unwrap().to_owned();
+        assert_ne!(first, second);
+        assert_eq!(send(&app, get("/", Some(&first))).await.status(), StatusCode::SEE_OTHER, "old session ended");
+        assert_eq!(send(&app, get("/", Some(&second))).await.status(), StatusCode::OK);
+        assert_eq!(app.db.store.delete_sessions_for_user(app.user).await.unwrap(), 1, "{}", app.db.name);
+    }
+}
+
+#[tokio::test]
+async fn idle_sessions_expire_and_say_so() {
+    let mut settings = Settings::default();
+    settings.session.idle_timeout = time::Duration::milliseconds(1);
+    for app in apps(settings.clone()).await {
+        let cookie = sign_in(&app).await;
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        let res = send(&app, get("/", Some(&cookie))).await;
+        assert_eq!(res.headers().get(header::LOCATION).unwrap(), "/sign-in?expired=1");
+        let html = text(send(&app, get("/sign-in?expired=1", None)).await).await;
+        assert!(html.contains("Your session ended"));
+        assert_eq!(app.db.store.delete_sessions_for_user(app.user).await.unwrap(), 0, "expired session deleted");
+    }
+}
+
+#[tokio::test]
+async fn language_switch_is_remembered_and_only_redirects_locally() {
+    for app in apps(Settings::default()).await {
+        let res = send(&app, get("/language/es?next=/sign-in", None)).await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        assert_eq!(res.headers().get(header::LOCATION).unwrap(), "/sign-in");
+        let set = res.headers().get(header::SET_COOKIE).unwrap().to_str().unwrap();
+        let cookie = set.split(';').next().unwrap();
+        assert_eq!(cookie, "haven_lang=es");
+        let html = text(send(&app, get("/sign-in", Some(cookie))).await).await;
+        assert!(html.contains("<html lang=\"es\">") && html.contains("Iniciar sesión en Haven"));
+
+        for evil in ["//evil.example/", "https://evil.example/", "/\\evil.example"] {
+            let res = send(&app, get(&format!("/language/en?next={evil}"), None)).await;
+            assert_eq!(res.headers().get(header::LOCATION).unwrap(), "/", "{evil}");
+        }
+        assert_eq!(send(&app, get("/language/xx", None)).await.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    }
+}
+
+#[tokio::test]
+async fn not_found_is_a_page_for_people_and_json_for_the_api() {
+    for app in apps(Settings::default()).await {
+        let res = send(&app, get("/no/such/page", None)).await;
+        assert_eq!(res.status(), StatusCode::NOT_FOUND);
+        assert!(text(res).await.contains("Page not found"));
+        let res = send(&app, get("/api/nothing", None)).await;
+        assert_eq!(res.status(), StatusCode::NOT_FOUND);
+        let body: serde_json::Value = serde_json::from_str(&text(res).await).unwrap();
+        assert_eq!(body["status"], 404);
+        assert_eq!(body["code"], "not_found");
+        assert!(body["message"].is_string());
+    }
+}
+
+#[tokio::test]
+async fn old_password_hashes_are_upgraded_at_sign_in() {
+    let db = testing::sqlite().await;
+    let app = app_on(db, Settings::default()).await;
+    let weak = Hasher::new(HashCost { memory_kib: 16, iterations: 1, parallelism: 1 }).hash_blocking(PASSWORD);
+    app.db.store.set_password_hash(app.user, &weak).await.unwrap();
+    sign_in(&app).await;
+    let now = app.db.store.user(app.user).await.unwrap().unwrap().password_hash;
+    assert_ne!(now, weak);
+    assert!(now.contains("m=8,"), "{now}");
+}
+
+#[tokio::test]
+async fn static_files_are_served_with_their_types() {
+    let app = app_on(testing::sqlite().await, Settings::default()).await;
+    let res = send(&app, get("/static/haven.css", None)).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.headers().get(header::CONTENT_TYPE).unwrap(), "text/css; charset=utf-8");
+    let res = send(&app, get("/static/haven.js", None)).await;
+    assert!(text(res).await.contains("quick-exit"));
+    assert_eq!(send(&app, get("/static/../Cargo.toml", None)).await.status(), StatusCode::NOT_FOUND);
+}
