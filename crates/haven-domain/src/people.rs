@@ -212,7 +212,10 @@ mod tests {
     fn bad_login_names_are_refused() {
         assert_eq!(LoginName::parse("ab"), Err(LoginNameError::Length));
         assert_eq!(LoginName::parse("a b c"), Err(LoginNameError::Characters));
-        assert_eq!(LoginName::parse(&"x".repeat(255)), Err(LoginNameError::Length));
+        assert_eq!(
+            LoginName::parse(&"x".repeat(255)),
+            Err(LoginNameError::Length)
+        );
     }
 
     #[test]

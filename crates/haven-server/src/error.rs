@@ -54,20 +54,50 @@ impl AppError {
     pub fn body(&self) -> ErrorBody {
         let status = self.status().as_u16();
         let (code, field, message, reference) = match self {
-            Self::NotFound => ("not_found", None, "There is nothing at this address.".to_owned(), None),
-            Self::Invalid { code, field, message } => (*code, *field, message.clone(), None),
-            Self::Conflict { field } => ("conflict", Some(*field), format!("This {field} is already in use."), None),
+            Self::NotFound => (
+                "not_found",
+                None,
+                "There is nothing at this address.".to_owned(),
+                None,
+            ),
+            Self::Invalid {
+                code,
+                field,
+                message,
+            } => (*code, *field, message.clone(), None),
+            Self::Conflict { field } => (
+                "conflict",
+                Some(*field),
+                format!("This {field} is already in use."),
+                None,
+            ),
             Self::Unavailable(cause) => {
                 tracing::warn!(cause = %cause, "service unavailable");
-                ("unavailable", None, "Haven cannot reach its database right now. Try again shortly.".to_owned(), None)
+                (
+                    "unavailable",
+                    None,
+                    "Haven cannot reach its database right now. Try again shortly.".to_owned(),
+                    None,
+                )
             }
             Self::Internal(cause) => {
                 let reference = uuid::Uuid::new_v4().simple().to_string()[..12].to_owned();
                 tracing::error!(cause = %cause, reference = %reference, "internal error");
-                ("internal", None, "Haven could not finish this request. Nothing was changed.".to_owned(), Some(reference))
+                (
+                    "internal",
+                    None,
+                    "Haven could not finish this request. Nothing was changed.".to_owned(),
+                    Some(reference),
+                )
             }
         };
-        ErrorBody { status, code, field, message, reference }
+        ErrorBody {
+            status,
+            code,
+            field,
+            message,
+            reference,
+        }
     }
 }
 
@@ -77,9 +107,11 @@ impl From<StoreError> for AppError {
             StoreError::NotFound => Self::NotFound,
             StoreError::Conflict { field } => Self::Conflict { field },
             StoreError::Unavailable(m) => Self::Unavailable(m),
-            StoreError::Database(sqlx_err @ (haven_store::sqlx_error::PoolTimedOut | haven_store::sqlx_error::PoolClosed | haven_store::sqlx_error::Io(_))) => {
-                Self::Unavailable(sqlx_err.to_string())
-            }
+            StoreError::Database(
+                sqlx_err @ (haven_store::sqlx_error::PoolTimedOut
+                | haven_store::sqlx_error::PoolClosed
+                | haven_store::sqlx_error::Io(_)),
+            ) => Self::Unavailable(sqlx_err.to_string()),
             other => Self::Internal(other.to_string()),
         }
     }

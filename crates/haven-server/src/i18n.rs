@@ -104,7 +104,10 @@ impl Lang {
                 headers
                     .get(ACCEPT_LANGUAGE)
                     .and_then(|v| v.to_str().ok())
-                    .and_then(|v| v.split(',').find_map(|part| Self::parse(part.split(';').next()?)))
+                    .and_then(|v| {
+                        v.split(',')
+                            .find_map(|part| Self::parse(part.split(';').next()?))
+                    })
             })
             .unwrap_or(Self::En)
     }
@@ -146,7 +149,10 @@ mod tests {
 
     #[test]
     fn arguments_are_filled_in() {
-        assert_eq!(Lang::Es.t1("signed-in-as", "name", "Ana"), "Sesión iniciada como Ana");
+        assert_eq!(
+            Lang::Es.t1("signed-in-as", "name", "Ana"),
+            "Sesión iniciada como Ana"
+        );
     }
 
     #[test]

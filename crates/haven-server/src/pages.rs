@@ -1,16 +1,16 @@
 //! Server-rendered pages: sign-in, home, language switch, errors.
 
+use crate::AppState;
 use crate::error::AppError;
 use crate::i18n::{LANG_COOKIE, Lang};
 use crate::password::Verified;
 use crate::session::{self, Authenticated, MaybeSignedIn, SignedIn};
-use crate::AppState;
 use askama::Template;
+use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::http::header::{LOCATION, SET_COOKIE};
 use axum::http::{HeaderValue, StatusCode, Uri};
 use axum::response::{Html, IntoResponse, Response};
-use axum::Form;
 use haven_domain::LoginName;
 use serde::Deserialize;
 
@@ -90,7 +90,11 @@ pub fn error_page(state: &AppState, lang: Lang, err: &AppError) -> Response {
         AppError::NotFound => (lang.t("not-found-title"), lang.t("not-found-body")),
         _ => (
             lang.t("error-title"),
-            lang.t1("error-body", "reference", body.reference.as_deref().unwrap_or("-")),
+            lang.t1(
+                "error-body",
+                "reference",
+                body.reference.as_deref().unwrap_or("-"),
+            ),
         ),
     };
     let page = MessagePage {
@@ -163,7 +167,11 @@ pub async fn sign_in(
         render(&page, status)
     };
     if form.login.trim().is_empty() || form.password.is_empty() {
-        return fail("sign-in-invalid", form.login, StatusCode::UNPROCESSABLE_ENTITY);
+        return fail(
+            "sign-in-invalid",
+            form.login,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        );
     }
     // Look the user up, but verify a hash either way: an unknown name takes
     // as long and answers the same as a wrong password.
@@ -176,7 +184,10 @@ pub async fn sign_in(
     };
     let verdict = state
         .hasher
-        .verify(user.as_ref().map(|u| u.password_hash.clone()), form.password)
+        .verify(
+            user.as_ref().map(|u| u.password_hash.clone()),
+            form.password,
+        )
         .await;
     let user = match (verdict, user) {
         (Verified::No, _) | (_, None) => {
@@ -192,10 +203,10 @@ pub async fn sign_in(
         }
     };
     // A new session id at every sign-in: an old (possibly planted) one ends.
-    if let Some(old) = previous {
-        if let Err(e) = state.store.delete_session(old.session.id).await {
-            return error_page(&state, lang, &e.into());
-        }
+    if let Some(old) = previous
+        && let Err(e) = state.store.delete_session(old.session.id).await
+    {
+        return error_page(&state, lang, &e.into());
     }
     match session::start(&state, user.id).await {
         Ok(cookie) => {
@@ -267,8 +278,10 @@ pub async fn set_language(Path(code): Path<String>, Query(q): Query<LanguageQuer
         "{LANG_COOKIE}={}; Path=/; Max-Age=31536000; SameSite=Lax",
         lang.code()
     );
-    res.headers_mut()
-        .append(SET_COOKIE, HeaderValue::from_str(&cookie).expect("ASCII cookie"));
+    res.headers_mut().append(
+        SET_COOKIE,
+        HeaderValue::from_str(&cookie).expect("ASCII cookie"),
+    );
     res
 }
 
@@ -291,8 +304,14 @@ fn see_other(to: &str) -> Response {
 /// The stylesheet and script, embedded in the binary.
 pub async fn static_file(Path(name): Path<String>) -> Response {
     let (body, kind) = match name.as_str() {
-        "haven.css" => (include_str!("../static/haven.css"), "text/css; charset=utf-8"),
-        "haven.js" => (include_str!("../static/haven.js"), "text/javascript; charset=utf-8"),
+        "haven.css" => (
+            include_str!("../static/haven.css"),
+            "text/css; charset=utf-8",
+        ),
+        "haven.js" => (
+            include_str!("../static/haven.js"),
+            "text/javascript; charset=utf-8",
+        ),
         _ => return AppError::NotFound.into_response(),
     };
     (

@@ -94,10 +94,17 @@ impl Hasher {
         let phc = stored.unwrap_or(dummy);
         let Ok(parsed) = PasswordHash::new(phc) else {
             // A corrupt stored hash: still spend the time, then refuse.
-            let _ = self.cost.argon2().verify_password(password.as_bytes(), &PasswordHash::new(dummy).expect("dummy hash parses"));
+            let _ = self.cost.argon2().verify_password(
+                password.as_bytes(),
+                &PasswordHash::new(dummy).expect("dummy hash parses"),
+            );
             return Verified::No;
         };
-        let ok = self.cost.argon2().verify_password(password.as_bytes(), &parsed).is_ok();
+        let ok = self
+            .cost
+            .argon2()
+            .verify_password(password.as_bytes(), &parsed)
+            .is_ok();
         if !ok || stored.is_none() {
             return Verified::No;
         }
@@ -137,15 +144,25 @@ mod tests {
         let h = Hasher::new(HashCost::TEST);
         let phc = h.hash_blocking("correct horse");
         assert!(phc.starts_with("$argon2id$"));
-        assert_eq!(h.verify_blocking(Some(&phc), "correct horse"), Verified::Yes);
+        assert_eq!(
+            h.verify_blocking(Some(&phc), "correct horse"),
+            Verified::Yes
+        );
         assert_eq!(h.verify_blocking(Some(&phc), "wrong horse"), Verified::No);
-        assert_eq!(h.verify_blocking(None, "haven-dummy-password"), Verified::No, "unknown users never pass");
+        assert_eq!(
+            h.verify_blocking(None, "haven-dummy-password"),
+            Verified::No,
+            "unknown users never pass"
+        );
         assert_eq!(h.verify_blocking(Some("garbage"), "x"), Verified::No);
     }
 
     #[test]
     fn changed_parameters_ask_for_a_rehash() {
-        let old = Hasher::new(HashCost { memory_kib: 16, ..HashCost::TEST });
+        let old = Hasher::new(HashCost {
+            memory_kib: 16,
+            ..HashCost::TEST
+        });
         let phc = old.hash_blocking("pw");
         let new = Hasher::new(HashCost::TEST);
         let Verified::YesRehash(fresh) = new.verify_blocking(Some(&phc), "pw") else {

@@ -26,8 +26,16 @@ pub async fn headers(State(state): State<AppState>, req: Request, next: Next) ->
     set(h, header::X_CONTENT_TYPE_OPTIONS, "nosniff");
     set(h, header::REFERRER_POLICY, "no-referrer");
     set(h, header::X_FRAME_OPTIONS, "DENY");
-    set(h, HeaderName::from_static("cross-origin-opener-policy"), "same-origin");
-    set(h, HeaderName::from_static("cross-origin-resource-policy"), "same-origin");
+    set(
+        h,
+        HeaderName::from_static("cross-origin-opener-policy"),
+        "same-origin",
+    );
+    set(
+        h,
+        HeaderName::from_static("cross-origin-resource-policy"),
+        "same-origin",
+    );
     set(
         h,
         HeaderName::from_static("permissions-policy"),
@@ -37,7 +45,11 @@ pub async fn headers(State(state): State<AppState>, req: Request, next: Next) ->
         set(h, header::CACHE_CONTROL, "no-store");
     }
     if state.settings.hsts {
-        set(h, header::STRICT_TRANSPORT_SECURITY, "max-age=63072000; includeSubDomains");
+        set(
+            h,
+            header::STRICT_TRANSPORT_SECURITY,
+            "max-age=63072000; includeSubDomains",
+        );
     }
     res
 }

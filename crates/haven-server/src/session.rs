@@ -44,7 +44,11 @@ impl Default for SessionPolicy {
 impl SessionPolicy {
     #[must_use]
     pub const fn cookie_name(&self) -> &'static str {
-        if self.secure { COOKIE_TLS } else { COOKIE_PLAIN }
+        if self.secure {
+            COOKIE_TLS
+        } else {
+            COOKIE_PLAIN
+        }
     }
 
     fn cookie(&self, value: &str, max_age: Option<i64>) -> HeaderValue {
@@ -148,12 +152,19 @@ pub enum NoSession {
 }
 
 /// Resolves the request's session, ending it when it has timed out.
-pub async fn resolve(parts: &Parts, state: &AppState) -> Result<Result<Authenticated, NoSession>, AppError> {
+pub async fn resolve(
+    parts: &Parts,
+    state: &AppState,
+) -> Result<Result<Authenticated, NoSession>, AppError> {
     let policy = state.settings.session;
     let Some(token) = cookie_token(parts, policy.cookie_name()) else {
         return Ok(Err(NoSession::Absent));
     };
-    let Some(session) = state.store.session_by_token_hash(&token_hash(token)).await? else {
+    let Some(session) = state
+        .store
+        .session_by_token_hash(&token_hash(token))
+        .await?
+    else {
         return Ok(Err(NoSession::Absent));
     };
     let now = haven_domain::now();
@@ -161,7 +172,12 @@ pub async fn resolve(parts: &Parts, state: &AppState) -> Result<Result<Authentic
         state.store.delete_session(session.id).await?;
         return Ok(Err(NoSession::Expired));
     }
-    let Some(user) = state.store.user(session.user_id).await?.filter(|u| !u.disabled) else {
+    let Some(user) = state
+        .store
+        .user(session.user_id)
+        .await?
+        .filter(|u| !u.disabled)
+    else {
         state.store.delete_session(session.id).await?;
         return Ok(Err(NoSession::Absent));
     };
@@ -185,7 +201,10 @@ pub struct SignedIn(pub Authenticated);
 
 /// Where an unauthenticated request goes.
 pub enum SignInRequired {
-    Redirect { expired: bool, clear: Option<HeaderValue> },
+    Redirect {
+        expired: bool,
+        clear: Option<HeaderValue>,
+    },
     Failed(AppError),
 }
 
@@ -193,7 +212,11 @@ impl IntoResponse for SignInRequired {
     fn into_response(self) -> Response {
         match self {
             Self::Redirect { expired, clear } => {
-                let to = if expired { "/sign-in?expired=1" } else { "/sign-in" };
+                let to = if expired {
+                    "/sign-in?expired=1"
+                } else {
+                    "/sign-in"
+                };
                 let mut res = Redirect::to(to).into_response();
                 *res.status_mut() = StatusCode::SEE_OTHER;
                 if let Some(c) = clear {
@@ -209,12 +232,19 @@ impl IntoResponse for SignInRequired {
 impl FromRequestParts<AppState> for SignedIn {
     type Rejection = SignInRequired;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        match resolve(parts, state).await.map_err(SignInRequired::Failed)? {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        match resolve(parts, state)
+            .await
+            .map_err(SignInRequired::Failed)?
+        {
             Ok(a) => Ok(Self(a)),
             Err(why) => Err(SignInRequired::Redirect {
                 expired: why == NoSession::Expired,
-                clear: (why == NoSession::Expired).then(|| state.settings.session.clearing_cookie()),
+                clear: (why == NoSession::Expired)
+                    .then(|| state.settings.session.clearing_cookie()),
             }),
         }
     }
@@ -226,7 +256,10 @@ pub struct MaybeSignedIn(pub Option<Authenticated>);
 impl FromRequestParts<AppState> for MaybeSignedIn {
     type Rejection = AppError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         Ok(Self(resolve(parts, state).await?.ok()))
     }
 }
@@ -240,10 +273,21 @@ mod tests {
         let plain = SessionPolicy::default();
         let c = plain.cookie("tok", None);
         assert_eq!(c, "haven_session=tok; Path=/; HttpOnly; SameSite=Strict");
-        let tls = SessionPolicy { secure: true, ..plain };
+        let tls = SessionPolicy {
+            secure: true,
+            ..plain
+        };
         let c = tls.cookie("tok", None);
-        assert_eq!(c, "__Host-haven_session=tok; Path=/; HttpOnly; SameSite=Strict; Secure");
-        assert!(tls.clearing_cookie().to_str().unwrap().contains("Max-Age=0"));
+        assert_eq!(
+            c,
+            "__Host-haven_session=tok; Path=/; HttpOnly; SameSite=Strict; Secure"
+        );
+        assert!(
+            tls.clearing_cookie()
+                .to_str()
+                .unwrap()
+                .contains("Max-Age=0")
+        );
     }
 
     #[test]
@@ -260,8 +304,14 @@ mod tests {
         };
         assert!(!p.is_expired(&s, t0 + Duration::minutes(29)));
         assert!(p.is_expired(&s, t0 + Duration::minutes(31)), "idle");
-        let active = SessionRecord { last_seen_at: t0 + Duration::hours(12), ..s.clone() };
-        assert!(p.is_expired(&active, t0 + Duration::hours(12) + Duration::minutes(1)), "absolute");
+        let active = SessionRecord {
+            last_seen_at: t0 + Duration::hours(12),
+            ..s.clone()
+        };
+        assert!(
+            p.is_expired(&active, t0 + Duration::hours(12) + Duration::minutes(1)),
+            "absolute"
+        );
     }
 
     #[test]

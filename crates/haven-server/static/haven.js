@@ -2,8 +2,14 @@
 (function () {
   "use strict";
   function leave(url) {
-    // replace(): the Back button does not return to Haven.
     try { document.body.style.display = "none"; } catch (e) { /* ignore */ }
+    // End the session too, so that Back shows the sign-in page, not a case.
+    // A beacon is delivered even as the page goes away.
+    var csrf = document.querySelector("form.sign-out input[name=csrf]");
+    if (csrf && navigator.sendBeacon) {
+      navigator.sendBeacon("/sign-out", new URLSearchParams({ csrf: csrf.value }));
+    }
+    // replace(): this page is not left in the history.
     window.location.replace(url);
   }
   document.addEventListener("DOMContentLoaded", function () {

@@ -38,7 +38,11 @@ async fn app_on(db: TestDb, settings: Settings) -> App {
     };
     db.store.create_user(&user).await.unwrap();
     let state = AppState::new(db.store.clone(), settings, HashCost::TEST);
-    App { router: haven_server::router(state), db, user: user.id }
+    App {
+        router: haven_server::router(state),
+        db,
+        user: user.id,
+    }
 }
 
 async fn apps(settings: Settings) -> Vec<App> {
@@ -82,7 +86,9 @@ fn form_encode(pairs: &[(&str, &str)]) -> String {
             let enc: String = v
                 .bytes()
                 .map(|b| match b {
-                    b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
+                    b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' | b'_' | b'.' => {
+                        (b as char).to_string()
+                    }
                     _ => format!("%{b:02X}"),
                 })
                 .collect();
@@ -94,14 +100,29 @@ fn form_encode(pairs: &[(&str, &str)]) -> String {
 
 /// Signs in and returns the `name=value` cookie pair.
 async fn sign_in(app: &App) -> String {
-    let res = send(app, post_form("/sign-in", &form_encode(&[("login", LOGIN), ("password", PASSWORD)]), None)).await;
+    let res = send(
+        app,
+        post_form(
+            "/sign-in",
+            &form_encode(&[("login", LOGIN), ("password", PASSWORD)]),
+            None,
+        ),
+    )
+    .await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER, "{}", app.db.name);
-    let set = res.headers().get(header::SET_COOKIE).unwrap().to_str().unwrap().to_owned();
+    let set = res
+        .headers()
+        .get(header::SET_COOKIE)
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_owned();
     set.split(';').next().unwrap().to_owned()
 }
 
 fn csrf_from(html: &str) -> String {
-    let at = html.find("name=\"csrf\" value=\"").expect("csrf field") + "name=\"csrf\" value=\"".len();
+    let at =
+        html.find("name=\"csrf\" value=\"").expect("csrf field") + "name=\"csrf\" value=\"".len();
     html[at..].split('"').next().unwrap().to_owned()
 }
 
@@ -111,19 +132,41 @@ async fn every_response_carries_the_security_headers() {
         for path in ["/healthz", "/sign-in", "/nowhere", "/"] {
             let res = send(&app, get(path, None)).await;
             let h = res.headers();
-            let csp = h.get(header::CONTENT_SECURITY_POLICY).unwrap().to_str().unwrap();
+            let csp = h
+                .get(header::CONTENT_SECURITY_POLICY)
+                .unwrap()
+                .to_str()
+                .unwrap();
             assert!(csp.contains("frame-ancestors 'none'"), "{path}");
-            assert!(csp.contains("script-src 'self'") && !csp.contains("unsafe-inline"), "{path}: no inline script");
+            assert!(
+                csp.contains("script-src 'self'") && !csp.contains("unsafe-inline"),
+                "{path}: no inline script"
+            );
             assert_eq!(h.get(header::X_CONTENT_TYPE_OPTIONS).unwrap(), "nosniff");
             assert_eq!(h.get(header::REFERRER_POLICY).unwrap(), "no-referrer");
             assert_eq!(h.get(header::CACHE_CONTROL).unwrap(), "no-store", "{path}");
             assert!(h.get("x-request-id").is_some(), "{path}");
-            assert!(h.get(header::STRICT_TRANSPORT_SECURITY).is_none(), "no HSTS without TLS");
+            assert!(
+                h.get(header::STRICT_TRANSPORT_SECURITY).is_none(),
+                "no HSTS without TLS"
+            );
         }
     }
-    for app in apps(Settings { hsts: true, ..Settings::default() }).await {
+    for app in apps(Settings {
+        hsts: true,
+        ..Settings::default()
+    })
+    .await
+    {
         let res = send(&app, get("/healthz", None)).await;
-        assert!(res.headers().get(header::STRICT_TRANSPORT_SECURITY).unwrap().to_str().unwrap().contains("max-age="));
+        assert!(
+            res.headers()
+                .get(header::STRICT_TRANSPORT_SECURITY)
+                .unwrap()
+                .to_str()
+                .unwrap()
+                .contains("max-age=")
+        );
     }
 }
 
@@ -135,14 +178,25 @@ async fn health_and_readiness() {
         let res = send(&app, get("/readyz", None)).await;
         assert_eq!(res.status(), StatusCode::OK, "{}", app.db.name);
         let body = text(res).await;
-        assert!(body.contains("\"ready\"") && body.contains(app.db.name), "{body}");
+        assert!(
+            body.contains("\"ready\"") && body.contains(app.db.name),
+            "{body}"
+        );
 
         // A database that went away makes Haven not ready, but still alive.
         app.db.store.close().await;
         let res = send(&app, get("/readyz", None)).await;
-        assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE, "{}", app.db.name);
+        assert_eq!(
+            res.status(),
+            StatusCode::SERVICE_UNAVAILABLE,
+            "{}",
+            app.db.name
+        );
         assert!(text(res).await.contains("database unreachable"));
-        assert_eq!(send(&app, get("/healthz", None)).await.status(), StatusCode::OK);
+        assert_eq!(
+            send(&app, get("/healthz", None)).await.status(),
+            StatusCode::OK
+        );
     }
 }
 
@@ -153,19 +207,47 @@ async fn pages_need_a_session_and_sign_in_starts_one() {
         assert_eq!(res.status(), StatusCode::SEE_OTHER);
         assert_eq!(res.headers().get(header::LOCATION).unwrap(), "/sign-in");
 
-        let res = send(&app, post_form("/sign-in", &form_encode(&[("login", "SAM.TESTER@example.test"), ("password", PASSWORD)]), None)).await;
-        assert_eq!(res.status(), StatusCode::SEE_OTHER, "{}: logins ignore case", app.db.name);
-        let set = res.headers().get(header::SET_COOKIE).unwrap().to_str().unwrap();
+        let res = send(
+            &app,
+            post_form(
+                "/sign-in",
+                &form_encode(&[("login", "SAM.TESTER@example.test"), ("password", PASSWORD)]),
+                None,
+            ),
+        )
+        .await;
+        assert_eq!(
+            res.status(),
+            StatusCode::SEE_OTHER,
+            "{}: logins ignore case",
+            app.db.name
+        );
+        let set = res
+            .headers()
+            .get(header::SET_COOKIE)
+            .unwrap()
+            .to_str()
+            .unwrap();
         assert!(set.starts_with("haven_session="), "{set}");
-        assert!(set.contains("HttpOnly") && set.contains("SameSite=Strict") && set.contains("Path=/"), "{set}");
+        assert!(
+            set.contains("HttpOnly") && set.contains("SameSite=Strict") && set.contains("Path=/"),
+            "{set}"
+        );
         let cookie = set.split(';').next().unwrap();
 
         let res = send(&app, get("/", Some(cookie))).await;
         assert_eq!(res.status(), StatusCode::OK, "{}", app.db.name);
         let html = text(res).await;
-        assert!(html.contains("Welcome, Sam Tester") && html.contains("Test Services"), "{}", app.db.name);
+        assert!(
+            html.contains("Welcome, Sam Tester") && html.contains("Test Services"),
+            "{}",
+            app.db.name
+        );
         assert!(html.contains("Victim assistance specialist"));
-        assert!(html.contains("href=\"#main\"") && html.contains("id=\"main\""), "skip link and target");
+        assert!(
+            html.contains("href=\"#main\"") && html.contains("id=\"main\""),
+            "skip link and target"
+        );
         assert!(html.contains("id=\"quick-exit\""));
 
         // A signed-in person asking for the sign-in page goes home.
@@ -177,20 +259,47 @@ async fn pages_need_a_session_and_sign_in_starts_one() {
 #[tokio::test]
 async fn unknown_users_and_wrong_passwords_get_the_same_answer() {
     for app in apps(Settings::default()).await {
-        let wrong = send(&app, post_form("/sign-in", &form_encode(&[("login", LOGIN), ("password", "nope nope nope")]), None)).await;
-        let unknown = send(&app, post_form("/sign-in", &form_encode(&[("login", "nobody@example.test"), ("password", "nope nope nope")]), None)).await;
+        let wrong = send(
+            &app,
+            post_form(
+                "/sign-in",
+                &form_encode(&[("login", LOGIN), ("password", "nope nope nope")]),
+                None,
+            ),
+        )
+        .await;
+        let unknown = send(
+            &app,
+            post_form(
+                "/sign-in",
+                &form_encode(&[
+                    ("login", "nobody@example.test"),
+                    ("password", "nope nope nope"),
+                ]),
+                None,
+            ),
+        )
+        .await;
         assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
         assert_eq!(unknown.status(), wrong.status());
         assert!(wrong.headers().get(header::SET_COOKIE).is_none());
         let (a, b) = (text(wrong).await, text(unknown).await);
         assert!(a.contains("The email or password is not right"));
         // Same page apart from the echoed login.
-        assert_eq!(a.replace(LOGIN, "X"), b.replace("nobody@example.test", "X"), "{}", app.db.name);
+        assert_eq!(
+            a.replace(LOGIN, "X"),
+            b.replace("nobody@example.test", "X"),
+            "{}",
+            app.db.name
+        );
 
         let empty = send(&app, post_form("/sign-in", "login=&password=", None)).await;
         assert_eq!(empty.status(), StatusCode::UNPROCESSABLE_ENTITY);
         let junk = send(&app, post_form("/sign-in", "%%%", None)).await;
-        assert!(junk.status().is_client_error(), "malformed forms are a 4xx, never a 500");
+        assert!(
+            junk.status().is_client_error(),
+            "malformed forms are a 4xx, never a 500"
+        );
     }
 }
 
@@ -203,12 +312,32 @@ async fn sign_out_needs_the_session_token_and_ends_the_session() {
 
         let res = send(&app, post_form("/sign-out", "csrf=forged", Some(&cookie))).await;
         assert_eq!(res.status(), StatusCode::FORBIDDEN);
-        assert_eq!(send(&app, get("/", Some(&cookie))).await.status(), StatusCode::OK, "still signed in");
+        assert_eq!(
+            send(&app, get("/", Some(&cookie))).await.status(),
+            StatusCode::OK,
+            "still signed in"
+        );
 
-        let res = send(&app, post_form("/sign-out", &form_encode(&[("csrf", &csrf)]), Some(&cookie))).await;
+        let res = send(
+            &app,
+            post_form("/sign-out", &form_encode(&[("csrf", &csrf)]), Some(&cookie)),
+        )
+        .await;
         assert_eq!(res.status(), StatusCode::SEE_OTHER);
-        assert!(res.headers().get(header::SET_COOKIE).unwrap().to_str().unwrap().contains("Max-Age=0"));
-        assert_eq!(send(&app, get("/", Some(&cookie))).await.status(), StatusCode::SEE_OTHER, "{}", app.db.name);
+        assert!(
+            res.headers()
+                .get(header::SET_COOKIE)
+                .unwrap()
+                .to_str()
+                .unwrap()
+                .contains("Max-Age=0")
+        );
+        assert_eq!(
+            send(&app, get("/", Some(&cookie))).await.status(),
+            StatusCode::SEE_OTHER,
+            "{}",
+            app.db.name
+        );
     }
 }
 
@@ -219,7 +348,10 @@ async fn cross_site_posts_are_refused() {
             .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
             .header("sec-fetch-site", "cross-site")
             .header(header::ORIGIN, "https://evil.example")
-            .body(Body::from(form_encode(&[("login", LOGIN), ("password", PASSWORD)])))
+            .body(Body::from(form_encode(&[
+                ("login", LOGIN),
+                ("password", PASSWORD),
+            ])))
             .unwrap();
         let res = send(&app, req).await;
         assert_eq!(res.status(), StatusCode::FORBIDDEN);
@@ -231,12 +363,45 @@ async fn cross_site_posts_are_refused() {
 async fn signing_in_again_replaces_the_session() {
     for app in apps(Settings::default()).await {
         let first = sign_in(&app).await;
-        let res = send(&app, post_form("/sign-in", &form_encode(&[("login", LOGIN), ("password", PASSWORD)]), Some(&first))).await;
-        let second = res.headers().get(header::SET_COOKIE).unwrap().to_str().unwrap().split(';').next().unwrap().to_owned();
+        let res = send(
+            &app,
+            post_form(
+                "/sign-in",
+                &form_encode(&[("login", LOGIN), ("password", PASSWORD)]),
+                Some(&first),
+            ),
+        )
+        .await;
+        let second = res
+            .headers()
+            .get(header::SET_COOKIE)
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .split(';')
+            .next()
+            .unwrap()
+            .to_owned();
         assert_ne!(first, second);
-        assert_eq!(send(&app, get("/", Some(&first))).await.status(), StatusCode::SEE_OTHER, "old session ended");
-        assert_eq!(send(&app, get("/", Some(&second))).await.status(), StatusCode::OK);
-        assert_eq!(app.db.store.delete_sessions_for_user(app.user).await.unwrap(), 1, "{}", app.db.name);
+        assert_eq!(
+            send(&app, get("/", Some(&first))).await.status(),
+            StatusCode::SEE_OTHER,
+            "old session ended"
+        );
+        assert_eq!(
+            send(&app, get("/", Some(&second))).await.status(),
+            StatusCode::OK
+        );
+        assert_eq!(
+            app.db
+                .store
+                .delete_sessions_for_user(app.user)
+                .await
+                .unwrap(),
+            1,
+            "{}",
+            app.db.name
+        );
     }
 }
 
@@ -248,10 +413,21 @@ async fn idle_sessions_expire_and_say_so() {
         let cookie = sign_in(&app).await;
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
         let res = send(&app, get("/", Some(&cookie))).await;
-        assert_eq!(res.headers().get(header::LOCATION).unwrap(), "/sign-in?expired=1");
+        assert_eq!(
+            res.headers().get(header::LOCATION).unwrap(),
+            "/sign-in?expired=1"
+        );
         let html = text(send(&app, get("/sign-in?expired=1", None)).await).await;
         assert!(html.contains("Your session ended"));
-        assert_eq!(app.db.store.delete_sessions_for_user(app.user).await.unwrap(), 0, "expired session deleted");
+        assert_eq!(
+            app.db
+                .store
+                .delete_sessions_for_user(app.user)
+                .await
+                .unwrap(),
+            0,
+            "expired session deleted"
+        );
     }
 }
 
@@ -261,17 +437,29 @@ async fn language_switch_is_remembered_and_only_redirects_locally() {
         let res = send(&app, get("/language/es?next=/sign-in", None)).await;
         assert_eq!(res.status(), StatusCode::SEE_OTHER);
         assert_eq!(res.headers().get(header::LOCATION).unwrap(), "/sign-in");
-        let set = res.headers().get(header::SET_COOKIE).unwrap().to_str().unwrap();
+        let set = res
+            .headers()
+            .get(header::SET_COOKIE)
+            .unwrap()
+            .to_str()
+            .unwrap();
         let cookie = set.split(';').next().unwrap();
         assert_eq!(cookie, "haven_lang=es");
         let html = text(send(&app, get("/sign-in", Some(cookie))).await).await;
         assert!(html.contains("<html lang=\"es\">") && html.contains("Iniciar sesión en Haven"));
 
-        for evil in ["//evil.example/", "https://evil.example/", "/\\evil.example"] {
+        for evil in [
+            "//evil.example/",
+            "https://evil.example/",
+            "/\\evil.example",
+        ] {
             let res = send(&app, get(&format!("/language/en?next={evil}"), None)).await;
             assert_eq!(res.headers().get(header::LOCATION).unwrap(), "/", "{evil}");
         }
-        assert_eq!(send(&app, get("/language/xx", None)).await.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(
+            send(&app, get("/language/xx", None)).await.status(),
+            StatusCode::UNPROCESSABLE_ENTITY
+        );
     }
 }
 
@@ -294,10 +482,26 @@ async fn not_found_is_a_page_for_people_and_json_for_the_api() {
 async fn old_password_hashes_are_upgraded_at_sign_in() {
     let db = testing::sqlite().await;
     let app = app_on(db, Settings::default()).await;
-    let weak = Hasher::new(HashCost { memory_kib: 16, iterations: 1, parallelism: 1 }).hash_blocking(PASSWORD);
-    app.db.store.set_password_hash(app.user, &weak).await.unwrap();
+    let weak = Hasher::new(HashCost {
+        memory_kib: 16,
+        iterations: 1,
+        parallelism: 1,
+    })
+    .hash_blocking(PASSWORD);
+    app.db
+        .store
+        .set_password_hash(app.user, &weak)
+        .await
+        .unwrap();
     sign_in(&app).await;
-    let now = app.db.store.user(app.user).await.unwrap().unwrap().password_hash;
+    let now = app
+        .db
+        .store
+        .user(app.user)
+        .await
+        .unwrap()
+        .unwrap()
+        .password_hash;
     assert_ne!(now, weak);
     assert!(now.contains("m=8,"), "{now}");
 }
@@ -307,8 +511,16 @@ async fn static_files_are_served_with_their_types() {
     let app = app_on(testing::sqlite().await, Settings::default()).await;
     let res = send(&app, get("/static/haven.css", None)).await;
     assert_eq!(res.status(), StatusCode::OK);
-    assert_eq!(res.headers().get(header::CONTENT_TYPE).unwrap(), "text/css; charset=utf-8");
+    assert_eq!(
+        res.headers().get(header::CONTENT_TYPE).unwrap(),
+        "text/css; charset=utf-8"
+    );
     let res = send(&app, get("/static/haven.js", None)).await;
     assert!(text(res).await.contains("quick-exit"));
-    assert_eq!(send(&app, get("/static/../Cargo.toml", None)).await.status(), StatusCode::NOT_FOUND);
+    assert_eq!(
+        send(&app, get("/static/../Cargo.toml", None))
+            .await
+            .status(),
+        StatusCode::NOT_FOUND
+    );
 }

@@ -79,7 +79,11 @@ mod tests {
                 assert_eq!(m.version, i as i64 + 1, "{}", m.name);
             }
         }
-        assert_eq!(SQLITE.len(), POSTGRES.len(), "both backends share one schema history");
+        assert_eq!(
+            SQLITE.len(),
+            POSTGRES.len(),
+            "both backends share one schema history"
+        );
     }
 
     #[test]

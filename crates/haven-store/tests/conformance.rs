@@ -1,7 +1,9 @@
 //! The store conformance suite: one set of expectations, run against SQLite
 //! and a real PostgreSQL server in every test run.
 
-use haven_domain::{LoginName, OrgKind, Organization, OrganizationId, Role, SessionId, User, UserId};
+use haven_domain::{
+    LoginName, OrgKind, Organization, OrganizationId, Role, SessionId, User, UserId,
+};
 use haven_store::testing::{self, TestDb};
 use haven_store::{SessionRecord, StoreError};
 use time::Duration;
@@ -41,7 +43,11 @@ async fn migrations_are_current_and_idempotent() {
         let status = db.store.schema_status().await.unwrap();
         assert!(status.is_current(), "{}: {status:?}", db.name);
         let again = db.store.migrate().await.unwrap();
-        assert_eq!(status, again, "{}: migrating twice changes nothing", db.name);
+        assert_eq!(
+            status, again,
+            "{}: migrating twice changes nothing",
+            db.name
+        );
         db.store.ping().await.unwrap();
     })
     .await;
@@ -54,12 +60,24 @@ async fn organizations_round_trip_and_list_by_name() {
         let a = org("Alpha Task Force", OrgKind::LawEnforcement);
         db.store.create_organization(&b).await.unwrap();
         db.store.create_organization(&a).await.unwrap();
-        assert_eq!(db.store.organization(a.id).await.unwrap(), Some(a.clone()), "{}", db.name);
-        assert_eq!(db.store.organization(OrganizationId::new()).await.unwrap(), None);
+        assert_eq!(
+            db.store.organization(a.id).await.unwrap(),
+            Some(a.clone()),
+            "{}",
+            db.name
+        );
+        assert_eq!(
+            db.store.organization(OrganizationId::new()).await.unwrap(),
+            None
+        );
         let listed = db.store.list_organizations().await.unwrap();
         assert_eq!(listed, vec![a.clone(), b], "{}", db.name);
         let dup = db.store.create_organization(&a).await.unwrap_err();
-        assert!(matches!(dup, StoreError::Conflict { field: "id" }), "{}: {dup:?}", db.name);
+        assert!(
+            matches!(dup, StoreError::Conflict { field: "id" }),
+            "{}: {dup:?}",
+            db.name
+        );
     })
     .await;
 }
@@ -69,7 +87,11 @@ async fn users_round_trip_with_roles_and_unique_logins() {
     each(async |db| {
         let o = org("Harbor NGO", OrgKind::Ngo);
         db.store.create_organization(&o).await.unwrap();
-        let u = user(o.id, "Ana@Example.org", &[Role::Supervisor, Role::CertifyingOfficial]);
+        let u = user(
+            o.id,
+            "Ana@Example.org",
+            &[Role::Supervisor, Role::CertifyingOfficial],
+        );
         db.store.create_user(&u).await.unwrap();
 
         let by_id = db.store.user(u.id).await.unwrap().unwrap();
@@ -81,17 +103,39 @@ async fn users_round_trip_with_roles_and_unique_logins() {
             .user_by_login(&LoginName::parse("ANA@example.ORG").unwrap())
             .await
             .unwrap();
-        assert_eq!(by_login, Some(expected), "{}: logins are case-insensitive", db.name);
+        assert_eq!(
+            by_login,
+            Some(expected),
+            "{}: logins are case-insensitive",
+            db.name
+        );
 
         let clash = user(o.id, "ana@example.org", &[Role::Analyst]);
         let err = db.store.create_user(&clash).await.unwrap_err();
-        assert!(matches!(err, StoreError::Conflict { field: "login" }), "{}: {err:?}", db.name);
-        assert_eq!(db.store.user(clash.id).await.unwrap(), None, "{}: nothing half-written", db.name);
+        assert!(
+            matches!(err, StoreError::Conflict { field: "login" }),
+            "{}: {err:?}",
+            db.name
+        );
+        assert_eq!(
+            db.store.user(clash.id).await.unwrap(),
+            None,
+            "{}: nothing half-written",
+            db.name
+        );
         assert_eq!(db.store.count_users().await.unwrap(), 1);
 
         let no_roles = user(o.id, "norole@example.org", &[]);
         db.store.create_user(&no_roles).await.unwrap();
-        assert!(db.store.user(no_roles.id).await.unwrap().unwrap().roles.is_empty());
+        assert!(
+            db.store
+                .user(no_roles.id)
+                .await
+                .unwrap()
+                .unwrap()
+                .roles
+                .is_empty()
+        );
     })
     .await;
 }
@@ -99,8 +143,16 @@ async fn users_round_trip_with_roles_and_unique_logins() {
 #[tokio::test]
 async fn a_user_needs_an_existing_organization() {
     each(async |db| {
-        let orphan = user(OrganizationId::new(), "orphan@example.org", &[Role::Analyst]);
-        assert!(db.store.create_user(&orphan).await.is_err(), "{}: foreign keys are enforced", db.name);
+        let orphan = user(
+            OrganizationId::new(),
+            "orphan@example.org",
+            &[Role::Analyst],
+        );
+        assert!(
+            db.store.create_user(&orphan).await.is_err(),
+            "{}: foreign keys are enforced",
+            db.name
+        );
         assert_eq!(db.store.count_users().await.unwrap(), 0, "{}", db.name);
     })
     .await;
@@ -113,10 +165,24 @@ async fn password_hashes_can_be_replaced() {
         db.store.create_organization(&o).await.unwrap();
         let u = user(o.id, "rehash@example.org", &[Role::VictimSpecialist]);
         db.store.create_user(&u).await.unwrap();
-        db.store.set_password_hash(u.id, "$argon2id$new").await.unwrap();
-        assert_eq!(db.store.user(u.id).await.unwrap().unwrap().password_hash, "$argon2id$new");
-        let missing = db.store.set_password_hash(UserId::new(), "x").await.unwrap_err();
-        assert!(matches!(missing, StoreError::NotFound), "{}: {missing:?}", db.name);
+        db.store
+            .set_password_hash(u.id, "$argon2id$new")
+            .await
+            .unwrap();
+        assert_eq!(
+            db.store.user(u.id).await.unwrap().unwrap().password_hash,
+            "$argon2id$new"
+        );
+        let missing = db
+            .store
+            .set_password_hash(UserId::new(), "x")
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(missing, StoreError::NotFound),
+            "{}: {missing:?}",
+            db.name
+        );
     })
     .await;
 }
@@ -140,20 +206,48 @@ async fn sessions_are_found_by_token_hash_touched_and_ended() {
         let (s1, s2) = (mk(1), mk(2));
         db.store.create_session(&s1).await.unwrap();
         db.store.create_session(&s2).await.unwrap();
-        assert_eq!(db.store.session_by_token_hash(&[1; 32]).await.unwrap(), Some(s1.clone()), "{}", db.name);
-        assert_eq!(db.store.session_by_token_hash(&[9; 32]).await.unwrap(), None);
+        assert_eq!(
+            db.store.session_by_token_hash(&[1; 32]).await.unwrap(),
+            Some(s1.clone()),
+            "{}",
+            db.name
+        );
+        assert_eq!(
+            db.store.session_by_token_hash(&[9; 32]).await.unwrap(),
+            None
+        );
 
         let later = now + Duration::minutes(5);
         db.store.touch_session(s1.id, later).await.unwrap();
-        let touched = db.store.session_by_token_hash(&[1; 32]).await.unwrap().unwrap();
+        let touched = db
+            .store
+            .session_by_token_hash(&[1; 32])
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!(touched.last_seen_at, later, "{}", db.name);
-        assert_eq!(touched.created_at, now, "{}: touching keeps the start", db.name);
+        assert_eq!(
+            touched.created_at, now,
+            "{}: touching keeps the start",
+            db.name
+        );
 
         db.store.delete_session(s1.id).await.unwrap();
-        assert_eq!(db.store.session_by_token_hash(&[1; 32]).await.unwrap(), None);
+        assert_eq!(
+            db.store.session_by_token_hash(&[1; 32]).await.unwrap(),
+            None
+        );
         db.store.create_session(&mk(3)).await.unwrap();
-        assert_eq!(db.store.delete_sessions_for_user(u.id).await.unwrap(), 2, "{}", db.name);
-        assert_eq!(db.store.session_by_token_hash(&[2; 32]).await.unwrap(), None);
+        assert_eq!(
+            db.store.delete_sessions_for_user(u.id).await.unwrap(),
+            2,
+            "{}",
+            db.name
+        );
+        assert_eq!(
+            db.store.session_by_token_hash(&[2; 32]).await.unwrap(),
+            None
+        );
     })
     .await;
 }
@@ -179,7 +273,11 @@ async fn backup_is_a_consistent_sqlite_copy_and_postgres_says_use_pg_dump() {
     assert_eq!(copy.organization(o.id).await.unwrap(), Some(o));
 
     let pg = testing::postgres().await;
-    let err = pg.store.backup_to(&dir.path().join("pg.db")).await.unwrap_err();
+    let err = pg
+        .store
+        .backup_to(&dir.path().join("pg.db"))
+        .await
+        .unwrap_err();
     assert!(err.to_string().contains("pg_dump"), "{err}");
 }
 
@@ -190,12 +288,19 @@ async fn opening_fails_clearly_for_bad_places() {
     let file = dir.path().join("not-a-dir");
     std::fs::write(&file, b"x").unwrap();
     let target = haven_store::DatabaseTarget::parse(None, &file.join("data")).unwrap();
-    let err = haven_store::open(&target, &Default::default()).await.err().unwrap();
+    let err = haven_store::open(&target, &Default::default())
+        .await
+        .err()
+        .unwrap();
     assert!(err.to_string().contains("data directory"), "{err}");
 
     // A file that is not a database is refused, not overwritten.
     let junk = dir.path().join("junk.db");
-    std::fs::write(&junk, b"this is not sqlite, just some bytes that fill a page").unwrap();
+    std::fs::write(
+        &junk,
+        b"this is not sqlite, just some bytes that fill a page",
+    )
+    .unwrap();
     let err = haven_store::open(
         &haven_store::DatabaseTarget::Sqlite { path: junk.clone() },
         &Default::default(),
@@ -203,7 +308,10 @@ async fn opening_fails_clearly_for_bad_places() {
     .await
     .err()
     .unwrap();
-    assert!(err.to_string().contains("cannot open the SQLite database"), "{err}");
+    assert!(
+        err.to_string().contains("cannot open the SQLite database"),
+        "{err}"
+    );
     assert_eq!(std::fs::read(&junk).unwrap()[..4], *b"this");
 
     // An unreachable PostgreSQL server names where it looked.
@@ -212,8 +320,14 @@ async fn opening_fails_clearly_for_bad_places() {
         dir.path(),
     )
     .unwrap();
-    let err = haven_store::open(&target, &Default::default()).await.err().unwrap();
+    let err = haven_store::open(&target, &Default::default())
+        .await
+        .err()
+        .unwrap();
     let msg = err.to_string();
-    assert!(msg.contains("cannot connect to PostgreSQL at postgres://127.0.0.1:1/haven"), "{msg}");
+    assert!(
+        msg.contains("cannot connect to PostgreSQL at postgres://127.0.0.1:1/haven"),
+        "{msg}"
+    );
     assert!(!msg.contains("pw@"), "{msg}");
 }

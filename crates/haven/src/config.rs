@@ -78,7 +78,10 @@ pub struct Overrides {
 
 /// Where a value came from, for error messages.
 fn env(key: &str) -> Option<(String, String)> {
-    std::env::var(key).ok().filter(|v| !v.is_empty()).map(|v| (v, format!("environment variable {key}")))
+    std::env::var(key)
+        .ok()
+        .filter(|v| !v.is_empty())
+        .map(|v| (v, format!("environment variable {key}")))
 }
 
 fn read_secret(path: &Path, what: &str) -> Result<String> {
@@ -105,9 +108,10 @@ impl Config {
             .or_else(|| std::env::var_os("HAVEN_CONFIG").map(PathBuf::from));
         let (file, file_name) = match explicit {
             Some(path) => (Some(read_file(&path)?), path.display().to_string()),
-            None if Path::new("haven.toml").exists() => {
-                (Some(read_file(Path::new("haven.toml"))?), "haven.toml".to_owned())
-            }
+            None if Path::new("haven.toml").exists() => (
+                Some(read_file(Path::new("haven.toml"))?),
+                "haven.toml".to_owned(),
+            ),
             None => (None, "defaults".to_owned()),
         };
         let file = file.unwrap_or_default();
@@ -127,7 +131,12 @@ impl Config {
             .or(file.data_dir.clone())
             .unwrap_or_else(|| PathBuf::from("haven-data"));
 
-        let database_url = match pick(flags.database_url.clone(), "HAVEN_DATABASE_URL", file.database_url.clone(), "database_url") {
+        let database_url = match pick(
+            flags.database_url.clone(),
+            "HAVEN_DATABASE_URL",
+            file.database_url.clone(),
+            "database_url",
+        ) {
             Some((v, _)) => Some(v),
             None => match std::env::var_os("HAVEN_DATABASE_URL_FILE") {
                 Some(p) => Some(read_secret(Path::new(&p), "HAVEN_DATABASE_URL_FILE")?),
@@ -138,17 +147,37 @@ impl Config {
             },
         };
 
-        let listen = match pick(flags.listen.clone(), "HAVEN_LISTEN", file.listen.clone(), "listen") {
+        let listen = match pick(
+            flags.listen.clone(),
+            "HAVEN_LISTEN",
+            file.listen.clone(),
+            "listen",
+        ) {
             Some((v, src)) => parse_addr(&v, &src)?,
             None => SocketAddr::from(([127, 0, 0, 1], 8080)),
         };
-        let metrics_listen = pick(flags.metrics_listen.clone(), "HAVEN_METRICS_LISTEN", file.metrics_listen.clone(), "metrics_listen")
-            .map(|(v, src)| parse_addr(&v, &src))
-            .transpose()?;
-        let public_url = pick(None, "HAVEN_PUBLIC_URL", file.public_url.clone(), "public_url")
-            .map(|(v, src)| parse_url(&v, &src))
-            .transpose()?;
-        let quick_exit_url = match pick(None, "HAVEN_QUICK_EXIT_URL", file.quick_exit_url.clone(), "quick_exit_url") {
+        let metrics_listen = pick(
+            flags.metrics_listen.clone(),
+            "HAVEN_METRICS_LISTEN",
+            file.metrics_listen.clone(),
+            "metrics_listen",
+        )
+        .map(|(v, src)| parse_addr(&v, &src))
+        .transpose()?;
+        let public_url = pick(
+            None,
+            "HAVEN_PUBLIC_URL",
+            file.public_url.clone(),
+            "public_url",
+        )
+        .map(|(v, src)| parse_url(&v, &src))
+        .transpose()?;
+        let quick_exit_url = match pick(
+            None,
+            "HAVEN_QUICK_EXIT_URL",
+            file.quick_exit_url.clone(),
+            "quick_exit_url",
+        ) {
             Some((v, src)) => parse_url(&v, &src)?.to_string(),
             None => haven_server::Settings::default().quick_exit_url,
         };
@@ -156,11 +185,18 @@ impl Config {
             .map(|(v, src)| {
                 tracing_subscriber::EnvFilter::try_new(&v)
                     .map(|_| v.clone())
-                    .with_context(|| format!("{src}: \"{v}\" is not a log level (try info, debug or warn)"))
+                    .with_context(|| {
+                        format!("{src}: \"{v}\" is not a log level (try info, debug or warn)")
+                    })
             })
             .transpose()?
             .unwrap_or_else(|| "info".to_owned());
-        let log_format = match pick(None, "HAVEN_LOG_FORMAT", file.log_format.clone(), "log_format") {
+        let log_format = match pick(
+            None,
+            "HAVEN_LOG_FORMAT",
+            file.log_format.clone(),
+            "log_format",
+        ) {
             None => LogFormat::Text,
             Some((v, src)) => match v.as_str() {
                 "text" => LogFormat::Text,
@@ -168,10 +204,16 @@ impl Config {
                 _ => bail!("{src}: \"{v}\" is not a log format; use text or json"),
             },
         };
-        let number = |env_key: &str, file_val: Option<u32>, key: &str, default: u32, max: u32| -> Result<u32> {
+        let number = |env_key: &str,
+                      file_val: Option<u32>,
+                      key: &str,
+                      default: u32,
+                      max: u32|
+         -> Result<u32> {
             let (v, src) = match env(env_key) {
                 Some((v, src)) => (
-                    v.parse::<u32>().with_context(|| format!("{src}: \"{v}\" is not a whole number"))?,
+                    v.parse::<u32>()
+                        .with_context(|| format!("{src}: \"{v}\" is not a whole number"))?,
                     src,
                 ),
                 None => match file_val {
@@ -193,23 +235,44 @@ impl Config {
             quick_exit_url,
             log_level,
             log_format,
-            idle_timeout_minutes: number("HAVEN_SESSION_IDLE_TIMEOUT_MINUTES", file.session.idle_timeout_minutes, "session.idle_timeout_minutes", 30, 24 * 60)?,
-            absolute_timeout_hours: number("HAVEN_SESSION_ABSOLUTE_TIMEOUT_HOURS", file.session.absolute_timeout_hours, "session.absolute_timeout_hours", 12, 24 * 7)?,
-            max_connections: number("HAVEN_DATABASE_MAX_CONNECTIONS", file.database.max_connections, "database.max_connections", 16, 1000)?,
+            idle_timeout_minutes: number(
+                "HAVEN_SESSION_IDLE_TIMEOUT_MINUTES",
+                file.session.idle_timeout_minutes,
+                "session.idle_timeout_minutes",
+                30,
+                24 * 60,
+            )?,
+            absolute_timeout_hours: number(
+                "HAVEN_SESSION_ABSOLUTE_TIMEOUT_HOURS",
+                file.session.absolute_timeout_hours,
+                "session.absolute_timeout_hours",
+                12,
+                24 * 7,
+            )?,
+            max_connections: number(
+                "HAVEN_DATABASE_MAX_CONNECTIONS",
+                file.database.max_connections,
+                "database.max_connections",
+                16,
+                1000,
+            )?,
         })
     }
 
     /// Served over TLS (directly or behind a TLS-terminating proxy).
     #[must_use]
     pub fn tls(&self) -> bool {
-        self.public_url.as_ref().is_some_and(|u| u.scheme() == "https")
+        self.public_url
+            .as_ref()
+            .is_some_and(|u| u.scheme() == "https")
     }
 }
 
 fn read_file(path: &Path) -> Result<FileConfig> {
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("cannot read the configuration file {}", path.display()))?;
-    toml::from_str(&text).map_err(|e| anyhow::anyhow!("{}: {}", path.display(), e.to_string().trim_end()))
+    toml::from_str(&text)
+        .map_err(|e| anyhow::anyhow!("{}: {}", path.display(), e.to_string().trim_end()))
 }
 
 fn parse_addr(v: &str, src: &str) -> Result<SocketAddr> {

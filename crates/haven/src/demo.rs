@@ -19,21 +19,73 @@ struct DemoOrg {
 }
 
 const ORGS: [DemoOrg; 3] = [
-    DemoOrg { key: "ngo", name: "Lantern Survivor Services (demo)", kind: OrgKind::Ngo },
-    DemoOrg { key: "le", name: "Tri-County Anti-Trafficking Task Force (demo)", kind: OrgKind::LawEnforcement },
-    DemoOrg { key: "shelter", name: "Cedar House Shelter (demo)", kind: OrgKind::ServiceProvider },
+    DemoOrg {
+        key: "ngo",
+        name: "Lantern Survivor Services (demo)",
+        kind: OrgKind::Ngo,
+    },
+    DemoOrg {
+        key: "le",
+        name: "Tri-County Anti-Trafficking Task Force (demo)",
+        kind: OrgKind::LawEnforcement,
+    },
+    DemoOrg {
+        key: "shelter",
+        name: "Cedar House Shelter (demo)",
+        kind: OrgKind::ServiceProvider,
+    },
 ];
 
 /// (login, display name, organization key, roles)
 const ACCOUNTS: [(&str, &str, &str, &[Role]); 8] = [
-    ("admin@demo.haven.test", "Avery Admin (demo)", "ngo", &[Role::Administrator]),
-    ("specialist@demo.haven.test", "Sam Specialist (demo)", "ngo", &[Role::VictimSpecialist]),
-    ("supervisor@demo.haven.test", "Morgan Supervisor (demo)", "ngo", &[Role::Supervisor]),
-    ("agent@demo.haven.test", "Jordan Agent (demo)", "le", &[Role::LawEnforcementAgent]),
-    ("certifier@demo.haven.test", "Casey Certifier (demo)", "le", &[Role::Supervisor, Role::CertifyingOfficial]),
-    ("interviewer@demo.haven.test", "Riley Interviewer (demo)", "le", &[Role::ForensicInterviewer]),
-    ("provider@demo.haven.test", "Parker Provider (demo)", "shelter", &[Role::ProviderStaff]),
-    ("analyst@demo.haven.test", "Quinn Analyst (demo)", "ngo", &[Role::Analyst]),
+    (
+        "admin@demo.haven.test",
+        "Avery Admin (demo)",
+        "ngo",
+        &[Role::Administrator],
+    ),
+    (
+        "specialist@demo.haven.test",
+        "Sam Specialist (demo)",
+        "ngo",
+        &[Role::VictimSpecialist],
+    ),
+    (
+        "supervisor@demo.haven.test",
+        "Morgan Supervisor (demo)",
+        "ngo",
+        &[Role::Supervisor],
+    ),
+    (
+        "agent@demo.haven.test",
+        "Jordan Agent (demo)",
+        "le",
+        &[Role::LawEnforcementAgent],
+    ),
+    (
+        "certifier@demo.haven.test",
+        "Casey Certifier (demo)",
+        "le",
+        &[Role::Supervisor, Role::CertifyingOfficial],
+    ),
+    (
+        "interviewer@demo.haven.test",
+        "Riley Interviewer (demo)",
+        "le",
+        &[Role::ForensicInterviewer],
+    ),
+    (
+        "provider@demo.haven.test",
+        "Parker Provider (demo)",
+        "shelter",
+        &[Role::ProviderStaff],
+    ),
+    (
+        "analyst@demo.haven.test",
+        "Quinn Analyst (demo)",
+        "ngo",
+        &[Role::Analyst],
+    ),
 ];
 
 /// Seeds the demo data once. A database that already holds users other than
@@ -46,18 +98,29 @@ pub async fn seed(state: &AppState) -> Result<()> {
         return Ok(());
     }
     if store.count_users().await? > 0 {
-        bail!("this database holds accounts that are not demo accounts; run the demo on its own data directory (--data-dir)");
+        bail!(
+            "this database holds accounts that are not demo accounts; run the demo on its own data directory (--data-dir)"
+        );
     }
     let now = haven_domain::now();
     let mut ids = Vec::new();
     for o in &ORGS {
-        let org = Organization { id: OrganizationId::new(), name: o.name.to_owned(), kind: o.kind, created_at: now };
+        let org = Organization {
+            id: OrganizationId::new(),
+            name: o.name.to_owned(),
+            kind: o.kind,
+            created_at: now,
+        };
         store.create_organization(&org).await?;
         ids.push((o.key, org.id));
     }
     let hash = state.hasher.hash(DEMO_PASSWORD.to_owned()).await;
     for (login, name, org_key, roles) in ACCOUNTS {
-        let organization_id = ids.iter().find(|(k, _)| *k == org_key).map(|(_, id)| *id).expect("demo org");
+        let organization_id = ids
+            .iter()
+            .find(|(k, _)| *k == org_key)
+            .map(|(_, id)| *id)
+            .expect("demo org");
         store
             .create_user(&User {
                 id: UserId::new(),

@@ -100,7 +100,10 @@ enum Command {
 
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(r) => r,
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");
@@ -124,7 +127,10 @@ async fn run(cli: Cli) -> Result<()> {
         ..Overrides::default()
     };
     match &cli.command {
-        Command::Serve { listen, metrics_listen } => {
+        Command::Serve {
+            listen,
+            metrics_listen,
+        } => {
             flags.listen.clone_from(listen);
             flags.metrics_listen.clone_from(metrics_listen);
         }
@@ -146,31 +152,51 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Migrate => {
             let store = open(&config, &target).await?;
             let status = store.migrate().await?;
-            println!("{target}: schema at version {}", status.applied.last().copied().unwrap_or(0));
+            println!(
+                "{target}: schema at version {}",
+                status.applied.last().copied().unwrap_or(0)
+            );
             store.close().await;
             Ok(())
         }
         Command::Backup { dest } => backup(&config, &target, &dest).await,
         Command::Restore { source, yes } => restore(&target, &source, yes).await,
         Command::AddOrg { name, kind } => {
-            let kind = OrgKind::parse(&kind)
-                .with_context(|| format!("--kind: \"{kind}\" is not law_enforcement, ngo or service_provider"))?;
+            let kind = OrgKind::parse(&kind).with_context(|| {
+                format!("--kind: \"{kind}\" is not law_enforcement, ngo or service_provider")
+            })?;
             let store = open_migrated(&config, &target).await?;
-            let org = Organization { id: OrganizationId::new(), name, kind, created_at: haven_domain::now() };
+            let org = Organization {
+                id: OrganizationId::new(),
+                name,
+                kind,
+                created_at: haven_domain::now(),
+            };
             store.create_organization(&org).await?;
             println!("{}", org.id);
             store.close().await;
             Ok(())
         }
-        Command::AddUser { login, name, org, roles } => {
+        Command::AddUser {
+            login,
+            name,
+            org,
+            roles,
+        } => {
             let login = LoginName::parse(&login).map_err(|e| anyhow::anyhow!("login: {e}"))?;
-            let org: OrganizationId = org.parse().map_err(|_| anyhow::anyhow!("--org: not an organization id"))?;
+            let org: OrganizationId = org
+                .parse()
+                .map_err(|_| anyhow::anyhow!("--org: not an organization id"))?;
             let roles = roles
                 .iter()
-                .map(|r| Role::parse(r.trim()).with_context(|| format!("--roles: \"{r}\" is not a role")))
+                .map(|r| {
+                    Role::parse(r.trim()).with_context(|| format!("--roles: \"{r}\" is not a role"))
+                })
                 .collect::<Result<Vec<_>>>()?;
             let mut password = String::new();
-            std::io::stdin().read_to_string(&mut password).context("reading the password from standard input")?;
+            std::io::stdin()
+                .read_to_string(&mut password)
+                .context("reading the password from standard input")?;
             let password = password.trim_end_matches(['\r', '\n']);
             if password.chars().count() < 12 {
                 bail!("password: use at least 12 characters");
@@ -211,7 +237,10 @@ fn init_logging(config: &Config) {
 }
 
 async fn open(config: &Config, target: &DatabaseTarget) -> Result<DynStore> {
-    let options = OpenOptions { max_connections: config.max_connections, ..OpenOptions::default() };
+    let options = OpenOptions {
+        max_connections: config.max_connections,
+        ..OpenOptions::default()
+    };
     Ok(haven_store::open(target, &options).await?)
 }
 
@@ -224,14 +253,23 @@ async fn open_migrated(config: &Config, target: &DatabaseTarget) -> Result<DynSt
 /// Held while a server uses a SQLite data directory, so that a restore or a
 /// second server cannot swap the file underneath it.
 fn lock_data_dir(target: &DatabaseTarget) -> Result<Option<File>> {
-    let DatabaseTarget::Sqlite { path } = target else { return Ok(None) };
+    let DatabaseTarget::Sqlite { path } = target else {
+        return Ok(None);
+    };
     let lock_path = lock_path(path);
-    let file = File::options().create(true).truncate(false).write(true).open(&lock_path)
+    let file = File::options()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)
         .with_context(|| format!("cannot create {}", lock_path.display()))?;
     match file.try_lock() {
         Ok(()) => Ok(Some(file)),
         Err(std::fs::TryLockError::WouldBlock) => {
-            bail!("another Haven server is using {}; stop it first", path.display())
+            bail!(
+                "another Haven server is using {}; stop it first",
+                path.display()
+            )
         }
         Err(std::fs::TryLockError::Error(e)) => Err(e).context("locking the data directory"),
     }
@@ -270,8 +308,13 @@ async fn serve(config: &Config, target: &DatabaseTarget, demo: bool) -> Result<(
         let handle = metrics_exporter_prometheus::PrometheusBuilder::new()
             .install_recorder()
             .context("installing the metrics recorder")?;
-        let listener = TcpListener::bind(addr).await.with_context(|| format!("cannot listen for metrics on {addr}"))?;
-        let app = axum::Router::new().route("/metrics", axum::routing::get(move || std::future::ready(handle.render())));
+        let listener = TcpListener::bind(addr)
+            .await
+            .with_context(|| format!("cannot listen for metrics on {addr}"))?;
+        let app = axum::Router::new().route(
+            "/metrics",
+            axum::routing::get(move || std::future::ready(handle.render())),
+        );
         tokio::spawn(async move { axum::serve(listener, app).await });
         tracing::info!(%addr, "metrics at /metrics");
     }
@@ -314,7 +357,9 @@ async fn shutdown_signal() {
 
 async fn backup(config: &Config, target: &DatabaseTarget, dest: &Path) -> Result<()> {
     let DatabaseTarget::Sqlite { path } = target else {
-        bail!("haven backup copies SQLite databases; back up PostgreSQL with pg_dump (see the README)");
+        bail!(
+            "haven backup copies SQLite databases; back up PostgreSQL with pg_dump (see the README)"
+        );
     };
     if !path.exists() {
         bail!("there is no database at {}", path.display());
@@ -328,30 +373,44 @@ async fn backup(config: &Config, target: &DatabaseTarget, dest: &Path) -> Result
 
 async fn restore(target: &DatabaseTarget, source: &Path, yes: bool) -> Result<()> {
     let DatabaseTarget::Sqlite { path } = target else {
-        bail!("haven restore restores SQLite backups; restore PostgreSQL with pg_restore (see the README)");
+        bail!(
+            "haven restore restores SQLite backups; restore PostgreSQL with pg_restore (see the README)"
+        );
     };
     if !source.is_file() {
         bail!("{} is not a file", source.display());
     }
     // Check the backup is a Haven database this binary can run, before
     // touching anything.
-    let check = haven_store::open(&DatabaseTarget::Sqlite { path: source.to_path_buf() }, &OpenOptions::default())
-        .await
-        .with_context(|| format!("{} is not a readable SQLite database", source.display()))?;
+    let check = haven_store::open(
+        &DatabaseTarget::Sqlite {
+            path: source.to_path_buf(),
+        },
+        &OpenOptions::default(),
+    )
+    .await
+    .with_context(|| format!("{} is not a readable SQLite database", source.display()))?;
     let status = check.schema_status().await?;
     check.close().await;
     if status.applied.is_empty() {
         bail!("{} is not a Haven database", source.display());
     }
     if !status.unknown().is_empty() {
-        bail!("{} was written by a newer Haven (migrations {:?})", source.display(), status.unknown());
+        bail!(
+            "{} was written by a newer Haven (migrations {:?})",
+            source.display(),
+            status.unknown()
+        );
     }
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     }
     let _lock = lock_data_dir(target)?;
     if path.exists() && !yes {
-        bail!("{} exists; add --yes to replace it with the backup", path.display());
+        bail!(
+            "{} exists; add --yes to replace it with the backup",
+            path.display()
+        );
     }
     // Copy beside the target, then rename: the swap is atomic, and a stale
     // WAL from the old database must not be replayed onto the new one.

@@ -28,24 +28,33 @@ fn stderr(o: &Output) -> String {
 }
 
 fn free_addr() -> SocketAddr {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap()
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
 }
 
 /// A minimal HTTP/1.1 GET, enough for health checks.
 fn http_get(addr: SocketAddr, path: &str) -> Option<(u16, String)> {
     let mut s = TcpStream::connect_timeout(&addr, Duration::from_millis(500)).ok()?;
     s.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
-    write!(s, "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").ok()?;
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )
+    .ok()?;
     let mut buf = String::new();
     s.read_to_string(&mut buf).ok()?;
     let status = buf.split(' ').nth(1)?.parse().ok()?;
-    let body = buf.split_once("\r\n\r\n").map(|(_, b)| b.to_owned()).unwrap_or_default();
+    let body = buf
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_owned())
+        .unwrap_or_default();
     Some((status, body))
 }
 
 struct Server {
     child: Child,
-    addr: SocketAddr,
 }
 
 impl Server {
@@ -56,7 +65,7 @@ impl Server {
             .stderr(Stdio::piped())
             .spawn()
             .expect("spawn haven");
-        let mut server = Self { child, addr };
+        let mut server = Self { child };
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
             if let Some((200, _)) = http_get(addr, "/readyz") {
@@ -64,7 +73,13 @@ impl Server {
             }
             if let Ok(Some(status)) = server.child.try_wait() {
                 let mut err = String::new();
-                server.child.stderr.take().unwrap().read_to_string(&mut err).unwrap();
+                server
+                    .child
+                    .stderr
+                    .take()
+                    .unwrap()
+                    .read_to_string(&mut err)
+                    .unwrap();
                 panic!("haven exited early ({status}): {err}");
             }
             assert!(Instant::now() < deadline, "haven did not become ready");
@@ -75,9 +90,19 @@ impl Server {
     /// Sends SIGTERM and returns (exit success, stdout, stderr).
     fn terminate(mut self) -> (bool, String, String) {
         let pid = self.child.id().to_string();
-        assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+        assert!(
+            Command::new("kill")
+                .args(["-TERM", &pid])
+                .status()
+                .unwrap()
+                .success()
+        );
         let out = self.child.wait_with_output_timeout();
-        (out.status.success(), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
     }
 }
 
@@ -99,7 +124,11 @@ impl WaitTimeout for Child {
         let mut stderr = Vec::new();
         self.stdout.take().map(|mut s| s.read_to_end(&mut stdout));
         self.stderr.take().map(|mut s| s.read_to_end(&mut stderr));
-        Output { status: self.wait().unwrap(), stdout, stderr }
+        Output {
+            status: self.wait().unwrap(),
+            stdout,
+            stderr,
+        }
     }
 }
 
@@ -115,7 +144,18 @@ fn help_documents_every_command() {
     let out = run(haven().arg("--help"));
     assert!(out.status.success());
     let text = String::from_utf8_lossy(&out.stdout);
-    for cmd in ["serve", "demo", "migrate", "backup", "restore", "add-org", "add-user", "--config", "--data-dir", "--database-url"] {
+    for cmd in [
+        "serve",
+        "demo",
+        "migrate",
+        "backup",
+        "restore",
+        "add-org",
+        "add-user",
+        "--config",
+        "--data-dir",
+        "--database-url",
+    ] {
         assert!(text.contains(cmd), "--help mentions {cmd}");
     }
     let out = run(haven().args(["serve", "--help"]));
@@ -125,10 +165,22 @@ fn help_documents_every_command() {
 #[test]
 fn an_unknown_database_scheme_is_refused_and_creates_nothing() {
     let dir = tempfile::tempdir().unwrap();
-    let out = run(haven().current_dir(dir.path()).args(["migrate", "--database-url", "mysql://db/haven"]));
+    let out = run(haven().current_dir(dir.path()).args([
+        "migrate",
+        "--database-url",
+        "mysql://db/haven",
+    ]));
     assert!(!out.status.success());
-    assert!(stderr(&out).contains("unknown database URL scheme \"mysql\""), "{}", stderr(&out));
-    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0, "no SQLite file appeared");
+    assert!(
+        stderr(&out).contains("unknown database URL scheme \"mysql\""),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        0,
+        "no SQLite file appeared"
+    );
 }
 
 #[test]
@@ -136,18 +188,31 @@ fn an_unusable_data_directory_is_named() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("a-file");
     std::fs::write(&file, "x").unwrap();
-    let out = run(haven().arg("migrate").arg("--data-dir").arg(file.join("data")));
+    let out = run(haven()
+        .arg("migrate")
+        .arg("--data-dir")
+        .arg(file.join("data")));
     assert!(!out.status.success());
     let err = stderr(&out);
-    assert!(err.contains("cannot create the data directory") && err.contains("a-file"), "{err}");
+    assert!(
+        err.contains("cannot create the data directory") && err.contains("a-file"),
+        "{err}"
+    );
 }
 
 #[test]
 fn an_unreachable_postgres_is_a_clear_error() {
-    let out = run(haven().args(["migrate", "--database-url", "postgres://haven:topsecret@127.0.0.1:1/haven"]));
+    let out = run(haven().args([
+        "migrate",
+        "--database-url",
+        "postgres://haven:topsecret@127.0.0.1:1/haven",
+    ]));
     assert!(!out.status.success());
     let err = stderr(&out);
-    assert!(err.contains("cannot connect to PostgreSQL at postgres://127.0.0.1:1/haven"), "{err}");
+    assert!(
+        err.contains("cannot connect to PostgreSQL at postgres://127.0.0.1:1/haven"),
+        "{err}"
+    );
     assert!(!err.contains("topsecret"), "passwords never printed: {err}");
 }
 
@@ -158,50 +223,103 @@ fn bad_configuration_names_the_key_and_its_source() {
 
     std::fs::write(&cfg, "listen = \"not an address\"\n").unwrap();
     let err = stderr(&run(haven().arg("--config").arg(&cfg).arg("migrate")));
-    assert!(err.contains("listen in") && err.contains("haven.toml"), "{err}");
+    assert!(
+        err.contains("listen in") && err.contains("haven.toml"),
+        "{err}"
+    );
 
     std::fs::write(&cfg, "[session]\nidle_timeout_minutes = \"soon\"\n").unwrap();
     let err = stderr(&run(haven().arg("--config").arg(&cfg).arg("migrate")));
-    assert!(err.contains("haven.toml") && err.contains("idle_timeout_minutes"), "{err}");
+    assert!(
+        err.contains("haven.toml") && err.contains("idle_timeout_minutes"),
+        "{err}"
+    );
 
     std::fs::write(&cfg, "colour = \"blue\"\n").unwrap();
     let err = stderr(&run(haven().arg("--config").arg(&cfg).arg("migrate")));
-    assert!(err.contains("haven.toml") && err.contains("colour"), "unknown keys are refused: {err}");
+    assert!(
+        err.contains("haven.toml") && err.contains("colour"),
+        "unknown keys are refused: {err}"
+    );
 
     // ./haven.toml is read when no file is named.
     let err = stderr(&run(haven().arg("migrate").current_dir(dir.path())));
-    assert!(err.contains("haven.toml") && err.contains("colour"), "{err}");
+    assert!(
+        err.contains("haven.toml") && err.contains("colour"),
+        "{err}"
+    );
     std::fs::remove_file(&cfg).unwrap();
 
-    let err = stderr(&run(haven().env("HAVEN_SESSION_IDLE_TIMEOUT_MINUTES", "abc").arg("migrate").current_dir(dir.path())));
-    assert!(err.contains("environment variable HAVEN_SESSION_IDLE_TIMEOUT_MINUTES"), "{err}");
+    let err = stderr(&run(haven()
+        .env("HAVEN_SESSION_IDLE_TIMEOUT_MINUTES", "abc")
+        .arg("migrate")
+        .current_dir(dir.path())));
+    assert!(
+        err.contains("environment variable HAVEN_SESSION_IDLE_TIMEOUT_MINUTES"),
+        "{err}"
+    );
 
-    let err = stderr(&run(haven().env("HAVEN_LOG_FORMAT", "xml").arg("migrate").current_dir(dir.path())));
-    assert!(err.contains("HAVEN_LOG_FORMAT") && err.contains("text or json"), "{err}");
+    let err = stderr(&run(haven()
+        .env("HAVEN_LOG_FORMAT", "xml")
+        .arg("migrate")
+        .current_dir(dir.path())));
+    assert!(
+        err.contains("HAVEN_LOG_FORMAT") && err.contains("text or json"),
+        "{err}"
+    );
 
-    let err = stderr(&run(haven().arg("--config").arg(dir.path().join("missing.toml")).arg("migrate")));
-    assert!(err.contains("cannot read the configuration file") && err.contains("missing.toml"), "{err}");
+    let err = stderr(&run(haven()
+        .arg("--config")
+        .arg(dir.path().join("missing.toml"))
+        .arg("migrate")));
+    assert!(
+        err.contains("cannot read the configuration file") && err.contains("missing.toml"),
+        "{err}"
+    );
 }
 
 #[test]
 fn secrets_are_read_from_files() {
     let dir = tempfile::tempdir().unwrap();
     let secret = dir.path().join("db-url");
-    std::fs::write(&secret, "postgres://haven:filesecret@127.0.0.1:1/fromfile\n").unwrap();
-    let out = run(haven().env("HAVEN_DATABASE_URL_FILE", &secret).arg("migrate"));
+    std::fs::write(
+        &secret,
+        "postgres://haven:filesecret@127.0.0.1:1/fromfile\n",
+    )
+    .unwrap();
+    let out = run(haven()
+        .env("HAVEN_DATABASE_URL_FILE", &secret)
+        .arg("migrate"));
     let err = stderr(&out);
-    assert!(err.contains("127.0.0.1:1/fromfile"), "the URL came from the file: {err}");
+    assert!(
+        err.contains("127.0.0.1:1/fromfile"),
+        "the URL came from the file: {err}"
+    );
     assert!(!err.contains("filesecret"));
 
     let cfg = dir.path().join("haven.toml");
-    std::fs::write(&cfg, format!("database_url_file = {:?}\n", dir.path().join("nope").display().to_string())).unwrap();
+    std::fs::write(
+        &cfg,
+        format!(
+            "database_url_file = {:?}\n",
+            dir.path().join("nope").display().to_string()
+        ),
+    )
+    .unwrap();
     let err = stderr(&run(haven().arg("--config").arg(&cfg).arg("migrate")));
-    assert!(err.contains("database_url_file in") && err.contains("cannot read"), "{err}");
+    assert!(
+        err.contains("database_url_file in") && err.contains("cannot read"),
+        "{err}"
+    );
 }
 
 fn serve_cmd(data_dir: &Path, addr: SocketAddr, db_url: Option<&str>) -> Command {
     let mut cmd = haven();
-    cmd.arg("serve").arg("--listen").arg(addr.to_string()).arg("--data-dir").arg(data_dir);
+    cmd.arg("serve")
+        .arg("--listen")
+        .arg(addr.to_string())
+        .arg("--data-dir")
+        .arg(data_dir);
     if let Some(url) = db_url {
         cmd.arg("--database-url").arg(url);
     }
@@ -225,17 +343,26 @@ fn serves_on_both_databases_and_stops_gracefully() {
         let server = Server::start(serve_cmd(dir.path(), addr, url), addr);
         let (status, body) = http_get(addr, "/readyz").unwrap();
         assert_eq!(status, 200);
-        assert!(body.contains(if url.is_some() { "postgres" } else { "sqlite" }), "{body}");
+        assert!(
+            body.contains(if url.is_some() { "postgres" } else { "sqlite" }),
+            "{body}"
+        );
         let (status, body) = http_get(addr, "/sign-in").unwrap();
         assert_eq!(status, 200);
         assert!(body.contains("Sign in to Haven"));
         if url.is_none() {
-            assert!(dir.path().join("haven.db").exists(), "created in the data directory");
+            assert!(
+                dir.path().join("haven.db").exists(),
+                "created in the data directory"
+            );
         }
         let (ok, _out, err) = server.terminate();
         assert!(ok, "clean exit on SIGTERM: {err}");
         assert!(err.contains("shutdown requested"), "{err}");
-        assert!(err.contains("request_id="), "requests are logged with ids: {err}");
+        assert!(
+            err.contains("request_id="),
+            "requests are logged with ids: {err}"
+        );
     }
 }
 
@@ -246,7 +373,11 @@ fn a_second_server_on_the_same_sqlite_directory_is_refused() {
     let _server = Server::start(serve_cmd(dir.path(), addr, None), addr);
     let out = run(&mut serve_cmd(dir.path(), free_addr(), None));
     assert!(!out.status.success());
-    assert!(stderr(&out).contains("another Haven server is using"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("another Haven server is using"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]
@@ -261,7 +392,11 @@ fn metrics_are_served_on_their_own_listener() {
     assert_eq!(status, 200);
     assert!(body.contains("haven_http_requests_total"), "{body}");
     assert!(body.contains("route=\"/healthz\""));
-    assert_eq!(http_get(addr, "/metrics").unwrap().0, 404, "not on the public listener");
+    assert_eq!(
+        http_get(addr, "/metrics").unwrap().0,
+        404,
+        "not on the public listener"
+    );
 }
 
 #[test]
@@ -269,21 +404,38 @@ fn demo_prints_accounts_and_refuses_real_data() {
     let dir = tempfile::tempdir().unwrap();
     let addr = free_addr();
     let mut cmd = haven();
-    cmd.args(["demo", "--listen", &addr.to_string()]).arg("--data-dir").arg(dir.path().join("demo"));
+    cmd.args(["demo", "--listen", &addr.to_string()])
+        .arg("--data-dir")
+        .arg(dir.path().join("demo"));
     let server = Server::start(cmd, addr);
     let (_, page) = http_get(addr, "/sign-in").unwrap();
     assert!(page.contains("every person and case here is fictional"));
     let (ok, out, _) = server.terminate();
     assert!(ok);
-    assert!(out.contains("specialist@demo.haven.test") && out.contains("haven-demo"), "{out}");
+    assert!(
+        out.contains("specialist@demo.haven.test") && out.contains("haven-demo"),
+        "{out}"
+    );
 
     // A data directory with a real account is not turned into a demo.
     let real = dir.path().join("real");
-    let org = run(haven().args(["add-org", "Real Org", "--kind", "ngo"]).arg("--data-dir").arg(&real));
+    let org = run(haven()
+        .args(["add-org", "Real Org", "--kind", "ngo"])
+        .arg("--data-dir")
+        .arg(&real));
     assert!(org.status.success(), "{}", stderr(&org));
     let org_id = String::from_utf8_lossy(&org.stdout).trim().to_owned();
     let mut add = haven()
-        .args(["add-user", "real@example.test", "--name", "Real Person", "--org", &org_id, "--roles", "administrator"])
+        .args([
+            "add-user",
+            "real@example.test",
+            "--name",
+            "Real Person",
+            "--org",
+            &org_id,
+            "--roles",
+            "administrator",
+        ])
         .arg("--data-dir")
         .arg(&real)
         .stdin(Stdio::piped())
@@ -291,55 +443,111 @@ fn demo_prints_accounts_and_refuses_real_data() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    add.stdin.take().unwrap().write_all(b"a long enough password\n").unwrap();
+    add.stdin
+        .take()
+        .unwrap()
+        .write_all(b"a long enough password\n")
+        .unwrap();
     let added = add.wait_with_output().unwrap();
     assert!(added.status.success(), "{}", stderr(&added));
-    let out = run(haven().args(["demo", "--listen", &free_addr().to_string()]).arg("--data-dir").arg(&real));
+    let out = run(haven()
+        .args(["demo", "--listen", &free_addr().to_string()])
+        .arg("--data-dir")
+        .arg(&real));
     assert!(!out.status.success());
-    assert!(stderr(&out).contains("not demo accounts"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("not demo accounts"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]
 fn backup_and_restore_round_trip_on_sqlite() {
     let dir = tempfile::tempdir().unwrap();
     let live = dir.path().join("live");
-    let org = run(haven().args(["add-org", "Backed Up Org", "--kind", "ngo"]).arg("--data-dir").arg(&live));
+    let org = run(haven()
+        .args(["add-org", "Backed Up Org", "--kind", "ngo"])
+        .arg("--data-dir")
+        .arg(&live));
     assert!(org.status.success(), "{}", stderr(&org));
 
     // Back up while a server is running.
     let addr = free_addr();
     let server = Server::start(serve_cmd(&live, addr, None), addr);
     let copy = dir.path().join("copy.db");
-    let out = run(haven().arg("backup").arg(&copy).arg("--data-dir").arg(&live));
+    let out = run(haven()
+        .arg("backup")
+        .arg(&copy)
+        .arg("--data-dir")
+        .arg(&live));
     assert!(out.status.success(), "{}", stderr(&out));
 
     // Restoring over a running server is refused.
-    let out = run(haven().arg("restore").arg(&copy).arg("--yes").arg("--data-dir").arg(&live));
+    let out = run(haven()
+        .arg("restore")
+        .arg(&copy)
+        .arg("--yes")
+        .arg("--data-dir")
+        .arg(&live));
     assert!(!out.status.success());
-    assert!(stderr(&out).contains("another Haven server"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("another Haven server"),
+        "{}",
+        stderr(&out)
+    );
     drop(server);
 
     // Restore into a fresh directory and find the organization there.
     let restored = dir.path().join("restored");
-    let out = run(haven().arg("restore").arg(&copy).arg("--data-dir").arg(&restored));
+    let out = run(haven()
+        .arg("restore")
+        .arg(&copy)
+        .arg("--data-dir")
+        .arg(&restored));
     assert!(out.status.success(), "{}", stderr(&out));
-    let out = run(haven().arg("restore").arg(&copy).arg("--data-dir").arg(&restored));
+    let out = run(haven()
+        .arg("restore")
+        .arg(&copy)
+        .arg("--data-dir")
+        .arg(&restored));
     assert!(stderr(&out).contains("--yes"), "no silent overwrite");
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     let names = rt.block_on(async {
         let target = haven_store::DatabaseTarget::parse(None, &restored).unwrap();
-        let store = haven_store::open(&target, &Default::default()).await.unwrap();
-        store.list_organizations().await.unwrap().into_iter().map(|o| o.name).collect::<Vec<_>>()
+        let store = haven_store::open(&target, &Default::default())
+            .await
+            .unwrap();
+        store
+            .list_organizations()
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|o| o.name)
+            .collect::<Vec<_>>()
     });
     assert_eq!(names, vec!["Backed Up Org".to_owned()]);
 
     // Junk is not restored.
     let junk = dir.path().join("junk.db");
     std::fs::write(&junk, "not a database at all, not even close to one").unwrap();
-    let out = run(haven().arg("restore").arg(&junk).arg("--yes").arg("--data-dir").arg(&restored));
+    let out = run(haven()
+        .arg("restore")
+        .arg(&junk)
+        .arg("--yes")
+        .arg("--data-dir")
+        .arg(&restored));
     assert!(!out.status.success());
 
     // PostgreSQL is backed up with its own tools.
-    let out = run(haven().args(["backup", "/tmp/x.db", "--database-url", "postgres://u@127.0.0.1:1/d"]));
+    let out = run(haven().args([
+        "backup",
+        "/tmp/x.db",
+        "--database-url",
+        "postgres://u@127.0.0.1:1/d",
+    ]));
     assert!(stderr(&out).contains("pg_dump"), "{}", stderr(&out));
 }

@@ -15,7 +15,7 @@ use std::path::Path;
 use std::time::Duration;
 
 /// Advisory lock key that serializes `migrate` across instances ("HAVEN").
-const MIGRATION_LOCK: i64 = 0x4841_5645_4e;
+const MIGRATION_LOCK: i64 = 0x0048_4156_454e;
 
 pub struct PgStore {
     pool: PgPool,
@@ -27,7 +27,9 @@ impl PgStore {
     /// # Errors
     /// The server cannot be reached or refuses the credentials.
     pub async fn connect(url: &str, options: &OpenOptions) -> StoreResult<Self> {
-        let shown = DatabaseTarget::Postgres { url: url.to_owned() };
+        let shown = DatabaseTarget::Postgres {
+            url: url.to_owned(),
+        };
         let pool = PgPoolOptions::new()
             .max_connections(options.max_connections.max(1))
             .acquire_timeout(Duration::from_secs(5))
@@ -116,7 +118,10 @@ impl SchemaStore for PgStore {
     }
 
     async fn ping(&self) -> StoreResult<()> {
-        let one: i32 = sqlx::query("SELECT 1").fetch_one(&self.pool).await?.try_get(0)?;
+        let one: i32 = sqlx::query("SELECT 1")
+            .fetch_one(&self.pool)
+            .await?
+            .try_get(0)?;
         debug_assert_eq!(one, 1);
         Ok(())
     }

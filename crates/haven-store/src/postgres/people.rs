@@ -21,7 +21,8 @@ fn org_from_row(row: &PgRow) -> StoreResult<Organization> {
     Ok(Organization {
         id: OrganizationId::from_uuid(row.try_get("id")?),
         name: row.try_get("name")?,
-        kind: OrgKind::parse(row.try_get("kind")?).ok_or(StoreError::Corrupt("organizations.kind"))?,
+        kind: OrgKind::parse(row.try_get("kind")?)
+            .ok_or(StoreError::Corrupt("organizations.kind"))?,
         created_at: row.try_get("created_at")?,
     })
 }
@@ -31,7 +32,8 @@ fn user_from_row(row: &PgRow) -> StoreResult<User> {
     Ok(User {
         id: UserId::from_uuid(row.try_get("id")?),
         organization_id: OrganizationId::from_uuid(row.try_get("organization_id")?),
-        login: LoginName::parse(row.try_get("login")?).map_err(|_| StoreError::Corrupt("users.login"))?,
+        login: LoginName::parse(row.try_get("login")?)
+            .map_err(|_| StoreError::Corrupt("users.login"))?,
         display_name: row.try_get("display_name")?,
         roles: crate::parse_roles(roles.as_deref())?,
         password_hash: row.try_get("password_hash")?,
@@ -43,14 +45,16 @@ fn user_from_row(row: &PgRow) -> StoreResult<User> {
 #[async_trait]
 impl PeopleStore for PgStore {
     async fn create_organization(&self, org: &Organization) -> StoreResult<()> {
-        sqlx::query("INSERT INTO organizations (id, name, kind, created_at) VALUES ($1, $2, $3, $4)")
-            .bind(org.id.as_uuid())
-            .bind(&org.name)
-            .bind(org.kind.as_str())
-            .bind(org.created_at)
-            .execute(self.pool())
-            .await
-            .map_err(|e| StoreError::unique(e, "id"))?;
+        sqlx::query(
+            "INSERT INTO organizations (id, name, kind, created_at) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(org.id.as_uuid())
+        .bind(&org.name)
+        .bind(org.kind.as_str())
+        .bind(org.created_at)
+        .execute(self.pool())
+        .await
+        .map_err(|e| StoreError::unique(e, "id"))?;
         Ok(())
     }
 
@@ -140,4 +144,3 @@ impl PeopleStore for PgStore {
         u64::try_from(n).map_err(|_| StoreError::Corrupt("users"))
     }
 }
-

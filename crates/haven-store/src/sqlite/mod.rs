@@ -162,15 +162,20 @@ impl SchemaStore for SqliteStore {
                 status.unknown()
             )));
         }
-        for m in migrate::SQLITE.iter().filter(|m| status.pending().contains(&m.version)) {
+        for m in migrate::SQLITE
+            .iter()
+            .filter(|m| status.pending().contains(&m.version))
+        {
             let mut tx = conn.begin().await?;
             sqlx::raw_sql(m.sql).execute(&mut *tx).await?;
-            sqlx::query("INSERT INTO haven_migrations (version, name, applied_at) VALUES (?, ?, ?)")
-                .bind(m.version)
-                .bind(m.name)
-                .bind(to_millis(OffsetDateTime::now_utc()))
-                .execute(&mut *tx)
-                .await?;
+            sqlx::query(
+                "INSERT INTO haven_migrations (version, name, applied_at) VALUES (?, ?, ?)",
+            )
+            .bind(m.version)
+            .bind(m.name)
+            .bind(to_millis(OffsetDateTime::now_utc()))
+            .execute(&mut *tx)
+            .await?;
             tx.commit().await?;
             tracing::info!(version = m.version, name = m.name, "applied migration");
         }
@@ -187,7 +192,10 @@ impl SchemaStore for SqliteStore {
     }
 
     async fn ping(&self) -> StoreResult<()> {
-        let one: i64 = sqlx::query("SELECT 1").fetch_one(&self.reader).await?.try_get(0)?;
+        let one: i64 = sqlx::query("SELECT 1")
+            .fetch_one(&self.reader)
+            .await?
+            .try_get(0)?;
         debug_assert_eq!(one, 1);
         Ok(())
     }
@@ -199,9 +207,9 @@ impl SchemaStore for SqliteStore {
                 dest.display()
             )));
         }
-        let dest_str = dest.to_str().ok_or_else(|| {
-            StoreError::Config("the backup path must be valid UTF-8".to_owned())
-        })?;
+        let dest_str = dest
+            .to_str()
+            .ok_or_else(|| StoreError::Config("the backup path must be valid UTF-8".to_owned()))?;
         // VACUUM INTO writes a consistent snapshot while the server keeps
         // serving: readers and the writer are not blocked.
         sqlx::query("VACUUM INTO ?")

@@ -21,7 +21,8 @@ fn org_from_row(row: &SqliteRow) -> StoreResult<Organization> {
     Ok(Organization {
         id: OrganizationId::from_uuid(row.try_get("id")?),
         name: row.try_get("name")?,
-        kind: OrgKind::parse(row.try_get("kind")?).ok_or(StoreError::Corrupt("organizations.kind"))?,
+        kind: OrgKind::parse(row.try_get("kind")?)
+            .ok_or(StoreError::Corrupt("organizations.kind"))?,
         created_at: from_millis(row.try_get("created_at")?, "organizations.created_at")?,
     })
 }
@@ -31,7 +32,8 @@ fn user_from_row(row: &SqliteRow) -> StoreResult<User> {
     Ok(User {
         id: UserId::from_uuid(row.try_get("id")?),
         organization_id: OrganizationId::from_uuid(row.try_get("organization_id")?),
-        login: LoginName::parse(row.try_get("login")?).map_err(|_| StoreError::Corrupt("users.login"))?,
+        login: LoginName::parse(row.try_get("login")?)
+            .map_err(|_| StoreError::Corrupt("users.login"))?,
         display_name: row.try_get("display_name")?,
         roles: crate::parse_roles(roles.as_deref())?,
         password_hash: row.try_get("password_hash")?,
@@ -140,4 +142,3 @@ impl PeopleStore for SqliteStore {
         u64::try_from(n).map_err(|_| StoreError::Corrupt("users"))
     }
 }
-
