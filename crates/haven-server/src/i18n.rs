@@ -2,7 +2,7 @@
 //! Adding a language is adding a folder and a variant of [`Lang`].
 
 use axum::extract::FromRequestParts;
-use axum::http::header::{ACCEPT_LANGUAGE, COOKIE};
+use axum::http::header::ACCEPT_LANGUAGE;
 use axum::http::request::Parts;
 use fluent_templates::fluent_bundle::FluentValue;
 use fluent_templates::{LanguageIdentifier, Loader, langid};
@@ -91,14 +91,7 @@ impl Lang {
     /// Chooses the language: the cookie first, then `Accept-Language`.
     #[must_use]
     pub fn from_headers(headers: &axum::http::HeaderMap) -> Self {
-        let from_cookie = headers
-            .get_all(COOKIE)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|v| v.split(';'))
-            .filter_map(|c| c.trim().split_once('='))
-            .find(|(k, _)| *k == LANG_COOKIE)
-            .and_then(|(_, v)| Self::parse(v));
+        let from_cookie = crate::session::cookie_value(headers, LANG_COOKIE).and_then(Self::parse);
         from_cookie
             .or_else(|| {
                 headers
@@ -124,6 +117,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Lang {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use axum::http::header::COOKIE;
     use std::collections::BTreeSet;
 
     fn keys(ftl: &str) -> BTreeSet<String> {

@@ -105,9 +105,10 @@ pub async fn start(state: &AppState, user: UserId) -> Result<HeaderValue, AppErr
     Ok(state.settings.session.cookie(&token, None))
 }
 
-fn cookie_token<'a>(parts: &'a Parts, name: &str) -> Option<&'a str> {
-    parts
-        .headers
+/// The value of cookie `name` in the request, if present and not empty.
+#[must_use]
+pub fn cookie_value<'a>(headers: &'a axum::http::HeaderMap, name: &str) -> Option<&'a str> {
+    headers
         .get_all(COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
@@ -157,7 +158,7 @@ pub async fn resolve(
     state: &AppState,
 ) -> Result<Result<Authenticated, NoSession>, AppError> {
     let policy = state.settings.session;
-    let Some(token) = cookie_token(parts, policy.cookie_name()) else {
+    let Some(token) = cookie_value(&parts.headers, policy.cookie_name()) else {
         return Ok(Err(NoSession::Absent));
     };
     let Some(session) = state

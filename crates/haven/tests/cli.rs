@@ -366,6 +366,48 @@ fn serves_on_both_databases_and_stops_gracefully() {
     }
 }
 
+/// A sign-in takes about 100 ms (Argon2id at production cost): long enough to
+/// be in flight when SIGTERM arrives. It must still get its full answer.
+#[test]
+fn in_flight_requests_finish_after_sigterm() {
+    let dir = tempfile::tempdir().unwrap();
+    let addr = free_addr();
+    let server = Server::start(serve_cmd(dir.path(), addr, None), addr);
+    let in_flight = std::thread::spawn(move || {
+        let mut s = TcpStream::connect(addr).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        let body = "login=nobody%40example.test&password=whatever+it+is";
+        write!(
+            s,
+            "POST /sign-in HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        )
+        .unwrap();
+        let mut buf = String::new();
+        s.read_to_string(&mut buf).unwrap();
+        buf
+    });
+    std::thread::sleep(Duration::from_millis(30));
+    let (ok, _, err) = server.terminate();
+    let answer = in_flight.join().unwrap();
+    assert!(
+        answer.starts_with("HTTP/1.1 401"),
+        "the in-flight sign-in was answered: {answer:.80}"
+    );
+    assert!(answer.contains("</html>"), "and answered in full");
+    assert!(ok, "{err}");
+    assert!(
+        err.contains("route=/sign-in"),
+        "the request was logged: {err}"
+    );
+    for secret in ["nobody", "whatever"] {
+        assert!(
+            !err.contains(secret),
+            "logs hold no sign-in names or passwords: {err}"
+        );
+    }
+}
+
 #[test]
 fn a_second_server_on_the_same_sqlite_directory_is_refused() {
     let dir = tempfile::tempdir().unwrap();
