@@ -10,6 +10,7 @@ mod pages;
 pub mod password;
 mod security;
 pub mod session;
+pub mod throttle;
 
 use axum::Router;
 use axum::extract::{MatchedPath, Request};
@@ -34,11 +35,13 @@ use tracing::Level;
 pub use password::{HashCost, Hasher};
 pub use security::CONTENT_SECURITY_POLICY;
 pub use session::SessionPolicy;
+pub use throttle::ThrottlePolicy;
 
 /// Server behaviour chosen by configuration.
 #[derive(Clone, Debug)]
 pub struct Settings {
     pub session: SessionPolicy,
+    pub throttle: ThrottlePolicy,
     /// Send `Strict-Transport-Security` (Haven is reached over TLS).
     pub hsts: bool,
     /// Show the "demonstration system" banner.
@@ -53,6 +56,7 @@ impl Default for Settings {
     fn default() -> Self {
         Self {
             session: SessionPolicy::default(),
+            throttle: ThrottlePolicy::default(),
             hsts: false,
             demo: false,
             quick_exit_url: "https://www.weather.gov/".to_owned(),

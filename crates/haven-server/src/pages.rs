@@ -5,6 +5,7 @@ use crate::error::AppError;
 use crate::i18n::{LANG_COOKIE, Lang};
 use crate::password::Verified;
 use crate::session::{self, Authenticated, MaybeSignedIn, SignedIn};
+use crate::throttle::{Attempt, PeerAddr};
 use askama::Template;
 use axum::Form;
 use axum::extract::{Path, Query, State};
@@ -155,6 +156,7 @@ pub async fn sign_in(
     State(state): State<AppState>,
     lang: Lang,
     MaybeSignedIn(previous): MaybeSignedIn,
+    PeerAddr(peer): PeerAddr,
     Form(form): Form<SignInForm>,
 ) -> Response {
     let fail = |key: &str, login: String, status: StatusCode| {
@@ -172,6 +174,15 @@ pub async fn sign_in(
             form.login,
             StatusCode::UNPROCESSABLE_ENTITY,
         );
+    }
+    let attempt = Attempt::new(&form.login, peer);
+    match attempt.is_locked(&state).await {
+        Ok(false) => {}
+        Ok(true) => {
+            tracing::warn!("sign-in refused: too many failures");
+            return fail("sign-in-locked", form.login, StatusCode::TOO_MANY_REQUESTS);
+        }
+        Err(e) => return error_page(&state, lang, &e),
     }
     // Look the user up, but verify a hash either way: an unknown name takes
     // as long and answers the same as a wrong password.
@@ -192,6 +203,9 @@ pub async fn sign_in(
     let user = match (verdict, user) {
         (Verified::No, _) | (_, None) => {
             tracing::info!("sign-in refused");
+            if let Err(e) = attempt.failed(&state).await {
+                return error_page(&state, lang, &e);
+            }
             return fail("sign-in-failed", form.login, StatusCode::UNAUTHORIZED);
         }
         (Verified::Yes, Some(u)) => u,
@@ -202,6 +216,9 @@ pub async fn sign_in(
             u
         }
     };
+    if let Err(e) = attempt.succeeded(&state).await {
+        return error_page(&state, lang, &e);
+    }
     // A new session id at every sign-in: an old (possibly planted) one ends.
     if let Some(old) = previous
         && let Err(e) = state.store.delete_session(old.session.id).await

@@ -524,3 +524,88 @@ async fn static_files_are_served_with_their_types() {
         StatusCode::NOT_FOUND
     );
 }
+
+fn sign_in_from(login: &str, password: &str, ip: [u8; 4]) -> Request<Body> {
+    let mut req = post_form(
+        "/sign-in",
+        &form_encode(&[("login", login), ("password", password)]),
+        None,
+    );
+    req.extensions_mut()
+        .insert(axum::extract::ConnectInfo(std::net::SocketAddr::from((
+            ip, 40000,
+        ))));
+    req
+}
+
+#[tokio::test]
+async fn repeated_failures_lock_an_account_whether_or_not_it_exists() {
+    for app in apps(Settings::default()).await {
+        for login in [LOGIN, "ghost@example.test"] {
+            for _ in 0..5 {
+                let res = send(&app, sign_in_from(login, "wrong password", [10, 0, 0, 1])).await;
+                assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "{}", app.db.name);
+            }
+            // Even the right password is refused while locked, and the answer
+            // is the same for a real and a made-up account.
+            let res = send(&app, sign_in_from(login, PASSWORD, [10, 0, 0, 2])).await;
+            assert_eq!(
+                res.status(),
+                StatusCode::TOO_MANY_REQUESTS,
+                "{}: {login}",
+                app.db.name
+            );
+            assert!(res.headers().get(header::SET_COOKIE).is_none());
+            assert!(text(res).await.contains("Too many failed sign-in attempts"));
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_success_resets_the_account_count() {
+    for app in apps(Settings::default()).await {
+        for _ in 0..4 {
+            send(&app, sign_in_from(LOGIN, "wrong password", [10, 0, 0, 1])).await;
+        }
+        let res = send(&app, sign_in_from(LOGIN, PASSWORD, [10, 0, 0, 1])).await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER, "{}", app.db.name);
+        for _ in 0..4 {
+            send(&app, sign_in_from(LOGIN, "wrong password", [10, 0, 0, 1])).await;
+        }
+        let res = send(&app, sign_in_from(LOGIN, PASSWORD, [10, 0, 0, 1])).await;
+        assert_eq!(
+            res.status(),
+            StatusCode::SEE_OTHER,
+            "{}: four more failures do not lock",
+            app.db.name
+        );
+    }
+}
+
+#[tokio::test]
+async fn an_address_guessing_at_many_accounts_is_locked_out() {
+    for app in apps(Settings::default()).await {
+        for i in 0..20 {
+            let res = send(
+                &app,
+                sign_in_from(&format!("guess{i}@example.test"), "x", [192, 0, 2, 7]),
+            )
+            .await;
+            assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+        }
+        let res = send(&app, sign_in_from(LOGIN, PASSWORD, [192, 0, 2, 7])).await;
+        assert_eq!(
+            res.status(),
+            StatusCode::TOO_MANY_REQUESTS,
+            "{}",
+            app.db.name
+        );
+        let res = send(&app, sign_in_from(LOGIN, PASSWORD, [192, 0, 2, 8])).await;
+        assert_eq!(
+            res.status(),
+            StatusCode::SEE_OTHER,
+            "{}: another address is not locked",
+            app.db.name
+        );
+    }
+}

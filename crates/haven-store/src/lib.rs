@@ -25,8 +25,8 @@ pub use migrate::SchemaStatus;
 pub use target::{Backend, DatabaseTarget, SQLITE_FILE_NAME};
 
 /// Everything Haven stores. Implemented by SQLite and PostgreSQL.
-pub trait Store: SchemaStore + PeopleStore + SessionStore {}
-impl<T: SchemaStore + PeopleStore + SessionStore> Store for T {}
+pub trait Store: SchemaStore + PeopleStore + SessionStore + ThrottleStore {}
+impl<T: SchemaStore + PeopleStore + SessionStore + ThrottleStore> Store for T {}
 
 /// The shared handle the server and commands hold.
 pub type DynStore = Arc<dyn Store>;
@@ -95,6 +95,28 @@ pub trait SessionStore: Send + Sync + 'static {
     async fn delete_session(&self, id: SessionId) -> StoreResult<()>;
     /// "Sign out everywhere": returns how many sessions ended.
     async fn delete_sessions_for_user(&self, user: UserId) -> StoreResult<u64>;
+}
+
+/// Failed sign-in attempts, counted per key (a hash of an account name or a
+/// source address). Insert-only, so concurrent instances never lose a count.
+#[async_trait]
+pub trait ThrottleStore: Send + Sync + 'static {
+    /// Records one failure for `key` at `at`, and forgets this key's failures
+    /// older than `forget_before`.
+    async fn record_sign_in_failure(
+        &self,
+        key: &[u8; 32],
+        at: OffsetDateTime,
+        forget_before: OffsetDateTime,
+    ) -> StoreResult<()>;
+    /// Failures for `key` since `since`.
+    async fn sign_in_failures_since(
+        &self,
+        key: &[u8; 32],
+        since: OffsetDateTime,
+    ) -> StoreResult<u64>;
+    /// Forgets every failure for `key` (after a successful sign-in).
+    async fn clear_sign_in_failures(&self, key: &[u8; 32]) -> StoreResult<()>;
 }
 
 /// Options that apply when opening a store.

@@ -12,17 +12,31 @@ pub struct Migration {
     pub sql: &'static str,
 }
 
-pub(crate) const SQLITE: &[Migration] = &[Migration {
-    version: 1,
-    name: "foundation",
-    sql: include_str!("../migrations/sqlite/0001_foundation.sql"),
-}];
+pub(crate) const SQLITE: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "foundation",
+        sql: include_str!("../migrations/sqlite/0001_foundation.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "sign_in_failures",
+        sql: include_str!("../migrations/sqlite/0002_sign_in_failures.sql"),
+    },
+];
 
-pub(crate) const POSTGRES: &[Migration] = &[Migration {
-    version: 1,
-    name: "foundation",
-    sql: include_str!("../migrations/postgres/0001_foundation.sql"),
-}];
+pub(crate) const POSTGRES: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "foundation",
+        sql: include_str!("../migrations/postgres/0001_foundation.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "sign_in_failures",
+        sql: include_str!("../migrations/postgres/0002_sign_in_failures.sql"),
+    },
+];
 
 /// Applied migrations compared with those this binary knows.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -90,10 +104,11 @@ mod tests {
     fn status_reports_pending_and_unknown() {
         let s = SchemaStatus::new(vec![], SQLITE);
         assert!(!s.is_current());
-        assert_eq!(s.pending(), vec![1]);
-        let s = SchemaStatus::new(vec![1, 99], SQLITE);
+        assert_eq!(s.pending(), vec![1, 2]);
+        let s = SchemaStatus::new(vec![1, 2, 99], SQLITE);
         assert_eq!(s.unknown(), vec![99]);
         assert!(!s.is_current());
-        assert!(SchemaStatus::new(vec![1], SQLITE).is_current());
+        assert!(SchemaStatus::new(vec![2, 1], SQLITE).is_current());
+        assert!(!SchemaStatus::new(vec![1], SQLITE).is_current());
     }
 }

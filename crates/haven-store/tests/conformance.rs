@@ -331,3 +331,69 @@ async fn opening_fails_clearly_for_bad_places() {
     );
     assert!(!msg.contains("pw@"), "{msg}");
 }
+
+#[tokio::test]
+async fn sign_in_failures_are_counted_per_key_in_a_window_and_cleared() {
+    each(async |db| {
+        let (a, b) = ([1u8; 32], [2u8; 32]);
+        let t0 = haven_domain::now();
+        let long_ago = t0 - Duration::hours(1);
+        for i in 0..3 {
+            db.store
+                .record_sign_in_failure(&a, t0 + Duration::seconds(i), long_ago)
+                .await
+                .unwrap();
+        }
+        db.store
+            .record_sign_in_failure(&b, t0, long_ago)
+            .await
+            .unwrap();
+        assert_eq!(
+            db.store.sign_in_failures_since(&a, t0).await.unwrap(),
+            3,
+            "{}",
+            db.name
+        );
+        assert_eq!(
+            db.store
+                .sign_in_failures_since(&a, t0 + Duration::seconds(1))
+                .await
+                .unwrap(),
+            2,
+            "{}: window",
+            db.name
+        );
+        assert_eq!(
+            db.store.sign_in_failures_since(&b, t0).await.unwrap(),
+            1,
+            "{}: per key",
+            db.name
+        );
+
+        // Recording forgets the key's failures older than the window.
+        let later = t0 + Duration::hours(2);
+        db.store
+            .record_sign_in_failure(&a, later, later - Duration::minutes(15))
+            .await
+            .unwrap();
+        assert_eq!(
+            db.store.sign_in_failures_since(&a, long_ago).await.unwrap(),
+            1,
+            "{}: old rows purged",
+            db.name
+        );
+
+        db.store.clear_sign_in_failures(&a).await.unwrap();
+        assert_eq!(
+            db.store.sign_in_failures_since(&a, long_ago).await.unwrap(),
+            0
+        );
+        assert_eq!(
+            db.store.sign_in_failures_since(&b, long_ago).await.unwrap(),
+            1,
+            "{}: other keys kept",
+            db.name
+        );
+    })
+    .await;
+}

@@ -42,3 +42,4 @@ role-provider_staff = Service-provider staff
 role-analyst = Analyst
 demo-banner = Demonstration system: every person and case here is fictional.
 demo-sign-in-hint = Demo accounts: sign in as specialist@demo.haven.test, supervisor@demo.haven.test or agent@demo.haven.test with the password haven-demo. The terminal lists every demo account.
+sign-in-locked = Too many failed sign-in attempts. To keep accounts safe, signing in is paused for 15 minutes. Wait, then try again, or ask your administrator for help.

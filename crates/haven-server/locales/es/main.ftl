@@ -42,3 +42,4 @@ role-provider_staff = Personal de proveedor de servicios
 role-analyst = Analista
 demo-banner = Sistema de demostración: todas las personas y casos aquí son ficticios.
 demo-sign-in-hint = Cuentas de demostración: inicie sesión como specialist@demo.haven.test, supervisor@demo.haven.test o agent@demo.haven.test con la contraseña haven-demo. La terminal muestra todas las cuentas de demostración.
+sign-in-locked = Demasiados intentos fallidos de inicio de sesión. Para proteger las cuentas, el inicio de sesión está en pausa durante 15 minutos. Espere e inténtelo de nuevo, o pida ayuda a su administrador.

@@ -5,6 +5,7 @@
 
 mod people;
 mod sessions;
+mod throttle;
 
 use crate::migrate::{self, SchemaStatus};
 use crate::{Backend, DatabaseTarget, OpenOptions, SchemaStore, StoreError, StoreResult};

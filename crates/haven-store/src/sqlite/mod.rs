@@ -10,6 +10,7 @@
 
 mod people;
 mod sessions;
+mod throttle;
 
 use crate::migrate::{self, SchemaStatus};
 use crate::{Backend, OpenOptions, SchemaStore, StoreError, StoreResult};

@@ -1,0 +1,50 @@
+use super::PgStore;
+use crate::{StoreError, StoreResult, ThrottleStore};
+use async_trait::async_trait;
+use time::OffsetDateTime;
+
+#[async_trait]
+impl ThrottleStore for PgStore {
+    async fn record_sign_in_failure(
+        &self,
+        key: &[u8; 32],
+        at: OffsetDateTime,
+        forget_before: OffsetDateTime,
+    ) -> StoreResult<()> {
+        let mut tx = self.pool().begin().await?;
+        sqlx::query("DELETE FROM sign_in_failures WHERE key = $1 AND at < $2")
+            .bind(&key[..])
+            .bind(forget_before)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("INSERT INTO sign_in_failures (key, at) VALUES ($1, $2)")
+            .bind(&key[..])
+            .bind(at)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn sign_in_failures_since(
+        &self,
+        key: &[u8; 32],
+        since: OffsetDateTime,
+    ) -> StoreResult<u64> {
+        let n: i64 =
+            sqlx::query_scalar("SELECT count(*) FROM sign_in_failures WHERE key = $1 AND at >= $2")
+                .bind(&key[..])
+                .bind(since)
+                .fetch_one(self.pool())
+                .await?;
+        u64::try_from(n).map_err(|_| StoreError::Corrupt("sign_in_failures"))
+    }
+
+    async fn clear_sign_in_failures(&self, key: &[u8; 32]) -> StoreResult<()> {
+        sqlx::query("DELETE FROM sign_in_failures WHERE key = $1")
+            .bind(&key[..])
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+}
