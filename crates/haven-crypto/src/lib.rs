@@ -388,7 +388,7 @@ mod tests {
         let master = SecretKey::generate();
         let k1 = Keyring::wrap_new_key(&master, 1);
         assert_eq!(
-            Keyring::open(&SecretKey::generate(), &[k1.clone()]).unwrap_err(),
+            Keyring::open(&SecretKey::generate(), std::slice::from_ref(&k1)).unwrap_err(),
             CryptoError::Unwrap
         );
         let moved = WrappedKey { id: 2, ..k1 };

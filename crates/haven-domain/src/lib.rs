@@ -4,9 +4,11 @@
 //! from values alone (who may do what, which rule applies) lives here so that
 //! it can be tested exhaustively.
 
+pub mod audit;
 pub mod ids;
 pub mod people;
 
+pub use audit::{AuditAction, AuditEntry};
 pub use ids::{OrganizationId, SessionId, UserId};
 pub use people::{LoginName, OrgKind, Organization, Role, User};
 

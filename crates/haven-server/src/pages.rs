@@ -4,7 +4,7 @@ use crate::AppState;
 use crate::error::AppError;
 use crate::i18n::{LANG_COOKIE, Lang};
 use crate::password::Verified;
-use crate::session::{self, Authenticated, MaybeSignedIn, SignedIn};
+use crate::session::{self, Authenticated, MaybeSignedIn, ReqId, SignedIn};
 use crate::throttle::{Attempt, PeerAddr};
 use askama::Template;
 use axum::Form;
@@ -12,7 +12,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::header::{LOCATION, SET_COOKIE};
 use axum::http::{HeaderValue, StatusCode, Uri};
 use axum::response::{Html, IntoResponse, Response};
-use haven_domain::LoginName;
+use haven_domain::{AuditAction, AuditEntry, LoginName};
 use serde::Deserialize;
 
 /// What every page's frame needs: language, who is signed in, the quick exit.
@@ -157,6 +157,7 @@ pub async fn sign_in(
     lang: Lang,
     MaybeSignedIn(previous): MaybeSignedIn,
     PeerAddr(peer): PeerAddr,
+    ReqId(request_id): ReqId,
     Form(form): Form<SignInForm>,
 ) -> Response {
     let fail = |key: &str, login: String, status: StatusCode| {
@@ -180,6 +181,10 @@ pub async fn sign_in(
         Ok(false) => {}
         Ok(true) => {
             tracing::warn!("sign-in refused: too many failures");
+            let audit = AuditEntry::new(AuditAction::SignInLocked).request(request_id);
+            if let Err(e) = state.store.append_audit(&[audit]).await {
+                return error_page(&state, lang, &e.into());
+            }
             return fail("sign-in-locked", form.login, StatusCode::TOO_MANY_REQUESTS);
         }
         Err(e) => return error_page(&state, lang, &e),
@@ -200,10 +205,15 @@ pub async fn sign_in(
             form.password,
         )
         .await;
+    let user_id = user.as_ref().map(|u| u.id);
     let user = match (verdict, user) {
         (Verified::No, _) | (_, None) => {
             tracing::info!("sign-in refused");
-            if let Err(e) = attempt.failed(&state).await {
+            let mut audit = AuditEntry::new(AuditAction::SignInFailed).request(request_id);
+            if let Some(id) = user_id {
+                audit = audit.on("user", id);
+            }
+            if let Err(e) = attempt.failed(&state, &audit).await {
                 return error_page(&state, lang, &e);
             }
             return fail("sign-in-failed", form.login, StatusCode::UNAUTHORIZED);
@@ -221,11 +231,14 @@ pub async fn sign_in(
     }
     // A new session id at every sign-in: an old (possibly planted) one ends.
     if let Some(old) = previous
-        && let Err(e) = state.store.delete_session(old.session.id).await
+        && let Err(e) = state
+            .store
+            .delete_session(old.session.id, Some(&signed_out(&old, request_id.clone())))
+            .await
     {
         return error_page(&state, lang, &e.into());
     }
-    match session::start(&state, user.id).await {
+    match session::start(&state, &user, request_id).await {
         Ok(cookie) => {
             tracing::info!(user = %user.id, "signed in");
             let mut res = see_other("/");
@@ -246,18 +259,30 @@ pub async fn sign_out(
     State(state): State<AppState>,
     lang: Lang,
     SignedIn(me): SignedIn,
+    ReqId(request_id): ReqId,
     Form(form): Form<CsrfForm>,
 ) -> Response {
     if !me.csrf_matches(&form.csrf) {
         return forbidden(&state, lang);
     }
-    if let Err(e) = state.store.delete_session(me.session.id).await {
+    if let Err(e) = state
+        .store
+        .delete_session(me.session.id, Some(&signed_out(&me, request_id)))
+        .await
+    {
         return error_page(&state, lang, &e.into());
     }
     let mut res = see_other("/sign-in");
     res.headers_mut()
         .append(SET_COOKIE, state.settings.session.clearing_cookie());
     res
+}
+
+fn signed_out(who: &Authenticated, request_id: Option<String>) -> AuditEntry {
+    AuditEntry::new(AuditAction::SignedOut)
+        .by(who.user.id, who.user.organization_id)
+        .on("session", who.session.id)
+        .request(request_id)
 }
 
 /// A refused state-changing request (bad or missing CSRF token).

@@ -10,7 +10,7 @@ use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use haven_domain::{Organization, SessionId, User, UserId};
+use haven_domain::{AuditAction, AuditEntry, Organization, SessionId, User};
 use haven_store::SessionRecord;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
@@ -90,18 +90,26 @@ fn token_hash(token: &str) -> [u8; 32] {
 
 /// Starts a new session for `user` and returns the `Set-Cookie` value. A new
 /// random token every time: ids are never reused across sign-ins (fixation).
-pub async fn start(state: &AppState, user: UserId) -> Result<HeaderValue, AppError> {
+pub async fn start(
+    state: &AppState,
+    user: &User,
+    request_id: Option<String>,
+) -> Result<HeaderValue, AppError> {
     let token = URL_SAFE_NO_PAD.encode(random_bytes());
     let now = haven_domain::now();
     let record = SessionRecord {
         id: SessionId::new(),
         token_hash: token_hash(&token),
-        user_id: user,
+        user_id: user.id,
         created_at: now,
         last_seen_at: now,
         csrf_token: random_bytes(),
     };
-    state.store.create_session(&record).await?;
+    let audit = AuditEntry::new(AuditAction::SignInSucceeded)
+        .by(user.id, user.organization_id)
+        .on("session", record.id)
+        .request(request_id);
+    state.store.create_session(&record, &audit).await?;
     Ok(state.settings.session.cookie(&token, None))
 }
 
@@ -117,6 +125,26 @@ pub fn cookie_value<'a>(headers: &'a axum::http::HeaderMap, name: &str) -> Optio
         .find(|(k, _)| *k == name)
         .map(|(_, v)| v)
         .filter(|v| !v.is_empty())
+}
+
+/// The request id the middleware assigned (for audit entries).
+#[must_use]
+pub fn request_id(headers: &axum::http::HeaderMap) -> Option<String> {
+    headers
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+}
+
+/// Extracts the request id.
+pub struct ReqId(pub Option<String>);
+
+impl<S: Send + Sync> FromRequestParts<S> for ReqId {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(Self(request_id(&parts.headers)))
+    }
 }
 
 /// A signed-in person with their session and organization.
@@ -170,7 +198,11 @@ pub async fn resolve(
     };
     let now = haven_domain::now();
     if policy.is_expired(&session, now) {
-        state.store.delete_session(session.id).await?;
+        let audit = AuditEntry::new(AuditAction::SessionExpired)
+            .by_user(session.user_id)
+            .on("session", session.id)
+            .request(request_id(&parts.headers));
+        state.store.delete_session(session.id, Some(&audit)).await?;
         return Ok(Err(NoSession::Expired));
     }
     let Some(user) = state
@@ -179,7 +211,7 @@ pub async fn resolve(
         .await?
         .filter(|u| !u.disabled)
     else {
-        state.store.delete_session(session.id).await?;
+        state.store.delete_session(session.id, None).await?;
         return Ok(Err(NoSession::Absent));
     };
     let Some(organization) = state.store.organization(user.organization_id).await? else {
@@ -268,6 +300,7 @@ impl FromRequestParts<AppState> for MaybeSignedIn {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use haven_domain::UserId;
 
     #[test]
     fn cookies_are_strict_and_secure_under_tls() {

@@ -88,17 +88,22 @@ impl Attempt {
         Ok(false)
     }
 
-    pub async fn failed(&self, state: &AppState) -> Result<(), AppError> {
+    /// Counts a failure; `audit` is written with the account's count.
+    pub async fn failed(
+        &self,
+        state: &AppState,
+        audit: &haven_domain::AuditEntry,
+    ) -> Result<(), AppError> {
         let now = haven_domain::now();
         let forget = now - state.settings.throttle.window;
         state
             .store
-            .record_sign_in_failure(&self.account, now, forget)
+            .record_sign_in_failure(&self.account, now, forget, Some(audit))
             .await?;
         if let Some(address) = &self.address {
             state
                 .store
-                .record_sign_in_failure(address, now, forget)
+                .record_sign_in_failure(address, now, forget, None)
                 .await?;
         }
         Ok(())

@@ -3,8 +3,9 @@
 use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, Response, StatusCode, header};
+use haven_domain::{AuditAction, AuditEntry};
 use haven_domain::{LoginName, OrgKind, Organization, OrganizationId, Role, User, UserId};
-use haven_server::{AppState, HashCost, Hasher, Settings};
+use haven_server::{AppState, HashCost, Hasher, Keys, Settings};
 use haven_store::testing::{self, TestDb};
 use http_body_util::BodyExt;
 use tower::ServiceExt;
@@ -16,6 +17,7 @@ struct App {
     router: Router,
     db: TestDb,
     user: UserId,
+    chain: haven_server::audit::AuditChain,
 }
 
 async fn app_on(db: TestDb, settings: Settings) -> App {
@@ -25,7 +27,10 @@ async fn app_on(db: TestDb, settings: Settings) -> App {
         kind: OrgKind::Ngo,
         created_at: haven_domain::now(),
     };
-    db.store.create_organization(&org).await.unwrap();
+    db.store
+        .create_organization(&org, &AuditEntry::new(AuditAction::OrganizationCreated))
+        .await
+        .unwrap();
     let user = User {
         id: UserId::new(),
         organization_id: org.id,
@@ -36,12 +41,20 @@ async fn app_on(db: TestDb, settings: Settings) -> App {
         disabled: false,
         created_at: haven_domain::now(),
     };
-    db.store.create_user(&user).await.unwrap();
-    let state = AppState::new(db.store.clone(), settings, HashCost::TEST);
+    db.store
+        .create_user(&user, &AuditEntry::new(AuditAction::UserCreated))
+        .await
+        .unwrap();
+    let keys = Keys::load(&db.store, haven_crypto::SecretKey::generate())
+        .await
+        .unwrap();
+    let state = AppState::new(db.store.clone(), settings, HashCost::TEST, keys);
+    let chain = state.audit.clone();
     App {
         router: haven_server::router(state),
         db,
         user: user.id,
+        chain,
     }
 }
 
@@ -607,5 +620,256 @@ async fn an_address_guessing_at_many_accounts_is_locked_out() {
             "{}: another address is not locked",
             app.db.name
         );
+    }
+}
+
+async fn sign_out(app: &App, cookie: &str) {
+    let html = text(send(app, get("/", Some(cookie))).await).await;
+    let res = send(
+        app,
+        post_form(
+            "/sign-out",
+            &form_encode(&[("csrf", &csrf_from(&html))]),
+            Some(cookie),
+        ),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+}
+
+#[tokio::test]
+async fn sign_ins_sign_outs_and_failures_are_audited_without_personal_data() {
+    for app in apps(Settings::default()).await {
+        send(
+            &app,
+            post_form(
+                "/sign-in",
+                &form_encode(&[("login", LOGIN), ("password", "wrong wrong")]),
+                None,
+            ),
+        )
+        .await;
+        send(
+            &app,
+            post_form(
+                "/sign-in",
+                &form_encode(&[("login", "ghost@example.test"), ("password", "x")]),
+                None,
+            ),
+        )
+        .await;
+        let cookie = sign_in(&app).await;
+        sign_out(&app, &cookie).await;
+
+        let rows = app.db.store.unsealed_audit(100).await.unwrap();
+        let actions: Vec<&str> = rows.iter().map(|r| r.action.as_str()).collect();
+        assert_eq!(
+            actions,
+            [
+                "organization.created",
+                "user.created",
+                "key.created",
+                "sign_in.failed",
+                "sign_in.failed",
+                "sign_in.succeeded",
+                "session.signed_out"
+            ],
+            "{}",
+            app.db.name
+        );
+        assert_eq!(
+            rows[3].resource_id,
+            Some(app.user.to_string()),
+            "a failure on a real account names it by id"
+        );
+        assert_eq!(
+            rows[4].resource_id, None,
+            "an unknown name leaves no trace of itself"
+        );
+        assert_eq!(rows[5].actor_user, Some(app.user));
+        assert!(rows[5].request_id.is_some(), "entries carry the request id");
+        assert_eq!(
+            rows[5].resource_id, rows[6].resource_id,
+            "the same session starts and ends"
+        );
+        let dump = format!("{rows:?}");
+        for secret in ["sam.tester", "ghost", "Sam Tester", "wrong wrong"] {
+            assert!(
+                !dump.contains(secret),
+                "{}: audit rows hold no personal data",
+                app.db.name
+            );
+        }
+    }
+}
+
+/// Runs raw SQL against a test database, as an attacker with database access would.
+async fn tamper(db: &TestDb, sql: &[&str]) {
+    use sqlx::Connection;
+    match &db.target {
+        haven_store::DatabaseTarget::Sqlite { path } => {
+            let mut c = sqlx::SqliteConnection::connect(&format!("sqlite://{}", path.display()))
+                .await
+                .unwrap();
+            for q in sql {
+                sqlx::raw_sql(sqlx::AssertSqlSafe(*q))
+                    .execute(&mut c)
+                    .await
+                    .unwrap();
+            }
+        }
+        haven_store::DatabaseTarget::Postgres { url } => {
+            let mut c = sqlx::PgConnection::connect(url).await.unwrap();
+            for q in sql {
+                sqlx::raw_sql(sqlx::AssertSqlSafe(*q))
+                    .execute(&mut c)
+                    .await
+                    .unwrap();
+            }
+        }
+    }
+}
+
+/// An app with a sealed audit chain of at least eight entries.
+async fn audited_app(db: TestDb) -> App {
+    let app = app_on(db, Settings::default()).await;
+    for _ in 0..3 {
+        let cookie = sign_in(&app).await;
+        sign_out(&app, &cookie).await;
+    }
+    let sealed = app.chain.seal_pending(&app.db.store, 4).await.unwrap();
+    assert_eq!(sealed, 9, "{}: sealed in batches of 4", app.db.name);
+    let report = app.chain.verify(&app.db.store).await.unwrap();
+    assert_eq!(report.first_problem, None, "{}", app.db.name);
+    assert_eq!(report.checked, 9);
+    assert_eq!(report.unsealed, 0);
+    assert_eq!(report.head.as_ref().map(|h| h.0), Some(9));
+    app
+}
+
+#[tokio::test]
+async fn audit_verify_finds_an_edited_entry() {
+    use haven_server::audit::Problem;
+    for db in testing::both().await {
+        let app = audited_app(db).await;
+        tamper(
+            &app.db,
+            &["UPDATE audit_log SET action = 'session.signed_out' WHERE chain_seq = 6"],
+        )
+        .await;
+        let report = app.chain.verify(&app.db.store).await.unwrap();
+        assert!(
+            matches!(
+                report.first_problem,
+                Some(Problem::Edited { chain_seq: 6, .. })
+            ),
+            "{}: {report:?}",
+            app.db.name
+        );
+        assert_eq!(report.checked, 5, "everything before it checked out");
+    }
+}
+
+#[tokio::test]
+async fn audit_verify_finds_a_deleted_entry() {
+    use haven_server::audit::Problem;
+    for db in testing::both().await {
+        let app = audited_app(db).await;
+        tamper(
+            &app.db,
+            &["DELETE FROM audit_log WHERE chain_seq IN (4, 5)"],
+        )
+        .await;
+        let report = app.chain.verify(&app.db.store).await.unwrap();
+        assert_eq!(
+            report.first_problem,
+            Some(Problem::Missing { from: 4, to: 5 }),
+            "{}",
+            app.db.name
+        );
+        assert_eq!(
+            report.first_problem.unwrap().to_string(),
+            "entries 4 to 5 were deleted"
+        );
+    }
+}
+
+#[tokio::test]
+async fn audit_verify_finds_reordered_entries() {
+    use haven_server::audit::Problem;
+    for db in testing::both().await {
+        let app = audited_app(db).await;
+        tamper(
+            &app.db,
+            &[
+                "UPDATE audit_log SET chain_seq = -1 WHERE chain_seq = 3",
+                "UPDATE audit_log SET chain_seq = 3 WHERE chain_seq = 4",
+                "UPDATE audit_log SET chain_seq = 4 WHERE chain_seq = -1",
+            ],
+        )
+        .await;
+        let report = app.chain.verify(&app.db.store).await.unwrap();
+        assert!(
+            matches!(
+                report.first_problem,
+                Some(Problem::OutOfOrder { chain_seq: 3, .. })
+            ),
+            "{}: {report:?}",
+            app.db.name
+        );
+    }
+}
+
+#[tokio::test]
+async fn audit_verify_finds_a_forged_entry_whose_hash_was_recomputed_without_the_key() {
+    use haven_server::audit::Problem;
+    for db in testing::both().await {
+        let app = audited_app(db).await;
+        // An attacker copies entry 7's hash fields onto an edited entry 7: it
+        // still fails, because the hash is keyed.
+        tamper(
+            &app.db,
+            &["UPDATE audit_log SET resource_id = 'someone-else' WHERE chain_seq = 7"],
+        )
+        .await;
+        let report = app.chain.verify(&app.db.store).await.unwrap();
+        assert!(
+            matches!(
+                report.first_problem,
+                Some(Problem::Edited { chain_seq: 7, .. })
+            ),
+            "{}",
+            app.db.name
+        );
+        // And another master key cannot vouch for the chain at all.
+        let other = haven_server::audit::AuditChain::new(&haven_crypto::SecretKey::generate());
+        let report = other.verify(&app.db.store).await.unwrap();
+        assert!(matches!(
+            report.first_problem,
+            Some(Problem::Edited { chain_seq: 1, .. })
+        ));
+    }
+}
+
+#[tokio::test]
+async fn sealing_from_two_instances_at_once_builds_one_chain() {
+    for db in testing::both().await {
+        let app = app_on(db, Settings::default()).await;
+        let entries: Vec<AuditEntry> = (0..500)
+            .map(|_| AuditEntry::new(AuditAction::SignInFailed))
+            .collect();
+        app.db.store.append_audit(&entries).await.unwrap();
+        let (a, b) = (app.chain.clone(), app.chain.clone());
+        let (s1, s2) = (app.db.store.clone(), app.db.store.clone());
+        let (x, y) = tokio::join!(a.seal_pending(&s1, 50), b.seal_pending(&s2, 50));
+        assert_eq!(
+            x.unwrap() + y.unwrap(),
+            503,
+            "{}: every entry sealed once",
+            app.db.name
+        );
+        let report = app.chain.verify(&app.db.store).await.unwrap();
+        assert_eq!(report.first_problem, None, "{}", app.db.name);
+        assert_eq!(report.checked, 503);
     }
 }

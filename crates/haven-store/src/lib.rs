@@ -15,7 +15,7 @@ pub mod sqlite;
 mod target;
 
 use async_trait::async_trait;
-use haven_domain::{LoginName, Organization, OrganizationId, SessionId, User, UserId};
+use haven_domain::{AuditEntry, LoginName, Organization, OrganizationId, SessionId, User, UserId};
 use std::path::Path;
 use std::sync::Arc;
 use time::OffsetDateTime;
@@ -25,8 +25,14 @@ pub use migrate::SchemaStatus;
 pub use target::{Backend, DatabaseTarget, SQLITE_FILE_NAME};
 
 /// Everything Haven stores. Implemented by SQLite and PostgreSQL.
-pub trait Store: SchemaStore + PeopleStore + SessionStore + ThrottleStore {}
-impl<T: SchemaStore + PeopleStore + SessionStore + ThrottleStore> Store for T {}
+pub trait Store:
+    SchemaStore + PeopleStore + SessionStore + ThrottleStore + AuditStore + KeyStore
+{
+}
+impl<T: SchemaStore + PeopleStore + SessionStore + ThrottleStore + AuditStore + KeyStore> Store
+    for T
+{
+}
 
 /// The shared handle the server and commands hold.
 pub type DynStore = Arc<dyn Store>;
@@ -52,11 +58,11 @@ pub trait SchemaStore: Send + Sync + 'static {
 /// Organizations and staff users.
 #[async_trait]
 pub trait PeopleStore: Send + Sync + 'static {
-    async fn create_organization(&self, org: &Organization) -> StoreResult<()>;
+    async fn create_organization(&self, org: &Organization, audit: &AuditEntry) -> StoreResult<()>;
     async fn organization(&self, id: OrganizationId) -> StoreResult<Option<Organization>>;
     async fn list_organizations(&self) -> StoreResult<Vec<Organization>>;
-    /// Creates the user and their roles in one transaction.
-    async fn create_user(&self, user: &User) -> StoreResult<()>;
+    /// Creates the user and their roles in one transaction, with its audit entry.
+    async fn create_user(&self, user: &User, audit: &AuditEntry) -> StoreResult<()>;
     async fn user(&self, id: UserId) -> StoreResult<Option<User>>;
     async fn user_by_login(&self, login: &LoginName) -> StoreResult<Option<User>>;
     async fn set_password_hash(&self, id: UserId, phc: &str) -> StoreResult<()>;
@@ -89,10 +95,12 @@ impl std::fmt::Debug for SessionRecord {
 /// Sessions live in the database so that any instance can serve any request.
 #[async_trait]
 pub trait SessionStore: Send + Sync + 'static {
-    async fn create_session(&self, session: &SessionRecord) -> StoreResult<()>;
+    /// Starts a session; the audit entry is written in the same transaction.
+    async fn create_session(&self, session: &SessionRecord, audit: &AuditEntry) -> StoreResult<()>;
     async fn session_by_token_hash(&self, hash: &[u8; 32]) -> StoreResult<Option<SessionRecord>>;
     async fn touch_session(&self, id: SessionId, at: OffsetDateTime) -> StoreResult<()>;
-    async fn delete_session(&self, id: SessionId) -> StoreResult<()>;
+    /// Ends a session, auditing why (signed out, expired) in the same transaction.
+    async fn delete_session(&self, id: SessionId, audit: Option<&AuditEntry>) -> StoreResult<()>;
     /// "Sign out everywhere": returns how many sessions ended.
     async fn delete_sessions_for_user(&self, user: UserId) -> StoreResult<u64>;
 }
@@ -101,13 +109,15 @@ pub trait SessionStore: Send + Sync + 'static {
 /// source address). Insert-only, so concurrent instances never lose a count.
 #[async_trait]
 pub trait ThrottleStore: Send + Sync + 'static {
-    /// Records one failure for `key` at `at`, and forgets this key's failures
-    /// older than `forget_before`.
+    /// Records one failure for `key` at `at` (with its audit entry, if any, in
+    /// the same transaction), and forgets this key's failures older than
+    /// `forget_before`.
     async fn record_sign_in_failure(
         &self,
         key: &[u8; 32],
         at: OffsetDateTime,
         forget_before: OffsetDateTime,
+        audit: Option<&AuditEntry>,
     ) -> StoreResult<()>;
     /// Failures for `key` since `since`.
     async fn sign_in_failures_since(
@@ -117,6 +127,75 @@ pub trait ThrottleStore: Send + Sync + 'static {
     ) -> StoreResult<u64>;
     /// Forgets every failure for `key` (after a successful sign-in).
     async fn clear_sign_in_failures(&self, key: &[u8; 32]) -> StoreResult<()>;
+}
+
+/// An audit row as stored, chained or not yet.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AuditRow {
+    pub id: i64,
+    pub at: OffsetDateTime,
+    pub actor_user: Option<UserId>,
+    pub actor_org: Option<OrganizationId>,
+    pub action: String,
+    pub resource_kind: Option<String>,
+    pub resource_id: Option<String>,
+    pub request_id: Option<String>,
+    pub chain_seq: Option<i64>,
+    pub prev_hash: Option<Vec<u8>>,
+    pub hash: Option<Vec<u8>>,
+}
+
+/// The chain values computed for one row.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Seal {
+    pub id: i64,
+    pub chain_seq: i64,
+    pub prev_hash: [u8; 32],
+    pub hash: [u8; 32],
+}
+
+/// The audit log. Entries arrive unchained (inside the transactions of the
+/// actions they record, or in batches for reads); a sealer chains them.
+#[async_trait]
+pub trait AuditStore: Send + Sync + 'static {
+    /// Appends entries in one transaction (group commit for reads).
+    async fn append_audit(&self, entries: &[AuditEntry]) -> StoreResult<()>;
+    /// Unchained rows in insertion order.
+    async fn unsealed_audit(&self, limit: u32) -> StoreResult<Vec<AuditRow>>;
+    /// The last chained row's sequence number and hash.
+    async fn audit_head(&self) -> StoreResult<Option<(i64, Vec<u8>)>>;
+    /// Writes seals in one transaction. If another instance sealed any of
+    /// these rows or sequence numbers first, nothing is written
+    /// ([`StoreError::Conflict`]).
+    async fn seal_audit(&self, seals: &[Seal]) -> StoreResult<()>;
+    /// Chained rows with `chain_seq > after`, in chain order.
+    async fn sealed_audit_after(&self, after: i64, limit: u32) -> StoreResult<Vec<AuditRow>>;
+    /// The most recent entries about one record, newest first.
+    async fn audit_for_resource(
+        &self,
+        kind: &str,
+        id: &str,
+        limit: u32,
+    ) -> StoreResult<Vec<AuditRow>>;
+    async fn count_unsealed_audit(&self) -> StoreResult<u64>;
+}
+
+/// A data key as stored: wrapped by the master key.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredKey {
+    pub id: u32,
+    pub wrapped: Vec<u8>,
+    pub created_at: OffsetDateTime,
+    pub retired_at: Option<OffsetDateTime>,
+}
+
+/// Wrapped data keys.
+#[async_trait]
+pub trait KeyStore: Send + Sync + 'static {
+    async fn data_keys(&self) -> StoreResult<Vec<StoredKey>>;
+    /// Adds a key; its audit entry is written in the same transaction.
+    async fn add_data_key(&self, key: &StoredKey, audit: &AuditEntry) -> StoreResult<()>;
+    async fn retire_data_key(&self, id: u32, at: OffsetDateTime) -> StoreResult<()>;
 }
 
 /// Options that apply when opening a store.

@@ -23,6 +23,11 @@ pub(crate) const SQLITE: &[Migration] = &[
         name: "sign_in_failures",
         sql: include_str!("../migrations/sqlite/0002_sign_in_failures.sql"),
     },
+    Migration {
+        version: 3,
+        name: "keys_and_audit",
+        sql: include_str!("../migrations/sqlite/0003_keys_and_audit.sql"),
+    },
 ];
 
 pub(crate) const POSTGRES: &[Migration] = &[
@@ -35,6 +40,11 @@ pub(crate) const POSTGRES: &[Migration] = &[
         version: 2,
         name: "sign_in_failures",
         sql: include_str!("../migrations/postgres/0002_sign_in_failures.sql"),
+    },
+    Migration {
+        version: 3,
+        name: "keys_and_audit",
+        sql: include_str!("../migrations/postgres/0003_keys_and_audit.sql"),
     },
 ];
 
@@ -104,11 +114,11 @@ mod tests {
     fn status_reports_pending_and_unknown() {
         let s = SchemaStatus::new(vec![], SQLITE);
         assert!(!s.is_current());
-        assert_eq!(s.pending(), vec![1, 2]);
-        let s = SchemaStatus::new(vec![1, 2, 99], SQLITE);
+        assert_eq!(s.pending(), vec![1, 2, 3]);
+        let s = SchemaStatus::new(vec![1, 2, 3, 99], SQLITE);
         assert_eq!(s.unknown(), vec![99]);
         assert!(!s.is_current());
-        assert!(SchemaStatus::new(vec![2, 1], SQLITE).is_current());
+        assert!(SchemaStatus::new(vec![3, 2, 1], SQLITE).is_current());
         assert!(!SchemaStatus::new(vec![1], SQLITE).is_current());
     }
 }

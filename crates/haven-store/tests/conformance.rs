@@ -2,11 +2,16 @@
 //! and a real PostgreSQL server in every test run.
 
 use haven_domain::{
-    LoginName, OrgKind, Organization, OrganizationId, Role, SessionId, User, UserId,
+    AuditAction, AuditEntry, LoginName, OrgKind, Organization, OrganizationId, Role, SessionId,
+    User, UserId,
 };
 use haven_store::testing::{self, TestDb};
-use haven_store::{SessionRecord, StoreError};
+use haven_store::{Seal, SessionRecord, StoreError, StoredKey};
 use time::Duration;
+
+fn audit() -> AuditEntry {
+    AuditEntry::new(AuditAction::UserCreated)
+}
 
 fn org(name: &str, kind: OrgKind) -> Organization {
     Organization {
@@ -58,8 +63,8 @@ async fn organizations_round_trip_and_list_by_name() {
     each(async |db| {
         let b = org("Bravo Shelter", OrgKind::ServiceProvider);
         let a = org("Alpha Task Force", OrgKind::LawEnforcement);
-        db.store.create_organization(&b).await.unwrap();
-        db.store.create_organization(&a).await.unwrap();
+        db.store.create_organization(&b, &audit()).await.unwrap();
+        db.store.create_organization(&a, &audit()).await.unwrap();
         assert_eq!(
             db.store.organization(a.id).await.unwrap(),
             Some(a.clone()),
@@ -72,7 +77,11 @@ async fn organizations_round_trip_and_list_by_name() {
         );
         let listed = db.store.list_organizations().await.unwrap();
         assert_eq!(listed, vec![a.clone(), b], "{}", db.name);
-        let dup = db.store.create_organization(&a).await.unwrap_err();
+        let dup = db
+            .store
+            .create_organization(&a, &audit())
+            .await
+            .unwrap_err();
         assert!(
             matches!(dup, StoreError::Conflict { field: "id" }),
             "{}: {dup:?}",
@@ -86,13 +95,13 @@ async fn organizations_round_trip_and_list_by_name() {
 async fn users_round_trip_with_roles_and_unique_logins() {
     each(async |db| {
         let o = org("Harbor NGO", OrgKind::Ngo);
-        db.store.create_organization(&o).await.unwrap();
+        db.store.create_organization(&o, &audit()).await.unwrap();
         let u = user(
             o.id,
             "Ana@Example.org",
             &[Role::Supervisor, Role::CertifyingOfficial],
         );
-        db.store.create_user(&u).await.unwrap();
+        db.store.create_user(&u, &audit()).await.unwrap();
 
         let by_id = db.store.user(u.id).await.unwrap().unwrap();
         let mut expected = u.clone();
@@ -111,7 +120,7 @@ async fn users_round_trip_with_roles_and_unique_logins() {
         );
 
         let clash = user(o.id, "ana@example.org", &[Role::Analyst]);
-        let err = db.store.create_user(&clash).await.unwrap_err();
+        let err = db.store.create_user(&clash, &audit()).await.unwrap_err();
         assert!(
             matches!(err, StoreError::Conflict { field: "login" }),
             "{}: {err:?}",
@@ -126,7 +135,7 @@ async fn users_round_trip_with_roles_and_unique_logins() {
         assert_eq!(db.store.count_users().await.unwrap(), 1);
 
         let no_roles = user(o.id, "norole@example.org", &[]);
-        db.store.create_user(&no_roles).await.unwrap();
+        db.store.create_user(&no_roles, &audit()).await.unwrap();
         assert!(
             db.store
                 .user(no_roles.id)
@@ -149,7 +158,7 @@ async fn a_user_needs_an_existing_organization() {
             &[Role::Analyst],
         );
         assert!(
-            db.store.create_user(&orphan).await.is_err(),
+            db.store.create_user(&orphan, &audit()).await.is_err(),
             "{}: foreign keys are enforced",
             db.name
         );
@@ -162,9 +171,9 @@ async fn a_user_needs_an_existing_organization() {
 async fn password_hashes_can_be_replaced() {
     each(async |db| {
         let o = org("Harbor NGO", OrgKind::Ngo);
-        db.store.create_organization(&o).await.unwrap();
+        db.store.create_organization(&o, &audit()).await.unwrap();
         let u = user(o.id, "rehash@example.org", &[Role::VictimSpecialist]);
-        db.store.create_user(&u).await.unwrap();
+        db.store.create_user(&u, &audit()).await.unwrap();
         db.store
             .set_password_hash(u.id, "$argon2id$new")
             .await
@@ -191,9 +200,9 @@ async fn password_hashes_can_be_replaced() {
 async fn sessions_are_found_by_token_hash_touched_and_ended() {
     each(async |db| {
         let o = org("Harbor NGO", OrgKind::Ngo);
-        db.store.create_organization(&o).await.unwrap();
+        db.store.create_organization(&o, &audit()).await.unwrap();
         let u = user(o.id, "sess@example.org", &[Role::VictimSpecialist]);
-        db.store.create_user(&u).await.unwrap();
+        db.store.create_user(&u, &audit()).await.unwrap();
         let now = haven_domain::now();
         let mk = |n: u8| SessionRecord {
             id: SessionId::new(),
@@ -204,8 +213,8 @@ async fn sessions_are_found_by_token_hash_touched_and_ended() {
             csrf_token: [n + 100; 32],
         };
         let (s1, s2) = (mk(1), mk(2));
-        db.store.create_session(&s1).await.unwrap();
-        db.store.create_session(&s2).await.unwrap();
+        db.store.create_session(&s1, &audit()).await.unwrap();
+        db.store.create_session(&s2, &audit()).await.unwrap();
         assert_eq!(
             db.store.session_by_token_hash(&[1; 32]).await.unwrap(),
             Some(s1.clone()),
@@ -232,12 +241,12 @@ async fn sessions_are_found_by_token_hash_touched_and_ended() {
             db.name
         );
 
-        db.store.delete_session(s1.id).await.unwrap();
+        db.store.delete_session(s1.id, None).await.unwrap();
         assert_eq!(
             db.store.session_by_token_hash(&[1; 32]).await.unwrap(),
             None
         );
-        db.store.create_session(&mk(3)).await.unwrap();
+        db.store.create_session(&mk(3), &audit()).await.unwrap();
         assert_eq!(
             db.store.delete_sessions_for_user(u.id).await.unwrap(),
             2,
@@ -256,7 +265,7 @@ async fn sessions_are_found_by_token_hash_touched_and_ended() {
 async fn backup_is_a_consistent_sqlite_copy_and_postgres_says_use_pg_dump() {
     let db = testing::sqlite().await;
     let o = org("Backup Org", OrgKind::Ngo);
-    db.store.create_organization(&o).await.unwrap();
+    db.store.create_organization(&o, &audit()).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
     let dest = dir.path().join("copy.db");
     db.store.backup_to(&dest).await.unwrap();
@@ -340,12 +349,12 @@ async fn sign_in_failures_are_counted_per_key_in_a_window_and_cleared() {
         let long_ago = t0 - Duration::hours(1);
         for i in 0..3 {
             db.store
-                .record_sign_in_failure(&a, t0 + Duration::seconds(i), long_ago)
+                .record_sign_in_failure(&a, t0 + Duration::seconds(i), long_ago, None)
                 .await
                 .unwrap();
         }
         db.store
-            .record_sign_in_failure(&b, t0, long_ago)
+            .record_sign_in_failure(&b, t0, long_ago, None)
             .await
             .unwrap();
         assert_eq!(
@@ -373,7 +382,7 @@ async fn sign_in_failures_are_counted_per_key_in_a_window_and_cleared() {
         // Recording forgets the key's failures older than the window.
         let later = t0 + Duration::hours(2);
         db.store
-            .record_sign_in_failure(&a, later, later - Duration::minutes(15))
+            .record_sign_in_failure(&a, later, later - Duration::minutes(15), None)
             .await
             .unwrap();
         assert_eq!(
@@ -392,6 +401,149 @@ async fn sign_in_failures_are_counted_per_key_in_a_window_and_cleared() {
             db.store.sign_in_failures_since(&b, long_ago).await.unwrap(),
             1,
             "{}: other keys kept",
+            db.name
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn audit_entries_commit_with_their_action_and_are_sealed_in_order() {
+    each(async |db| {
+        let o = org("Audit Org", OrgKind::Ngo);
+        let entry = AuditEntry::new(AuditAction::OrganizationCreated)
+            .on("organization", o.id)
+            .request(Some("req-1".into()));
+        db.store.create_organization(&o, &entry).await.unwrap();
+        // A failed action leaves no entry.
+        assert!(db.store.create_organization(&o, &entry).await.is_err());
+        db.store
+            .append_audit(&[
+                AuditEntry::new(AuditAction::SignInFailed),
+                AuditEntry::new(AuditAction::SignedOut).on("organization", o.id),
+            ])
+            .await
+            .unwrap();
+        let rows = db.store.unsealed_audit(10).await.unwrap();
+        assert_eq!(rows.len(), 3, "{}", db.name);
+        assert!(
+            rows.windows(2).all(|w| w[0].id < w[1].id),
+            "insertion order"
+        );
+        assert_eq!(rows[0].action, "organization.created");
+        assert_eq!(rows[0].at, entry.at, "{}", db.name);
+        assert_eq!(rows[0].request_id.as_deref(), Some("req-1"));
+        assert_eq!(rows[0].resource_id, Some(o.id.to_string()));
+        assert_eq!(db.store.audit_head().await.unwrap(), None);
+
+        let seals: Vec<Seal> = rows
+            .iter()
+            .enumerate()
+            .map(|(i, r)| Seal {
+                id: r.id,
+                chain_seq: i as i64 + 1,
+                prev_hash: [i as u8; 32],
+                hash: [i as u8 + 1; 32],
+            })
+            .collect();
+        db.store.seal_audit(&seals[..2]).await.unwrap();
+        assert_eq!(db.store.count_unsealed_audit().await.unwrap(), 1);
+        assert_eq!(
+            db.store.audit_head().await.unwrap(),
+            Some((2, vec![2; 32])),
+            "{}",
+            db.name
+        );
+
+        // Sealing a row twice, or reusing a sequence number, writes nothing.
+        let err = db
+            .store
+            .seal_audit(&[seals[2].clone(), seals[1].clone()])
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, StoreError::Conflict { .. }),
+            "{}: {err:?}",
+            db.name
+        );
+        let reuse = Seal {
+            chain_seq: 2,
+            ..seals[2].clone()
+        };
+        assert!(db.store.seal_audit(&[reuse]).await.is_err());
+        assert_eq!(
+            db.store.count_unsealed_audit().await.unwrap(),
+            1,
+            "{}: all or nothing",
+            db.name
+        );
+        db.store.seal_audit(&seals[2..]).await.unwrap();
+
+        let chained = db.store.sealed_audit_after(1, 10).await.unwrap();
+        assert_eq!(
+            chained.iter().map(|r| r.chain_seq).collect::<Vec<_>>(),
+            vec![Some(2), Some(3)]
+        );
+        assert_eq!(chained[1].prev_hash.as_deref(), Some(&[2u8; 32][..]));
+        let history = db
+            .store
+            .audit_for_resource("organization", &o.id.to_string(), 10)
+            .await
+            .unwrap();
+        assert_eq!(history.len(), 2, "{}", db.name);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn data_keys_are_stored_wrapped_and_retired() {
+    each(async |db| {
+        assert!(db.store.data_keys().await.unwrap().is_empty());
+        let now = haven_domain::now();
+        let k1 = StoredKey {
+            id: 1,
+            wrapped: vec![7; 72],
+            created_at: now,
+            retired_at: None,
+        };
+        db.store
+            .add_data_key(&k1, &AuditEntry::new(AuditAction::KeyCreated))
+            .await
+            .unwrap();
+        let dup = db
+            .store
+            .add_data_key(&k1, &AuditEntry::new(AuditAction::KeyCreated))
+            .await
+            .unwrap_err();
+        assert!(matches!(dup, StoreError::Conflict { .. }), "{}", db.name);
+        let k2 = StoredKey {
+            id: 2,
+            wrapped: vec![8; 72],
+            created_at: now,
+            retired_at: None,
+        };
+        db.store
+            .add_data_key(&k2, &AuditEntry::new(AuditAction::KeyRotated))
+            .await
+            .unwrap();
+        db.store.retire_data_key(1, now).await.unwrap();
+        let keys = db.store.data_keys().await.unwrap();
+        assert_eq!(
+            keys,
+            vec![
+                StoredKey {
+                    retired_at: Some(now),
+                    ..k1
+                },
+                k2
+            ],
+            "{}",
+            db.name
+        );
+        assert_eq!(
+            db.store.count_unsealed_audit().await.unwrap(),
+            2,
+            "{}: one entry per key added",
             db.name
         );
     })

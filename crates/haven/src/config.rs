@@ -18,6 +18,7 @@ pub struct FileConfig {
     pub data_dir: Option<PathBuf>,
     pub database_url: Option<String>,
     pub database_url_file: Option<PathBuf>,
+    pub master_key_file: Option<PathBuf>,
     pub listen: Option<String>,
     pub metrics_listen: Option<String>,
     pub public_url: Option<String>,
@@ -55,6 +56,8 @@ pub struct Config {
     pub data_dir: PathBuf,
     /// May hold a password: never log it (use `DatabaseTarget`'s Display).
     pub database_url: Option<String>,
+    /// The master key: wraps the data keys and keys the audit chain.
+    pub master_key_file: PathBuf,
     pub listen: SocketAddr,
     pub metrics_listen: Option<SocketAddr>,
     pub public_url: Option<url::Url>,
@@ -147,6 +150,11 @@ impl Config {
             },
         };
 
+        let master_key_file = std::env::var_os("HAVEN_MASTER_KEY_FILE")
+            .map(PathBuf::from)
+            .or(file.master_key_file.clone())
+            .unwrap_or_else(|| data_dir.join("master.key"));
+
         let listen = match pick(
             flags.listen.clone(),
             "HAVEN_LISTEN",
@@ -229,6 +237,7 @@ impl Config {
         Ok(Self {
             data_dir,
             database_url,
+            master_key_file,
             listen,
             metrics_listen,
             public_url,

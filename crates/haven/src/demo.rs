@@ -4,7 +4,9 @@
 //! domain. The data grows as features land; it must never contain real people.
 
 use anyhow::{Result, bail};
-use haven_domain::{LoginName, OrgKind, Organization, OrganizationId, Role, User, UserId};
+use haven_domain::{
+    AuditAction, AuditEntry, LoginName, OrgKind, Organization, OrganizationId, Role, User, UserId,
+};
 use haven_server::AppState;
 use std::net::SocketAddr;
 
@@ -111,7 +113,8 @@ pub async fn seed(state: &AppState) -> Result<()> {
             kind: o.kind,
             created_at: now,
         };
-        store.create_organization(&org).await?;
+        let audit = AuditEntry::new(AuditAction::OrganizationCreated).on("organization", org.id);
+        store.create_organization(&org, &audit).await?;
         ids.push((o.key, org.id));
     }
     let hash = state.hasher.hash(DEMO_PASSWORD.to_owned()).await;
@@ -121,17 +124,22 @@ pub async fn seed(state: &AppState) -> Result<()> {
             .find(|(k, _)| *k == org_key)
             .map(|(_, id)| *id)
             .expect("demo org");
+        let id = UserId::new();
+        let audit = AuditEntry::new(AuditAction::UserCreated).on("user", id);
         store
-            .create_user(&User {
-                id: UserId::new(),
-                organization_id,
-                login: LoginName::parse(login).expect("demo login"),
-                display_name: name.to_owned(),
-                roles: roles.to_vec(),
-                password_hash: hash.clone(),
-                disabled: false,
-                created_at: now,
-            })
+            .create_user(
+                &User {
+                    id,
+                    organization_id,
+                    login: LoginName::parse(login).expect("demo login"),
+                    display_name: name.to_owned(),
+                    roles: roles.to_vec(),
+                    password_hash: hash.clone(),
+                    disabled: false,
+                    created_at: now,
+                },
+                &audit,
+            )
             .await?;
     }
     tracing::info!(accounts = ACCOUNTS.len(), "demo data created");

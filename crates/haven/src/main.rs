@@ -2,11 +2,14 @@
 
 mod config;
 mod demo;
+mod keys;
 
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
 use config::{Config, LogFormat, Overrides};
-use haven_domain::{LoginName, OrgKind, Organization, OrganizationId, Role, User, UserId};
+use haven_domain::{
+    AuditAction, AuditEntry, LoginName, OrgKind, Organization, OrganizationId, Role, User, UserId,
+};
 use haven_server::{AppState, HashCost, SessionPolicy, Settings};
 use haven_store::{DatabaseTarget, DynStore, OpenOptions};
 use std::fs::File;
@@ -72,6 +75,12 @@ enum Command {
         #[arg(long)]
         yes: bool,
     },
+    /// Manage the master key and data keys.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+    /// Check the tamper-evident audit log.
+    #[command(subcommand)]
+    Audit(AuditCommand),
     /// Add an organization.
     AddOrg {
         /// Its name.
@@ -98,6 +107,23 @@ enum Command {
     },
 }
 
+#[derive(Subcommand, Debug)]
+enum KeysCommand {
+    /// Create the master key file (master_key_file, default DATA_DIR/master.key)
+    /// and the first data key. `haven serve` does this by itself on a new
+    /// installation; back the file up apart from the database.
+    Init,
+}
+
+#[derive(Subcommand, Debug)]
+enum AuditCommand {
+    /// Recompute the audit chain and report the first entry that was edited,
+    /// deleted or moved. Exits 0 when intact, 2 when broken.
+    Verify,
+    /// Chain entries recorded while no server was running.
+    Seal,
+}
+
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
@@ -111,7 +137,8 @@ fn main() -> std::process::ExitCode {
         }
     };
     match runtime.block_on(run(cli)) {
-        Ok(()) => std::process::ExitCode::SUCCESS,
+        Ok(Outcome::Done) => std::process::ExitCode::SUCCESS,
+        Ok(Outcome::AuditBroken) => std::process::ExitCode::from(2),
         Err(e) => {
             eprintln!("error: {e:#}");
             std::process::ExitCode::FAILURE
@@ -119,7 +146,12 @@ fn main() -> std::process::ExitCode {
     }
 }
 
-async fn run(cli: Cli) -> Result<()> {
+enum Outcome {
+    Done,
+    AuditBroken,
+}
+
+async fn run(cli: Cli) -> Result<Outcome> {
     let mut flags = Overrides {
         config_file: cli.config,
         data_dir: cli.data_dir,
@@ -147,8 +179,59 @@ async fn run(cli: Cli) -> Result<()> {
     let target = DatabaseTarget::parse(config.database_url.as_deref(), &config.data_dir)?;
 
     match cli.command {
-        Command::Serve { .. } => serve(&config, &target, false).await,
-        Command::Demo { .. } => serve(&config, &target, true).await,
+        Command::Serve { .. } => serve(&config, &target, false).await.map(|()| Outcome::Done),
+        Command::Demo { .. } => serve(&config, &target, true).await.map(|()| Outcome::Done),
+        Command::Keys(KeysCommand::Init) => {
+            let store = open_migrated(&config, &target).await?;
+            keys::init(&config.master_key_file, &store).await?;
+            println!(
+                "created {}: back it up, apart from the database",
+                config.master_key_file.display()
+            );
+            store.close().await;
+            Ok(Outcome::Done)
+        }
+        Command::Audit(cmd) => {
+            let store = open_migrated(&config, &target).await?;
+            let master = keys::read_master(&config.master_key_file)?;
+            let chain = haven_server::audit::AuditChain::new(&master);
+            let outcome = match cmd {
+                AuditCommand::Seal => {
+                    let n = chain.seal_pending(&store, 10_000).await?;
+                    println!("chained {n} entries");
+                    Outcome::Done
+                }
+                AuditCommand::Verify => {
+                    let report = chain.verify(&store).await?;
+                    println!("checked {} entries", report.checked);
+                    if report.unsealed > 0 {
+                        println!(
+                            "{} recent entries are not chained yet (run `haven audit seal` if no server is running)",
+                            report.unsealed
+                        );
+                    }
+                    match report.first_problem {
+                        Some(problem) => {
+                            println!("AUDIT LOG TAMPERED: {problem}");
+                            Outcome::AuditBroken
+                        }
+                        None => {
+                            if let Some((seq, hash)) = report.head {
+                                let hex: String = hash.iter().map(|b| format!("{b:02x}")).collect();
+                                println!(
+                                    "intact; head is entry {seq} with hash {hex} (record it elsewhere to detect truncation)"
+                                );
+                            } else {
+                                println!("intact; the log is empty");
+                            }
+                            Outcome::Done
+                        }
+                    }
+                }
+            };
+            store.close().await;
+            Ok(outcome)
+        }
         Command::Migrate => {
             let store = open(&config, &target).await?;
             let status = store.migrate().await?;
@@ -157,10 +240,14 @@ async fn run(cli: Cli) -> Result<()> {
                 status.applied.last().copied().unwrap_or(0)
             );
             store.close().await;
-            Ok(())
+            Ok(Outcome::Done)
         }
-        Command::Backup { dest } => backup(&config, &target, &dest).await,
-        Command::Restore { source, yes } => restore(&target, &source, yes).await,
+        Command::Backup { dest } => backup(&config, &target, &dest)
+            .await
+            .map(|()| Outcome::Done),
+        Command::Restore { source, yes } => {
+            restore(&target, &source, yes).await.map(|()| Outcome::Done)
+        }
         Command::AddOrg { name, kind } => {
             let kind = OrgKind::parse(&kind).with_context(|| {
                 format!("--kind: \"{kind}\" is not law_enforcement, ngo or service_provider")
@@ -172,10 +259,12 @@ async fn run(cli: Cli) -> Result<()> {
                 kind,
                 created_at: haven_domain::now(),
             };
-            store.create_organization(&org).await?;
+            let audit =
+                AuditEntry::new(AuditAction::OrganizationCreated).on("organization", org.id);
+            store.create_organization(&org, &audit).await?;
             println!("{}", org.id);
             store.close().await;
-            Ok(())
+            Ok(Outcome::Done)
         }
         Command::AddUser {
             login,
@@ -216,10 +305,11 @@ async fn run(cli: Cli) -> Result<()> {
                 disabled: false,
                 created_at: haven_domain::now(),
             };
-            store.create_user(&user).await?;
+            let audit = AuditEntry::new(AuditAction::UserCreated).on("user", user.id);
+            store.create_user(&user, &audit).await?;
             println!("{}", user.id);
             store.close().await;
-            Ok(())
+            Ok(Outcome::Done)
         }
     }
 }
@@ -299,7 +389,8 @@ async fn serve(config: &Config, target: &DatabaseTarget, demo: bool) -> Result<(
         quick_exit_url: config.quick_exit_url.clone(),
         ..Settings::default()
     };
-    let state = AppState::new(store.clone(), settings, HashCost::PRODUCTION);
+    let keys = keys::load(&config.master_key_file, &store).await?;
+    let state = AppState::new(store.clone(), settings, HashCost::PRODUCTION, keys);
     if demo {
         demo::seed(&state).await?;
     }
@@ -327,7 +418,24 @@ async fn serve(config: &Config, target: &DatabaseTarget, demo: bool) -> Result<(
     if demo {
         demo::print_accounts(addr);
     }
-    haven_server::serve(listener, state, shutdown_signal()).await?;
+    // Chain new audit entries about once a second.
+    let sealer = {
+        let (chain, store) = (state.audit.clone(), store.clone());
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
+            loop {
+                tick.tick().await;
+                if let Err(e) = chain.seal_pending(&store, 5_000).await {
+                    tracing::warn!(error = %e, "audit sealing failed; will retry");
+                }
+            }
+        })
+    };
+    haven_server::serve(listener, state.clone(), shutdown_signal()).await?;
+    sealer.abort();
+    if let Err(e) = state.audit.seal_pending(&store, 10_000).await {
+        tracing::warn!(error = %e, "final audit sealing failed; `haven audit seal` will finish it");
+    }
     tracing::info!("stopped accepting requests; closing the database");
     store.close().await;
     Ok(())

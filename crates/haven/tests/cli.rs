@@ -593,3 +593,98 @@ fn backup_and_restore_round_trip_on_sqlite() {
     ]));
     assert!(stderr(&out).contains("pg_dump"), "{}", stderr(&out));
 }
+
+#[test]
+fn the_master_key_is_created_once_and_never_replaced() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let out = run(haven().args(["keys", "init"]).arg("--data-dir").arg(&data));
+    assert!(out.status.success(), "{}", stderr(&out));
+    let key = data.join("master.key");
+    let text = std::fs::read_to_string(&key).unwrap();
+    assert_eq!(text.trim().len(), 44, "32 bytes of base64");
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(
+        std::fs::metadata(&key).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+
+    let again = run(haven().args(["keys", "init"]).arg("--data-dir").arg(&data));
+    assert!(!again.status.success());
+    assert!(stderr(&again).contains("never replaces a master key"));
+    assert_eq!(std::fs::read_to_string(&key).unwrap(), text);
+
+    // Without its key file, a database with keys is not served.
+    std::fs::rename(&key, dir.path().join("moved.key")).unwrap();
+    let out = run(&mut serve_cmd(&data, free_addr(), None));
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("master key file") && stderr(&out).contains("missing"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!key.exists(), "no new key was invented");
+
+    // The wrong key file is refused too.
+    std::fs::write(&key, "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n").unwrap();
+    let out = run(&mut serve_cmd(&data, free_addr(), None));
+    assert!(
+        stderr(&out).contains("does not unwrap") || stderr(&out).contains("could not be unwrapped"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn audit_verify_reports_intact_and_tampered_logs() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let addr = free_addr();
+    let server = Server::start(serve_cmd(&data, addr, None), addr);
+    for _ in 0..3 {
+        let mut s = TcpStream::connect(addr).unwrap();
+        let body = "login=nobody%40example.test&password=x";
+        write!(s, "POST /sign-in HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len()).unwrap();
+        let mut buf = String::new();
+        s.read_to_string(&mut buf).unwrap();
+    }
+    let (ok, _, err) = server.terminate();
+    assert!(ok, "{err}");
+
+    let out = run(haven()
+        .args(["audit", "verify"])
+        .arg("--data-dir")
+        .arg(&data));
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(out.status.success(), "{text} {}", stderr(&out));
+    assert!(
+        text.contains("checked 4 entries") && text.contains("intact; head is entry 4"),
+        "key + 3 failures, sealed at shutdown: {text}"
+    );
+
+    let db = data.join("haven.db");
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(async {
+            use sqlx::Connection;
+            let mut c = sqlx::SqliteConnection::connect(&format!("sqlite://{}", db.display()))
+                .await
+                .unwrap();
+            sqlx::query("UPDATE audit_log SET action = 'sign_in.succeeded' WHERE chain_seq = 3")
+                .execute(&mut c)
+                .await
+                .unwrap();
+        });
+    let out = run(haven()
+        .args(["audit", "verify"])
+        .arg("--data-dir")
+        .arg(&data));
+    assert_eq!(out.status.code(), Some(2));
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        text.contains("AUDIT LOG TAMPERED: entry 3") && text.contains("was edited"),
+        "{text}"
+    );
+}

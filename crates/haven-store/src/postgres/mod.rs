@@ -3,6 +3,7 @@
 //! Nothing here relies on process memory for correctness: sessions live in
 //! the database and migrations are serialized with an advisory lock.
 
+mod audit;
 mod people;
 mod sessions;
 mod throttle;

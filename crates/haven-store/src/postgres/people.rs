@@ -1,7 +1,8 @@
 use super::PgStore;
+use super::audit::insert_audit;
 use crate::{PeopleStore, StoreError, StoreResult};
 use async_trait::async_trait;
-use haven_domain::{LoginName, OrgKind, Organization, OrganizationId, User, UserId};
+use haven_domain::{AuditEntry, LoginName, OrgKind, Organization, OrganizationId, User, UserId};
 use sqlx::Row;
 use sqlx::postgres::PgRow;
 
@@ -44,7 +45,8 @@ fn user_from_row(row: &PgRow) -> StoreResult<User> {
 
 #[async_trait]
 impl PeopleStore for PgStore {
-    async fn create_organization(&self, org: &Organization) -> StoreResult<()> {
+    async fn create_organization(&self, org: &Organization, audit: &AuditEntry) -> StoreResult<()> {
+        let mut tx = self.pool().begin().await?;
         sqlx::query(
             "INSERT INTO organizations (id, name, kind, created_at) VALUES ($1, $2, $3, $4)",
         )
@@ -52,9 +54,11 @@ impl PeopleStore for PgStore {
         .bind(&org.name)
         .bind(org.kind.as_str())
         .bind(org.created_at)
-        .execute(self.pool())
+        .execute(&mut *tx)
         .await
         .map_err(|e| StoreError::unique(e, "id"))?;
+        insert_audit(&mut tx, audit).await?;
+        tx.commit().await?;
         Ok(())
     }
 
@@ -77,7 +81,7 @@ impl PeopleStore for PgStore {
             .collect()
     }
 
-    async fn create_user(&self, user: &User) -> StoreResult<()> {
+    async fn create_user(&self, user: &User, audit: &AuditEntry) -> StoreResult<()> {
         let mut tx = self.pool().begin().await?;
         sqlx::query(
             "INSERT INTO users (id, organization_id, login, display_name, password_hash, disabled, created_at)
@@ -101,6 +105,7 @@ impl PeopleStore for PgStore {
                 .await
                 .map_err(|e| StoreError::unique(e, "roles"))?;
         }
+        insert_audit(&mut tx, audit).await?;
         tx.commit().await?;
         Ok(())
     }

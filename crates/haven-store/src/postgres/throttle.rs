@@ -1,6 +1,8 @@
 use super::PgStore;
+use super::audit::insert_audit;
 use crate::{StoreError, StoreResult, ThrottleStore};
 use async_trait::async_trait;
+use haven_domain::AuditEntry;
 use time::OffsetDateTime;
 
 #[async_trait]
@@ -10,6 +12,7 @@ impl ThrottleStore for PgStore {
         key: &[u8; 32],
         at: OffsetDateTime,
         forget_before: OffsetDateTime,
+        audit: Option<&AuditEntry>,
     ) -> StoreResult<()> {
         let mut tx = self.pool().begin().await?;
         sqlx::query("DELETE FROM sign_in_failures WHERE key = $1 AND at < $2")
@@ -22,6 +25,9 @@ impl ThrottleStore for PgStore {
             .bind(at)
             .execute(&mut *tx)
             .await?;
+        if let Some(a) = audit {
+            insert_audit(&mut tx, a).await?;
+        }
         tx.commit().await?;
         Ok(())
     }

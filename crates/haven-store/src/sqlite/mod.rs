@@ -8,6 +8,7 @@
 //! (about 7,000 single-row commits/s on this class of disk), which Haven's
 //! write rates are far below, and batching recovers it where needed.
 
+mod audit;
 mod people;
 mod sessions;
 mod throttle;

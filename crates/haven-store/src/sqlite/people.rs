@@ -1,7 +1,8 @@
+use super::audit::insert_audit;
 use super::{SqliteStore, from_millis, to_millis};
 use crate::{PeopleStore, StoreError, StoreResult};
 use async_trait::async_trait;
-use haven_domain::{LoginName, OrgKind, Organization, OrganizationId, User, UserId};
+use haven_domain::{AuditEntry, LoginName, OrgKind, Organization, OrganizationId, User, UserId};
 use sqlx::Row;
 use sqlx::sqlite::SqliteRow;
 
@@ -44,15 +45,18 @@ fn user_from_row(row: &SqliteRow) -> StoreResult<User> {
 
 #[async_trait]
 impl PeopleStore for SqliteStore {
-    async fn create_organization(&self, org: &Organization) -> StoreResult<()> {
+    async fn create_organization(&self, org: &Organization, audit: &AuditEntry) -> StoreResult<()> {
+        let mut tx = self.writer().begin().await?;
         sqlx::query("INSERT INTO organizations (id, name, kind, created_at) VALUES (?, ?, ?, ?)")
             .bind(org.id.as_uuid())
             .bind(&org.name)
             .bind(org.kind.as_str())
             .bind(to_millis(org.created_at))
-            .execute(self.writer())
+            .execute(&mut *tx)
             .await
             .map_err(|e| StoreError::unique(e, "id"))?;
+        insert_audit(&mut tx, audit).await?;
+        tx.commit().await?;
         Ok(())
     }
 
@@ -75,7 +79,7 @@ impl PeopleStore for SqliteStore {
             .collect()
     }
 
-    async fn create_user(&self, user: &User) -> StoreResult<()> {
+    async fn create_user(&self, user: &User, audit: &AuditEntry) -> StoreResult<()> {
         let mut tx = self.writer().begin().await?;
         sqlx::query(
             "INSERT INTO users (id, organization_id, login, display_name, password_hash, disabled, created_at)
@@ -99,6 +103,7 @@ impl PeopleStore for SqliteStore {
                 .await
                 .map_err(|e| StoreError::unique(e, "roles"))?;
         }
+        insert_audit(&mut tx, audit).await?;
         tx.commit().await?;
         Ok(())
     }

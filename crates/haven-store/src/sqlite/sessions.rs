@@ -1,13 +1,15 @@
+use super::audit::insert_audit;
 use super::{SqliteStore, from_millis, to_millis};
 use crate::{SessionRecord, SessionStore, StoreError, StoreResult};
 use async_trait::async_trait;
-use haven_domain::{SessionId, UserId};
+use haven_domain::{AuditEntry, SessionId, UserId};
 use sqlx::Row;
 use time::OffsetDateTime;
 
 #[async_trait]
 impl SessionStore for SqliteStore {
-    async fn create_session(&self, s: &SessionRecord) -> StoreResult<()> {
+    async fn create_session(&self, s: &SessionRecord, audit: &AuditEntry) -> StoreResult<()> {
+        let mut tx = self.writer().begin().await?;
         sqlx::query(
             "INSERT INTO sessions (token_hash, id, user_id, created_at, last_seen_at, csrf_token)
              VALUES (?, ?, ?, ?, ?, ?)",
@@ -18,9 +20,11 @@ impl SessionStore for SqliteStore {
         .bind(to_millis(s.created_at))
         .bind(to_millis(s.last_seen_at))
         .bind(&s.csrf_token[..])
-        .execute(self.writer())
+        .execute(&mut *tx)
         .await
         .map_err(|e| StoreError::unique(e, "session"))?;
+        insert_audit(&mut tx, audit).await?;
+        tx.commit().await?;
         Ok(())
     }
 
@@ -54,11 +58,16 @@ impl SessionStore for SqliteStore {
         Ok(())
     }
 
-    async fn delete_session(&self, id: SessionId) -> StoreResult<()> {
-        sqlx::query("DELETE FROM sessions WHERE id = ?")
+    async fn delete_session(&self, id: SessionId, audit: Option<&AuditEntry>) -> StoreResult<()> {
+        let mut tx = self.writer().begin().await?;
+        let done = sqlx::query("DELETE FROM sessions WHERE id = ?")
             .bind(id.as_uuid())
-            .execute(self.writer())
+            .execute(&mut *tx)
             .await?;
+        if let Some(a) = audit.filter(|_| done.rows_affected() > 0) {
+            insert_audit(&mut tx, a).await?;
+        }
+        tx.commit().await?;
         Ok(())
     }
 

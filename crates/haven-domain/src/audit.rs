@@ -1,0 +1,127 @@
+//! Audit entries: who did what to which record, and how it ended.
+//!
+//! Entries hold ids and action names, never personal data. They are written in
+//! the same transaction as the action they record, then chained (see
+//! ARCHITECTURE.md, "Audit chain").
+
+use crate::ids::{OrganizationId, UserId};
+use time::OffsetDateTime;
+
+/// Every action Haven audits. The string form is stored; never rename one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum AuditAction {
+    SignInSucceeded,
+    SignInFailed,
+    SignInLocked,
+    SignedOut,
+    SessionExpired,
+    OrganizationCreated,
+    UserCreated,
+    KeyCreated,
+    KeyRotated,
+}
+
+impl AuditAction {
+    pub const ALL: [AuditAction; 9] = [
+        Self::SignInSucceeded,
+        Self::SignInFailed,
+        Self::SignInLocked,
+        Self::SignedOut,
+        Self::SessionExpired,
+        Self::OrganizationCreated,
+        Self::UserCreated,
+        Self::KeyCreated,
+        Self::KeyRotated,
+    ];
+
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::SignInSucceeded => "sign_in.succeeded",
+            Self::SignInFailed => "sign_in.failed",
+            Self::SignInLocked => "sign_in.locked",
+            Self::SignedOut => "session.signed_out",
+            Self::SessionExpired => "session.expired",
+            Self::OrganizationCreated => "organization.created",
+            Self::UserCreated => "user.created",
+            Self::KeyCreated => "key.created",
+            Self::KeyRotated => "key.rotated",
+        }
+    }
+
+    #[must_use]
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|a| a.as_str() == s)
+    }
+}
+
+/// One audited event, before it is chained.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AuditEntry {
+    pub at: OffsetDateTime,
+    pub actor_user: Option<UserId>,
+    pub actor_org: Option<OrganizationId>,
+    pub action: AuditAction,
+    /// The kind of record acted on, e.g. "user" or "session".
+    pub resource_kind: Option<&'static str>,
+    /// Its id (never a name or other personal data).
+    pub resource_id: Option<String>,
+    pub request_id: Option<String>,
+}
+
+impl AuditEntry {
+    /// An entry for `action` now, with nothing else filled in.
+    #[must_use]
+    pub fn new(action: AuditAction) -> Self {
+        Self {
+            at: crate::now(),
+            actor_user: None,
+            actor_org: None,
+            action,
+            resource_kind: None,
+            resource_id: None,
+            request_id: None,
+        }
+    }
+
+    #[must_use]
+    pub fn by(mut self, user: UserId, org: OrganizationId) -> Self {
+        self.actor_user = Some(user);
+        self.actor_org = Some(org);
+        self
+    }
+
+    /// The acting user when their organization is not at hand.
+    #[must_use]
+    pub fn by_user(mut self, user: UserId) -> Self {
+        self.actor_user = Some(user);
+        self
+    }
+
+    #[must_use]
+    pub fn on(mut self, kind: &'static str, id: impl ToString) -> Self {
+        self.resource_kind = Some(kind);
+        self.resource_id = Some(id.to_string());
+        self
+    }
+
+    #[must_use]
+    pub fn request(mut self, id: Option<String>) -> Self {
+        self.request_id = id;
+        self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn action_names_round_trip_and_are_unique() {
+        let mut seen = std::collections::HashSet::new();
+        for a in AuditAction::ALL {
+            assert_eq!(AuditAction::parse(a.as_str()), Some(a));
+            assert!(seen.insert(a.as_str()));
+        }
+    }
+}

@@ -1,0 +1,197 @@
+//! The tamper-evident audit chain: sealing and verification.
+//!
+//! Entries are inserted unchained, inside the transaction of the action they
+//! record, so an action and its entry commit together and no global lock
+//! serializes requests. A sealer then walks unchained rows in insertion order
+//! and links each to the one before it:
+//!
+//! `hash_n = HMAC(audit_key, chain_seq_n || hash_{n-1} || fields_n)`
+//!
+//! The key is derived from the master key, which is not in the database, so
+//! someone who can write to the database cannot forge a consistent chain.
+//! `verify` recomputes the chain and reports the first entry that was edited,
+//! deleted or moved. See ARCHITECTURE.md for several instances.
+
+use haven_crypto::{SecretKey, hmac_sha256};
+use haven_store::{AuditRow, DynStore, Seal, StoreError, StoreResult};
+
+/// The hash of the (empty) chain before the first entry.
+pub const GENESIS: [u8; 32] = [0; 32];
+
+/// Computes chain hashes with the audit key.
+#[derive(Clone, Debug)]
+pub struct AuditChain {
+    key: SecretKey,
+}
+
+fn opt(b: Option<&[u8]>) -> Vec<u8> {
+    // A presence byte keeps "absent" and "empty" apart.
+    match b {
+        None => vec![0],
+        Some(v) => {
+            let mut out = vec![1];
+            out.extend_from_slice(v);
+            out
+        }
+    }
+}
+
+impl AuditChain {
+    /// The chain keyed from the master key (`HKDF(master, "audit chain v1")`).
+    #[must_use]
+    pub fn new(master: &SecretKey) -> Self {
+        Self {
+            key: haven_crypto::Keyring::derived_key(master, "audit chain v1"),
+        }
+    }
+
+    /// The hash of `row` at position `seq` after `prev`.
+    #[must_use]
+    pub fn hash(&self, seq: i64, prev: &[u8], row: &AuditRow) -> [u8; 32] {
+        let at = (row.at.unix_timestamp_nanos() / 1_000_000).to_be_bytes();
+        let user = row.actor_user.map(|u| *u.as_uuid().as_bytes());
+        let org = row.actor_org.map(|o| *o.as_uuid().as_bytes());
+        hmac_sha256(
+            &self.key,
+            &[
+                &seq.to_be_bytes(),
+                prev,
+                &at,
+                &opt(user.as_ref().map(|u| &u[..])),
+                &opt(org.as_ref().map(|o| &o[..])),
+                row.action.as_bytes(),
+                &opt(row.resource_kind.as_deref().map(str::as_bytes)),
+                &opt(row.resource_id.as_deref().map(str::as_bytes)),
+                &opt(row.request_id.as_deref().map(str::as_bytes)),
+            ],
+        )
+    }
+
+    /// Chains every pending entry, in batches. Safe with several instances:
+    /// when another one sealed first, this one re-reads the head and retries.
+    ///
+    /// # Errors
+    /// When the database fails.
+    pub async fn seal_pending(&self, store: &DynStore, batch: u32) -> StoreResult<u64> {
+        let mut sealed = 0u64;
+        let mut conflicts = 0;
+        loop {
+            let rows = store.unsealed_audit(batch).await?;
+            if rows.is_empty() {
+                return Ok(sealed);
+            }
+            let (mut seq, mut prev) = match store.audit_head().await? {
+                Some((s, h)) => (s, h),
+                None => (0, GENESIS.to_vec()),
+            };
+            let mut seals = Vec::with_capacity(rows.len());
+            for row in &rows {
+                seq += 1;
+                let hash = self.hash(seq, &prev, row);
+                seals.push(Seal {
+                    id: row.id,
+                    chain_seq: seq,
+                    prev_hash: prev.as_slice().try_into().unwrap_or(GENESIS),
+                    hash,
+                });
+                prev = hash.to_vec();
+            }
+            match store.seal_audit(&seals).await {
+                Ok(()) => sealed += seals.len() as u64,
+                Err(StoreError::Conflict { .. }) if conflicts < 10 => conflicts += 1,
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// Recomputes the whole chain.
+    ///
+    /// # Errors
+    /// When the database fails (a broken chain is a report, not an error).
+    pub async fn verify(&self, store: &DynStore) -> StoreResult<VerifyReport> {
+        let mut report = VerifyReport::default();
+        let mut prev = GENESIS.to_vec();
+        let mut last = 0i64;
+        loop {
+            let rows = store.sealed_audit_after(last, 10_000).await?;
+            if rows.is_empty() {
+                break;
+            }
+            for row in &rows {
+                let seq = row.chain_seq.unwrap_or_default();
+                let problem = if seq != last + 1 {
+                    Some(Problem::Missing {
+                        from: last + 1,
+                        to: seq - 1,
+                    })
+                } else if row.prev_hash.as_deref() != Some(prev.as_slice()) {
+                    Some(Problem::OutOfOrder {
+                        chain_seq: seq,
+                        row_id: row.id,
+                    })
+                } else if row.hash.as_deref() != Some(&self.hash(seq, &prev, row)[..]) {
+                    Some(Problem::Edited {
+                        chain_seq: seq,
+                        row_id: row.id,
+                    })
+                } else {
+                    None
+                };
+                if let Some(p) = problem {
+                    report.first_problem = Some(p);
+                    report.unsealed = store.count_unsealed_audit().await?;
+                    return Ok(report);
+                }
+                report.checked += 1;
+                prev = row.hash.clone().unwrap_or_default();
+                last = seq;
+            }
+        }
+        report.head = (last > 0).then_some((last, prev));
+        report.unsealed = store.count_unsealed_audit().await?;
+        Ok(report)
+    }
+}
+
+/// The first break found in the chain.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Problem {
+    /// Entries with these sequence numbers are gone.
+    Missing { from: i64, to: i64 },
+    /// This entry does not follow the one before it: moved, or a row was
+    /// inserted or replaced.
+    OutOfOrder { chain_seq: i64, row_id: i64 },
+    /// This entry's content changed after it was sealed.
+    Edited { chain_seq: i64, row_id: i64 },
+}
+
+impl std::fmt::Display for Problem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Missing { from, to } if from == to => write!(f, "entry {from} was deleted"),
+            Self::Missing { from, to } => write!(f, "entries {from} to {to} were deleted"),
+            Self::OutOfOrder { chain_seq, row_id } => write!(
+                f,
+                "entry {chain_seq} (row {row_id}) does not follow the entry before it: entries were moved, inserted or replaced"
+            ),
+            Self::Edited { chain_seq, row_id } => {
+                write!(
+                    f,
+                    "entry {chain_seq} (row {row_id}) was edited after it was recorded"
+                )
+            }
+        }
+    }
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct VerifyReport {
+    /// Entries whose hashes were checked and matched.
+    pub checked: u64,
+    pub first_problem: Option<Problem>,
+    /// Entries not yet chained (recorded in the last moments).
+    pub unsealed: u64,
+    /// The last entry's sequence number and hash: record it elsewhere to
+    /// detect a later truncation of the log's tail.
+    pub head: Option<(i64, Vec<u8>)>,
+}

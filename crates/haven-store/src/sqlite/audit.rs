@@ -1,0 +1,195 @@
+use super::{SqliteStore, from_millis, to_millis};
+use crate::{AuditRow, AuditStore, KeyStore, Seal, StoreError, StoreResult, StoredKey};
+use async_trait::async_trait;
+use haven_domain::{AuditEntry, OrganizationId, UserId};
+use sqlx::sqlite::SqliteRow;
+use sqlx::{Row, SqliteConnection};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+/// Inserts one audit entry on `conn`: callers pass their transaction so the
+/// entry commits or rolls back with the action it records.
+pub(crate) async fn insert_audit(conn: &mut SqliteConnection, e: &AuditEntry) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO audit_log (at, actor_user, actor_org, action, resource_kind, resource_id, request_id)
+         VALUES (?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(to_millis(e.at))
+    .bind(e.actor_user.map(|u| *u.as_uuid()))
+    .bind(e.actor_org.map(|o| *o.as_uuid()))
+    .bind(e.action.as_str())
+    .bind(e.resource_kind)
+    .bind(e.resource_id.as_deref())
+    .bind(e.request_id.as_deref())
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+macro_rules! audit_select {
+    ($rest:literal) => {
+        concat!(
+            "SELECT id, at, actor_user, actor_org, action, resource_kind, resource_id, request_id, \
+             chain_seq, prev_hash, hash FROM audit_log ",
+            $rest
+        )
+    };
+}
+
+fn audit_row(row: &SqliteRow) -> StoreResult<AuditRow> {
+    Ok(AuditRow {
+        id: row.try_get("id")?,
+        at: from_millis(row.try_get("at")?, "audit_log.at")?,
+        actor_user: row
+            .try_get::<Option<Uuid>, _>("actor_user")?
+            .map(UserId::from_uuid),
+        actor_org: row
+            .try_get::<Option<Uuid>, _>("actor_org")?
+            .map(OrganizationId::from_uuid),
+        action: row.try_get("action")?,
+        resource_kind: row.try_get("resource_kind")?,
+        resource_id: row.try_get("resource_id")?,
+        request_id: row.try_get("request_id")?,
+        chain_seq: row.try_get("chain_seq")?,
+        prev_hash: row.try_get("prev_hash")?,
+        hash: row.try_get("hash")?,
+    })
+}
+
+#[async_trait]
+impl AuditStore for SqliteStore {
+    async fn append_audit(&self, entries: &[AuditEntry]) -> StoreResult<()> {
+        let mut tx = self.writer().begin().await?;
+        for e in entries {
+            insert_audit(&mut tx, e).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn unsealed_audit(&self, limit: u32) -> StoreResult<Vec<AuditRow>> {
+        sqlx::query(audit_select!("WHERE chain_seq IS NULL ORDER BY id LIMIT ?"))
+            .bind(i64::from(limit))
+            .fetch_all(self.reader())
+            .await?
+            .iter()
+            .map(audit_row)
+            .collect()
+    }
+
+    async fn audit_head(&self) -> StoreResult<Option<(i64, Vec<u8>)>> {
+        let row = sqlx::query("SELECT chain_seq, hash FROM audit_log WHERE chain_seq IS NOT NULL ORDER BY chain_seq DESC LIMIT 1")
+            .fetch_optional(self.reader())
+            .await?;
+        row.map(|r| Ok((r.try_get("chain_seq")?, r.try_get::<Vec<u8>, _>("hash")?)))
+            .transpose()
+    }
+
+    async fn seal_audit(&self, seals: &[Seal]) -> StoreResult<()> {
+        let mut tx = self.writer().begin().await?;
+        for s in seals {
+            let done = sqlx::query(
+                "UPDATE audit_log SET chain_seq = ?, prev_hash = ?, hash = ? WHERE id = ? AND chain_seq IS NULL",
+            )
+            .bind(s.chain_seq)
+            .bind(&s.prev_hash[..])
+            .bind(&s.hash[..])
+            .bind(s.id)
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| StoreError::unique(e, "chain_seq"))?;
+            if done.rows_affected() != 1 {
+                return Err(StoreError::Conflict { field: "chain_seq" });
+            }
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn sealed_audit_after(&self, after: i64, limit: u32) -> StoreResult<Vec<AuditRow>> {
+        sqlx::query(audit_select!(
+            "WHERE chain_seq > ? ORDER BY chain_seq LIMIT ?"
+        ))
+        .bind(after)
+        .bind(i64::from(limit))
+        .fetch_all(self.reader())
+        .await?
+        .iter()
+        .map(audit_row)
+        .collect()
+    }
+
+    async fn audit_for_resource(
+        &self,
+        kind: &str,
+        id: &str,
+        limit: u32,
+    ) -> StoreResult<Vec<AuditRow>> {
+        sqlx::query(audit_select!(
+            "WHERE resource_kind = ? AND resource_id = ? ORDER BY at DESC, id DESC LIMIT ?"
+        ))
+        .bind(kind)
+        .bind(id)
+        .bind(i64::from(limit))
+        .fetch_all(self.reader())
+        .await?
+        .iter()
+        .map(audit_row)
+        .collect()
+    }
+
+    async fn count_unsealed_audit(&self) -> StoreResult<u64> {
+        let n: i64 = sqlx::query_scalar("SELECT count(*) FROM audit_log WHERE chain_seq IS NULL")
+            .fetch_one(self.reader())
+            .await?;
+        u64::try_from(n).map_err(|_| StoreError::Corrupt("audit_log"))
+    }
+}
+
+#[async_trait]
+impl KeyStore for SqliteStore {
+    async fn data_keys(&self) -> StoreResult<Vec<StoredKey>> {
+        sqlx::query("SELECT id, wrapped, created_at, retired_at FROM data_keys ORDER BY id")
+            .fetch_all(self.reader())
+            .await?
+            .iter()
+            .map(|r| {
+                Ok(StoredKey {
+                    id: u32::try_from(r.try_get::<i64, _>("id")?)
+                        .map_err(|_| StoreError::Corrupt("data_keys.id"))?,
+                    wrapped: r.try_get("wrapped")?,
+                    created_at: from_millis(r.try_get("created_at")?, "data_keys.created_at")?,
+                    retired_at: r
+                        .try_get::<Option<i64>, _>("retired_at")?
+                        .map(|ms| from_millis(ms, "data_keys.retired_at"))
+                        .transpose()?,
+                })
+            })
+            .collect()
+    }
+
+    async fn add_data_key(&self, key: &StoredKey, audit: &AuditEntry) -> StoreResult<()> {
+        let mut tx = self.writer().begin().await?;
+        sqlx::query(
+            "INSERT INTO data_keys (id, wrapped, created_at, retired_at) VALUES (?, ?, ?, NULL)",
+        )
+        .bind(i64::from(key.id))
+        .bind(&key.wrapped)
+        .bind(to_millis(key.created_at))
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| StoreError::unique(e, "key id"))?;
+        insert_audit(&mut tx, audit).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn retire_data_key(&self, id: u32, at: OffsetDateTime) -> StoreResult<()> {
+        sqlx::query("UPDATE data_keys SET retired_at = ? WHERE id = ? AND retired_at IS NULL")
+            .bind(to_millis(at))
+            .bind(i64::from(id))
+            .execute(self.writer())
+            .await?;
+        Ok(())
+    }
+}
