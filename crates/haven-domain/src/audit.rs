@@ -11,6 +11,7 @@ use time::OffsetDateTime;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum AuditAction {
     SignInSucceeded,
+    PasswordAccepted,
     SignInFailed,
     SignInLocked,
     SignedOut,
@@ -19,11 +20,17 @@ pub enum AuditAction {
     UserCreated,
     KeyCreated,
     KeyRotated,
+    MfaEnabled,
+    MfaSucceeded,
+    MfaFailed,
+    MfaReset,
+    RecoveryCodeUsed,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 9] = [
+    pub const ALL: [AuditAction; 15] = [
         Self::SignInSucceeded,
+        Self::PasswordAccepted,
         Self::SignInFailed,
         Self::SignInLocked,
         Self::SignedOut,
@@ -32,12 +39,18 @@ impl AuditAction {
         Self::UserCreated,
         Self::KeyCreated,
         Self::KeyRotated,
+        Self::MfaEnabled,
+        Self::MfaSucceeded,
+        Self::MfaFailed,
+        Self::MfaReset,
+        Self::RecoveryCodeUsed,
     ];
 
     #[must_use]
     pub const fn as_str(self) -> &'static str {
         match self {
             Self::SignInSucceeded => "sign_in.succeeded",
+            Self::PasswordAccepted => "sign_in.password_accepted",
             Self::SignInFailed => "sign_in.failed",
             Self::SignInLocked => "sign_in.locked",
             Self::SignedOut => "session.signed_out",
@@ -46,6 +59,11 @@ impl AuditAction {
             Self::UserCreated => "user.created",
             Self::KeyCreated => "key.created",
             Self::KeyRotated => "key.rotated",
+            Self::MfaEnabled => "mfa.enabled",
+            Self::MfaSucceeded => "mfa.succeeded",
+            Self::MfaFailed => "mfa.failed",
+            Self::MfaReset => "mfa.reset",
+            Self::RecoveryCodeUsed => "mfa.recovery_code_used",
         }
     }
 

@@ -86,6 +86,45 @@ impl fmt::Display for Role {
     }
 }
 
+/// How far a session has got through sign-in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum SessionStage {
+    /// Every required factor is done.
+    Full,
+    /// The password was right; a TOTP or recovery code is still needed.
+    Mfa,
+    /// The password was right, but this user must set up a second factor first.
+    Enrol,
+}
+
+impl SessionStage {
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Full => "full",
+            Self::Mfa => "mfa",
+            Self::Enrol => "enrol",
+        }
+    }
+
+    #[must_use]
+    pub fn parse(s: &str) -> Option<Self> {
+        [Self::Full, Self::Mfa, Self::Enrol]
+            .into_iter()
+            .find(|x| x.as_str() == s)
+    }
+}
+
+impl Role {
+    /// Whether this role can see personal data of victims or staff. Every
+    /// such role must sign in with a second factor; analysts see only
+    /// de-identified statistics.
+    #[must_use]
+    pub const fn sees_personal_data(self) -> bool {
+        !matches!(self, Self::Analyst)
+    }
+}
+
 /// A sign-in name: trimmed, lower-cased, 3 to 254 characters, no whitespace
 /// or control characters. Lower-casing makes look-ups case-insensitive on
 /// both databases without relying on collations.
@@ -169,6 +208,12 @@ impl User {
     #[must_use]
     pub fn has_role(&self, role: Role) -> bool {
         self.roles.contains(&role)
+    }
+
+    /// A second factor is required when any role sees personal data.
+    #[must_use]
+    pub fn requires_mfa(&self) -> bool {
+        self.roles.iter().any(|r| r.sees_personal_data())
     }
 }
 

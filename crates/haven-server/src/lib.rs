@@ -7,6 +7,8 @@ pub mod audit;
 pub mod error;
 mod health;
 pub mod i18n;
+pub mod mfa;
+mod mfa_pages;
 mod pages;
 pub mod password;
 mod security;
@@ -49,6 +51,9 @@ pub struct Settings {
     pub hsts: bool,
     /// Show the "demonstration system" banner.
     pub demo: bool,
+    /// Every role that sees personal data must use a second factor. Only the
+    /// demo turns this off, so that newcomers can look around.
+    pub require_mfa: bool,
     /// Where the quick-exit button goes: a neutral page.
     pub quick_exit_url: String,
     pub request_timeout: Duration,
@@ -62,6 +67,7 @@ impl Default for Settings {
             throttle: ThrottlePolicy::default(),
             hsts: false,
             demo: false,
+            require_mfa: true,
             quick_exit_url: "https://www.weather.gov/".to_owned(),
             request_timeout: Duration::from_secs(30),
             body_limit_bytes: 1024 * 1024,
@@ -155,6 +161,8 @@ pub fn router(state: AppState) -> Router {
         .route("/", get(pages::home))
         .route("/sign-in", get(pages::sign_in_form).post(pages::sign_in))
         .route("/sign-out", post(pages::sign_out))
+        .route("/sign-in/mfa", get(mfa_pages::challenge_form).post(mfa_pages::challenge_submit))
+        .route("/mfa/setup", get(mfa_pages::setup_form).post(mfa_pages::setup_submit))
         .route("/language/{code}", get(pages::set_language))
         .route("/static/{name}", get(pages::static_file))
         .route("/healthz", get(health::healthz))

@@ -12,7 +12,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::header::{LOCATION, SET_COOKIE};
 use axum::http::{HeaderValue, StatusCode, Uri};
 use axum::response::{Html, IntoResponse, Response};
-use haven_domain::{AuditAction, AuditEntry, LoginName};
+use haven_domain::{AuditAction, AuditEntry, LoginName, SessionStage};
 use serde::Deserialize;
 
 /// What every page's frame needs: language, who is signed in, the quick exit.
@@ -31,7 +31,12 @@ pub struct UserBadge {
 }
 
 impl PageFrame {
-    fn new(state: &AppState, lang: Lang, path: &str, user: Option<&Authenticated>) -> Self {
+    pub(crate) fn new(
+        state: &AppState,
+        lang: Lang,
+        path: &str,
+        user: Option<&Authenticated>,
+    ) -> Self {
         Self {
             lang,
             languages: Lang::ALL,
@@ -67,6 +72,7 @@ struct HomePage {
     welcome: String,
     organization: String,
     roles: Vec<String>,
+    mfa_on: bool,
 }
 
 #[derive(Template)]
@@ -77,7 +83,7 @@ struct MessagePage {
     body: String,
 }
 
-fn render(t: &impl Template, status: StatusCode) -> Response {
+pub(crate) fn render(t: &impl Template, status: StatusCode) -> Response {
     match t.render() {
         Ok(html) => (status, Html(html)).into_response(),
         Err(e) => AppError::Internal(format!("template: {e}")).into_response(),
@@ -107,6 +113,10 @@ pub fn error_page(state: &AppState, lang: Lang, err: &AppError) -> Response {
 }
 
 pub async fn home(State(state): State<AppState>, lang: Lang, SignedIn(me): SignedIn) -> Response {
+    let mfa_on = match state.store.mfa(me.user.id).await {
+        Ok(r) => r.is_some_and(|r| r.enabled_at.is_some()),
+        Err(e) => return error_page(&state, lang, &e.into()),
+    };
     let page = HomePage {
         page: PageFrame::new(&state, lang, "/", Some(&me)),
         welcome: lang.t1("home-welcome", "name", &me.user.display_name),
@@ -117,6 +127,7 @@ pub async fn home(State(state): State<AppState>, lang: Lang, SignedIn(me): Signe
             .iter()
             .map(|r| lang.t(&format!("role-{}", r.as_str())))
             .collect(),
+        mfa_on,
     };
     render(&page, StatusCode::OK)
 }
@@ -238,10 +249,33 @@ pub async fn sign_in(
     {
         return error_page(&state, lang, &e.into());
     }
-    match session::start(&state, &user, request_id).await {
+    // Which step comes next: a code, setting one up, or nothing.
+    let stage = match state.store.mfa(user.id).await {
+        Ok(Some(r)) if r.enabled_at.is_some() => SessionStage::Mfa,
+        Ok(_) if state.settings.require_mfa && user.requires_mfa() => SessionStage::Enrol,
+        Ok(_) => SessionStage::Full,
+        Err(e) => return error_page(&state, lang, &e.into()),
+    };
+    let action = if stage == SessionStage::Full {
+        AuditAction::SignInSucceeded
+    } else {
+        AuditAction::PasswordAccepted
+    };
+    match session::start(
+        &state,
+        &user,
+        stage,
+        AuditEntry::new(action).request(request_id),
+    )
+    .await
+    {
         Ok(cookie) => {
-            tracing::info!(user = %user.id, "signed in");
-            let mut res = see_other("/");
+            tracing::info!(user = %user.id, stage = stage.as_str(), "password accepted");
+            let mut res = see_other(match stage {
+                SessionStage::Full => "/",
+                SessionStage::Mfa => "/sign-in/mfa",
+                SessionStage::Enrol => "/mfa/setup",
+            });
             res.headers_mut().append(SET_COOKIE, cookie);
             res
         }
@@ -335,7 +369,7 @@ pub async fn not_found(State(state): State<AppState>, lang: Lang, uri: Uri) -> R
     error_page(&state, lang, &AppError::NotFound)
 }
 
-fn see_other(to: &str) -> Response {
+pub(crate) fn see_other(to: &str) -> Response {
     let mut res = StatusCode::SEE_OTHER.into_response();
     if let Ok(v) = HeaderValue::from_str(to) {
         res.headers_mut().insert(LOCATION, v);

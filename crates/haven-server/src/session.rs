@@ -10,7 +10,7 @@ use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use haven_domain::{AuditAction, AuditEntry, Organization, SessionId, User};
+use haven_domain::{AuditAction, AuditEntry, Organization, SessionId, SessionStage, User};
 use haven_store::SessionRecord;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
@@ -93,7 +93,8 @@ fn token_hash(token: &str) -> [u8; 32] {
 pub async fn start(
     state: &AppState,
     user: &User,
-    request_id: Option<String>,
+    stage: SessionStage,
+    audit: AuditEntry,
 ) -> Result<HeaderValue, AppError> {
     let token = URL_SAFE_NO_PAD.encode(random_bytes());
     let now = haven_domain::now();
@@ -104,11 +105,11 @@ pub async fn start(
         created_at: now,
         last_seen_at: now,
         csrf_token: random_bytes(),
+        stage,
     };
-    let audit = AuditEntry::new(AuditAction::SignInSucceeded)
+    let audit = audit
         .by(user.id, user.organization_id)
-        .on("session", record.id)
-        .request(request_id);
+        .on("session", record.id);
     state.store.create_session(&record, &audit).await?;
     Ok(state.settings.session.cookie(&token, None))
 }
@@ -238,6 +239,8 @@ pub enum SignInRequired {
         expired: bool,
         clear: Option<HeaderValue>,
     },
+    /// Signed in with a password, but a second factor is still owed.
+    NextStep(&'static str),
     Failed(AppError),
 }
 
@@ -257,6 +260,11 @@ impl IntoResponse for SignInRequired {
                 }
                 res
             }
+            Self::NextStep(to) => {
+                let mut res = Redirect::to(to).into_response();
+                *res.status_mut() = StatusCode::SEE_OTHER;
+                res
+            }
             Self::Failed(e) => e.into_response(),
         }
     }
@@ -273,11 +281,38 @@ impl FromRequestParts<AppState> for SignedIn {
             .await
             .map_err(SignInRequired::Failed)?
         {
-            Ok(a) => Ok(Self(a)),
+            Ok(a) => match a.session.stage {
+                SessionStage::Full => Ok(Self(a)),
+                SessionStage::Mfa => Err(SignInRequired::NextStep("/sign-in/mfa")),
+                SessionStage::Enrol => Err(SignInRequired::NextStep("/mfa/setup")),
+            },
             Err(why) => Err(SignInRequired::Redirect {
                 expired: why == NoSession::Expired,
                 clear: (why == NoSession::Expired)
                     .then(|| state.settings.session.clearing_cookie()),
+            }),
+        }
+    }
+}
+
+/// Extractor for the second-factor pages: any session, finished or not.
+pub struct AnyStage(pub Authenticated);
+
+impl FromRequestParts<AppState> for AnyStage {
+    type Rejection = SignInRequired;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        match resolve(parts, state)
+            .await
+            .map_err(SignInRequired::Failed)?
+        {
+            Ok(a) => Ok(Self(a)),
+            Err(why) => Err(SignInRequired::Redirect {
+                expired: why == NoSession::Expired,
+                clear: None,
             }),
         }
     }
@@ -335,6 +370,7 @@ mod tests {
             created_at: t0,
             last_seen_at: t0,
             csrf_token: [0; 32],
+            stage: SessionStage::Full,
         };
         assert!(!p.is_expired(&s, t0 + Duration::minutes(29)));
         assert!(p.is_expired(&s, t0 + Duration::minutes(31)), "idle");

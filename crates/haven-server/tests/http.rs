@@ -92,6 +92,14 @@ fn post_form(path: &str, body: &str, cookie: Option<&str>) -> Request<Body> {
     b.body(Body::from(body.to_owned())).unwrap()
 }
 
+/// Settings for tests about other things than the second factor.
+fn no_mfa() -> Settings {
+    Settings {
+        require_mfa: false,
+        ..Settings::default()
+    }
+}
+
 fn form_encode(pairs: &[(&str, &str)]) -> String {
     pairs
         .iter()
@@ -141,7 +149,7 @@ fn csrf_from(html: &str) -> String {
 
 #[tokio::test]
 async fn every_response_carries_the_security_headers() {
-    for app in apps(Settings::default()).await {
+    for app in apps(no_mfa()).await {
         for path in ["/healthz", "/sign-in", "/nowhere", "/"] {
             let res = send(&app, get(path, None)).await;
             let h = res.headers();
@@ -167,7 +175,7 @@ async fn every_response_carries_the_security_headers() {
     }
     for app in apps(Settings {
         hsts: true,
-        ..Settings::default()
+        ..no_mfa()
     })
     .await
     {
@@ -185,7 +193,7 @@ async fn every_response_carries_the_security_headers() {
 
 #[tokio::test]
 async fn health_and_readiness() {
-    for app in apps(Settings::default()).await {
+    for app in apps(no_mfa()).await {
         let res = send(&app, get("/healthz", None)).await;
         assert_eq!(res.status(), StatusCode::OK);
         let res = send(&app, get("/readyz", None)).await;
@@ -215,7 +223,7 @@ async fn health_and_readiness() {
 
 #[tokio::test]
 async fn pages_need_a_session_and_sign_in_starts_one() {
-    for app in apps(Settings::default()).await {
+    for app in apps(no_mfa()).await {
         let res = send(&app, get("/", None)).await;
         assert_eq!(res.status(), StatusCode::SEE_OTHER);
         assert_eq!(res.headers().get(header::LOCATION).unwrap(), "/sign-in");
@@ -271,7 +279,7 @@ async fn pages_need_a_session_and_sign_in_starts_one() {
 
 #[tokio::test]
 async fn unknown_users_and_wrong_passwords_get_the_same_answer() {
-    for app in apps(Settings::default()).await {
+    for app in apps(no_mfa()).await {
         let wrong = send(
             &app,
             post_form(
@@ -318,7 +326,7 @@ async fn unknown_users_and_wrong_passwords_get_the_same_answer() {
 
 #[tokio::test]
 async fn sign_out_needs_the_session_token_and_ends_the_session() {
-    for app in apps(Settings::default()).await {
+    for app in apps(no_mfa()).await {
         let cookie = sign_in(&app).await;
         let html = text(send(&app, get("/", Some(&cookie))).await).await;
         let csrf = csrf_from(&html);
@@ -356,7 +364,7 @@ async fn sign_out_needs_the_session_token_and_ends_the_session() {
 
 #[tokio::test]
 async fn cross_site_posts_are_refused() {
-    for app in apps(Settings::default()).await {
+    for app in apps(no_mfa()).await {
         let req = Request::post("/sign-in")
             .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
             .header("sec-fetch-site", "cross-site")
@@ -374,7 +382,7 @@ async fn cross_site_posts_are_refused() {
 
 #[tokio::test]
 async fn signing_in_again_replaces_the_session() {
-    for app in apps(Settings::default()).await {
+    for app in apps(no_mfa()).await {
         let first = sign_in(&app).await;
         let res = send(
             &app,
@@ -420,7 +428,7 @@ async fn signing_in_again_replaces_the_session() {
 
 #[tokio::test]
 async fn idle_sessions_expire_and_say_so() {
-    let mut settings = Settings::default();
+    let mut settings = no_mfa();
     settings.session.idle_timeout = time::Duration::milliseconds(1);
     for app in apps(settings.clone()).await {
         let cookie = sign_in(&app).await;
@@ -446,7 +454,7 @@ async fn idle_sessions_expire_and_say_so() {
 
 #[tokio::test]
 async fn language_switch_is_remembered_and_only_redirects_locally() {
-    for app in apps(Settings::default()).await {
+    for app in apps(no_mfa()).await {
         let res = send(&app, get("/language/es?next=/sign-in", None)).await;
         assert_eq!(res.status(), StatusCode::SEE_OTHER);
         assert_eq!(res.headers().get(header::LOCATION).unwrap(), "/sign-in");
@@ -478,7 +486,7 @@ async fn language_switch_is_remembered_and_only_redirects_locally() {
 
 #[tokio::test]
 async fn not_found_is_a_page_for_people_and_json_for_the_api() {
-    for app in apps(Settings::default()).await {
+    for app in apps(no_mfa()).await {
         let res = send(&app, get("/no/such/page", None)).await;
         assert_eq!(res.status(), StatusCode::NOT_FOUND);
         assert!(text(res).await.contains("Page not found"));
@@ -494,7 +502,7 @@ async fn not_found_is_a_page_for_people_and_json_for_the_api() {
 #[tokio::test]
 async fn old_password_hashes_are_upgraded_at_sign_in() {
     let db = testing::sqlite().await;
-    let app = app_on(db, Settings::default()).await;
+    let app = app_on(db, no_mfa()).await;
     let weak = Hasher::new(HashCost {
         memory_kib: 16,
         iterations: 1,
@@ -521,7 +529,7 @@ async fn old_password_hashes_are_upgraded_at_sign_in() {
 
 #[tokio::test]
 async fn static_files_are_served_with_their_types() {
-    let app = app_on(testing::sqlite().await, Settings::default()).await;
+    let app = app_on(testing::sqlite().await, no_mfa()).await;
     let res = send(&app, get("/static/haven.css", None)).await;
     assert_eq!(res.status(), StatusCode::OK);
     assert_eq!(
@@ -553,7 +561,7 @@ fn sign_in_from(login: &str, password: &str, ip: [u8; 4]) -> Request<Body> {
 
 #[tokio::test]
 async fn repeated_failures_lock_an_account_whether_or_not_it_exists() {
-    for app in apps(Settings::default()).await {
+    for app in apps(no_mfa()).await {
         for login in [LOGIN, "ghost@example.test"] {
             for _ in 0..5 {
                 let res = send(&app, sign_in_from(login, "wrong password", [10, 0, 0, 1])).await;
@@ -576,7 +584,7 @@ async fn repeated_failures_lock_an_account_whether_or_not_it_exists() {
 
 #[tokio::test]
 async fn a_success_resets_the_account_count() {
-    for app in apps(Settings::default()).await {
+    for app in apps(no_mfa()).await {
         for _ in 0..4 {
             send(&app, sign_in_from(LOGIN, "wrong password", [10, 0, 0, 1])).await;
         }
@@ -597,7 +605,7 @@ async fn a_success_resets_the_account_count() {
 
 #[tokio::test]
 async fn an_address_guessing_at_many_accounts_is_locked_out() {
-    for app in apps(Settings::default()).await {
+    for app in apps(no_mfa()).await {
         for i in 0..20 {
             let res = send(
                 &app,
@@ -639,7 +647,7 @@ async fn sign_out(app: &App, cookie: &str) {
 
 #[tokio::test]
 async fn sign_ins_sign_outs_and_failures_are_audited_without_personal_data() {
-    for app in apps(Settings::default()).await {
+    for app in apps(no_mfa()).await {
         send(
             &app,
             post_form(
@@ -732,7 +740,7 @@ async fn tamper(db: &TestDb, sql: &[&str]) {
 
 /// An app with a sealed audit chain of at least eight entries.
 async fn audited_app(db: TestDb) -> App {
-    let app = app_on(db, Settings::default()).await;
+    let app = app_on(db, no_mfa()).await;
     for _ in 0..3 {
         let cookie = sign_in(&app).await;
         sign_out(&app, &cookie).await;
@@ -854,7 +862,7 @@ async fn audit_verify_finds_a_forged_entry_whose_hash_was_recomputed_without_the
 #[tokio::test]
 async fn sealing_from_two_instances_at_once_builds_one_chain() {
     for db in testing::both().await {
-        let app = app_on(db, Settings::default()).await;
+        let app = app_on(db, no_mfa()).await;
         let entries: Vec<AuditEntry> = (0..500)
             .map(|_| AuditEntry::new(AuditAction::SignInFailed))
             .collect();
@@ -871,5 +879,346 @@ async fn sealing_from_two_instances_at_once_builds_one_chain() {
         let report = app.chain.verify(&app.db.store).await.unwrap();
         assert_eq!(report.first_problem, None, "{}", app.db.name);
         assert_eq!(report.checked, 503);
+    }
+}
+
+fn cookie_of(res: &Response<Body>) -> String {
+    res.headers()
+        .get(header::SET_COOKIE)
+        .expect("a cookie")
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned()
+}
+
+fn location(res: &Response<Body>) -> String {
+    res.headers()
+        .get(header::LOCATION)
+        .map(|v| v.to_str().unwrap().to_owned())
+        .unwrap_or_default()
+}
+
+fn secret_from(html: &str) -> Vec<u8> {
+    let at = html
+        .find("data-testid=\"totp-secret\">")
+        .expect("secret shown")
+        + "data-testid=\"totp-secret\">".len();
+    let b32 = html[at..].split('<').next().unwrap();
+    totp_secret(b32)
+}
+
+fn totp_secret(b32: &str) -> Vec<u8> {
+    // RFC 4648 base32 without padding.
+    let alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+    let mut bits = 0u64;
+    let mut n = 0;
+    let mut out = Vec::new();
+    for c in b32.trim().trim_end_matches('=').chars() {
+        bits = (bits << 5) | alphabet.find(c).expect("base32") as u64;
+        n += 5;
+        if n >= 8 {
+            out.push((bits >> (n - 8)) as u8);
+            n -= 8;
+        }
+    }
+    out
+}
+
+/// Enrols the test user through the pages; returns (full-session cookie,
+/// secret, recovery codes, the time whose code confirmed enrolment).
+async fn enrol(app: &App) -> (String, Vec<u8>, Vec<String>, u64) {
+    let res = send(
+        app,
+        post_form(
+            "/sign-in",
+            &form_encode(&[("login", LOGIN), ("password", PASSWORD)]),
+            None,
+        ),
+    )
+    .await;
+    assert_eq!(
+        location(&res),
+        "/mfa/setup",
+        "{}: a specialist must set up a second factor",
+        app.db.name
+    );
+    let pending = cookie_of(&res);
+    // Nothing else is reachable before that.
+    assert_eq!(
+        location(&send(app, get("/", Some(&pending))).await),
+        "/mfa/setup"
+    );
+
+    let html = text(send(app, get("/mfa/setup", Some(&pending))).await).await;
+    assert!(html.contains("<svg") && html.contains("QR code for your authenticator app"));
+    let secret = secret_from(&html);
+    let csrf = csrf_from(&html);
+    let wrong = send(
+        app,
+        post_form(
+            "/mfa/setup",
+            &form_encode(&[("csrf", &csrf), ("code", "000000")]),
+            Some(&pending),
+        ),
+    )
+    .await;
+    assert_eq!(wrong.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let t = haven_server::mfa::now_unix();
+    let code = haven_server::mfa::code_at(&secret, t).unwrap();
+    let res = send(
+        app,
+        post_form(
+            "/mfa/setup",
+            &form_encode(&[("csrf", &csrf), ("code", &code)]),
+            Some(&pending),
+        ),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::OK, "{}", app.db.name);
+    let full = cookie_of(&res);
+    assert_ne!(
+        full, pending,
+        "the session token rotates after the second factor"
+    );
+    let html = text(res).await;
+    let codes: Vec<String> = html
+        .split("<li><code>")
+        .skip(1)
+        .map(|s| s.split('<').next().unwrap().to_owned())
+        .collect();
+    assert_eq!(codes.len(), 10);
+    assert_eq!(
+        location(&send(app, get("/", Some(&pending))).await),
+        "/sign-in",
+        "the pre-factor token is dead"
+    );
+    assert_eq!(
+        send(app, get("/", Some(&full))).await.status(),
+        StatusCode::OK
+    );
+    (full, secret, codes, t)
+}
+
+#[tokio::test]
+async fn roles_that_see_personal_data_must_enrol_and_then_use_totp() {
+    for app in apps(Settings::default()).await {
+        let (full, secret, _, t) = enrol(&app).await;
+        sign_out(&app, &full).await;
+
+        // The secret is stored encrypted, bound to the user's row.
+        let stored = app.db.store.mfa(app.user).await.unwrap().unwrap();
+        assert!(
+            !stored
+                .secret
+                .windows(secret.len())
+                .any(|w| w == secret.as_slice()),
+            "{}",
+            app.db.name
+        );
+
+        // Next time: password, then a code. The code used at enrolment is
+        // refused (same time step), so wait for the next step if needed.
+        let res = send(
+            &app,
+            post_form(
+                "/sign-in",
+                &form_encode(&[("login", LOGIN), ("password", PASSWORD)]),
+                None,
+            ),
+        )
+        .await;
+        assert_eq!(location(&res), "/sign-in/mfa", "{}", app.db.name);
+        let pending = cookie_of(&res);
+        let html = text(send(&app, get("/sign-in/mfa", Some(&pending))).await).await;
+        let csrf = csrf_from(&html);
+        let replay = haven_server::mfa::code_at(&secret, t).unwrap();
+        let res = send(
+            &app,
+            post_form(
+                "/sign-in/mfa",
+                &form_encode(&[("csrf", &csrf), ("code", &replay)]),
+                Some(&pending),
+            ),
+        )
+        .await;
+        assert_eq!(
+            res.status(),
+            StatusCode::UNAUTHORIZED,
+            "{}: the enrolment code cannot be replayed",
+            app.db.name
+        );
+        assert!(text(res).await.contains("already used"));
+
+        // A code from the next step is accepted once.
+        let next = haven_server::mfa::code_at(&secret, t + 30).unwrap();
+        let res = send(
+            &app,
+            post_form(
+                "/sign-in/mfa",
+                &form_encode(&[("csrf", &csrf), ("code", &next)]),
+                Some(&pending),
+            ),
+        )
+        .await;
+        assert_eq!(location(&res), "/", "{}", app.db.name);
+        let full = cookie_of(&res);
+        assert_eq!(
+            send(&app, get("/", Some(&full))).await.status(),
+            StatusCode::OK
+        );
+        sign_out(&app, &full).await;
+
+        let res = send(
+            &app,
+            post_form(
+                "/sign-in",
+                &form_encode(&[("login", LOGIN), ("password", PASSWORD)]),
+                None,
+            ),
+        )
+        .await;
+        let pending = cookie_of(&res);
+        let csrf = csrf_from(&text(send(&app, get("/sign-in/mfa", Some(&pending))).await).await);
+        let res = send(
+            &app,
+            post_form(
+                "/sign-in/mfa",
+                &form_encode(&[("csrf", &csrf), ("code", &next)]),
+                Some(&pending),
+            ),
+        )
+        .await;
+        assert_eq!(
+            res.status(),
+            StatusCode::UNAUTHORIZED,
+            "{}: a used code is refused",
+            app.db.name
+        );
+        let forged = send(
+            &app,
+            post_form(
+                "/sign-in/mfa",
+                &form_encode(&[("csrf", "nope"), ("code", &next)]),
+                Some(&pending),
+            ),
+        )
+        .await;
+        assert_eq!(forged.status(), StatusCode::FORBIDDEN);
+    }
+}
+
+#[tokio::test]
+async fn recovery_codes_work_once_each() {
+    for app in apps(Settings::default()).await {
+        let (full, _, codes, _) = enrol(&app).await;
+        sign_out(&app, &full).await;
+        for (i, attempt) in [&codes[3], &codes[3]].into_iter().enumerate() {
+            let res = send(
+                &app,
+                post_form(
+                    "/sign-in",
+                    &form_encode(&[("login", LOGIN), ("password", PASSWORD)]),
+                    None,
+                ),
+            )
+            .await;
+            let pending = cookie_of(&res);
+            let csrf =
+                csrf_from(&text(send(&app, get("/sign-in/mfa", Some(&pending))).await).await);
+            let res = send(
+                &app,
+                post_form(
+                    "/sign-in/mfa",
+                    &form_encode(&[("csrf", &csrf), ("code", &attempt.to_uppercase())]),
+                    Some(&pending),
+                ),
+            )
+            .await;
+            if i == 0 {
+                assert_eq!(location(&res), "/", "{}", app.db.name);
+                sign_out(&app, &cookie_of(&res)).await;
+            } else {
+                assert_eq!(
+                    res.status(),
+                    StatusCode::UNAUTHORIZED,
+                    "{}: spent",
+                    app.db.name
+                );
+            }
+        }
+        assert_eq!(
+            app.db.store.unused_recovery_codes(app.user).await.unwrap(),
+            9
+        );
+        let actions: Vec<String> = app
+            .db
+            .store
+            .unsealed_audit(1000)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|r| r.action)
+            .collect();
+        for a in [
+            "mfa.enabled",
+            "mfa.recovery_code_used",
+            "mfa.failed",
+            "sign_in.password_accepted",
+        ] {
+            assert!(
+                actions.iter().any(|x| x == a),
+                "{}: {a} audited",
+                app.db.name
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn wrong_codes_count_toward_the_lockout() {
+    for app in apps(Settings::default()).await {
+        let (full, _, _, _) = enrol(&app).await;
+        sign_out(&app, &full).await;
+        let res = send(
+            &app,
+            post_form(
+                "/sign-in",
+                &form_encode(&[("login", LOGIN), ("password", PASSWORD)]),
+                None,
+            ),
+        )
+        .await;
+        let pending = cookie_of(&res);
+        let csrf = csrf_from(&text(send(&app, get("/sign-in/mfa", Some(&pending))).await).await);
+        for _ in 0..5 {
+            let res = send(
+                &app,
+                post_form(
+                    "/sign-in/mfa",
+                    &form_encode(&[("csrf", &csrf), ("code", "123456")]),
+                    Some(&pending),
+                ),
+            )
+            .await;
+            assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+        }
+        let res = send(
+            &app,
+            post_form(
+                "/sign-in/mfa",
+                &form_encode(&[("csrf", &csrf), ("code", "654321")]),
+                Some(&pending),
+            ),
+        )
+        .await;
+        assert_eq!(
+            res.status(),
+            StatusCode::TOO_MANY_REQUESTS,
+            "{}",
+            app.db.name
+        );
     }
 }

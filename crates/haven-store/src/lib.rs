@@ -15,7 +15,9 @@ pub mod sqlite;
 mod target;
 
 use async_trait::async_trait;
-use haven_domain::{AuditEntry, LoginName, Organization, OrganizationId, SessionId, User, UserId};
+use haven_domain::{
+    AuditEntry, LoginName, Organization, OrganizationId, SessionId, SessionStage, User, UserId,
+};
 use std::path::Path;
 use std::sync::Arc;
 use time::OffsetDateTime;
@@ -26,11 +28,11 @@ pub use target::{Backend, DatabaseTarget, SQLITE_FILE_NAME};
 
 /// Everything Haven stores. Implemented by SQLite and PostgreSQL.
 pub trait Store:
-    SchemaStore + PeopleStore + SessionStore + ThrottleStore + AuditStore + KeyStore
+    SchemaStore + PeopleStore + SessionStore + ThrottleStore + AuditStore + KeyStore + MfaStore
 {
 }
-impl<T: SchemaStore + PeopleStore + SessionStore + ThrottleStore + AuditStore + KeyStore> Store
-    for T
+impl<T> Store for T where
+    T: SchemaStore + PeopleStore + SessionStore + ThrottleStore + AuditStore + KeyStore + MfaStore
 {
 }
 
@@ -79,6 +81,7 @@ pub struct SessionRecord {
     pub last_seen_at: OffsetDateTime,
     /// Per-session secret that state-changing forms must echo back.
     pub csrf_token: [u8; 32],
+    pub stage: SessionStage,
 }
 
 impl std::fmt::Debug for SessionRecord {
@@ -178,6 +181,46 @@ pub trait AuditStore: Send + Sync + 'static {
         limit: u32,
     ) -> StoreResult<Vec<AuditRow>>;
     async fn count_unsealed_audit(&self) -> StoreResult<u64>;
+}
+
+/// A user's TOTP factor: the secret is ciphertext (Haven's envelope).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MfaRecord {
+    pub secret: Vec<u8>,
+    pub enabled_at: Option<OffsetDateTime>,
+    pub last_step: i64,
+}
+
+/// Second factors and recovery codes.
+#[async_trait]
+pub trait MfaStore: Send + Sync + 'static {
+    async fn mfa(&self, user: UserId) -> StoreResult<Option<MfaRecord>>;
+    /// Stores a secret awaiting confirmation. Refused ([`StoreError::Conflict`])
+    /// when the user already has an enabled factor.
+    async fn put_pending_mfa(&self, user: UserId, secret: &[u8]) -> StoreResult<()>;
+    /// Enables the pending factor at `step`, replacing the recovery codes,
+    /// with its audit entry, in one transaction.
+    async fn enable_mfa(
+        &self,
+        user: UserId,
+        step: i64,
+        recovery_hashes: &[[u8; 32]],
+        at: OffsetDateTime,
+        audit: &AuditEntry,
+    ) -> StoreResult<()>;
+    /// Accepts a TOTP step only if it is later than the last one accepted:
+    /// `false` means the code was already used (replay).
+    async fn accept_totp_step(&self, user: UserId, step: i64) -> StoreResult<bool>;
+    /// Marks a recovery code used; `false` when unknown or already used.
+    async fn use_recovery_code(
+        &self,
+        user: UserId,
+        hash: &[u8; 32],
+        at: OffsetDateTime,
+    ) -> StoreResult<bool>;
+    async fn unused_recovery_codes(&self, user: UserId) -> StoreResult<u64>;
+    /// Removes the factor and its codes (an administrator's reset), audited.
+    async fn reset_mfa(&self, user: UserId, audit: &AuditEntry) -> StoreResult<()>;
 }
 
 /// A data key as stored: wrapped by the master key.

@@ -28,6 +28,11 @@ pub(crate) const SQLITE: &[Migration] = &[
         name: "keys_and_audit",
         sql: include_str!("../migrations/sqlite/0003_keys_and_audit.sql"),
     },
+    Migration {
+        version: 4,
+        name: "mfa",
+        sql: include_str!("../migrations/sqlite/0004_mfa.sql"),
+    },
 ];
 
 pub(crate) const POSTGRES: &[Migration] = &[
@@ -45,6 +50,11 @@ pub(crate) const POSTGRES: &[Migration] = &[
         version: 3,
         name: "keys_and_audit",
         sql: include_str!("../migrations/postgres/0003_keys_and_audit.sql"),
+    },
+    Migration {
+        version: 4,
+        name: "mfa",
+        sql: include_str!("../migrations/postgres/0004_mfa.sql"),
     },
 ];
 
@@ -114,11 +124,11 @@ mod tests {
     fn status_reports_pending_and_unknown() {
         let s = SchemaStatus::new(vec![], SQLITE);
         assert!(!s.is_current());
-        assert_eq!(s.pending(), vec![1, 2, 3]);
-        let s = SchemaStatus::new(vec![1, 2, 3, 99], SQLITE);
+        assert_eq!(s.pending(), vec![1, 2, 3, 4]);
+        let s = SchemaStatus::new(vec![1, 2, 3, 4, 99], SQLITE);
         assert_eq!(s.unknown(), vec![99]);
         assert!(!s.is_current());
-        assert!(SchemaStatus::new(vec![3, 2, 1], SQLITE).is_current());
+        assert!(SchemaStatus::new(vec![4, 3, 2, 1], SQLITE).is_current());
         assert!(!SchemaStatus::new(vec![1], SQLITE).is_current());
     }
 }

@@ -1,6 +1,7 @@
 //! The store conformance suite: one set of expectations, run against SQLite
 //! and a real PostgreSQL server in every test run.
 
+use haven_domain::SessionStage;
 use haven_domain::{
     AuditAction, AuditEntry, LoginName, OrgKind, Organization, OrganizationId, Role, SessionId,
     User, UserId,
@@ -211,6 +212,11 @@ async fn sessions_are_found_by_token_hash_touched_and_ended() {
             created_at: now,
             last_seen_at: now,
             csrf_token: [n + 100; 32],
+            stage: if n == 2 {
+                SessionStage::Mfa
+            } else {
+                SessionStage::Full
+            },
         };
         let (s1, s2) = (mk(1), mk(2));
         db.store.create_session(&s1, &audit()).await.unwrap();
@@ -546,6 +552,124 @@ async fn data_keys_are_stored_wrapped_and_retired() {
             "{}: one entry per key added",
             db.name
         );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn mfa_factors_enable_once_refuse_replays_and_spend_recovery_codes_once() {
+    each(async |db| {
+        let o = org("MFA Org", OrgKind::Ngo);
+        db.store.create_organization(&o, &audit()).await.unwrap();
+        let u = user(o.id, "mfa@example.org", &[Role::VictimSpecialist]);
+        db.store.create_user(&u, &audit()).await.unwrap();
+        assert_eq!(db.store.mfa(u.id).await.unwrap(), None);
+
+        db.store
+            .put_pending_mfa(u.id, b"ciphertext-1")
+            .await
+            .unwrap();
+        db.store
+            .put_pending_mfa(u.id, b"ciphertext-2")
+            .await
+            .unwrap();
+        let pending = db.store.mfa(u.id).await.unwrap().unwrap();
+        assert_eq!(
+            pending.secret, b"ciphertext-2",
+            "{}: a new enrolment replaces an unconfirmed one",
+            db.name
+        );
+        assert_eq!(pending.enabled_at, None);
+        assert!(
+            !db.store.accept_totp_step(u.id, 10).await.unwrap(),
+            "a pending factor accepts nothing"
+        );
+
+        let now = haven_domain::now();
+        let codes = [[1u8; 32], [2u8; 32]];
+        db.store
+            .enable_mfa(
+                u.id,
+                100,
+                &codes,
+                now,
+                &AuditEntry::new(AuditAction::MfaEnabled),
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            db.store.mfa(u.id).await.unwrap().unwrap().enabled_at,
+            Some(now),
+            "{}",
+            db.name
+        );
+        let again = db
+            .store
+            .enable_mfa(
+                u.id,
+                100,
+                &codes,
+                now,
+                &AuditEntry::new(AuditAction::MfaEnabled),
+            )
+            .await;
+        assert!(
+            matches!(again, Err(StoreError::Conflict { .. })),
+            "{}",
+            db.name
+        );
+        let over = db.store.put_pending_mfa(u.id, b"attacker").await;
+        assert!(
+            matches!(over, Err(StoreError::Conflict { .. })),
+            "{}: an enabled factor is not replaced",
+            db.name
+        );
+
+        assert!(
+            !db.store.accept_totp_step(u.id, 100).await.unwrap(),
+            "{}: the enrolment code cannot be replayed",
+            db.name
+        );
+        assert!(db.store.accept_totp_step(u.id, 101).await.unwrap());
+        assert!(
+            !db.store.accept_totp_step(u.id, 101).await.unwrap(),
+            "{}: replay refused",
+            db.name
+        );
+        assert!(
+            !db.store.accept_totp_step(u.id, 99).await.unwrap(),
+            "older steps refused"
+        );
+
+        assert_eq!(db.store.unused_recovery_codes(u.id).await.unwrap(), 2);
+        assert!(
+            db.store
+                .use_recovery_code(u.id, &[1; 32], now)
+                .await
+                .unwrap()
+        );
+        assert!(
+            !db.store
+                .use_recovery_code(u.id, &[1; 32], now)
+                .await
+                .unwrap(),
+            "{}: once only",
+            db.name
+        );
+        assert!(
+            !db.store
+                .use_recovery_code(u.id, &[9; 32], now)
+                .await
+                .unwrap()
+        );
+        assert_eq!(db.store.unused_recovery_codes(u.id).await.unwrap(), 1);
+
+        db.store
+            .reset_mfa(u.id, &AuditEntry::new(AuditAction::MfaReset))
+            .await
+            .unwrap();
+        assert_eq!(db.store.mfa(u.id).await.unwrap(), None);
+        assert_eq!(db.store.unused_recovery_codes(u.id).await.unwrap(), 0);
     })
     .await;
 }

@@ -14,6 +14,12 @@ use std::net::SocketAddr;
 /// never for real data.
 pub const DEMO_PASSWORD: &str = "haven-demo";
 
+/// The demo signs in without a second factor so newcomers can look around,
+/// except for this account, which shows how it works. Add this key to any
+/// authenticator app (or compute codes with `oathtool --totp -b KEY`).
+pub const DEMO_MFA_LOGIN: &str = "certifier@demo.haven.test";
+pub const DEMO_TOTP_KEY: &str = "HAVENDEMOTOTPSECRETKEYFORTESTING";
+
 struct DemoOrg {
     key: &'static str,
     name: &'static str,
@@ -142,8 +148,34 @@ pub async fn seed(state: &AppState) -> Result<()> {
             )
             .await?;
     }
+    let certifier = store
+        .user_by_login(&LoginName::parse(DEMO_MFA_LOGIN).expect("demo login"))
+        .await?
+        .expect("just created");
+    let secret = base32_decode(DEMO_TOTP_KEY);
+    let sealed = haven_server::mfa::seal_secret(state, certifier.id, &secret)
+        .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    store.put_pending_mfa(certifier.id, &sealed).await?;
+    let audit = AuditEntry::new(AuditAction::MfaEnabled).on("user", certifier.id);
+    store.enable_mfa(certifier.id, 0, &[], now, &audit).await?;
     tracing::info!(accounts = ACCOUNTS.len(), "demo data created");
     Ok(())
+}
+
+/// RFC 4648 base32 (no padding) for the fixed demo key.
+fn base32_decode(b32: &str) -> Vec<u8> {
+    const ALPHABET: &str = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+    let (mut bits, mut n, mut out) = (0u64, 0u32, Vec::new());
+    for c in b32.chars() {
+        let v = ALPHABET.find(c).expect("the demo key is base32");
+        bits = (bits << 5) | v as u64;
+        n += 5;
+        if n >= 8 {
+            out.push(u8::try_from((bits >> (n - 8)) & 0xff).expect("one byte"));
+            n -= 8;
+        }
+    }
+    out
 }
 
 pub fn print_accounts(addr: SocketAddr) {
@@ -156,6 +188,12 @@ pub fn print_accounts(addr: SocketAddr) {
         let roles: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
         println!("  {login:<30} {name:<28} {}", roles.join(", "));
     }
+    println!();
+    println!(
+        "A real server requires a second sign-in step for every role that sees personal data."
+    );
+    println!("The demo does not, except for {DEMO_MFA_LOGIN}: add the key {DEMO_TOTP_KEY}");
+    println!("to an authenticator app to sign in with it.");
     println!();
     println!("Press Ctrl-C to stop.");
 }

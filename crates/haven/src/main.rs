@@ -386,6 +386,7 @@ async fn serve(config: &Config, target: &DatabaseTarget, demo: bool) -> Result<(
         },
         hsts: config.tls(),
         demo,
+        require_mfa: !demo,
         quick_exit_url: config.quick_exit_url.clone(),
         ..Settings::default()
     };

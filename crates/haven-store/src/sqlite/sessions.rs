@@ -2,7 +2,7 @@ use super::audit::insert_audit;
 use super::{SqliteStore, from_millis, to_millis};
 use crate::{SessionRecord, SessionStore, StoreError, StoreResult};
 use async_trait::async_trait;
-use haven_domain::{AuditEntry, SessionId, UserId};
+use haven_domain::{AuditEntry, SessionId, SessionStage, UserId};
 use sqlx::Row;
 use time::OffsetDateTime;
 
@@ -11,8 +11,8 @@ impl SessionStore for SqliteStore {
     async fn create_session(&self, s: &SessionRecord, audit: &AuditEntry) -> StoreResult<()> {
         let mut tx = self.writer().begin().await?;
         sqlx::query(
-            "INSERT INTO sessions (token_hash, id, user_id, created_at, last_seen_at, csrf_token)
-             VALUES (?, ?, ?, ?, ?, ?)",
+            "INSERT INTO sessions (token_hash, id, user_id, created_at, last_seen_at, csrf_token, stage)
+             VALUES (?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(&s.token_hash[..])
         .bind(s.id.as_uuid())
@@ -20,6 +20,7 @@ impl SessionStore for SqliteStore {
         .bind(to_millis(s.created_at))
         .bind(to_millis(s.last_seen_at))
         .bind(&s.csrf_token[..])
+        .bind(s.stage.as_str())
         .execute(&mut *tx)
         .await
         .map_err(|e| StoreError::unique(e, "session"))?;
@@ -30,7 +31,7 @@ impl SessionStore for SqliteStore {
 
     async fn session_by_token_hash(&self, hash: &[u8; 32]) -> StoreResult<Option<SessionRecord>> {
         let Some(row) = sqlx::query(
-            "SELECT token_hash, id, user_id, created_at, last_seen_at, csrf_token
+            "SELECT token_hash, id, user_id, created_at, last_seen_at, csrf_token, stage
              FROM sessions WHERE token_hash = ?",
         )
         .bind(&hash[..])
@@ -46,6 +47,8 @@ impl SessionStore for SqliteStore {
             created_at: from_millis(row.try_get("created_at")?, "sessions.created_at")?,
             last_seen_at: from_millis(row.try_get("last_seen_at")?, "sessions.last_seen_at")?,
             csrf_token: crate::bytes32(row.try_get("csrf_token")?, "sessions.csrf_token")?,
+            stage: SessionStage::parse(row.try_get("stage")?)
+                .ok_or(StoreError::Corrupt("sessions.stage"))?,
         }))
     }
 
