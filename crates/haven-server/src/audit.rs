@@ -74,7 +74,6 @@ impl AuditChain {
     /// When the database fails.
     pub async fn seal_pending(&self, store: &DynStore, batch: u32) -> StoreResult<u64> {
         let mut sealed = 0u64;
-        let mut conflicts = 0;
         loop {
             let rows = store.unsealed_audit(batch).await?;
             if rows.is_empty() {
@@ -98,7 +97,9 @@ impl AuditChain {
             }
             match store.seal_audit(&seals).await {
                 Ok(()) => sealed += seals.len() as u64,
-                Err(StoreError::Conflict { .. }) if conflicts < 10 => conflicts += 1,
+                // Another sealer committed first, so the chain grew: no
+                // livelock is possible. Re-read the head and go on.
+                Err(StoreError::Conflict { .. }) => tokio::task::yield_now().await,
                 Err(e) => return Err(e),
             }
         }

@@ -7,6 +7,7 @@ pub mod audit;
 pub mod error;
 mod health;
 pub mod i18n;
+pub mod keys;
 pub mod mfa;
 mod mfa_pages;
 mod pages;
@@ -20,7 +21,6 @@ use axum::Router;
 use axum::extract::{MatchedPath, Request};
 use axum::http::{HeaderName, header};
 use axum::routing::{get, post};
-use haven_crypto::{Keyring, SecretKey, WrappedKey};
 use haven_store::DynStore;
 use std::future::Future;
 use std::net::SocketAddr;
@@ -37,6 +37,7 @@ use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
+pub use keys::{KeyError, KeyringHandle};
 pub use password::{HashCost, Hasher};
 pub use security::CONTENT_SECURITY_POLICY;
 pub use session::SessionPolicy;
@@ -81,74 +82,27 @@ pub struct AppState {
     pub store: DynStore,
     pub settings: Arc<Settings>,
     pub hasher: Hasher,
-    /// Data keys for field encryption.
-    pub keyring: Arc<Keyring>,
+    /// Data keys for field encryption, reloaded as they rotate.
+    pub keyring: Arc<KeyringHandle>,
     pub audit: AuditChain,
 }
 
 impl AppState {
     #[must_use]
-    pub fn new(store: DynStore, settings: Settings, hash_cost: HashCost, keys: Keys) -> Self {
+    pub fn new(
+        store: DynStore,
+        settings: Settings,
+        hash_cost: HashCost,
+        keys: KeyringHandle,
+    ) -> Self {
         Self {
             store,
             settings: Arc::new(settings),
             hasher: Hasher::new(hash_cost),
-            audit: AuditChain::new(&keys.master),
-            keyring: Arc::new(keys.keyring),
+            audit: AuditChain::new(keys.master()),
+            keyring: Arc::new(keys),
         }
     }
-}
-
-/// The master key and the data keys it unwrapped.
-pub struct Keys {
-    pub master: SecretKey,
-    pub keyring: Keyring,
-}
-
-impl Keys {
-    /// Opens the keyring with `master`, creating the first data key when the
-    /// database has none yet (the creation is audited).
-    ///
-    /// # Errors
-    /// When a stored key does not unwrap with this master key (the wrong key
-    /// file), or the database fails.
-    pub async fn load(store: &DynStore, master: SecretKey) -> Result<Self, KeyError> {
-        let mut stored = store.data_keys().await?;
-        if stored.is_empty() {
-            let wrapped = Keyring::wrap_new_key(&master, 1);
-            let key = haven_store::StoredKey {
-                id: wrapped.id,
-                wrapped: wrapped.wrapped,
-                created_at: haven_domain::now(),
-                retired_at: None,
-            };
-            let audit = haven_domain::AuditEntry::new(haven_domain::AuditAction::KeyCreated)
-                .on("data_key", key.id);
-            match store.add_data_key(&key, &audit).await {
-                // Another instance created it first: use theirs.
-                Ok(()) | Err(haven_store::StoreError::Conflict { .. }) => {}
-                Err(e) => return Err(e.into()),
-            }
-            stored = store.data_keys().await?;
-        }
-        let wrapped: Vec<WrappedKey> = stored
-            .into_iter()
-            .map(|k| WrappedKey {
-                id: k.id,
-                wrapped: k.wrapped,
-            })
-            .collect();
-        let keyring = Keyring::open(&master, &wrapped)?;
-        Ok(Self { master, keyring })
-    }
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum KeyError {
-    #[error(transparent)]
-    Store(#[from] haven_store::StoreError),
-    #[error("{0}; is this the master key file that belongs to this database?")]
-    Crypto(#[from] haven_crypto::CryptoError),
 }
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");

@@ -105,10 +105,15 @@ pub fn seal_secret(state: &AppState, user: UserId, secret: &[u8]) -> Result<Vec<
 ///
 /// # Errors
 /// When the ciphertext does not decrypt (wrong key, or moved from another row).
-pub fn open_secret(state: &AppState, user: UserId, sealed: &[u8]) -> Result<Vec<u8>, AppError> {
+pub async fn open_secret(
+    state: &AppState,
+    user: UserId,
+    sealed: &[u8],
+) -> Result<Vec<u8>, AppError> {
     state
         .keyring
-        .decrypt(sealed, binding(&user.to_string()))
+        .decrypt(&state.store, sealed, binding(&user.to_string()))
+        .await
         .map(|p| p.to_vec())
         .map_err(|e| AppError::Internal(e.to_string()))
 }

@@ -195,7 +195,7 @@ async fn check_code(
     else {
         return Ok(None);
     };
-    let secret = mfa::open_secret(state, user, &record.secret)?;
+    let secret = mfa::open_secret(state, user, &record.secret).await?;
     let Some(step) = mfa::matching_step(&secret, code, mfa::now_unix())? else {
         return Ok(None);
     };
@@ -273,7 +273,7 @@ pub async fn setup_submit(
         Ok(_) => return see_other("/mfa/setup"),
         Err(e) => return error_page(&state, lang, &e.into()),
     };
-    let secret = match mfa::open_secret(&state, me.user.id, &record.secret) {
+    let secret = match mfa::open_secret(&state, me.user.id, &record.secret).await {
         Ok(s) => s,
         Err(e) => return error_page(&state, lang, &e),
     };

@@ -5,7 +5,7 @@ use axum::body::Body;
 use axum::http::{Request, Response, StatusCode, header};
 use haven_domain::{AuditAction, AuditEntry};
 use haven_domain::{LoginName, OrgKind, Organization, OrganizationId, Role, User, UserId};
-use haven_server::{AppState, HashCost, Hasher, Keys, Settings};
+use haven_server::{AppState, HashCost, Hasher, KeyringHandle, Settings};
 use haven_store::testing::{self, TestDb};
 use http_body_util::BodyExt;
 use tower::ServiceExt;
@@ -14,6 +14,7 @@ const LOGIN: &str = "sam.tester@example.test";
 const PASSWORD: &str = "correct horse battery";
 
 struct App {
+    state: AppState,
     router: Router,
     db: TestDb,
     user: UserId,
@@ -45,13 +46,14 @@ async fn app_on(db: TestDb, settings: Settings) -> App {
         .create_user(&user, &AuditEntry::new(AuditAction::UserCreated))
         .await
         .unwrap();
-    let keys = Keys::load(&db.store, haven_crypto::SecretKey::generate())
+    let keys = KeyringHandle::load(&db.store, haven_crypto::SecretKey::generate())
         .await
         .unwrap();
     let state = AppState::new(db.store.clone(), settings, HashCost::TEST, keys);
     let chain = state.audit.clone();
     App {
-        router: haven_server::router(state),
+        router: haven_server::router(state.clone()),
+        state,
         db,
         user: user.id,
         chain,
@@ -1220,5 +1222,130 @@ async fn wrong_codes_count_toward_the_lockout() {
             "{}",
             app.db.name
         );
+    }
+}
+
+#[tokio::test]
+async fn key_rotation_while_serving_keeps_every_secret_readable() {
+    for app in apps(Settings::default()).await {
+        // Twenty enrolled users, secrets under key 1.
+        let org = app
+            .db
+            .store
+            .user(app.user)
+            .await
+            .unwrap()
+            .unwrap()
+            .organization_id;
+        let mut users = Vec::new();
+        for i in 0..20 {
+            let u = User {
+                id: UserId::new(),
+                organization_id: org,
+                login: LoginName::parse(&format!("rot{i}@example.test")).unwrap(),
+                display_name: "Rotation Tester".into(),
+                roles: vec![Role::VictimSpecialist],
+                password_hash: Hasher::new(HashCost::TEST).hash_blocking(PASSWORD),
+                disabled: false,
+                created_at: haven_domain::now(),
+            };
+            app.db
+                .store
+                .create_user(&u, &AuditEntry::new(AuditAction::UserCreated))
+                .await
+                .unwrap();
+            let secret = vec![i as u8; 20];
+            let sealed = haven_server::mfa::seal_secret(&app.state, u.id, &secret).unwrap();
+            app.db.store.put_pending_mfa(u.id, &sealed).await.unwrap();
+            users.push((u.id, secret));
+        }
+        // A second instance: its own keyring handle on the same database.
+        let other = KeyringHandle::load(&app.db.store, app.state.keyring.master().clone())
+            .await
+            .unwrap();
+        let other_state = AppState::new(
+            app.db.store.clone(),
+            Settings::default(),
+            HashCost::TEST,
+            other,
+        );
+
+        // Readers keep decrypting on both instances while the rotation runs.
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let mut readers = Vec::new();
+        for state in [app.state.clone(), other_state.clone()] {
+            let (users, stop) = (users.clone(), stop.clone());
+            readers.push(tokio::spawn(async move {
+                let mut reads = 0u32;
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    for (id, secret) in &users {
+                        let stored = state.store.mfa(*id).await.unwrap().unwrap();
+                        let plain = haven_server::mfa::open_secret(&state, *id, &stored.secret)
+                            .await
+                            .unwrap();
+                        assert_eq!(&plain, secret);
+                        reads += 1;
+                    }
+                    tokio::task::yield_now().await;
+                }
+                reads
+            }));
+        }
+        let report = haven_server::keys::rotate(
+            &app.db.store,
+            &app.state.keyring,
+            true,
+            std::time::Duration::from_millis(50),
+            7,
+        )
+        .await
+        .unwrap();
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        for r in readers {
+            assert!(
+                r.await.unwrap() > 0,
+                "{}: reads ran during the rotation",
+                app.db.name
+            );
+        }
+        assert_eq!(report.new_key, Some(2));
+        assert_eq!(report.reencrypted, 20, "{}", app.db.name);
+        assert_eq!(
+            report.retired,
+            vec![1],
+            "{}: key 1 is unused afterwards",
+            app.db.name
+        );
+        for (id, secret) in &users {
+            let stored = app.db.store.mfa(*id).await.unwrap().unwrap();
+            assert_eq!(haven_crypto::Keyring::key_id_of(&stored.secret), Ok(2));
+            assert_eq!(
+                &haven_server::mfa::open_secret(&other_state, *id, &stored.secret)
+                    .await
+                    .unwrap(),
+                secret
+            );
+        }
+        // Resuming finds nothing left to do.
+        let again = haven_server::keys::rotate(
+            &app.db.store,
+            &app.state.keyring,
+            false,
+            std::time::Duration::ZERO,
+            7,
+        )
+        .await
+        .unwrap();
+        assert_eq!((again.new_key, again.reencrypted), (None, 0));
+        let actions: Vec<String> = app
+            .db
+            .store
+            .unsealed_audit(1000)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|r| r.action)
+            .collect();
+        assert!(actions.contains(&"key.rotated".to_owned()));
     }
 }

@@ -232,9 +232,58 @@ pub struct StoredKey {
     pub retired_at: Option<OffsetDateTime>,
 }
 
+/// A column that holds Haven ciphertexts, for key rotation. Each new
+/// encrypted column is added here, so that rotation cannot miss it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EncryptedColumn {
+    /// `user_mfa.secret`, bound to `user_mfa/secret/<user id>`.
+    MfaSecret,
+}
+
+impl EncryptedColumn {
+    pub const ALL: [EncryptedColumn; 1] = [Self::MfaSecret];
+
+    /// (table, column) as bound into the ciphertext.
+    #[must_use]
+    pub const fn binding(self) -> (&'static str, &'static str) {
+        match self {
+            Self::MfaSecret => ("user_mfa", "secret"),
+        }
+    }
+}
+
+/// One stored ciphertext: the row id it is bound to and the bytes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Ciphertext {
+    pub row: String,
+    pub bytes: Vec<u8>,
+}
+
 /// Wrapped data keys.
 #[async_trait]
 pub trait KeyStore: Send + Sync + 'static {
+    /// Up to `limit` ciphertexts in `column` not made with key `key_id`.
+    async fn ciphertexts_not_under(
+        &self,
+        column: EncryptedColumn,
+        key_id: u32,
+        limit: u32,
+    ) -> StoreResult<Vec<Ciphertext>>;
+    /// Replaces one ciphertext if it is still `old` (compare-and-swap): a row
+    /// changed meanwhile is left alone and found again by the next pass.
+    async fn replace_ciphertext(
+        &self,
+        column: EncryptedColumn,
+        row: &str,
+        old: &[u8],
+        new: &[u8],
+    ) -> StoreResult<bool>;
+    /// How many ciphertexts in `column` were made with key `key_id`.
+    async fn count_ciphertexts_under(
+        &self,
+        column: EncryptedColumn,
+        key_id: u32,
+    ) -> StoreResult<u64>;
     async fn data_keys(&self) -> StoreResult<Vec<StoredKey>>;
     /// Adds a key; its audit entry is written in the same transaction.
     async fn add_data_key(&self, key: &StoredKey, audit: &AuditEntry) -> StoreResult<()>;

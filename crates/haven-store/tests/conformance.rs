@@ -7,7 +7,7 @@ use haven_domain::{
     User, UserId,
 };
 use haven_store::testing::{self, TestDb};
-use haven_store::{Seal, SessionRecord, StoreError, StoredKey};
+use haven_store::{EncryptedColumn, Seal, SessionRecord, StoreError, StoredKey};
 use time::Duration;
 
 fn audit() -> AuditEntry {
@@ -670,6 +670,71 @@ async fn mfa_factors_enable_once_refuse_replays_and_spend_recovery_codes_once() 
             .unwrap();
         assert_eq!(db.store.mfa(u.id).await.unwrap(), None);
         assert_eq!(db.store.unused_recovery_codes(u.id).await.unwrap(), 0);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn ciphertexts_are_found_by_key_id_and_replaced_only_if_unchanged() {
+    each(async |db| {
+        let o = org("Rotation Org", OrgKind::Ngo);
+        db.store.create_organization(&o, &audit()).await.unwrap();
+        let envelope = |key: u32, fill: u8| {
+            let mut v = vec![1u8];
+            v.extend_from_slice(&key.to_be_bytes());
+            v.extend_from_slice(&[fill; 40]);
+            v
+        };
+        let mut users = Vec::new();
+        for (i, key) in [1u32, 1, 2].into_iter().enumerate() {
+            let u = user(
+                o.id,
+                &format!("rot{i}@example.org"),
+                &[Role::VictimSpecialist],
+            );
+            db.store.create_user(&u, &audit()).await.unwrap();
+            db.store
+                .put_pending_mfa(u.id, &envelope(key, i as u8))
+                .await
+                .unwrap();
+            users.push(u);
+        }
+        let col = EncryptedColumn::MfaSecret;
+        assert_eq!(
+            db.store.count_ciphertexts_under(col, 1).await.unwrap(),
+            2,
+            "{}",
+            db.name
+        );
+        let stale = db.store.ciphertexts_not_under(col, 2, 10).await.unwrap();
+        assert_eq!(stale.len(), 2, "{}", db.name);
+        assert!(stale.iter().all(|c| c.bytes[1..5] == [0, 0, 0, 1]));
+
+        let first = &stale[0];
+        assert!(
+            db.store
+                .replace_ciphertext(col, &first.row, &first.bytes, &envelope(2, 9))
+                .await
+                .unwrap()
+        );
+        assert!(
+            !db.store
+                .replace_ciphertext(col, &first.row, &first.bytes, &envelope(2, 8))
+                .await
+                .unwrap(),
+            "{}: a changed row is not overwritten",
+            db.name
+        );
+        assert_eq!(db.store.count_ciphertexts_under(col, 1).await.unwrap(), 1);
+        assert_eq!(db.store.count_ciphertexts_under(col, 2).await.unwrap(), 2);
+        assert_eq!(
+            db.store
+                .ciphertexts_not_under(col, 2, 10)
+                .await
+                .unwrap()
+                .len(),
+            1
+        );
     })
     .await;
 }

@@ -4,7 +4,7 @@
 
 use anyhow::{Context, Result, bail};
 use haven_crypto::SecretKey;
-use haven_server::Keys;
+use haven_server::KeyringHandle;
 use haven_store::DynStore;
 use std::io::Write;
 use std::os::unix::fs::OpenOptionsExt;
@@ -37,7 +37,7 @@ pub fn write_new_master(path: &Path) -> Result<SecretKey> {
 
 /// Loads the keys for a server. A brand-new installation (no key file, no
 /// keys in the database) gets a new master key; anything else must match.
-pub async fn load(path: &Path, store: &DynStore) -> Result<Keys> {
+pub async fn load(path: &Path, store: &DynStore) -> Result<KeyringHandle> {
     let master = if path.exists() {
         read_master(path)?
     } else if store.data_keys().await?.is_empty() {
@@ -51,7 +51,7 @@ pub async fn load(path: &Path, store: &DynStore) -> Result<Keys> {
             path.display()
         );
     };
-    Ok(Keys::load(store, master).await?)
+    Ok(KeyringHandle::load(store, master).await?)
 }
 
 /// `haven keys init`: creates the master key file and the first data key.
@@ -68,6 +68,6 @@ pub async fn init(path: &Path, store: &DynStore) -> Result<()> {
         );
     }
     let master = write_new_master(path)?;
-    Keys::load(store, master).await?;
+    KeyringHandle::load(store, master).await?;
     Ok(())
 }

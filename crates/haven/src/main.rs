@@ -113,6 +113,16 @@ enum KeysCommand {
     /// and the first data key. `haven serve` does this by itself on a new
     /// installation; back the file up apart from the database.
     Init,
+    /// Add a new data key and re-encrypt every protected value with it, in
+    /// batches, while servers keep running; then retire keys nothing uses.
+    Rotate {
+        /// Continue an interrupted rotation without adding another key.
+        #[arg(long)]
+        resume: bool,
+        /// Seconds to wait for running servers to pick up the new key.
+        #[arg(long, default_value_t = 15)]
+        settle_seconds: u64,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -188,6 +198,33 @@ async fn run(cli: Cli) -> Result<Outcome> {
                 "created {}: back it up, apart from the database",
                 config.master_key_file.display()
             );
+            store.close().await;
+            Ok(Outcome::Done)
+        }
+        Command::Keys(KeysCommand::Rotate {
+            resume,
+            settle_seconds,
+        }) => {
+            let store = open_migrated(&config, &target).await?;
+            let keys = keys::load(&config.master_key_file, &store).await?;
+            let report = haven_server::keys::rotate(
+                &store,
+                &keys,
+                !resume,
+                std::time::Duration::from_secs(settle_seconds),
+                500,
+            )
+            .await?;
+            if let Some(k) = report.new_key {
+                println!("added data key {k}");
+            }
+            println!(
+                "re-encrypted {} values under key {}",
+                report.reencrypted, report.active_key
+            );
+            for k in &report.retired {
+                println!("retired data key {k}: nothing uses it any more");
+            }
             store.close().await;
             Ok(Outcome::Done)
         }
@@ -432,8 +469,22 @@ async fn serve(config: &Config, target: &DatabaseTarget, demo: bool) -> Result<(
             }
         })
     };
+    // Pick up rotated keys.
+    let reloader = {
+        let (keys, store) = (state.keyring.clone(), store.clone());
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(std::time::Duration::from_secs(5));
+            loop {
+                tick.tick().await;
+                if let Err(e) = keys.reload(&store).await {
+                    tracing::warn!(error = %e, "reloading data keys failed; will retry");
+                }
+            }
+        })
+    };
     haven_server::serve(listener, state.clone(), shutdown_signal()).await?;
     sealer.abort();
+    reloader.abort();
     if let Err(e) = state.audit.seal_pending(&store, 10_000).await {
         tracing::warn!(error = %e, "final audit sealing failed; `haven audit seal` will finish it");
     }

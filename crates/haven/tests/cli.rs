@@ -688,3 +688,46 @@ fn audit_verify_reports_intact_and_tampered_logs() {
         "{text}"
     );
 }
+
+#[test]
+fn keys_rotate_re_encrypts_and_retires_the_old_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("demo");
+    // The demo encrypts one TOTP secret (the certifier's).
+    let addr = free_addr();
+    let mut cmd = haven();
+    cmd.args(["demo", "--listen", &addr.to_string()])
+        .arg("--data-dir")
+        .arg(&data);
+    let (ok, _, err) = Server::start(cmd, addr).terminate();
+    assert!(ok, "{err}");
+
+    let out = run(haven()
+        .args(["keys", "rotate", "--settle-seconds", "0"])
+        .arg("--data-dir")
+        .arg(&data));
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(out.status.success(), "{text}{}", stderr(&out));
+    assert!(text.contains("added data key 2"), "{text}");
+    assert!(text.contains("re-encrypted 1 values under key 2"), "{text}");
+    assert!(text.contains("retired data key 1"), "{text}");
+
+    let out = run(haven()
+        .args(["keys", "rotate", "--resume", "--settle-seconds", "0"])
+        .arg("--data-dir")
+        .arg(&data));
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        text.contains("re-encrypted 0 values under key 2") && !text.contains("added"),
+        "{text}"
+    );
+
+    // The rotation is in the audit log, and the log is intact.
+    let out = run(haven().args(["audit", "seal"]).arg("--data-dir").arg(&data));
+    assert!(out.status.success());
+    let out = run(haven()
+        .args(["audit", "verify"])
+        .arg("--data-dir")
+        .arg(&data));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("intact"));
+}

@@ -1,5 +1,8 @@
 use super::PgStore;
-use crate::{AuditRow, AuditStore, KeyStore, Seal, StoreError, StoreResult, StoredKey};
+use crate::{
+    AuditRow, AuditStore, Ciphertext, EncryptedColumn, KeyStore, Seal, StoreError, StoreResult,
+    StoredKey,
+};
 use async_trait::async_trait;
 use haven_domain::{AuditEntry, OrganizationId, UserId};
 use sqlx::postgres::PgRow;
@@ -150,6 +153,72 @@ impl AuditStore for PgStore {
 
 #[async_trait]
 impl KeyStore for PgStore {
+    async fn ciphertexts_not_under(
+        &self,
+        column: EncryptedColumn,
+        key_id: u32,
+        limit: u32,
+    ) -> StoreResult<Vec<Ciphertext>> {
+        let rows = match column {
+            EncryptedColumn::MfaSecret => {
+                sqlx::query(
+                    "SELECT user_id, secret FROM user_mfa WHERE substring(secret from 2 for 4) <> $1 ORDER BY user_id LIMIT $2",
+                )
+                .bind(&key_id.to_be_bytes()[..])
+                .bind(i64::from(limit))
+                .fetch_all(self.pool())
+                .await?
+            }
+        };
+        rows.iter()
+            .map(|r| {
+                Ok(Ciphertext {
+                    row: r.try_get::<Uuid, _>("user_id")?.to_string(),
+                    bytes: r.try_get("secret")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn replace_ciphertext(
+        &self,
+        column: EncryptedColumn,
+        row: &str,
+        old: &[u8],
+        new: &[u8],
+    ) -> StoreResult<bool> {
+        let id = Uuid::parse_str(row).map_err(|_| StoreError::Corrupt("ciphertext row id"))?;
+        let done = match column {
+            EncryptedColumn::MfaSecret => {
+                sqlx::query("UPDATE user_mfa SET secret = $1 WHERE user_id = $2 AND secret = $3")
+                    .bind(new)
+                    .bind(id)
+                    .bind(old)
+                    .execute(self.pool())
+                    .await?
+            }
+        };
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn count_ciphertexts_under(
+        &self,
+        column: EncryptedColumn,
+        key_id: u32,
+    ) -> StoreResult<u64> {
+        let n: i64 = match column {
+            EncryptedColumn::MfaSecret => {
+                sqlx::query_scalar(
+                    "SELECT count(*) FROM user_mfa WHERE substring(secret from 2 for 4) = $1",
+                )
+                .bind(&key_id.to_be_bytes()[..])
+                .fetch_one(self.pool())
+                .await?
+            }
+        };
+        u64::try_from(n).map_err(|_| StoreError::Corrupt("ciphertext count"))
+    }
+
     async fn data_keys(&self) -> StoreResult<Vec<StoredKey>> {
         sqlx::query("SELECT id, wrapped, created_at, retired_at FROM data_keys ORDER BY id")
             .fetch_all(self.pool())
