@@ -79,7 +79,7 @@ test("a specialist signs in, sees the home page, switches to Spanish and signs o
   await assertAccessible(page, "home page in Spanish");
   await screenshot(page, "home-es");
 
-  await page.getByRole("button", { name: "Cerrar sesión" }).click();
+  await page.getByRole("button", { name: "Cerrar sesión", exact: true }).click();
   await page.getByRole("heading", { level: 1, name: "Iniciar sesión en Haven" }).waitFor();
   await page.goto(`${demo.base}/`);
   assert.match(page.url(), /\/sign-in$/, "signed out for real");

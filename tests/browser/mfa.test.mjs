@@ -69,7 +69,7 @@ test("a specialist sets up an authenticator app, saves recovery codes, and signs
   await assertAccessible(page, "recovery codes");
   await screenshot(page, "mfa-recovery-codes");
   await page.getByRole("link", { name: "I have saved my codes" }).click();
-  await page.getByRole("button", { name: "Sign out" }).click();
+  await page.getByRole("button", { name: "Sign out", exact: true }).click();
 
   // Next sign-in asks for a code; the one used to enrol is refused.
   await password(page, "specialist@demo.haven.test");

@@ -25,10 +25,12 @@ pub enum AuditAction {
     MfaFailed,
     MfaReset,
     RecoveryCodeUsed,
+    SessionsEnded,
+    AccessDenied,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 15] = [
+    pub const ALL: [AuditAction; 17] = [
         Self::SignInSucceeded,
         Self::PasswordAccepted,
         Self::SignInFailed,
@@ -44,6 +46,8 @@ impl AuditAction {
         Self::MfaFailed,
         Self::MfaReset,
         Self::RecoveryCodeUsed,
+        Self::SessionsEnded,
+        Self::AccessDenied,
     ];
 
     #[must_use]
@@ -64,6 +68,8 @@ impl AuditAction {
             Self::MfaFailed => "mfa.failed",
             Self::MfaReset => "mfa.reset",
             Self::RecoveryCodeUsed => "mfa.recovery_code_used",
+            Self::SessionsEnded => "session.ended_everywhere",
+            Self::AccessDenied => "access.denied",
         }
     }
 

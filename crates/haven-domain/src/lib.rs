@@ -7,6 +7,7 @@
 pub mod audit;
 pub mod ids;
 pub mod people;
+pub mod policy;
 
 pub use audit::{AuditAction, AuditEntry};
 pub use ids::{OrganizationId, SessionId, UserId};

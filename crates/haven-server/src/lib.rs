@@ -3,6 +3,7 @@
 //! The server is started from a listener and a shutdown future, so tests run
 //! it in-process on a random port and the binary runs it on the configured one.
 
+mod admin_pages;
 pub mod audit;
 pub mod error;
 mod health;
@@ -117,6 +118,12 @@ pub fn router(state: AppState) -> Router {
         .route("/sign-out", post(pages::sign_out))
         .route("/sign-in/mfa", get(mfa_pages::challenge_form).post(mfa_pages::challenge_submit))
         .route("/mfa/setup", get(mfa_pages::setup_form).post(mfa_pages::setup_submit))
+        .route("/admin/users", get(admin_pages::users).post(admin_pages::create_user))
+        .route("/admin/users/{id}", get(admin_pages::user))
+        .route("/admin/users/{id}/reset-mfa", post(admin_pages::reset_mfa))
+        .route("/admin/users/{id}/end-sessions", post(admin_pages::end_sessions))
+        .route("/admin/organizations", get(admin_pages::organizations).post(admin_pages::create_organization))
+        .route("/account/sign-out-everywhere", post(admin_pages::sign_out_everywhere))
         .route("/language/{code}", get(pages::set_language))
         .route("/static/{name}", get(pages::static_file))
         .route("/healthz", get(health::healthz))

@@ -28,6 +28,8 @@ pub struct PageFrame {
 pub struct UserBadge {
     pub name: String,
     pub csrf: String,
+    /// Show the administration links (the pages check the policy themselves).
+    pub admin: bool,
 }
 
 impl PageFrame {
@@ -44,6 +46,7 @@ impl PageFrame {
             user: user.map(|a| UserBadge {
                 name: a.user.display_name.clone(),
                 csrf: a.csrf_token(),
+                admin: a.user.has_role(haven_domain::Role::Administrator),
             }),
             demo: state.settings.demo,
             quick_exit_url: state.settings.quick_exit_url.clone(),

@@ -418,7 +418,7 @@ async fn signing_in_again_replaces_the_session() {
         assert_eq!(
             app.db
                 .store
-                .delete_sessions_for_user(app.user)
+                .delete_sessions_for_user(app.user, None)
                 .await
                 .unwrap(),
             1,
@@ -445,7 +445,7 @@ async fn idle_sessions_expire_and_say_so() {
         assert_eq!(
             app.db
                 .store
-                .delete_sessions_for_user(app.user)
+                .delete_sessions_for_user(app.user, None)
                 .await
                 .unwrap(),
             0,
@@ -1347,5 +1347,333 @@ async fn key_rotation_while_serving_keeps_every_secret_readable() {
             .map(|r| r.action)
             .collect();
         assert!(actions.contains(&"key.rotated".to_owned()));
+    }
+}
+
+/// Adds a user with `roles` in `org` and returns (id, signed-in cookie).
+async fn person(app: &App, org: OrganizationId, login: &str, roles: &[Role]) -> (UserId, String) {
+    let u = User {
+        id: UserId::new(),
+        organization_id: org,
+        login: LoginName::parse(login).unwrap(),
+        display_name: format!("Person {login}"),
+        roles: roles.to_vec(),
+        password_hash: Hasher::new(HashCost::TEST).hash_blocking(PASSWORD),
+        disabled: false,
+        created_at: haven_domain::now(),
+    };
+    app.db
+        .store
+        .create_user(&u, &AuditEntry::new(AuditAction::UserCreated))
+        .await
+        .unwrap();
+    let res = send(
+        app,
+        post_form(
+            "/sign-in",
+            &form_encode(&[("login", login), ("password", PASSWORD)]),
+            None,
+        ),
+    )
+    .await;
+    assert_eq!(location(&res), "/", "{login}");
+    (u.id, cookie_of(&res))
+}
+
+async fn csrf_of(app: &App, cookie: &str) -> String {
+    csrf_from(&text(send(app, get("/", Some(cookie))).await).await)
+}
+
+#[tokio::test]
+async fn administration_follows_the_role_matrix_and_denials_look_like_not_found() {
+    for app in apps(no_mfa()).await {
+        let org_a = app
+            .db
+            .store
+            .user(app.user)
+            .await
+            .unwrap()
+            .unwrap()
+            .organization_id;
+        let org_b = Organization {
+            id: OrganizationId::new(),
+            name: "Other Agency".into(),
+            kind: OrgKind::LawEnforcement,
+            created_at: haven_domain::now(),
+        };
+        app.db
+            .store
+            .create_organization(&org_b, &AuditEntry::new(AuditAction::OrganizationCreated))
+            .await
+            .unwrap();
+        let (outsider, _) = person(
+            &app,
+            org_b.id,
+            "outsider@example.test",
+            &[Role::LawEnforcementAgent],
+        )
+        .await;
+        let colleague = app.user;
+        let not_found_body = {
+            let (_, admin) =
+                person(&app, org_a, "probe@example.test", &[Role::Administrator]).await;
+            text(
+                send(
+                    &app,
+                    get(&format!("/admin/users/{}", UserId::new()), Some(&admin)),
+                )
+                .await,
+            )
+            .await
+        };
+
+        for (i, role) in Role::ALL.into_iter().enumerate() {
+            let (me, cookie) = person(&app, org_a, &format!("role{i}@example.test"), &[role]).await;
+            let csrf = csrf_of(&app, &cookie).await;
+            let admin = role == Role::Administrator;
+            let expect = |allowed: bool| {
+                if allowed {
+                    StatusCode::OK
+                } else {
+                    StatusCode::NOT_FOUND
+                }
+            };
+
+            let res = send(&app, get("/admin/users", Some(&cookie))).await;
+            assert_eq!(
+                res.status(),
+                expect(admin),
+                "{}: {role:?} lists people",
+                app.db.name
+            );
+            let res = send(
+                &app,
+                get(&format!("/admin/users/{colleague}"), Some(&cookie)),
+            )
+            .await;
+            assert_eq!(res.status(), expect(admin), "{role:?} views a colleague");
+            if !admin {
+                assert_eq!(
+                    text(res).await,
+                    not_found_body,
+                    "{role:?}: a denial reads exactly like a missing record"
+                );
+            }
+            let res = send(&app, get(&format!("/admin/users/{me}"), Some(&cookie))).await;
+            assert_eq!(
+                res.status(),
+                StatusCode::OK,
+                "{role:?} views their own account"
+            );
+            let res = send(
+                &app,
+                get(&format!("/admin/users/{outsider}"), Some(&cookie)),
+            )
+            .await;
+            assert_eq!(
+                res.status(),
+                StatusCode::NOT_FOUND,
+                "{role:?}: another organization's staff are invisible"
+            );
+
+            let add = form_encode(&[
+                ("csrf", &csrf),
+                ("name", "New Person"),
+                ("login", &format!("new{i}@example.test")),
+                ("password", "a long enough password"),
+                ("roles", "analyst"),
+            ]);
+            let res = send(&app, post_form("/admin/users", &add, Some(&cookie))).await;
+            assert_eq!(
+                res.status(),
+                if admin {
+                    StatusCode::SEE_OTHER
+                } else {
+                    StatusCode::NOT_FOUND
+                },
+                "{role:?} adds a person"
+            );
+
+            let end = form_encode(&[("csrf", &csrf)]);
+            let res = send(
+                &app,
+                post_form(
+                    &format!("/admin/users/{outsider}/end-sessions"),
+                    &end,
+                    Some(&cookie),
+                ),
+            )
+            .await;
+            assert_eq!(
+                res.status(),
+                StatusCode::NOT_FOUND,
+                "{role:?}: no reach into another organization"
+            );
+            let res = send(
+                &app,
+                post_form(
+                    &format!("/admin/users/{colleague}/reset-mfa"),
+                    &end,
+                    Some(&cookie),
+                ),
+            )
+            .await;
+            assert_eq!(
+                res.status(),
+                if admin {
+                    StatusCode::SEE_OTHER
+                } else {
+                    StatusCode::NOT_FOUND
+                },
+                "{role:?} resets a colleague's factor"
+            );
+
+            let res = send(&app, get("/admin/organizations", Some(&cookie))).await;
+            assert_eq!(
+                res.status(),
+                StatusCode::OK,
+                "{role:?} sees the directory of organizations"
+            );
+            let org = form_encode(&[
+                ("csrf", &csrf),
+                ("name", &format!("Org {i}")),
+                ("kind", "ngo"),
+            ]);
+            let res = send(&app, post_form("/admin/organizations", &org, Some(&cookie))).await;
+            assert_eq!(
+                res.status(),
+                if admin {
+                    StatusCode::SEE_OTHER
+                } else {
+                    StatusCode::NOT_FOUND
+                },
+                "{role:?} adds an organization"
+            );
+        }
+        let denied = app
+            .db
+            .store
+            .unsealed_audit(10_000)
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|r| r.action == "access.denied")
+            .count();
+        assert!(
+            denied >= 7 * 5,
+            "{}: refusals are audited ({denied})",
+            app.db.name
+        );
+    }
+}
+
+#[tokio::test]
+async fn an_administrator_adds_a_person_who_can_then_sign_in_and_bad_input_is_explained() {
+    for app in apps(no_mfa()).await {
+        let org = app
+            .db
+            .store
+            .user(app.user)
+            .await
+            .unwrap()
+            .unwrap()
+            .organization_id;
+        let (_, admin) = person(&app, org, "admin@example.test", &[Role::Administrator]).await;
+        let csrf = csrf_of(&app, &admin).await;
+
+        let bad = form_encode(&[
+            ("csrf", &csrf),
+            ("name", ""),
+            ("login", "a b"),
+            ("password", "short"),
+            ("roles", "superuser"),
+        ]);
+        let res = send(&app, post_form("/admin/users", &bad, Some(&admin))).await;
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let html = text(res).await;
+        for msg in [
+            "Enter the person",
+            "no spaces",
+            "at least 12 characters",
+            "at least one role",
+        ] {
+            assert!(html.contains(msg), "{}: {msg}", app.db.name);
+        }
+        assert!(html.contains("value=\"a b\""), "what was typed is kept");
+
+        let good = form_encode(&[
+            ("csrf", &csrf),
+            ("name", "Rosa Nueva"),
+            ("login", "rosa@example.test"),
+            ("password", "a long enough password"),
+            ("roles", "victim_specialist"),
+            ("roles", "supervisor"),
+        ]);
+        let res = send(&app, post_form("/admin/users", &good, Some(&admin))).await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER, "{}", app.db.name);
+        let page = text(send(&app, get(&location(&res), Some(&admin))).await).await;
+        assert!(
+            page.contains("The account was created")
+                && page.contains("Supervisor, Victim assistance specialist")
+                || page.contains("Victim assistance specialist, Supervisor"),
+            "{page}"
+        );
+        let again = send(&app, post_form("/admin/users", &good, Some(&admin))).await;
+        assert_eq!(again.status(), StatusCode::CONFLICT);
+        assert!(text(again).await.contains("already in use"));
+
+        let res = send(
+            &app,
+            post_form(
+                "/sign-in",
+                &form_encode(&[
+                    ("login", "rosa@example.test"),
+                    ("password", "a long enough password"),
+                ]),
+                None,
+            ),
+        )
+        .await;
+        assert_eq!(
+            location(&res),
+            "/",
+            "{}: the new person signs in",
+            app.db.name
+        );
+    }
+}
+
+#[tokio::test]
+async fn sign_out_everywhere_ends_every_session_of_the_account() {
+    for app in apps(no_mfa()).await {
+        let a = sign_in(&app).await;
+        let b = sign_in(&app).await;
+        let csrf = csrf_of(&app, &a).await;
+        let res = send(
+            &app,
+            post_form(
+                "/account/sign-out-everywhere",
+                &form_encode(&[("csrf", &csrf)]),
+                Some(&a),
+            ),
+        )
+        .await;
+        assert_eq!(location(&res), "/sign-in");
+        for c in [&a, &b] {
+            assert_eq!(
+                location(&send(&app, get("/", Some(c))).await),
+                "/sign-in",
+                "{}",
+                app.db.name
+            );
+        }
+        assert_eq!(
+            app.db
+                .store
+                .count_sessions_for_user(app.user)
+                .await
+                .unwrap(),
+            0
+        );
     }
 }

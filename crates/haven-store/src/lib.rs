@@ -15,6 +15,7 @@ pub mod sqlite;
 mod target;
 
 use async_trait::async_trait;
+use haven_domain::policy::UserScope;
 use haven_domain::{
     AuditEntry, LoginName, Organization, OrganizationId, SessionId, SessionStage, User, UserId,
 };
@@ -69,6 +70,9 @@ pub trait PeopleStore: Send + Sync + 'static {
     async fn user_by_login(&self, login: &LoginName) -> StoreResult<Option<User>>;
     async fn set_password_hash(&self, id: UserId, phc: &str) -> StoreResult<()>;
     async fn count_users(&self) -> StoreResult<u64>;
+    /// The accounts a policy scope allows, by display name, each with whether
+    /// a second factor is on.
+    async fn list_users(&self, scope: UserScope) -> StoreResult<Vec<(User, bool)>>;
 }
 
 /// A signed-in session. The token itself is never stored: only its SHA-256.
@@ -104,8 +108,14 @@ pub trait SessionStore: Send + Sync + 'static {
     async fn touch_session(&self, id: SessionId, at: OffsetDateTime) -> StoreResult<()>;
     /// Ends a session, auditing why (signed out, expired) in the same transaction.
     async fn delete_session(&self, id: SessionId, audit: Option<&AuditEntry>) -> StoreResult<()>;
-    /// "Sign out everywhere": returns how many sessions ended.
-    async fn delete_sessions_for_user(&self, user: UserId) -> StoreResult<u64>;
+    /// "Sign out everywhere": returns how many sessions ended. The audit entry,
+    /// if any, is written in the same transaction.
+    async fn delete_sessions_for_user(
+        &self,
+        user: UserId,
+        audit: Option<&AuditEntry>,
+    ) -> StoreResult<u64>;
+    async fn count_sessions_for_user(&self, user: UserId) -> StoreResult<u64>;
 }
 
 /// Failed sign-in attempts, counted per key (a hash of an account name or a

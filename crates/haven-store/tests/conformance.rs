@@ -254,7 +254,7 @@ async fn sessions_are_found_by_token_hash_touched_and_ended() {
         );
         db.store.create_session(&mk(3), &audit()).await.unwrap();
         assert_eq!(
-            db.store.delete_sessions_for_user(u.id).await.unwrap(),
+            db.store.delete_sessions_for_user(u.id, None).await.unwrap(),
             2,
             "{}",
             db.name
@@ -735,6 +735,60 @@ async fn ciphertexts_are_found_by_key_id_and_replaced_only_if_unchanged() {
                 .len(),
             1
         );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn user_lists_follow_the_policy_scope() {
+    use haven_domain::policy::UserScope;
+    each(async |db| {
+        let (a, b) = (
+            org("A Org", OrgKind::Ngo),
+            org("B Org", OrgKind::LawEnforcement),
+        );
+        db.store.create_organization(&a, &audit()).await.unwrap();
+        db.store.create_organization(&b, &audit()).await.unwrap();
+        let mut zed = user(a.id, "zed@example.org", &[Role::Analyst]);
+        zed.display_name = "Zed".into();
+        let mut amy = user(
+            a.id,
+            "amy@example.org",
+            &[Role::Administrator, Role::Supervisor],
+        );
+        amy.display_name = "Amy".into();
+        let other = user(b.id, "other@example.org", &[Role::LawEnforcementAgent]);
+        for u in [&zed, &amy, &other] {
+            db.store.create_user(u, &audit()).await.unwrap();
+        }
+        db.store.put_pending_mfa(amy.id, b"x").await.unwrap();
+        db.store
+            .enable_mfa(amy.id, 1, &[], haven_domain::now(), &audit())
+            .await
+            .unwrap();
+
+        let listed = db
+            .store
+            .list_users(UserScope::Organization(a.id))
+            .await
+            .unwrap();
+        let names: Vec<(&str, bool)> = listed
+            .iter()
+            .map(|(u, m)| (u.display_name.as_str(), *m))
+            .collect();
+        assert_eq!(
+            names,
+            [("Amy", true), ("Zed", false)],
+            "{}: by name, with MFA status",
+            db.name
+        );
+        assert_eq!(
+            listed[0].0.roles,
+            vec![Role::Administrator, Role::Supervisor]
+        );
+        let own = db.store.list_users(UserScope::Own(other.id)).await.unwrap();
+        assert_eq!(own.len(), 1);
+        assert_eq!(own[0].0.id, other.id, "{}", db.name);
     })
     .await;
 }

@@ -2,9 +2,24 @@ use super::PgStore;
 use super::audit::insert_audit;
 use crate::{PeopleStore, StoreError, StoreResult};
 use async_trait::async_trait;
+use haven_domain::policy::UserScope;
 use haven_domain::{AuditEntry, LoginName, OrgKind, Organization, OrganizationId, User, UserId};
 use sqlx::Row;
 use sqlx::postgres::PgRow;
+
+macro_rules! list_users {
+    ($where:literal) => {
+        concat!(
+            "SELECT u.id, u.organization_id, u.login, u.display_name, u.password_hash, \
+             u.disabled, u.created_at, \
+             (SELECT string_agg(role, ',') FROM user_roles r WHERE r.user_id = u.id) AS roles, \
+             EXISTS (SELECT 1 FROM user_mfa m WHERE m.user_id = u.id AND m.enabled_at IS NOT NULL) AS mfa_on \
+             FROM users u WHERE ",
+            $where,
+            " ORDER BY u.display_name, u.id"
+        )
+    };
+}
 
 macro_rules! select_user {
     ($where:literal) => {
@@ -140,6 +155,25 @@ impl PeopleStore for PgStore {
             return Err(StoreError::NotFound);
         }
         Ok(())
+    }
+
+    async fn list_users(&self, scope: UserScope) -> StoreResult<Vec<(User, bool)>> {
+        let (by_org, id) = match scope {
+            UserScope::Organization(org) => (true, *org.as_uuid()),
+            UserScope::Own(user) => (false, *user.as_uuid()),
+        };
+        let sql = if by_org {
+            list_users!("u.organization_id = $1")
+        } else {
+            list_users!("u.id = $1")
+        };
+        sqlx::query(sql)
+            .bind(id)
+            .fetch_all(self.pool())
+            .await?
+            .iter()
+            .map(|row| Ok((user_from_row(row)?, row.try_get::<bool, _>("mfa_on")?)))
+            .collect()
     }
 
     async fn count_users(&self) -> StoreResult<u64> {

@@ -74,11 +74,29 @@ impl SessionStore for SqliteStore {
         Ok(())
     }
 
-    async fn delete_sessions_for_user(&self, user: UserId) -> StoreResult<u64> {
-        Ok(sqlx::query("DELETE FROM sessions WHERE user_id = ?")
+    async fn delete_sessions_for_user(
+        &self,
+        user: UserId,
+        audit: Option<&AuditEntry>,
+    ) -> StoreResult<u64> {
+        let mut tx = self.writer().begin().await?;
+        let n = sqlx::query("DELETE FROM sessions WHERE user_id = ?")
             .bind(user.as_uuid())
-            .execute(self.writer())
+            .execute(&mut *tx)
             .await?
-            .rows_affected())
+            .rows_affected();
+        if let Some(a) = audit {
+            insert_audit(&mut tx, a).await?;
+        }
+        tx.commit().await?;
+        Ok(n)
+    }
+
+    async fn count_sessions_for_user(&self, user: UserId) -> StoreResult<u64> {
+        let n: i64 = sqlx::query_scalar("SELECT count(*) FROM sessions WHERE user_id = ?")
+            .bind(user.as_uuid())
+            .fetch_one(self.reader())
+            .await?;
+        u64::try_from(n).map_err(|_| StoreError::Corrupt("sessions"))
     }
 }

@@ -1,0 +1,251 @@
+//! The one authorization policy. Every decision about who may do what goes
+//! through [`authorize`], and every list applies the scope from the same
+//! rules ([`user_scope`]), so a list can never show what a single read would
+//! refuse. Pure: callers pass the facts in.
+//!
+//! So far it covers administration (organizations, staff accounts, second
+//! factors, sessions). Case records join it with the case model.
+
+use crate::ids::{OrganizationId, UserId};
+use crate::people::{Role, User};
+
+/// Who is asking.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Actor {
+    pub user: UserId,
+    pub organization: OrganizationId,
+    pub roles: Vec<Role>,
+}
+
+impl Actor {
+    #[must_use]
+    pub fn of(user: &User) -> Self {
+        Self {
+            user: user.id,
+            organization: user.organization_id,
+            roles: user.roles.clone(),
+        }
+    }
+
+    fn is(&self, role: Role) -> bool {
+        self.roles.contains(&role)
+    }
+}
+
+/// What is being acted on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Resource {
+    /// The directory of organizations.
+    Organizations,
+    /// The staff accounts of one organization.
+    UsersOf(OrganizationId),
+    /// One staff account.
+    User {
+        id: UserId,
+        organization: OrganizationId,
+    },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Action {
+    View,
+    Create,
+    /// Remove a person's second factor so they can set it up again.
+    ResetMfa,
+    /// End every session of an account ("sign out everywhere").
+    EndSessions,
+}
+
+/// Why something was refused. Shown to nobody but logs and tests: the person
+/// sees "not found", so a refusal does not reveal that a record exists.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DenyReason {
+    NotAnAdministrator,
+    OtherOrganization,
+    NotYourOwn,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Decision {
+    Allow,
+    Deny(DenyReason),
+}
+
+impl Decision {
+    #[must_use]
+    pub const fn is_allowed(self) -> bool {
+        matches!(self, Self::Allow)
+    }
+}
+
+/// The decision for `actor` doing `action` on `resource`.
+#[must_use]
+pub fn authorize(actor: &Actor, action: Action, resource: Resource) -> Decision {
+    use Decision::{Allow, Deny};
+    let admin = actor.is(Role::Administrator);
+    match resource {
+        // Organizations are a shared directory: every signed-in person may see
+        // their names (to refer and to coordinate); only administrators add one.
+        Resource::Organizations => match action {
+            Action::View => Allow,
+            Action::Create if admin => Allow,
+            _ => Deny(DenyReason::NotAnAdministrator),
+        },
+        Resource::UsersOf(org)
+        | Resource::User {
+            organization: org, ..
+        } if org != actor.organization => Deny(DenyReason::OtherOrganization),
+        // Anyone may end their own sessions.
+        Resource::User { id, .. } if id == actor.user && action == Action::EndSessions => Allow,
+        Resource::UsersOf(_) | Resource::User { .. } if admin => Allow,
+        Resource::User { id, .. } if id == actor.user && action == Action::View => Allow,
+        Resource::User { .. } if action == Action::View => Deny(DenyReason::NotYourOwn),
+        _ => Deny(DenyReason::NotAnAdministrator),
+    }
+}
+
+/// Which staff accounts a list may show `actor`: the same rule as
+/// `authorize(actor, View, User { .. })`, as a filter.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum UserScope {
+    /// Every account of this organization.
+    Organization(OrganizationId),
+    /// Only the actor's own account.
+    Own(UserId),
+}
+
+#[must_use]
+pub fn user_scope(actor: &Actor) -> UserScope {
+    if authorize(actor, Action::View, Resource::UsersOf(actor.organization)).is_allowed() {
+        UserScope::Organization(actor.organization)
+    } else {
+        UserScope::Own(actor.user)
+    }
+}
+
+impl UserScope {
+    /// Whether a user with `id` in `organization` is inside this scope.
+    #[must_use]
+    pub fn contains(self, id: UserId, organization: OrganizationId) -> bool {
+        match self {
+            Self::Organization(org) => org == organization,
+            Self::Own(me) => me == id,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn actor(roles: &[Role]) -> Actor {
+        Actor {
+            user: UserId::new(),
+            organization: OrganizationId::new(),
+            roles: roles.to_vec(),
+        }
+    }
+
+    #[test]
+    fn administrators_manage_their_own_organization_only() {
+        let admin = actor(&[Role::Administrator]);
+        let colleague = Resource::User {
+            id: UserId::new(),
+            organization: admin.organization,
+        };
+        let stranger = Resource::User {
+            id: UserId::new(),
+            organization: OrganizationId::new(),
+        };
+        for action in [
+            Action::View,
+            Action::Create,
+            Action::ResetMfa,
+            Action::EndSessions,
+        ] {
+            assert_eq!(
+                authorize(&admin, action, colleague),
+                Decision::Allow,
+                "{action:?}"
+            );
+            assert_eq!(
+                authorize(&admin, action, stranger),
+                Decision::Deny(DenyReason::OtherOrganization),
+                "{action:?}"
+            );
+        }
+        assert!(authorize(&admin, Action::Create, Resource::Organizations).is_allowed());
+    }
+
+    #[test]
+    fn everyone_else_sees_only_themselves_and_can_end_their_own_sessions() {
+        for role in Role::ALL.into_iter().filter(|r| *r != Role::Administrator) {
+            let a = actor(&[role]);
+            let me = Resource::User {
+                id: a.user,
+                organization: a.organization,
+            };
+            let colleague = Resource::User {
+                id: UserId::new(),
+                organization: a.organization,
+            };
+            assert!(authorize(&a, Action::View, me).is_allowed(), "{role:?}");
+            assert!(
+                authorize(&a, Action::EndSessions, me).is_allowed(),
+                "{role:?}"
+            );
+            assert!(
+                !authorize(&a, Action::ResetMfa, me).is_allowed(),
+                "{role:?}: no self-service reset"
+            );
+            for action in [
+                Action::View,
+                Action::Create,
+                Action::ResetMfa,
+                Action::EndSessions,
+            ] {
+                assert!(
+                    !authorize(&a, action, colleague).is_allowed(),
+                    "{role:?} {action:?}"
+                );
+            }
+            assert!(!authorize(&a, Action::Create, Resource::Organizations).is_allowed());
+            assert!(authorize(&a, Action::View, Resource::Organizations).is_allowed());
+            assert_eq!(user_scope(&a), UserScope::Own(a.user));
+        }
+    }
+
+    #[test]
+    fn the_list_scope_agrees_with_single_decisions() {
+        // Every combination of roles (2^8), against users in and out of the
+        // actor's organization: a user is in the list scope exactly when
+        // viewing them is allowed.
+        for mask in 0u16..(1 << Role::ALL.len()) {
+            let roles: Vec<Role> = Role::ALL
+                .into_iter()
+                .enumerate()
+                .filter(|(i, _)| mask & (1 << i) != 0)
+                .map(|(_, r)| r)
+                .collect();
+            let a = actor(&roles);
+            let scope = user_scope(&a);
+            let others = [
+                (a.user, a.organization),
+                (UserId::new(), a.organization),
+                (UserId::new(), OrganizationId::new()),
+            ];
+            for (id, org) in others {
+                let single = authorize(
+                    &a,
+                    Action::View,
+                    Resource::User {
+                        id,
+                        organization: org,
+                    },
+                )
+                .is_allowed();
+                assert_eq!(scope.contains(id, org), single, "{roles:?}");
+            }
+        }
+    }
+}

@@ -1,0 +1,583 @@
+//! Administration pages: people (staff accounts), organizations, second-factor
+//! resets and "sign out everywhere". Every decision goes through
+//! `haven_domain::policy`; a refusal looks exactly like "not found".
+
+use crate::AppState;
+use crate::error::AppError;
+use crate::i18n::Lang;
+use crate::pages::{PageFrame, error_page, forbidden, render, see_other};
+use crate::session::{Authenticated, ReqId, SignedIn};
+use askama::Template;
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::http::header::SET_COOKIE;
+use axum::response::Response;
+use haven_domain::policy::{self, Action, Actor, Resource};
+use haven_domain::{
+    AuditAction, AuditEntry, LoginName, OrgKind, Organization, OrganizationId, Role, User, UserId,
+};
+use serde::Deserialize;
+
+/// Refuses as "not found", and audits the refusal.
+async fn refuse(
+    state: &AppState,
+    lang: Lang,
+    me: &Authenticated,
+    what: &'static str,
+    id: Option<String>,
+    request_id: Option<String>,
+) -> Response {
+    let mut audit = AuditEntry::new(AuditAction::AccessDenied)
+        .by(me.user.id, me.user.organization_id)
+        .request(request_id);
+    audit.resource_kind = Some(what);
+    audit.resource_id = id;
+    if let Err(e) = state.store.append_audit(&[audit]).await {
+        return error_page(state, lang, &e.into());
+    }
+    error_page(state, lang, &AppError::NotFound)
+}
+
+/// Parses a urlencoded body into pairs (repeated keys allowed, for checkboxes).
+fn pairs(body: &Bytes) -> Vec<(String, String)> {
+    url::form_urlencoded::parse(body).into_owned().collect()
+}
+
+fn field<'a>(pairs: &'a [(String, String)], key: &str) -> &'a str {
+    pairs
+        .iter()
+        .find(|(k, _)| k == key)
+        .map_or("", |(_, v)| v.as_str())
+}
+
+fn role_names(lang: Lang, roles: &[Role]) -> String {
+    roles
+        .iter()
+        .map(|r| lang.t(&format!("role-{}", r.as_str())))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+pub struct UserRow {
+    id: UserId,
+    name: String,
+    login: String,
+    roles: String,
+    mfa: String,
+}
+
+/// What was typed into the add-person form, to show it again with errors.
+#[derive(Default)]
+pub struct UserForm {
+    name: String,
+    login: String,
+    roles: Vec<String>,
+    invalid: Vec<&'static str>,
+}
+
+impl UserForm {
+    #[must_use]
+    pub fn invalid(&self, field: &str) -> bool {
+        self.invalid.contains(&field)
+    }
+    #[must_use]
+    pub fn has_role(&self, role: &str) -> bool {
+        self.roles.iter().any(|r| r == role)
+    }
+}
+
+#[derive(Template)]
+#[template(path = "admin_users.html")]
+struct UsersPage {
+    page: PageFrame,
+    title: String,
+    rows: Vec<UserRow>,
+    can_create: bool,
+    csrf: String,
+    form: UserForm,
+    errors: Vec<(&'static str, String)>,
+    role_choices: Vec<(&'static str, String)>,
+}
+
+async fn users_page(
+    state: &AppState,
+    lang: Lang,
+    me: &Authenticated,
+    form: UserForm,
+    errors: Vec<(&'static str, String)>,
+    status: StatusCode,
+) -> Response {
+    let actor = Actor::of(&me.user);
+    let listed = match state.store.list_users(policy::user_scope(&actor)).await {
+        Ok(l) => l,
+        Err(e) => return error_page(state, lang, &e.into()),
+    };
+    let rows = listed
+        .into_iter()
+        .map(|(u, mfa)| UserRow {
+            id: u.id,
+            name: u.display_name,
+            login: u.login.as_str().to_owned(),
+            roles: role_names(lang, &u.roles),
+            mfa: lang.t(if mfa { "admin-mfa-on" } else { "admin-mfa-off" }),
+        })
+        .collect();
+    let page = UsersPage {
+        page: PageFrame::new(state, lang, "/admin/users", Some(me)),
+        title: lang.t1("admin-users-title", "org", &me.organization.name),
+        rows,
+        can_create: policy::authorize(
+            &actor,
+            Action::Create,
+            Resource::UsersOf(actor.organization),
+        )
+        .is_allowed(),
+        csrf: me.csrf_token(),
+        form,
+        errors,
+        role_choices: Role::ALL
+            .iter()
+            .map(|r| (r.as_str(), lang.t(&format!("role-{}", r.as_str()))))
+            .collect(),
+    };
+    render(&page, status)
+}
+
+pub async fn users(
+    State(state): State<AppState>,
+    lang: Lang,
+    SignedIn(me): SignedIn,
+    ReqId(rid): ReqId,
+) -> Response {
+    let actor = Actor::of(&me.user);
+    if !policy::authorize(&actor, Action::View, Resource::UsersOf(actor.organization)).is_allowed()
+    {
+        return refuse(&state, lang, &me, "users", None, rid).await;
+    }
+    users_page(
+        &state,
+        lang,
+        &me,
+        UserForm::default(),
+        Vec::new(),
+        StatusCode::OK,
+    )
+    .await
+}
+
+pub async fn create_user(
+    State(state): State<AppState>,
+    lang: Lang,
+    SignedIn(me): SignedIn,
+    ReqId(rid): ReqId,
+    body: Bytes,
+) -> Response {
+    let form = pairs(&body);
+    if !me.csrf_matches(field(&form, "csrf")) {
+        return forbidden(&state, lang);
+    }
+    let actor = Actor::of(&me.user);
+    if !policy::authorize(
+        &actor,
+        Action::Create,
+        Resource::UsersOf(actor.organization),
+    )
+    .is_allowed()
+    {
+        return refuse(&state, lang, &me, "users", None, rid).await;
+    }
+    let name = field(&form, "name").trim().to_owned();
+    let login_raw = field(&form, "login").to_owned();
+    let password = field(&form, "password").to_owned();
+    let role_values: Vec<String> = form
+        .iter()
+        .filter(|(k, _)| k == "roles")
+        .map(|(_, v)| v.clone())
+        .collect();
+    let roles: Vec<Role> = role_values.iter().filter_map(|r| Role::parse(r)).collect();
+
+    let mut errors: Vec<(&'static str, String)> = Vec::new();
+    if name.is_empty() || name.chars().count() > 200 {
+        errors.push(("name", lang.t("admin-error-name")));
+    }
+    let login = LoginName::parse(&login_raw);
+    if login.is_err() {
+        errors.push(("login", lang.t("admin-error-login")));
+    }
+    if password.chars().count() < 12 {
+        errors.push(("password", lang.t("admin-error-password")));
+    }
+    if roles.is_empty() || roles.len() != role_values.len() {
+        errors.push(("roles", lang.t("admin-error-roles")));
+    }
+    let mut typed = UserForm {
+        name: name.clone(),
+        login: login_raw.clone(),
+        roles: role_values,
+        invalid: errors.iter().map(|e| e.0).collect(),
+    };
+    let Ok(login) = login else {
+        return users_page(
+            &state,
+            lang,
+            &me,
+            typed,
+            errors,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+    };
+    if !errors.is_empty() {
+        return users_page(
+            &state,
+            lang,
+            &me,
+            typed,
+            errors,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+    }
+    let user = User {
+        id: UserId::new(),
+        organization_id: me.user.organization_id,
+        login,
+        display_name: name,
+        roles,
+        password_hash: state.hasher.hash(password).await,
+        disabled: false,
+        created_at: haven_domain::now(),
+    };
+    let audit = AuditEntry::new(AuditAction::UserCreated)
+        .by(me.user.id, me.user.organization_id)
+        .on("user", user.id)
+        .request(rid);
+    match state.store.create_user(&user, &audit).await {
+        Ok(()) => see_other(&format!("/admin/users/{}?created=1", user.id)),
+        Err(haven_store::StoreError::Conflict { field: "login" }) => {
+            typed.invalid.push("login");
+            let errors = vec![("login", lang.t("admin-error-login-taken"))];
+            users_page(&state, lang, &me, typed, errors, StatusCode::CONFLICT).await
+        }
+        Err(e) => error_page(&state, lang, &e.into()),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "admin_user.html")]
+struct UserPage {
+    page: PageFrame,
+    id: UserId,
+    name: String,
+    login: String,
+    roles: String,
+    mfa: String,
+    sessions: String,
+    notice: Option<String>,
+    can_reset_mfa: bool,
+    can_end_sessions: bool,
+    csrf: String,
+}
+
+#[derive(Deserialize)]
+pub struct UserQuery {
+    created: Option<String>,
+    done: Option<String>,
+}
+
+/// Loads a user the actor may act on, or answers "not found".
+async fn target(
+    state: &AppState,
+    lang: Lang,
+    me: &Authenticated,
+    id: &str,
+    action: Action,
+    rid: Option<String>,
+) -> Result<User, Response> {
+    let user = match id.parse::<UserId>() {
+        Ok(uid) => state
+            .store
+            .user(uid)
+            .await
+            .map_err(|e| error_page(state, lang, &e.into()))?,
+        Err(_) => None,
+    };
+    let Some(user) = user else {
+        return Err(error_page(state, lang, &AppError::NotFound));
+    };
+    let resource = Resource::User {
+        id: user.id,
+        organization: user.organization_id,
+    };
+    if !policy::authorize(&Actor::of(&me.user), action, resource).is_allowed() {
+        return Err(refuse(state, lang, me, "user", Some(user.id.to_string()), rid).await);
+    }
+    Ok(user)
+}
+
+pub async fn user(
+    State(state): State<AppState>,
+    lang: Lang,
+    SignedIn(me): SignedIn,
+    ReqId(rid): ReqId,
+    Path(id): Path<String>,
+    Query(q): Query<UserQuery>,
+) -> Response {
+    let user = match target(&state, lang, &me, &id, Action::View, rid).await {
+        Ok(u) => u,
+        Err(res) => return res,
+    };
+    let (mfa, sessions) = match (
+        state.store.mfa(user.id).await,
+        state.store.count_sessions_for_user(user.id).await,
+    ) {
+        (Ok(m), Ok(n)) => (m.is_some_and(|m| m.enabled_at.is_some()), n),
+        (Err(e), _) | (_, Err(e)) => return error_page(&state, lang, &e.into()),
+    };
+    let actor = Actor::of(&me.user);
+    let resource = Resource::User {
+        id: user.id,
+        organization: user.organization_id,
+    };
+    let notice = match (q.created.is_some(), q.done.as_deref()) {
+        (true, _) => Some(lang.t("admin-user-created")),
+        (_, Some("mfa")) => Some(lang.t("admin-mfa-reset-done")),
+        (_, Some("sessions")) => Some(lang.t("admin-sessions-ended")),
+        _ => None,
+    };
+    let page = UserPage {
+        page: PageFrame::new(&state, lang, "/admin/users/", Some(&me)),
+        id: user.id,
+        name: user.display_name.clone(),
+        login: user.login.as_str().to_owned(),
+        roles: role_names(lang, &user.roles),
+        mfa: lang.t(if mfa { "admin-mfa-on" } else { "admin-mfa-off" }),
+        sessions: lang.t1("admin-sessions", "count", &sessions.to_string()),
+        notice,
+        can_reset_mfa: mfa && policy::authorize(&actor, Action::ResetMfa, resource).is_allowed(),
+        can_end_sessions: policy::authorize(&actor, Action::EndSessions, resource).is_allowed(),
+        csrf: me.csrf_token(),
+    };
+    render(&page, StatusCode::OK)
+}
+
+#[derive(Deserialize)]
+pub struct CsrfOnly {
+    #[serde(default)]
+    csrf: String,
+}
+
+pub async fn reset_mfa(
+    State(state): State<AppState>,
+    lang: Lang,
+    SignedIn(me): SignedIn,
+    ReqId(rid): ReqId,
+    Path(id): Path<String>,
+    axum::Form(f): axum::Form<CsrfOnly>,
+) -> Response {
+    if !me.csrf_matches(&f.csrf) {
+        return forbidden(&state, lang);
+    }
+    let user = match target(&state, lang, &me, &id, Action::ResetMfa, rid.clone()).await {
+        Ok(u) => u,
+        Err(res) => return res,
+    };
+    let by = |a| {
+        AuditEntry::new(a)
+            .by(me.user.id, me.user.organization_id)
+            .on("user", user.id)
+            .request(rid.clone())
+    };
+    // A lost phone may be in someone else's hands: end every session too.
+    if let Err(e) = state
+        .store
+        .reset_mfa(user.id, &by(AuditAction::MfaReset))
+        .await
+    {
+        return error_page(&state, lang, &e.into());
+    }
+    if let Err(e) = state
+        .store
+        .delete_sessions_for_user(user.id, Some(&by(AuditAction::SessionsEnded)))
+        .await
+    {
+        return error_page(&state, lang, &e.into());
+    }
+    see_other(&format!("/admin/users/{}?done=mfa", user.id))
+}
+
+pub async fn end_sessions(
+    State(state): State<AppState>,
+    lang: Lang,
+    SignedIn(me): SignedIn,
+    ReqId(rid): ReqId,
+    Path(id): Path<String>,
+    axum::Form(f): axum::Form<CsrfOnly>,
+) -> Response {
+    if !me.csrf_matches(&f.csrf) {
+        return forbidden(&state, lang);
+    }
+    let user = match target(&state, lang, &me, &id, Action::EndSessions, rid.clone()).await {
+        Ok(u) => u,
+        Err(res) => return res,
+    };
+    let audit = AuditEntry::new(AuditAction::SessionsEnded)
+        .by(me.user.id, me.user.organization_id)
+        .on("user", user.id)
+        .request(rid);
+    if let Err(e) = state
+        .store
+        .delete_sessions_for_user(user.id, Some(&audit))
+        .await
+    {
+        return error_page(&state, lang, &e.into());
+    }
+    if user.id == me.user.id {
+        let mut res = see_other("/sign-in");
+        res.headers_mut()
+            .append(SET_COOKIE, state.settings.session.clearing_cookie());
+        return res;
+    }
+    see_other(&format!("/admin/users/{}?done=sessions", user.id))
+}
+
+/// "Sign out everywhere" for one's own account.
+pub async fn sign_out_everywhere(
+    state: State<AppState>,
+    lang: Lang,
+    signed_in: SignedIn,
+    rid: ReqId,
+    form: axum::Form<CsrfOnly>,
+) -> Response {
+    let id = signed_in.0.user.id.to_string();
+    end_sessions(state, lang, signed_in, rid, Path(id), form).await
+}
+
+#[derive(Template)]
+#[template(path = "admin_orgs.html")]
+struct OrgsPage {
+    page: PageFrame,
+    rows: Vec<(String, String)>,
+    can_create: bool,
+    csrf: String,
+    name: String,
+    error: Option<String>,
+    kinds: Vec<(&'static str, String)>,
+}
+
+async fn orgs_page(
+    state: &AppState,
+    lang: Lang,
+    me: &Authenticated,
+    name: String,
+    error: Option<String>,
+    status: StatusCode,
+) -> Response {
+    let orgs = match state.store.list_organizations().await {
+        Ok(o) => o,
+        Err(e) => return error_page(state, lang, &e.into()),
+    };
+    let page = OrgsPage {
+        page: PageFrame::new(state, lang, "/admin/organizations", Some(me)),
+        rows: orgs
+            .into_iter()
+            .map(|o| (o.name, lang.t(&format!("kind-{}", o.kind.as_str()))))
+            .collect(),
+        can_create: policy::authorize(
+            &Actor::of(&me.user),
+            Action::Create,
+            Resource::Organizations,
+        )
+        .is_allowed(),
+        csrf: me.csrf_token(),
+        name,
+        error,
+        kinds: OrgKind::ALL
+            .iter()
+            .map(|k| (k.as_str(), lang.t(&format!("kind-{}", k.as_str()))))
+            .collect(),
+    };
+    render(&page, status)
+}
+
+pub async fn organizations(
+    State(state): State<AppState>,
+    lang: Lang,
+    SignedIn(me): SignedIn,
+    ReqId(rid): ReqId,
+) -> Response {
+    if !policy::authorize(&Actor::of(&me.user), Action::View, Resource::Organizations).is_allowed()
+    {
+        return refuse(&state, lang, &me, "organizations", None, rid).await;
+    }
+    orgs_page(&state, lang, &me, String::new(), None, StatusCode::OK).await
+}
+
+#[derive(Deserialize)]
+pub struct OrgForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    kind: String,
+}
+
+pub async fn create_organization(
+    State(state): State<AppState>,
+    lang: Lang,
+    SignedIn(me): SignedIn,
+    ReqId(rid): ReqId,
+    axum::Form(f): axum::Form<OrgForm>,
+) -> Response {
+    if !me.csrf_matches(&f.csrf) {
+        return forbidden(&state, lang);
+    }
+    if !policy::authorize(
+        &Actor::of(&me.user),
+        Action::Create,
+        Resource::Organizations,
+    )
+    .is_allowed()
+    {
+        return refuse(&state, lang, &me, "organizations", None, rid).await;
+    }
+    let name = f.name.trim().to_owned();
+    let Some(kind) = OrgKind::parse(&f.kind) else {
+        return error_page(
+            &state,
+            lang,
+            &AppError::Invalid {
+                code: "unknown_kind",
+                field: Some("kind"),
+                message: "unknown organization kind".into(),
+            },
+        );
+    };
+    if name.is_empty() || name.chars().count() > 200 {
+        return orgs_page(
+            &state,
+            lang,
+            &me,
+            name,
+            Some(lang.t("admin-error-org-name")),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+    }
+    let org = Organization {
+        id: OrganizationId::new(),
+        name,
+        kind,
+        created_at: haven_domain::now(),
+    };
+    let audit = AuditEntry::new(AuditAction::OrganizationCreated)
+        .by(me.user.id, me.user.organization_id)
+        .on("organization", org.id)
+        .request(rid);
+    match state.store.create_organization(&org, &audit).await {
+        Ok(()) => see_other("/admin/organizations"),
+        Err(e) => error_page(&state, lang, &e.into()),
+    }
+}
