@@ -27,10 +27,11 @@ pub enum AuditAction {
     RecoveryCodeUsed,
     SessionsEnded,
     AccessDenied,
+    RecordViewed,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 17] = [
+    pub const ALL: [AuditAction; 18] = [
         Self::SignInSucceeded,
         Self::PasswordAccepted,
         Self::SignInFailed,
@@ -48,6 +49,7 @@ impl AuditAction {
         Self::RecoveryCodeUsed,
         Self::SessionsEnded,
         Self::AccessDenied,
+        Self::RecordViewed,
     ];
 
     #[must_use]
@@ -70,6 +72,7 @@ impl AuditAction {
             Self::RecoveryCodeUsed => "mfa.recovery_code_used",
             Self::SessionsEnded => "session.ended_everywhere",
             Self::AccessDenied => "access.denied",
+            Self::RecordViewed => "record.viewed",
         }
     }
 

@@ -54,6 +54,8 @@ pub enum Action {
     ResetMfa,
     /// End every session of an account ("sign out everywhere").
     EndSessions,
+    /// See who accessed or changed a record.
+    ViewHistory,
 }
 
 /// Why something was refused. Shown to nobody but logs and tests: the person
@@ -99,7 +101,9 @@ pub fn authorize(actor: &Actor, action: Action, resource: Resource) -> Decision 
         Resource::User { id, .. } if id == actor.user && action == Action::EndSessions => Allow,
         Resource::UsersOf(_) | Resource::User { .. } if admin => Allow,
         Resource::User { id, .. } if id == actor.user && action == Action::View => Allow,
-        Resource::User { .. } if action == Action::View => Deny(DenyReason::NotYourOwn),
+        Resource::User { .. } if matches!(action, Action::View | Action::ViewHistory) => {
+            Deny(DenyReason::NotYourOwn)
+        }
         _ => Deny(DenyReason::NotAnAdministrator),
     }
 }

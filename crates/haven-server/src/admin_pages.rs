@@ -278,6 +278,8 @@ struct UserPage {
     can_reset_mfa: bool,
     can_end_sessions: bool,
     csrf: String,
+    /// (when, who, what), newest first.
+    history: Vec<(String, String, String)>,
 }
 
 #[derive(Deserialize)]
@@ -324,10 +326,18 @@ pub async fn user(
     Path(id): Path<String>,
     Query(q): Query<UserQuery>,
 ) -> Response {
-    let user = match target(&state, lang, &me, &id, Action::View, rid).await {
+    let user = match target(&state, lang, &me, &id, Action::View, rid.clone()).await {
         Ok(u) => u,
         Err(res) => return res,
     };
+    // The read is recorded before anything about the account is shown.
+    let read = AuditEntry::new(AuditAction::RecordViewed)
+        .by(me.user.id, me.user.organization_id)
+        .on("user", user.id)
+        .request(rid);
+    if let Err(e) = state.audit_writer.record(read).await {
+        return error_page(&state, lang, &e);
+    }
     let (mfa, sessions) = match (
         state.store.mfa(user.id).await,
         state.store.count_sessions_for_user(user.id).await,
@@ -346,8 +356,17 @@ pub async fn user(
         (_, Some("sessions")) => Some(lang.t("admin-sessions-ended")),
         _ => None,
     };
+    let history = if policy::authorize(&actor, Action::ViewHistory, resource).is_allowed() {
+        match history(&state, lang, &actor, &user).await {
+            Ok(h) => h,
+            Err(e) => return error_page(&state, lang, &e),
+        }
+    } else {
+        Vec::new()
+    };
     let page = UserPage {
         page: PageFrame::new(&state, lang, "/admin/users/", Some(&me)),
+        history,
         id: user.id,
         name: user.display_name.clone(),
         login: user.login.as_str().to_owned(),
@@ -360,6 +379,43 @@ pub async fn user(
         csrf: me.csrf_token(),
     };
     render(&page, StatusCode::OK)
+}
+
+/// The account's audit trail, with names for people the viewer may see.
+async fn history(
+    state: &AppState,
+    lang: Lang,
+    actor: &Actor,
+    user: &User,
+) -> Result<Vec<(String, String, String)>, AppError> {
+    let rows = state
+        .store
+        .audit_for_resource("user", &user.id.to_string(), 50)
+        .await?;
+    let names: std::collections::HashMap<UserId, String> = state
+        .store
+        .list_users(policy::user_scope(actor))
+        .await?
+        .into_iter()
+        .map(|(u, _)| (u.id, u.display_name))
+        .collect();
+    let format = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]:[second]");
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            let who = match r.actor_user {
+                None => lang.t("history-haven"),
+                Some(id) => names
+                    .get(&id)
+                    .cloned()
+                    .unwrap_or_else(|| lang.t("history-someone-else")),
+            };
+            let key = format!("audit-{}", r.action.replace('.', "-"));
+            let what = lang.t(&key);
+            let what = if what == key { r.action.clone() } else { what };
+            (r.at.format(format).unwrap_or_default(), who, what)
+        })
+        .collect())
 }
 
 #[derive(Deserialize)]

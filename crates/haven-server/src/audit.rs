@@ -196,3 +196,85 @@ pub struct VerifyReport {
     /// detect a later truncation of the log's tail.
     pub head: Option<(i64, Vec<u8>)>,
 }
+
+/// Group commit for audit entries that have no transaction of their own
+/// (reads). Requests hand their entry to one writer task and wait; the task
+/// writes every entry waiting at that moment in one transaction, so a burst of
+/// reads costs one commit, not one each. A request answers only after its
+/// entry is durable.
+#[derive(Clone)]
+pub struct AuditWriter {
+    tx: tokio::sync::mpsc::Sender<(haven_domain::AuditEntry, tokio::sync::oneshot::Sender<bool>)>,
+    stats: std::sync::Arc<WriterStats>,
+}
+
+/// How much batching happened (for tests and metrics).
+#[derive(Debug, Default)]
+pub struct WriterStats {
+    pub batches: std::sync::atomic::AtomicU64,
+    pub entries: std::sync::atomic::AtomicU64,
+}
+
+impl AuditWriter {
+    /// Starts the writer task (needs a Tokio runtime).
+    #[must_use]
+    pub fn spawn(store: DynStore, max_batch: usize) -> Self {
+        use std::sync::atomic::Ordering::Relaxed;
+        let (tx, mut rx) = tokio::sync::mpsc::channel::<(
+            haven_domain::AuditEntry,
+            tokio::sync::oneshot::Sender<bool>,
+        )>(max_batch * 4);
+        let stats = std::sync::Arc::new(WriterStats::default());
+        let task_stats = stats.clone();
+        tokio::spawn(async move {
+            let mut batch = Vec::with_capacity(max_batch);
+            while let Some(first) = rx.recv().await {
+                batch.push(first);
+                while batch.len() < max_batch {
+                    match rx.try_recv() {
+                        Ok(next) => batch.push(next),
+                        Err(_) => break,
+                    }
+                }
+                let entries: Vec<_> = batch.iter().map(|(e, _)| e.clone()).collect();
+                let ok = match store.append_audit(&entries).await {
+                    Ok(()) => true,
+                    Err(e) => {
+                        tracing::error!(error = %e, entries = entries.len(), "audit batch failed");
+                        false
+                    }
+                };
+                task_stats.batches.fetch_add(1, Relaxed);
+                task_stats.entries.fetch_add(entries.len() as u64, Relaxed);
+                metrics::histogram!("haven_audit_batch_size").record(entries.len() as f64);
+                for (_, ack) in batch.drain(..) {
+                    let _ = ack.send(ok);
+                }
+            }
+        });
+        Self { tx, stats }
+    }
+
+    /// Records `entry` and returns once it is committed.
+    ///
+    /// # Errors
+    /// When it could not be written: the caller must not answer with the data.
+    pub async fn record(
+        &self,
+        entry: haven_domain::AuditEntry,
+    ) -> Result<(), crate::error::AppError> {
+        let (ack, done) = tokio::sync::oneshot::channel();
+        let failed =
+            || crate::error::AppError::Unavailable("the audit log cannot be written".into());
+        self.tx.send((entry, ack)).await.map_err(|_| failed())?;
+        match done.await {
+            Ok(true) => Ok(()),
+            _ => Err(failed()),
+        }
+    }
+
+    #[must_use]
+    pub fn stats(&self) -> &WriterStats {
+        &self.stats
+    }
+}

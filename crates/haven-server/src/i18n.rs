@@ -135,7 +135,20 @@ mod tests {
         assert_eq!(en, es, "English and Spanish must have the same keys");
         for key in &en {
             for lang in Lang::ALL {
-                let text = lang.t_args(key, &[("name", "N"), ("reference", "R")]);
+                // Fill every variable the message uses, whatever its name.
+                let text = lang.t_args(
+                    key,
+                    &[
+                        ("name", "N"),
+                        ("reference", "R"),
+                        ("org", "O"),
+                        ("count", "1"),
+                    ],
+                );
+                assert!(
+                    !text.contains("{$") && !text.contains("{ $"),
+                    "{key}: unfilled variable"
+                );
                 assert_ne!(&text, key, "{key} missing in {}", lang.code());
             }
         }

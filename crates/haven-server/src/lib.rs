@@ -86,6 +86,8 @@ pub struct AppState {
     /// Data keys for field encryption, reloaded as they rotate.
     pub keyring: Arc<KeyringHandle>,
     pub audit: AuditChain,
+    /// Group commit for audit entries of reads.
+    pub audit_writer: audit::AuditWriter,
 }
 
 impl AppState {
@@ -97,6 +99,7 @@ impl AppState {
         keys: KeyringHandle,
     ) -> Self {
         Self {
+            audit_writer: audit::AuditWriter::spawn(store.clone(), 512),
             store,
             settings: Arc::new(settings),
             hasher: Hasher::new(hash_cost),

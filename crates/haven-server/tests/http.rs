@@ -43,7 +43,10 @@ async fn app_on(db: TestDb, settings: Settings) -> App {
         created_at: haven_domain::now(),
     };
     db.store
-        .create_user(&user, &AuditEntry::new(AuditAction::UserCreated))
+        .create_user(
+            &user,
+            &AuditEntry::new(AuditAction::UserCreated).on("user", user.id),
+        )
         .await
         .unwrap();
     let keys = KeyringHandle::load(&db.store, haven_crypto::SecretKey::generate())
@@ -1674,6 +1677,96 @@ async fn sign_out_everywhere_ends_every_session_of_the_account() {
                 .await
                 .unwrap(),
             0
+        );
+    }
+}
+
+#[tokio::test]
+async fn reads_are_audited_through_group_commit() {
+    use std::sync::atomic::Ordering::Relaxed;
+    for app in apps(no_mfa()).await {
+        let writer = app.state.audit_writer.clone();
+        let before = app.db.store.count_unsealed_audit().await.unwrap();
+        let tasks: Vec<_> = (0..300)
+            .map(|_| {
+                let w = writer.clone();
+                tokio::spawn(async move {
+                    w.record(AuditEntry::new(AuditAction::RecordViewed).on("user", UserId::new()))
+                        .await
+                })
+            })
+            .collect();
+        for t in tasks {
+            t.await.unwrap().unwrap();
+        }
+        assert_eq!(
+            app.db.store.count_unsealed_audit().await.unwrap(),
+            before + 300,
+            "{}: every read committed",
+            app.db.name
+        );
+        let (batches, entries) = (
+            writer.stats().batches.load(Relaxed),
+            writer.stats().entries.load(Relaxed),
+        );
+        assert_eq!(entries, 300);
+        assert!(
+            batches < 300,
+            "{}: {batches} commits for 300 concurrent reads",
+            app.db.name
+        );
+    }
+}
+
+#[tokio::test]
+async fn administrators_see_an_accounts_access_history_including_their_own_look() {
+    for app in apps(no_mfa()).await {
+        let org = app
+            .db
+            .store
+            .user(app.user)
+            .await
+            .unwrap()
+            .unwrap()
+            .organization_id;
+        let (admin_id, admin) =
+            person(&app, org, "histadmin@example.test", &[Role::Administrator]).await;
+        sign_in(&app).await;
+        let page = text(
+            send(
+                &app,
+                get(&format!("/admin/users/{}", app.user), Some(&admin)),
+            )
+            .await,
+        )
+        .await;
+        assert!(page.contains("Access history"), "{}", app.db.name);
+        assert!(page.contains("Account created"), "{}", app.db.name);
+        let views = app
+            .db
+            .store
+            .audit_for_resource("user", &app.user.to_string(), 10)
+            .await
+            .unwrap();
+        assert_eq!(
+            views[0].action, "record.viewed",
+            "{}: the read was recorded before the page was sent",
+            app.db.name
+        );
+        assert_eq!(views[0].actor_user, Some(admin_id));
+        // Looking again shows the earlier look, by name.
+        let page = text(
+            send(
+                &app,
+                get(&format!("/admin/users/{}", app.user), Some(&admin)),
+            )
+            .await,
+        )
+        .await;
+        assert!(
+            page.contains("Viewed") && page.contains("Person histadmin@example.test"),
+            "{}",
+            app.db.name
         );
     }
 }
