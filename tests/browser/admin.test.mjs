@@ -46,6 +46,27 @@ test("an administrator adds a person, fixing a mistake the form points out", asy
   await page.context().close();
 });
 
+test("a person makes an API token, sees it once, and it works against the API", async () => {
+  const page = await (await browser.newContext()).newPage();
+  await page.goto(`${demo.base}/sign-in`);
+  await page.getByLabel("Email or user name").fill("admin@demo.haven.test");
+  await page.getByLabel("Password").fill(DEMO_PASSWORD);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByRole("link", { name: "API tokens for other programs" }).click();
+  await page.getByLabel("What it is for").fill("Monthly staffing report");
+  await page.getByRole("checkbox", { name: "Read organizations and staff accounts" }).check();
+  await page.getByRole("button", { name: "Make the token" }).click();
+  const token = (await page.getByTestId("new-token").textContent()).trim();
+  assert.match(token, /^hvn_/);
+  assert.ok(await page.getByRole("cell", { name: "Monthly staffing report", exact: true }).isVisible());
+  await assertAccessible(page, "API tokens");
+  await screenshot(page, "api-tokens");
+  const res = await fetch(`${demo.base}/api/v1/users`, { headers: { Authorization: `Bearer ${token}` } });
+  assert.equal(res.status, 200);
+  assert.ok((await res.json()).some((u) => u.login === "specialist@demo.haven.test"));
+  await page.context().close();
+});
+
 test("people who are not administrators find no people pages", async () => {
   const page = await (await browser.newContext()).newPage();
   await page.goto(`${demo.base}/sign-in`);

@@ -28,10 +28,12 @@ pub enum AuditAction {
     SessionsEnded,
     AccessDenied,
     RecordViewed,
+    ApiTokenCreated,
+    ApiTokenRevoked,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 18] = [
+    pub const ALL: [AuditAction; 20] = [
         Self::SignInSucceeded,
         Self::PasswordAccepted,
         Self::SignInFailed,
@@ -50,6 +52,8 @@ impl AuditAction {
         Self::SessionsEnded,
         Self::AccessDenied,
         Self::RecordViewed,
+        Self::ApiTokenCreated,
+        Self::ApiTokenRevoked,
     ];
 
     #[must_use]
@@ -73,6 +77,8 @@ impl AuditAction {
             Self::SessionsEnded => "session.ended_everywhere",
             Self::AccessDenied => "access.denied",
             Self::RecordViewed => "record.viewed",
+            Self::ApiTokenCreated => "api_token.created",
+            Self::ApiTokenRevoked => "api_token.revoked",
         }
     }
 

@@ -71,6 +71,11 @@ typed_id!(
     SessionId
 );
 
+typed_id!(
+    /// An API token (its id, never the secret token itself).
+    ApiTokenId
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;

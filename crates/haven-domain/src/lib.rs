@@ -10,7 +10,7 @@ pub mod people;
 pub mod policy;
 
 pub use audit::{AuditAction, AuditEntry};
-pub use ids::{OrganizationId, SessionId, UserId};
+pub use ids::{ApiTokenId, OrganizationId, SessionId, UserId};
 pub use people::{LoginName, OrgKind, Organization, Role, SessionStage, User};
 
 /// The current time, truncated to whole milliseconds: the precision both

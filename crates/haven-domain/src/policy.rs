@@ -9,12 +9,50 @@
 use crate::ids::{OrganizationId, UserId};
 use crate::people::{Role, User};
 
+/// What an API token may be used for. A signed-in person has no such limit;
+/// a token never has more than the person who made it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Scope {
+    /// Read organizations and staff accounts.
+    AdminRead,
+    /// Add and change organizations and staff accounts.
+    AdminWrite,
+}
+
+impl Scope {
+    pub const ALL: [Scope; 2] = [Self::AdminRead, Self::AdminWrite];
+
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::AdminRead => "admin:read",
+            Self::AdminWrite => "admin:write",
+        }
+    }
+
+    #[must_use]
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|x| x.as_str() == s)
+    }
+
+    /// The scope `action` needs.
+    #[must_use]
+    pub const fn needed_for(action: Action) -> Self {
+        match action {
+            Action::View | Action::ViewHistory => Self::AdminRead,
+            Action::Create | Action::ResetMfa | Action::EndSessions => Self::AdminWrite,
+        }
+    }
+}
+
 /// Who is asking.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Actor {
     pub user: UserId,
     pub organization: OrganizationId,
     pub roles: Vec<Role>,
+    /// `None` for a signed-in person; the token's scopes for an API token.
+    pub scopes: Option<Vec<Scope>>,
 }
 
 impl Actor {
@@ -24,7 +62,15 @@ impl Actor {
             user: user.id,
             organization: user.organization_id,
             roles: user.roles.clone(),
+            scopes: None,
         }
+    }
+
+    /// The same person acting through a token limited to `scopes`.
+    #[must_use]
+    pub fn with_scopes(mut self, scopes: Vec<Scope>) -> Self {
+        self.scopes = Some(scopes);
+        self
     }
 
     fn is(&self, role: Role) -> bool {
@@ -65,6 +111,8 @@ pub enum DenyReason {
     NotAnAdministrator,
     OtherOrganization,
     NotYourOwn,
+    /// The API token was not given the scope this needs.
+    OutOfScope,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -84,6 +132,11 @@ impl Decision {
 #[must_use]
 pub fn authorize(actor: &Actor, action: Action, resource: Resource) -> Decision {
     use Decision::{Allow, Deny};
+    if let Some(scopes) = &actor.scopes
+        && !scopes.contains(&Scope::needed_for(action))
+    {
+        return Deny(DenyReason::OutOfScope);
+    }
     let admin = actor.is(Role::Administrator);
     match resource {
         // Organizations are a shared directory: every signed-in person may see
@@ -147,6 +200,38 @@ mod tests {
             user: UserId::new(),
             organization: OrganizationId::new(),
             roles: roles.to_vec(),
+            scopes: None,
+        }
+    }
+
+    #[test]
+    fn tokens_never_exceed_their_scopes_or_their_owner() {
+        let admin = actor(&[Role::Administrator]);
+        let colleague = Resource::User {
+            id: UserId::new(),
+            organization: admin.organization,
+        };
+        let read = admin.clone().with_scopes(vec![Scope::AdminRead]);
+        assert!(authorize(&read, Action::View, colleague).is_allowed());
+        assert_eq!(
+            authorize(&read, Action::ResetMfa, colleague),
+            Decision::Deny(DenyReason::OutOfScope)
+        );
+        assert_eq!(
+            authorize(&read, Action::Create, Resource::Organizations),
+            Decision::Deny(DenyReason::OutOfScope)
+        );
+        let write = admin.with_scopes(vec![Scope::AdminRead, Scope::AdminWrite]);
+        assert!(authorize(&write, Action::ResetMfa, colleague).is_allowed());
+        // A specialist's token with every scope is still a specialist.
+        let spec = actor(&[Role::VictimSpecialist]).with_scopes(Scope::ALL.to_vec());
+        let other = Resource::User {
+            id: UserId::new(),
+            organization: spec.organization,
+        };
+        assert!(!authorize(&spec, Action::View, other).is_allowed());
+        for s in Scope::ALL {
+            assert_eq!(Scope::parse(s.as_str()), Some(s));
         }
     }
 

@@ -59,6 +59,78 @@ fn role_names(lang: Lang, roles: &[Role]) -> String {
         .join(", ")
 }
 
+/// A new account as typed, before validation.
+pub struct NewUserInput {
+    pub name: String,
+    pub login: String,
+    pub password: String,
+    pub roles: Vec<String>,
+}
+
+/// A new account that passed validation.
+pub struct NewUser {
+    pub name: String,
+    pub login: LoginName,
+    pub password: String,
+    pub roles: Vec<Role>,
+}
+
+/// One broken rule: the field, a stable code, and the message to show.
+pub struct Problem {
+    pub field: &'static str,
+    /// A stable code for the API.
+    pub code: &'static str,
+    pub message_key: &'static str,
+}
+
+/// The rules for a new account, shared by the page and the API.
+///
+/// # Errors
+/// Every broken rule, in form order.
+pub fn validate_new_user(raw: NewUserInput) -> Result<NewUser, Vec<Problem>> {
+    let mut problems = Vec::new();
+    let name = raw.name.trim().to_owned();
+    if name.is_empty() || name.chars().count() > 200 {
+        problems.push(Problem {
+            field: "name",
+            code: "length",
+            message_key: "admin-error-name",
+        });
+    }
+    let login = LoginName::parse(&raw.login);
+    if login.is_err() {
+        problems.push(Problem {
+            field: "login",
+            code: "login_format",
+            message_key: "admin-error-login",
+        });
+    }
+    if raw.password.chars().count() < 12 {
+        problems.push(Problem {
+            field: "password",
+            code: "too_short",
+            message_key: "admin-error-password",
+        });
+    }
+    let roles: Vec<Role> = raw.roles.iter().filter_map(|r| Role::parse(r)).collect();
+    if roles.is_empty() || roles.len() != raw.roles.len() {
+        problems.push(Problem {
+            field: "roles",
+            code: "unknown_or_missing_role",
+            message_key: "admin-error-roles",
+        });
+    }
+    match login {
+        Ok(login) if problems.is_empty() => Ok(NewUser {
+            name,
+            login,
+            password: raw.password,
+            roles,
+        }),
+        _ => Err(problems),
+    }
+}
+
 pub struct UserRow {
     id: UserId,
     name: String,
@@ -187,58 +259,42 @@ pub async fn create_user(
     {
         return refuse(&state, lang, &me, "users", None, rid).await;
     }
-    let name = field(&form, "name").trim().to_owned();
-    let login_raw = field(&form, "login").to_owned();
-    let password = field(&form, "password").to_owned();
-    let role_values: Vec<String> = form
-        .iter()
-        .filter(|(k, _)| k == "roles")
-        .map(|(_, v)| v.clone())
-        .collect();
-    let roles: Vec<Role> = role_values.iter().filter_map(|r| Role::parse(r)).collect();
-
-    let mut errors: Vec<(&'static str, String)> = Vec::new();
-    if name.is_empty() || name.chars().count() > 200 {
-        errors.push(("name", lang.t("admin-error-name")));
-    }
-    let login = LoginName::parse(&login_raw);
-    if login.is_err() {
-        errors.push(("login", lang.t("admin-error-login")));
-    }
-    if password.chars().count() < 12 {
-        errors.push(("password", lang.t("admin-error-password")));
-    }
-    if roles.is_empty() || roles.len() != role_values.len() {
-        errors.push(("roles", lang.t("admin-error-roles")));
-    }
+    let raw = NewUserInput {
+        name: field(&form, "name").to_owned(),
+        login: field(&form, "login").to_owned(),
+        password: field(&form, "password").to_owned(),
+        roles: form
+            .iter()
+            .filter(|(k, _)| k == "roles")
+            .map(|(_, v)| v.clone())
+            .collect(),
+    };
     let mut typed = UserForm {
-        name: name.clone(),
-        login: login_raw.clone(),
-        roles: role_values,
-        invalid: errors.iter().map(|e| e.0).collect(),
+        name: raw.name.trim().to_owned(),
+        login: raw.login.clone(),
+        roles: raw.roles.clone(),
+        invalid: Vec::new(),
     };
-    let Ok(login) = login else {
-        return users_page(
-            &state,
-            lang,
-            &me,
-            typed,
-            errors,
-            StatusCode::UNPROCESSABLE_ENTITY,
-        )
-        .await;
+    let valid = match validate_new_user(raw) {
+        Ok(v) => v,
+        Err(problems) => {
+            typed.invalid = problems.iter().map(|p| p.field).collect();
+            let errors = problems
+                .iter()
+                .map(|p| (p.field, lang.t(p.message_key)))
+                .collect();
+            return users_page(
+                &state,
+                lang,
+                &me,
+                typed,
+                errors,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await;
+        }
     };
-    if !errors.is_empty() {
-        return users_page(
-            &state,
-            lang,
-            &me,
-            typed,
-            errors,
-            StatusCode::UNPROCESSABLE_ENTITY,
-        )
-        .await;
-    }
+    let (name, login, password, roles) = (valid.name, valid.login, valid.password, valid.roles);
     let user = User {
         id: UserId::new(),
         organization_id: me.user.organization_id,

@@ -17,6 +17,8 @@ pub enum AppError {
         field: Option<&'static str>,
         message: String,
     },
+    /// Several broken rules; the first is also given at the top level.
+    InvalidMany(Box<AppError>, Vec<FieldError>),
     Conflict {
         field: &'static str,
     },
@@ -26,15 +28,30 @@ pub enum AppError {
     Internal(String),
 }
 
-#[derive(Serialize)]
+/// The body of every error answer.
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct ErrorBody {
     pub status: u16,
+    /// A stable, machine-readable code, e.g. `not_found`, `too_short`.
     pub code: &'static str,
+    /// The input field at fault, when there is one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub field: Option<&'static str>,
     pub message: String,
+    /// Quote this to an administrator: it finds the logged cause.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reference: Option<String>,
+    /// Every broken rule, when there are several.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldError>,
+}
+
+/// One broken input rule.
+#[derive(Serialize, utoipa::ToSchema, Clone, Debug)]
+pub struct FieldError {
+    pub field: &'static str,
+    pub code: &'static str,
+    pub message: String,
 }
 
 impl AppError {
@@ -42,16 +59,27 @@ impl AppError {
     pub fn status(&self) -> StatusCode {
         match self {
             Self::NotFound => StatusCode::NOT_FOUND,
-            Self::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::Invalid { .. } | Self::InvalidMany(..) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::Conflict { .. } => StatusCode::CONFLICT,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
+    /// Adds the full list of broken rules.
+    #[must_use]
+    pub fn with_errors(self, errors: Vec<FieldError>) -> Self {
+        Self::InvalidMany(Box::new(self), errors)
+    }
+
     /// The body shown to the client; logs the cause of server faults.
     #[must_use]
     pub fn body(&self) -> ErrorBody {
+        if let Self::InvalidMany(first, errors) = self {
+            let mut body = first.body();
+            body.errors.clone_from(errors);
+            return body;
+        }
         let status = self.status().as_u16();
         let (code, field, message, reference) = match self {
             Self::NotFound => (
@@ -80,6 +108,7 @@ impl AppError {
                     None,
                 )
             }
+            Self::InvalidMany(..) => unreachable!("handled above"),
             Self::Internal(cause) => {
                 let reference = uuid::Uuid::new_v4().simple().to_string()[..12].to_owned();
                 tracing::error!(cause = %cause, reference = %reference, "internal error");
@@ -97,6 +126,7 @@ impl AppError {
             field,
             message,
             reference,
+            errors: Vec::new(),
         }
     }
 }

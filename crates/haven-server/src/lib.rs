@@ -4,6 +4,7 @@
 //! it in-process on a random port and the binary runs it on the configured one.
 
 mod admin_pages;
+pub mod api;
 pub mod audit;
 pub mod error;
 mod health;
@@ -16,6 +17,7 @@ pub mod password;
 mod security;
 pub mod session;
 pub mod throttle;
+mod token_pages;
 
 use audit::AuditChain;
 use axum::Router;
@@ -127,8 +129,11 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/users/{id}/end-sessions", post(admin_pages::end_sessions))
         .route("/admin/organizations", get(admin_pages::organizations).post(admin_pages::create_organization))
         .route("/account/sign-out-everywhere", post(admin_pages::sign_out_everywhere))
+        .route("/account/tokens", get(token_pages::list).post(token_pages::create))
+        .route("/account/tokens/{id}/revoke", post(token_pages::revoke))
         .route("/language/{code}", get(pages::set_language))
         .route("/static/{name}", get(pages::static_file))
+        .merge(api::routes())
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .fallback(pages::not_found)

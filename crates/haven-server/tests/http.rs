@@ -1770,3 +1770,297 @@ async fn administrators_see_an_accounts_access_history_including_their_own_look(
         );
     }
 }
+
+fn api(
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    body: Option<serde_json::Value>,
+) -> Request<Body> {
+    let mut b = Request::builder().method(method).uri(path);
+    if let Some(t) = token {
+        b = b.header(header::AUTHORIZATION, format!("Bearer {t}"));
+    }
+    match body {
+        Some(json) => b
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(json.to_string()))
+            .unwrap(),
+        None => b.body(Body::empty()).unwrap(),
+    }
+}
+
+async fn json(res: Response<Body>) -> serde_json::Value {
+    serde_json::from_str(&text(res).await).unwrap()
+}
+
+/// Makes a token through the account page and returns it.
+async fn make_token(app: &App, cookie: &str, scopes: &[&str]) -> String {
+    let csrf = csrf_of(app, cookie).await;
+    let mut fields = vec![
+        ("csrf", csrf.as_str()),
+        ("name", "Test integration"),
+        ("days", "30"),
+    ];
+    for s in scopes {
+        fields.push(("scopes", s));
+    }
+    let res = send(
+        app,
+        post_form("/account/tokens", &form_encode(&fields), Some(cookie)),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::CREATED, "{}", app.db.name);
+    let html = text(res).await;
+    let at = html.find("data-testid=\"new-token\">").unwrap() + "data-testid=\"new-token\">".len();
+    html[at..].split('<').next().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn the_api_is_described_by_openapi_and_refuses_the_unauthenticated() {
+    for app in apps(no_mfa()).await {
+        let doc = json(send(&app, get("/api/openapi.json", None)).await).await;
+        assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
+        for path in [
+            "/api/v1/me",
+            "/api/v1/users",
+            "/api/v1/users/{id}",
+            "/api/v1/organizations",
+        ] {
+            assert!(doc["paths"][path].is_object(), "{path} documented");
+        }
+        assert!(doc["components"]["schemas"]["ErrorBody"].is_object());
+        for token in [None, Some("hvn_not-a-real-token"), Some("something-else")] {
+            let res = send(&app, api("GET", "/api/v1/me", token, None)).await;
+            assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "{}", app.db.name);
+            assert_eq!(json(res).await["code"], "unauthenticated");
+        }
+    }
+}
+
+#[tokio::test]
+async fn api_tokens_act_as_their_owner_within_their_scopes_until_revoked() {
+    for app in apps(no_mfa()).await {
+        let org = app
+            .db
+            .store
+            .user(app.user)
+            .await
+            .unwrap()
+            .unwrap()
+            .organization_id;
+        let (_, admin) = person(&app, org, "apiadmin@example.test", &[Role::Administrator]).await;
+        let read = make_token(&app, &admin, &["admin:read"]).await;
+        let write = make_token(&app, &admin, &["admin:read", "admin:write"]).await;
+        assert!(read.starts_with("hvn_"));
+
+        let me = json(send(&app, api("GET", "/api/v1/me", Some(&read), None)).await).await;
+        assert_eq!(
+            me["user"]["login"], "apiadmin@example.test",
+            "{}",
+            app.db.name
+        );
+        assert_eq!(me["scopes"], serde_json::json!(["admin:read"]));
+        let users = json(send(&app, api("GET", "/api/v1/users", Some(&read), None)).await).await;
+        assert_eq!(users.as_array().unwrap().len(), 2, "{}", app.db.name);
+        let one = send(
+            &app,
+            api(
+                "GET",
+                &format!("/api/v1/users/{}", app.user),
+                Some(&read),
+                None,
+            ),
+        )
+        .await;
+        assert_eq!(one.status(), StatusCode::OK);
+
+        let new = serde_json::json!({"login": "viaapi@example.test", "name": "Via Api", "password": "a long enough password", "roles": ["victim_specialist"]});
+        let res = send(
+            &app,
+            api("POST", "/api/v1/users", Some(&read), Some(new.clone())),
+        )
+        .await;
+        assert_eq!(
+            res.status(),
+            StatusCode::NOT_FOUND,
+            "{}: a read-only token cannot add people",
+            app.db.name
+        );
+        let res = send(
+            &app,
+            api("POST", "/api/v1/users", Some(&write), Some(new.clone())),
+        )
+        .await;
+        assert_eq!(res.status(), StatusCode::CREATED, "{}", app.db.name);
+        let res = send(&app, api("POST", "/api/v1/users", Some(&write), Some(new))).await;
+        assert_eq!(res.status(), StatusCode::CONFLICT);
+        assert_eq!(json(res).await["field"], "login");
+
+        let bad =
+            serde_json::json!({"login": "x", "name": "", "password": "short", "roles": ["boss"]});
+        let res = send(&app, api("POST", "/api/v1/users", Some(&write), Some(bad))).await;
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let body = json(res).await;
+        assert_eq!(body["field"], "name");
+        let fields: Vec<&str> = body["errors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["field"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            fields,
+            ["name", "login", "password", "roles"],
+            "{}: every broken rule named",
+            app.db.name
+        );
+        let res = send(
+            &app,
+            api(
+                "POST",
+                "/api/v1/users",
+                Some(&write),
+                Some(serde_json::json!({"login": 5})),
+            ),
+        )
+        .await;
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(json(res).await["code"], "invalid_json");
+
+        let res = send(
+            &app,
+            api(
+                "DELETE",
+                &format!("/api/v1/users/{}/sessions", app.user),
+                Some(&write),
+                None,
+            ),
+        )
+        .await;
+        assert_eq!(res.status(), StatusCode::NO_CONTENT);
+
+        // Revoked: refused at once.
+        let tokens = app
+            .db
+            .store
+            .api_tokens_of(
+                app.db
+                    .store
+                    .user_by_login(&LoginName::parse("apiadmin@example.test").unwrap())
+                    .await
+                    .unwrap()
+                    .unwrap()
+                    .id,
+            )
+            .await
+            .unwrap();
+        let write_id = tokens.iter().find(|t| t.scopes.len() == 2).unwrap().id;
+        let csrf = csrf_of(&app, &admin).await;
+        let res = send(
+            &app,
+            post_form(
+                &format!("/account/tokens/{write_id}/revoke"),
+                &form_encode(&[("csrf", &csrf)]),
+                Some(&admin),
+            ),
+        )
+        .await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        assert_eq!(
+            send(&app, api("GET", "/api/v1/me", Some(&write), None))
+                .await
+                .status(),
+            StatusCode::UNAUTHORIZED,
+            "{}",
+            app.db.name
+        );
+        assert_eq!(
+            send(&app, api("GET", "/api/v1/me", Some(&read), None))
+                .await
+                .status(),
+            StatusCode::OK
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_token_never_exceeds_its_owner_and_expired_tokens_fail() {
+    for app in apps(no_mfa()).await {
+        let org = app
+            .db
+            .store
+            .user(app.user)
+            .await
+            .unwrap()
+            .unwrap()
+            .organization_id;
+        let (spec, cookie) =
+            person(&app, org, "apispec@example.test", &[Role::VictimSpecialist]).await;
+        let all = make_token(&app, &cookie, &["admin:read", "admin:write"]).await;
+        let res = send(
+            &app,
+            api(
+                "GET",
+                &format!("/api/v1/users/{}", app.user),
+                Some(&all),
+                None,
+            ),
+        )
+        .await;
+        assert_eq!(res.status(), StatusCode::NOT_FOUND, "{}", app.db.name);
+        let listed = json(send(&app, api("GET", "/api/v1/users", Some(&all), None)).await).await;
+        assert_eq!(
+            listed.as_array().unwrap().len(),
+            1,
+            "{}: only themself",
+            app.db.name
+        );
+        let res = send(
+            &app,
+            api(
+                "POST",
+                "/api/v1/organizations",
+                Some(&all),
+                Some(serde_json::json!({"name": "X", "kind": "ngo"})),
+            ),
+        )
+        .await;
+        assert_eq!(res.status(), StatusCode::NOT_FOUND);
+
+        let now = haven_domain::now();
+        let expired = haven_store::ApiToken {
+            id: haven_domain::ApiTokenId::new(),
+            token_hash: haven_server::api::token_hash("hvn_expired-token"),
+            user_id: spec,
+            name: "old".into(),
+            scopes: vec![haven_domain::policy::Scope::AdminRead],
+            created_at: now - time::Duration::days(40),
+            expires_at: now - time::Duration::days(10),
+            revoked_at: None,
+            last_used_at: None,
+        };
+        app.db
+            .store
+            .create_api_token(&expired, &AuditEntry::new(AuditAction::ApiTokenCreated))
+            .await
+            .unwrap();
+        assert_eq!(
+            send(
+                &app,
+                api("GET", "/api/v1/me", Some("hvn_expired-token"), None)
+            )
+            .await
+            .status(),
+            StatusCode::UNAUTHORIZED
+        );
+        // A signed-in browser session may use the API too.
+        let res = send(&app, get("/api/v1/me", Some(&cookie))).await;
+        assert_eq!(
+            json(res).await["scopes"],
+            serde_json::Value::Null,
+            "{}",
+            app.db.name
+        );
+    }
+}

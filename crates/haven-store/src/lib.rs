@@ -15,7 +15,8 @@ pub mod sqlite;
 mod target;
 
 use async_trait::async_trait;
-use haven_domain::policy::UserScope;
+use haven_domain::ApiTokenId;
+use haven_domain::policy::{Scope, UserScope};
 use haven_domain::{
     AuditEntry, LoginName, Organization, OrganizationId, SessionId, SessionStage, User, UserId,
 };
@@ -29,11 +30,25 @@ pub use target::{Backend, DatabaseTarget, SQLITE_FILE_NAME};
 
 /// Everything Haven stores. Implemented by SQLite and PostgreSQL.
 pub trait Store:
-    SchemaStore + PeopleStore + SessionStore + ThrottleStore + AuditStore + KeyStore + MfaStore
+    SchemaStore
+    + PeopleStore
+    + SessionStore
+    + ThrottleStore
+    + AuditStore
+    + KeyStore
+    + MfaStore
+    + TokenStore
 {
 }
 impl<T> Store for T where
-    T: SchemaStore + PeopleStore + SessionStore + ThrottleStore + AuditStore + KeyStore + MfaStore
+    T: SchemaStore
+        + PeopleStore
+        + SessionStore
+        + ThrottleStore
+        + AuditStore
+        + KeyStore
+        + MfaStore
+        + TokenStore
 {
 }
 
@@ -231,6 +246,64 @@ pub trait MfaStore: Send + Sync + 'static {
     async fn unused_recovery_codes(&self, user: UserId) -> StoreResult<u64>;
     /// Removes the factor and its codes (an administrator's reset), audited.
     async fn reset_mfa(&self, user: UserId, audit: &AuditEntry) -> StoreResult<()>;
+}
+
+/// An API token as stored (the secret itself is never stored).
+#[derive(Clone, PartialEq, Eq)]
+pub struct ApiToken {
+    pub id: ApiTokenId,
+    pub token_hash: [u8; 32],
+    pub user_id: UserId,
+    pub name: String,
+    pub scopes: Vec<Scope>,
+    pub created_at: OffsetDateTime,
+    pub expires_at: OffsetDateTime,
+    pub revoked_at: Option<OffsetDateTime>,
+    pub last_used_at: Option<OffsetDateTime>,
+}
+
+impl std::fmt::Debug for ApiToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ApiToken")
+            .field("id", &self.id)
+            .field("user_id", &self.user_id)
+            .field("scopes", &self.scopes)
+            .field("expires_at", &self.expires_at)
+            .field("revoked_at", &self.revoked_at)
+            .finish_non_exhaustive()
+    }
+}
+
+/// API tokens.
+#[async_trait]
+pub trait TokenStore: Send + Sync + 'static {
+    async fn create_api_token(&self, token: &ApiToken, audit: &AuditEntry) -> StoreResult<()>;
+    async fn api_token_by_hash(&self, hash: &[u8; 32]) -> StoreResult<Option<ApiToken>>;
+    /// A user's tokens, newest first.
+    async fn api_tokens_of(&self, user: UserId) -> StoreResult<Vec<ApiToken>>;
+    /// Revokes one of `user`'s tokens; `false` when there is no such token.
+    async fn revoke_api_token(
+        &self,
+        id: ApiTokenId,
+        user: UserId,
+        at: OffsetDateTime,
+        audit: &AuditEntry,
+    ) -> StoreResult<bool>;
+    async fn touch_api_token(&self, id: ApiTokenId, at: OffsetDateTime) -> StoreResult<()>;
+}
+
+fn join_scopes(scopes: &[Scope]) -> String {
+    scopes
+        .iter()
+        .map(|s| s.as_str())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn parse_scopes(text: &str) -> StoreResult<Vec<Scope>> {
+    text.split_whitespace()
+        .map(|s| Scope::parse(s).ok_or(StoreError::Corrupt("api_tokens.scopes")))
+        .collect()
 }
 
 /// A data key as stored: wrapped by the master key.

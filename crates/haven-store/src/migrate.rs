@@ -33,6 +33,11 @@ pub(crate) const SQLITE: &[Migration] = &[
         name: "mfa",
         sql: include_str!("../migrations/sqlite/0004_mfa.sql"),
     },
+    Migration {
+        version: 5,
+        name: "api_tokens",
+        sql: include_str!("../migrations/sqlite/0005_api_tokens.sql"),
+    },
 ];
 
 pub(crate) const POSTGRES: &[Migration] = &[
@@ -55,6 +60,11 @@ pub(crate) const POSTGRES: &[Migration] = &[
         version: 4,
         name: "mfa",
         sql: include_str!("../migrations/postgres/0004_mfa.sql"),
+    },
+    Migration {
+        version: 5,
+        name: "api_tokens",
+        sql: include_str!("../migrations/postgres/0005_api_tokens.sql"),
     },
 ];
 
@@ -124,11 +134,11 @@ mod tests {
     fn status_reports_pending_and_unknown() {
         let s = SchemaStatus::new(vec![], SQLITE);
         assert!(!s.is_current());
-        assert_eq!(s.pending(), vec![1, 2, 3, 4]);
-        let s = SchemaStatus::new(vec![1, 2, 3, 4, 99], SQLITE);
+        assert_eq!(s.pending(), vec![1, 2, 3, 4, 5]);
+        let s = SchemaStatus::new(vec![1, 2, 3, 4, 5, 99], SQLITE);
         assert_eq!(s.unknown(), vec![99]);
         assert!(!s.is_current());
-        assert!(SchemaStatus::new(vec![4, 3, 2, 1], SQLITE).is_current());
+        assert!(SchemaStatus::new(vec![5, 4, 3, 2, 1], SQLITE).is_current());
         assert!(!SchemaStatus::new(vec![1], SQLITE).is_current());
     }
 }

@@ -792,3 +792,81 @@ async fn user_lists_follow_the_policy_scope() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn api_tokens_are_found_by_hash_listed_and_revoked_by_their_owner_only() {
+    use haven_domain::ApiTokenId;
+    use haven_domain::policy::Scope;
+    use haven_store::ApiToken;
+    each(async |db| {
+        let o = org("Token Org", OrgKind::Ngo);
+        db.store.create_organization(&o, &audit()).await.unwrap();
+        let owner = user(o.id, "owner@example.org", &[Role::Administrator]);
+        let other = user(o.id, "other@example.org", &[Role::Administrator]);
+        db.store.create_user(&owner, &audit()).await.unwrap();
+        db.store.create_user(&other, &audit()).await.unwrap();
+        let now = haven_domain::now();
+        let t = ApiToken {
+            id: ApiTokenId::new(),
+            token_hash: [5; 32],
+            user_id: owner.id,
+            name: "Reporting export".into(),
+            scopes: vec![Scope::AdminRead, Scope::AdminWrite],
+            created_at: now,
+            expires_at: now + Duration::days(30),
+            revoked_at: None,
+            last_used_at: None,
+        };
+        db.store.create_api_token(&t, &audit()).await.unwrap();
+        assert_eq!(
+            db.store.api_token_by_hash(&[5; 32]).await.unwrap(),
+            Some(t.clone()),
+            "{}",
+            db.name
+        );
+        assert_eq!(db.store.api_token_by_hash(&[6; 32]).await.unwrap(), None);
+        db.store
+            .touch_api_token(t.id, now + Duration::minutes(1))
+            .await
+            .unwrap();
+        assert_eq!(
+            db.store.api_tokens_of(owner.id).await.unwrap()[0].last_used_at,
+            Some(now + Duration::minutes(1))
+        );
+
+        let a = AuditEntry::new(AuditAction::ApiTokenRevoked);
+        assert!(
+            !db.store
+                .revoke_api_token(t.id, other.id, now, &a)
+                .await
+                .unwrap(),
+            "{}: not theirs",
+            db.name
+        );
+        assert!(
+            db.store
+                .revoke_api_token(t.id, owner.id, now, &a)
+                .await
+                .unwrap()
+        );
+        assert!(
+            !db.store
+                .revoke_api_token(t.id, owner.id, now, &a)
+                .await
+                .unwrap(),
+            "once"
+        );
+        assert_eq!(
+            db.store
+                .api_token_by_hash(&[5; 32])
+                .await
+                .unwrap()
+                .unwrap()
+                .revoked_at,
+            Some(now),
+            "{}",
+            db.name
+        );
+    })
+    .await;
+}

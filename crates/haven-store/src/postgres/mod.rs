@@ -8,6 +8,7 @@ mod mfa;
 mod people;
 mod sessions;
 mod throttle;
+mod tokens;
 
 use crate::migrate::{self, SchemaStatus};
 use crate::{Backend, DatabaseTarget, OpenOptions, SchemaStore, StoreError, StoreResult};

@@ -13,6 +13,7 @@ mod mfa;
 mod people;
 mod sessions;
 mod throttle;
+mod tokens;
 
 use crate::migrate::{self, SchemaStatus};
 use crate::{Backend, OpenOptions, SchemaStore, StoreError, StoreResult};

@@ -1,0 +1,584 @@
+//! The JSON API under `/api/v1`, described by the OpenAPI document at
+//! `/api/openapi.json`. Callers authenticate with an API token
+//! (`Authorization: Bearer hvn_…`, limited to its scopes) or a signed-in
+//! browser session. Every decision goes through `haven_domain::policy`;
+//! refusals answer 404 like a missing record. Errors are
+//! `{status, code, field, message}`.
+
+use crate::AppState;
+use crate::admin_pages::{NewUserInput, validate_new_user};
+use crate::error::{AppError, ErrorBody};
+use crate::i18n::Lang;
+use crate::session::{self, ReqId};
+use axum::extract::{FromRequestParts, Path, State};
+use axum::http::StatusCode;
+use axum::http::header::AUTHORIZATION;
+use axum::http::request::Parts;
+use axum::response::{IntoResponse, Response};
+use axum::{Json, Router};
+use haven_domain::policy::{self, Action, Actor, Resource};
+use haven_domain::{
+    AuditAction, AuditEntry, OrgKind, Organization, OrganizationId, SessionStage, User, UserId,
+};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use time::OffsetDateTime;
+use utoipa::{OpenApi, ToSchema};
+
+/// API tokens start with this, so a leaked one is easy to recognize.
+pub const TOKEN_PREFIX: &str = "hvn_";
+
+/// The SHA-256 under which a token is stored.
+#[must_use]
+pub fn token_hash(token: &str) -> [u8; 32] {
+    Sha256::digest(token.as_bytes()).into()
+}
+
+/// The caller: a person, possibly through a scoped token.
+pub struct ApiCaller {
+    pub user: User,
+    pub actor: Actor,
+}
+
+fn unauthenticated() -> Response {
+    let body = ErrorBody {
+        status: 401,
+        code: "unauthenticated",
+        field: None,
+        message: "Send a valid API token (Authorization: Bearer hvn_...) or sign in.".into(),
+        reference: None,
+        errors: Vec::new(),
+    };
+    (
+        StatusCode::UNAUTHORIZED,
+        [("www-authenticate", "Bearer")],
+        Json(body),
+    )
+        .into_response()
+}
+
+impl FromRequestParts<AppState> for ApiCaller {
+    type Rejection = Response;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        if let Some(header) = parts.headers.get(AUTHORIZATION) {
+            let token = header
+                .to_str()
+                .ok()
+                .and_then(|h| h.strip_prefix("Bearer "))
+                .filter(|t| t.starts_with(TOKEN_PREFIX))
+                .ok_or_else(unauthenticated)?;
+            let now = haven_domain::now();
+            let found = state
+                .store
+                .api_token_by_hash(&token_hash(token))
+                .await
+                .map_err(|e| AppError::from(e).into_response())?
+                .filter(|t| t.revoked_at.is_none() && t.expires_at > now)
+                .ok_or_else(unauthenticated)?;
+            let user = state
+                .store
+                .user(found.user_id)
+                .await
+                .map_err(|e| AppError::from(e).into_response())?
+                .filter(|u| !u.disabled)
+                .ok_or_else(unauthenticated)?;
+            if found
+                .last_used_at
+                .is_none_or(|t| now - t > time::Duration::minutes(1))
+            {
+                state
+                    .store
+                    .touch_api_token(found.id, now)
+                    .await
+                    .map_err(|e| AppError::from(e).into_response())?;
+            }
+            let actor = Actor::of(&user).with_scopes(found.scopes);
+            return Ok(Self { user, actor });
+        }
+        match session::resolve(parts, state).await {
+            Ok(Ok(a)) if a.session.stage == SessionStage::Full => Ok(Self {
+                actor: Actor::of(&a.user),
+                user: a.user,
+            }),
+            Ok(_) => Err(unauthenticated()),
+            Err(e) => Err(e.into_response()),
+        }
+    }
+}
+
+impl ApiCaller {
+    fn allowed(&self, action: Action, resource: Resource) -> bool {
+        policy::authorize(&self.actor, action, resource).is_allowed()
+    }
+
+    fn audit(&self, action: AuditAction, request_id: Option<String>) -> AuditEntry {
+        AuditEntry::new(action)
+            .by(self.user.id, self.user.organization_id)
+            .request(request_id)
+    }
+}
+
+/// A refusal: audited, and answered like a missing record.
+async fn refused(
+    state: &AppState,
+    caller: &ApiCaller,
+    kind: &'static str,
+    id: Option<String>,
+    request_id: Option<String>,
+) -> Response {
+    let mut audit = caller.audit(AuditAction::AccessDenied, request_id);
+    audit.resource_kind = Some(kind);
+    audit.resource_id = id;
+    match state.store.append_audit(&[audit]).await {
+        Ok(()) => AppError::NotFound.into_response(),
+        Err(e) => AppError::from(e).into_response(),
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct OrganizationBody {
+    pub id: uuid::Uuid,
+    pub name: String,
+    /// `law_enforcement`, `ngo` or `service_provider`.
+    pub kind: String,
+    pub created_at: OffsetDateTime,
+}
+
+impl From<Organization> for OrganizationBody {
+    fn from(o: Organization) -> Self {
+        Self {
+            id: *o.id.as_uuid(),
+            name: o.name,
+            kind: o.kind.as_str().to_owned(),
+            created_at: o.created_at,
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct UserBody {
+    pub id: uuid::Uuid,
+    pub organization_id: uuid::Uuid,
+    pub login: String,
+    pub name: String,
+    pub roles: Vec<String>,
+    pub mfa_enabled: bool,
+    pub created_at: OffsetDateTime,
+}
+
+fn user_body(u: User, mfa_enabled: bool) -> UserBody {
+    UserBody {
+        id: *u.id.as_uuid(),
+        organization_id: *u.organization_id.as_uuid(),
+        login: u.login.as_str().to_owned(),
+        name: u.display_name,
+        roles: u.roles.iter().map(|r| r.as_str().to_owned()).collect(),
+        mfa_enabled,
+        created_at: u.created_at,
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct MeBody {
+    pub user: UserBody,
+    pub organization: OrganizationBody,
+    /// The token's scopes, or null when signed in with a browser session.
+    pub scopes: Option<Vec<String>>,
+}
+
+/// Who is calling.
+#[utoipa::path(get, path = "/api/v1/me", tag = "account",
+    responses((status = 200, body = MeBody), (status = 401, body = ErrorBody)))]
+pub async fn me(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+) -> Result<Json<MeBody>, AppError> {
+    let org = state
+        .store
+        .organization(caller.user.organization_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let mfa = state
+        .store
+        .mfa(caller.user.id)
+        .await?
+        .is_some_and(|m| m.enabled_at.is_some());
+    let scopes = caller
+        .actor
+        .scopes
+        .as_ref()
+        .map(|s| s.iter().map(|x| x.as_str().to_owned()).collect());
+    Ok(Json(MeBody {
+        user: user_body(caller.user, mfa),
+        organization: org.into(),
+        scopes,
+    }))
+}
+
+/// The directory of organizations.
+#[utoipa::path(get, path = "/api/v1/organizations", tag = "administration",
+    responses((status = 200, body = [OrganizationBody]), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn list_organizations(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    ReqId(rid): ReqId,
+) -> Response {
+    if !caller.allowed(Action::View, Resource::Organizations) {
+        return refused(&state, &caller, "organizations", None, rid).await;
+    }
+    match state.store.list_organizations().await {
+        Ok(orgs) => Json(
+            orgs.into_iter()
+                .map(OrganizationBody::from)
+                .collect::<Vec<_>>(),
+        )
+        .into_response(),
+        Err(e) => AppError::from(e).into_response(),
+    }
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct NewOrganization {
+    pub name: String,
+    /// `law_enforcement`, `ngo` or `service_provider`.
+    pub kind: String,
+}
+
+/// Adds an organization (administrators; scope `admin:write`).
+#[utoipa::path(post, path = "/api/v1/organizations", tag = "administration", request_body = NewOrganization,
+    responses((status = 201, body = OrganizationBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn create_organization(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    ReqId(rid): ReqId,
+    body: Result<Json<NewOrganization>, axum::extract::rejection::JsonRejection>,
+) -> Response {
+    if !caller.allowed(Action::Create, Resource::Organizations) {
+        return refused(&state, &caller, "organizations", None, rid).await;
+    }
+    let Json(body) = match body {
+        Ok(b) => b,
+        Err(e) => return bad_json(&e),
+    };
+    let name = body.name.trim().to_owned();
+    if name.is_empty() || name.chars().count() > 200 {
+        return invalid("name", "length", "The name must be 1 to 200 characters.");
+    }
+    let Some(kind) = OrgKind::parse(&body.kind) else {
+        return invalid(
+            "kind",
+            "unknown_kind",
+            "The kind must be law_enforcement, ngo or service_provider.",
+        );
+    };
+    let org = Organization {
+        id: OrganizationId::new(),
+        name,
+        kind,
+        created_at: haven_domain::now(),
+    };
+    let audit = caller
+        .audit(AuditAction::OrganizationCreated, rid)
+        .on("organization", org.id);
+    match state.store.create_organization(&org, &audit).await {
+        Ok(()) => (StatusCode::CREATED, Json(OrganizationBody::from(org))).into_response(),
+        Err(e) => AppError::from(e).into_response(),
+    }
+}
+
+/// The staff accounts the caller may see.
+#[utoipa::path(get, path = "/api/v1/users", tag = "administration",
+    responses((status = 200, body = [UserBody]), (status = 401, body = ErrorBody)))]
+pub async fn list_users(State(state): State<AppState>, caller: ApiCaller) -> Response {
+    match state
+        .store
+        .list_users(policy::user_scope(&caller.actor))
+        .await
+    {
+        Ok(users) => Json(
+            users
+                .into_iter()
+                .map(|(u, m)| user_body(u, m))
+                .collect::<Vec<_>>(),
+        )
+        .into_response(),
+        Err(e) => AppError::from(e).into_response(),
+    }
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct NewUserBody {
+    pub login: String,
+    pub name: String,
+    /// At least 12 characters.
+    pub password: String,
+    /// Role names, e.g. `victim_specialist`.
+    pub roles: Vec<String>,
+}
+
+/// Adds a staff account to the caller's organization (administrators; scope `admin:write`).
+#[utoipa::path(post, path = "/api/v1/users", tag = "administration", request_body = NewUserBody,
+    responses((status = 201, body = UserBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn create_user(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    ReqId(rid): ReqId,
+    body: Result<Json<NewUserBody>, axum::extract::rejection::JsonRejection>,
+) -> Response {
+    if !caller.allowed(
+        Action::Create,
+        Resource::UsersOf(caller.user.organization_id),
+    ) {
+        return refused(&state, &caller, "users", None, rid).await;
+    }
+    let Json(body) = match body {
+        Ok(b) => b,
+        Err(e) => return bad_json(&e),
+    };
+    let valid = match validate_new_user(NewUserInput {
+        name: body.name,
+        login: body.login,
+        password: body.password,
+        roles: body.roles,
+    }) {
+        Ok(v) => v,
+        Err(problems) => {
+            let errors: Vec<_> = problems
+                .iter()
+                .map(|p| crate::error::FieldError {
+                    field: p.field,
+                    code: p.code,
+                    message: Lang::En.t(p.message_key),
+                })
+                .collect();
+            let first = &errors[0];
+            return AppError::Invalid {
+                code: first.code,
+                field: Some(first.field),
+                message: first.message.clone(),
+            }
+            .with_errors(errors)
+            .into_response();
+        }
+    };
+    let user = User {
+        id: UserId::new(),
+        organization_id: caller.user.organization_id,
+        login: valid.login,
+        display_name: valid.name,
+        roles: valid.roles,
+        password_hash: state.hasher.hash(valid.password).await,
+        disabled: false,
+        created_at: haven_domain::now(),
+    };
+    let audit = caller
+        .audit(AuditAction::UserCreated, rid)
+        .on("user", user.id);
+    match state.store.create_user(&user, &audit).await {
+        Ok(()) => (StatusCode::CREATED, Json(user_body(user, false))).into_response(),
+        Err(e) => AppError::from(e).into_response(),
+    }
+}
+
+async fn target(
+    state: &AppState,
+    caller: &ApiCaller,
+    id: &str,
+    action: Action,
+    rid: Option<String>,
+) -> Result<User, Response> {
+    let user = match id.parse::<UserId>() {
+        Ok(uid) => state
+            .store
+            .user(uid)
+            .await
+            .map_err(|e| AppError::from(e).into_response())?,
+        Err(_) => None,
+    };
+    let Some(user) = user else {
+        return Err(AppError::NotFound.into_response());
+    };
+    if !caller.allowed(
+        action,
+        Resource::User {
+            id: user.id,
+            organization: user.organization_id,
+        },
+    ) {
+        return Err(refused(state, caller, "user", Some(user.id.to_string()), rid).await);
+    }
+    Ok(user)
+}
+
+/// One staff account (the read is audited).
+#[utoipa::path(get, path = "/api/v1/users/{id}", tag = "administration",
+    params(("id" = uuid::Uuid, Path, description = "The account's id")),
+    responses((status = 200, body = UserBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn get_user(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    ReqId(rid): ReqId,
+    Path(id): Path<String>,
+) -> Response {
+    let user = match target(&state, &caller, &id, Action::View, rid.clone()).await {
+        Ok(u) => u,
+        Err(res) => return res,
+    };
+    if let Err(e) = state
+        .audit_writer
+        .record(
+            caller
+                .audit(AuditAction::RecordViewed, rid)
+                .on("user", user.id),
+        )
+        .await
+    {
+        return e.into_response();
+    }
+    match state.store.mfa(user.id).await {
+        Ok(m) => Json(user_body(user, m.is_some_and(|m| m.enabled_at.is_some()))).into_response(),
+        Err(e) => AppError::from(e).into_response(),
+    }
+}
+
+/// Removes the account's second factor and ends its sessions (administrators; scope `admin:write`).
+#[utoipa::path(post, path = "/api/v1/users/{id}/mfa-reset", tag = "administration",
+    params(("id" = uuid::Uuid, Path, description = "The account's id")),
+    responses((status = 204), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn reset_mfa(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    ReqId(rid): ReqId,
+    Path(id): Path<String>,
+) -> Response {
+    let user = match target(&state, &caller, &id, Action::ResetMfa, rid.clone()).await {
+        Ok(u) => u,
+        Err(res) => return res,
+    };
+    let reset = caller
+        .audit(AuditAction::MfaReset, rid.clone())
+        .on("user", user.id);
+    let ended = caller
+        .audit(AuditAction::SessionsEnded, rid)
+        .on("user", user.id);
+    if let Err(e) = state.store.reset_mfa(user.id, &reset).await {
+        return AppError::from(e).into_response();
+    }
+    match state
+        .store
+        .delete_sessions_for_user(user.id, Some(&ended))
+        .await
+    {
+        Ok(_) => StatusCode::NO_CONTENT.into_response(),
+        Err(e) => AppError::from(e).into_response(),
+    }
+}
+
+/// Ends every session of the account ("sign out everywhere").
+#[utoipa::path(delete, path = "/api/v1/users/{id}/sessions", tag = "administration",
+    params(("id" = uuid::Uuid, Path, description = "The account's id")),
+    responses((status = 204), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn end_sessions(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    ReqId(rid): ReqId,
+    Path(id): Path<String>,
+) -> Response {
+    let user = match target(&state, &caller, &id, Action::EndSessions, rid.clone()).await {
+        Ok(u) => u,
+        Err(res) => return res,
+    };
+    let audit = caller
+        .audit(AuditAction::SessionsEnded, rid)
+        .on("user", user.id);
+    match state
+        .store
+        .delete_sessions_for_user(user.id, Some(&audit))
+        .await
+    {
+        Ok(_) => StatusCode::NO_CONTENT.into_response(),
+        Err(e) => AppError::from(e).into_response(),
+    }
+}
+
+fn invalid(field: &'static str, code: &'static str, message: &str) -> Response {
+    AppError::Invalid {
+        code,
+        field: Some(field),
+        message: message.to_owned(),
+    }
+    .into_response()
+}
+
+fn bad_json(e: &axum::extract::rejection::JsonRejection) -> Response {
+    // The rejection text names the problem (missing field, wrong type) but
+    // never echoes values.
+    let status = if e.status() == StatusCode::UNSUPPORTED_MEDIA_TYPE {
+        StatusCode::UNSUPPORTED_MEDIA_TYPE
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    let body = ErrorBody {
+        status: status.as_u16(),
+        code: "invalid_json",
+        field: None,
+        message: e.body_text().chars().take(300).collect(),
+        reference: None,
+        errors: Vec::new(),
+    };
+    (status, Json(body)).into_response()
+}
+
+struct Security;
+
+impl utoipa::Modify for Security {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "token",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some("An API token made on the Account > API tokens page."))
+                    .build(),
+            ),
+        );
+    }
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Haven API", description = "Victim-centered case management and referrals. Every call is authorized by one policy and audited."),
+    paths(me, list_organizations, create_organization, list_users, create_user, get_user, reset_mfa, end_sessions),
+    components(schemas(ErrorBody, crate::error::FieldError, MeBody, OrganizationBody, UserBody, NewOrganization, NewUserBody)),
+    modifiers(&Security),
+    security(("token" = [])),
+    tags((name = "account"), (name = "administration"))
+)]
+pub struct ApiDoc;
+
+/// The OpenAPI document.
+pub async fn openapi() -> Response {
+    Json(ApiDoc::openapi()).into_response()
+}
+
+/// The API routes.
+pub fn routes() -> Router<AppState> {
+    use axum::routing::{delete, get, post};
+    Router::new()
+        .route("/api/openapi.json", get(openapi))
+        .route("/api/v1/me", get(me))
+        .route(
+            "/api/v1/organizations",
+            get(list_organizations).post(create_organization),
+        )
+        .route("/api/v1/users", get(list_users).post(create_user))
+        .route("/api/v1/users/{id}", get(get_user))
+        .route("/api/v1/users/{id}/mfa-reset", post(reset_mfa))
+        .route("/api/v1/users/{id}/sessions", delete(end_sessions))
+}
