@@ -75,6 +75,14 @@ typed_id!(
     /// An API token (its id, never the secret token itself).
     ApiTokenId
 );
+typed_id!(
+    /// A victim's case.
+    CaseId
+);
+typed_id!(
+    /// A release of information (consent).
+    ConsentId
+);
 
 #[cfg(test)]
 mod tests {

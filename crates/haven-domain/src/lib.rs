@@ -4,13 +4,15 @@
 //! from values alone (who may do what, which rule applies) lives here so that
 //! it can be tested exhaustively.
 
+pub mod access;
 pub mod audit;
+pub mod consent;
 pub mod ids;
 pub mod people;
 pub mod policy;
 
 pub use audit::{AuditAction, AuditEntry};
-pub use ids::{ApiTokenId, OrganizationId, SessionId, UserId};
+pub use ids::{ApiTokenId, CaseId, ConsentId, OrganizationId, SessionId, UserId};
 pub use people::{LoginName, OrgKind, Organization, Role, SessionStage, User};
 
 /// The current time, truncated to whole milliseconds: the precision both

@@ -1,0 +1,377 @@
+//! Who may see a case, and which parts of it. Part of the one policy: the
+//! decision for one case ([`authorize_case`]) and the filter every case list
+//! applies ([`case_filter`]) come from the same rules, and a property test
+//! holds them together.
+//!
+//! Access to a case comes from its team, from supervising in the case's
+//! organization, and from the victim's consent. Advocate records
+//! are hidden from law enforcement unless the victim consented. Records tied
+//! to a T, U or VAWA application carry the 8 U.S.C. 1367 flag and leave only
+//! with a recorded exception or consent.
+
+use crate::consent::{Consent, FieldGroup};
+use crate::ids::{CaseId, OrganizationId, UserId};
+use crate::people::Role;
+use crate::policy::Actor;
+use time::OffsetDateTime;
+
+/// A place on a case team.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum TeamRole {
+    OwnerSpecialist,
+    Agent,
+    Interviewer,
+    Supervisor,
+}
+
+impl TeamRole {
+    pub const ALL: [TeamRole; 4] = [Self::OwnerSpecialist, Self::Agent, Self::Interviewer, Self::Supervisor];
+
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::OwnerSpecialist => "owner_specialist",
+            Self::Agent => "agent",
+            Self::Interviewer => "interviewer",
+            Self::Supervisor => "supervisor",
+        }
+    }
+
+    #[must_use]
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|t| t.as_str() == s)
+    }
+}
+
+/// The facts about a case that decide access.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CaseFacts {
+    pub id: CaseId,
+    pub organization: OrganizationId,
+    pub team: Vec<(UserId, TeamRole)>,
+    /// Linked to a T, U or VAWA application.
+    pub flag_1367: bool,
+}
+
+/// Which part of a case record.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Compartment {
+    /// Victim-services (advocate) notes and fields.
+    Advocate,
+    /// What the whole team may see.
+    Shared,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CaseAction {
+    View,
+    ViewCompartment(Compartment),
+    /// Send records to a third party (an export, a report with identities).
+    Export { exception_recorded: bool },
+}
+
+/// Why access to a case was refused. The person sees "not found".
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CaseDeny {
+    /// Analysts see de-identified statistics only.
+    NoPersonalData,
+    /// Provider staff see only referrals sent to their organization.
+    ReferralsOnly,
+    NotOnCase,
+    /// Advocate records, and the victim has not consented to share them.
+    AdvocateRecords,
+    /// 8 U.S.C. 1367 protected, and no exception or consent is recorded.
+    Protected1367,
+    /// Emergency access needs a supervisor and a written reason.
+    EmergencyNeedsReason,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CaseDecision {
+    Allow,
+    /// Allowed outside the actor's scope in an emergency: audited and flagged
+    /// for another supervisor's review.
+    AllowEmergency,
+    Deny(CaseDeny),
+}
+
+impl CaseDecision {
+    #[must_use]
+    pub const fn is_allowed(self) -> bool {
+        matches!(self, Self::Allow | Self::AllowEmergency)
+    }
+}
+
+/// Roles that act for law enforcement (advocate records are closed to them).
+#[must_use]
+pub fn acts_for_law_enforcement(roles: &[Role]) -> bool {
+    roles.iter().any(|r| matches!(r, Role::LawEnforcementAgent | Role::CertifyingOfficial))
+}
+
+/// Roles that never see case data, whatever else is true.
+fn only(roles: &[Role], allowed: &[Role]) -> bool {
+    !roles.is_empty() && roles.iter().all(|r| allowed.contains(r))
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Basis {
+    Team,
+    Supervisor,
+    Consent,
+}
+
+fn basis(actor: &Actor, case: &CaseFacts, consents: &[Consent], now: OffsetDateTime) -> Option<Basis> {
+    if case.team.iter().any(|(u, _)| *u == actor.user) {
+        return Some(Basis::Team);
+    }
+    if actor.roles.contains(&Role::Supervisor) && actor.organization == case.organization {
+        return Some(Basis::Supervisor);
+    }
+    consents
+        .iter()
+        .any(|c| c.case == case.id && c.is_active(now) && c.reaches(actor.organization, &actor.roles))
+        .then_some(Basis::Consent)
+}
+
+fn consent_covers(actor: &Actor, case: &CaseFacts, consents: &[Consent], group: FieldGroup, now: OffsetDateTime) -> bool {
+    consents
+        .iter()
+        .any(|c| c.case == case.id && c.covers(actor.organization, &actor.roles, group, now))
+}
+
+/// The decision for `actor` doing `action` on `case`, given the case's
+/// releases of information.
+#[must_use]
+pub fn authorize_case(actor: &Actor, action: CaseAction, case: &CaseFacts, consents: &[Consent], now: OffsetDateTime) -> CaseDecision {
+    use CaseDecision::{Allow, Deny};
+    if only(&actor.roles, &[Role::Analyst]) || actor.roles.is_empty() {
+        return Deny(CaseDeny::NoPersonalData);
+    }
+    if only(&actor.roles, &[Role::ProviderStaff, Role::Analyst]) {
+        return Deny(CaseDeny::ReferralsOnly);
+    }
+    let Some(basis) = basis(actor, case, consents, now) else {
+        return Deny(CaseDeny::NotOnCase);
+    };
+    match action {
+        CaseAction::View | CaseAction::ViewCompartment(Compartment::Shared) => Allow,
+        CaseAction::ViewCompartment(Compartment::Advocate) => {
+            let closed = acts_for_law_enforcement(&actor.roles) || basis == Basis::Consent;
+            if !closed || consent_covers(actor, case, consents, FieldGroup::AdvocateRecords, now) {
+                Allow
+            } else {
+                Deny(CaseDeny::AdvocateRecords)
+            }
+        }
+        CaseAction::Export { exception_recorded } => {
+            if !case.flag_1367 || exception_recorded {
+                Allow
+            } else {
+                Deny(CaseDeny::Protected1367)
+            }
+        }
+    }
+}
+
+/// Emergency ("break glass") access to a case outside the actor's scope: only
+/// a supervisor, only with a written reason. Always audited and flagged.
+#[must_use]
+pub fn authorize_emergency(actor: &Actor, reason: &str) -> CaseDecision {
+    if actor.roles.contains(&Role::Supervisor) && reason.trim().chars().count() >= 10 {
+        CaseDecision::AllowEmergency
+    } else {
+        CaseDecision::Deny(CaseDeny::EmergencyNeedsReason)
+    }
+}
+
+/// The filter a case list applies: exactly the cases `authorize_case(View)`
+/// allows. Stores translate it to SQL.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CaseFilter {
+    /// Nothing at all (analysts, provider staff).
+    pub nothing: bool,
+    /// Cases whose team includes this user.
+    pub team_member: UserId,
+    /// Every case of this organization (supervisors).
+    pub supervised_org: Option<OrganizationId>,
+    /// Cases with an active release to this organization...
+    pub consent_org: OrganizationId,
+    /// ...or to one of these roles.
+    pub consent_roles: Vec<Role>,
+}
+
+#[must_use]
+pub fn case_filter(actor: &Actor) -> CaseFilter {
+    let nothing = actor.roles.is_empty()
+        || only(&actor.roles, &[Role::Analyst])
+        || only(&actor.roles, &[Role::ProviderStaff, Role::Analyst]);
+    CaseFilter {
+        nothing,
+        team_member: actor.user,
+        supervised_org: actor.roles.contains(&Role::Supervisor).then_some(actor.organization),
+        consent_org: actor.organization,
+        consent_roles: actor.roles.clone(),
+    }
+}
+
+impl CaseFilter {
+    /// The filter as a predicate (what the SQL computes).
+    #[must_use]
+    pub fn matches(&self, case: &CaseFacts, consents: &[Consent], now: OffsetDateTime) -> bool {
+        !self.nothing
+            && (case.team.iter().any(|(u, _)| *u == self.team_member)
+                || self.supervised_org == Some(case.organization)
+                || consents.iter().any(|c| {
+                    c.case == case.id && c.is_active(now) && c.reaches(self.consent_org, &self.consent_roles)
+                }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::consent::{Party, Recipient, Signer};
+    use crate::ids::ConsentId;
+    use proptest::prelude::*;
+    use time::macros::{date, datetime};
+
+    const NOW: OffsetDateTime = datetime!(2026-11-28 12:00 UTC);
+
+    fn actor(org: OrganizationId, roles: &[Role]) -> Actor {
+        Actor { user: UserId::new(), organization: org, roles: roles.to_vec(), scopes: None }
+    }
+
+    fn case(org: OrganizationId, team: Vec<(UserId, TeamRole)>) -> CaseFacts {
+        CaseFacts { id: CaseId::new(), organization: org, team, flag_1367: false }
+    }
+
+    fn consent(case: CaseId, to: Recipient, fields: &[FieldGroup]) -> Consent {
+        Consent {
+            id: ConsentId::new(),
+            case,
+            parties: vec![Party { signer: Signer::Victim, recorded_as_abuser: false }],
+            recipient: to,
+            purpose: "coordination".into(),
+            fields: fields.to_vec(),
+            signed_on: date!(2026 - 11 - 01),
+            expires_on: date!(2026 - 12 - 31),
+            revoked_at: None,
+        }
+    }
+
+    #[test]
+    fn analysts_and_provider_staff_never_see_cases() {
+        let org = OrganizationId::new();
+        for roles in [&[Role::Analyst][..], &[Role::ProviderStaff], &[Role::ProviderStaff, Role::Analyst], &[]] {
+            let a = actor(org, roles);
+            let c = case(org, vec![(a.user, TeamRole::Agent)]);
+            let all = [consent(c.id, Recipient::Organization(org), &FieldGroup::ALL)];
+            assert!(!authorize_case(&a, CaseAction::View, &c, &all, NOW).is_allowed(), "{roles:?}");
+            assert!(case_filter(&a).nothing);
+        }
+    }
+
+    #[test]
+    fn the_team_and_supervisors_of_the_organization_see_the_case() {
+        let org = OrganizationId::new();
+        let specialist = actor(org, &[Role::VictimSpecialist]);
+        let c = case(org, vec![(specialist.user, TeamRole::OwnerSpecialist)]);
+        assert_eq!(authorize_case(&specialist, CaseAction::View, &c, &[], NOW), CaseDecision::Allow);
+        let supervisor = actor(org, &[Role::Supervisor]);
+        assert_eq!(authorize_case(&supervisor, CaseAction::View, &c, &[], NOW), CaseDecision::Allow);
+        let elsewhere = actor(OrganizationId::new(), &[Role::Supervisor]);
+        assert_eq!(authorize_case(&elsewhere, CaseAction::View, &c, &[], NOW), CaseDecision::Deny(CaseDeny::NotOnCase));
+        let colleague = actor(org, &[Role::VictimSpecialist]);
+        assert!(!authorize_case(&colleague, CaseAction::View, &c, &[], NOW).is_allowed(), "need to know, not same org");
+    }
+
+    #[test]
+    fn law_enforcement_sees_advocate_records_only_with_consent() {
+        let ngo = OrganizationId::new();
+        let agency = OrganizationId::new();
+        let agent = actor(agency, &[Role::LawEnforcementAgent]);
+        let c = case(ngo, vec![(agent.user, TeamRole::Agent)]);
+        let advocate = CaseAction::ViewCompartment(Compartment::Advocate);
+        assert!(authorize_case(&agent, CaseAction::ViewCompartment(Compartment::Shared), &c, &[], NOW).is_allowed());
+        assert_eq!(authorize_case(&agent, advocate, &c, &[], NOW), CaseDecision::Deny(CaseDeny::AdvocateRecords));
+        let narrow = consent(c.id, Recipient::Organization(agency), &[FieldGroup::Identity]);
+        assert!(!authorize_case(&agent, advocate, &c, std::slice::from_ref(&narrow), NOW).is_allowed());
+        let wide = consent(c.id, Recipient::Organization(agency), &[FieldGroup::AdvocateRecords]);
+        assert!(authorize_case(&agent, advocate, &c, std::slice::from_ref(&wide), NOW).is_allowed());
+        let mut revoked = wide;
+        revoked.revoked_at = Some(NOW - time::Duration::minutes(1));
+        assert!(!authorize_case(&agent, advocate, &c, &[revoked], NOW).is_allowed(), "revocation is immediate");
+        let specialist = actor(ngo, &[Role::VictimSpecialist]);
+        let own = case(ngo, vec![(specialist.user, TeamRole::OwnerSpecialist)]);
+        assert!(authorize_case(&specialist, advocate, &own, &[], NOW).is_allowed());
+    }
+
+    #[test]
+    fn consent_opens_a_case_to_its_recipient_until_it_expires() {
+        let ngo = OrganizationId::new();
+        let c = case(ngo, vec![]);
+        let certifier = actor(OrganizationId::new(), &[Role::CertifyingOfficial]);
+        let release = consent(c.id, Recipient::Role(Role::CertifyingOfficial), &[FieldGroup::CaseHistory]);
+        assert!(authorize_case(&certifier, CaseAction::View, &c, std::slice::from_ref(&release), NOW).is_allowed());
+        assert!(!authorize_case(&certifier, CaseAction::View, &c, &[release], datetime!(2027-01-01 00:00 UTC)).is_allowed());
+    }
+
+    #[test]
+    fn r3_protected_records_leave_only_with_an_exception_or_consent() {
+        let org = OrganizationId::new();
+        let s = actor(org, &[Role::VictimSpecialist]);
+        let mut c = case(org, vec![(s.user, TeamRole::OwnerSpecialist)]);
+        c.flag_1367 = true;
+        assert_eq!(
+            authorize_case(&s, CaseAction::Export { exception_recorded: false }, &c, &[], NOW),
+            CaseDecision::Deny(CaseDeny::Protected1367)
+        );
+        assert!(authorize_case(&s, CaseAction::Export { exception_recorded: true }, &c, &[], NOW).is_allowed());
+    }
+
+    #[test]
+    fn emergency_access_needs_a_supervisor_and_a_reason() {
+        let org = OrganizationId::new();
+        assert_eq!(authorize_emergency(&actor(org, &[Role::Supervisor]), "Victim in danger tonight; owner unreachable"), CaseDecision::AllowEmergency);
+        assert!(!authorize_emergency(&actor(org, &[Role::Supervisor]), "urgent").is_allowed());
+        assert!(!authorize_emergency(&actor(org, &[Role::VictimSpecialist]), "Victim in danger tonight").is_allowed());
+    }
+
+    fn roles() -> impl Strategy<Value = Vec<Role>> {
+        proptest::sample::subsequence(Role::ALL.to_vec(), 0..=3)
+    }
+
+    proptest! {
+        /// The list filter and the single decision agree for every actor,
+        /// case and set of releases.
+        #[test]
+        fn the_case_filter_is_the_view_decision(
+            roles in roles(),
+            same_org in any::<bool>(),
+            on_team in any::<bool>(),
+            grants in proptest::collection::vec((0u8..4, any::<bool>(), 0i64..60, any::<bool>()), 0..4),
+        ) {
+            let (a_org, other) = (OrganizationId::new(), OrganizationId::new());
+            let a = actor(a_org, &roles);
+            let team = if on_team { vec![(a.user, TeamRole::Agent)] } else { vec![(UserId::new(), TeamRole::OwnerSpecialist)] };
+            let c = case(if same_org { a_org } else { other }, team);
+            let consents: Vec<Consent> = grants
+                .iter()
+                .map(|(to, revoked, days, mine)| {
+                    let recipient = match to {
+                        0 => Recipient::Organization(if *mine { a_org } else { other }),
+                        1 => Recipient::Role(Role::CertifyingOfficial),
+                        2 => Recipient::Role(Role::LawEnforcementAgent),
+                        _ => Recipient::Role(Role::VictimSpecialist),
+                    };
+                    let mut k = consent(c.id, recipient, &[FieldGroup::Identity]);
+                    k.expires_on = date!(2026 - 11 - 01) + time::Duration::days(*days);
+                    k.revoked_at = revoked.then_some(NOW - time::Duration::hours(1));
+                    k
+                })
+                .collect();
+            let decided = authorize_case(&a, CaseAction::View, &c, &consents, NOW).is_allowed();
+            prop_assert_eq!(case_filter(&a).matches(&c, &consents, NOW), decided);
+        }
+    }
+}
