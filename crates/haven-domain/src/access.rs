@@ -25,7 +25,12 @@ pub enum TeamRole {
 }
 
 impl TeamRole {
-    pub const ALL: [TeamRole; 4] = [Self::OwnerSpecialist, Self::Agent, Self::Interviewer, Self::Supervisor];
+    pub const ALL: [TeamRole; 4] = [
+        Self::OwnerSpecialist,
+        Self::Agent,
+        Self::Interviewer,
+        Self::Supervisor,
+    ];
 
     #[must_use]
     pub const fn as_str(self) -> &'static str {
@@ -67,7 +72,9 @@ pub enum CaseAction {
     View,
     ViewCompartment(Compartment),
     /// Send records to a third party (an export, a report with identities).
-    Export { exception_recorded: bool },
+    Export {
+        exception_recorded: bool,
+    },
 }
 
 /// Why access to a case was refused. The person sees "not found".
@@ -105,7 +112,9 @@ impl CaseDecision {
 /// Roles that act for law enforcement (advocate records are closed to them).
 #[must_use]
 pub fn acts_for_law_enforcement(roles: &[Role]) -> bool {
-    roles.iter().any(|r| matches!(r, Role::LawEnforcementAgent | Role::CertifyingOfficial))
+    roles
+        .iter()
+        .any(|r| matches!(r, Role::LawEnforcementAgent | Role::CertifyingOfficial))
 }
 
 /// Roles that never see case data, whatever else is true.
@@ -120,7 +129,12 @@ enum Basis {
     Consent,
 }
 
-fn basis(actor: &Actor, case: &CaseFacts, consents: &[Consent], now: OffsetDateTime) -> Option<Basis> {
+fn basis(
+    actor: &Actor,
+    case: &CaseFacts,
+    consents: &[Consent],
+    now: OffsetDateTime,
+) -> Option<Basis> {
     if case.team.iter().any(|(u, _)| *u == actor.user) {
         return Some(Basis::Team);
     }
@@ -129,11 +143,19 @@ fn basis(actor: &Actor, case: &CaseFacts, consents: &[Consent], now: OffsetDateT
     }
     consents
         .iter()
-        .any(|c| c.case == case.id && c.is_active(now) && c.reaches(actor.organization, &actor.roles))
+        .any(|c| {
+            c.case == case.id && c.is_active(now) && c.reaches(actor.organization, &actor.roles)
+        })
         .then_some(Basis::Consent)
 }
 
-fn consent_covers(actor: &Actor, case: &CaseFacts, consents: &[Consent], group: FieldGroup, now: OffsetDateTime) -> bool {
+fn consent_covers(
+    actor: &Actor,
+    case: &CaseFacts,
+    consents: &[Consent],
+    group: FieldGroup,
+    now: OffsetDateTime,
+) -> bool {
     consents
         .iter()
         .any(|c| c.case == case.id && c.covers(actor.organization, &actor.roles, group, now))
@@ -142,7 +164,13 @@ fn consent_covers(actor: &Actor, case: &CaseFacts, consents: &[Consent], group: 
 /// The decision for `actor` doing `action` on `case`, given the case's
 /// releases of information.
 #[must_use]
-pub fn authorize_case(actor: &Actor, action: CaseAction, case: &CaseFacts, consents: &[Consent], now: OffsetDateTime) -> CaseDecision {
+pub fn authorize_case(
+    actor: &Actor,
+    action: CaseAction,
+    case: &CaseFacts,
+    consents: &[Consent],
+    now: OffsetDateTime,
+) -> CaseDecision {
     use CaseDecision::{Allow, Deny};
     if only(&actor.roles, &[Role::Analyst]) || actor.roles.is_empty() {
         return Deny(CaseDeny::NoPersonalData);
@@ -208,7 +236,10 @@ pub fn case_filter(actor: &Actor) -> CaseFilter {
     CaseFilter {
         nothing,
         team_member: actor.user,
-        supervised_org: actor.roles.contains(&Role::Supervisor).then_some(actor.organization),
+        supervised_org: actor
+            .roles
+            .contains(&Role::Supervisor)
+            .then_some(actor.organization),
         consent_org: actor.organization,
         consent_roles: actor.roles.clone(),
     }
@@ -222,7 +253,9 @@ impl CaseFilter {
             && (case.team.iter().any(|(u, _)| *u == self.team_member)
                 || self.supervised_org == Some(case.organization)
                 || consents.iter().any(|c| {
-                    c.case == case.id && c.is_active(now) && c.reaches(self.consent_org, &self.consent_roles)
+                    c.case == case.id
+                        && c.is_active(now)
+                        && c.reaches(self.consent_org, &self.consent_roles)
                 }))
     }
 }
@@ -238,18 +271,31 @@ mod tests {
     const NOW: OffsetDateTime = datetime!(2026-11-28 12:00 UTC);
 
     fn actor(org: OrganizationId, roles: &[Role]) -> Actor {
-        Actor { user: UserId::new(), organization: org, roles: roles.to_vec(), scopes: None }
+        Actor {
+            user: UserId::new(),
+            organization: org,
+            roles: roles.to_vec(),
+            scopes: None,
+        }
     }
 
     fn case(org: OrganizationId, team: Vec<(UserId, TeamRole)>) -> CaseFacts {
-        CaseFacts { id: CaseId::new(), organization: org, team, flag_1367: false }
+        CaseFacts {
+            id: CaseId::new(),
+            organization: org,
+            team,
+            flag_1367: false,
+        }
     }
 
     fn consent(case: CaseId, to: Recipient, fields: &[FieldGroup]) -> Consent {
         Consent {
             id: ConsentId::new(),
             case,
-            parties: vec![Party { signer: Signer::Victim, recorded_as_abuser: false }],
+            parties: vec![Party {
+                signer: Signer::Victim,
+                recorded_as_abuser: false,
+            }],
             recipient: to,
             purpose: "coordination".into(),
             fields: fields.to_vec(),
@@ -262,11 +308,23 @@ mod tests {
     #[test]
     fn analysts_and_provider_staff_never_see_cases() {
         let org = OrganizationId::new();
-        for roles in [&[Role::Analyst][..], &[Role::ProviderStaff], &[Role::ProviderStaff, Role::Analyst], &[]] {
+        for roles in [
+            &[Role::Analyst][..],
+            &[Role::ProviderStaff],
+            &[Role::ProviderStaff, Role::Analyst],
+            &[],
+        ] {
             let a = actor(org, roles);
             let c = case(org, vec![(a.user, TeamRole::Agent)]);
-            let all = [consent(c.id, Recipient::Organization(org), &FieldGroup::ALL)];
-            assert!(!authorize_case(&a, CaseAction::View, &c, &all, NOW).is_allowed(), "{roles:?}");
+            let all = [consent(
+                c.id,
+                Recipient::Organization(org),
+                &FieldGroup::ALL,
+            )];
+            assert!(
+                !authorize_case(&a, CaseAction::View, &c, &all, NOW).is_allowed(),
+                "{roles:?}"
+            );
             assert!(case_filter(&a).nothing);
         }
     }
@@ -276,13 +334,25 @@ mod tests {
         let org = OrganizationId::new();
         let specialist = actor(org, &[Role::VictimSpecialist]);
         let c = case(org, vec![(specialist.user, TeamRole::OwnerSpecialist)]);
-        assert_eq!(authorize_case(&specialist, CaseAction::View, &c, &[], NOW), CaseDecision::Allow);
+        assert_eq!(
+            authorize_case(&specialist, CaseAction::View, &c, &[], NOW),
+            CaseDecision::Allow
+        );
         let supervisor = actor(org, &[Role::Supervisor]);
-        assert_eq!(authorize_case(&supervisor, CaseAction::View, &c, &[], NOW), CaseDecision::Allow);
+        assert_eq!(
+            authorize_case(&supervisor, CaseAction::View, &c, &[], NOW),
+            CaseDecision::Allow
+        );
         let elsewhere = actor(OrganizationId::new(), &[Role::Supervisor]);
-        assert_eq!(authorize_case(&elsewhere, CaseAction::View, &c, &[], NOW), CaseDecision::Deny(CaseDeny::NotOnCase));
+        assert_eq!(
+            authorize_case(&elsewhere, CaseAction::View, &c, &[], NOW),
+            CaseDecision::Deny(CaseDeny::NotOnCase)
+        );
         let colleague = actor(org, &[Role::VictimSpecialist]);
-        assert!(!authorize_case(&colleague, CaseAction::View, &c, &[], NOW).is_allowed(), "need to know, not same org");
+        assert!(
+            !authorize_case(&colleague, CaseAction::View, &c, &[], NOW).is_allowed(),
+            "need to know, not same org"
+        );
     }
 
     #[test]
@@ -292,15 +362,42 @@ mod tests {
         let agent = actor(agency, &[Role::LawEnforcementAgent]);
         let c = case(ngo, vec![(agent.user, TeamRole::Agent)]);
         let advocate = CaseAction::ViewCompartment(Compartment::Advocate);
-        assert!(authorize_case(&agent, CaseAction::ViewCompartment(Compartment::Shared), &c, &[], NOW).is_allowed());
-        assert_eq!(authorize_case(&agent, advocate, &c, &[], NOW), CaseDecision::Deny(CaseDeny::AdvocateRecords));
-        let narrow = consent(c.id, Recipient::Organization(agency), &[FieldGroup::Identity]);
-        assert!(!authorize_case(&agent, advocate, &c, std::slice::from_ref(&narrow), NOW).is_allowed());
-        let wide = consent(c.id, Recipient::Organization(agency), &[FieldGroup::AdvocateRecords]);
-        assert!(authorize_case(&agent, advocate, &c, std::slice::from_ref(&wide), NOW).is_allowed());
+        assert!(
+            authorize_case(
+                &agent,
+                CaseAction::ViewCompartment(Compartment::Shared),
+                &c,
+                &[],
+                NOW
+            )
+            .is_allowed()
+        );
+        assert_eq!(
+            authorize_case(&agent, advocate, &c, &[], NOW),
+            CaseDecision::Deny(CaseDeny::AdvocateRecords)
+        );
+        let narrow = consent(
+            c.id,
+            Recipient::Organization(agency),
+            &[FieldGroup::Identity],
+        );
+        assert!(
+            !authorize_case(&agent, advocate, &c, std::slice::from_ref(&narrow), NOW).is_allowed()
+        );
+        let wide = consent(
+            c.id,
+            Recipient::Organization(agency),
+            &[FieldGroup::AdvocateRecords],
+        );
+        assert!(
+            authorize_case(&agent, advocate, &c, std::slice::from_ref(&wide), NOW).is_allowed()
+        );
         let mut revoked = wide;
         revoked.revoked_at = Some(NOW - time::Duration::minutes(1));
-        assert!(!authorize_case(&agent, advocate, &c, &[revoked], NOW).is_allowed(), "revocation is immediate");
+        assert!(
+            !authorize_case(&agent, advocate, &c, &[revoked], NOW).is_allowed(),
+            "revocation is immediate"
+        );
         let specialist = actor(ngo, &[Role::VictimSpecialist]);
         let own = case(ngo, vec![(specialist.user, TeamRole::OwnerSpecialist)]);
         assert!(authorize_case(&specialist, advocate, &own, &[], NOW).is_allowed());
@@ -311,9 +408,31 @@ mod tests {
         let ngo = OrganizationId::new();
         let c = case(ngo, vec![]);
         let certifier = actor(OrganizationId::new(), &[Role::CertifyingOfficial]);
-        let release = consent(c.id, Recipient::Role(Role::CertifyingOfficial), &[FieldGroup::CaseHistory]);
-        assert!(authorize_case(&certifier, CaseAction::View, &c, std::slice::from_ref(&release), NOW).is_allowed());
-        assert!(!authorize_case(&certifier, CaseAction::View, &c, &[release], datetime!(2027-01-01 00:00 UTC)).is_allowed());
+        let release = consent(
+            c.id,
+            Recipient::Role(Role::CertifyingOfficial),
+            &[FieldGroup::CaseHistory],
+        );
+        assert!(
+            authorize_case(
+                &certifier,
+                CaseAction::View,
+                &c,
+                std::slice::from_ref(&release),
+                NOW
+            )
+            .is_allowed()
+        );
+        assert!(
+            !authorize_case(
+                &certifier,
+                CaseAction::View,
+                &c,
+                &[release],
+                datetime!(2027-01-01 00:00 UTC)
+            )
+            .is_allowed()
+        );
     }
 
     #[test]
@@ -323,18 +442,49 @@ mod tests {
         let mut c = case(org, vec![(s.user, TeamRole::OwnerSpecialist)]);
         c.flag_1367 = true;
         assert_eq!(
-            authorize_case(&s, CaseAction::Export { exception_recorded: false }, &c, &[], NOW),
+            authorize_case(
+                &s,
+                CaseAction::Export {
+                    exception_recorded: false
+                },
+                &c,
+                &[],
+                NOW
+            ),
             CaseDecision::Deny(CaseDeny::Protected1367)
         );
-        assert!(authorize_case(&s, CaseAction::Export { exception_recorded: true }, &c, &[], NOW).is_allowed());
+        assert!(
+            authorize_case(
+                &s,
+                CaseAction::Export {
+                    exception_recorded: true
+                },
+                &c,
+                &[],
+                NOW
+            )
+            .is_allowed()
+        );
     }
 
     #[test]
     fn emergency_access_needs_a_supervisor_and_a_reason() {
         let org = OrganizationId::new();
-        assert_eq!(authorize_emergency(&actor(org, &[Role::Supervisor]), "Victim in danger tonight; owner unreachable"), CaseDecision::AllowEmergency);
+        assert_eq!(
+            authorize_emergency(
+                &actor(org, &[Role::Supervisor]),
+                "Victim in danger tonight; owner unreachable"
+            ),
+            CaseDecision::AllowEmergency
+        );
         assert!(!authorize_emergency(&actor(org, &[Role::Supervisor]), "urgent").is_allowed());
-        assert!(!authorize_emergency(&actor(org, &[Role::VictimSpecialist]), "Victim in danger tonight").is_allowed());
+        assert!(
+            !authorize_emergency(
+                &actor(org, &[Role::VictimSpecialist]),
+                "Victim in danger tonight"
+            )
+            .is_allowed()
+        );
     }
 
     fn roles() -> impl Strategy<Value = Vec<Role>> {

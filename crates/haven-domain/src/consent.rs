@@ -161,7 +161,8 @@ pub fn validate(consent: &Consent, ctx: ConsentContext) -> Result<(), ConsentErr
     if !signed(Signer::Victim) {
         return Err(ConsentError::VictimMustSign);
     }
-    if ctx.unemancipated_minor && !ctx.minor_may_consent_alone && !signed(Signer::ParentOrGuardian) {
+    if ctx.unemancipated_minor && !ctx.minor_may_consent_alone && !signed(Signer::ParentOrGuardian)
+    {
         return Err(ConsentError::MinorNeedsBoth);
     }
     Ok(())
@@ -173,12 +174,20 @@ impl Consent {
     #[must_use]
     pub fn is_active(&self, now: OffsetDateTime) -> bool {
         let today = now.date();
-        self.revoked_at.is_none_or(|r| r > now) && self.signed_on <= today && today <= self.expires_on
+        self.revoked_at.is_none_or(|r| r > now)
+            && self.signed_on <= today
+            && today <= self.expires_on
     }
 
     /// Whether it covers `group` for someone in `organization` holding `roles`.
     #[must_use]
-    pub fn covers(&self, organization: OrganizationId, roles: &[Role], group: FieldGroup, now: OffsetDateTime) -> bool {
+    pub fn covers(
+        &self,
+        organization: OrganizationId,
+        roles: &[Role],
+        group: FieldGroup,
+        now: OffsetDateTime,
+    ) -> bool {
         self.is_active(now) && self.fields.contains(&group) && self.reaches(organization, roles)
     }
 
@@ -201,7 +210,10 @@ mod tests {
         Consent {
             id: ConsentId::new(),
             case: CaseId::new(),
-            parties: vec![Party { signer: Signer::Victim, recorded_as_abuser: false }],
+            parties: vec![Party {
+                signer: Signer::Victim,
+                recorded_as_abuser: false,
+            }],
             recipient: Recipient::Organization(OrganizationId::new()),
             purpose: "Housing referral".into(),
             fields: vec![FieldGroup::Identity, FieldGroup::Contact],
@@ -216,52 +228,97 @@ mod tests {
         assert_eq!(validate(&release(), ConsentContext::default()), Ok(()));
         let mut c = release();
         c.purpose = "  ".into();
-        assert_eq!(validate(&c, ConsentContext::default()), Err(ConsentError::NoPurpose));
+        assert_eq!(
+            validate(&c, ConsentContext::default()),
+            Err(ConsentError::NoPurpose)
+        );
         let mut c = release();
         c.fields.clear();
-        assert_eq!(validate(&c, ConsentContext::default()), Err(ConsentError::NoFields));
+        assert_eq!(
+            validate(&c, ConsentContext::default()),
+            Err(ConsentError::NoFields)
+        );
         let mut c = release();
         c.expires_on = c.signed_on;
-        assert_eq!(validate(&c, ConsentContext::default()), Err(ConsentError::ExpiryNotAfterSigning));
+        assert_eq!(
+            validate(&c, ConsentContext::default()),
+            Err(ConsentError::ExpiryNotAfterSigning)
+        );
     }
 
     #[test]
     fn r4_an_abuser_can_never_consent() {
         let mut c = release();
-        c.parties.push(Party { signer: Signer::ParentOrGuardian, recorded_as_abuser: true });
-        let minor = ConsentContext { unemancipated_minor: true, ..ConsentContext::default() };
+        c.parties.push(Party {
+            signer: Signer::ParentOrGuardian,
+            recorded_as_abuser: true,
+        });
+        let minor = ConsentContext {
+            unemancipated_minor: true,
+            ..ConsentContext::default()
+        };
         assert_eq!(validate(&c, minor), Err(ConsentError::AbuserCannotConsent));
     }
 
     #[test]
     fn r4_a_minor_and_a_guardian_both_sign_unless_the_minor_may_consent_alone() {
-        let minor = ConsentContext { unemancipated_minor: true, ..ConsentContext::default() };
-        assert_eq!(validate(&release(), minor), Err(ConsentError::MinorNeedsBoth));
+        let minor = ConsentContext {
+            unemancipated_minor: true,
+            ..ConsentContext::default()
+        };
+        assert_eq!(
+            validate(&release(), minor),
+            Err(ConsentError::MinorNeedsBoth)
+        );
         let mut both = release();
-        both.parties.push(Party { signer: Signer::ParentOrGuardian, recorded_as_abuser: false });
+        both.parties.push(Party {
+            signer: Signer::ParentOrGuardian,
+            recorded_as_abuser: false,
+        });
         assert_eq!(validate(&both, minor), Ok(()));
         let mut guardian_only = both.clone();
         guardian_only.parties.retain(|p| p.signer != Signer::Victim);
-        assert_eq!(validate(&guardian_only, minor), Err(ConsentError::VictimMustSign));
-        let alone = ConsentContext { minor_may_consent_alone: true, ..minor };
+        assert_eq!(
+            validate(&guardian_only, minor),
+            Err(ConsentError::VictimMustSign)
+        );
+        let alone = ConsentContext {
+            minor_may_consent_alone: true,
+            ..minor
+        };
         assert_eq!(validate(&release(), alone), Ok(()));
     }
 
     #[test]
     fn r4_legal_incapacity_needs_the_court_appointed_guardian() {
-        let ctx = ConsentContext { legal_incapacity: true, ..ConsentContext::default() };
-        assert_eq!(validate(&release(), ctx), Err(ConsentError::GuardianRequired));
+        let ctx = ConsentContext {
+            legal_incapacity: true,
+            ..ConsentContext::default()
+        };
+        assert_eq!(
+            validate(&release(), ctx),
+            Err(ConsentError::GuardianRequired)
+        );
         let mut c = release();
-        c.parties = vec![Party { signer: Signer::CourtGuardian, recorded_as_abuser: false }];
+        c.parties = vec![Party {
+            signer: Signer::CourtGuardian,
+            recorded_as_abuser: false,
+        }];
         assert_eq!(validate(&c, ctx), Ok(()));
     }
 
     #[test]
     fn r6_expiry_and_revocation_take_effect_at_once() {
         let c = release();
-        assert!(!c.is_active(datetime!(2026-10-31 23:59 UTC)), "not before signing");
+        assert!(
+            !c.is_active(datetime!(2026-10-31 23:59 UTC)),
+            "not before signing"
+        );
         assert!(c.is_active(datetime!(2026-11-01 00:00 UTC)));
-        assert!(c.is_active(datetime!(2026-12-01 23:59 UTC)), "the expiry day is covered");
+        assert!(
+            c.is_active(datetime!(2026-12-01 23:59 UTC)),
+            "the expiry day is covered"
+        );
         assert!(!c.is_active(datetime!(2026-12-02 00:00 UTC)));
         let mut revoked = c;
         revoked.revoked_at = Some(datetime!(2026-11-10 12:00 UTC));
@@ -272,14 +329,26 @@ mod tests {
     #[test]
     fn a_release_covers_only_its_recipient_and_fields() {
         let c = release();
-        let Recipient::Organization(org) = c.recipient else { unreachable!() };
+        let Recipient::Organization(org) = c.recipient else {
+            unreachable!()
+        };
         let now = datetime!(2026-11-15 12:00 UTC);
         assert!(c.covers(org, &[], FieldGroup::Contact, now));
         assert!(!c.covers(org, &[], FieldGroup::AdvocateRecords, now));
         assert!(!c.covers(OrganizationId::new(), &[], FieldGroup::Contact, now));
         let mut by_role = release();
         by_role.recipient = Recipient::Role(Role::CertifyingOfficial);
-        assert!(by_role.covers(OrganizationId::new(), &[Role::CertifyingOfficial], FieldGroup::Identity, now));
-        assert!(!by_role.covers(OrganizationId::new(), &[Role::LawEnforcementAgent], FieldGroup::Identity, now));
+        assert!(by_role.covers(
+            OrganizationId::new(),
+            &[Role::CertifyingOfficial],
+            FieldGroup::Identity,
+            now
+        ));
+        assert!(!by_role.covers(
+            OrganizationId::new(),
+            &[Role::LawEnforcementAgent],
+            FieldGroup::Identity,
+            now
+        ));
     }
 }

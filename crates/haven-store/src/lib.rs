@@ -15,8 +15,10 @@ pub mod sqlite;
 mod target;
 
 use async_trait::async_trait;
-use haven_domain::ApiTokenId;
+use haven_domain::access::{CaseFacts, CaseFilter};
+use haven_domain::consent::{Consent, FieldGroup, Party, Signer};
 use haven_domain::policy::{Scope, UserScope};
+use haven_domain::{ApiTokenId, CaseId, ConsentId};
 use haven_domain::{
     AuditEntry, LoginName, Organization, OrganizationId, SessionId, SessionStage, User, UserId,
 };
@@ -38,6 +40,7 @@ pub trait Store:
     + KeyStore
     + MfaStore
     + TokenStore
+    + CaseAccessStore
 {
 }
 impl<T> Store for T where
@@ -49,6 +52,7 @@ impl<T> Store for T where
         + KeyStore
         + MfaStore
         + TokenStore
+        + CaseAccessStore
 {
 }
 
@@ -303,6 +307,86 @@ fn join_scopes(scopes: &[Scope]) -> String {
 fn parse_scopes(text: &str) -> StoreResult<Vec<Scope>> {
     text.split_whitespace()
         .map(|s| Scope::parse(s).ok_or(StoreError::Corrupt("api_tokens.scopes")))
+        .collect()
+}
+
+/// The access facts of cases, and releases of information.
+#[async_trait]
+pub trait CaseAccessStore: Send + Sync + 'static {
+    /// Creates a case with its team, with the audit entry, in one transaction.
+    async fn create_case(
+        &self,
+        case: &CaseFacts,
+        at: OffsetDateTime,
+        audit: &AuditEntry,
+    ) -> StoreResult<()>;
+    async fn case_facts(&self, id: CaseId) -> StoreResult<Option<CaseFacts>>;
+    /// Records a release (validated by the caller), audited.
+    async fn add_consent(&self, consent: &Consent, audit: &AuditEntry) -> StoreResult<()>;
+    /// Revokes a release at `at`, audited; `false` if none or already revoked.
+    async fn revoke_consent(
+        &self,
+        id: ConsentId,
+        at: OffsetDateTime,
+        audit: &AuditEntry,
+    ) -> StoreResult<bool>;
+    async fn consents_for_case(&self, case: CaseId) -> StoreResult<Vec<Consent>>;
+    /// The cases `filter` lets through at `now`, in id order (the policy's
+    /// list filter, evaluated in the database).
+    async fn list_case_ids(
+        &self,
+        filter: &CaseFilter,
+        now: OffsetDateTime,
+        limit: u32,
+    ) -> StoreResult<Vec<CaseId>>;
+}
+
+fn encode_parties(parties: &[Party]) -> String {
+    parties
+        .iter()
+        .map(|p| {
+            let s = match p.signer {
+                Signer::Victim => "victim",
+                Signer::ParentOrGuardian => "parent_or_guardian",
+                Signer::CourtGuardian => "court_guardian",
+            };
+            format!("{s}:{}", u8::from(p.recorded_as_abuser))
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn decode_parties(text: &str) -> StoreResult<Vec<Party>> {
+    text.split_whitespace()
+        .map(|p| {
+            let (s, abuser) = p
+                .split_once(':')
+                .ok_or(StoreError::Corrupt("consents.parties"))?;
+            let signer = match s {
+                "victim" => Signer::Victim,
+                "parent_or_guardian" => Signer::ParentOrGuardian,
+                "court_guardian" => Signer::CourtGuardian,
+                _ => return Err(StoreError::Corrupt("consents.parties")),
+            };
+            Ok(Party {
+                signer,
+                recorded_as_abuser: abuser == "1",
+            })
+        })
+        .collect()
+}
+
+fn encode_fields(fields: &[FieldGroup]) -> String {
+    fields
+        .iter()
+        .map(|f| f.as_str())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn decode_fields(text: &str) -> StoreResult<Vec<FieldGroup>> {
+    text.split_whitespace()
+        .map(|f| FieldGroup::parse(f).ok_or(StoreError::Corrupt("consents.fields")))
         .collect()
 }
 

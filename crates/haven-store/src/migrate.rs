@@ -38,6 +38,11 @@ pub(crate) const SQLITE: &[Migration] = &[
         name: "api_tokens",
         sql: include_str!("../migrations/sqlite/0005_api_tokens.sql"),
     },
+    Migration {
+        version: 6,
+        name: "case_access",
+        sql: include_str!("../migrations/sqlite/0006_case_access.sql"),
+    },
 ];
 
 pub(crate) const POSTGRES: &[Migration] = &[
@@ -65,6 +70,11 @@ pub(crate) const POSTGRES: &[Migration] = &[
         version: 5,
         name: "api_tokens",
         sql: include_str!("../migrations/postgres/0005_api_tokens.sql"),
+    },
+    Migration {
+        version: 6,
+        name: "case_access",
+        sql: include_str!("../migrations/postgres/0006_case_access.sql"),
     },
 ];
 
@@ -134,11 +144,11 @@ mod tests {
     fn status_reports_pending_and_unknown() {
         let s = SchemaStatus::new(vec![], SQLITE);
         assert!(!s.is_current());
-        assert_eq!(s.pending(), vec![1, 2, 3, 4, 5]);
-        let s = SchemaStatus::new(vec![1, 2, 3, 4, 5, 99], SQLITE);
+        assert_eq!(s.pending(), vec![1, 2, 3, 4, 5, 6]);
+        let s = SchemaStatus::new(vec![1, 2, 3, 4, 5, 6, 99], SQLITE);
         assert_eq!(s.unknown(), vec![99]);
         assert!(!s.is_current());
-        assert!(SchemaStatus::new(vec![5, 4, 3, 2, 1], SQLITE).is_current());
+        assert!(SchemaStatus::new(vec![6, 5, 4, 3, 2, 1], SQLITE).is_current());
         assert!(!SchemaStatus::new(vec![1], SQLITE).is_current());
     }
 }

@@ -4,6 +4,7 @@
 //! the database and migrations are serialized with an advisory lock.
 
 mod audit;
+mod cases;
 mod mfa;
 mod people;
 mod sessions;

@@ -9,6 +9,7 @@
 //! write rates are far below, and batching recovers it where needed.
 
 mod audit;
+mod cases;
 mod mfa;
 mod people;
 mod sessions;

@@ -1,0 +1,198 @@
+use super::PgStore;
+use super::audit::insert_audit;
+use crate::{
+    CaseAccessStore, StoreError, StoreResult, decode_fields, decode_parties, encode_fields,
+    encode_parties,
+};
+use async_trait::async_trait;
+use haven_domain::access::{CaseFacts, CaseFilter, TeamRole};
+use haven_domain::consent::{Consent, Recipient};
+use haven_domain::{AuditEntry, CaseId, ConsentId, OrganizationId, Role, UserId};
+use sqlx::Row;
+use sqlx::postgres::PgRow;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+fn consent_from_row(r: &PgRow) -> StoreResult<Consent> {
+    let recipient = match (
+        r.try_get::<Option<Uuid>, _>("recipient_org")?,
+        r.try_get::<Option<String>, _>("recipient_role")?,
+    ) {
+        (Some(o), None) => Recipient::Organization(OrganizationId::from_uuid(o)),
+        (None, Some(role)) => Recipient::Role(
+            Role::parse(&role).ok_or(StoreError::Corrupt("consents.recipient_role"))?,
+        ),
+        _ => return Err(StoreError::Corrupt("consents.recipient")),
+    };
+    Ok(Consent {
+        id: ConsentId::from_uuid(r.try_get("id")?),
+        case: CaseId::from_uuid(r.try_get("case_id")?),
+        parties: decode_parties(r.try_get("parties")?)?,
+        recipient,
+        purpose: r.try_get("purpose")?,
+        fields: decode_fields(r.try_get("fields")?)?,
+        signed_on: r.try_get("signed_on")?,
+        expires_on: r.try_get("expires_on")?,
+        revoked_at: r.try_get("revoked_at")?,
+    })
+}
+
+#[async_trait]
+impl CaseAccessStore for PgStore {
+    async fn create_case(
+        &self,
+        case: &CaseFacts,
+        at: OffsetDateTime,
+        audit: &AuditEntry,
+    ) -> StoreResult<()> {
+        let mut tx = self.pool().begin().await?;
+        sqlx::query("INSERT INTO cases (id, organization_id, flag_1367, created_at) VALUES ($1, $2, $3, $4)")
+            .bind(case.id.as_uuid())
+            .bind(case.organization.as_uuid())
+            .bind(case.flag_1367)
+            .bind(at)
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| StoreError::unique(e, "case id"))?;
+        for (user, role) in &case.team {
+            sqlx::query("INSERT INTO case_team (case_id, user_id, team_role) VALUES ($1, $2, $3)")
+                .bind(case.id.as_uuid())
+                .bind(user.as_uuid())
+                .bind(role.as_str())
+                .execute(&mut *tx)
+                .await
+                .map_err(|e| StoreError::unique(e, "team"))?;
+        }
+        insert_audit(&mut tx, audit).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn case_facts(&self, id: CaseId) -> StoreResult<Option<CaseFacts>> {
+        let Some(row) =
+            sqlx::query("SELECT id, organization_id, flag_1367 FROM cases WHERE id = $1")
+                .bind(id.as_uuid())
+                .fetch_optional(self.pool())
+                .await?
+        else {
+            return Ok(None);
+        };
+        let team = sqlx::query("SELECT user_id, team_role FROM case_team WHERE case_id = $1 ORDER BY user_id, team_role")
+            .bind(id.as_uuid())
+            .fetch_all(self.pool())
+            .await?
+            .iter()
+            .map(|r| {
+                Ok((
+                    UserId::from_uuid(r.try_get("user_id")?),
+                    TeamRole::parse(r.try_get("team_role")?).ok_or(StoreError::Corrupt("case_team.team_role"))?,
+                ))
+            })
+            .collect::<StoreResult<Vec<_>>>()?;
+        Ok(Some(CaseFacts {
+            id,
+            organization: OrganizationId::from_uuid(row.try_get("organization_id")?),
+            team,
+            flag_1367: row.try_get("flag_1367")?,
+        }))
+    }
+
+    async fn add_consent(&self, c: &Consent, audit: &AuditEntry) -> StoreResult<()> {
+        let (org, role) = match c.recipient {
+            Recipient::Organization(o) => (Some(*o.as_uuid()), None),
+            Recipient::Role(r) => (None, Some(r.as_str())),
+        };
+        let mut tx = self.pool().begin().await?;
+        sqlx::query(
+            "INSERT INTO consents (id, case_id, parties, recipient_org, recipient_role, purpose, fields, signed_on, expires_on, revoked_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, NULL)",
+        )
+        .bind(c.id.as_uuid())
+        .bind(c.case.as_uuid())
+        .bind(encode_parties(&c.parties))
+        .bind(org)
+        .bind(role)
+        .bind(&c.purpose)
+        .bind(encode_fields(&c.fields))
+        .bind(c.signed_on)
+        .bind(c.expires_on)
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| StoreError::unique(e, "consent id"))?;
+        insert_audit(&mut tx, audit).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn revoke_consent(
+        &self,
+        id: ConsentId,
+        at: OffsetDateTime,
+        audit: &AuditEntry,
+    ) -> StoreResult<bool> {
+        let mut tx = self.pool().begin().await?;
+        let done =
+            sqlx::query("UPDATE consents SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
+                .bind(at)
+                .bind(id.as_uuid())
+                .execute(&mut *tx)
+                .await?;
+        if done.rows_affected() == 1 {
+            insert_audit(&mut tx, audit).await?;
+        }
+        tx.commit().await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn consents_for_case(&self, case: CaseId) -> StoreResult<Vec<Consent>> {
+        sqlx::query(
+            "SELECT id, case_id, parties, recipient_org, recipient_role, purpose, fields, signed_on, expires_on, revoked_at
+             FROM consents WHERE case_id = $1 ORDER BY signed_on, id",
+        )
+        .bind(case.as_uuid())
+        .fetch_all(self.pool())
+        .await?
+        .iter()
+        .map(consent_from_row)
+        .collect()
+    }
+
+    async fn list_case_ids(
+        &self,
+        filter: &CaseFilter,
+        now: OffsetDateTime,
+        limit: u32,
+    ) -> StoreResult<Vec<CaseId>> {
+        if filter.nothing {
+            return Ok(Vec::new());
+        }
+        let roles: Vec<&str> = filter.consent_roles.iter().map(|r| r.as_str()).collect();
+        let today = now.date();
+        // The same three grounds as haven_domain::access::authorize_case.
+        let rows = sqlx::query(
+            "SELECT c.id FROM cases c
+             WHERE EXISTS (SELECT 1 FROM case_team t WHERE t.case_id = c.id AND t.user_id = $1)
+                OR c.organization_id = $2
+                OR EXISTS (
+                    SELECT 1 FROM consents k
+                    WHERE k.case_id = c.id
+                      AND (k.revoked_at IS NULL OR k.revoked_at > $3)
+                      AND k.signed_on <= $4 AND $5 <= k.expires_on
+                      AND (k.recipient_org = $6 OR k.recipient_role = ANY($7)))
+             ORDER BY c.id LIMIT $8",
+        )
+        .bind(filter.team_member.as_uuid())
+        .bind(filter.supervised_org.map(|o| *o.as_uuid()))
+        .bind(now)
+        .bind(today)
+        .bind(today)
+        .bind(filter.consent_org.as_uuid())
+        .bind(roles)
+        .bind(i64::from(limit))
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|r| Ok(CaseId::from_uuid(r.try_get("id")?)))
+            .collect()
+    }
+}

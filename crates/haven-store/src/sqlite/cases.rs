@@ -1,0 +1,219 @@
+use super::audit::insert_audit;
+use super::{SqliteStore, from_millis, to_millis};
+use crate::{
+    CaseAccessStore, StoreError, StoreResult, decode_fields, decode_parties, encode_fields,
+    encode_parties,
+};
+use async_trait::async_trait;
+use haven_domain::access::{CaseFacts, CaseFilter, TeamRole};
+use haven_domain::consent::{Consent, Recipient};
+use haven_domain::{AuditEntry, CaseId, ConsentId, OrganizationId, Role, UserId};
+use sqlx::Row;
+use sqlx::sqlite::SqliteRow;
+use time::{Date, OffsetDateTime};
+use uuid::Uuid;
+
+const DATE: &[time::format_description::FormatItem<'static>] =
+    time::macros::format_description!("[year]-[month]-[day]");
+
+fn date_text(d: Date) -> String {
+    d.format(DATE).unwrap_or_default()
+}
+
+fn parse_date(s: &str) -> StoreResult<Date> {
+    Date::parse(s, DATE).map_err(|_| StoreError::Corrupt("consents date"))
+}
+
+fn consent_from_row(r: &SqliteRow) -> StoreResult<Consent> {
+    let recipient = match (
+        r.try_get::<Option<Uuid>, _>("recipient_org")?,
+        r.try_get::<Option<String>, _>("recipient_role")?,
+    ) {
+        (Some(o), None) => Recipient::Organization(OrganizationId::from_uuid(o)),
+        (None, Some(role)) => Recipient::Role(
+            Role::parse(&role).ok_or(StoreError::Corrupt("consents.recipient_role"))?,
+        ),
+        _ => return Err(StoreError::Corrupt("consents.recipient")),
+    };
+    Ok(Consent {
+        id: ConsentId::from_uuid(r.try_get("id")?),
+        case: CaseId::from_uuid(r.try_get("case_id")?),
+        parties: decode_parties(r.try_get("parties")?)?,
+        recipient,
+        purpose: r.try_get("purpose")?,
+        fields: decode_fields(r.try_get("fields")?)?,
+        signed_on: parse_date(r.try_get("signed_on")?)?,
+        expires_on: parse_date(r.try_get("expires_on")?)?,
+        revoked_at: r
+            .try_get::<Option<i64>, _>("revoked_at")?
+            .map(|ms| from_millis(ms, "consents.revoked_at"))
+            .transpose()?,
+    })
+}
+
+#[async_trait]
+impl CaseAccessStore for SqliteStore {
+    async fn create_case(
+        &self,
+        case: &CaseFacts,
+        at: OffsetDateTime,
+        audit: &AuditEntry,
+    ) -> StoreResult<()> {
+        let mut tx = self.writer().begin().await?;
+        sqlx::query(
+            "INSERT INTO cases (id, organization_id, flag_1367, created_at) VALUES (?, ?, ?, ?)",
+        )
+        .bind(case.id.as_uuid())
+        .bind(case.organization.as_uuid())
+        .bind(case.flag_1367)
+        .bind(to_millis(at))
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| StoreError::unique(e, "case id"))?;
+        for (user, role) in &case.team {
+            sqlx::query("INSERT INTO case_team (case_id, user_id, team_role) VALUES (?, ?, ?)")
+                .bind(case.id.as_uuid())
+                .bind(user.as_uuid())
+                .bind(role.as_str())
+                .execute(&mut *tx)
+                .await
+                .map_err(|e| StoreError::unique(e, "team"))?;
+        }
+        insert_audit(&mut tx, audit).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn case_facts(&self, id: CaseId) -> StoreResult<Option<CaseFacts>> {
+        let Some(row) =
+            sqlx::query("SELECT id, organization_id, flag_1367 FROM cases WHERE id = ?")
+                .bind(id.as_uuid())
+                .fetch_optional(self.reader())
+                .await?
+        else {
+            return Ok(None);
+        };
+        let team = sqlx::query("SELECT user_id, team_role FROM case_team WHERE case_id = ? ORDER BY user_id, team_role")
+            .bind(id.as_uuid())
+            .fetch_all(self.reader())
+            .await?
+            .iter()
+            .map(|r| {
+                Ok((
+                    UserId::from_uuid(r.try_get("user_id")?),
+                    TeamRole::parse(r.try_get("team_role")?).ok_or(StoreError::Corrupt("case_team.team_role"))?,
+                ))
+            })
+            .collect::<StoreResult<Vec<_>>>()?;
+        Ok(Some(CaseFacts {
+            id,
+            organization: OrganizationId::from_uuid(row.try_get("organization_id")?),
+            team,
+            flag_1367: row.try_get("flag_1367")?,
+        }))
+    }
+
+    async fn add_consent(&self, c: &Consent, audit: &AuditEntry) -> StoreResult<()> {
+        let (org, role) = match c.recipient {
+            Recipient::Organization(o) => (Some(*o.as_uuid()), None),
+            Recipient::Role(r) => (None, Some(r.as_str())),
+        };
+        let mut tx = self.writer().begin().await?;
+        sqlx::query(
+            "INSERT INTO consents (id, case_id, parties, recipient_org, recipient_role, purpose, fields, signed_on, expires_on, revoked_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)",
+        )
+        .bind(c.id.as_uuid())
+        .bind(c.case.as_uuid())
+        .bind(encode_parties(&c.parties))
+        .bind(org)
+        .bind(role)
+        .bind(&c.purpose)
+        .bind(encode_fields(&c.fields))
+        .bind(date_text(c.signed_on))
+        .bind(date_text(c.expires_on))
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| StoreError::unique(e, "consent id"))?;
+        insert_audit(&mut tx, audit).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn revoke_consent(
+        &self,
+        id: ConsentId,
+        at: OffsetDateTime,
+        audit: &AuditEntry,
+    ) -> StoreResult<bool> {
+        let mut tx = self.writer().begin().await?;
+        let done =
+            sqlx::query("UPDATE consents SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL")
+                .bind(to_millis(at))
+                .bind(id.as_uuid())
+                .execute(&mut *tx)
+                .await?;
+        if done.rows_affected() == 1 {
+            insert_audit(&mut tx, audit).await?;
+        }
+        tx.commit().await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn consents_for_case(&self, case: CaseId) -> StoreResult<Vec<Consent>> {
+        sqlx::query(
+            "SELECT id, case_id, parties, recipient_org, recipient_role, purpose, fields, signed_on, expires_on, revoked_at
+             FROM consents WHERE case_id = ? ORDER BY signed_on, id",
+        )
+        .bind(case.as_uuid())
+        .fetch_all(self.reader())
+        .await?
+        .iter()
+        .map(consent_from_row)
+        .collect()
+    }
+
+    async fn list_case_ids(
+        &self,
+        filter: &CaseFilter,
+        now: OffsetDateTime,
+        limit: u32,
+    ) -> StoreResult<Vec<CaseId>> {
+        if filter.nothing {
+            return Ok(Vec::new());
+        }
+        let roles = filter
+            .consent_roles
+            .iter()
+            .map(|r| r.as_str())
+            .collect::<Vec<_>>()
+            .join(",");
+        let today = date_text(now.date());
+        // The same three grounds as haven_domain::access::authorize_case.
+        let rows = sqlx::query(
+            "SELECT c.id FROM cases c
+             WHERE EXISTS (SELECT 1 FROM case_team t WHERE t.case_id = c.id AND t.user_id = ?)
+                OR c.organization_id = ?
+                OR EXISTS (
+                    SELECT 1 FROM consents k
+                    WHERE k.case_id = c.id
+                      AND (k.revoked_at IS NULL OR k.revoked_at > ?)
+                      AND k.signed_on <= ? AND ? <= k.expires_on
+                      AND (k.recipient_org = ? OR instr(',' || ? || ',', ',' || k.recipient_role || ',') > 0))
+             ORDER BY c.id LIMIT ?",
+        )
+        .bind(filter.team_member.as_uuid())
+        .bind(filter.supervised_org.map(|o| *o.as_uuid()))
+        .bind(to_millis(now))
+        .bind(&today)
+        .bind(&today)
+        .bind(filter.consent_org.as_uuid())
+        .bind(roles)
+        .bind(i64::from(limit))
+        .fetch_all(self.reader())
+        .await?;
+        rows.iter()
+            .map(|r| Ok(CaseId::from_uuid(r.try_get("id")?)))
+            .collect()
+    }
+}
