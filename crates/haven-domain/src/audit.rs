@@ -30,10 +30,11 @@ pub enum AuditAction {
     RecordViewed,
     ApiTokenCreated,
     ApiTokenRevoked,
+    UserAccessChanged,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 20] = [
+    pub const ALL: [AuditAction; 21] = [
         Self::SignInSucceeded,
         Self::PasswordAccepted,
         Self::SignInFailed,
@@ -54,6 +55,7 @@ impl AuditAction {
         Self::RecordViewed,
         Self::ApiTokenCreated,
         Self::ApiTokenRevoked,
+        Self::UserAccessChanged,
     ];
 
     #[must_use]
@@ -79,6 +81,7 @@ impl AuditAction {
             Self::RecordViewed => "record.viewed",
             Self::ApiTokenCreated => "api_token.created",
             Self::ApiTokenRevoked => "api_token.revoked",
+            Self::UserAccessChanged => "user.access_changed",
         }
     }
 

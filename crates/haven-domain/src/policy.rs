@@ -40,7 +40,9 @@ impl Scope {
     pub const fn needed_for(action: Action) -> Self {
         match action {
             Action::View | Action::ViewHistory => Self::AdminRead,
-            Action::Create | Action::ResetMfa | Action::EndSessions => Self::AdminWrite,
+            Action::Create | Action::ResetMfa | Action::EndSessions | Action::UpdateAccess => {
+                Self::AdminWrite
+            }
         }
     }
 }
@@ -102,6 +104,8 @@ pub enum Action {
     EndSessions,
     /// See who accessed or changed a record.
     ViewHistory,
+    /// Change an account's roles, or disable or enable it.
+    UpdateAccess,
 }
 
 /// Why something was refused. Shown to nobody but logs and tests: the person
@@ -113,6 +117,9 @@ pub enum DenyReason {
     NotYourOwn,
     /// The API token was not given the scope this needs.
     OutOfScope,
+    /// Nobody changes their own roles or disables themself: another
+    /// administrator must (no self-escalation, no lock-out by accident).
+    OwnAccess,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -150,6 +157,9 @@ pub fn authorize(actor: &Actor, action: Action, resource: Resource) -> Decision 
         | Resource::User {
             organization: org, ..
         } if org != actor.organization => Deny(DenyReason::OtherOrganization),
+        Resource::User { id, .. } if id == actor.user && action == Action::UpdateAccess => {
+            Deny(DenyReason::OwnAccess)
+        }
         // Anyone may end their own sessions.
         Resource::User { id, .. } if id == actor.user && action == Action::EndSessions => Allow,
         Resource::UsersOf(_) | Resource::User { .. } if admin => Allow,
@@ -264,6 +274,15 @@ mod tests {
             );
         }
         assert!(authorize(&admin, Action::Create, Resource::Organizations).is_allowed());
+        assert!(authorize(&admin, Action::UpdateAccess, colleague).is_allowed());
+        let own = Resource::User {
+            id: admin.user,
+            organization: admin.organization,
+        };
+        assert_eq!(
+            authorize(&admin, Action::UpdateAccess, own),
+            Decision::Deny(DenyReason::OwnAccess)
+        );
     }
 
     #[test]

@@ -336,6 +336,13 @@ struct UserPage {
     csrf: String,
     /// (when, who, what), newest first.
     history: Vec<(String, String, String)>,
+    /// (started, last active, stage).
+    session_rows: Vec<(String, String, String)>,
+    can_update_access: bool,
+    own: bool,
+    disabled: bool,
+    /// (value, label, held now).
+    role_choices: Vec<(&'static str, String, bool)>,
 }
 
 #[derive(Deserialize)]
@@ -396,11 +403,22 @@ pub async fn user(
     }
     let (mfa, sessions) = match (
         state.store.mfa(user.id).await,
-        state.store.count_sessions_for_user(user.id).await,
+        state.store.sessions_of(user.id).await,
     ) {
-        (Ok(m), Ok(n)) => (m.is_some_and(|m| m.enabled_at.is_some()), n),
+        (Ok(m), Ok(list)) => (m.is_some_and(|m| m.enabled_at.is_some()), list),
         (Err(e), _) | (_, Err(e)) => return error_page(&state, lang, &e.into()),
     };
+    let fmt = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]");
+    let session_rows = sessions
+        .iter()
+        .map(|s| {
+            (
+                s.created_at.format(fmt).unwrap_or_default(),
+                s.last_seen_at.format(fmt).unwrap_or_default(),
+                lang.t(&format!("stage-{}", s.stage.as_str())),
+            )
+        })
+        .collect();
     let actor = Actor::of(&me.user);
     let resource = Resource::User {
         id: user.id,
@@ -410,6 +428,7 @@ pub async fn user(
         (true, _) => Some(lang.t("admin-user-created")),
         (_, Some("mfa")) => Some(lang.t("admin-mfa-reset-done")),
         (_, Some("sessions")) => Some(lang.t("admin-sessions-ended")),
+        (_, Some("access")) => Some(lang.t("admin-access-saved")),
         _ => None,
     };
     let history = if policy::authorize(&actor, Action::ViewHistory, resource).is_allowed() {
@@ -428,7 +447,21 @@ pub async fn user(
         login: user.login.as_str().to_owned(),
         roles: role_names(lang, &user.roles),
         mfa: lang.t(if mfa { "admin-mfa-on" } else { "admin-mfa-off" }),
-        sessions: lang.t1("admin-sessions", "count", &sessions.to_string()),
+        sessions: lang.t1("admin-sessions", "count", &sessions.len().to_string()),
+        session_rows,
+        can_update_access: policy::authorize(&actor, Action::UpdateAccess, resource).is_allowed(),
+        own: user.id == me.user.id,
+        disabled: user.disabled,
+        role_choices: Role::ALL
+            .iter()
+            .map(|r| {
+                (
+                    r.as_str(),
+                    lang.t(&format!("role-{}", r.as_str())),
+                    user.roles.contains(r),
+                )
+            })
+            .collect(),
         notice,
         can_reset_mfa: mfa && policy::authorize(&actor, Action::ResetMfa, resource).is_allowed(),
         can_end_sessions: policy::authorize(&actor, Action::EndSessions, resource).is_allowed(),
@@ -552,6 +585,55 @@ pub async fn end_sessions(
         return res;
     }
     see_other(&format!("/admin/users/{}?done=sessions", user.id))
+}
+
+/// Changes an account's roles and whether it is disabled.
+pub async fn update_access(
+    State(state): State<AppState>,
+    lang: Lang,
+    SignedIn(me): SignedIn,
+    ReqId(rid): ReqId,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Response {
+    let form = pairs(&body);
+    if !me.csrf_matches(field(&form, "csrf")) {
+        return forbidden(&state, lang);
+    }
+    let user = match target(&state, lang, &me, &id, Action::UpdateAccess, rid.clone()).await {
+        Ok(u) => u,
+        Err(res) => return res,
+    };
+    let raw: Vec<&str> = form
+        .iter()
+        .filter(|(k, _)| k == "roles")
+        .map(|(_, v)| v.as_str())
+        .collect();
+    let roles: Vec<Role> = raw.iter().filter_map(|r| Role::parse(r)).collect();
+    if roles.len() != raw.len() {
+        return error_page(
+            &state,
+            lang,
+            &AppError::Invalid {
+                code: "unknown_role",
+                field: Some("roles"),
+                message: "unknown role".into(),
+            },
+        );
+    }
+    let disabled = field(&form, "disabled") == "1";
+    let audit = AuditEntry::new(AuditAction::UserAccessChanged)
+        .by(me.user.id, me.user.organization_id)
+        .on("user", user.id)
+        .request(rid);
+    match state
+        .store
+        .update_user_access(user.id, &roles, disabled, &audit)
+        .await
+    {
+        Ok(()) => see_other(&format!("/admin/users/{}?done=access", user.id)),
+        Err(e) => error_page(&state, lang, &e.into()),
+    }
 }
 
 /// "Sign out everywhere" for one's own account.

@@ -18,7 +18,8 @@ use axum::response::{IntoResponse, Response};
 use axum::{Json, Router};
 use haven_domain::policy::{self, Action, Actor, Resource};
 use haven_domain::{
-    AuditAction, AuditEntry, OrgKind, Organization, OrganizationId, SessionStage, User, UserId,
+    AuditAction, AuditEntry, OrgKind, Organization, OrganizationId, Role, SessionStage, User,
+    UserId,
 };
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -505,6 +506,70 @@ pub async fn end_sessions(
     }
 }
 
+#[derive(Deserialize, ToSchema)]
+pub struct AccessChange {
+    /// The complete new set of roles; omit to keep them.
+    pub roles: Option<Vec<String>>,
+    /// Disable (true) or enable (false) the account; omit to keep it.
+    pub disabled: Option<bool>,
+}
+
+/// Changes an account's roles or disables it (administrators, not on their own account; scope `admin:write`).
+#[utoipa::path(patch, path = "/api/v1/users/{id}", tag = "administration", request_body = AccessChange,
+    params(("id" = uuid::Uuid, Path, description = "The account's id")),
+    responses((status = 200, body = UserBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn update_user(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    ReqId(rid): ReqId,
+    Path(id): Path<String>,
+    body: Result<Json<AccessChange>, axum::extract::rejection::JsonRejection>,
+) -> Response {
+    let user = match target(&state, &caller, &id, Action::UpdateAccess, rid.clone()).await {
+        Ok(u) => u,
+        Err(res) => return res,
+    };
+    let Json(change) = match body {
+        Ok(b) => b,
+        Err(e) => return bad_json(&e),
+    };
+    let roles = match change.roles {
+        None => user.roles.clone(),
+        Some(raw) => {
+            let parsed: Vec<Role> = raw.iter().filter_map(|r| Role::parse(r)).collect();
+            if parsed.len() != raw.len() {
+                return invalid(
+                    "roles",
+                    "unknown_role",
+                    "Every role must be one of Haven's role names, e.g. victim_specialist.",
+                );
+            }
+            parsed
+        }
+    };
+    let disabled = change.disabled.unwrap_or(user.disabled);
+    let audit = caller
+        .audit(AuditAction::UserAccessChanged, rid)
+        .on("user", user.id);
+    if let Err(e) = state
+        .store
+        .update_user_access(user.id, &roles, disabled, &audit)
+        .await
+    {
+        return AppError::from(e).into_response();
+    }
+    match (
+        state.store.user(user.id).await,
+        state.store.mfa(user.id).await,
+    ) {
+        (Ok(Some(u)), Ok(m)) => {
+            Json(user_body(u, m.is_some_and(|m| m.enabled_at.is_some()))).into_response()
+        }
+        (Err(e), _) | (_, Err(e)) => AppError::from(e).into_response(),
+        (Ok(None), _) => AppError::NotFound.into_response(),
+    }
+}
+
 fn invalid(field: &'static str, code: &'static str, message: &str) -> Response {
     AppError::Invalid {
         code,
@@ -554,8 +619,8 @@ impl utoipa::Modify for Security {
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Haven API", description = "Victim-centered case management and referrals. Every call is authorized by one policy and audited."),
-    paths(me, list_organizations, create_organization, list_users, create_user, get_user, reset_mfa, end_sessions),
-    components(schemas(ErrorBody, crate::error::FieldError, MeBody, OrganizationBody, UserBody, NewOrganization, NewUserBody)),
+    paths(me, list_organizations, create_organization, list_users, create_user, get_user, update_user, reset_mfa, end_sessions),
+    components(schemas(ErrorBody, crate::error::FieldError, MeBody, OrganizationBody, UserBody, NewOrganization, NewUserBody, AccessChange)),
     modifiers(&Security),
     security(("token" = [])),
     tags((name = "account"), (name = "administration"))
@@ -578,7 +643,7 @@ pub fn routes() -> Router<AppState> {
             get(list_organizations).post(create_organization),
         )
         .route("/api/v1/users", get(list_users).post(create_user))
-        .route("/api/v1/users/{id}", get(get_user))
+        .route("/api/v1/users/{id}", get(get_user).patch(update_user))
         .route("/api/v1/users/{id}/mfa-reset", post(reset_mfa))
         .route("/api/v1/users/{id}/sessions", delete(end_sessions))
 }

@@ -127,6 +127,7 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/users/{id}", get(admin_pages::user))
         .route("/admin/users/{id}/reset-mfa", post(admin_pages::reset_mfa))
         .route("/admin/users/{id}/end-sessions", post(admin_pages::end_sessions))
+        .route("/admin/users/{id}/access", post(admin_pages::update_access))
         .route("/admin/organizations", get(admin_pages::organizations).post(admin_pages::create_organization))
         .route("/account/sign-out-everywhere", post(admin_pages::sign_out_everywhere))
         .route("/account/tokens", get(token_pages::list).post(token_pages::create))

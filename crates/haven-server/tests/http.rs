@@ -2064,3 +2064,154 @@ async fn a_token_never_exceeds_its_owner_and_expired_tokens_fail() {
         );
     }
 }
+
+#[tokio::test]
+async fn administrators_change_roles_and_disable_accounts_but_never_their_own() {
+    for app in apps(no_mfa()).await {
+        let org = app
+            .db
+            .store
+            .user(app.user)
+            .await
+            .unwrap()
+            .unwrap()
+            .organization_id;
+        let (admin_id, admin) = person(
+            &app,
+            org,
+            "accessadmin@example.test",
+            &[Role::Administrator],
+        )
+        .await;
+        let colleague_cookie = sign_in(&app).await;
+        let csrf = csrf_of(&app, &admin).await;
+
+        let change = form_encode(&[
+            ("csrf", &csrf),
+            ("roles", "supervisor"),
+            ("roles", "victim_specialist"),
+        ]);
+        let res = send(
+            &app,
+            post_form(
+                &format!("/admin/users/{}/access", app.user),
+                &change,
+                Some(&admin),
+            ),
+        )
+        .await;
+        assert_eq!(
+            location(&res),
+            format!("/admin/users/{}?done=access", app.user)
+        );
+        assert_eq!(
+            app.db.store.user(app.user).await.unwrap().unwrap().roles,
+            vec![Role::Supervisor, Role::VictimSpecialist]
+        );
+        assert_eq!(
+            send(&app, get("/", Some(&colleague_cookie))).await.status(),
+            StatusCode::OK,
+            "still signed in"
+        );
+
+        let disable = form_encode(&[("csrf", &csrf), ("roles", "supervisor"), ("disabled", "1")]);
+        send(
+            &app,
+            post_form(
+                &format!("/admin/users/{}/access", app.user),
+                &disable,
+                Some(&admin),
+            ),
+        )
+        .await;
+        assert_eq!(
+            location(&send(&app, get("/", Some(&colleague_cookie))).await),
+            "/sign-in",
+            "{}: disabled ends sessions",
+            app.db.name
+        );
+        let res = send(
+            &app,
+            post_form(
+                "/sign-in",
+                &form_encode(&[("login", LOGIN), ("password", PASSWORD)]),
+                None,
+            ),
+        )
+        .await;
+        assert_eq!(
+            res.status(),
+            StatusCode::UNAUTHORIZED,
+            "{}: a disabled account cannot sign in",
+            app.db.name
+        );
+
+        let own = form_encode(&[("csrf", &csrf), ("roles", "analyst")]);
+        let res = send(
+            &app,
+            post_form(
+                &format!("/admin/users/{admin_id}/access"),
+                &own,
+                Some(&admin),
+            ),
+        )
+        .await;
+        assert_eq!(
+            res.status(),
+            StatusCode::NOT_FOUND,
+            "{}: no changing one's own access",
+            app.db.name
+        );
+        assert_eq!(
+            app.db.store.user(admin_id).await.unwrap().unwrap().roles,
+            vec![Role::Administrator]
+        );
+
+        // The same through the API.
+        let token = make_token(&app, &admin, &["admin:read", "admin:write"]).await;
+        let res = send(
+            &app,
+            api(
+                "PATCH",
+                &format!("/api/v1/users/{}", app.user),
+                Some(&token),
+                Some(serde_json::json!({"disabled": false})),
+            ),
+        )
+        .await;
+        assert_eq!(res.status(), StatusCode::OK, "{}", app.db.name);
+        assert_eq!(json(res).await["roles"], serde_json::json!(["supervisor"]));
+        let res = send(
+            &app,
+            post_form(
+                "/sign-in",
+                &form_encode(&[("login", LOGIN), ("password", PASSWORD)]),
+                None,
+            ),
+        )
+        .await;
+        assert_eq!(location(&res), "/", "{}: enabled again", app.db.name);
+        let res = send(
+            &app,
+            api(
+                "PATCH",
+                &format!("/api/v1/users/{}", app.user),
+                Some(&token),
+                Some(serde_json::json!({"roles": ["boss"]})),
+            ),
+        )
+        .await;
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let res = send(
+            &app,
+            api(
+                "PATCH",
+                &format!("/api/v1/users/{admin_id}"),
+                Some(&token),
+                Some(serde_json::json!({"disabled": true})),
+            ),
+        )
+        .await;
+        assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    }
+}

@@ -20,7 +20,8 @@ use haven_domain::consent::{Consent, FieldGroup, Party, Signer};
 use haven_domain::policy::{Scope, UserScope};
 use haven_domain::{ApiTokenId, CaseId, ConsentId};
 use haven_domain::{
-    AuditEntry, LoginName, Organization, OrganizationId, SessionId, SessionStage, User, UserId,
+    AuditEntry, LoginName, Organization, OrganizationId, Role, SessionId, SessionStage, User,
+    UserId,
 };
 use std::path::Path;
 use std::sync::Arc;
@@ -89,6 +90,15 @@ pub trait PeopleStore: Send + Sync + 'static {
     async fn user_by_login(&self, login: &LoginName) -> StoreResult<Option<User>>;
     async fn set_password_hash(&self, id: UserId, phc: &str) -> StoreResult<()>;
     async fn count_users(&self) -> StoreResult<u64>;
+    /// Replaces a user's roles and disabled flag, with the audit entry, in one
+    /// transaction. Disabling also ends every session of the account.
+    async fn update_user_access(
+        &self,
+        id: UserId,
+        roles: &[Role],
+        disabled: bool,
+        audit: &AuditEntry,
+    ) -> StoreResult<()>;
     /// The accounts a policy scope allows, by display name, each with whether
     /// a second factor is on.
     async fn list_users(&self, scope: UserScope) -> StoreResult<Vec<(User, bool)>>;
@@ -135,6 +145,8 @@ pub trait SessionStore: Send + Sync + 'static {
         audit: Option<&AuditEntry>,
     ) -> StoreResult<u64>;
     async fn count_sessions_for_user(&self, user: UserId) -> StoreResult<u64>;
+    /// A user's sessions, most recently active first.
+    async fn sessions_of(&self, user: UserId) -> StoreResult<Vec<SessionRecord>>;
 }
 
 /// Failed sign-in attempts, counted per key (a hash of an account name or a

@@ -870,3 +870,69 @@ async fn api_tokens_are_found_by_hash_listed_and_revoked_by_their_owner_only() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn access_changes_replace_roles_and_disabling_ends_sessions() {
+    each(async |db| {
+        let o = org("Access Org", OrgKind::Ngo);
+        db.store.create_organization(&o, &audit()).await.unwrap();
+        let u = user(o.id, "access@example.org", &[Role::VictimSpecialist]);
+        db.store.create_user(&u, &audit()).await.unwrap();
+        let now = haven_domain::now();
+        for n in 1..=2u8 {
+            let s = SessionRecord {
+                id: SessionId::new(),
+                token_hash: [n; 32],
+                user_id: u.id,
+                created_at: now,
+                last_seen_at: now + Duration::seconds(i64::from(n)),
+                csrf_token: [0; 32],
+                stage: SessionStage::Full,
+            };
+            db.store.create_session(&s, &audit()).await.unwrap();
+        }
+        let listed = db.store.sessions_of(u.id).await.unwrap();
+        assert_eq!(listed.len(), 2);
+        assert_eq!(
+            listed[0].token_hash, [2; 32],
+            "{}: most recent first",
+            db.name
+        );
+
+        db.store
+            .update_user_access(u.id, &[Role::Supervisor, Role::Analyst], false, &audit())
+            .await
+            .unwrap();
+        let back = db.store.user(u.id).await.unwrap().unwrap();
+        assert_eq!(
+            back.roles,
+            vec![Role::Supervisor, Role::Analyst],
+            "{}",
+            db.name
+        );
+        assert_eq!(
+            db.store.count_sessions_for_user(u.id).await.unwrap(),
+            2,
+            "role changes keep sessions"
+        );
+
+        db.store
+            .update_user_access(u.id, &[Role::Supervisor], true, &audit())
+            .await
+            .unwrap();
+        assert!(db.store.user(u.id).await.unwrap().unwrap().disabled);
+        assert_eq!(
+            db.store.count_sessions_for_user(u.id).await.unwrap(),
+            0,
+            "{}: disabling ends sessions",
+            db.name
+        );
+        let missing = db
+            .store
+            .update_user_access(UserId::new(), &[], false, &audit())
+            .await
+            .unwrap_err();
+        assert!(matches!(missing, StoreError::NotFound));
+    })
+    .await;
+}

@@ -3,7 +3,9 @@ use super::audit::insert_audit;
 use crate::{PeopleStore, StoreError, StoreResult};
 use async_trait::async_trait;
 use haven_domain::policy::UserScope;
-use haven_domain::{AuditEntry, LoginName, OrgKind, Organization, OrganizationId, User, UserId};
+use haven_domain::{
+    AuditEntry, LoginName, OrgKind, Organization, OrganizationId, Role, User, UserId,
+};
 use sqlx::Row;
 use sqlx::postgres::PgRow;
 
@@ -154,6 +156,45 @@ impl PeopleStore for PgStore {
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound);
         }
+        Ok(())
+    }
+
+    async fn update_user_access(
+        &self,
+        id: UserId,
+        roles: &[Role],
+        disabled: bool,
+        audit: &AuditEntry,
+    ) -> StoreResult<()> {
+        let mut tx = self.pool().begin().await?;
+        let done = sqlx::query("UPDATE users SET disabled = $1 WHERE id = $2")
+            .bind(disabled)
+            .bind(id.as_uuid())
+            .execute(&mut *tx)
+            .await?;
+        if done.rows_affected() != 1 {
+            return Err(StoreError::NotFound);
+        }
+        sqlx::query("DELETE FROM user_roles WHERE user_id = $1")
+            .bind(id.as_uuid())
+            .execute(&mut *tx)
+            .await?;
+        for role in roles {
+            sqlx::query("INSERT INTO user_roles (user_id, role) VALUES ($1, $2)")
+                .bind(id.as_uuid())
+                .bind(role.as_str())
+                .execute(&mut *tx)
+                .await
+                .map_err(|e| StoreError::unique(e, "roles"))?;
+        }
+        if disabled {
+            sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+                .bind(id.as_uuid())
+                .execute(&mut *tx)
+                .await?;
+        }
+        insert_audit(&mut tx, audit).await?;
+        tx.commit().await?;
         Ok(())
     }
 

@@ -4,7 +4,21 @@ use crate::{SessionRecord, SessionStore, StoreError, StoreResult};
 use async_trait::async_trait;
 use haven_domain::{AuditEntry, SessionId, SessionStage, UserId};
 use sqlx::Row;
+use sqlx::sqlite::SqliteRow;
 use time::OffsetDateTime;
+
+fn session_from_row(row: &SqliteRow) -> StoreResult<SessionRecord> {
+    Ok(SessionRecord {
+        id: SessionId::from_uuid(row.try_get("id")?),
+        token_hash: crate::bytes32(row.try_get("token_hash")?, "sessions.token_hash")?,
+        user_id: UserId::from_uuid(row.try_get("user_id")?),
+        created_at: from_millis(row.try_get("created_at")?, "sessions.created_at")?,
+        last_seen_at: from_millis(row.try_get("last_seen_at")?, "sessions.last_seen_at")?,
+        csrf_token: crate::bytes32(row.try_get("csrf_token")?, "sessions.csrf_token")?,
+        stage: SessionStage::parse(row.try_get("stage")?)
+            .ok_or(StoreError::Corrupt("sessions.stage"))?,
+    })
+}
 
 #[async_trait]
 impl SessionStore for SqliteStore {
@@ -40,16 +54,20 @@ impl SessionStore for SqliteStore {
         else {
             return Ok(None);
         };
-        Ok(Some(SessionRecord {
-            id: SessionId::from_uuid(row.try_get("id")?),
-            token_hash: crate::bytes32(row.try_get("token_hash")?, "sessions.token_hash")?,
-            user_id: UserId::from_uuid(row.try_get("user_id")?),
-            created_at: from_millis(row.try_get("created_at")?, "sessions.created_at")?,
-            last_seen_at: from_millis(row.try_get("last_seen_at")?, "sessions.last_seen_at")?,
-            csrf_token: crate::bytes32(row.try_get("csrf_token")?, "sessions.csrf_token")?,
-            stage: SessionStage::parse(row.try_get("stage")?)
-                .ok_or(StoreError::Corrupt("sessions.stage"))?,
-        }))
+        session_from_row(&row).map(Some)
+    }
+
+    async fn sessions_of(&self, user: UserId) -> StoreResult<Vec<SessionRecord>> {
+        sqlx::query(
+            "SELECT token_hash, id, user_id, created_at, last_seen_at, csrf_token, stage
+             FROM sessions WHERE user_id = ? ORDER BY last_seen_at DESC, id",
+        )
+        .bind(user.as_uuid())
+        .fetch_all(self.reader())
+        .await?
+        .iter()
+        .map(session_from_row)
+        .collect()
     }
 
     async fn touch_session(&self, id: SessionId, at: OffsetDateTime) -> StoreResult<()> {
