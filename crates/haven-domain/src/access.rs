@@ -201,6 +201,28 @@ pub fn authorize_case(
     }
 }
 
+/// Who may open a new case: the people who identify victims. The creator
+/// joins the team (a specialist as owner, an agent as agent).
+#[must_use]
+pub fn may_open_case(actor: &Actor) -> Option<TeamRole> {
+    if actor.roles.contains(&Role::VictimSpecialist) {
+        Some(TeamRole::OwnerSpecialist)
+    } else if actor.roles.contains(&Role::LawEnforcementAgent) {
+        Some(TeamRole::Agent)
+    } else if actor.roles.contains(&Role::Supervisor) {
+        Some(TeamRole::Supervisor)
+    } else {
+        None
+    }
+}
+
+/// Whether `actor` may see who accessed a case: supervisors of the case's
+/// organization (and, later, the victim).
+#[must_use]
+pub fn may_see_case_history(actor: &Actor, case: &CaseFacts) -> bool {
+    actor.roles.contains(&Role::Supervisor) && actor.organization == case.organization
+}
+
 /// Emergency ("break glass") access to a case outside the actor's scope: only
 /// a supervisor, only with a written reason. Always audited and flagged.
 #[must_use]

@@ -31,10 +31,11 @@ pub enum AuditAction {
     ApiTokenCreated,
     ApiTokenRevoked,
     UserAccessChanged,
+    CaseCreated,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 21] = [
+    pub const ALL: [AuditAction; 22] = [
         Self::SignInSucceeded,
         Self::PasswordAccepted,
         Self::SignInFailed,
@@ -56,6 +57,7 @@ impl AuditAction {
         Self::ApiTokenCreated,
         Self::ApiTokenRevoked,
         Self::UserAccessChanged,
+        Self::CaseCreated,
     ];
 
     #[must_use]
@@ -82,6 +84,7 @@ impl AuditAction {
             Self::ApiTokenCreated => "api_token.created",
             Self::ApiTokenRevoked => "api_token.revoked",
             Self::UserAccessChanged => "user.access_changed",
+            Self::CaseCreated => "case.created",
         }
     }
 

@@ -80,6 +80,10 @@ typed_id!(
     CaseId
 );
 typed_id!(
+    /// A person a case is about (a victim).
+    PersonId
+);
+typed_id!(
     /// A release of information (consent).
     ConsentId
 );

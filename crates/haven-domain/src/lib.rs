@@ -12,7 +12,7 @@ pub mod people;
 pub mod policy;
 
 pub use audit::{AuditAction, AuditEntry};
-pub use ids::{ApiTokenId, CaseId, ConsentId, OrganizationId, SessionId, UserId};
+pub use ids::{ApiTokenId, CaseId, ConsentId, OrganizationId, PersonId, SessionId, UserId};
 pub use people::{LoginName, OrgKind, Organization, Role, SessionStage, User};
 
 /// The current time, truncated to whole milliseconds: the precision both

@@ -432,7 +432,7 @@ pub async fn user(
         _ => None,
     };
     let history = if policy::authorize(&actor, Action::ViewHistory, resource).is_allowed() {
-        match history(&state, lang, &actor, &user).await {
+        match history(&state, lang, &actor, "user", &user.id.to_string()).await {
             Ok(h) => h,
             Err(e) => return error_page(&state, lang, &e),
         }
@@ -471,16 +471,14 @@ pub async fn user(
 }
 
 /// The account's audit trail, with names for people the viewer may see.
-async fn history(
+pub(crate) async fn history(
     state: &AppState,
     lang: Lang,
     actor: &Actor,
-    user: &User,
+    kind: &str,
+    id: &str,
 ) -> Result<Vec<(String, String, String)>, AppError> {
-    let rows = state
-        .store
-        .audit_for_resource("user", &user.id.to_string(), 50)
-        .await?;
+    let rows = state.store.audit_for_resource(kind, id, 50).await?;
     let names: std::collections::HashMap<UserId, String> = state
         .store
         .list_users(policy::user_scope(actor))

@@ -6,6 +6,7 @@
 mod admin_pages;
 pub mod api;
 pub mod audit;
+pub mod cases;
 pub mod error;
 mod health;
 pub mod i18n;
@@ -132,6 +133,9 @@ pub fn router(state: AppState) -> Router {
         .route("/account/sign-out-everywhere", post(admin_pages::sign_out_everywhere))
         .route("/account/tokens", get(token_pages::list).post(token_pages::create))
         .route("/account/tokens/{id}/revoke", post(token_pages::revoke))
+        .route("/cases", get(cases::caseload).post(cases::create_case))
+        .route("/cases/new", get(cases::new_case))
+        .route("/cases/{id}", get(cases::case))
         .route("/language/{code}", get(pages::set_language))
         .route("/static/{name}", get(pages::static_file))
         .merge(api::routes())

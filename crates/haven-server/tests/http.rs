@@ -2215,3 +2215,180 @@ async fn administrators_change_roles_and_disable_accounts_but_never_their_own() 
         assert_eq!(res.status(), StatusCode::NOT_FOUND);
     }
 }
+
+async fn register(app: &App, cookie: &str, name: &str, dob: &str, confirm: bool) -> Response<Body> {
+    let csrf = csrf_of(app, cookie).await;
+    let mut fields = vec![("csrf", csrf.as_str()), ("name", name), ("dob", dob)];
+    if confirm {
+        fields.push(("confirm", "1"));
+    }
+    send(
+        app,
+        post_form("/cases", &form_encode(&fields), Some(cookie)),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn a_registered_case_is_seen_by_its_team_and_supervisors_only() {
+    for app in apps(no_mfa()).await {
+        let org = app
+            .db
+            .store
+            .user(app.user)
+            .await
+            .unwrap()
+            .unwrap()
+            .organization_id;
+        let specialist = sign_in(&app).await;
+        let res = register(
+            &app,
+            &specialist,
+            "  Lucia   Testperson ",
+            "2009-03-14",
+            false,
+        )
+        .await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER, "{}", app.db.name);
+        let case_url = location(&res);
+        let page = text(send(&app, get(&case_url, Some(&specialist))).await).await;
+        assert!(
+            page.contains("Lucia Testperson") && page.contains("2009-03-14"),
+            "{}",
+            app.db.name
+        );
+        let caseload = text(send(&app, get("/cases", Some(&specialist))).await).await;
+        assert!(caseload.contains("Lucia Testperson"));
+
+        let (_, colleague) = person(
+            &app,
+            org,
+            "colleague@example.test",
+            &[Role::VictimSpecialist],
+        )
+        .await;
+        let res = send(&app, get(&case_url, Some(&colleague))).await;
+        assert_eq!(
+            res.status(),
+            StatusCode::NOT_FOUND,
+            "{}: need to know, not the same office",
+            app.db.name
+        );
+        let missing = send(
+            &app,
+            get(
+                &format!("/cases/{}", haven_domain::CaseId::new()),
+                Some(&colleague),
+            ),
+        )
+        .await;
+        assert_eq!(
+            text(res).await,
+            text(missing).await,
+            "a denial reads like a missing case"
+        );
+        assert!(
+            !text(send(&app, get("/cases", Some(&colleague))).await)
+                .await
+                .contains("Lucia")
+        );
+
+        let (_, analyst) = person(&app, org, "analyst@example.test", &[Role::Analyst]).await;
+        assert_eq!(
+            send(&app, get(&case_url, Some(&analyst))).await.status(),
+            StatusCode::NOT_FOUND
+        );
+
+        let (_, supervisor) = person(&app, org, "super@example.test", &[Role::Supervisor]).await;
+        let page = text(send(&app, get(&case_url, Some(&supervisor))).await).await;
+        assert!(
+            page.contains("Lucia Testperson"),
+            "{}: supervisors see their organization's cases",
+            app.db.name
+        );
+        assert!(
+            page.contains("Who accessed this case")
+                && page.contains("Case registered")
+                && page.contains("Viewed")
+        );
+
+        let case_id = case_url.trim_start_matches("/cases/").to_owned();
+        let trail = app
+            .db
+            .store
+            .audit_for_resource("case", &case_id, 100)
+            .await
+            .unwrap();
+        assert!(
+            trail.iter().filter(|r| r.action == "record.viewed").count() >= 3,
+            "{}: reads audited",
+            app.db.name
+        );
+        assert!(
+            trail.iter().any(|r| r.action == "access.denied"),
+            "refusals audited"
+        );
+    }
+}
+
+#[tokio::test]
+async fn registration_searches_first_and_never_reveals_another_organizations_record() {
+    for app in apps(no_mfa()).await {
+        let org = app
+            .db
+            .store
+            .user(app.user)
+            .await
+            .unwrap()
+            .unwrap()
+            .organization_id;
+        let specialist = sign_in(&app).await;
+        let first =
+            location(&register(&app, &specialist, "Ana Duplicada", "1999-12-31", false).await);
+        let again = register(&app, &specialist, "ana  DUPLICADA", "1999-12-31", false).await;
+        assert_eq!(again.status(), StatusCode::OK);
+        let html = text(again).await;
+        assert!(
+            html.contains("already exists in your organization") && html.contains(&first),
+            "{}",
+            app.db.name
+        );
+        // Confirming creates a second record anyway.
+        assert_eq!(
+            register(&app, &specialist, "Ana Duplicada", "1999-12-31", true)
+                .await
+                .status(),
+            StatusCode::SEE_OTHER
+        );
+
+        let other = Organization {
+            id: OrganizationId::new(),
+            name: "Elsewhere".into(),
+            kind: OrgKind::Ngo,
+            created_at: haven_domain::now(),
+        };
+        app.db
+            .store
+            .create_organization(&other, &AuditEntry::new(AuditAction::OrganizationCreated))
+            .await
+            .unwrap();
+        let (_, outsider) = person(
+            &app,
+            other.id,
+            "outsider-spec@example.test",
+            &[Role::VictimSpecialist],
+        )
+        .await;
+        let html =
+            text(register(&app, &outsider, "Ana Duplicada", "1999-12-31", false).await).await;
+        assert!(html.contains("may exist elsewhere"), "{}", app.db.name);
+        assert!(
+            !html.contains(&first),
+            "{}: the other record's address is not shown",
+            app.db.name
+        );
+        let bad = register(&app, &outsider, "", "31/12/1999", false).await;
+        assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let _ = org;
+    }
+}

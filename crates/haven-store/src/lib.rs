@@ -18,7 +18,7 @@ use async_trait::async_trait;
 use haven_domain::access::{CaseFacts, CaseFilter};
 use haven_domain::consent::{Consent, FieldGroup, Party, Signer};
 use haven_domain::policy::{Scope, UserScope};
-use haven_domain::{ApiTokenId, CaseId, ConsentId};
+use haven_domain::{ApiTokenId, CaseId, ConsentId, PersonId};
 use haven_domain::{
     AuditEntry, LoginName, Organization, OrganizationId, Role, SessionId, SessionStage, User,
     UserId,
@@ -351,6 +351,31 @@ pub trait CaseAccessStore: Send + Sync + 'static {
         now: OffsetDateTime,
         limit: u32,
     ) -> StoreResult<Vec<CaseId>>;
+    /// Creates the person and their case (with its team) in one transaction.
+    async fn create_person_case(
+        &self,
+        person: &StoredPerson,
+        case: &CaseFacts,
+        at: OffsetDateTime,
+        audit: &AuditEntry,
+    ) -> StoreResult<()>;
+    /// The person a case is about (ciphertexts).
+    async fn case_person(&self, case: CaseId) -> StoreResult<Option<StoredPerson>>;
+    /// Persons whose blind index matches, each with their case.
+    async fn persons_by_index(
+        &self,
+        index: &[u8; 32],
+    ) -> StoreResult<Vec<(StoredPerson, Option<CaseId>)>>;
+}
+
+/// A person as stored: personal fields are ciphertexts.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredPerson {
+    pub id: PersonId,
+    pub organization: OrganizationId,
+    pub name: Vec<u8>,
+    pub birth_date: Option<Vec<u8>>,
+    pub name_dob_index: Option<[u8; 32]>,
 }
 
 fn encode_parties(parties: &[Party]) -> String {
@@ -417,16 +442,23 @@ pub struct StoredKey {
 pub enum EncryptedColumn {
     /// `user_mfa.secret`, bound to `user_mfa/secret/<user id>`.
     MfaSecret,
+    /// `persons.name`, bound to `persons/name/<person id>`.
+    PersonName,
+    /// `persons.birth_date`, bound to `persons/birth_date/<person id>`.
+    PersonBirthDate,
 }
 
 impl EncryptedColumn {
-    pub const ALL: [EncryptedColumn; 1] = [Self::MfaSecret];
+    pub const ALL: [EncryptedColumn; 3] =
+        [Self::MfaSecret, Self::PersonName, Self::PersonBirthDate];
 
     /// (table, column) as bound into the ciphertext.
     #[must_use]
     pub const fn binding(self) -> (&'static str, &'static str) {
         match self {
             Self::MfaSecret => ("user_mfa", "secret"),
+            Self::PersonName => ("persons", "name"),
+            Self::PersonBirthDate => ("persons", "birth_date"),
         }
     }
 }

@@ -159,22 +159,28 @@ impl KeyStore for PgStore {
         key_id: u32,
         limit: u32,
     ) -> StoreResult<Vec<Ciphertext>> {
-        let rows = match column {
+        // One literal statement per registered column (no SQL is built from strings).
+        let sql = match column {
             EncryptedColumn::MfaSecret => {
-                sqlx::query(
-                    "SELECT user_id, secret FROM user_mfa WHERE substring(secret from 2 for 4) <> $1 ORDER BY user_id LIMIT $2",
-                )
-                .bind(&key_id.to_be_bytes()[..])
-                .bind(i64::from(limit))
-                .fetch_all(self.pool())
-                .await?
+                "SELECT user_id AS row_id, secret AS bytes FROM user_mfa WHERE secret IS NOT NULL AND substring(secret from 2 for 4) <> $1 ORDER BY user_id LIMIT $2"
+            }
+            EncryptedColumn::PersonName => {
+                "SELECT id AS row_id, name AS bytes FROM persons WHERE name IS NOT NULL AND substring(name from 2 for 4) <> $1 ORDER BY id LIMIT $2"
+            }
+            EncryptedColumn::PersonBirthDate => {
+                "SELECT id AS row_id, birth_date AS bytes FROM persons WHERE birth_date IS NOT NULL AND substring(birth_date from 2 for 4) <> $1 ORDER BY id LIMIT $2"
             }
         };
-        rows.iter()
+        sqlx::query(sql)
+            .bind(&key_id.to_be_bytes()[..])
+            .bind(i64::from(limit))
+            .fetch_all(self.pool())
+            .await?
+            .iter()
             .map(|r| {
                 Ok(Ciphertext {
-                    row: r.try_get::<Uuid, _>("user_id")?.to_string(),
-                    bytes: r.try_get("secret")?,
+                    row: r.try_get::<Uuid, _>("row_id")?.to_string(),
+                    bytes: r.try_get("bytes")?,
                 })
             })
             .collect()
@@ -188,16 +194,23 @@ impl KeyStore for PgStore {
         new: &[u8],
     ) -> StoreResult<bool> {
         let id = Uuid::parse_str(row).map_err(|_| StoreError::Corrupt("ciphertext row id"))?;
-        let done = match column {
+        let sql = match column {
             EncryptedColumn::MfaSecret => {
-                sqlx::query("UPDATE user_mfa SET secret = $1 WHERE user_id = $2 AND secret = $3")
-                    .bind(new)
-                    .bind(id)
-                    .bind(old)
-                    .execute(self.pool())
-                    .await?
+                "UPDATE user_mfa SET secret = $1 WHERE user_id = $2 AND secret = $3"
+            }
+            EncryptedColumn::PersonName => {
+                "UPDATE persons SET name = $1 WHERE id = $2 AND name = $3"
+            }
+            EncryptedColumn::PersonBirthDate => {
+                "UPDATE persons SET birth_date = $1 WHERE id = $2 AND birth_date = $3"
             }
         };
+        let done = sqlx::query(sql)
+            .bind(new)
+            .bind(id)
+            .bind(old)
+            .execute(self.pool())
+            .await?;
         Ok(done.rows_affected() == 1)
     }
 
@@ -206,16 +219,21 @@ impl KeyStore for PgStore {
         column: EncryptedColumn,
         key_id: u32,
     ) -> StoreResult<u64> {
-        let n: i64 = match column {
+        let sql = match column {
             EncryptedColumn::MfaSecret => {
-                sqlx::query_scalar(
-                    "SELECT count(*) FROM user_mfa WHERE substring(secret from 2 for 4) = $1",
-                )
-                .bind(&key_id.to_be_bytes()[..])
-                .fetch_one(self.pool())
-                .await?
+                "SELECT count(*) FROM user_mfa WHERE secret IS NOT NULL AND substring(secret from 2 for 4) = $1"
+            }
+            EncryptedColumn::PersonName => {
+                "SELECT count(*) FROM persons WHERE name IS NOT NULL AND substring(name from 2 for 4) = $1"
+            }
+            EncryptedColumn::PersonBirthDate => {
+                "SELECT count(*) FROM persons WHERE birth_date IS NOT NULL AND substring(birth_date from 2 for 4) = $1"
             }
         };
+        let n: i64 = sqlx::query_scalar(sql)
+            .bind(&key_id.to_be_bytes()[..])
+            .fetch_one(self.pool())
+            .await?;
         u64::try_from(n).map_err(|_| StoreError::Corrupt("ciphertext count"))
     }
 

@@ -1,5 +1,6 @@
 use super::PgStore;
 use super::audit::insert_audit;
+use crate::StoredPerson;
 use crate::{
     CaseAccessStore, StoreError, StoreResult, decode_fields, decode_parties, encode_fields,
     encode_parties,
@@ -7,7 +8,7 @@ use crate::{
 use async_trait::async_trait;
 use haven_domain::access::{CaseFacts, CaseFilter, TeamRole};
 use haven_domain::consent::{Consent, Recipient};
-use haven_domain::{AuditEntry, CaseId, ConsentId, OrganizationId, Role, UserId};
+use haven_domain::{AuditEntry, CaseId, ConsentId, OrganizationId, PersonId, Role, UserId};
 use sqlx::Row;
 use sqlx::postgres::PgRow;
 use time::OffsetDateTime;
@@ -34,6 +35,19 @@ fn consent_from_row(r: &PgRow) -> StoreResult<Consent> {
         signed_on: r.try_get("signed_on")?,
         expires_on: r.try_get("expires_on")?,
         revoked_at: r.try_get("revoked_at")?,
+    })
+}
+
+fn person_from_row(r: &PgRow) -> StoreResult<StoredPerson> {
+    Ok(StoredPerson {
+        id: PersonId::from_uuid(r.try_get("id")?),
+        organization: OrganizationId::from_uuid(r.try_get("organization_id")?),
+        name: r.try_get("name")?,
+        birth_date: r.try_get("birth_date")?,
+        name_dob_index: r
+            .try_get::<Option<Vec<u8>>, _>("name_dob_index")?
+            .map(|v| crate::bytes32(v, "persons.name_dob_index"))
+            .transpose()?,
     })
 }
 
@@ -154,6 +168,84 @@ impl CaseAccessStore for PgStore {
         .await?
         .iter()
         .map(consent_from_row)
+        .collect()
+    }
+
+    async fn create_person_case(
+        &self,
+        person: &StoredPerson,
+        case: &CaseFacts,
+        at: OffsetDateTime,
+        audit: &AuditEntry,
+    ) -> StoreResult<()> {
+        let mut tx = self.pool().begin().await?;
+        sqlx::query(
+            "INSERT INTO persons (id, organization_id, name, birth_date, name_dob_index, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(person.id.as_uuid())
+        .bind(person.organization.as_uuid())
+        .bind(&person.name)
+        .bind(person.birth_date.as_deref())
+        .bind(person.name_dob_index.as_ref().map(|i| &i[..]))
+        .bind(at)
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| StoreError::unique(e, "person id"))?;
+        sqlx::query("INSERT INTO cases (id, organization_id, flag_1367, created_at, person_id) VALUES ($1, $2, $3, $4, $5)")
+            .bind(case.id.as_uuid())
+            .bind(case.organization.as_uuid())
+            .bind(case.flag_1367)
+            .bind(at)
+            .bind(person.id.as_uuid())
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| StoreError::unique(e, "case id"))?;
+        for (user, role) in &case.team {
+            sqlx::query("INSERT INTO case_team (case_id, user_id, team_role) VALUES ($1, $2, $3)")
+                .bind(case.id.as_uuid())
+                .bind(user.as_uuid())
+                .bind(role.as_str())
+                .execute(&mut *tx)
+                .await
+                .map_err(|e| StoreError::unique(e, "team"))?;
+        }
+        insert_audit(&mut tx, audit).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn case_person(&self, case: CaseId) -> StoreResult<Option<StoredPerson>> {
+        sqlx::query(
+            "SELECT p.id, p.organization_id, p.name, p.birth_date, p.name_dob_index, c.id AS case_id
+             FROM cases c JOIN persons p ON p.id = c.person_id WHERE c.id = $1",
+        )
+        .bind(case.as_uuid())
+        .fetch_optional(self.pool())
+        .await?
+        .as_ref()
+        .map(person_from_row)
+        .transpose()
+    }
+
+    async fn persons_by_index(
+        &self,
+        index: &[u8; 32],
+    ) -> StoreResult<Vec<(StoredPerson, Option<CaseId>)>> {
+        sqlx::query(
+            "SELECT p.id, p.organization_id, p.name, p.birth_date, p.name_dob_index, c.id AS case_id
+             FROM persons p LEFT JOIN cases c ON c.person_id = p.id WHERE p.name_dob_index = $1 ORDER BY p.id",
+        )
+        .bind(&index[..])
+        .fetch_all(self.pool())
+        .await?
+        .iter()
+        .map(|row| {
+            Ok((
+                person_from_row(row)?,
+                row.try_get::<Option<Uuid>, _>("case_id")?.map(CaseId::from_uuid),
+            ))
+        })
         .collect()
     }
 

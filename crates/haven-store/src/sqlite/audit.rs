@@ -157,22 +157,28 @@ impl KeyStore for SqliteStore {
         key_id: u32,
         limit: u32,
     ) -> StoreResult<Vec<Ciphertext>> {
-        let rows = match column {
+        // One literal statement per registered column (no SQL is built from strings).
+        let sql = match column {
             EncryptedColumn::MfaSecret => {
-                sqlx::query(
-                    "SELECT user_id, secret FROM user_mfa WHERE substr(secret, 2, 4) <> ? ORDER BY user_id LIMIT ?",
-                )
-                .bind(&key_id.to_be_bytes()[..])
-                .bind(i64::from(limit))
-                .fetch_all(self.reader())
-                .await?
+                "SELECT user_id AS row_id, secret AS bytes FROM user_mfa WHERE secret IS NOT NULL AND substr(secret, 2, 4) <> ? ORDER BY user_id LIMIT ?"
+            }
+            EncryptedColumn::PersonName => {
+                "SELECT id AS row_id, name AS bytes FROM persons WHERE name IS NOT NULL AND substr(name, 2, 4) <> ? ORDER BY id LIMIT ?"
+            }
+            EncryptedColumn::PersonBirthDate => {
+                "SELECT id AS row_id, birth_date AS bytes FROM persons WHERE birth_date IS NOT NULL AND substr(birth_date, 2, 4) <> ? ORDER BY id LIMIT ?"
             }
         };
-        rows.iter()
+        sqlx::query(sql)
+            .bind(&key_id.to_be_bytes()[..])
+            .bind(i64::from(limit))
+            .fetch_all(self.reader())
+            .await?
+            .iter()
             .map(|r| {
                 Ok(Ciphertext {
-                    row: r.try_get::<Uuid, _>("user_id")?.to_string(),
-                    bytes: r.try_get("secret")?,
+                    row: r.try_get::<Uuid, _>("row_id")?.to_string(),
+                    bytes: r.try_get("bytes")?,
                 })
             })
             .collect()
@@ -186,16 +192,21 @@ impl KeyStore for SqliteStore {
         new: &[u8],
     ) -> StoreResult<bool> {
         let id = Uuid::parse_str(row).map_err(|_| StoreError::Corrupt("ciphertext row id"))?;
-        let done = match column {
+        let sql = match column {
             EncryptedColumn::MfaSecret => {
-                sqlx::query("UPDATE user_mfa SET secret = ? WHERE user_id = ? AND secret = ?")
-                    .bind(new)
-                    .bind(id)
-                    .bind(old)
-                    .execute(self.writer())
-                    .await?
+                "UPDATE user_mfa SET secret = ? WHERE user_id = ? AND secret = ?"
+            }
+            EncryptedColumn::PersonName => "UPDATE persons SET name = ? WHERE id = ? AND name = ?",
+            EncryptedColumn::PersonBirthDate => {
+                "UPDATE persons SET birth_date = ? WHERE id = ? AND birth_date = ?"
             }
         };
+        let done = sqlx::query(sql)
+            .bind(new)
+            .bind(id)
+            .bind(old)
+            .execute(self.writer())
+            .await?;
         Ok(done.rows_affected() == 1)
     }
 
@@ -204,14 +215,21 @@ impl KeyStore for SqliteStore {
         column: EncryptedColumn,
         key_id: u32,
     ) -> StoreResult<u64> {
-        let n: i64 = match column {
+        let sql = match column {
             EncryptedColumn::MfaSecret => {
-                sqlx::query_scalar("SELECT count(*) FROM user_mfa WHERE substr(secret, 2, 4) = ?")
-                    .bind(&key_id.to_be_bytes()[..])
-                    .fetch_one(self.reader())
-                    .await?
+                "SELECT count(*) FROM user_mfa WHERE secret IS NOT NULL AND substr(secret, 2, 4) = ?"
+            }
+            EncryptedColumn::PersonName => {
+                "SELECT count(*) FROM persons WHERE name IS NOT NULL AND substr(name, 2, 4) = ?"
+            }
+            EncryptedColumn::PersonBirthDate => {
+                "SELECT count(*) FROM persons WHERE birth_date IS NOT NULL AND substr(birth_date, 2, 4) = ?"
             }
         };
+        let n: i64 = sqlx::query_scalar(sql)
+            .bind(&key_id.to_be_bytes()[..])
+            .fetch_one(self.reader())
+            .await?;
         u64::try_from(n).map_err(|_| StoreError::Corrupt("ciphertext count"))
     }
 

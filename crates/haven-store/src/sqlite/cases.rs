@@ -1,5 +1,6 @@
 use super::audit::insert_audit;
 use super::{SqliteStore, from_millis, to_millis};
+use crate::StoredPerson;
 use crate::{
     CaseAccessStore, StoreError, StoreResult, decode_fields, decode_parties, encode_fields,
     encode_parties,
@@ -7,7 +8,7 @@ use crate::{
 use async_trait::async_trait;
 use haven_domain::access::{CaseFacts, CaseFilter, TeamRole};
 use haven_domain::consent::{Consent, Recipient};
-use haven_domain::{AuditEntry, CaseId, ConsentId, OrganizationId, Role, UserId};
+use haven_domain::{AuditEntry, CaseId, ConsentId, OrganizationId, PersonId, Role, UserId};
 use sqlx::Row;
 use sqlx::sqlite::SqliteRow;
 use time::{Date, OffsetDateTime};
@@ -47,6 +48,19 @@ fn consent_from_row(r: &SqliteRow) -> StoreResult<Consent> {
         revoked_at: r
             .try_get::<Option<i64>, _>("revoked_at")?
             .map(|ms| from_millis(ms, "consents.revoked_at"))
+            .transpose()?,
+    })
+}
+
+fn person_from_row(r: &SqliteRow) -> StoreResult<StoredPerson> {
+    Ok(StoredPerson {
+        id: PersonId::from_uuid(r.try_get("id")?),
+        organization: OrganizationId::from_uuid(r.try_get("organization_id")?),
+        name: r.try_get("name")?,
+        birth_date: r.try_get("birth_date")?,
+        name_dob_index: r
+            .try_get::<Option<Vec<u8>>, _>("name_dob_index")?
+            .map(|v| crate::bytes32(v, "persons.name_dob_index"))
             .transpose()?,
     })
 }
@@ -170,6 +184,84 @@ impl CaseAccessStore for SqliteStore {
         .await?
         .iter()
         .map(consent_from_row)
+        .collect()
+    }
+
+    async fn create_person_case(
+        &self,
+        person: &StoredPerson,
+        case: &CaseFacts,
+        at: OffsetDateTime,
+        audit: &AuditEntry,
+    ) -> StoreResult<()> {
+        let mut tx = self.writer().begin().await?;
+        sqlx::query(
+            "INSERT INTO persons (id, organization_id, name, birth_date, name_dob_index, created_at)
+             VALUES (?, ?, ?, ?, ?, ?)",
+        )
+        .bind(person.id.as_uuid())
+        .bind(person.organization.as_uuid())
+        .bind(&person.name)
+        .bind(person.birth_date.as_deref())
+        .bind(person.name_dob_index.as_ref().map(|i| &i[..]))
+        .bind(to_millis(at))
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| StoreError::unique(e, "person id"))?;
+        sqlx::query("INSERT INTO cases (id, organization_id, flag_1367, created_at, person_id) VALUES (?, ?, ?, ?, ?)")
+            .bind(case.id.as_uuid())
+            .bind(case.organization.as_uuid())
+            .bind(case.flag_1367)
+            .bind(to_millis(at))
+            .bind(person.id.as_uuid())
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| StoreError::unique(e, "case id"))?;
+        for (user, role) in &case.team {
+            sqlx::query("INSERT INTO case_team (case_id, user_id, team_role) VALUES (?, ?, ?)")
+                .bind(case.id.as_uuid())
+                .bind(user.as_uuid())
+                .bind(role.as_str())
+                .execute(&mut *tx)
+                .await
+                .map_err(|e| StoreError::unique(e, "team"))?;
+        }
+        insert_audit(&mut tx, audit).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn case_person(&self, case: CaseId) -> StoreResult<Option<StoredPerson>> {
+        sqlx::query(
+            "SELECT p.id, p.organization_id, p.name, p.birth_date, p.name_dob_index, c.id AS case_id
+             FROM cases c JOIN persons p ON p.id = c.person_id WHERE c.id = ?",
+        )
+        .bind(case.as_uuid())
+        .fetch_optional(self.reader())
+        .await?
+        .as_ref()
+        .map(person_from_row)
+        .transpose()
+    }
+
+    async fn persons_by_index(
+        &self,
+        index: &[u8; 32],
+    ) -> StoreResult<Vec<(StoredPerson, Option<CaseId>)>> {
+        sqlx::query(
+            "SELECT p.id, p.organization_id, p.name, p.birth_date, p.name_dob_index, c.id AS case_id
+             FROM persons p LEFT JOIN cases c ON c.person_id = p.id WHERE p.name_dob_index = ? ORDER BY p.id",
+        )
+        .bind(&index[..])
+        .fetch_all(self.reader())
+        .await?
+        .iter()
+        .map(|row| {
+            Ok((
+                person_from_row(row)?,
+                row.try_get::<Option<Uuid>, _>("case_id")?.map(CaseId::from_uuid),
+            ))
+        })
         .collect()
     }
 

@@ -1,0 +1,409 @@
+//! Cases: register a person (search first), my caseload, the case page. Every
+//! read goes through the case policy and is audited before anything is shown;
+//! personal fields are decrypted only to be shown.
+
+use crate::AppState;
+use crate::admin_pages::history;
+use crate::error::AppError;
+use crate::i18n::Lang;
+use crate::pages::{PageFrame, error_page, forbidden, render, see_other};
+use crate::session::{Authenticated, ReqId, SignedIn};
+use askama::Template;
+use axum::Form;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use haven_crypto::Binding;
+use haven_domain::access::{self, CaseAction, CaseFacts};
+use haven_domain::policy::Actor;
+use haven_domain::{AuditAction, AuditEntry, CaseId, PersonId};
+use haven_store::StoredPerson;
+use serde::Deserialize;
+use time::Date;
+
+const DATE: &[time::format_description::FormatItem<'static>] =
+    time::macros::format_description!("[year]-[month]-[day]");
+
+fn field<'a>(column: &'static str, row: &'a str) -> Binding<'a> {
+    Binding {
+        table: "persons",
+        column,
+        row,
+    }
+}
+
+/// The blind-index input: lower-cased, single-spaced name and the ISO date.
+#[must_use]
+pub fn name_dob_key(name: &str, dob: Date) -> String {
+    let name = name
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_lowercase();
+    format!("{name}|{}", dob.format(DATE).unwrap_or_default())
+}
+
+async fn decrypt_text(
+    state: &AppState,
+    column: &'static str,
+    person: &StoredPerson,
+    bytes: &[u8],
+) -> Result<String, AppError> {
+    let row = person.id.to_string();
+    let plain = state
+        .keyring
+        .decrypt(&state.store, bytes, field(column, &row))
+        .await
+        .map_err(|e| AppError::Internal(e.to_string()))?;
+    String::from_utf8(plain.to_vec())
+        .map_err(|_| AppError::Internal("person field is not text".into()))
+}
+
+#[derive(Template)]
+#[template(path = "cases.html")]
+struct CasesPage {
+    page: PageFrame,
+    can_create: bool,
+    rows: Vec<(CaseId, String)>,
+}
+
+pub async fn caseload(
+    State(state): State<AppState>,
+    lang: Lang,
+    SignedIn(me): SignedIn,
+    ReqId(rid): ReqId,
+) -> Response {
+    match caseload_rows(&state, &me, rid).await {
+        Ok(rows) => {
+            let page = CasesPage {
+                page: PageFrame::new(&state, lang, "/cases", Some(&me)),
+                can_create: access::may_open_case(&Actor::of(&me.user)).is_some(),
+                rows,
+            };
+            render(&page, StatusCode::OK)
+        }
+        Err(e) => error_page(&state, lang, &e),
+    }
+}
+
+async fn caseload_rows(
+    state: &AppState,
+    me: &Authenticated,
+    rid: Option<String>,
+) -> Result<Vec<(CaseId, String)>, AppError> {
+    let actor = Actor::of(&me.user);
+    let ids = state
+        .store
+        .list_case_ids(&access::case_filter(&actor), haven_domain::now(), 500)
+        .await?;
+    // Names are personal data: the list's reads are audited (one commit)
+    // before any name is shown.
+    let reads: Vec<AuditEntry> = ids
+        .iter()
+        .map(|id| {
+            AuditEntry::new(AuditAction::RecordViewed)
+                .by(me.user.id, me.user.organization_id)
+                .on("case", id)
+                .request(rid.clone())
+        })
+        .collect();
+    if !reads.is_empty() {
+        state.store.append_audit(&reads).await?;
+    }
+    let mut rows = Vec::with_capacity(ids.len());
+    for id in ids {
+        if let Some(p) = state.store.case_person(id).await? {
+            rows.push((id, decrypt_text(state, "name", &p, &p.name).await?));
+        }
+    }
+    rows.sort_by_key(|r| r.1.to_lowercase());
+    Ok(rows)
+}
+
+#[derive(Template)]
+#[template(path = "case_new.html")]
+struct NewCasePage {
+    page: PageFrame,
+    csrf: String,
+    name: String,
+    dob: String,
+    errors: Vec<(&'static str, String)>,
+    duplicate_here: Option<CaseId>,
+    duplicate_elsewhere: bool,
+}
+
+fn new_case_page(
+    state: &AppState,
+    lang: Lang,
+    me: &Authenticated,
+    form: &CaseForm,
+    errors: Vec<(&'static str, String)>,
+    duplicate: (Option<CaseId>, bool),
+    status: StatusCode,
+) -> Response {
+    let page = NewCasePage {
+        page: PageFrame::new(state, lang, "/cases/new", Some(me)),
+        csrf: me.csrf_token(),
+        name: form.name.clone(),
+        dob: form.dob.clone(),
+        errors,
+        duplicate_here: duplicate.0,
+        duplicate_elsewhere: duplicate.1,
+    };
+    render(&page, status)
+}
+
+pub async fn new_case(
+    State(state): State<AppState>,
+    lang: Lang,
+    SignedIn(me): SignedIn,
+) -> Response {
+    if access::may_open_case(&Actor::of(&me.user)).is_none() {
+        return error_page(&state, lang, &AppError::NotFound);
+    }
+    let empty = CaseForm {
+        csrf: String::new(),
+        name: String::new(),
+        dob: String::new(),
+        confirm: None,
+    };
+    new_case_page(
+        &state,
+        lang,
+        &me,
+        &empty,
+        Vec::new(),
+        (None, false),
+        StatusCode::OK,
+    )
+}
+
+#[derive(Deserialize)]
+pub struct CaseForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    dob: String,
+    confirm: Option<String>,
+}
+
+pub async fn create_case(
+    State(state): State<AppState>,
+    lang: Lang,
+    SignedIn(me): SignedIn,
+    ReqId(rid): ReqId,
+    Form(form): Form<CaseForm>,
+) -> Response {
+    if !me.csrf_matches(&form.csrf) {
+        return forbidden(&state, lang);
+    }
+    let actor = Actor::of(&me.user);
+    let Some(team_role) = access::may_open_case(&actor) else {
+        return error_page(&state, lang, &AppError::NotFound);
+    };
+    let name = form.name.split_whitespace().collect::<Vec<_>>().join(" ");
+    let mut errors = Vec::new();
+    if name.is_empty() || name.chars().count() > 200 {
+        errors.push(("name", lang.t("case-error-name")));
+    }
+    let dob = if form.dob.trim().is_empty() {
+        None
+    } else {
+        match Date::parse(form.dob.trim(), DATE) {
+            Ok(d) if d <= haven_domain::now().date() => Some(d),
+            _ => {
+                errors.push(("dob", lang.t("case-error-dob")));
+                None
+            }
+        }
+    };
+    if !errors.is_empty() {
+        return new_case_page(
+            &state,
+            lang,
+            &me,
+            &form,
+            errors,
+            (None, false),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        );
+    }
+    let keys = state.keyring.current();
+    let index = dob.map(|d| keys.blind_index("person name+dob", &name_dob_key(&name, d)));
+    // Search before create: the same name and date of birth in this
+    // organization is shown; elsewhere, only that a record may exist.
+    if let (Some(ix), None) = (index, form.confirm.as_deref()) {
+        let matches = match state.store.persons_by_index(&ix).await {
+            Ok(m) => m,
+            Err(e) => return error_page(&state, lang, &e.into()),
+        };
+        let here = matches
+            .iter()
+            .find(|(p, _)| p.organization == me.user.organization_id)
+            .and_then(|(_, c)| *c);
+        let elsewhere = matches
+            .iter()
+            .any(|(p, _)| p.organization != me.user.organization_id);
+        if here.is_some() || elsewhere {
+            return new_case_page(
+                &state,
+                lang,
+                &me,
+                &form,
+                Vec::new(),
+                (here, elsewhere),
+                StatusCode::OK,
+            );
+        }
+    }
+    let person_id = PersonId::new();
+    let row = person_id.to_string();
+    let sealed_name = keys.encrypt(name.as_bytes(), field("name", &row));
+    let sealed_dob = dob
+        .map(|d| {
+            keys.encrypt(
+                d.format(DATE).unwrap_or_default().as_bytes(),
+                field("birth_date", &row),
+            )
+        })
+        .transpose();
+    let (Ok(sealed_name), Ok(sealed_dob)) = (sealed_name, sealed_dob) else {
+        return error_page(
+            &state,
+            lang,
+            &AppError::Internal("encryption failed".into()),
+        );
+    };
+    let person = StoredPerson {
+        id: person_id,
+        organization: me.user.organization_id,
+        name: sealed_name,
+        birth_date: sealed_dob,
+        name_dob_index: index,
+    };
+    let facts = CaseFacts {
+        id: CaseId::new(),
+        organization: me.user.organization_id,
+        team: vec![(me.user.id, team_role)],
+        flag_1367: false,
+    };
+    let audit = AuditEntry::new(AuditAction::CaseCreated)
+        .by(me.user.id, me.user.organization_id)
+        .on("case", facts.id)
+        .request(rid);
+    match state
+        .store
+        .create_person_case(&person, &facts, haven_domain::now(), &audit)
+        .await
+    {
+        Ok(()) => see_other(&format!("/cases/{}", facts.id)),
+        Err(e) => error_page(&state, lang, &e.into()),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "case.html")]
+struct CasePage {
+    page: PageFrame,
+    name: String,
+    dob: String,
+    team: Vec<String>,
+    consents: String,
+    history: Vec<(String, String, String)>,
+}
+
+pub async fn case(
+    State(state): State<AppState>,
+    lang: Lang,
+    SignedIn(me): SignedIn,
+    ReqId(rid): ReqId,
+    Path(id): Path<String>,
+) -> Response {
+    match case_page(&state, lang, &me, &id, rid).await {
+        Ok(res) => res,
+        Err(e) => error_page(&state, lang, &e),
+    }
+}
+
+async fn case_page(
+    state: &AppState,
+    lang: Lang,
+    me: &Authenticated,
+    id: &str,
+    rid: Option<String>,
+) -> Result<Response, AppError> {
+    let Ok(case_id) = id.parse::<CaseId>() else {
+        return Err(AppError::NotFound);
+    };
+    let Some(facts) = state.store.case_facts(case_id).await? else {
+        return Err(AppError::NotFound);
+    };
+    let consents = state.store.consents_for_case(case_id).await?;
+    let now = haven_domain::now();
+    let actor = Actor::of(&me.user);
+    if !access::authorize_case(&actor, CaseAction::View, &facts, &consents, now).is_allowed() {
+        let audit = AuditEntry::new(AuditAction::AccessDenied)
+            .by(me.user.id, me.user.organization_id)
+            .on("case", case_id)
+            .request(rid);
+        state.store.append_audit(&[audit]).await?;
+        return Err(AppError::NotFound);
+    }
+    // The read is durable before the person's data leaves the server.
+    state
+        .audit_writer
+        .record(
+            AuditEntry::new(AuditAction::RecordViewed)
+                .by(me.user.id, me.user.organization_id)
+                .on("case", case_id)
+                .request(rid),
+        )
+        .await?;
+    let person = state
+        .store
+        .case_person(case_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let name = decrypt_text(state, "name", &person, &person.name).await?;
+    let dob = match &person.birth_date {
+        Some(b) => decrypt_text(state, "birth_date", &person, b).await?,
+        None => lang.t("case-dob-unknown"),
+    };
+    let names: std::collections::HashMap<_, _> = state
+        .store
+        .list_users(haven_domain::policy::UserScope::Organization(
+            me.user.organization_id,
+        ))
+        .await?
+        .into_iter()
+        .map(|(u, _)| (u.id, u.display_name))
+        .collect();
+    let team = facts
+        .team
+        .iter()
+        .map(|(u, r)| {
+            let who = names
+                .get(u)
+                .cloned()
+                .unwrap_or_else(|| lang.t("history-someone-else"));
+            format!("{who}: {}", lang.t(&format!("team-{}", r.as_str())))
+        })
+        .collect();
+    let active = consents.iter().filter(|c| c.is_active(now)).count();
+    let history = if access::may_see_case_history(&actor, &facts) {
+        history(state, lang, &actor, "case", &case_id.to_string()).await?
+    } else {
+        Vec::new()
+    };
+    let page = CasePage {
+        page: PageFrame::new(state, lang, "/cases/", Some(me)),
+        name,
+        dob,
+        team,
+        consents: lang.t1("case-consents", "count", &active.to_string()),
+        history,
+    };
+    Ok(render(&page, StatusCode::OK))
+}
