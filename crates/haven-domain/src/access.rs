@@ -91,6 +91,8 @@ pub enum CaseDeny {
     Protected1367,
     /// Emergency access needs a supervisor and a written reason.
     EmergencyNeedsReason,
+    /// An API token without the `cases:read` scope.
+    OutOfScope,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -120,6 +122,13 @@ pub fn acts_for_law_enforcement(roles: &[Role]) -> bool {
 /// Roles that never see case data, whatever else is true.
 fn only(roles: &[Role], allowed: &[Role]) -> bool {
     !roles.is_empty() && roles.iter().all(|r| allowed.contains(r))
+}
+
+fn token_may_read_cases(actor: &Actor) -> bool {
+    actor
+        .scopes
+        .as_ref()
+        .is_none_or(|s| s.contains(&crate::policy::Scope::CasesRead))
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -172,6 +181,9 @@ pub fn authorize_case(
     now: OffsetDateTime,
 ) -> CaseDecision {
     use CaseDecision::{Allow, Deny};
+    if !token_may_read_cases(actor) {
+        return Deny(CaseDeny::OutOfScope);
+    }
     if only(&actor.roles, &[Role::Analyst]) || actor.roles.is_empty() {
         return Deny(CaseDeny::NoPersonalData);
     }
@@ -253,6 +265,7 @@ pub struct CaseFilter {
 #[must_use]
 pub fn case_filter(actor: &Actor) -> CaseFilter {
     let nothing = actor.roles.is_empty()
+        || !token_may_read_cases(actor)
         || only(&actor.roles, &[Role::Analyst])
         || only(&actor.roles, &[Role::ProviderStaff, Role::Analyst]);
     CaseFilter {

@@ -17,16 +17,19 @@ pub enum Scope {
     AdminRead,
     /// Add and change organizations and staff accounts.
     AdminWrite,
+    /// Read the cases the token's owner may read.
+    CasesRead,
 }
 
 impl Scope {
-    pub const ALL: [Scope; 2] = [Self::AdminRead, Self::AdminWrite];
+    pub const ALL: [Scope; 3] = [Self::AdminRead, Self::AdminWrite, Self::CasesRead];
 
     #[must_use]
     pub const fn as_str(self) -> &'static str {
         match self {
             Self::AdminRead => "admin:read",
             Self::AdminWrite => "admin:write",
+            Self::CasesRead => "cases:read",
         }
     }
 

@@ -506,6 +506,26 @@ pub async fn end_sessions(
     }
 }
 
+/// One case: authorized by the case policy, audited, decrypted (scope `cases:read`).
+#[utoipa::path(get, path = "/api/v1/cases/{id}", tag = "cases",
+    params(("id" = uuid::Uuid, Path, description = "The case's id")),
+    responses((status = 200, body = crate::cases::CaseBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn get_case(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    ReqId(rid): ReqId,
+    Path(id): Path<String>,
+) -> Response {
+    let Ok(id) = id.parse::<haven_domain::CaseId>() else {
+        return AppError::NotFound.into_response();
+    };
+    match crate::cases::read_case(&state, &caller.actor, id, rid).await {
+        Ok(Some(body)) => Json(body).into_response(),
+        Ok(None) => AppError::NotFound.into_response(),
+        Err(e) => e.into_response(),
+    }
+}
+
 #[derive(Deserialize, ToSchema)]
 pub struct AccessChange {
     /// The complete new set of roles; omit to keep them.
@@ -619,11 +639,11 @@ impl utoipa::Modify for Security {
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Haven API", description = "Victim-centered case management and referrals. Every call is authorized by one policy and audited."),
-    paths(me, list_organizations, create_organization, list_users, create_user, get_user, update_user, reset_mfa, end_sessions),
-    components(schemas(ErrorBody, crate::error::FieldError, MeBody, OrganizationBody, UserBody, NewOrganization, NewUserBody, AccessChange)),
+    paths(me, list_organizations, create_organization, list_users, create_user, get_user, update_user, reset_mfa, end_sessions, get_case),
+    components(schemas(ErrorBody, crate::error::FieldError, MeBody, OrganizationBody, UserBody, NewOrganization, NewUserBody, AccessChange, crate::cases::CaseBody)),
     modifiers(&Security),
     security(("token" = [])),
-    tags((name = "account"), (name = "administration"))
+    tags((name = "account"), (name = "administration"), (name = "cases"))
 )]
 pub struct ApiDoc;
 
@@ -646,4 +666,5 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/users/{id}", get(get_user).patch(update_user))
         .route("/api/v1/users/{id}/mfa-reset", post(reset_mfa))
         .route("/api/v1/users/{id}/sessions", delete(end_sessions))
+        .route("/api/v1/cases/{id}", get(get_case))
 }

@@ -32,6 +32,80 @@ fn field<'a>(column: &'static str, row: &'a str) -> Binding<'a> {
     }
 }
 
+/// A case as the API shows it.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct CaseBody {
+    pub id: uuid::Uuid,
+    pub organization_id: uuid::Uuid,
+    pub person_name: String,
+    /// YYYY-MM-DD, when recorded.
+    pub person_birth_date: Option<String>,
+    /// (user id, team role) pairs.
+    pub team: Vec<(uuid::Uuid, String)>,
+}
+
+/// Reads one case for `actor`: authorize, audit (before any data is
+/// decrypted), decrypt. `None` when it does not exist or is refused.
+///
+/// # Errors
+/// When the database or the audit log fails.
+pub async fn read_case(
+    state: &AppState,
+    actor: &Actor,
+    id: CaseId,
+    rid: Option<String>,
+) -> Result<Option<CaseBody>, AppError> {
+    let Some(facts) = state.store.case_facts(id).await? else {
+        return Ok(None);
+    };
+    let consents = state.store.consents_for_case(id).await?;
+    let by = |a| {
+        AuditEntry::new(a)
+            .by(actor.user, actor.organization)
+            .on("case", id)
+            .request(rid.clone())
+    };
+    if !access::authorize_case(
+        actor,
+        CaseAction::View,
+        &facts,
+        &consents,
+        haven_domain::now(),
+    )
+    .is_allowed()
+    {
+        state
+            .store
+            .append_audit(&[by(AuditAction::AccessDenied)])
+            .await?;
+        return Ok(None);
+    }
+    if state.settings.audit_reads {
+        state
+            .audit_writer
+            .record(by(AuditAction::RecordViewed))
+            .await?;
+    }
+    let Some(person) = state.store.case_person(id).await? else {
+        return Ok(None);
+    };
+    let person_birth_date = match &person.birth_date {
+        Some(b) => Some(decrypt_text(state, "birth_date", &person, b).await?),
+        None => None,
+    };
+    Ok(Some(CaseBody {
+        id: *id.as_uuid(),
+        organization_id: *facts.organization.as_uuid(),
+        person_name: decrypt_text(state, "name", &person, &person.name).await?,
+        person_birth_date,
+        team: facts
+            .team
+            .iter()
+            .map(|(u, r)| (*u.as_uuid(), r.as_str().to_owned()))
+            .collect(),
+    }))
+}
+
 /// The blind-index input: lower-cased, single-spaced name and the ISO date.
 #[must_use]
 pub fn name_dob_key(name: &str, dob: Date) -> String {

@@ -2392,3 +2392,46 @@ async fn registration_searches_first_and_never_reveals_another_organizations_rec
         let _ = org;
     }
 }
+
+#[tokio::test]
+async fn cases_are_read_through_the_api_only_with_the_cases_scope() {
+    for app in apps(no_mfa()).await {
+        let specialist = sign_in(&app).await;
+        let case_url =
+            location(&register(&app, &specialist, "Api Casereader", "2001-02-03", false).await);
+        let id = case_url.trim_start_matches("/cases/");
+        let with = make_token(&app, &specialist, &["cases:read"]).await;
+        let without = make_token(&app, &specialist, &["admin:read"]).await;
+        let res = send(
+            &app,
+            api("GET", &format!("/api/v1/cases/{id}"), Some(&with), None),
+        )
+        .await;
+        assert_eq!(res.status(), StatusCode::OK, "{}", app.db.name);
+        let body = json(res).await;
+        assert_eq!(body["person_name"], "Api Casereader");
+        assert_eq!(body["person_birth_date"], "2001-02-03");
+        assert_eq!(body["team"][0][1], "owner_specialist");
+        let res = send(
+            &app,
+            api("GET", &format!("/api/v1/cases/{id}"), Some(&without), None),
+        )
+        .await;
+        assert_eq!(
+            res.status(),
+            StatusCode::NOT_FOUND,
+            "{}: no cases:read, no case",
+            app.db.name
+        );
+        let trail = app
+            .db
+            .store
+            .audit_for_resource("case", id, 50)
+            .await
+            .unwrap();
+        assert!(
+            trail.iter().any(|r| r.action == "record.viewed")
+                && trail.iter().any(|r| r.action == "access.denied")
+        );
+    }
+}

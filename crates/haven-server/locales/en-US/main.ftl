@@ -205,3 +205,4 @@ team-agent = Law-enforcement agent
 team-interviewer = Forensic interviewer
 team-supervisor = Supervisor
 audit-case-created = Case registered
+scope-cases-read = Read the cases you may read

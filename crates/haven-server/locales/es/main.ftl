@@ -205,3 +205,4 @@ team-agent = Agente del orden público
 team-interviewer = Especialista en entrevistas forenses
 team-supervisor = Supervisor/a
 audit-case-created = Caso registrado
+scope-cases-read = Leer los casos que usted puede leer
