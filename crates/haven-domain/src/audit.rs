@@ -32,10 +32,12 @@ pub enum AuditAction {
     ApiTokenRevoked,
     UserAccessChanged,
     CaseCreated,
+    EmergencyAccess,
+    EmergencyReviewed,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 22] = [
+    pub const ALL: [AuditAction; 24] = [
         Self::SignInSucceeded,
         Self::PasswordAccepted,
         Self::SignInFailed,
@@ -58,6 +60,8 @@ impl AuditAction {
         Self::ApiTokenRevoked,
         Self::UserAccessChanged,
         Self::CaseCreated,
+        Self::EmergencyAccess,
+        Self::EmergencyReviewed,
     ];
 
     #[must_use]
@@ -85,6 +89,8 @@ impl AuditAction {
             Self::ApiTokenRevoked => "api_token.revoked",
             Self::UserAccessChanged => "user.access_changed",
             Self::CaseCreated => "case.created",
+            Self::EmergencyAccess => "case.emergency_access",
+            Self::EmergencyReviewed => "case.emergency_reviewed",
         }
     }
 

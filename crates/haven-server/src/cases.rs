@@ -386,6 +386,7 @@ struct CasePage {
     team: Vec<String>,
     consents: String,
     history: Vec<(String, String, String)>,
+    emergency: bool,
 }
 
 pub async fn case(
@@ -395,7 +396,117 @@ pub async fn case(
     ReqId(rid): ReqId,
     Path(id): Path<String>,
 ) -> Response {
-    match case_page(&state, lang, &me, &id, rid).await {
+    match case_page(&state, lang, &me, &id, rid, false).await {
+        Ok(res) => res,
+        Err(AppError::NotFound) => case_not_found(&state, lang, &me, &id, None),
+        Err(e) => error_page(&state, lang, &e),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "case_not_found.html")]
+struct CaseNotFound {
+    page: PageFrame,
+    emergency_form: bool,
+    action: String,
+    csrf: String,
+    error: Option<String>,
+}
+
+/// "Not found" for a case, whether it is missing or refused. Supervisors also
+/// get the emergency form, for every case address alike, so the form itself
+/// says nothing about whether the case exists.
+fn case_not_found(
+    state: &AppState,
+    lang: Lang,
+    me: &Authenticated,
+    id: &str,
+    error: Option<String>,
+) -> Response {
+    let page = CaseNotFound {
+        page: PageFrame::new(state, lang, "/cases/", Some(me)),
+        emergency_form: me.user.has_role(haven_domain::Role::Supervisor),
+        action: format!(
+            "/cases/{}/emergency",
+            id.parse::<CaseId>()
+                .map(|c| c.to_string())
+                .unwrap_or_default()
+        ),
+        csrf: me.csrf_token(),
+        error,
+    };
+    let status = if page.error.is_some() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::NOT_FOUND
+    };
+    render(&page, status)
+}
+
+#[derive(Deserialize)]
+pub struct EmergencyForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    reason: String,
+}
+
+/// Break glass: a supervisor opens a case outside their scope, with a reason.
+pub async fn emergency(
+    State(state): State<AppState>,
+    lang: Lang,
+    SignedIn(me): SignedIn,
+    ReqId(rid): ReqId,
+    Path(id): Path<String>,
+    Form(form): Form<EmergencyForm>,
+) -> Response {
+    if !me.csrf_matches(&form.csrf) {
+        return forbidden(&state, lang);
+    }
+    let actor = Actor::of(&me.user);
+    if !access::authorize_emergency(&actor, &form.reason).is_allowed() {
+        if !me.user.has_role(haven_domain::Role::Supervisor) {
+            return error_page(&state, lang, &AppError::NotFound);
+        }
+        return case_not_found(&state, lang, &me, &id, Some(lang.t("emergency-error")));
+    }
+    let Ok(case_id) = id.parse::<CaseId>() else {
+        return case_not_found(&state, lang, &me, &id, None);
+    };
+    match state.store.case_facts(case_id).await {
+        Ok(Some(_)) => {}
+        Ok(None) => return case_not_found(&state, lang, &me, &id, None),
+        Err(e) => return error_page(&state, lang, &e.into()),
+    }
+    let entry_id = uuid::Uuid::now_v7();
+    let row = entry_id.to_string();
+    let reason = match state.keyring.encrypt(
+        form.reason.trim().as_bytes(),
+        Binding {
+            table: "emergency_access",
+            column: "reason",
+            row: &row,
+        },
+    ) {
+        Ok(r) => r,
+        Err(e) => return error_page(&state, lang, &AppError::Internal(e.to_string())),
+    };
+    let record = haven_store::EmergencyAccess {
+        id: entry_id,
+        case: case_id,
+        user: me.user.id,
+        organization: me.user.organization_id,
+        reason,
+        at: haven_domain::now(),
+    };
+    let audit = AuditEntry::new(AuditAction::EmergencyAccess)
+        .by(me.user.id, me.user.organization_id)
+        .on("case", case_id)
+        .request(rid.clone());
+    if let Err(e) = state.store.record_emergency_access(&record, &audit).await {
+        return error_page(&state, lang, &e.into());
+    }
+    match case_page(&state, lang, &me, &id, rid, true).await {
         Ok(res) => res,
         Err(e) => error_page(&state, lang, &e),
     }
@@ -407,6 +518,7 @@ async fn case_page(
     me: &Authenticated,
     id: &str,
     rid: Option<String>,
+    emergency: bool,
 ) -> Result<Response, AppError> {
     let Ok(case_id) = id.parse::<CaseId>() else {
         return Err(AppError::NotFound);
@@ -417,7 +529,9 @@ async fn case_page(
     let consents = state.store.consents_for_case(case_id).await?;
     let now = haven_domain::now();
     let actor = Actor::of(&me.user);
-    if !access::authorize_case(&actor, CaseAction::View, &facts, &consents, now).is_allowed() {
+    if !emergency
+        && !access::authorize_case(&actor, CaseAction::View, &facts, &consents, now).is_allowed()
+    {
         let audit = AuditEntry::new(AuditAction::AccessDenied)
             .by(me.user.id, me.user.organization_id)
             .on("case", case_id)
@@ -478,6 +592,160 @@ async fn case_page(
         team,
         consents: lang.t1("case-consents", "count", &active.to_string()),
         history,
+        emergency,
     };
     Ok(render(&page, StatusCode::OK))
+}
+
+pub struct ReviewRow {
+    id: uuid::Uuid,
+    when: String,
+    who: String,
+    case_id: CaseId,
+    reason: String,
+    own: bool,
+}
+
+#[derive(Template)]
+#[template(path = "emergency_review.html")]
+struct ReviewPage {
+    page: PageFrame,
+    rows: Vec<ReviewRow>,
+    csrf: String,
+}
+
+/// Emergency openings in the supervisor's organization awaiting review.
+pub async fn review(
+    State(state): State<AppState>,
+    lang: Lang,
+    SignedIn(me): SignedIn,
+    ReqId(rid): ReqId,
+) -> Response {
+    if !me.user.has_role(haven_domain::Role::Supervisor) {
+        return error_page(&state, lang, &AppError::NotFound);
+    }
+    match review_rows(&state, lang, &me, rid).await {
+        Ok(rows) => render(
+            &ReviewPage {
+                page: PageFrame::new(&state, lang, "/review/emergency", Some(&me)),
+                rows,
+                csrf: me.csrf_token(),
+            },
+            StatusCode::OK,
+        ),
+        Err(e) => error_page(&state, lang, &e),
+    }
+}
+
+async fn review_rows(
+    state: &AppState,
+    lang: Lang,
+    me: &Authenticated,
+    rid: Option<String>,
+) -> Result<Vec<ReviewRow>, AppError> {
+    let pending = state
+        .store
+        .pending_emergency_access(me.user.organization_id)
+        .await?;
+    // The reasons may name people: reading them is audited.
+    let reads: Vec<AuditEntry> = pending
+        .iter()
+        .map(|p| {
+            AuditEntry::new(AuditAction::RecordViewed)
+                .by(me.user.id, me.user.organization_id)
+                .on("emergency_access", p.id)
+                .request(rid.clone())
+        })
+        .collect();
+    if !reads.is_empty() {
+        state.store.append_audit(&reads).await?;
+    }
+    let names: std::collections::HashMap<_, _> = state
+        .store
+        .list_users(haven_domain::policy::UserScope::Organization(
+            me.user.organization_id,
+        ))
+        .await?
+        .into_iter()
+        .map(|(u, _)| (u.id, u.display_name))
+        .collect();
+    let fmt = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]");
+    let mut rows = Vec::with_capacity(pending.len());
+    for p in pending {
+        let row = p.id.to_string();
+        let reason = state
+            .keyring
+            .decrypt(
+                &state.store,
+                &p.reason,
+                Binding {
+                    table: "emergency_access",
+                    column: "reason",
+                    row: &row,
+                },
+            )
+            .await
+            .map_err(|e| AppError::Internal(e.to_string()))?;
+        rows.push(ReviewRow {
+            id: p.id,
+            when: p.at.format(fmt).unwrap_or_default(),
+            who: names
+                .get(&p.user)
+                .cloned()
+                .unwrap_or_else(|| lang.t("history-someone-else")),
+            case_id: p.case,
+            reason: String::from_utf8_lossy(&reason).into_owned(),
+            own: p.user == me.user.id,
+        });
+    }
+    Ok(rows)
+}
+
+#[derive(Deserialize)]
+pub struct CsrfOnly {
+    #[serde(default)]
+    csrf: String,
+}
+
+pub async fn mark_reviewed(
+    State(state): State<AppState>,
+    lang: Lang,
+    SignedIn(me): SignedIn,
+    ReqId(rid): ReqId,
+    Path(id): Path<String>,
+    Form(form): Form<CsrfOnly>,
+) -> Response {
+    if !me.csrf_matches(&form.csrf) {
+        return forbidden(&state, lang);
+    }
+    let (true, Ok(id)) = (
+        me.user.has_role(haven_domain::Role::Supervisor),
+        id.parse::<uuid::Uuid>(),
+    ) else {
+        return error_page(&state, lang, &AppError::NotFound);
+    };
+    let pending = match state
+        .store
+        .pending_emergency_access(me.user.organization_id)
+        .await
+    {
+        Ok(p) => p,
+        Err(e) => return error_page(&state, lang, &e.into()),
+    };
+    let Some(entry) = pending.iter().find(|p| p.id == id) else {
+        return error_page(&state, lang, &AppError::NotFound);
+    };
+    let audit = AuditEntry::new(AuditAction::EmergencyReviewed)
+        .by(me.user.id, me.user.organization_id)
+        .on("case", entry.case)
+        .request(rid);
+    match state
+        .store
+        .review_emergency_access(id, me.user.id, haven_domain::now(), &audit)
+        .await
+    {
+        Ok(true) => see_other("/review/emergency"),
+        Ok(false) => error_page(&state, lang, &AppError::NotFound),
+        Err(e) => error_page(&state, lang, &e.into()),
+    }
 }

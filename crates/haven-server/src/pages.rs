@@ -76,6 +76,8 @@ struct HomePage {
     organization: String,
     roles: Vec<String>,
     mfa_on: bool,
+    /// Emergency openings awaiting review (supervisors).
+    to_review: Option<String>,
 }
 
 #[derive(Template)]
@@ -120,6 +122,19 @@ pub async fn home(State(state): State<AppState>, lang: Lang, SignedIn(me): Signe
         Ok(r) => r.is_some_and(|r| r.enabled_at.is_some()),
         Err(e) => return error_page(&state, lang, &e.into()),
     };
+    let to_review = if me.user.has_role(haven_domain::Role::Supervisor) {
+        match state
+            .store
+            .pending_emergency_access(me.user.organization_id)
+            .await
+        {
+            Ok(p) if !p.is_empty() => Some(lang.t1("home-review", "count", &p.len().to_string())),
+            Ok(_) => None,
+            Err(e) => return error_page(&state, lang, &e.into()),
+        }
+    } else {
+        None
+    };
     let page = HomePage {
         page: PageFrame::new(&state, lang, "/", Some(&me)),
         welcome: lang.t1("home-welcome", "name", &me.user.display_name),
@@ -131,6 +146,7 @@ pub async fn home(State(state): State<AppState>, lang: Lang, SignedIn(me): Signe
             .map(|r| lang.t(&format!("role-{}", r.as_str())))
             .collect(),
         mfa_on,
+        to_review,
     };
     render(&page, StatusCode::OK)
 }

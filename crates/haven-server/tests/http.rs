@@ -2435,3 +2435,156 @@ async fn cases_are_read_through_the_api_only_with_the_cases_scope() {
         );
     }
 }
+
+#[tokio::test]
+async fn supervisors_break_glass_with_a_reason_and_another_supervisor_reviews_it() {
+    for app in apps(no_mfa()).await {
+        let specialist = sign_in(&app).await;
+        let case_url =
+            location(&register(&app, &specialist, "Glass Breakable", "1990-01-01", false).await);
+        let other = Organization {
+            id: OrganizationId::new(),
+            name: "Regional office".into(),
+            kind: OrgKind::Ngo,
+            created_at: haven_domain::now(),
+        };
+        app.db
+            .store
+            .create_organization(&other, &AuditEntry::new(AuditAction::OrganizationCreated))
+            .await
+            .unwrap();
+        let (_, sup) = person(&app, other.id, "sup-a@example.test", &[Role::Supervisor]).await;
+        let (_, sup2) = person(&app, other.id, "sup-b@example.test", &[Role::Supervisor]).await;
+
+        let refused = send(&app, get(&case_url, Some(&sup))).await;
+        assert_eq!(refused.status(), StatusCode::NOT_FOUND, "{}", app.db.name);
+        let fake_id = haven_domain::CaseId::new().to_string();
+        let missing = send(&app, get(&format!("/cases/{fake_id}"), Some(&sup))).await;
+        let real_id = case_url.trim_start_matches("/cases/");
+        let (a, b) = (
+            text(refused).await.replace(real_id, "ID"),
+            text(missing).await.replace(&fake_id, "ID"),
+        );
+        assert_eq!(
+            a, b,
+            "{}: the emergency form does not reveal that the case exists",
+            app.db.name
+        );
+        assert!(a.contains("Emergency access"));
+
+        let csrf = csrf_of(&app, &sup).await;
+        let short = send(
+            &app,
+            post_form(
+                &format!("{case_url}/emergency"),
+                &form_encode(&[("csrf", &csrf), ("reason", "urgent")]),
+                Some(&sup),
+            ),
+        )
+        .await;
+        assert_eq!(short.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let reason = "Caller says she is in danger tonight; owner unreachable";
+        let res = send(
+            &app,
+            post_form(
+                &format!("{case_url}/emergency"),
+                &form_encode(&[("csrf", &csrf), ("reason", reason)]),
+                Some(&sup),
+            ),
+        )
+        .await;
+        assert_eq!(res.status(), StatusCode::OK, "{}", app.db.name);
+        let page = text(res).await;
+        assert!(
+            page.contains("Glass Breakable")
+                && page.contains("will be reviewed by another supervisor")
+        );
+
+        let (_, spec_b) = person(
+            &app,
+            other.id,
+            "spec-b@example.test",
+            &[Role::VictimSpecialist],
+        )
+        .await;
+        let csrf_b = csrf_of(&app, &spec_b).await;
+        let res = send(
+            &app,
+            post_form(
+                &format!("{case_url}/emergency"),
+                &form_encode(&[("csrf", &csrf_b), ("reason", reason)]),
+                Some(&spec_b),
+            ),
+        )
+        .await;
+        assert_eq!(
+            res.status(),
+            StatusCode::NOT_FOUND,
+            "{}: only supervisors break glass",
+            app.db.name
+        );
+
+        let list = text(send(&app, get("/review/emergency", Some(&sup))).await).await;
+        assert!(
+            list.contains(reason) && list.contains("another supervisor must review it"),
+            "{}",
+            app.db.name
+        );
+        let pending = app
+            .db
+            .store
+            .pending_emergency_access(other.id)
+            .await
+            .unwrap();
+        assert_eq!(pending.len(), 1);
+        let own = send(
+            &app,
+            post_form(
+                &format!("/review/emergency/{}", pending[0].id),
+                &form_encode(&[("csrf", &csrf)]),
+                Some(&sup),
+            ),
+        )
+        .await;
+        assert_eq!(
+            own.status(),
+            StatusCode::NOT_FOUND,
+            "{}: nobody reviews their own",
+            app.db.name
+        );
+        let home = text(send(&app, get("/", Some(&sup2))).await).await;
+        assert!(home.contains("Emergency openings to review: 1"));
+        let csrf2 = csrf_of(&app, &sup2).await;
+        let done = send(
+            &app,
+            post_form(
+                &format!("/review/emergency/{}", pending[0].id),
+                &form_encode(&[("csrf", &csrf2)]),
+                Some(&sup2),
+            ),
+        )
+        .await;
+        assert_eq!(done.status(), StatusCode::SEE_OTHER, "{}", app.db.name);
+        assert!(
+            app.db
+                .store
+                .pending_emergency_access(other.id)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        let trail: Vec<String> = app
+            .db
+            .store
+            .audit_for_resource("case", real_id, 100)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|r| r.action)
+            .collect();
+        assert!(
+            trail.contains(&"case.emergency_access".to_owned())
+                && trail.contains(&"case.emergency_reviewed".to_owned())
+        );
+    }
+}

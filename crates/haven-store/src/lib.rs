@@ -361,11 +361,42 @@ pub trait CaseAccessStore: Send + Sync + 'static {
     ) -> StoreResult<()>;
     /// The person a case is about (ciphertexts).
     async fn case_person(&self, case: CaseId) -> StoreResult<Option<StoredPerson>>;
+    /// Records an emergency opening, audited, in one transaction.
+    async fn record_emergency_access(
+        &self,
+        e: &EmergencyAccess,
+        audit: &AuditEntry,
+    ) -> StoreResult<()>;
+    /// Emergency openings in `organization` not yet reviewed, oldest first.
+    async fn pending_emergency_access(
+        &self,
+        organization: OrganizationId,
+    ) -> StoreResult<Vec<EmergencyAccess>>;
+    /// Marks one reviewed by `reviewer` (never the person who opened it);
+    /// `false` if there is no such pending entry for another person.
+    async fn review_emergency_access(
+        &self,
+        id: uuid::Uuid,
+        reviewer: UserId,
+        at: OffsetDateTime,
+        audit: &AuditEntry,
+    ) -> StoreResult<bool>;
     /// Persons whose blind index matches, each with their case.
     async fn persons_by_index(
         &self,
         index: &[u8; 32],
     ) -> StoreResult<Vec<(StoredPerson, Option<CaseId>)>>;
+}
+
+/// An emergency opening of a case (the reason is a ciphertext).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EmergencyAccess {
+    pub id: uuid::Uuid,
+    pub case: CaseId,
+    pub user: UserId,
+    pub organization: OrganizationId,
+    pub reason: Vec<u8>,
+    pub at: OffsetDateTime,
 }
 
 /// A person as stored: personal fields are ciphertexts.
@@ -446,6 +477,8 @@ pub enum EncryptedColumn {
     PersonName,
     /// `persons.birth_date`, bound to `persons/birth_date/<person id>`.
     PersonBirthDate,
+    /// `emergency_access.reason`, bound to `emergency_access/reason/<id>`.
+    EmergencyReason,
 }
 
 impl EncryptedColumn {
@@ -459,6 +492,7 @@ impl EncryptedColumn {
             Self::MfaSecret => ("user_mfa", "secret"),
             Self::PersonName => ("persons", "name"),
             Self::PersonBirthDate => ("persons", "birth_date"),
+            Self::EmergencyReason => ("emergency_access", "reason"),
         }
     }
 }

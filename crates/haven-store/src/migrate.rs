@@ -48,6 +48,11 @@ pub(crate) const SQLITE: &[Migration] = &[
         name: "persons",
         sql: include_str!("../migrations/sqlite/0007_persons.sql"),
     },
+    Migration {
+        version: 8,
+        name: "emergency_access",
+        sql: include_str!("../migrations/sqlite/0008_emergency_access.sql"),
+    },
 ];
 
 pub(crate) const POSTGRES: &[Migration] = &[
@@ -85,6 +90,11 @@ pub(crate) const POSTGRES: &[Migration] = &[
         version: 7,
         name: "persons",
         sql: include_str!("../migrations/postgres/0007_persons.sql"),
+    },
+    Migration {
+        version: 8,
+        name: "emergency_access",
+        sql: include_str!("../migrations/postgres/0008_emergency_access.sql"),
     },
 ];
 
@@ -154,11 +164,11 @@ mod tests {
     fn status_reports_pending_and_unknown() {
         let s = SchemaStatus::new(vec![], SQLITE);
         assert!(!s.is_current());
-        assert_eq!(s.pending(), vec![1, 2, 3, 4, 5, 6, 7]);
-        let s = SchemaStatus::new(vec![1, 2, 3, 4, 5, 6, 7, 99], SQLITE);
+        assert_eq!(s.pending(), vec![1, 2, 3, 4, 5, 6, 7, 8]);
+        let s = SchemaStatus::new(vec![1, 2, 3, 4, 5, 6, 7, 8, 99], SQLITE);
         assert_eq!(s.unknown(), vec![99]);
         assert!(!s.is_current());
-        assert!(SchemaStatus::new(vec![7, 6, 5, 4, 3, 2, 1], SQLITE).is_current());
+        assert!(SchemaStatus::new(vec![8, 7, 6, 5, 4, 3, 2, 1], SQLITE).is_current());
         assert!(!SchemaStatus::new(vec![1], SQLITE).is_current());
     }
 }

@@ -167,6 +167,9 @@ impl KeyStore for PgStore {
             EncryptedColumn::PersonName => {
                 "SELECT id AS row_id, name AS bytes FROM persons WHERE name IS NOT NULL AND substring(name from 2 for 4) <> $1 ORDER BY id LIMIT $2"
             }
+            EncryptedColumn::EmergencyReason => {
+                "SELECT id AS row_id, reason AS bytes FROM emergency_access WHERE reason IS NOT NULL AND substring(reason from 2 for 4) <> $1 ORDER BY id LIMIT $2"
+            }
             EncryptedColumn::PersonBirthDate => {
                 "SELECT id AS row_id, birth_date AS bytes FROM persons WHERE birth_date IS NOT NULL AND substring(birth_date from 2 for 4) <> $1 ORDER BY id LIMIT $2"
             }
@@ -201,6 +204,9 @@ impl KeyStore for PgStore {
             EncryptedColumn::PersonName => {
                 "UPDATE persons SET name = $1 WHERE id = $2 AND name = $3"
             }
+            EncryptedColumn::EmergencyReason => {
+                "UPDATE emergency_access SET reason = $1 WHERE id = $2 AND reason = $3"
+            }
             EncryptedColumn::PersonBirthDate => {
                 "UPDATE persons SET birth_date = $1 WHERE id = $2 AND birth_date = $3"
             }
@@ -225,6 +231,9 @@ impl KeyStore for PgStore {
             }
             EncryptedColumn::PersonName => {
                 "SELECT count(*) FROM persons WHERE name IS NOT NULL AND substring(name from 2 for 4) = $1"
+            }
+            EncryptedColumn::EmergencyReason => {
+                "SELECT count(*) FROM emergency_access WHERE reason IS NOT NULL AND substring(reason from 2 for 4) = $1"
             }
             EncryptedColumn::PersonBirthDate => {
                 "SELECT count(*) FROM persons WHERE birth_date IS NOT NULL AND substring(birth_date from 2 for 4) = $1"

@@ -165,6 +165,9 @@ impl KeyStore for SqliteStore {
             EncryptedColumn::PersonName => {
                 "SELECT id AS row_id, name AS bytes FROM persons WHERE name IS NOT NULL AND substr(name, 2, 4) <> ? ORDER BY id LIMIT ?"
             }
+            EncryptedColumn::EmergencyReason => {
+                "SELECT id AS row_id, reason AS bytes FROM emergency_access WHERE reason IS NOT NULL AND substr(reason, 2, 4) <> ? ORDER BY id LIMIT ?"
+            }
             EncryptedColumn::PersonBirthDate => {
                 "SELECT id AS row_id, birth_date AS bytes FROM persons WHERE birth_date IS NOT NULL AND substr(birth_date, 2, 4) <> ? ORDER BY id LIMIT ?"
             }
@@ -197,6 +200,9 @@ impl KeyStore for SqliteStore {
                 "UPDATE user_mfa SET secret = ? WHERE user_id = ? AND secret = ?"
             }
             EncryptedColumn::PersonName => "UPDATE persons SET name = ? WHERE id = ? AND name = ?",
+            EncryptedColumn::EmergencyReason => {
+                "UPDATE emergency_access SET reason = ? WHERE id = ? AND reason = ?"
+            }
             EncryptedColumn::PersonBirthDate => {
                 "UPDATE persons SET birth_date = ? WHERE id = ? AND birth_date = ?"
             }
@@ -221,6 +227,9 @@ impl KeyStore for SqliteStore {
             }
             EncryptedColumn::PersonName => {
                 "SELECT count(*) FROM persons WHERE name IS NOT NULL AND substr(name, 2, 4) = ?"
+            }
+            EncryptedColumn::EmergencyReason => {
+                "SELECT count(*) FROM emergency_access WHERE reason IS NOT NULL AND substr(reason, 2, 4) = ?"
             }
             EncryptedColumn::PersonBirthDate => {
                 "SELECT count(*) FROM persons WHERE birth_date IS NOT NULL AND substr(birth_date, 2, 4) = ?"

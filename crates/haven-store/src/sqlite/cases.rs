@@ -1,10 +1,10 @@
 use super::audit::insert_audit;
 use super::{SqliteStore, from_millis, to_millis};
-use crate::StoredPerson;
 use crate::{
     CaseAccessStore, StoreError, StoreResult, decode_fields, decode_parties, encode_fields,
     encode_parties,
 };
+use crate::{EmergencyAccess, StoredPerson};
 use async_trait::async_trait;
 use haven_domain::access::{CaseFacts, CaseFilter, TeamRole};
 use haven_domain::consent::{Consent, Recipient};
@@ -242,6 +242,79 @@ impl CaseAccessStore for SqliteStore {
         .as_ref()
         .map(person_from_row)
         .transpose()
+    }
+
+    async fn record_emergency_access(
+        &self,
+        e: &EmergencyAccess,
+        audit: &AuditEntry,
+    ) -> StoreResult<()> {
+        let mut tx = self.writer().begin().await?;
+        sqlx::query(
+            "INSERT INTO emergency_access (id, case_id, user_id, organization_id, reason, at)
+             VALUES (?, ?, ?, ?, ?, ?)",
+        )
+        .bind(e.id)
+        .bind(e.case.as_uuid())
+        .bind(e.user.as_uuid())
+        .bind(e.organization.as_uuid())
+        .bind(&e.reason)
+        .bind(to_millis(e.at))
+        .execute(&mut *tx)
+        .await?;
+        insert_audit(&mut tx, audit).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn pending_emergency_access(
+        &self,
+        organization: OrganizationId,
+    ) -> StoreResult<Vec<EmergencyAccess>> {
+        sqlx::query(
+            "SELECT id, case_id, user_id, organization_id, reason, at FROM emergency_access
+             WHERE organization_id = ? AND reviewed_at IS NULL ORDER BY at, id",
+        )
+        .bind(organization.as_uuid())
+        .fetch_all(self.reader())
+        .await?
+        .iter()
+        .map(|r| {
+            Ok(EmergencyAccess {
+                id: r.try_get("id")?,
+                case: CaseId::from_uuid(r.try_get("case_id")?),
+                user: UserId::from_uuid(r.try_get("user_id")?),
+                organization: OrganizationId::from_uuid(r.try_get("organization_id")?),
+                reason: r.try_get("reason")?,
+                at: from_millis(r.try_get("at")?, "emergency_access.at")?,
+            })
+        })
+        .collect()
+    }
+
+    async fn review_emergency_access(
+        &self,
+        id: Uuid,
+        reviewer: UserId,
+        at: OffsetDateTime,
+        audit: &AuditEntry,
+    ) -> StoreResult<bool> {
+        let mut tx = self.writer().begin().await?;
+        let done = sqlx::query(
+            "UPDATE emergency_access SET reviewed_by = ?, reviewed_at = ?
+             WHERE id = ? AND reviewed_at IS NULL AND user_id <> ?",
+        )
+        .bind(reviewer.as_uuid())
+        .bind(to_millis(at))
+        .bind(id)
+        .bind(reviewer.as_uuid())
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() == 1 {
+            insert_audit(&mut tx, audit).await?;
+        }
+        tx.commit().await?;
+        Ok(done.rows_affected() == 1)
     }
 
     async fn persons_by_index(
