@@ -55,10 +55,9 @@ pub async fn read_case(
     id: CaseId,
     rid: Option<String>,
 ) -> Result<Option<CaseBody>, AppError> {
-    let Some(facts) = state.store.case_facts(id).await? else {
+    let Some(bundle) = state.store.case_bundle(id).await? else {
         return Ok(None);
     };
-    let consents = state.store.consents_for_case(id).await?;
     let by = |a| {
         AuditEntry::new(a)
             .by(actor.user, actor.organization)
@@ -68,8 +67,8 @@ pub async fn read_case(
     if !access::authorize_case(
         actor,
         CaseAction::View,
-        &facts,
-        &consents,
+        &bundle.facts,
+        &bundle.consents,
         haven_domain::now(),
     )
     .is_allowed()
@@ -86,7 +85,7 @@ pub async fn read_case(
             .record(by(AuditAction::RecordViewed))
             .await?;
     }
-    let Some(person) = state.store.case_person(id).await? else {
+    let Some(person) = bundle.person else {
         return Ok(None);
     };
     let person_birth_date = match &person.birth_date {
@@ -95,10 +94,11 @@ pub async fn read_case(
     };
     Ok(Some(CaseBody {
         id: *id.as_uuid(),
-        organization_id: *facts.organization.as_uuid(),
+        organization_id: *bundle.facts.organization.as_uuid(),
         person_name: decrypt_text(state, "name", &person, &person.name).await?,
         person_birth_date,
-        team: facts
+        team: bundle
+            .facts
             .team
             .iter()
             .map(|(u, r)| (*u.as_uuid(), r.as_str().to_owned()))

@@ -361,6 +361,9 @@ pub trait CaseAccessStore: Send + Sync + 'static {
     ) -> StoreResult<()>;
     /// The person a case is about (ciphertexts).
     async fn case_person(&self, case: CaseId) -> StoreResult<Option<StoredPerson>>;
+    /// Everything a case read needs (facts, releases, person) on one
+    /// connection, in three queries.
+    async fn case_bundle(&self, case: CaseId) -> StoreResult<Option<CaseBundle>>;
     /// Records an emergency opening, audited, in one transaction.
     async fn record_emergency_access(
         &self,
@@ -386,6 +389,14 @@ pub trait CaseAccessStore: Send + Sync + 'static {
         &self,
         index: &[u8; 32],
     ) -> StoreResult<Vec<(StoredPerson, Option<CaseId>)>>;
+}
+
+/// A case's access facts, releases and person, read together.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CaseBundle {
+    pub facts: CaseFacts,
+    pub consents: Vec<Consent>,
+    pub person: Option<StoredPerson>,
 }
 
 /// An emergency opening of a case (the reason is a ciphertext).

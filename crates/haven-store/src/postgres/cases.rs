@@ -4,7 +4,7 @@ use crate::{
     CaseAccessStore, StoreError, StoreResult, decode_fields, decode_parties, encode_fields,
     encode_parties,
 };
-use crate::{EmergencyAccess, StoredPerson};
+use crate::{CaseBundle, EmergencyAccess, StoredPerson};
 use async_trait::async_trait;
 use haven_domain::access::{CaseFacts, CaseFilter, TeamRole};
 use haven_domain::consent::{Consent, Recipient};
@@ -299,6 +299,58 @@ impl CaseAccessStore for PgStore {
         }
         tx.commit().await?;
         Ok(done.rows_affected() == 1)
+    }
+
+    async fn case_bundle(&self, id: CaseId) -> StoreResult<Option<CaseBundle>> {
+        let mut conn = self.pool().acquire().await?;
+        let Some(row) = sqlx::query(
+            "SELECT c.id AS case_id, c.organization_id AS case_org, c.flag_1367,
+                    p.id, p.organization_id, p.name, p.birth_date, p.name_dob_index
+             FROM cases c LEFT JOIN persons p ON p.id = c.person_id WHERE c.id = $1",
+        )
+        .bind(id.as_uuid())
+        .fetch_optional(&mut *conn)
+        .await?
+        else {
+            return Ok(None);
+        };
+        let person = if row.try_get::<Option<Uuid>, _>("id")?.is_some() {
+            Some(person_from_row(&row)?)
+        } else {
+            None
+        };
+        let team = sqlx::query("SELECT user_id, team_role FROM case_team WHERE case_id = $1 ORDER BY user_id, team_role")
+            .bind(id.as_uuid())
+            .fetch_all(&mut *conn)
+            .await?
+            .iter()
+            .map(|r| {
+                Ok((
+                    UserId::from_uuid(r.try_get("user_id")?),
+                    TeamRole::parse(r.try_get("team_role")?).ok_or(StoreError::Corrupt("case_team.team_role"))?,
+                ))
+            })
+            .collect::<StoreResult<Vec<_>>>()?;
+        let consents = sqlx::query(
+            "SELECT id, case_id, parties, recipient_org, recipient_role, purpose, fields, signed_on, expires_on, revoked_at
+             FROM consents WHERE case_id = $1 ORDER BY signed_on, id",
+        )
+        .bind(id.as_uuid())
+        .fetch_all(&mut *conn)
+        .await?
+        .iter()
+        .map(consent_from_row)
+        .collect::<StoreResult<Vec<_>>>()?;
+        Ok(Some(CaseBundle {
+            facts: CaseFacts {
+                id,
+                organization: OrganizationId::from_uuid(row.try_get("case_org")?),
+                team,
+                flag_1367: row.try_get("flag_1367")?,
+            },
+            consents,
+            person,
+        }))
     }
 
     async fn persons_by_index(
