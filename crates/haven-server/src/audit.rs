@@ -204,12 +204,9 @@ pub struct VerifyReport {
 /// entry is durable.
 #[derive(Clone)]
 pub struct AuditWriter {
-    lanes: std::sync::Arc<Vec<tokio::sync::mpsc::Sender<Pending>>>,
-    next: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    tx: tokio::sync::mpsc::Sender<(haven_domain::AuditEntry, tokio::sync::oneshot::Sender<bool>)>,
     stats: std::sync::Arc<WriterStats>,
 }
-
-type Pending = (haven_domain::AuditEntry, tokio::sync::oneshot::Sender<bool>);
 
 /// How much batching happened (for tests and metrics).
 #[derive(Debug, Default)]
@@ -219,33 +216,16 @@ pub struct WriterStats {
 }
 
 impl AuditWriter {
-    /// Starts the writer tasks (needs a Tokio runtime): one for SQLite, which
-    /// has one writer connection; several for PostgreSQL, which overlaps
-    /// their commits.
+    /// Starts the writer task (needs a Tokio runtime).
     #[must_use]
     pub fn spawn(store: DynStore, max_batch: usize) -> Self {
-        let lanes = match store.backend() {
-            haven_store::Backend::Sqlite => 1,
-            haven_store::Backend::Postgres => 4,
-        };
-        let stats = std::sync::Arc::new(WriterStats::default());
-        let senders = (0..lanes)
-            .map(|_| Self::lane(store.clone(), max_batch, stats.clone()))
-            .collect();
-        Self {
-            lanes: std::sync::Arc::new(senders),
-            next: std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0)),
-            stats,
-        }
-    }
-
-    fn lane(
-        store: DynStore,
-        max_batch: usize,
-        task_stats: std::sync::Arc<WriterStats>,
-    ) -> tokio::sync::mpsc::Sender<Pending> {
         use std::sync::atomic::Ordering::Relaxed;
-        let (tx, mut rx) = tokio::sync::mpsc::channel::<Pending>(max_batch * 4);
+        let (tx, mut rx) = tokio::sync::mpsc::channel::<(
+            haven_domain::AuditEntry,
+            tokio::sync::oneshot::Sender<bool>,
+        )>(max_batch * 4);
+        let stats = std::sync::Arc::new(WriterStats::default());
+        let task_stats = stats.clone();
         tokio::spawn(async move {
             let mut batch = Vec::with_capacity(max_batch);
             while let Some(first) = rx.recv().await {
@@ -272,7 +252,7 @@ impl AuditWriter {
                 }
             }
         });
-        tx
+        Self { tx, stats }
     }
 
     /// Records `entry` and returns once it is committed.
@@ -286,11 +266,7 @@ impl AuditWriter {
         let (ack, done) = tokio::sync::oneshot::channel();
         let failed =
             || crate::error::AppError::Unavailable("the audit log cannot be written".into());
-        let lane = self.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed) % self.lanes.len();
-        self.lanes[lane]
-            .send((entry, ack))
-            .await
-            .map_err(|_| failed())?;
+        self.tx.send((entry, ack)).await.map_err(|_| failed())?;
         match done.await {
             Ok(true) => Ok(()),
             _ => Err(failed()),
