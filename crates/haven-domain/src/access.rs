@@ -228,6 +228,16 @@ pub fn may_open_case(actor: &Actor) -> Option<TeamRole> {
     }
 }
 
+/// Who may record or revoke a victim's release of information: the case team
+/// and supervisors of the case's organization, never someone whose only
+/// access is a release itself.
+#[must_use]
+pub fn may_manage_consent(actor: &Actor, case: &CaseFacts) -> bool {
+    token_may_read_cases(actor)
+        && (case.team.iter().any(|(u, _)| *u == actor.user)
+            || (actor.roles.contains(&Role::Supervisor) && actor.organization == case.organization))
+}
+
 /// Whether `actor` may see who accessed a case: supervisors of the case's
 /// organization (and, later, the victim).
 #[must_use]

@@ -34,10 +34,12 @@ pub enum AuditAction {
     CaseCreated,
     EmergencyAccess,
     EmergencyReviewed,
+    ConsentRecorded,
+    ConsentRevoked,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 24] = [
+    pub const ALL: [AuditAction; 26] = [
         Self::SignInSucceeded,
         Self::PasswordAccepted,
         Self::SignInFailed,
@@ -62,6 +64,8 @@ impl AuditAction {
         Self::CaseCreated,
         Self::EmergencyAccess,
         Self::EmergencyReviewed,
+        Self::ConsentRecorded,
+        Self::ConsentRevoked,
     ];
 
     #[must_use]
@@ -91,6 +95,8 @@ impl AuditAction {
             Self::CaseCreated => "case.created",
             Self::EmergencyAccess => "case.emergency_access",
             Self::EmergencyReviewed => "case.emergency_reviewed",
+            Self::ConsentRecorded => "consent.recorded",
+            Self::ConsentRevoked => "consent.revoked",
         }
     }
 

@@ -527,6 +527,281 @@ pub async fn get_case(
 }
 
 #[derive(Deserialize, ToSchema)]
+pub struct PartyBody {
+    /// `victim`, `parent_or_guardian` or `court_guardian`.
+    pub signer: String,
+    /// The case records this person as the victim's abuser or trafficker.
+    #[serde(default)]
+    pub recorded_as_abuser: bool,
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct NewConsent {
+    pub parties: Vec<PartyBody>,
+    /// Exactly one of `recipient_organization_id` and `recipient_role`.
+    pub recipient_organization_id: Option<uuid::Uuid>,
+    pub recipient_role: Option<String>,
+    pub purpose: String,
+    /// Field groups: identity, contact, location, immigration, health, advocate_records, case_history.
+    pub fields: Vec<String>,
+    /// YYYY-MM-DD.
+    pub signed_on: String,
+    /// YYYY-MM-DD, after `signed_on`.
+    pub expires_on: String,
+    #[serde(default)]
+    pub unemancipated_minor: bool,
+    #[serde(default)]
+    pub minor_may_consent_alone: bool,
+    #[serde(default)]
+    pub legal_incapacity: bool,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ConsentBody {
+    pub id: uuid::Uuid,
+    pub case_id: uuid::Uuid,
+    pub recipient_organization_id: Option<uuid::Uuid>,
+    pub recipient_role: Option<String>,
+    pub purpose: String,
+    pub fields: Vec<String>,
+    pub signed_on: String,
+    pub expires_on: String,
+    pub revoked_at: Option<OffsetDateTime>,
+    pub active: bool,
+}
+
+fn consent_body(c: &haven_domain::consent::Consent) -> ConsentBody {
+    use haven_domain::consent::Recipient;
+    let (org, role) = match c.recipient {
+        Recipient::Organization(o) => (Some(*o.as_uuid()), None),
+        Recipient::Role(r) => (None, Some(r.as_str().to_owned())),
+    };
+    ConsentBody {
+        id: *c.id.as_uuid(),
+        case_id: *c.case.as_uuid(),
+        recipient_organization_id: org,
+        recipient_role: role,
+        purpose: c.purpose.clone(),
+        fields: c.fields.iter().map(|f| f.as_str().to_owned()).collect(),
+        signed_on: c.signed_on.to_string(),
+        expires_on: c.expires_on.to_string(),
+        revoked_at: c.revoked_at,
+        active: c.is_active(haven_domain::now()),
+    }
+}
+
+/// The case, if the caller may manage its releases; otherwise not found.
+async fn consent_case(
+    state: &AppState,
+    caller: &ApiCaller,
+    id: &str,
+    rid: Option<String>,
+) -> Result<haven_domain::access::CaseFacts, Response> {
+    let Ok(case_id) = id.parse::<haven_domain::CaseId>() else {
+        return Err(AppError::NotFound.into_response());
+    };
+    let facts = state
+        .store
+        .case_facts(case_id)
+        .await
+        .map_err(|e| AppError::from(e).into_response())?;
+    match facts {
+        Some(f) if haven_domain::access::may_manage_consent(&caller.actor, &f) => Ok(f),
+        Some(_) => Err(refused(state, caller, "case", Some(case_id.to_string()), rid).await),
+        None => Err(AppError::NotFound.into_response()),
+    }
+}
+
+/// Records a release of information for a case (the case team or a supervisor).
+/// Checked against; recording one is never required for any service.
+#[utoipa::path(post, path = "/api/v1/cases/{id}/consents", tag = "cases", request_body = NewConsent,
+    params(("id" = uuid::Uuid, Path, description = "The case's id")),
+    responses((status = 201, body = ConsentBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn create_consent(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    ReqId(rid): ReqId,
+    Path(id): Path<String>,
+    body: Result<Json<NewConsent>, axum::extract::rejection::JsonRejection>,
+) -> Response {
+    use haven_domain::consent::{
+        self, Consent, ConsentContext, FieldGroup, Party, Recipient, Signer,
+    };
+    let facts = match consent_case(&state, &caller, &id, rid.clone()).await {
+        Ok(f) => f,
+        Err(res) => return res,
+    };
+    let Json(b) = match body {
+        Ok(b) => b,
+        Err(e) => return bad_json(&e),
+    };
+    let mut parties = Vec::new();
+    for p in &b.parties {
+        let signer = match p.signer.as_str() {
+            "victim" => Signer::Victim,
+            "parent_or_guardian" => Signer::ParentOrGuardian,
+            "court_guardian" => Signer::CourtGuardian,
+            _ => {
+                return invalid(
+                    "parties",
+                    "unknown_signer",
+                    "A signer is victim, parent_or_guardian or court_guardian.",
+                );
+            }
+        };
+        parties.push(Party {
+            signer,
+            recorded_as_abuser: p.recorded_as_abuser,
+        });
+    }
+    let recipient = match (b.recipient_organization_id, b.recipient_role.as_deref()) {
+        (Some(o), None) => Recipient::Organization(OrganizationId::from_uuid(o)),
+        (None, Some(r)) => match Role::parse(r) {
+            Some(role) => Recipient::Role(role),
+            None => {
+                return invalid(
+                    "recipient_role",
+                    "unknown_role",
+                    "The recipient role must be one of Haven's role names.",
+                );
+            }
+        },
+        _ => {
+            return invalid(
+                "recipient",
+                "one_recipient",
+                "Name exactly one recipient: an organization or a role (R-6).",
+            );
+        }
+    };
+    if let Recipient::Organization(o) = recipient {
+        match state.store.organization(o).await {
+            Ok(Some(_)) => {}
+            Ok(None) => {
+                return invalid(
+                    "recipient_organization_id",
+                    "unknown_organization",
+                    "No organization has this id.",
+                );
+            }
+            Err(e) => return AppError::from(e).into_response(),
+        }
+    }
+    let mut fields = Vec::new();
+    for f in &b.fields {
+        match FieldGroup::parse(f) {
+            Some(g) => fields.push(g),
+            None => {
+                return invalid(
+                    "fields",
+                    "unknown_field_group",
+                    "Field groups are identity, contact, location, immigration, health, advocate_records and case_history.",
+                );
+            }
+        }
+    }
+    let date = time::macros::format_description!("[year]-[month]-[day]");
+    let (Ok(signed_on), Ok(expires_on)) = (
+        time::Date::parse(&b.signed_on, date),
+        time::Date::parse(&b.expires_on, date),
+    ) else {
+        return invalid("expires_on", "date_format", "Dates are YYYY-MM-DD.");
+    };
+    let release = Consent {
+        id: haven_domain::ConsentId::new(),
+        case: facts.id,
+        parties,
+        recipient,
+        purpose: b.purpose.trim().to_owned(),
+        fields,
+        signed_on,
+        expires_on,
+        revoked_at: None,
+    };
+    let ctx = ConsentContext {
+        unemancipated_minor: b.unemancipated_minor,
+        minor_may_consent_alone: b.minor_may_consent_alone,
+        legal_incapacity: b.legal_incapacity,
+    };
+    if let Err(e) = consent::validate(&release, ctx) {
+        let (field, code) = match e {
+            consent::ConsentError::NoPurpose => ("purpose", "no_purpose"),
+            consent::ConsentError::NoFields => ("fields", "no_fields"),
+            consent::ConsentError::ExpiryNotAfterSigning => {
+                ("expires_on", "expiry_not_after_signing")
+            }
+            consent::ConsentError::AbuserCannotConsent => ("parties", "abuser_cannot_consent"),
+            consent::ConsentError::MinorNeedsBoth => ("parties", "minor_needs_guardian"),
+            consent::ConsentError::GuardianRequired => ("parties", "court_guardian_required"),
+            consent::ConsentError::VictimMustSign => ("parties", "victim_must_sign"),
+        };
+        return invalid(field, code, &e.to_string());
+    }
+    let audit = caller
+        .audit(AuditAction::ConsentRecorded, rid)
+        .on("case", facts.id);
+    match state.store.add_consent(&release, &audit).await {
+        Ok(()) => (StatusCode::CREATED, Json(consent_body(&release))).into_response(),
+        Err(e) => AppError::from(e).into_response(),
+    }
+}
+
+/// The releases of information recorded for a case.
+#[utoipa::path(get, path = "/api/v1/cases/{id}/consents", tag = "cases",
+    params(("id" = uuid::Uuid, Path, description = "The case's id")),
+    responses((status = 200, body = [ConsentBody]), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn list_consents(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    ReqId(rid): ReqId,
+    Path(id): Path<String>,
+) -> Response {
+    let facts = match consent_case(&state, &caller, &id, rid).await {
+        Ok(f) => f,
+        Err(res) => return res,
+    };
+    match state.store.consents_for_case(facts.id).await {
+        Ok(list) => Json(list.iter().map(consent_body).collect::<Vec<_>>()).into_response(),
+        Err(e) => AppError::from(e).into_response(),
+    }
+}
+
+/// Revokes a release at once: every read path stops honoring it immediately.
+#[utoipa::path(delete, path = "/api/v1/cases/{id}/consents/{consent_id}", tag = "cases",
+    params(("id" = uuid::Uuid, Path, description = "The case's id"), ("consent_id" = uuid::Uuid, Path, description = "The release's id")),
+    responses((status = 204), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn revoke_consent(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    ReqId(rid): ReqId,
+    Path((id, consent_id)): Path<(String, String)>,
+) -> Response {
+    let facts = match consent_case(&state, &caller, &id, rid.clone()).await {
+        Ok(f) => f,
+        Err(res) => return res,
+    };
+    let Ok(cid) = consent_id.parse::<haven_domain::ConsentId>() else {
+        return AppError::NotFound.into_response();
+    };
+    match state.store.consents_for_case(facts.id).await {
+        Ok(list) if list.iter().any(|c| c.id == cid) => {}
+        Ok(_) => return AppError::NotFound.into_response(),
+        Err(e) => return AppError::from(e).into_response(),
+    }
+    let audit = caller
+        .audit(AuditAction::ConsentRevoked, rid)
+        .on("case", facts.id);
+    match state
+        .store
+        .revoke_consent(cid, haven_domain::now(), &audit)
+        .await
+    {
+        Ok(_) => StatusCode::NO_CONTENT.into_response(),
+        Err(e) => AppError::from(e).into_response(),
+    }
+}
+
+#[derive(Deserialize, ToSchema)]
 pub struct AccessChange {
     /// The complete new set of roles; omit to keep them.
     pub roles: Option<Vec<String>>,
@@ -639,8 +914,8 @@ impl utoipa::Modify for Security {
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Haven API", description = "Victim-centered case management and referrals. Every call is authorized by one policy and audited."),
-    paths(me, list_organizations, create_organization, list_users, create_user, get_user, update_user, reset_mfa, end_sessions, get_case),
-    components(schemas(ErrorBody, crate::error::FieldError, MeBody, OrganizationBody, UserBody, NewOrganization, NewUserBody, AccessChange, crate::cases::CaseBody)),
+    paths(me, list_organizations, create_organization, list_users, create_user, get_user, update_user, reset_mfa, end_sessions, get_case, create_consent, list_consents, revoke_consent),
+    components(schemas(ErrorBody, crate::error::FieldError, MeBody, OrganizationBody, UserBody, NewOrganization, NewUserBody, AccessChange, crate::cases::CaseBody, NewConsent, PartyBody, ConsentBody)),
     modifiers(&Security),
     security(("token" = [])),
     tags((name = "account"), (name = "administration"), (name = "cases"))
@@ -667,4 +942,12 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/users/{id}/mfa-reset", post(reset_mfa))
         .route("/api/v1/users/{id}/sessions", delete(end_sessions))
         .route("/api/v1/cases/{id}", get(get_case))
+        .route(
+            "/api/v1/cases/{id}/consents",
+            get(list_consents).post(create_consent),
+        )
+        .route(
+            "/api/v1/cases/{id}/consents/{consent_id}",
+            delete(revoke_consent),
+        )
 }

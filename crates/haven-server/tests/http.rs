@@ -2588,3 +2588,158 @@ async fn supervisors_break_glass_with_a_reason_and_another_supervisor_reviews_it
         );
     }
 }
+
+#[tokio::test]
+async fn a_recorded_release_opens_a_case_to_its_recipient_until_revoked() {
+    for app in apps(no_mfa()).await {
+        let specialist = sign_in(&app).await;
+        let case_url =
+            location(&register(&app, &specialist, "Rosa Consentida", "1995-07-08", false).await);
+        let case_id = case_url.trim_start_matches("/cases/").to_owned();
+        let agency = Organization {
+            id: OrganizationId::new(),
+            name: "Task Force".into(),
+            kind: OrgKind::LawEnforcement,
+            created_at: haven_domain::now(),
+        };
+        app.db
+            .store
+            .create_organization(&agency, &AuditEntry::new(AuditAction::OrganizationCreated))
+            .await
+            .unwrap();
+        let (_, agent) = person(
+            &app,
+            agency.id,
+            "agent@example.test",
+            &[Role::LawEnforcementAgent],
+        )
+        .await;
+        let agent_token = make_token(&app, &agent, &["cases:read"]).await;
+        let spec_token = make_token(&app, &specialist, &["cases:read"]).await;
+        let get_case = |tok: &str| api("GET", &format!("/api/v1/cases/{case_id}"), Some(tok), None);
+        assert_eq!(
+            send(&app, get_case(&agent_token)).await.status(),
+            StatusCode::NOT_FOUND,
+            "{}: no release yet",
+            app.db.name
+        );
+
+        let today = haven_domain::now().date();
+        let release = |parties: serde_json::Value, minor: bool, expires: time::Date| {
+            serde_json::json!({
+                "parties": parties,
+                "recipient_organization_id": agency.id.to_string(),
+                "purpose": "Continued Presence request",
+                "fields": ["identity", "immigration"],
+                "signed_on": today.to_string(),
+                "expires_on": expires.to_string(),
+                "unemancipated_minor": minor,
+            })
+        };
+        let in_30 = today + time::Duration::days(30);
+        let url = format!("/api/v1/cases/{case_id}/consents");
+        for (body, code) in [
+            (
+                release(
+                    serde_json::json!([{"signer": "victim"}, {"signer": "parent_or_guardian", "recorded_as_abuser": true}]),
+                    true,
+                    in_30,
+                ),
+                "abuser_cannot_consent",
+            ),
+            (
+                release(serde_json::json!([{"signer": "victim"}]), true, in_30),
+                "minor_needs_guardian",
+            ),
+            (
+                release(serde_json::json!([{"signer": "victim"}]), false, today),
+                "expiry_not_after_signing",
+            ),
+        ] {
+            let res = send(&app, api("POST", &url, Some(&spec_token), Some(body))).await;
+            assert_eq!(
+                res.status(),
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "{}: {code}",
+                app.db.name
+            );
+            assert_eq!(json(res).await["code"], code);
+        }
+        let res = send(
+            &app,
+            api(
+                "POST",
+                &url,
+                Some(&spec_token),
+                Some(release(
+                    serde_json::json!([{"signer": "victim"}]),
+                    false,
+                    in_30,
+                )),
+            ),
+        )
+        .await;
+        assert_eq!(res.status(), StatusCode::CREATED, "{}", app.db.name);
+        let consent_id = json(res).await["id"].as_str().unwrap().to_owned();
+
+        assert_eq!(
+            send(&app, get_case(&agent_token)).await.status(),
+            StatusCode::OK,
+            "{}: the release opens the case",
+            app.db.name
+        );
+        let res = send(
+            &app,
+            api(
+                "POST",
+                &url,
+                Some(&agent_token),
+                Some(release(
+                    serde_json::json!([{"signer": "victim"}]),
+                    false,
+                    in_30,
+                )),
+            ),
+        )
+        .await;
+        assert_eq!(
+            res.status(),
+            StatusCode::NOT_FOUND,
+            "{}: a recipient cannot record releases",
+            app.db.name
+        );
+
+        let res = send(
+            &app,
+            api(
+                "DELETE",
+                &format!("{url}/{consent_id}"),
+                Some(&spec_token),
+                None,
+            ),
+        )
+        .await;
+        assert_eq!(res.status(), StatusCode::NO_CONTENT);
+        assert_eq!(
+            send(&app, get_case(&agent_token)).await.status(),
+            StatusCode::NOT_FOUND,
+            "{}: revoked at once",
+            app.db.name
+        );
+        let list = json(send(&app, api("GET", &url, Some(&spec_token), None)).await).await;
+        assert_eq!(list[0]["active"], false);
+        let trail: Vec<String> = app
+            .db
+            .store
+            .audit_for_resource("case", &case_id, 100)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|r| r.action)
+            .collect();
+        assert!(
+            trail.contains(&"consent.recorded".to_owned())
+                && trail.contains(&"consent.revoked".to_owned())
+        );
+    }
+}

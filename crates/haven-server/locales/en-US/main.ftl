@@ -224,3 +224,5 @@ review-own = You opened this one; another supervisor must review it.
 home-review = Emergency openings to review: { $count }
 audit-case-emergency_access = Opened in an emergency
 audit-case-emergency_reviewed = Emergency opening reviewed
+audit-consent-recorded = Release of information recorded
+audit-consent-revoked = Release of information revoked

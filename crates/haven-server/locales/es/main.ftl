@@ -224,3 +224,5 @@ review-own = Usted la abrió; debe revisarla otro supervisor.
 home-review = Aperturas de emergencia por revisar: { $count }
 audit-case-emergency_access = Abierto por emergencia
 audit-case-emergency_reviewed = Apertura de emergencia revisada
+audit-consent-recorded = Autorización de divulgación registrada
+audit-consent-revoked = Autorización de divulgación revocada
