@@ -39,6 +39,29 @@ test("a specialist registers a person, searching first, and opens the case", asy
   await screenshot(page, "case");
   const caseUrl = page.url();
 
+  // A release of information: the form refuses a minor's release without a
+  // guardian (R-4), records a proper one, and revokes it at once.
+  await page.getByLabel("Shared with").selectOption({ label: "Tri-County Anti-Trafficking Task Force (demo)" });
+  await page.getByLabel("Purpose").fill("Continued Presence request");
+  await page.getByRole("checkbox", { name: "Identity" }).check();
+  await page.getByLabel("Expiry date (required)").fill("2027-02-28");
+  await page.getByRole("checkbox", { name: "The person is an unemancipated minor" }).check();
+  await page.getByRole("button", { name: "Record the release" }).click();
+  assert.match(await page.getByRole("alert").textContent(), /parent or guardian.*R-4/);
+  // What was typed is still there; only the guardian is missing.
+  assert.equal(await page.getByLabel("Purpose").inputValue(), "Continued Presence request");
+  assert.ok(await page.getByRole("checkbox", { name: "Identity" }).isChecked());
+  await page.getByRole("checkbox", { name: "Parent or guardian" }).check();
+  await page.getByRole("button", { name: "Record the release" }).click();
+  await page.getByText("The release was recorded.").waitFor();
+  assert.ok(await page.getByRole("cell", { name: "In force" }).isVisible());
+  assert.ok(await page.getByRole("cell", { name: "Tri-County Anti-Trafficking Task Force (demo)" }).isVisible());
+  await assertAccessible(page, "case page with a release");
+  await screenshot(page, "case-release");
+  await page.getByRole("button", { name: "Revoke now: Continued Presence request" }).click();
+  await page.getByText("it no longer applies anywhere").waitFor();
+  assert.ok(await page.getByRole("cell", { name: "Not in force" }).isVisible());
+
   // Registering the same person again finds the first record.
   await page.goto(`${demo.base}/cases/new`);
   await page.getByLabel("Full name").fill("marisol  ejemplo (demo)");

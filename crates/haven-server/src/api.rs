@@ -624,9 +624,6 @@ pub async fn create_consent(
     Path(id): Path<String>,
     body: Result<Json<NewConsent>, axum::extract::rejection::JsonRejection>,
 ) -> Response {
-    use haven_domain::consent::{
-        self, Consent, ConsentContext, FieldGroup, Party, Recipient, Signer,
-    };
     let facts = match consent_case(&state, &caller, &id, rid.clone()).await {
         Ok(f) => f,
         Err(res) => return res,
@@ -635,6 +632,37 @@ pub async fn create_consent(
         Ok(b) => b,
         Err(e) => return bad_json(&e),
     };
+    let release = match release_from_input(&state, &facts, b).await {
+        Ok(r) => r,
+        Err(ReleaseProblem::Rule(field, code, message)) => return invalid(field, code, &message),
+        Err(ReleaseProblem::Failed(e)) => return e.into_response(),
+    };
+    let audit = caller
+        .audit(AuditAction::ConsentRecorded, rid)
+        .on("case", facts.id);
+    match state.store.add_consent(&release, &audit).await {
+        Ok(()) => (StatusCode::CREATED, Json(consent_body(&release))).into_response(),
+        Err(e) => AppError::from(e).into_response(),
+    }
+}
+
+/// Why a release as entered cannot be recorded.
+pub(crate) enum ReleaseProblem {
+    /// A broken rule: the field, a stable code, a message citing the rule.
+    Rule(&'static str, &'static str, String),
+    Failed(AppError),
+}
+
+/// A release as entered (API or page), checked against.
+pub(crate) async fn release_from_input(
+    state: &AppState,
+    facts: &haven_domain::access::CaseFacts,
+    b: NewConsent,
+) -> Result<haven_domain::consent::Consent, ReleaseProblem> {
+    use haven_domain::consent::{
+        self, Consent, ConsentContext, ConsentError, FieldGroup, Party, Recipient, Signer,
+    };
+    let rule = |f: &'static str, c: &'static str, m: &str| ReleaseProblem::Rule(f, c, m.to_owned());
     let mut parties = Vec::new();
     for p in &b.parties {
         let signer = match p.signer.as_str() {
@@ -642,11 +670,11 @@ pub async fn create_consent(
             "parent_or_guardian" => Signer::ParentOrGuardian,
             "court_guardian" => Signer::CourtGuardian,
             _ => {
-                return invalid(
+                return Err(rule(
                     "parties",
                     "unknown_signer",
                     "A signer is victim, parent_or_guardian or court_guardian.",
-                );
+                ));
             }
         };
         parties.push(Party {
@@ -659,32 +687,32 @@ pub async fn create_consent(
         (None, Some(r)) => match Role::parse(r) {
             Some(role) => Recipient::Role(role),
             None => {
-                return invalid(
+                return Err(rule(
                     "recipient_role",
                     "unknown_role",
                     "The recipient role must be one of Haven's role names.",
-                );
+                ));
             }
         },
         _ => {
-            return invalid(
+            return Err(rule(
                 "recipient",
                 "one_recipient",
                 "Name exactly one recipient: an organization or a role (R-6).",
-            );
+            ));
         }
     };
     if let Recipient::Organization(o) = recipient {
         match state.store.organization(o).await {
             Ok(Some(_)) => {}
             Ok(None) => {
-                return invalid(
+                return Err(rule(
                     "recipient_organization_id",
                     "unknown_organization",
                     "No organization has this id.",
-                );
+                ));
             }
-            Err(e) => return AppError::from(e).into_response(),
+            Err(e) => return Err(ReleaseProblem::Failed(e.into())),
         }
     }
     let mut fields = Vec::new();
@@ -692,20 +720,24 @@ pub async fn create_consent(
         match FieldGroup::parse(f) {
             Some(g) => fields.push(g),
             None => {
-                return invalid(
+                return Err(rule(
                     "fields",
                     "unknown_field_group",
                     "Field groups are identity, contact, location, immigration, health, advocate_records and case_history.",
-                );
+                ));
             }
         }
     }
     let date = time::macros::format_description!("[year]-[month]-[day]");
-    let (Ok(signed_on), Ok(expires_on)) = (
-        time::Date::parse(&b.signed_on, date),
-        time::Date::parse(&b.expires_on, date),
-    ) else {
-        return invalid("expires_on", "date_format", "Dates are YYYY-MM-DD.");
+    let Ok(signed_on) = time::Date::parse(b.signed_on.trim(), date) else {
+        return Err(rule("signed_on", "date_format", "Dates are YYYY-MM-DD."));
+    };
+    let Ok(expires_on) = time::Date::parse(b.expires_on.trim(), date) else {
+        return Err(rule(
+            "expires_on",
+            "date_format",
+            "Every release needs an expiry date, YYYY-MM-DD (R-6).",
+        ));
     };
     let release = Consent {
         id: haven_domain::ConsentId::new(),
@@ -725,25 +757,17 @@ pub async fn create_consent(
     };
     if let Err(e) = consent::validate(&release, ctx) {
         let (field, code) = match e {
-            consent::ConsentError::NoPurpose => ("purpose", "no_purpose"),
-            consent::ConsentError::NoFields => ("fields", "no_fields"),
-            consent::ConsentError::ExpiryNotAfterSigning => {
-                ("expires_on", "expiry_not_after_signing")
-            }
-            consent::ConsentError::AbuserCannotConsent => ("parties", "abuser_cannot_consent"),
-            consent::ConsentError::MinorNeedsBoth => ("parties", "minor_needs_guardian"),
-            consent::ConsentError::GuardianRequired => ("parties", "court_guardian_required"),
-            consent::ConsentError::VictimMustSign => ("parties", "victim_must_sign"),
+            ConsentError::NoPurpose => ("purpose", "no_purpose"),
+            ConsentError::NoFields => ("fields", "no_fields"),
+            ConsentError::ExpiryNotAfterSigning => ("expires_on", "expiry_not_after_signing"),
+            ConsentError::AbuserCannotConsent => ("parties", "abuser_cannot_consent"),
+            ConsentError::MinorNeedsBoth => ("parties", "minor_needs_guardian"),
+            ConsentError::GuardianRequired => ("parties", "court_guardian_required"),
+            ConsentError::VictimMustSign => ("parties", "victim_must_sign"),
         };
-        return invalid(field, code, &e.to_string());
+        return Err(ReleaseProblem::Rule(field, code, e.to_string()));
     }
-    let audit = caller
-        .audit(AuditAction::ConsentRecorded, rid)
-        .on("case", facts.id);
-    match state.store.add_consent(&release, &audit).await {
-        Ok(()) => (StatusCode::CREATED, Json(consent_body(&release))).into_response(),
-        Err(e) => AppError::from(e).into_response(),
-    }
+    Ok(release)
 }
 
 /// The releases of information recorded for a case.

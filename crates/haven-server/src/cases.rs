@@ -387,6 +387,86 @@ struct CasePage {
     consents: String,
     history: Vec<(String, String, String)>,
     emergency: bool,
+    case_id: CaseId,
+    csrf: String,
+    consent_ui: Option<ConsentUi>,
+    notice: Option<String>,
+    consent_error: Option<String>,
+}
+
+pub struct ConsentRow {
+    id: haven_domain::ConsentId,
+    recipient: String,
+    purpose: String,
+    fields: String,
+    dates: String,
+    status: String,
+    active: bool,
+}
+
+/// The releases section, for those who may manage releases.
+pub struct ConsentUi {
+    rows: Vec<ConsentRow>,
+    recipients: Vec<(String, String)>,
+    groups: Vec<(&'static str, String)>,
+    signers: Vec<(&'static str, String)>,
+    form: ConsentPrefill,
+}
+
+/// What the release form shows: empty, or what was typed before an error
+/// (kept on the server side: nothing personal goes into a URL).
+pub struct ConsentPrefill {
+    recipient: String,
+    purpose: String,
+    fields: Vec<String>,
+    signed_on: String,
+    expires_on: String,
+    signers: Vec<String>,
+    minor: bool,
+    minor_alone: bool,
+    incapacity: bool,
+}
+
+impl ConsentPrefill {
+    fn empty(today: time::Date) -> Self {
+        Self {
+            recipient: String::new(),
+            purpose: String::new(),
+            fields: Vec::new(),
+            signed_on: today.to_string(),
+            expires_on: String::new(),
+            signers: vec!["victim".to_owned()],
+            minor: false,
+            minor_alone: false,
+            incapacity: false,
+        }
+    }
+
+    #[must_use]
+    pub fn has_field(&self, f: &str) -> bool {
+        self.fields.iter().any(|x| x == f)
+    }
+
+    #[must_use]
+    pub fn has_signer(&self, s: &str) -> bool {
+        self.signers.iter().any(|x| x == s)
+    }
+}
+
+/// How to show the case page: after an emergency opening, with a message, or
+/// with a release form to fill in again.
+#[derive(Default)]
+pub struct CaseView {
+    emergency: bool,
+    query: CaseQuery,
+    prefill: Option<ConsentPrefill>,
+}
+
+/// Messages carried across the redirect after a release form.
+#[derive(Deserialize, Default)]
+pub struct CaseQuery {
+    done: Option<String>,
+    consent_error: Option<String>,
 }
 
 pub async fn case(
@@ -395,8 +475,21 @@ pub async fn case(
     SignedIn(me): SignedIn,
     ReqId(rid): ReqId,
     Path(id): Path<String>,
+    axum::extract::Query(q): axum::extract::Query<CaseQuery>,
 ) -> Response {
-    match case_page(&state, lang, &me, &id, rid, false).await {
+    match case_page(
+        &state,
+        lang,
+        &me,
+        &id,
+        rid,
+        CaseView {
+            query: q,
+            ..CaseView::default()
+        },
+    )
+    .await
+    {
         Ok(res) => res,
         Err(AppError::NotFound) => case_not_found(&state, lang, &me, &id, None),
         Err(e) => error_page(&state, lang, &e),
@@ -506,7 +599,19 @@ pub async fn emergency(
     if let Err(e) = state.store.record_emergency_access(&record, &audit).await {
         return error_page(&state, lang, &e.into());
     }
-    match case_page(&state, lang, &me, &id, rid, true).await {
+    match case_page(
+        &state,
+        lang,
+        &me,
+        &id,
+        rid,
+        CaseView {
+            emergency: true,
+            ..CaseView::default()
+        },
+    )
+    .await
+    {
         Ok(res) => res,
         Err(e) => error_page(&state, lang, &e),
     }
@@ -518,8 +623,13 @@ async fn case_page(
     me: &Authenticated,
     id: &str,
     rid: Option<String>,
-    emergency: bool,
+    view: CaseView,
 ) -> Result<Response, AppError> {
+    let CaseView {
+        emergency,
+        query: q,
+        prefill,
+    } = view;
     let Ok(case_id) = id.parse::<CaseId>() else {
         return Err(AppError::NotFound);
     };
@@ -580,6 +690,12 @@ async fn case_page(
         })
         .collect();
     let active = consents.iter().filter(|c| c.is_active(now)).count();
+    let consent_ui = if access::may_manage_consent(&actor, &facts) {
+        let form = prefill.unwrap_or_else(|| ConsentPrefill::empty(now.date()));
+        Some(consent_ui(state, lang, &consents, now, form).await?)
+    } else {
+        None
+    };
     let history = if access::may_see_case_history(&actor, &facts) {
         history(state, lang, &actor, "case", &case_id.to_string()).await?
     } else {
@@ -593,6 +709,23 @@ async fn case_page(
         consents: lang.t1("case-consents", "count", &active.to_string()),
         history,
         emergency,
+        case_id,
+        csrf: me.csrf_token(),
+        consent_ui,
+        notice: match q.done.as_deref() {
+            Some("consent") => Some(lang.t("consents-recorded")),
+            Some("revoked") => Some(lang.t("consents-revoked")),
+            _ => None,
+        },
+        consent_error: q.consent_error.map(|code| {
+            let key = format!("consent-error-{code}");
+            let text = lang.t(&key);
+            if text == key {
+                lang.t("consent-error-other")
+            } else {
+                text
+            }
+        }),
     };
     Ok(render(&page, StatusCode::OK))
 }
@@ -746,6 +879,227 @@ pub async fn mark_reviewed(
     {
         Ok(true) => see_other("/review/emergency"),
         Ok(false) => error_page(&state, lang, &AppError::NotFound),
+        Err(e) => error_page(&state, lang, &e.into()),
+    }
+}
+
+async fn consent_ui(
+    state: &AppState,
+    lang: Lang,
+    consents: &[haven_domain::consent::Consent],
+    now: time::OffsetDateTime,
+    form: ConsentPrefill,
+) -> Result<ConsentUi, AppError> {
+    use haven_domain::consent::{FieldGroup, Recipient};
+    let orgs = state.store.list_organizations().await?;
+    let org_name = |id| {
+        orgs.iter()
+            .find(|o| o.id == id)
+            .map_or_else(|| lang.t("history-someone-else"), |o| o.name.clone())
+    };
+    let rows = consents
+        .iter()
+        .map(|c| ConsentRow {
+            id: c.id,
+            recipient: match c.recipient {
+                Recipient::Organization(o) => org_name(o),
+                Recipient::Role(r) => lang.t(&format!("role-{}", r.as_str())),
+            },
+            purpose: c.purpose.clone(),
+            fields: c
+                .fields
+                .iter()
+                .map(|f| lang.t(&format!("field-{}", f.as_str())))
+                .collect::<Vec<_>>()
+                .join(", "),
+            dates: format!("{} – {}", c.signed_on, c.expires_on),
+            status: lang.t(if c.is_active(now) {
+                "consents-active"
+            } else {
+                "consents-ended"
+            }),
+            active: c.is_active(now),
+        })
+        .collect();
+    let mut recipients: Vec<(String, String)> = orgs
+        .iter()
+        .map(|o| (format!("org:{}", o.id), o.name.clone()))
+        .collect();
+    recipients.extend(haven_domain::Role::ALL.iter().map(|r| {
+        (
+            format!("role:{}", r.as_str()),
+            lang.t(&format!("role-{}", r.as_str())),
+        )
+    }));
+    Ok(ConsentUi {
+        rows,
+        recipients,
+        groups: FieldGroup::ALL
+            .iter()
+            .map(|g| (g.as_str(), lang.t(&format!("field-{}", g.as_str()))))
+            .collect(),
+        signers: ["victim", "parent_or_guardian", "court_guardian"]
+            .into_iter()
+            .map(|s| (s, lang.t(&format!("signer-{s}"))))
+            .collect(),
+        form,
+    })
+}
+
+/// Records a release from the case page.
+pub async fn record_consent(
+    State(state): State<AppState>,
+    lang: Lang,
+    SignedIn(me): SignedIn,
+    ReqId(rid): ReqId,
+    Path(id): Path<String>,
+    body: axum::body::Bytes,
+) -> Response {
+    let form: Vec<(String, String)> = url::form_urlencoded::parse(&body).into_owned().collect();
+    let one = |k: &str| {
+        form.iter()
+            .find(|(key, _)| key == k)
+            .map_or(String::new(), |(_, v)| v.clone())
+    };
+    let many = |k: &str| {
+        form.iter()
+            .filter(|(key, _)| key == k)
+            .map(|(_, v)| v.clone())
+            .collect::<Vec<_>>()
+    };
+    if !me.csrf_matches(&one("csrf")) {
+        return forbidden(&state, lang);
+    }
+    let facts = match manageable_case(&state, lang, &me, &id).await {
+        Ok(f) => f,
+        Err(res) => return res,
+    };
+    let recipient = one("recipient");
+    let prefill = ConsentPrefill {
+        recipient: recipient.clone(),
+        purpose: one("purpose"),
+        fields: many("fields"),
+        signed_on: one("signed_on"),
+        expires_on: one("expires_on"),
+        signers: many("signers"),
+        minor: one("minor") == "1",
+        minor_alone: one("minor_alone") == "1",
+        incapacity: one("incapacity") == "1",
+    };
+    let (org, role) = match recipient.split_once(':') {
+        Some(("org", o)) => (o.parse().ok(), None),
+        Some(("role", r)) => (None, Some(r.to_owned())),
+        _ => (None, None),
+    };
+    let input = crate::api::NewConsent {
+        parties: many("signers")
+            .into_iter()
+            .map(|s| crate::api::PartyBody {
+                signer: s,
+                recorded_as_abuser: false,
+            })
+            .collect(),
+        recipient_organization_id: org,
+        recipient_role: role,
+        purpose: one("purpose"),
+        fields: many("fields"),
+        signed_on: one("signed_on"),
+        expires_on: one("expires_on"),
+        unemancipated_minor: one("minor") == "1",
+        minor_may_consent_alone: one("minor_alone") == "1",
+        legal_incapacity: one("incapacity") == "1",
+    };
+    let release = match crate::api::release_from_input(&state, &facts, input).await {
+        Ok(r) => r,
+        Err(crate::api::ReleaseProblem::Rule(_, code, _)) => {
+            // Show the page again with what was typed and the rule it broke.
+            let q = CaseQuery {
+                done: None,
+                consent_error: Some(code.to_owned()),
+            };
+            return match case_page(
+                &state,
+                lang,
+                &me,
+                &id,
+                rid,
+                CaseView {
+                    query: q,
+                    prefill: Some(prefill),
+                    ..CaseView::default()
+                },
+            )
+            .await
+            {
+                Ok(mut res) => {
+                    *res.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+                    res
+                }
+                Err(e) => error_page(&state, lang, &e),
+            };
+        }
+        Err(crate::api::ReleaseProblem::Failed(e)) => return error_page(&state, lang, &e),
+    };
+    let audit = AuditEntry::new(AuditAction::ConsentRecorded)
+        .by(me.user.id, me.user.organization_id)
+        .on("case", facts.id)
+        .request(rid);
+    match state.store.add_consent(&release, &audit).await {
+        Ok(()) => see_other(&format!("/cases/{}?done=consent#consents", facts.id)),
+        Err(e) => error_page(&state, lang, &e.into()),
+    }
+}
+
+async fn manageable_case(
+    state: &AppState,
+    lang: Lang,
+    me: &Authenticated,
+    id: &str,
+) -> Result<CaseFacts, Response> {
+    let Ok(case_id) = id.parse::<CaseId>() else {
+        return Err(error_page(state, lang, &AppError::NotFound));
+    };
+    match state.store.case_facts(case_id).await {
+        Ok(Some(f)) if access::may_manage_consent(&Actor::of(&me.user), &f) => Ok(f),
+        Ok(_) => Err(error_page(state, lang, &AppError::NotFound)),
+        Err(e) => Err(error_page(state, lang, &e.into())),
+    }
+}
+
+/// Revokes a release from the case page; it stops applying at once.
+pub async fn revoke_consent(
+    State(state): State<AppState>,
+    lang: Lang,
+    SignedIn(me): SignedIn,
+    ReqId(rid): ReqId,
+    Path((id, consent_id)): Path<(String, String)>,
+    Form(form): Form<CsrfOnly>,
+) -> Response {
+    if !me.csrf_matches(&form.csrf) {
+        return forbidden(&state, lang);
+    }
+    let facts = match manageable_case(&state, lang, &me, &id).await {
+        Ok(f) => f,
+        Err(res) => return res,
+    };
+    let Ok(cid) = consent_id.parse::<haven_domain::ConsentId>() else {
+        return error_page(&state, lang, &AppError::NotFound);
+    };
+    match state.store.consents_for_case(facts.id).await {
+        Ok(list) if list.iter().any(|c| c.id == cid) => {}
+        Ok(_) => return error_page(&state, lang, &AppError::NotFound),
+        Err(e) => return error_page(&state, lang, &e.into()),
+    }
+    let audit = AuditEntry::new(AuditAction::ConsentRevoked)
+        .by(me.user.id, me.user.organization_id)
+        .on("case", facts.id)
+        .request(rid);
+    match state
+        .store
+        .revoke_consent(cid, haven_domain::now(), &audit)
+        .await
+    {
+        Ok(_) => see_other(&format!("/cases/{}?done=revoked#consents", facts.id)),
         Err(e) => error_page(&state, lang, &e.into()),
     }
 }

@@ -142,6 +142,8 @@ pub fn router(state: AppState) -> Router {
         .route("/cases/new", get(cases::new_case))
         .route("/cases/{id}", get(cases::case))
         .route("/cases/{id}/emergency", post(cases::emergency))
+        .route("/cases/{id}/consents", post(cases::record_consent))
+        .route("/cases/{id}/consents/{consent_id}/revoke", post(cases::revoke_consent))
         .route("/review/emergency", get(cases::review))
         .route("/review/emergency/{id}", post(cases::mark_reviewed))
         .route("/language/{code}", get(pages::set_language))
