@@ -2743,3 +2743,103 @@ async fn a_recorded_release_opens_a_case_to_its_recipient_until_revoked() {
         );
     }
 }
+
+/// Every page and API endpoint, for every role and for nobody: answers are
+/// only "done", "not found" (a refusal looks the same), a redirect to sign in
+/// for pages, or 401 for the API: never a 403 that would reveal a record,
+/// never a 500.
+#[tokio::test]
+async fn every_endpoint_answers_every_role_without_leaks_or_faults() {
+    for app in apps(no_mfa()).await {
+        let org = app
+            .db
+            .store
+            .user(app.user)
+            .await
+            .unwrap()
+            .unwrap()
+            .organization_id;
+        let owner = sign_in(&app).await;
+        let case_url =
+            location(&register(&app, &owner, "Matrix Person", "2000-01-01", false).await);
+        let case_id = case_url.trim_start_matches("/cases/").to_owned();
+        let user_id = app.user.to_string();
+        let routes: Vec<(&str, String, Option<&str>)> = vec![
+            ("GET", "/".into(), None),
+            ("GET", "/cases".into(), None),
+            ("GET", "/cases/new".into(), None),
+            ("GET", case_url.clone(), None),
+            ("POST", format!("{case_url}/consents"), Some("purpose=x")),
+            (
+                "POST",
+                format!("{case_url}/emergency"),
+                Some("reason=a+long+enough+reason"),
+            ),
+            ("GET", "/admin/users".into(), None),
+            ("GET", format!("/admin/users/{user_id}"), None),
+            (
+                "POST",
+                format!("/admin/users/{user_id}/reset-mfa"),
+                Some(""),
+            ),
+            (
+                "POST",
+                format!("/admin/users/{user_id}/end-sessions"),
+                Some(""),
+            ),
+            (
+                "POST",
+                format!("/admin/users/{user_id}/access"),
+                Some("roles=analyst"),
+            ),
+            ("GET", "/admin/organizations".into(), None),
+            ("GET", "/account/tokens".into(), None),
+            ("GET", "/review/emergency".into(), None),
+            ("GET", "/mfa/setup".into(), None),
+            ("GET", "/api/v1/me".into(), None),
+            ("GET", "/api/v1/users".into(), None),
+            ("GET", format!("/api/v1/users/{user_id}"), None),
+            ("GET", "/api/v1/organizations".into(), None),
+            ("GET", format!("/api/v1/cases/{case_id}"), None),
+            ("GET", format!("/api/v1/cases/{case_id}/consents"), None),
+        ];
+        let mut people: Vec<(String, Option<String>)> = vec![("nobody".into(), None)];
+        for (i, role) in Role::ALL.into_iter().enumerate() {
+            let (_, cookie) = person(&app, org, &format!("matrix{i}@example.test"), &[role]).await;
+            people.push((format!("{role:?}"), Some(cookie)));
+        }
+        for (who, cookie) in &people {
+            let csrf = match cookie {
+                Some(c) => csrf_of(&app, c).await,
+                None => String::new(),
+            };
+            for (method, path, body) in &routes {
+                let req = match (method, body) {
+                    (&"POST", Some(b)) => {
+                        post_form(path, &format!("csrf={csrf}&{b}"), cookie.as_deref())
+                    }
+                    _ => get(path, cookie.as_deref()),
+                };
+                let res = send(&app, req).await;
+                let status = res.status();
+                let ok = match cookie {
+                    None if path.starts_with("/api/") => status == StatusCode::UNAUTHORIZED,
+                    None => {
+                        status == StatusCode::SEE_OTHER && location(&res).starts_with("/sign-in")
+                    }
+                    Some(_) => {
+                        status.is_success()
+                            || status.is_redirection()
+                            || status == StatusCode::NOT_FOUND
+                            || status == StatusCode::UNPROCESSABLE_ENTITY
+                    }
+                };
+                assert!(
+                    ok,
+                    "{}: {who} {method} {path} answered {status}",
+                    app.db.name
+                );
+            }
+        }
+    }
+}
