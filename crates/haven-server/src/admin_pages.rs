@@ -112,8 +112,11 @@ pub fn validate_new_user(raw: NewUserInput) -> Result<NewUser, Vec<Problem>> {
             message_key: "admin-error-password",
         });
     }
-    let roles: Vec<Role> = raw.roles.iter().filter_map(|r| Role::parse(r)).collect();
-    if roles.is_empty() || roles.len() != raw.roles.len() {
+    let mut roles: Vec<Role> = raw.roles.iter().filter_map(|r| Role::parse(r)).collect();
+    let all_known = roles.len() == raw.roles.len();
+    roles.sort_unstable();
+    roles.dedup();
+    if roles.is_empty() || !all_known {
         problems.push(Problem {
             field: "roles",
             code: "unknown_or_missing_role",
@@ -607,8 +610,11 @@ pub async fn update_access(
         .filter(|(k, _)| k == "roles")
         .map(|(_, v)| v.as_str())
         .collect();
-    let roles: Vec<Role> = raw.iter().filter_map(|r| Role::parse(r)).collect();
-    if roles.len() != raw.len() {
+    let mut roles: Vec<Role> = raw.iter().filter_map(|r| Role::parse(r)).collect();
+    let all_known = roles.len() == raw.len();
+    roles.sort_unstable();
+    roles.dedup();
+    if !all_known {
         return error_page(
             &state,
             lang,

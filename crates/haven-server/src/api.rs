@@ -35,6 +35,36 @@ pub fn token_hash(token: &str) -> [u8; 32] {
     Sha256::digest(token.as_bytes()).into()
 }
 
+/// A JSON request body that must be an object: serde would otherwise accept
+/// an array for a struct, and an API must not guess.
+pub struct JsonObject<T>(pub T);
+
+impl<S: Send + Sync, T: serde::de::DeserializeOwned> axum::extract::FromRequest<S>
+    for JsonObject<T>
+{
+    type Rejection = Response;
+
+    async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, Self::Rejection> {
+        let Json(value) = Json::<serde_json::Value>::from_request(req, state)
+            .await
+            .map_err(|e| bad_json(&e))?;
+        if !value.is_object() {
+            return Err(invalid(
+                "body",
+                "not_an_object",
+                "The request body must be a JSON object.",
+            ));
+        }
+        serde_json::from_value(value).map(Self).map_err(|e| {
+            invalid(
+                "body",
+                "invalid_json",
+                &e.to_string().chars().take(300).collect::<String>(),
+            )
+        })
+    }
+}
+
 /// The caller: a person, possibly through a scoped token.
 pub struct ApiCaller {
     pub user: User,
@@ -146,6 +176,7 @@ pub struct OrganizationBody {
     pub name: String,
     /// `law_enforcement`, `ngo` or `service_provider`.
     pub kind: String,
+    #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
 }
 
@@ -168,6 +199,7 @@ pub struct UserBody {
     pub name: String,
     pub roles: Vec<String>,
     pub mfa_enabled: bool,
+    #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
 }
 
@@ -244,27 +276,24 @@ pub async fn list_organizations(
 
 #[derive(Deserialize, ToSchema)]
 pub struct NewOrganization {
+    #[schema(min_length = 1, max_length = 200, pattern = r"\S")]
     pub name: String,
-    /// `law_enforcement`, `ngo` or `service_provider`.
+    #[schema(pattern = "^(law_enforcement|ngo|service_provider)$")]
     pub kind: String,
 }
 
 /// Adds an organization (administrators; scope `admin:write`).
 #[utoipa::path(post, path = "/api/v1/organizations", tag = "administration", request_body = NewOrganization,
-    responses((status = 201, body = OrganizationBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 201, body = OrganizationBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 415, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn create_organization(
     State(state): State<AppState>,
     caller: ApiCaller,
     ReqId(rid): ReqId,
-    body: Result<Json<NewOrganization>, axum::extract::rejection::JsonRejection>,
+    JsonObject(body): JsonObject<NewOrganization>,
 ) -> Response {
     if !caller.allowed(Action::Create, Resource::Organizations) {
         return refused(&state, &caller, "organizations", None, rid).await;
     }
-    let Json(body) = match body {
-        Ok(b) => b,
-        Err(e) => return bad_json(&e),
-    };
     let name = body.name.trim().to_owned();
     if name.is_empty() || name.chars().count() > 200 {
         return invalid("name", "length", "The name must be 1 to 200 characters.");
@@ -313,22 +342,50 @@ pub async fn list_users(State(state): State<AppState>, caller: ApiCaller) -> Res
 
 #[derive(Deserialize, ToSchema)]
 pub struct NewUserBody {
+    /// 3 to 254 characters, no spaces (usually an e-mail address).
+    #[schema(pattern = r"^[A-Za-z0-9._%+@-]{3,254}$")]
     pub login: String,
+    #[schema(min_length = 1, max_length = 200, pattern = r"\S")]
     pub name: String,
     /// At least 12 characters.
+    #[schema(min_length = 12)]
     pub password: String,
     /// Role names, e.g. `victim_specialist`.
+    #[schema(min_items = 1, inline, value_type = Vec<RoleName>)]
     pub roles: Vec<String>,
+}
+
+/// A role name.
+#[derive(ToSchema)]
+#[schema(as = RoleName)]
+#[allow(dead_code)]
+pub enum RoleName {
+    #[schema(rename = "administrator")]
+    Administrator,
+    #[schema(rename = "supervisor")]
+    Supervisor,
+    #[schema(rename = "victim_specialist")]
+    VictimSpecialist,
+    #[schema(rename = "law_enforcement_agent")]
+    LawEnforcementAgent,
+    #[schema(rename = "certifying_official")]
+    CertifyingOfficial,
+    #[schema(rename = "forensic_interviewer")]
+    ForensicInterviewer,
+    #[schema(rename = "provider_staff")]
+    ProviderStaff,
+    #[schema(rename = "analyst")]
+    Analyst,
 }
 
 /// Adds a staff account to the caller's organization (administrators; scope `admin:write`).
 #[utoipa::path(post, path = "/api/v1/users", tag = "administration", request_body = NewUserBody,
-    responses((status = 201, body = UserBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 201, body = UserBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 415, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn create_user(
     State(state): State<AppState>,
     caller: ApiCaller,
     ReqId(rid): ReqId,
-    body: Result<Json<NewUserBody>, axum::extract::rejection::JsonRejection>,
+    JsonObject(body): JsonObject<NewUserBody>,
 ) -> Response {
     if !caller.allowed(
         Action::Create,
@@ -336,10 +393,6 @@ pub async fn create_user(
     ) {
         return refused(&state, &caller, "users", None, rid).await;
     }
-    let Json(body) = match body {
-        Ok(b) => b,
-        Err(e) => return bad_json(&e),
-    };
     let valid = match validate_new_user(NewUserInput {
         name: body.name,
         login: body.login,
@@ -566,6 +619,7 @@ pub struct ConsentBody {
     pub fields: Vec<String>,
     pub signed_on: String,
     pub expires_on: String,
+    #[serde(with = "time::serde::rfc3339::option")]
     pub revoked_at: Option<OffsetDateTime>,
     pub active: bool,
 }
@@ -616,22 +670,19 @@ async fn consent_case(
 /// Checked against R-4, R-5 and R-6; recording one is never required for any service.
 #[utoipa::path(post, path = "/api/v1/cases/{id}/consents", tag = "cases", request_body = NewConsent,
     params(("id" = uuid::Uuid, Path, description = "The case's id")),
-    responses((status = 201, body = ConsentBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 201, body = ConsentBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 415, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn create_consent(
     State(state): State<AppState>,
     caller: ApiCaller,
     ReqId(rid): ReqId,
     Path(id): Path<String>,
-    body: Result<Json<NewConsent>, axum::extract::rejection::JsonRejection>,
+    JsonObject(body): JsonObject<NewConsent>,
 ) -> Response {
     let facts = match consent_case(&state, &caller, &id, rid.clone()).await {
         Ok(f) => f,
         Err(res) => return res,
     };
-    let Json(b) = match body {
-        Ok(b) => b,
-        Err(e) => return bad_json(&e),
-    };
+    let b = body;
     let release = match release_from_input(&state, &facts, b).await {
         Ok(r) => r,
         Err(ReleaseProblem::Rule(field, code, message)) => return invalid(field, code, &message),
@@ -828,6 +879,7 @@ pub async fn revoke_consent(
 #[derive(Deserialize, ToSchema)]
 pub struct AccessChange {
     /// The complete new set of roles; omit to keep them.
+    #[schema(value_type = Option<Vec<RoleName>>)]
     pub roles: Option<Vec<String>>,
     /// Disable (true) or enable (false) the account; omit to keep it.
     pub disabled: Option<bool>,
@@ -836,27 +888,27 @@ pub struct AccessChange {
 /// Changes an account's roles or disables it (administrators, not on their own account; scope `admin:write`).
 #[utoipa::path(patch, path = "/api/v1/users/{id}", tag = "administration", request_body = AccessChange,
     params(("id" = uuid::Uuid, Path, description = "The account's id")),
-    responses((status = 200, body = UserBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = UserBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 415, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn update_user(
     State(state): State<AppState>,
     caller: ApiCaller,
     ReqId(rid): ReqId,
     Path(id): Path<String>,
-    body: Result<Json<AccessChange>, axum::extract::rejection::JsonRejection>,
+    JsonObject(body): JsonObject<AccessChange>,
 ) -> Response {
     let user = match target(&state, &caller, &id, Action::UpdateAccess, rid.clone()).await {
         Ok(u) => u,
         Err(res) => return res,
     };
-    let Json(change) = match body {
-        Ok(b) => b,
-        Err(e) => return bad_json(&e),
-    };
+    let change = body;
     let roles = match change.roles {
         None => user.roles.clone(),
         Some(raw) => {
-            let parsed: Vec<Role> = raw.iter().filter_map(|r| Role::parse(r)).collect();
-            if parsed.len() != raw.len() {
+            let mut parsed: Vec<Role> = raw.iter().filter_map(|r| Role::parse(r)).collect();
+            let all_known = parsed.len() == raw.len();
+            parsed.sort_unstable();
+            parsed.dedup();
+            if !all_known {
                 return invalid(
                     "roles",
                     "unknown_role",
@@ -939,7 +991,7 @@ impl utoipa::Modify for Security {
 #[openapi(
     info(title = "Haven API", description = "Victim-centered case management and referrals. Every call is authorized by one policy and audited."),
     paths(me, list_organizations, create_organization, list_users, create_user, get_user, update_user, reset_mfa, end_sessions, get_case, create_consent, list_consents, revoke_consent),
-    components(schemas(ErrorBody, crate::error::FieldError, MeBody, OrganizationBody, UserBody, NewOrganization, NewUserBody, AccessChange, crate::cases::CaseBody, NewConsent, PartyBody, ConsentBody)),
+    components(schemas(ErrorBody, crate::error::FieldError, MeBody, OrganizationBody, UserBody, NewOrganization, NewUserBody, RoleName, AccessChange, crate::cases::CaseBody, NewConsent, PartyBody, ConsentBody)),
     modifiers(&Security),
     security(("token" = [])),
     tags((name = "account"), (name = "administration"), (name = "cases"))

@@ -2843,3 +2843,70 @@ async fn every_endpoint_answers_every_role_without_leaks_or_faults() {
         }
     }
 }
+
+/// Regressions found by fuzzing the API (schemathesis): times are RFC 3339
+/// strings, a body must be an object, duplicate roles are not a conflict.
+#[tokio::test]
+async fn api_bodies_and_times_follow_the_documented_shapes() {
+    for app in apps(no_mfa()).await {
+        let org = app
+            .db
+            .store
+            .user(app.user)
+            .await
+            .unwrap()
+            .unwrap()
+            .organization_id;
+        let (_, admin) = person(
+            &app,
+            org,
+            "shape-admin@example.test",
+            &[Role::Administrator],
+        )
+        .await;
+        let token = make_token(&app, &admin, &["admin:read", "admin:write"]).await;
+        let orgs = json(
+            send(
+                &app,
+                api("GET", "/api/v1/organizations", Some(&token), None),
+            )
+            .await,
+        )
+        .await;
+        let created = orgs[0]["created_at"].as_str().expect("a string");
+        assert!(
+            time::OffsetDateTime::parse(created, &time::format_description::well_known::Rfc3339)
+                .is_ok(),
+            "{created}"
+        );
+        let res = send(
+            &app,
+            api(
+                "POST",
+                "/api/v1/organizations",
+                Some(&token),
+                Some(serde_json::json!([])),
+            ),
+        )
+        .await;
+        assert_eq!(
+            res.status(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{}",
+            app.db.name
+        );
+        assert_eq!(json(res).await["code"], "not_an_object");
+        let res = send(
+            &app,
+            api(
+                "PATCH",
+                &format!("/api/v1/users/{}", app.user),
+                Some(&token),
+                Some(serde_json::json!({"roles": ["analyst", "analyst"]})),
+            ),
+        )
+        .await;
+        assert_eq!(res.status(), StatusCode::OK, "{}", app.db.name);
+        assert_eq!(json(res).await["roles"], serde_json::json!(["analyst"]));
+    }
+}
