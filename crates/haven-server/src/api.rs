@@ -831,10 +831,17 @@ pub async fn list_consents(
     ReqId(rid): ReqId,
     Path(id): Path<String>,
 ) -> Response {
-    let facts = match consent_case(&state, &caller, &id, rid).await {
+    let facts = match consent_case(&state, &caller, &id, rid.clone()).await {
         Ok(f) => f,
         Err(res) => return res,
     };
+    // Releases are case data: the read is durable before they are sent.
+    let read = caller
+        .audit(AuditAction::RecordViewed, rid)
+        .on("case", facts.id);
+    if let Err(e) = state.audit_writer.record(read).await {
+        return e.into_response();
+    }
     match state.store.consents_for_case(facts.id).await {
         Ok(list) => Json(list.iter().map(consent_body).collect::<Vec<_>>()).into_response(),
         Err(e) => AppError::from(e).into_response(),

@@ -2726,8 +2726,32 @@ async fn a_recorded_release_opens_a_case_to_its_recipient_until_revoked() {
             "{}: revoked at once",
             app.db.name
         );
+        let views_before = app
+            .db
+            .store
+            .audit_for_resource("case", &case_id, 100)
+            .await
+            .unwrap()
+            .iter()
+            .filter(|r| r.action == "record.viewed")
+            .count();
         let list = json(send(&app, api("GET", &url, Some(&spec_token), None)).await).await;
         assert_eq!(list[0]["active"], false);
+        let views_after = app
+            .db
+            .store
+            .audit_for_resource("case", &case_id, 100)
+            .await
+            .unwrap()
+            .iter()
+            .filter(|r| r.action == "record.viewed")
+            .count();
+        assert_eq!(
+            views_after,
+            views_before + 1,
+            "{}: listing releases is an audited read",
+            app.db.name
+        );
         let trail: Vec<String> = app
             .db
             .store
