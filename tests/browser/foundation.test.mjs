@@ -104,6 +104,15 @@ test("quick exit leaves Haven at once, ends the session, and Back shows no case 
   await page.getByRole("heading", { level: 1 }).waitFor();
   await page.getByRole("link", { name: "Quick exit" }).click();
   await page.waitForURL("https://www.weather.gov/");
+  // The sign-out beacon is delivered as the page goes away; give it the
+  // moment a person takes to reach for Back (and fail if it never lands).
+  const deadline = Date.now() + 5000;
+  for (;;) {
+    const res = await page.context().request.get(`${demo.base}/`, { maxRedirects: 0 });
+    if (res.status() === 303 && res.headers()["location"] === "/sign-in") break;
+    assert.ok(Date.now() < deadline, "the quick exit did not end the session within 5 s");
+    await new Promise((r) => setTimeout(r, 50));
+  }
   await page.goBack().catch(() => {});
   await page.waitForLoadState();
   if (page.url().startsWith(demo.base)) {
