@@ -633,10 +633,15 @@ async fn case_page(
     let Ok(case_id) = id.parse::<CaseId>() else {
         return Err(AppError::NotFound);
     };
-    let Some(facts) = state.store.case_facts(case_id).await? else {
+    // Facts, releases and person in one round trip, as `read_case` does.
+    let Some(haven_store::CaseBundle {
+        facts,
+        consents,
+        person,
+    }) = state.store.case_bundle(case_id).await?
+    else {
         return Err(AppError::NotFound);
     };
-    let consents = state.store.consents_for_case(case_id).await?;
     let now = haven_domain::now();
     let actor = Actor::of(&me.user);
     if !emergency
@@ -659,11 +664,7 @@ async fn case_page(
                 .request(rid),
         )
         .await?;
-    let person = state
-        .store
-        .case_person(case_id)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let person = person.ok_or(AppError::NotFound)?;
     let name = decrypt_text(state, "name", &person, &person.name).await?;
     let dob = match &person.birth_date {
         Some(b) => decrypt_text(state, "birth_date", &person, b).await?,
