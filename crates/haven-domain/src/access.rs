@@ -238,6 +238,90 @@ pub fn may_manage_consent(actor: &Actor, case: &CaseFacts) -> bool {
             || (actor.roles.contains(&Role::Supervisor) && actor.organization == case.organization))
 }
 
+/// Who may change a case record (stage, needs, plan, notes, tasks, rights):
+/// the case team and supervisors of the case's organization. A release of
+/// information lets its recipient read, never write. Entries in the advocate
+/// compartment are further closed to law enforcement (see
+/// [`may_write_compartment`]).
+#[must_use]
+pub fn may_edit_case(actor: &Actor, case: &CaseFacts) -> bool {
+    may_manage_consent(actor, case) && token_may_write_cases(actor)
+}
+
+fn token_may_write_cases(actor: &Actor) -> bool {
+    actor
+        .scopes
+        .as_ref()
+        .is_none_or(|s| s.contains(&crate::policy::Scope::CasesWrite))
+}
+
+/// Who may change a case's team: supervisors of the case's organization and
+/// the owner specialist.
+#[must_use]
+pub fn may_manage_team(actor: &Actor, case: &CaseFacts) -> bool {
+    token_may_read_cases(actor)
+        && ((actor.roles.contains(&Role::Supervisor) && actor.organization == case.organization)
+            || case
+                .team
+                .iter()
+                .any(|(u, r)| *u == actor.user && *r == TeamRole::OwnerSpecialist))
+}
+
+/// Whether `actor` may write into `compartment` of a case they may edit:
+/// advocate notes are written by victim services only.
+#[must_use]
+pub fn may_write_compartment(actor: &Actor, compartment: Compartment) -> bool {
+    compartment == Compartment::Shared || !acts_for_law_enforcement(&actor.roles)
+}
+
+/// Who may ask an emergency fund to pay for something on a case: a victim
+/// specialist or supervisor who may edit the case, from the fund's own
+/// organization.
+#[must_use]
+pub fn may_request_funds(actor: &Actor, case: &CaseFacts, fund_org: OrganizationId) -> bool {
+    may_edit_case(actor, case)
+        && actor.organization == fund_org
+        && actor
+            .roles
+            .iter()
+            .any(|r| matches!(r, Role::VictimSpecialist | Role::Supervisor))
+}
+
+/// Why a fund decision is refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FundDeny {
+    NotSupervisor,
+    /// Nobody approves their own request.
+    OwnRequest,
+    OverLimit,
+}
+
+/// Whether `actor` may approve (or deny) a request of `amount` cents made by
+/// `requested_by` against a fund of `fund_org`, given the actor's approval
+/// limit. Denying has no limit.
+///
+/// # Errors
+/// The reason the decision is refused.
+pub fn may_decide_fund_request(
+    actor: &Actor,
+    fund_org: OrganizationId,
+    requested_by: UserId,
+    amount: i64,
+    approve: bool,
+    limit: i64,
+) -> Result<(), FundDeny> {
+    if !actor.roles.contains(&Role::Supervisor) || actor.organization != fund_org {
+        return Err(FundDeny::NotSupervisor);
+    }
+    if actor.user == requested_by {
+        return Err(FundDeny::OwnRequest);
+    }
+    if approve && amount > limit {
+        return Err(FundDeny::OverLimit);
+    }
+    Ok(())
+}
+
 /// Whether `actor` may see who accessed a case: supervisors of the case's
 /// organization (and, later, the victim).
 #[must_use]
@@ -306,6 +390,7 @@ impl CaseFilter {
 }
 
 #[cfg(test)]
+#[allow(clippy::inconsistent_digit_grouping)] // cents written as dollars_cents
 mod tests {
     use super::*;
     use crate::consent::{Party, Recipient, Signer};
@@ -348,6 +433,68 @@ mod tests {
             expires_on: date!(2026 - 12 - 31),
             revoked_at: None,
         }
+    }
+
+    #[test]
+    fn writes_need_the_team_or_a_supervisor_and_advocate_notes_stay_with_victim_services() {
+        let org = OrganizationId::new();
+        let specialist = actor(org, &[Role::VictimSpecialist]);
+        let agent = actor(org, &[Role::LawEnforcementAgent]);
+        let outsider = actor(org, &[Role::VictimSpecialist]);
+        let boss = actor(org, &[Role::Supervisor]);
+        let c = case(
+            org,
+            vec![
+                (specialist.user, TeamRole::OwnerSpecialist),
+                (agent.user, TeamRole::Agent),
+            ],
+        );
+        assert!(may_edit_case(&specialist, &c));
+        assert!(may_edit_case(&agent, &c));
+        assert!(may_edit_case(&boss, &c));
+        assert!(!may_edit_case(&outsider, &c));
+        assert!(may_write_compartment(&specialist, Compartment::Advocate));
+        assert!(!may_write_compartment(&agent, Compartment::Advocate));
+        assert!(may_write_compartment(&agent, Compartment::Shared));
+        assert!(may_request_funds(&specialist, &c, org));
+        assert!(
+            !may_request_funds(&agent, &c, org),
+            "agents do not spend victim funds"
+        );
+        assert!(!may_request_funds(&specialist, &c, OrganizationId::new()));
+    }
+
+    #[test]
+    fn fund_decisions_need_another_supervisor_within_their_limit() {
+        let org = OrganizationId::new();
+        let boss = actor(org, &[Role::Supervisor]);
+        let requester = UserId::new();
+        assert_eq!(
+            may_decide_fund_request(&boss, org, requester, 500_00, true, 500_00),
+            Ok(())
+        );
+        assert_eq!(
+            may_decide_fund_request(&boss, org, requester, 500_01, true, 500_00),
+            Err(FundDeny::OverLimit)
+        );
+        assert_eq!(
+            may_decide_fund_request(&boss, org, requester, 900_00, false, 0),
+            Ok(()),
+            "denying has no limit"
+        );
+        assert_eq!(
+            may_decide_fund_request(&boss, org, boss.user, 1, true, 500_00),
+            Err(FundDeny::OwnRequest)
+        );
+        assert_eq!(
+            may_decide_fund_request(&boss, OrganizationId::new(), requester, 1, true, 500_00),
+            Err(FundDeny::NotSupervisor)
+        );
+        let specialist = actor(org, &[Role::VictimSpecialist]);
+        assert_eq!(
+            may_decide_fund_request(&specialist, org, requester, 1, true, 1_000_00),
+            Err(FundDeny::NotSupervisor)
+        );
     }
 
     #[test]

@@ -36,10 +36,25 @@ pub enum AuditAction {
     EmergencyReviewed,
     ConsentRecorded,
     ConsentRevoked,
+    CaseUpdated,
+    CaseStageChanged,
+    EntryRecorded,
+    EntryUpdated,
+    AttachmentAdded,
+    HhsNotified,
+    IntakeDraftSaved,
+    IntakeDraftDeleted,
+    FundCreated,
+    FundRequested,
+    FundApproved,
+    FundDenied,
+    FundDisbursed,
+    ApprovalLimitChanged,
+    TeamChanged,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 26] = [
+    pub const ALL: [AuditAction; 41] = [
         Self::SignInSucceeded,
         Self::PasswordAccepted,
         Self::SignInFailed,
@@ -66,6 +81,21 @@ impl AuditAction {
         Self::EmergencyReviewed,
         Self::ConsentRecorded,
         Self::ConsentRevoked,
+        Self::CaseUpdated,
+        Self::CaseStageChanged,
+        Self::EntryRecorded,
+        Self::EntryUpdated,
+        Self::AttachmentAdded,
+        Self::HhsNotified,
+        Self::IntakeDraftSaved,
+        Self::IntakeDraftDeleted,
+        Self::FundCreated,
+        Self::FundRequested,
+        Self::FundApproved,
+        Self::FundDenied,
+        Self::FundDisbursed,
+        Self::ApprovalLimitChanged,
+        Self::TeamChanged,
     ];
 
     #[must_use]
@@ -97,6 +127,21 @@ impl AuditAction {
             Self::EmergencyReviewed => "case.emergency_reviewed",
             Self::ConsentRecorded => "consent.recorded",
             Self::ConsentRevoked => "consent.revoked",
+            Self::CaseUpdated => "case.updated",
+            Self::CaseStageChanged => "case.stage_changed",
+            Self::EntryRecorded => "case_entry.recorded",
+            Self::EntryUpdated => "case_entry.updated",
+            Self::AttachmentAdded => "attachment.added",
+            Self::HhsNotified => "case.hhs_notified",
+            Self::IntakeDraftSaved => "intake_draft.saved",
+            Self::IntakeDraftDeleted => "intake_draft.deleted",
+            Self::FundCreated => "fund.created",
+            Self::FundRequested => "fund.requested",
+            Self::FundApproved => "fund.approved",
+            Self::FundDenied => "fund.denied",
+            Self::FundDisbursed => "fund.disbursed",
+            Self::ApprovalLimitChanged => "user.approval_limit_changed",
+            Self::TeamChanged => "case.team_changed",
         }
     }
 

@@ -88,6 +88,28 @@ typed_id!(
     ConsentId
 );
 
+typed_id!(
+    /// An entry on a case: a timeline event, note, need, plan item, task,
+    /// rights notice or screening.
+    EntryId
+);
+typed_id!(
+    /// A file attached to a case.
+    AttachmentId
+);
+typed_id!(
+    /// An intake form saved as a draft.
+    DraftId
+);
+typed_id!(
+    /// An emergency assistance fund.
+    FundId
+);
+typed_id!(
+    /// A request for money from an emergency fund.
+    FundRequestId
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;

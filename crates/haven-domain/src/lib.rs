@@ -10,9 +10,13 @@ pub mod consent;
 pub mod ids;
 pub mod people;
 pub mod policy;
+pub mod record;
 
 pub use audit::{AuditAction, AuditEntry};
-pub use ids::{ApiTokenId, CaseId, ConsentId, OrganizationId, PersonId, SessionId, UserId};
+pub use ids::{
+    ApiTokenId, AttachmentId, CaseId, ConsentId, DraftId, EntryId, FundId, FundRequestId,
+    OrganizationId, PersonId, SessionId, UserId,
+};
 pub use people::{LoginName, OrgKind, Organization, Role, SessionStage, User};
 
 /// The current time, truncated to whole milliseconds: the precision both

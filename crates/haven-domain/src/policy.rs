@@ -19,10 +19,17 @@ pub enum Scope {
     AdminWrite,
     /// Read the cases the token's owner may read.
     CasesRead,
+    /// Change the cases the token's owner may change (with `cases:read`).
+    CasesWrite,
 }
 
 impl Scope {
-    pub const ALL: [Scope; 3] = [Self::AdminRead, Self::AdminWrite, Self::CasesRead];
+    pub const ALL: [Scope; 4] = [
+        Self::AdminRead,
+        Self::AdminWrite,
+        Self::CasesRead,
+        Self::CasesWrite,
+    ];
 
     #[must_use]
     pub const fn as_str(self) -> &'static str {
@@ -30,6 +37,7 @@ impl Scope {
             Self::AdminRead => "admin:read",
             Self::AdminWrite => "admin:write",
             Self::CasesRead => "cases:read",
+            Self::CasesWrite => "cases:write",
         }
     }
 

@@ -95,9 +95,21 @@ fn main() {
                     name: keys.encrypt(format!("Bench Person {i}").as_bytes(), bind("name")).unwrap(),
                     birth_date: Some(keys.encrypt(b"2000-01-01", bind("birth_date")).unwrap()),
                     name_dob_index: None,
+                    profile: None,
                 };
                 let facts = CaseFacts { id: CaseId::new(), organization: org.id, team: vec![(user.id, TeamRole::OwnerSpecialist)], flag_1367: false };
-                db.store.create_person_case(&person, &facts, now, &AuditEntry::new(AuditAction::CaseCreated)).await.unwrap();
+                let header = haven_store::CaseHeader {
+                    stage: haven_domain::record::Stage::Identified,
+                    closed_reason: None,
+                    cooperation: haven_domain::record::Cooperation::Unknown,
+                    profile: None,
+                    hhs_notice_due_at: None,
+                    hhs_notice_met_at: None,
+                    created_at: now,
+                    updated_at: now,
+                };
+                let intake = haven_store::NewIntake { person: &person, match_keys: &[], facts: &facts, header: &header, entries: &[], draft: None };
+                db.store.create_intake(&intake, &AuditEntry::new(AuditAction::CaseCreated)).await.unwrap();
                 ids.push(facts.id);
             }
             let script = tempfile::NamedTempFile::new().unwrap();

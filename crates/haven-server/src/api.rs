@@ -559,26 +559,6 @@ pub async fn end_sessions(
     }
 }
 
-/// One case: authorized by the case policy, audited, decrypted (scope `cases:read`).
-#[utoipa::path(get, path = "/api/v1/cases/{id}", tag = "cases",
-    params(("id" = uuid::Uuid, Path, description = "The case's id")),
-    responses((status = 200, body = crate::cases::CaseBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
-pub async fn get_case(
-    State(state): State<AppState>,
-    caller: ApiCaller,
-    ReqId(rid): ReqId,
-    Path(id): Path<String>,
-) -> Response {
-    let Ok(id) = id.parse::<haven_domain::CaseId>() else {
-        return AppError::NotFound.into_response();
-    };
-    match crate::cases::read_case(&state, &caller.actor, id, rid).await {
-        Ok(Some(body)) => Json(body).into_response(),
-        Ok(None) => AppError::NotFound.into_response(),
-        Err(e) => e.into_response(),
-    }
-}
-
 #[derive(Deserialize, ToSchema)]
 pub struct PartyBody {
     /// `victim`, `parent_or_guardian` or `court_guardian`.
@@ -997,11 +977,26 @@ impl utoipa::Modify for Security {
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Haven API", description = "Victim-centered case management and referrals. Every call is authorized by one policy and audited."),
-    paths(me, list_organizations, create_organization, list_users, create_user, get_user, update_user, reset_mfa, end_sessions, get_case, create_consent, list_consents, revoke_consent),
-    components(schemas(ErrorBody, crate::error::FieldError, MeBody, OrganizationBody, UserBody, NewOrganization, NewUserBody, RoleName, AccessChange, crate::cases::CaseBody, NewConsent, PartyBody, ConsentBody)),
+    paths(me, list_organizations, create_organization, list_users, create_user, get_user, update_user, reset_mfa, end_sessions,
+        create_consent, list_consents, revoke_consent,
+        crate::api_record::caseload, crate::api_record::create_case, crate::api_record::get_case,
+        crate::api_record::add_entry, crate::api_record::update_entry, crate::api_record::change_stage,
+        crate::api_record::set_cooperation, crate::api_record::hhs_notified, crate::api_record::change_team,
+        crate::api_record::upload_attachment, crate::api_record::download_attachment,
+        crate::api_record::list_funds, crate::api_record::create_fund, crate::api_record::spending,
+        crate::api_record::case_fund_requests, crate::api_record::request_funds, crate::api_record::pending_requests,
+        crate::api_record::decide, crate::api_record::disburse,
+        crate::api_record::create_draft, crate::api_record::put_draft, crate::api_record::get_draft),
+    components(schemas(ErrorBody, crate::error::FieldError, MeBody, OrganizationBody, UserBody, NewOrganization, NewUserBody, RoleName, AccessChange, NewConsent, PartyBody, ConsentBody,
+        crate::api_record::CaseBody, crate::api_record::EntryBody, crate::api_record::AttachmentBody, crate::api_record::CaseloadBody,
+        crate::api_record::CaseloadLine, crate::api_record::Created, crate::api_record::PossibleDuplicates,
+        crate::record::IntakeInput, crate::record::ScreeningAnswer, crate::record::EntryInput, crate::record::EntryPatch,
+        crate::api_record::StageChange, crate::api_record::CooperationBody, crate::api_record::TeamChange,
+        crate::api_record::FundBody, crate::api_record::NewFund, crate::api_record::SpendingBody, crate::api_record::FundRequestBody,
+        crate::funds::FundRequestInput, crate::api_record::Decision, crate::api_record::Disbursement, crate::api_record::DraftBody)),
     modifiers(&Security),
     security(("token" = [])),
-    tags((name = "account"), (name = "administration"), (name = "cases"))
+    tags((name = "account"), (name = "administration"), (name = "cases"), (name = "funds"))
 )]
 pub struct ApiDoc;
 
@@ -1011,7 +1006,7 @@ pub async fn openapi() -> Response {
 }
 
 /// The API routes.
-pub fn routes() -> Router<AppState> {
+pub fn routes(upload_limit: usize) -> Router<AppState> {
     use axum::routing::{delete, get, post};
     Router::new()
         .route("/api/openapi.json", get(openapi))
@@ -1024,7 +1019,6 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/users/{id}", get(get_user).patch(update_user))
         .route("/api/v1/users/{id}/mfa-reset", post(reset_mfa))
         .route("/api/v1/users/{id}/sessions", delete(end_sessions))
-        .route("/api/v1/cases/{id}", get(get_case))
         .route(
             "/api/v1/cases/{id}/consents",
             get(list_consents).post(create_consent),
@@ -1033,4 +1027,5 @@ pub fn routes() -> Router<AppState> {
             "/api/v1/cases/{id}/consents/{consent_id}",
             delete(revoke_consent),
         )
+        .merge(crate::api_record::routes(upload_limit))
 }

@@ -273,6 +273,31 @@ impl AuditWriter {
         }
     }
 
+    /// Records several entries (e.g. every case on a list page) and returns
+    /// once all are committed; they usually share one commit.
+    ///
+    /// # Errors
+    /// As [`Self::record`].
+    pub async fn record_many(
+        &self,
+        entries: Vec<haven_domain::AuditEntry>,
+    ) -> Result<(), crate::error::AppError> {
+        let failed =
+            || crate::error::AppError::Unavailable("the audit log cannot be written".into());
+        let mut acks = Vec::with_capacity(entries.len());
+        for entry in entries {
+            let (ack, done) = tokio::sync::oneshot::channel();
+            self.tx.send((entry, ack)).await.map_err(|_| failed())?;
+            acks.push(done);
+        }
+        for done in acks {
+            if done.await != Ok(true) {
+                return Err(failed());
+            }
+        }
+        Ok(())
+    }
+
     #[must_use]
     pub fn stats(&self) -> &WriterStats {
         &self.stats

@@ -14,131 +14,129 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use haven_crypto::Binding;
-use haven_domain::access::{self, CaseAction, CaseFacts};
+use haven_domain::access::{self, CaseFacts};
 use haven_domain::policy::Actor;
-use haven_domain::{AuditAction, AuditEntry, CaseId, PersonId};
-use haven_store::StoredPerson;
+use haven_domain::{AuditAction, AuditEntry, CaseId};
 use serde::Deserialize;
-use time::Date;
-
-const DATE: &[time::format_description::FormatItem<'static>] =
-    time::macros::format_description!("[year]-[month]-[day]");
-
-fn field<'a>(column: &'static str, row: &'a str) -> Binding<'a> {
-    Binding {
-        table: "persons",
-        column,
-        row,
-    }
-}
-
-/// A case as the API shows it.
-#[derive(serde::Serialize, utoipa::ToSchema)]
-pub struct CaseBody {
-    pub id: uuid::Uuid,
-    pub organization_id: uuid::Uuid,
-    pub person_name: String,
-    /// YYYY-MM-DD, when recorded.
-    pub person_birth_date: Option<String>,
-    /// (user id, team role) pairs.
-    pub team: Vec<(uuid::Uuid, String)>,
-}
-
-/// Reads one case for `actor`: authorize, audit (before any data is
-/// decrypted), decrypt. `None` when it does not exist or is refused.
-///
-/// # Errors
-/// When the database or the audit log fails.
-pub async fn read_case(
-    state: &AppState,
-    actor: &Actor,
-    id: CaseId,
-    rid: Option<String>,
-) -> Result<Option<CaseBody>, AppError> {
-    let Some(bundle) = state.store.case_bundle(id).await? else {
-        return Ok(None);
-    };
-    let by = |a| {
-        AuditEntry::new(a)
-            .by(actor.user, actor.organization)
-            .on("case", id)
-            .request(rid.clone())
-    };
-    if !access::authorize_case(
-        actor,
-        CaseAction::View,
-        &bundle.facts,
-        &bundle.consents,
-        haven_domain::now(),
-    )
-    .is_allowed()
-    {
-        state
-            .store
-            .append_audit(&[by(AuditAction::AccessDenied)])
-            .await?;
-        return Ok(None);
-    }
-    if state.settings.audit_reads {
-        state
-            .audit_writer
-            .record(by(AuditAction::RecordViewed))
-            .await?;
-    }
-    let Some(person) = bundle.person else {
-        return Ok(None);
-    };
-    let person_birth_date = match &person.birth_date {
-        Some(b) => Some(decrypt_text(state, "birth_date", &person, b).await?),
-        None => None,
-    };
-    Ok(Some(CaseBody {
-        id: *id.as_uuid(),
-        organization_id: *bundle.facts.organization.as_uuid(),
-        person_name: decrypt_text(state, "name", &person, &person.name).await?,
-        person_birth_date,
-        team: bundle
-            .facts
-            .team
-            .iter()
-            .map(|(u, r)| (*u.as_uuid(), r.as_str().to_owned()))
-            .collect(),
-    }))
-}
-
-/// The blind-index input: lower-cased, single-spaced name and the ISO date.
-#[must_use]
-pub fn name_dob_key(name: &str, dob: Date) -> String {
-    let name = name
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
-        .to_lowercase();
-    format!("{name}|{}", dob.format(DATE).unwrap_or_default())
-}
-
-async fn decrypt_text(
-    state: &AppState,
-    column: &'static str,
-    person: &StoredPerson,
-    bytes: &[u8],
-) -> Result<String, AppError> {
-    let row = person.id.to_string();
-    let plain = state
-        .keyring
-        .decrypt(&state.store, bytes, field(column, &row))
-        .await
-        .map_err(|e| AppError::Internal(e.to_string()))?;
-    String::from_utf8(plain.to_vec())
-        .map_err(|_| AppError::Internal("person field is not text".into()))
-}
 
 #[derive(Template)]
 #[template(path = "cases.html")]
 struct CasesPage {
     page: PageFrame,
     can_create: bool,
-    rows: Vec<(CaseId, String)>,
+    rows: Vec<CaseloadLine>,
+    total: u64,
+    page_no: u32,
+    pages: u32,
+    q: CaseloadParams,
+    stages: Vec<crate::intake::Choice>,
+    sorts: Vec<crate::intake::Choice>,
+    supervisor: bool,
+}
+
+pub struct CaseloadLine {
+    pub id: CaseId,
+    pub name: String,
+    pub stage: String,
+    pub next_due: String,
+    pub overdue: bool,
+    pub updated: String,
+    pub hhs_due: Option<String>,
+}
+
+/// The caseload's query string: filters, order and page.
+#[derive(Deserialize, Default, Clone)]
+pub struct CaseloadParams {
+    #[serde(default)]
+    pub stage: String,
+    #[serde(default)]
+    pub sort: String,
+    #[serde(default)]
+    pub scope: String,
+    #[serde(default)]
+    pub hhs: String,
+    pub page: Option<u32>,
+}
+
+impl CaseloadParams {
+    /// The query string for another page with the same filters.
+    #[must_use]
+    pub fn link(&self, page: u32) -> String {
+        let mut q = url::form_urlencoded::Serializer::new(String::new());
+        for (k, v) in [
+            ("stage", &self.stage),
+            ("sort", &self.sort),
+            ("scope", &self.scope),
+            ("hhs", &self.hhs),
+        ] {
+            if !v.is_empty() {
+                q.append_pair(k, v);
+            }
+        }
+        q.append_pair("page", &page.to_string());
+        format!("/cases?{}", q.finish())
+    }
+}
+
+pub const PAGE_SIZE: u32 = 25;
+
+/// The caseload query for `actor` from the page's parameters.
+#[must_use]
+pub fn caseload_query(actor: &Actor, p: &CaseloadParams) -> haven_store::CaseloadQuery {
+    use haven_store::CaseloadSort;
+    let page = p.page.unwrap_or(1).clamp(1, 100_000);
+    haven_store::CaseloadQuery {
+        filter: access::case_filter(actor),
+        mine_only: p.scope == "mine",
+        stage: haven_domain::record::Stage::parse(&p.stage),
+        hhs_pending: p.hhs == "1",
+        sort: match p.sort.as_str() {
+            "created" => CaseloadSort::Created,
+            "stage" => CaseloadSort::Stage,
+            "due" => CaseloadSort::NextDue,
+            _ => CaseloadSort::Updated,
+        },
+        limit: PAGE_SIZE,
+        offset: (page - 1) * PAGE_SIZE,
+        now: haven_domain::now(),
+    }
+}
+
+/// One page of the caseload, decrypted. Showing names is a read of each
+/// case: the reads are audited (one commit) before any name is decrypted.
+///
+/// # Errors
+/// Store or decryption failures.
+pub async fn caseload_page(
+    state: &AppState,
+    actor: &Actor,
+    q: &haven_store::CaseloadQuery,
+    rid: Option<String>,
+) -> Result<(u64, Vec<(haven_store::CaseloadRow, String)>), AppError> {
+    let (total, rows) = state.store.caseload(q).await?;
+    let reads: Vec<AuditEntry> = rows
+        .iter()
+        .map(|r| {
+            AuditEntry::new(AuditAction::RecordViewed)
+                .by(actor.user, actor.organization)
+                .on("case", r.id)
+                .request(rid.clone())
+        })
+        .collect();
+    if !reads.is_empty() && state.settings.audit_reads {
+        state.audit_writer.record_many(reads).await?;
+    }
+    let mut out = Vec::with_capacity(rows.len());
+    for r in rows {
+        let name = match (&r.person, &r.name) {
+            (Some(p), Some(n)) => {
+                crate::record::unseal_text(state, "persons", "name", &p.to_string(), n).await?
+            }
+            _ => String::new(),
+        };
+        out.push((r, name));
+    }
+    Ok((total, out))
 }
 
 pub async fn caseload(
@@ -146,234 +144,56 @@ pub async fn caseload(
     lang: Lang,
     SignedIn(me): SignedIn,
     ReqId(rid): ReqId,
+    axum::extract::Query(p): axum::extract::Query<CaseloadParams>,
 ) -> Response {
-    match caseload_rows(&state, &me, rid).await {
-        Ok(rows) => {
+    let actor = Actor::of(&me.user);
+    let q = caseload_query(&actor, &p);
+    let today = haven_domain::now().date();
+    match caseload_page(&state, &actor, &q, rid).await {
+        Ok((total, rows)) => {
+            let pages = u32::try_from(total.div_ceil(u64::from(PAGE_SIZE))).unwrap_or(u32::MAX);
+            let label = |list: &str, code: &str| lang.t(&format!("pick-{list}-{code}"));
             let page = CasesPage {
                 page: PageFrame::new(&state, lang, "/cases", Some(&me)),
-                can_create: access::may_open_case(&Actor::of(&me.user)).is_some(),
-                rows,
+                can_create: access::may_open_case(&actor).is_some(),
+                rows: rows
+                    .into_iter()
+                    .map(|(r, name)| CaseloadLine {
+                        id: r.id,
+                        name,
+                        stage: label("stage", r.stage.as_str()),
+                        next_due: r
+                            .next_due
+                            .map(|d| d.format(crate::record::DATE).unwrap_or_default())
+                            .unwrap_or_default(),
+                        overdue: r.next_due.is_some_and(|d| d < today),
+                        updated: crate::pages::when(r.updated_at),
+                        hhs_due: r.hhs_notice_due_at.map(crate::pages::when),
+                    })
+                    .collect(),
+                total,
+                page_no: q.offset / PAGE_SIZE + 1,
+                pages,
+                stages: crate::intake::choices(
+                    lang,
+                    "stage",
+                    &haven_domain::record::Stage::codes(),
+                    std::slice::from_ref(&p.stage),
+                ),
+                sorts: ["updated", "created", "stage", "due"]
+                    .into_iter()
+                    .map(|c| crate::intake::Choice {
+                        code: c,
+                        label: lang.t(&format!("cases-sort-{c}")),
+                        on: p.sort == c || (p.sort.is_empty() && c == "updated"),
+                    })
+                    .collect(),
+                supervisor: me.user.has_role(haven_domain::Role::Supervisor),
+                q: p,
             };
             render(&page, StatusCode::OK)
         }
         Err(e) => error_page(&state, lang, &e),
-    }
-}
-
-async fn caseload_rows(
-    state: &AppState,
-    me: &Authenticated,
-    rid: Option<String>,
-) -> Result<Vec<(CaseId, String)>, AppError> {
-    let actor = Actor::of(&me.user);
-    let ids = state
-        .store
-        .list_case_ids(&access::case_filter(&actor), haven_domain::now(), 500)
-        .await?;
-    // Names are personal data: the list's reads are audited (one commit)
-    // before any name is shown.
-    let reads: Vec<AuditEntry> = ids
-        .iter()
-        .map(|id| {
-            AuditEntry::new(AuditAction::RecordViewed)
-                .by(me.user.id, me.user.organization_id)
-                .on("case", id)
-                .request(rid.clone())
-        })
-        .collect();
-    if !reads.is_empty() {
-        state.store.append_audit(&reads).await?;
-    }
-    let mut rows = Vec::with_capacity(ids.len());
-    for id in ids {
-        if let Some(p) = state.store.case_person(id).await? {
-            rows.push((id, decrypt_text(state, "name", &p, &p.name).await?));
-        }
-    }
-    rows.sort_by_key(|r| r.1.to_lowercase());
-    Ok(rows)
-}
-
-#[derive(Template)]
-#[template(path = "case_new.html")]
-struct NewCasePage {
-    page: PageFrame,
-    csrf: String,
-    name: String,
-    dob: String,
-    errors: Vec<(&'static str, String)>,
-    duplicate_here: Option<CaseId>,
-    duplicate_elsewhere: bool,
-}
-
-fn new_case_page(
-    state: &AppState,
-    lang: Lang,
-    me: &Authenticated,
-    form: &CaseForm,
-    errors: Vec<(&'static str, String)>,
-    duplicate: (Option<CaseId>, bool),
-    status: StatusCode,
-) -> Response {
-    let page = NewCasePage {
-        page: PageFrame::new(state, lang, "/cases/new", Some(me)),
-        csrf: me.csrf_token(),
-        name: form.name.clone(),
-        dob: form.dob.clone(),
-        errors,
-        duplicate_here: duplicate.0,
-        duplicate_elsewhere: duplicate.1,
-    };
-    render(&page, status)
-}
-
-pub async fn new_case(
-    State(state): State<AppState>,
-    lang: Lang,
-    SignedIn(me): SignedIn,
-) -> Response {
-    if access::may_open_case(&Actor::of(&me.user)).is_none() {
-        return error_page(&state, lang, &AppError::NotFound);
-    }
-    let empty = CaseForm {
-        csrf: String::new(),
-        name: String::new(),
-        dob: String::new(),
-        confirm: None,
-    };
-    new_case_page(
-        &state,
-        lang,
-        &me,
-        &empty,
-        Vec::new(),
-        (None, false),
-        StatusCode::OK,
-    )
-}
-
-#[derive(Deserialize)]
-pub struct CaseForm {
-    #[serde(default)]
-    csrf: String,
-    #[serde(default)]
-    name: String,
-    #[serde(default)]
-    dob: String,
-    confirm: Option<String>,
-}
-
-pub async fn create_case(
-    State(state): State<AppState>,
-    lang: Lang,
-    SignedIn(me): SignedIn,
-    ReqId(rid): ReqId,
-    Form(form): Form<CaseForm>,
-) -> Response {
-    if !me.csrf_matches(&form.csrf) {
-        return forbidden(&state, lang);
-    }
-    let actor = Actor::of(&me.user);
-    let Some(team_role) = access::may_open_case(&actor) else {
-        return error_page(&state, lang, &AppError::NotFound);
-    };
-    let name = form.name.split_whitespace().collect::<Vec<_>>().join(" ");
-    let mut errors = Vec::new();
-    if name.is_empty() || name.chars().count() > 200 {
-        errors.push(("name", lang.t("case-error-name")));
-    }
-    let dob = if form.dob.trim().is_empty() {
-        None
-    } else {
-        match Date::parse(form.dob.trim(), DATE) {
-            Ok(d) if d <= haven_domain::now().date() => Some(d),
-            _ => {
-                errors.push(("dob", lang.t("case-error-dob")));
-                None
-            }
-        }
-    };
-    if !errors.is_empty() {
-        return new_case_page(
-            &state,
-            lang,
-            &me,
-            &form,
-            errors,
-            (None, false),
-            StatusCode::UNPROCESSABLE_ENTITY,
-        );
-    }
-    let keys = state.keyring.current();
-    let index = dob.map(|d| keys.blind_index("person name+dob", &name_dob_key(&name, d)));
-    // Search before create: the same name and date of birth in this
-    // organization is shown; elsewhere, only that a record may exist.
-    if let (Some(ix), None) = (index, form.confirm.as_deref()) {
-        let matches = match state.store.persons_by_index(&ix).await {
-            Ok(m) => m,
-            Err(e) => return error_page(&state, lang, &e.into()),
-        };
-        let here = matches
-            .iter()
-            .find(|(p, _)| p.organization == me.user.organization_id)
-            .and_then(|(_, c)| *c);
-        let elsewhere = matches
-            .iter()
-            .any(|(p, _)| p.organization != me.user.organization_id);
-        if here.is_some() || elsewhere {
-            return new_case_page(
-                &state,
-                lang,
-                &me,
-                &form,
-                Vec::new(),
-                (here, elsewhere),
-                StatusCode::OK,
-            );
-        }
-    }
-    let person_id = PersonId::new();
-    let row = person_id.to_string();
-    let sealed_name = keys.encrypt(name.as_bytes(), field("name", &row));
-    let sealed_dob = dob
-        .map(|d| {
-            keys.encrypt(
-                d.format(DATE).unwrap_or_default().as_bytes(),
-                field("birth_date", &row),
-            )
-        })
-        .transpose();
-    let (Ok(sealed_name), Ok(sealed_dob)) = (sealed_name, sealed_dob) else {
-        return error_page(
-            &state,
-            lang,
-            &AppError::Internal("encryption failed".into()),
-        );
-    };
-    let person = StoredPerson {
-        id: person_id,
-        organization: me.user.organization_id,
-        name: sealed_name,
-        birth_date: sealed_dob,
-        name_dob_index: index,
-    };
-    let facts = CaseFacts {
-        id: CaseId::new(),
-        organization: me.user.organization_id,
-        team: vec![(me.user.id, team_role)],
-        flag_1367: false,
-    };
-    let audit = AuditEntry::new(AuditAction::CaseCreated)
-        .by(me.user.id, me.user.organization_id)
-        .on("case", facts.id)
-        .request(rid);
-    match state
-        .store
-        .create_person_case(&person, &facts, haven_domain::now(), &audit)
-        .await
-    {
-        Ok(()) => see_other(&format!("/cases/{}", facts.id)),
-        Err(e) => error_page(&state, lang, &e.into()),
     }
 }
 
@@ -382,8 +202,7 @@ pub async fn create_case(
 struct CasePage {
     page: PageFrame,
     name: String,
-    dob: String,
-    team: Vec<String>,
+    rec: crate::record_pages::RecordSections,
     consents: String,
     history: Vec<(String, String, String)>,
     emergency: bool,
@@ -460,6 +279,7 @@ pub struct CaseView {
     emergency: bool,
     query: CaseQuery,
     prefill: Option<ConsentPrefill>,
+    echo: crate::record_pages::Echo,
 }
 
 /// Messages carried across the redirect after a release form.
@@ -617,6 +437,28 @@ pub async fn emergency(
     }
 }
 
+/// The case page again after a refused form, with what was typed.
+pub async fn case_page_with(
+    state: &AppState,
+    lang: Lang,
+    me: &Authenticated,
+    id: &str,
+    echo: crate::record_pages::Echo,
+    status: StatusCode,
+) -> Response {
+    let view = CaseView {
+        echo,
+        ..CaseView::default()
+    };
+    match case_page(state, lang, me, id, None, view).await {
+        Ok(mut res) => {
+            *res.status_mut() = status;
+            res
+        }
+        Err(e) => error_page(state, lang, &e),
+    }
+}
+
 async fn case_page(
     state: &AppState,
     lang: Lang,
@@ -629,84 +471,33 @@ async fn case_page(
         emergency,
         query: q,
         prefill,
+        echo,
     } = view;
     let Ok(case_id) = id.parse::<CaseId>() else {
         return Err(AppError::NotFound);
     };
-    // Facts, releases and person in one round trip, as `read_case` does.
-    let Some(haven_store::CaseBundle {
-        facts,
-        consents,
-        person,
-    }) = state.store.case_bundle(case_id).await?
-    else {
-        return Err(AppError::NotFound);
-    };
-    let now = haven_domain::now();
     let actor = Actor::of(&me.user);
-    if !emergency
-        && !access::authorize_case(&actor, CaseAction::View, &facts, &consents, now).is_allowed()
-    {
-        let audit = AuditEntry::new(AuditAction::AccessDenied)
-            .by(me.user.id, me.user.organization_id)
-            .on("case", case_id)
-            .request(rid);
-        state.store.append_audit(&[audit]).await?;
-        return Err(AppError::NotFound);
-    }
-    // The read is durable before the person's data leaves the server.
-    state
-        .audit_writer
-        .record(
-            AuditEntry::new(AuditAction::RecordViewed)
-                .by(me.user.id, me.user.organization_id)
-                .on("case", case_id)
-                .request(rid),
-        )
-        .await?;
-    let person = person.ok_or(AppError::NotFound)?;
-    let name = decrypt_text(state, "name", &person, &person.name).await?;
-    let dob = match &person.birth_date {
-        Some(b) => decrypt_text(state, "birth_date", &person, b).await?,
-        None => lang.t("case-dob-unknown"),
-    };
-    let names: std::collections::HashMap<_, _> = state
-        .store
-        .list_users(haven_domain::policy::UserScope::Organization(
-            me.user.organization_id,
-        ))
-        .await?
-        .into_iter()
-        .map(|(u, _)| (u.id, u.display_name))
-        .collect();
-    let team = facts
-        .team
-        .iter()
-        .map(|(u, r)| {
-            let who = names
-                .get(u)
-                .cloned()
-                .unwrap_or_else(|| lang.t("history-someone-else"));
-            format!("{who}: {}", lang.t(&format!("team-{}", r.as_str())))
-        })
-        .collect();
-    let active = consents.iter().filter(|c| c.is_active(now)).count();
-    let consent_ui = if access::may_manage_consent(&actor, &facts) {
+    let open = crate::record::open_case_as(state, &actor, case_id, rid, emergency).await?;
+    let now = haven_domain::now();
+    let person = open.person.as_ref().ok_or(AppError::NotFound)?;
+    let person = crate::record::person_view(state, person).await?;
+    let active = open.consents.iter().filter(|c| c.is_active(now)).count();
+    let consent_ui = if !emergency && access::may_manage_consent(&actor, &open.facts) {
         let form = prefill.unwrap_or_else(|| ConsentPrefill::empty(now.date()));
-        Some(consent_ui(state, lang, &consents, now, form).await?)
+        Some(consent_ui(state, lang, &open.consents, now, form).await?)
     } else {
         None
     };
-    let history = if access::may_see_case_history(&actor, &facts) {
+    let history = if access::may_see_case_history(&actor, &open.facts) {
         history(state, lang, &actor, "case", &case_id.to_string()).await?
     } else {
         Vec::new()
     };
+    let rec = crate::record_pages::record_sections(state, lang, &open, &person, echo).await?;
     let page = CasePage {
         page: PageFrame::new(state, lang, "/cases/", Some(me)),
-        name,
-        dob,
-        team,
+        name: person.name.clone(),
+        rec,
         consents: lang.t1("case-consents", "count", &active.to_string()),
         history,
         emergency,
@@ -716,7 +507,12 @@ async fn case_page(
         notice: match q.done.as_deref() {
             Some("consent") => Some(lang.t("consents-recorded")),
             Some("revoked") => Some(lang.t("consents-revoked")),
-            _ => None,
+            Some(other) => {
+                let key = format!("case-done-{other}");
+                let t = lang.t(&key);
+                (t != key).then_some(t)
+            }
+            None => None,
         },
         consent_error: q.consent_error.map(|code| {
             let key = format!("consent-error-{code}");

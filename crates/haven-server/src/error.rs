@@ -22,6 +22,8 @@ pub enum AppError {
     Conflict {
         field: &'static str,
     },
+    /// Allowed to see, not to do this; the message says why.
+    Forbidden(String),
     Unavailable(String),
     /// A fault in Haven, not in the request. The cause is logged under a
     /// reference that the user can quote.
@@ -61,6 +63,7 @@ impl AppError {
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::Invalid { .. } | Self::InvalidMany(..) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::Conflict { .. } => StatusCode::CONFLICT,
+            Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -99,6 +102,7 @@ impl AppError {
                 format!("This {field} is already in use."),
                 None,
             ),
+            Self::Forbidden(message) => ("forbidden", None, message.clone(), None),
             Self::Unavailable(cause) => {
                 tracing::warn!(cause = %cause, "service unavailable");
                 (

@@ -5,16 +5,23 @@
 
 mod admin_pages;
 pub mod api;
+mod api_record;
 pub mod audit;
 pub mod cases;
 pub mod error;
+mod form;
+mod fund_pages;
+pub mod funds;
 mod health;
 pub mod i18n;
+mod intake;
 pub mod keys;
 pub mod mfa;
 mod mfa_pages;
 mod pages;
 pub mod password;
+pub mod record;
+pub mod record_pages;
 mod security;
 pub mod session;
 pub mod throttle;
@@ -22,7 +29,7 @@ mod token_pages;
 
 use audit::AuditChain;
 use axum::Router;
-use axum::extract::{MatchedPath, Request};
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
 use axum::http::{HeaderName, header};
 use axum::routing::{get, post};
 use haven_store::DynStore;
@@ -63,6 +70,8 @@ pub struct Settings {
     pub quick_exit_url: String,
     pub request_timeout: Duration,
     pub body_limit_bytes: usize,
+    /// Largest attachment accepted on a case.
+    pub attachment_limit_bytes: usize,
     /// Only for the read benchmark's baseline (`benches/case_read.rs`): never
     /// settable from configuration, and `true` everywhere else.
     #[doc(hidden)]
@@ -80,6 +89,7 @@ impl Default for Settings {
             quick_exit_url: "https://www.weather.gov/".to_owned(),
             request_timeout: Duration::from_secs(30),
             body_limit_bytes: 1024 * 1024,
+            attachment_limit_bytes: 10 * 1024 * 1024,
             audit_reads: true,
         }
     }
@@ -123,6 +133,9 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 pub fn router(state: AppState) -> Router {
     let timeout = state.settings.request_timeout;
     let body_limit = state.settings.body_limit_bytes;
+    // Attachments may be larger than any other body; everything else keeps
+    // the small limit through the extractors' default.
+    let upload_limit = state.settings.attachment_limit_bytes + 64 * 1024;
     Router::new()
         .route("/", get(pages::home))
         .route("/sign-in", get(pages::sign_in_form).post(pages::sign_in))
@@ -138,9 +151,27 @@ pub fn router(state: AppState) -> Router {
         .route("/account/sign-out-everywhere", post(admin_pages::sign_out_everywhere))
         .route("/account/tokens", get(token_pages::list).post(token_pages::create))
         .route("/account/tokens/{id}/revoke", post(token_pages::revoke))
-        .route("/cases", get(cases::caseload).post(cases::create_case))
-        .route("/cases/new", get(cases::new_case))
+        .route("/cases", get(cases::caseload).post(intake::create_case))
+        .route("/cases/new", get(intake::new_case))
+        .route("/cases/drafts/{id}/delete", post(intake::delete_draft))
         .route("/cases/{id}", get(cases::case))
+        .route("/cases/{id}/entries", post(record_pages::add_entry))
+        .route("/cases/{id}/entries/update", post(record_pages::update_entry))
+        .route("/cases/{id}/stage", post(record_pages::change_stage))
+        .route("/cases/{id}/cooperation", post(record_pages::set_cooperation))
+        .route("/cases/{id}/hhs-notified", post(record_pages::hhs_notified))
+        .route("/cases/{id}/team", post(record_pages::change_team))
+        .route("/cases/{id}/fund-requests", post(record_pages::request_funds))
+        .route(
+            "/cases/{id}/attachments",
+            post(record_pages::upload_attachment).layer(DefaultBodyLimit::max(upload_limit)),
+        )
+        .route("/cases/{id}/attachments/{attachment}", get(record_pages::download_attachment))
+        .route("/funds", get(fund_pages::list).post(fund_pages::create))
+        .route("/funds/{id}/add", post(fund_pages::add))
+        .route("/fund-requests/{id}/decide", post(fund_pages::decide))
+        .route("/fund-requests/{id}/disburse", post(fund_pages::disburse))
+        .route("/rights-notice", get(record_pages::rights_notice))
         .route("/cases/{id}/emergency", post(cases::emergency))
         .route("/cases/{id}/consents", post(cases::record_consent))
         .route("/cases/{id}/consents/{consent_id}/revoke", post(cases::revoke_consent))
@@ -148,7 +179,7 @@ pub fn router(state: AppState) -> Router {
         .route("/review/emergency/{id}", post(cases::mark_reviewed))
         .route("/language/{code}", get(pages::set_language))
         .route("/static/{name}", get(pages::static_file))
-        .merge(api::routes())
+        .merge(api::routes(upload_limit))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .fallback(pages::not_found)
@@ -157,7 +188,8 @@ pub fn router(state: AppState) -> Router {
         // Cross-site form posts are refused before any handler runs; signed-in
         // forms also carry a per-session token.
         .layer(CsrfLayer::new())
-        .layer(RequestBodyLimitLayer::new(body_limit))
+        .layer(DefaultBodyLimit::max(body_limit))
+        .layer(RequestBodyLimitLayer::new(body_limit.max(upload_limit)))
         .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::SERVICE_UNAVAILABLE, timeout))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(

@@ -30,6 +30,8 @@ pub struct UserBadge {
     pub csrf: String,
     /// Show the administration links (the pages check the policy themselves).
     pub admin: bool,
+    /// Show the funds link.
+    pub funds: bool,
 }
 
 impl PageFrame {
@@ -47,6 +49,8 @@ impl PageFrame {
                 name: a.user.display_name.clone(),
                 csrf: a.csrf_token(),
                 admin: a.user.has_role(haven_domain::Role::Administrator),
+                funds: a.user.has_role(haven_domain::Role::Administrator)
+                    || a.user.has_role(haven_domain::Role::Supervisor),
             }),
             demo: state.settings.demo,
             quick_exit_url: state.settings.quick_exit_url.clone(),
@@ -56,6 +60,12 @@ impl PageFrame {
     #[must_use]
     pub fn t(&self, key: &str) -> String {
         self.lang.t(key)
+    }
+
+    /// A message with one argument.
+    #[must_use]
+    pub fn t1(&self, key: &str, name: &'static str, value: impl AsRef<str>) -> String {
+        self.lang.t1(key, name, value.as_ref())
     }
 }
 
@@ -78,6 +88,10 @@ struct HomePage {
     mfa_on: bool,
     /// Emergency openings awaiting review (supervisors).
     to_review: Option<String>,
+    /// HHS-5 notifications still due on cases the user may see.
+    hhs_pending: u64,
+    /// Fund requests waiting for a decision (supervisors).
+    funds_pending: usize,
 }
 
 #[derive(Template)]
@@ -135,7 +149,30 @@ pub async fn home(State(state): State<AppState>, lang: Lang, SignedIn(me): Signe
     } else {
         None
     };
+    // Counts only (no names): the lists behind them are audited reads.
+    let actor = haven_domain::policy::Actor::of(&me.user);
+    let mut q = crate::cases::caseload_query(&actor, &crate::cases::CaseloadParams::default());
+    q.hhs_pending = true;
+    q.limit = 1;
+    let hhs_pending = match state.store.caseload(&q).await {
+        Ok((n, _)) => n,
+        Err(e) => return error_page(&state, lang, &e.into()),
+    };
+    let funds_pending = if me.user.has_role(haven_domain::Role::Supervisor) {
+        match state
+            .store
+            .pending_fund_requests(me.user.organization_id)
+            .await
+        {
+            Ok(p) => p.len(),
+            Err(e) => return error_page(&state, lang, &e.into()),
+        }
+    } else {
+        0
+    };
     let page = HomePage {
+        hhs_pending,
+        funds_pending,
         page: PageFrame::new(&state, lang, "/", Some(&me)),
         welcome: lang.t1("home-welcome", "name", &me.user.display_name),
         organization: me.organization.name.clone(),
@@ -386,6 +423,12 @@ pub async fn not_found(State(state): State<AppState>, lang: Lang, uri: Uri) -> R
         return AppError::NotFound.into_response();
     }
     error_page(&state, lang, &AppError::NotFound)
+}
+
+/// A moment as shown to staff: "2026-11-28 14:05 UTC".
+pub(crate) fn when(t: time::OffsetDateTime) -> String {
+    let fmt = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute] UTC");
+    t.format(fmt).unwrap_or_default()
 }
 
 pub(crate) fn see_other(to: &str) -> Response {

@@ -2218,9 +2218,14 @@ async fn administrators_change_roles_and_disable_accounts_but_never_their_own() 
 
 async fn register(app: &App, cookie: &str, name: &str, dob: &str, confirm: bool) -> Response<Body> {
     let csrf = csrf_of(app, cookie).await;
-    let mut fields = vec![("csrf", csrf.as_str()), ("name", name), ("dob", dob)];
+    let mut fields = vec![
+        ("csrf", csrf.as_str()),
+        ("name", name),
+        ("birth_date", dob),
+        ("action", "register"),
+    ];
     if confirm {
-        fields.push(("confirm", "1"));
+        fields.push(("confirm_duplicate", "1"));
     }
     send(
         app,

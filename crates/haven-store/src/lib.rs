@@ -11,6 +11,7 @@
 mod error;
 pub mod migrate;
 pub mod postgres;
+pub mod record;
 pub mod sqlite;
 mod target;
 
@@ -29,6 +30,11 @@ use time::OffsetDateTime;
 
 pub use error::{StoreError, StoreResult};
 pub use migrate::SchemaStatus;
+pub use record::{
+    AttachmentMeta, CaseHeader, CaseRecordStore, CaseloadQuery, CaseloadRow, CaseloadSort, Decided,
+    EntryUpdate, Fund, FundRequest, FundStore, HeaderChange, NewIntake, Spending, StoredDraft,
+    StoredEntry,
+};
 pub use target::{Backend, DatabaseTarget, SQLITE_FILE_NAME};
 
 /// Everything Haven stores. Implemented by SQLite and PostgreSQL.
@@ -42,6 +48,8 @@ pub trait Store:
     + MfaStore
     + TokenStore
     + CaseAccessStore
+    + CaseRecordStore
+    + FundStore
 {
 }
 impl<T> Store for T where
@@ -54,6 +62,8 @@ impl<T> Store for T where
         + MfaStore
         + TokenStore
         + CaseAccessStore
+        + CaseRecordStore
+        + FundStore
 {
 }
 
@@ -351,16 +361,6 @@ pub trait CaseAccessStore: Send + Sync + 'static {
         now: OffsetDateTime,
         limit: u32,
     ) -> StoreResult<Vec<CaseId>>;
-    /// Creates the person and their case (with its team) in one transaction.
-    async fn create_person_case(
-        &self,
-        person: &StoredPerson,
-        case: &CaseFacts,
-        at: OffsetDateTime,
-        audit: &AuditEntry,
-    ) -> StoreResult<()>;
-    /// The person a case is about (ciphertexts).
-    async fn case_person(&self, case: CaseId) -> StoreResult<Option<StoredPerson>>;
     /// Everything a case read needs (facts, releases, person) on one
     /// connection, in three queries.
     async fn case_bundle(&self, case: CaseId) -> StoreResult<Option<CaseBundle>>;
@@ -397,6 +397,7 @@ pub struct CaseBundle {
     pub facts: CaseFacts,
     pub consents: Vec<Consent>,
     pub person: Option<StoredPerson>,
+    pub header: CaseHeader,
 }
 
 /// An emergency opening of a case (the reason is a ciphertext).
@@ -418,6 +419,8 @@ pub struct StoredPerson {
     pub name: Vec<u8>,
     pub birth_date: Option<Vec<u8>>,
     pub name_dob_index: Option<[u8; 32]>,
+    /// The encrypted [`haven_domain::record::PersonProfile`].
+    pub profile: Option<Vec<u8>>,
 }
 
 fn encode_parties(parties: &[Party]) -> String {
@@ -482,19 +485,47 @@ pub struct StoredKey {
 /// encrypted column is added here, so that rotation cannot miss it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum EncryptedColumn {
-    /// `user_mfa.secret`, bound to `user_mfa/secret/<user id>`.
+    /// `user_mfa.secret`, bound to `user_mfa/secret/<user_id>`.
     MfaSecret,
-    /// `persons.name`, bound to `persons/name/<person id>`.
+    /// `persons.name`, bound to `persons/name/<id>`.
     PersonName,
-    /// `persons.birth_date`, bound to `persons/birth_date/<person id>`.
+    /// `persons.birth_date`, bound to `persons/birth_date/<id>`.
     PersonBirthDate,
     /// `emergency_access.reason`, bound to `emergency_access/reason/<id>`.
     EmergencyReason,
+    /// `persons.profile`, bound to `persons/profile/<id>`.
+    PersonProfile,
+    /// `cases.profile`, bound to `cases/profile/<id>`.
+    CaseProfile,
+    /// `case_entries.body`, bound to `case_entries/body/<id>`.
+    EntryBody,
+    /// `case_attachments.name`, bound to `case_attachments/name/<id>`.
+    AttachmentName,
+    /// `case_attachments.content`, bound to `case_attachments/content/<id>`.
+    AttachmentContent,
+    /// `intake_drafts.body`, bound to `intake_drafts/body/<id>`.
+    IntakeDraft,
+    /// `fund_requests.description`, bound to `fund_requests/description/<id>`.
+    FundRequestDescription,
+    /// `fund_requests.decision_note`, bound to `fund_requests/decision_note/<id>`.
+    FundDecisionNote,
 }
 
 impl EncryptedColumn {
-    pub const ALL: [EncryptedColumn; 3] =
-        [Self::MfaSecret, Self::PersonName, Self::PersonBirthDate];
+    pub const ALL: [EncryptedColumn; 12] = [
+        Self::MfaSecret,
+        Self::PersonName,
+        Self::PersonBirthDate,
+        Self::EmergencyReason,
+        Self::PersonProfile,
+        Self::CaseProfile,
+        Self::EntryBody,
+        Self::AttachmentName,
+        Self::AttachmentContent,
+        Self::IntakeDraft,
+        Self::FundRequestDescription,
+        Self::FundDecisionNote,
+    ];
 
     /// (table, column) as bound into the ciphertext.
     #[must_use]
@@ -504,7 +535,46 @@ impl EncryptedColumn {
             Self::PersonName => ("persons", "name"),
             Self::PersonBirthDate => ("persons", "birth_date"),
             Self::EmergencyReason => ("emergency_access", "reason"),
+            Self::PersonProfile => ("persons", "profile"),
+            Self::CaseProfile => ("cases", "profile"),
+            Self::EntryBody => ("case_entries", "body"),
+            Self::AttachmentName => ("case_attachments", "name"),
+            Self::AttachmentContent => ("case_attachments", "content"),
+            Self::IntakeDraft => ("intake_drafts", "body"),
+            Self::FundRequestDescription => ("fund_requests", "description"),
+            Self::FundDecisionNote => ("fund_requests", "decision_note"),
         }
+    }
+}
+
+#[cfg(test)]
+mod encrypted_column_tests {
+    use super::EncryptedColumn;
+
+    /// Rotation walks `ALL`: a column missing from it would keep old keys
+    /// alive forever. The exhaustive match makes a new variant fail here.
+    #[test]
+    fn every_encrypted_column_is_in_all_once() {
+        for c in EncryptedColumn::ALL {
+            match c {
+                EncryptedColumn::MfaSecret
+                | EncryptedColumn::PersonName
+                | EncryptedColumn::PersonBirthDate
+                | EncryptedColumn::EmergencyReason
+                | EncryptedColumn::PersonProfile
+                | EncryptedColumn::CaseProfile
+                | EncryptedColumn::EntryBody
+                | EncryptedColumn::AttachmentName
+                | EncryptedColumn::AttachmentContent
+                | EncryptedColumn::IntakeDraft
+                | EncryptedColumn::FundRequestDescription
+                | EncryptedColumn::FundDecisionNote => {}
+            }
+        }
+        let mut bindings: Vec<_> = EncryptedColumn::ALL.iter().map(|c| c.binding()).collect();
+        bindings.sort_unstable();
+        bindings.dedup();
+        assert_eq!(bindings.len(), 12);
     }
 }
 

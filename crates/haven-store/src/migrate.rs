@@ -53,6 +53,11 @@ pub(crate) const SQLITE: &[Migration] = &[
         name: "emergency_access",
         sql: include_str!("../migrations/sqlite/0008_emergency_access.sql"),
     },
+    Migration {
+        version: 9,
+        name: "case_record",
+        sql: include_str!("../migrations/sqlite/0009_case_record.sql"),
+    },
 ];
 
 pub(crate) const POSTGRES: &[Migration] = &[
@@ -95,6 +100,11 @@ pub(crate) const POSTGRES: &[Migration] = &[
         version: 8,
         name: "emergency_access",
         sql: include_str!("../migrations/postgres/0008_emergency_access.sql"),
+    },
+    Migration {
+        version: 9,
+        name: "case_record",
+        sql: include_str!("../migrations/postgres/0009_case_record.sql"),
     },
 ];
 

@@ -11,6 +11,7 @@ use haven_domain::{
     Role, User, UserId,
 };
 use haven_store::testing;
+use haven_store::{CaseloadQuery, CaseloadSort};
 use time::macros::date;
 
 /// A small deterministic generator, so a failure can be replayed by seed.
@@ -168,6 +169,24 @@ async fn case_lists_return_exactly_what_the_policy_allows_on_both_databases() {
                     "{} seed {seed:#x}: roles {:?}",
                     db.name, u.roles
                 );
+                // The caseload (a union the indexes serve) lists the same cases.
+                let (total, rows) = store
+                    .caseload(&CaseloadQuery {
+                        filter: case_filter(&actor),
+                        mine_only: false,
+                        stage: None,
+                        hhs_pending: false,
+                        sort: CaseloadSort::Created,
+                        limit: 10_000,
+                        offset: 0,
+                        now,
+                    })
+                    .await
+                    .unwrap();
+                let mut paged: Vec<CaseId> = rows.iter().map(|r| r.id).collect();
+                paged.sort_unstable_by_key(|id| *id.as_uuid().as_bytes());
+                assert_eq!(paged, expected, "{} caseload seed {seed:#x}", db.name);
+                assert_eq!(total, expected.len() as u64);
             }
             assert!(
                 allowed_total > 100 && allowed_total < decisions / 2,

@@ -151,6 +151,70 @@ impl AuditStore for PgStore {
     }
 }
 
+/// The three statements key rotation runs on one encrypted column (select
+/// rows not under a key, compare-and-swap one, count under a key), built from
+/// literals so that no SQL is assembled at run time.
+macro_rules! rotation_sql {
+    ($table:literal, $col:literal, $id:literal) => {
+        (
+            concat!(
+                "SELECT ",
+                $id,
+                " AS row_id, ",
+                $col,
+                " AS bytes FROM ",
+                $table,
+                " WHERE ",
+                $col,
+                " IS NOT NULL AND substring(",
+                $col,
+                " from 2 for 4) <> $1 ORDER BY ",
+                $id,
+                " LIMIT $2"
+            ),
+            concat!(
+                "UPDATE ",
+                $table,
+                " SET ",
+                $col,
+                " = $1 WHERE ",
+                $id,
+                " = $2 AND ",
+                $col,
+                " = $3"
+            ),
+            concat!(
+                "SELECT count(*) FROM ",
+                $table,
+                " WHERE ",
+                $col,
+                " IS NOT NULL AND substring(",
+                $col,
+                " from 2 for 4) = $1"
+            ),
+        )
+    };
+}
+
+fn rotation_sql(column: EncryptedColumn) -> (&'static str, &'static str, &'static str) {
+    match column {
+        EncryptedColumn::MfaSecret => rotation_sql!("user_mfa", "secret", "user_id"),
+        EncryptedColumn::PersonName => rotation_sql!("persons", "name", "id"),
+        EncryptedColumn::PersonBirthDate => rotation_sql!("persons", "birth_date", "id"),
+        EncryptedColumn::EmergencyReason => rotation_sql!("emergency_access", "reason", "id"),
+        EncryptedColumn::PersonProfile => rotation_sql!("persons", "profile", "id"),
+        EncryptedColumn::CaseProfile => rotation_sql!("cases", "profile", "id"),
+        EncryptedColumn::EntryBody => rotation_sql!("case_entries", "body", "id"),
+        EncryptedColumn::AttachmentName => rotation_sql!("case_attachments", "name", "id"),
+        EncryptedColumn::AttachmentContent => rotation_sql!("case_attachments", "content", "id"),
+        EncryptedColumn::IntakeDraft => rotation_sql!("intake_drafts", "body", "id"),
+        EncryptedColumn::FundRequestDescription => {
+            rotation_sql!("fund_requests", "description", "id")
+        }
+        EncryptedColumn::FundDecisionNote => rotation_sql!("fund_requests", "decision_note", "id"),
+    }
+}
+
 #[async_trait]
 impl KeyStore for PgStore {
     async fn ciphertexts_not_under(
@@ -159,21 +223,7 @@ impl KeyStore for PgStore {
         key_id: u32,
         limit: u32,
     ) -> StoreResult<Vec<Ciphertext>> {
-        // One literal statement per registered column (no SQL is built from strings).
-        let sql = match column {
-            EncryptedColumn::MfaSecret => {
-                "SELECT user_id AS row_id, secret AS bytes FROM user_mfa WHERE secret IS NOT NULL AND substring(secret from 2 for 4) <> $1 ORDER BY user_id LIMIT $2"
-            }
-            EncryptedColumn::PersonName => {
-                "SELECT id AS row_id, name AS bytes FROM persons WHERE name IS NOT NULL AND substring(name from 2 for 4) <> $1 ORDER BY id LIMIT $2"
-            }
-            EncryptedColumn::EmergencyReason => {
-                "SELECT id AS row_id, reason AS bytes FROM emergency_access WHERE reason IS NOT NULL AND substring(reason from 2 for 4) <> $1 ORDER BY id LIMIT $2"
-            }
-            EncryptedColumn::PersonBirthDate => {
-                "SELECT id AS row_id, birth_date AS bytes FROM persons WHERE birth_date IS NOT NULL AND substring(birth_date from 2 for 4) <> $1 ORDER BY id LIMIT $2"
-            }
-        };
+        let sql = rotation_sql(column).0;
         sqlx::query(sql)
             .bind(&key_id.to_be_bytes()[..])
             .bind(i64::from(limit))
@@ -197,20 +247,7 @@ impl KeyStore for PgStore {
         new: &[u8],
     ) -> StoreResult<bool> {
         let id = Uuid::parse_str(row).map_err(|_| StoreError::Corrupt("ciphertext row id"))?;
-        let sql = match column {
-            EncryptedColumn::MfaSecret => {
-                "UPDATE user_mfa SET secret = $1 WHERE user_id = $2 AND secret = $3"
-            }
-            EncryptedColumn::PersonName => {
-                "UPDATE persons SET name = $1 WHERE id = $2 AND name = $3"
-            }
-            EncryptedColumn::EmergencyReason => {
-                "UPDATE emergency_access SET reason = $1 WHERE id = $2 AND reason = $3"
-            }
-            EncryptedColumn::PersonBirthDate => {
-                "UPDATE persons SET birth_date = $1 WHERE id = $2 AND birth_date = $3"
-            }
-        };
+        let sql = rotation_sql(column).1;
         let done = sqlx::query(sql)
             .bind(new)
             .bind(id)
@@ -225,20 +262,7 @@ impl KeyStore for PgStore {
         column: EncryptedColumn,
         key_id: u32,
     ) -> StoreResult<u64> {
-        let sql = match column {
-            EncryptedColumn::MfaSecret => {
-                "SELECT count(*) FROM user_mfa WHERE secret IS NOT NULL AND substring(secret from 2 for 4) = $1"
-            }
-            EncryptedColumn::PersonName => {
-                "SELECT count(*) FROM persons WHERE name IS NOT NULL AND substring(name from 2 for 4) = $1"
-            }
-            EncryptedColumn::EmergencyReason => {
-                "SELECT count(*) FROM emergency_access WHERE reason IS NOT NULL AND substring(reason from 2 for 4) = $1"
-            }
-            EncryptedColumn::PersonBirthDate => {
-                "SELECT count(*) FROM persons WHERE birth_date IS NOT NULL AND substring(birth_date from 2 for 4) = $1"
-            }
-        };
+        let sql = rotation_sql(column).2;
         let n: i64 = sqlx::query_scalar(sql)
             .bind(&key_id.to_be_bytes()[..])
             .fetch_one(self.pool())

@@ -48,6 +48,7 @@ fn person_from_row(r: &PgRow) -> StoreResult<StoredPerson> {
             .try_get::<Option<Vec<u8>>, _>("name_dob_index")?
             .map(|v| crate::bytes32(v, "persons.name_dob_index"))
             .transpose()?,
+        profile: r.try_get("profile")?,
     })
 }
 
@@ -171,63 +172,6 @@ impl CaseAccessStore for PgStore {
         .collect()
     }
 
-    async fn create_person_case(
-        &self,
-        person: &StoredPerson,
-        case: &CaseFacts,
-        at: OffsetDateTime,
-        audit: &AuditEntry,
-    ) -> StoreResult<()> {
-        let mut tx = self.pool().begin().await?;
-        sqlx::query(
-            "INSERT INTO persons (id, organization_id, name, birth_date, name_dob_index, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6)",
-        )
-        .bind(person.id.as_uuid())
-        .bind(person.organization.as_uuid())
-        .bind(&person.name)
-        .bind(person.birth_date.as_deref())
-        .bind(person.name_dob_index.as_ref().map(|i| &i[..]))
-        .bind(at)
-        .execute(&mut *tx)
-        .await
-        .map_err(|e| StoreError::unique(e, "person id"))?;
-        sqlx::query("INSERT INTO cases (id, organization_id, flag_1367, created_at, person_id) VALUES ($1, $2, $3, $4, $5)")
-            .bind(case.id.as_uuid())
-            .bind(case.organization.as_uuid())
-            .bind(case.flag_1367)
-            .bind(at)
-            .bind(person.id.as_uuid())
-            .execute(&mut *tx)
-            .await
-            .map_err(|e| StoreError::unique(e, "case id"))?;
-        for (user, role) in &case.team {
-            sqlx::query("INSERT INTO case_team (case_id, user_id, team_role) VALUES ($1, $2, $3)")
-                .bind(case.id.as_uuid())
-                .bind(user.as_uuid())
-                .bind(role.as_str())
-                .execute(&mut *tx)
-                .await
-                .map_err(|e| StoreError::unique(e, "team"))?;
-        }
-        insert_audit(&mut tx, audit).await?;
-        tx.commit().await?;
-        Ok(())
-    }
-
-    async fn case_person(&self, case: CaseId) -> StoreResult<Option<StoredPerson>> {
-        sqlx::query(
-            "SELECT p.id, p.organization_id, p.name, p.birth_date, p.name_dob_index, c.id AS case_id
-             FROM cases c JOIN persons p ON p.id = c.person_id WHERE c.id = $1",
-        )
-        .bind(case.as_uuid())
-        .fetch_optional(self.pool())
-        .await?
-        .as_ref()
-        .map(person_from_row)
-        .transpose()
-    }
-
     async fn record_emergency_access(
         &self,
         e: &EmergencyAccess,
@@ -305,7 +249,9 @@ impl CaseAccessStore for PgStore {
         let mut conn = self.pool().acquire().await?;
         let Some(row) = sqlx::query(
             "SELECT c.id AS case_id, c.organization_id AS case_org, c.flag_1367,
-                    p.id, p.organization_id, p.name, p.birth_date, p.name_dob_index
+                    c.stage, c.closed_reason, c.cooperation, c.profile AS case_profile, c.hhs_notice_due_at,
+                    c.hhs_notice_met_at, c.created_at, c.updated_at,
+                    p.id, p.organization_id, p.name, p.birth_date, p.name_dob_index, p.profile
              FROM cases c LEFT JOIN persons p ON p.id = c.person_id WHERE c.id = $1",
         )
         .bind(id.as_uuid())
@@ -350,6 +296,7 @@ impl CaseAccessStore for PgStore {
             },
             consents,
             person,
+            header: super::record::header_from_row(&row, "case_profile")?,
         }))
     }
 
@@ -358,7 +305,7 @@ impl CaseAccessStore for PgStore {
         index: &[u8; 32],
     ) -> StoreResult<Vec<(StoredPerson, Option<CaseId>)>> {
         sqlx::query(
-            "SELECT p.id, p.organization_id, p.name, p.birth_date, p.name_dob_index, c.id AS case_id
+            "SELECT p.id, p.organization_id, p.name, p.birth_date, p.name_dob_index, p.profile, c.id AS case_id
              FROM persons p LEFT JOIN cases c ON c.person_id = p.id WHERE p.name_dob_index = $1 ORDER BY p.id",
         )
         .bind(&index[..])

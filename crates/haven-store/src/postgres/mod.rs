@@ -5,8 +5,10 @@
 
 mod audit;
 mod cases;
+mod funds;
 mod mfa;
 mod people;
+mod record;
 mod sessions;
 mod throttle;
 mod tokens;

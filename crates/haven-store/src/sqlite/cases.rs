@@ -62,6 +62,7 @@ fn person_from_row(r: &SqliteRow) -> StoreResult<StoredPerson> {
             .try_get::<Option<Vec<u8>>, _>("name_dob_index")?
             .map(|v| crate::bytes32(v, "persons.name_dob_index"))
             .transpose()?,
+        profile: r.try_get("profile")?,
     })
 }
 
@@ -187,63 +188,6 @@ impl CaseAccessStore for SqliteStore {
         .collect()
     }
 
-    async fn create_person_case(
-        &self,
-        person: &StoredPerson,
-        case: &CaseFacts,
-        at: OffsetDateTime,
-        audit: &AuditEntry,
-    ) -> StoreResult<()> {
-        let mut tx = self.writer().begin().await?;
-        sqlx::query(
-            "INSERT INTO persons (id, organization_id, name, birth_date, name_dob_index, created_at)
-             VALUES (?, ?, ?, ?, ?, ?)",
-        )
-        .bind(person.id.as_uuid())
-        .bind(person.organization.as_uuid())
-        .bind(&person.name)
-        .bind(person.birth_date.as_deref())
-        .bind(person.name_dob_index.as_ref().map(|i| &i[..]))
-        .bind(to_millis(at))
-        .execute(&mut *tx)
-        .await
-        .map_err(|e| StoreError::unique(e, "person id"))?;
-        sqlx::query("INSERT INTO cases (id, organization_id, flag_1367, created_at, person_id) VALUES (?, ?, ?, ?, ?)")
-            .bind(case.id.as_uuid())
-            .bind(case.organization.as_uuid())
-            .bind(case.flag_1367)
-            .bind(to_millis(at))
-            .bind(person.id.as_uuid())
-            .execute(&mut *tx)
-            .await
-            .map_err(|e| StoreError::unique(e, "case id"))?;
-        for (user, role) in &case.team {
-            sqlx::query("INSERT INTO case_team (case_id, user_id, team_role) VALUES (?, ?, ?)")
-                .bind(case.id.as_uuid())
-                .bind(user.as_uuid())
-                .bind(role.as_str())
-                .execute(&mut *tx)
-                .await
-                .map_err(|e| StoreError::unique(e, "team"))?;
-        }
-        insert_audit(&mut tx, audit).await?;
-        tx.commit().await?;
-        Ok(())
-    }
-
-    async fn case_person(&self, case: CaseId) -> StoreResult<Option<StoredPerson>> {
-        sqlx::query(
-            "SELECT p.id, p.organization_id, p.name, p.birth_date, p.name_dob_index, c.id AS case_id
-             FROM cases c JOIN persons p ON p.id = c.person_id WHERE c.id = ?",
-        )
-        .bind(case.as_uuid())
-        .fetch_optional(self.reader())
-        .await?
-        .as_ref()
-        .map(person_from_row)
-        .transpose()
-    }
-
     async fn record_emergency_access(
         &self,
         e: &EmergencyAccess,
@@ -321,7 +265,9 @@ impl CaseAccessStore for SqliteStore {
         let mut conn = self.reader().acquire().await?;
         let Some(row) = sqlx::query(
             "SELECT c.id AS case_id, c.organization_id AS case_org, c.flag_1367,
-                    p.id, p.organization_id, p.name, p.birth_date, p.name_dob_index
+                    c.stage, c.closed_reason, c.cooperation, c.profile AS case_profile, c.hhs_notice_due_at,
+                    c.hhs_notice_met_at, c.created_at, c.updated_at,
+                    p.id, p.organization_id, p.name, p.birth_date, p.name_dob_index, p.profile
              FROM cases c LEFT JOIN persons p ON p.id = c.person_id WHERE c.id = ?",
         )
         .bind(id.as_uuid())
@@ -366,6 +312,7 @@ impl CaseAccessStore for SqliteStore {
             },
             consents,
             person,
+            header: super::record::header_from_row(&row, "case_profile")?,
         }))
     }
 
@@ -374,7 +321,7 @@ impl CaseAccessStore for SqliteStore {
         index: &[u8; 32],
     ) -> StoreResult<Vec<(StoredPerson, Option<CaseId>)>> {
         sqlx::query(
-            "SELECT p.id, p.organization_id, p.name, p.birth_date, p.name_dob_index, c.id AS case_id
+            "SELECT p.id, p.organization_id, p.name, p.birth_date, p.name_dob_index, p.profile, c.id AS case_id
              FROM persons p LEFT JOIN cases c ON c.person_id = p.id WHERE p.name_dob_index = ? ORDER BY p.id",
         )
         .bind(&index[..])

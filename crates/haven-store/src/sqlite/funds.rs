@@ -1,0 +1,310 @@
+use super::SqliteStore;
+use super::audit::insert_audit;
+use super::record::{get_opt_ts, get_ts, ts};
+use crate::record::{Decided, Fund, FundRequest, FundStore, Spending};
+use crate::{StoreError, StoreResult};
+use async_trait::async_trait;
+use haven_domain::record::{Cents, FundPurpose, FundRequestStatus, Urgency};
+use haven_domain::{AuditEntry, CaseId, FundId, FundRequestId, OrganizationId, UserId};
+use sqlx::Row;
+use sqlx::sqlite::SqliteRow;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+fn fund_from_row(r: &SqliteRow) -> StoreResult<Fund> {
+    Ok(Fund {
+        id: FundId::from_uuid(r.try_get("id")?),
+        organization: OrganizationId::from_uuid(r.try_get("organization_id")?),
+        name: r.try_get("name")?,
+        budget: r.try_get("budget_cents")?,
+        balance: r.try_get("balance_cents")?,
+        created_at: get_ts(r, "created_at")?,
+    })
+}
+
+fn request_from_row(r: &SqliteRow) -> StoreResult<FundRequest> {
+    let user = |col: &'static str| -> StoreResult<Option<UserId>> {
+        Ok(r.try_get::<Option<Uuid>, _>(col)?.map(UserId::from_uuid))
+    };
+    Ok(FundRequest {
+        id: FundRequestId::from_uuid(r.try_get("id")?),
+        fund: FundId::from_uuid(r.try_get("fund_id")?),
+        case: CaseId::from_uuid(r.try_get("case_id")?),
+        amount: r.try_get("amount_cents")?,
+        purpose: FundPurpose::parse(r.try_get("purpose")?)
+            .ok_or(StoreError::Corrupt("fund_requests.purpose"))?,
+        urgency: Urgency::parse(r.try_get("urgency")?)
+            .ok_or(StoreError::Corrupt("fund_requests.urgency"))?,
+        description: r.try_get("description")?,
+        status: FundRequestStatus::parse(r.try_get("status")?)
+            .ok_or(StoreError::Corrupt("fund_requests.status"))?,
+        requested_by: UserId::from_uuid(r.try_get("requested_by")?),
+        requested_at: get_ts(r, "requested_at")?,
+        decided_by: user("decided_by")?,
+        decided_at: get_opt_ts(r, "decided_at")?,
+        decision_note: r.try_get("decision_note")?,
+        disbursed_by: user("disbursed_by")?,
+        disbursed_at: get_opt_ts(r, "disbursed_at")?,
+        method: r.try_get("method")?,
+    })
+}
+
+#[async_trait]
+impl FundStore for SqliteStore {
+    async fn create_fund(&self, f: &Fund, audit: &AuditEntry) -> StoreResult<()> {
+        let mut tx = self.writer().begin().await?;
+        sqlx::query(
+            "INSERT INTO funds (id, organization_id, name, budget_cents, balance_cents, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+        )
+        .bind(f.id.as_uuid())
+        .bind(f.organization.as_uuid())
+        .bind(&f.name)
+        .bind(f.budget)
+        .bind(f.balance)
+        .bind(ts(f.created_at))
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| StoreError::unique(e, "name"))?;
+        insert_audit(&mut tx, audit).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn funds(&self, organization: OrganizationId) -> StoreResult<Vec<Fund>> {
+        sqlx::query(
+            "SELECT id, organization_id, name, budget_cents, balance_cents, created_at FROM funds WHERE organization_id = ? ORDER BY name",
+        )
+        .bind(organization.as_uuid())
+        .fetch_all(self.reader())
+        .await?
+        .iter()
+        .map(fund_from_row)
+        .collect()
+    }
+
+    async fn fund(&self, id: FundId) -> StoreResult<Option<Fund>> {
+        sqlx::query(
+            "SELECT id, organization_id, name, budget_cents, balance_cents, created_at FROM funds WHERE id = ?",
+        )
+        .bind(id.as_uuid())
+        .fetch_optional(self.reader())
+        .await?
+        .map(|r| fund_from_row(&r))
+        .transpose()
+    }
+
+    async fn add_to_fund(
+        &self,
+        id: FundId,
+        amount: Cents,
+        audit: &AuditEntry,
+    ) -> StoreResult<bool> {
+        let mut tx = self.writer().begin().await?;
+        let done = sqlx::query(
+            "UPDATE funds SET budget_cents = budget_cents + ?, balance_cents = balance_cents + ? WHERE id = ?",
+        )
+        .bind(amount)
+        .bind(amount)
+        .bind(id.as_uuid())
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() != 1 {
+            return Ok(false);
+        }
+        insert_audit(&mut tx, audit).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    async fn request_funds(&self, q: &FundRequest, audit: &AuditEntry) -> StoreResult<()> {
+        let mut tx = self.writer().begin().await?;
+        sqlx::query(
+            "INSERT INTO fund_requests (id, fund_id, case_id, amount_cents, purpose, urgency, description, status, requested_by, requested_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, 'requested', ?, ?)",
+        )
+        .bind(q.id.as_uuid())
+        .bind(q.fund.as_uuid())
+        .bind(q.case.as_uuid())
+        .bind(q.amount)
+        .bind(q.purpose.as_str())
+        .bind(q.urgency.as_str())
+        .bind(&q.description)
+        .bind(q.requested_by.as_uuid())
+        .bind(ts(q.requested_at))
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| StoreError::unique(e, "request id"))?;
+        insert_audit(&mut tx, audit).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn fund_request(&self, id: FundRequestId) -> StoreResult<Option<FundRequest>> {
+        sqlx::query("SELECT * FROM fund_requests WHERE id = ?")
+            .bind(id.as_uuid())
+            .fetch_optional(self.reader())
+            .await?
+            .map(|r| request_from_row(&r))
+            .transpose()
+    }
+
+    async fn fund_requests_for_case(&self, case: CaseId) -> StoreResult<Vec<FundRequest>> {
+        sqlx::query(
+            "SELECT * FROM fund_requests WHERE case_id = ? ORDER BY requested_at DESC, id DESC",
+        )
+        .bind(case.as_uuid())
+        .fetch_all(self.reader())
+        .await?
+        .iter()
+        .map(request_from_row)
+        .collect()
+    }
+
+    async fn pending_fund_requests(
+        &self,
+        organization: OrganizationId,
+    ) -> StoreResult<Vec<FundRequest>> {
+        sqlx::query(
+            "SELECT r.* FROM fund_requests r JOIN funds f ON f.id = r.fund_id
+             WHERE f.organization_id = ? AND r.status = 'requested' ORDER BY r.requested_at, r.id",
+        )
+        .bind(organization.as_uuid())
+        .fetch_all(self.reader())
+        .await?
+        .iter()
+        .map(request_from_row)
+        .collect()
+    }
+
+    async fn decide_fund_request(
+        &self,
+        id: FundRequestId,
+        approve: bool,
+        by: UserId,
+        note: Option<&[u8]>,
+        at: OffsetDateTime,
+        audit: &AuditEntry,
+    ) -> StoreResult<Decided> {
+        let mut tx = self.writer().begin().await?;
+        let Some(row) = sqlx::query(
+            "SELECT fund_id, amount_cents FROM fund_requests WHERE id = ? AND status = 'requested'",
+        )
+        .bind(id.as_uuid())
+        .fetch_optional(&mut *tx)
+        .await?
+        else {
+            return Ok(Decided::NotPending);
+        };
+        if approve {
+            // The balance only moves if it covers the amount; the CHECK on
+            // funds.balance_cents is the second line of defence.
+            let taken = sqlx::query(
+                "UPDATE funds SET balance_cents = balance_cents - ? WHERE id = ? AND balance_cents >= ?",
+            )
+            .bind(row.try_get::<i64, _>("amount_cents")?)
+            .bind(row.try_get::<Uuid, _>("fund_id")?)
+            .bind(row.try_get::<i64, _>("amount_cents")?)
+            .execute(&mut *tx)
+            .await?;
+            if taken.rows_affected() != 1 {
+                return Ok(Decided::InsufficientFunds);
+            }
+        }
+        let done = sqlx::query(
+            "UPDATE fund_requests SET status = ?, decided_by = ?, decided_at = ?, decision_note = ?
+             WHERE id = ? AND status = 'requested'",
+        )
+        .bind(if approve { "approved" } else { "denied" })
+        .bind(by.as_uuid())
+        .bind(ts(at))
+        .bind(note)
+        .bind(id.as_uuid())
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() != 1 {
+            return Ok(Decided::NotPending);
+        }
+        insert_audit(&mut tx, audit).await?;
+        tx.commit().await?;
+        Ok(Decided::Done)
+    }
+
+    async fn disburse(
+        &self,
+        id: FundRequestId,
+        by: UserId,
+        method: &str,
+        at: OffsetDateTime,
+        audit: &AuditEntry,
+    ) -> StoreResult<bool> {
+        let mut tx = self.writer().begin().await?;
+        let done = sqlx::query(
+            "UPDATE fund_requests SET status = 'disbursed', disbursed_by = ?, disbursed_at = ?, method = ?
+             WHERE id = ? AND status = 'approved'",
+        )
+        .bind(by.as_uuid())
+        .bind(ts(at))
+        .bind(method)
+        .bind(id.as_uuid())
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() != 1 {
+            return Ok(false);
+        }
+        insert_audit(&mut tx, audit).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    async fn spending(&self, fund: FundId) -> StoreResult<Vec<Spending>> {
+        sqlx::query(
+            "SELECT purpose, count(*) AS requests,
+                    CAST(coalesce(sum(CASE WHEN status IN ('approved', 'disbursed') THEN amount_cents ELSE 0 END), 0) AS BIGINT) AS committed,
+                    CAST(coalesce(sum(CASE WHEN status = 'disbursed' THEN amount_cents ELSE 0 END), 0) AS BIGINT) AS disbursed
+             FROM fund_requests WHERE fund_id = ? GROUP BY purpose ORDER BY purpose",
+        )
+        .bind(fund.as_uuid())
+        .fetch_all(self.reader())
+        .await?
+        .iter()
+        .map(|r| {
+            Ok(Spending {
+                purpose: FundPurpose::parse(r.try_get("purpose")?)
+                    .ok_or(StoreError::Corrupt("fund_requests.purpose"))?,
+                requests: u64::try_from(r.try_get::<i64, _>("requests")?).unwrap_or(0),
+                committed: r.try_get("committed")?,
+                disbursed: r.try_get("disbursed")?,
+            })
+        })
+        .collect()
+    }
+
+    async fn approval_limit(&self, user: UserId) -> StoreResult<Cents> {
+        let limit: Option<i64> =
+            sqlx::query_scalar("SELECT approval_limit_cents FROM users WHERE id = ?")
+                .bind(user.as_uuid())
+                .fetch_optional(self.reader())
+                .await?;
+        Ok(limit.unwrap_or(0))
+    }
+
+    async fn set_approval_limit(
+        &self,
+        user: UserId,
+        limit: Cents,
+        audit: &AuditEntry,
+    ) -> StoreResult<bool> {
+        let mut tx = self.writer().begin().await?;
+        let done = sqlx::query("UPDATE users SET approval_limit_cents = ? WHERE id = ?")
+            .bind(limit)
+            .bind(user.as_uuid())
+            .execute(&mut *tx)
+            .await?;
+        if done.rows_affected() != 1 {
+            return Ok(false);
+        }
+        insert_audit(&mut tx, audit).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+}

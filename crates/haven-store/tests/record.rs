@@ -1,0 +1,970 @@
+#![allow(clippy::inconsistent_digit_grouping)] // cents written as dollars_cents
+//! The case record and the emergency fund, on SQLite and PostgreSQL.
+
+use haven_domain::access::{CaseFacts, Compartment, TeamRole, case_filter};
+use haven_domain::policy::Actor;
+use haven_domain::record::{
+    ClosedReason, Cooperation, EntryKind, FundPurpose, FundRequestStatus, Stage, Urgency,
+};
+use haven_domain::{
+    AttachmentId, AuditAction, AuditEntry, CaseId, DraftId, EntryId, FundId, FundRequestId,
+    LoginName, OrgKind, Organization, OrganizationId, PersonId, Role, User, UserId,
+};
+use haven_store::testing::{self, TestDb};
+use haven_store::{
+    AttachmentMeta, CaseHeader, CaseloadQuery, CaseloadSort, Decided, EntryUpdate, Fund,
+    FundRequest, HeaderChange, NewIntake, StoreError, StoredDraft, StoredEntry, StoredPerson,
+};
+use std::sync::Arc;
+use time::macros::date;
+use time::{Duration, OffsetDateTime};
+
+fn audit(a: AuditAction) -> AuditEntry {
+    AuditEntry::new(a)
+}
+
+async fn each(test: impl AsyncFn(&TestDb)) {
+    for db in testing::both().await {
+        test(&db).await;
+        db.store.close().await;
+    }
+}
+
+async fn org(db: &TestDb) -> OrganizationId {
+    let o = Organization {
+        id: OrganizationId::new(),
+        name: format!("Org {}", OrganizationId::new()),
+        kind: OrgKind::Ngo,
+        created_at: haven_domain::now(),
+    };
+    db.store
+        .create_organization(&o, &audit(AuditAction::OrganizationCreated))
+        .await
+        .unwrap();
+    o.id
+}
+
+async fn user(db: &TestDb, org: OrganizationId, roles: &[Role]) -> User {
+    let id = UserId::new();
+    let u = User {
+        id,
+        organization_id: org,
+        login: LoginName::parse(&format!("u{}@example.org", id.as_uuid().simple())).unwrap(),
+        display_name: "Worker".into(),
+        roles: roles.to_vec(),
+        password_hash: "x".into(),
+        disabled: false,
+        created_at: haven_domain::now(),
+    };
+    db.store
+        .create_user(&u, &audit(AuditAction::UserCreated))
+        .await
+        .unwrap();
+    u
+}
+
+fn header(at: OffsetDateTime) -> CaseHeader {
+    CaseHeader {
+        stage: Stage::Identified,
+        closed_reason: None,
+        cooperation: Cooperation::Unknown,
+        profile: Some(b"profile-ciphertext".to_vec()),
+        hhs_notice_due_at: None,
+        hhs_notice_met_at: None,
+        created_at: at,
+        updated_at: at,
+    }
+}
+
+fn entry(case: CaseId, by: UserId, kind: EntryKind, at: OffsetDateTime) -> StoredEntry {
+    StoredEntry {
+        id: EntryId::new(),
+        case,
+        kind,
+        compartment: Compartment::Shared,
+        category: None,
+        status: None,
+        due_on: None,
+        assignee: None,
+        parent: None,
+        body: b"body".to_vec(),
+        by,
+        at,
+        updated_at: at,
+    }
+}
+
+/// An intake by `owner`: person, case, header; returns the case id.
+async fn intake(db: &TestDb, owner: &User, at: OffsetDateTime, entries: &[StoredEntry]) -> CaseId {
+    let person = StoredPerson {
+        id: PersonId::new(),
+        organization: owner.organization_id,
+        name: b"name-ciphertext".to_vec(),
+        birth_date: None,
+        name_dob_index: None,
+        profile: Some(b"person-profile".to_vec()),
+    };
+    let facts = CaseFacts {
+        id: entries.first().map_or_else(CaseId::new, |e| e.case),
+        organization: owner.organization_id,
+        team: vec![(owner.id, TeamRole::OwnerSpecialist)],
+        flag_1367: false,
+    };
+    db.store
+        .create_intake(
+            &NewIntake {
+                person: &person,
+                match_keys: &[[1; 32], [2; 32]],
+                facts: &facts,
+                header: &header(at),
+                entries,
+                draft: None,
+            },
+            &audit(AuditAction::CaseCreated),
+        )
+        .await
+        .unwrap();
+    facts.id
+}
+
+fn query(actor: &Actor, sort: CaseloadSort) -> CaseloadQuery {
+    CaseloadQuery {
+        filter: case_filter(actor),
+        mine_only: false,
+        stage: None,
+        hhs_pending: false,
+        sort,
+        limit: 50,
+        offset: 0,
+        now: haven_domain::now(),
+    }
+}
+
+#[tokio::test]
+async fn an_intake_writes_person_case_entries_and_removes_its_draft_in_one_go() {
+    each(async |db| {
+        let o = org(db).await;
+        let owner = user(db, o, &[Role::VictimSpecialist]).await;
+        let at = haven_domain::now();
+        let draft = StoredDraft {
+            id: DraftId::new(),
+            user: owner.id,
+            body: b"draft".to_vec(),
+            created_at: at,
+            updated_at: at,
+        };
+        db.store
+            .save_draft(&draft, &audit(AuditAction::IntakeDraftSaved))
+            .await
+            .unwrap();
+        let case = CaseId::new();
+        let mut screening = entry(case, owner.id, EntryKind::Screening, at);
+        screening.compartment = Compartment::Advocate;
+        let person = StoredPerson {
+            id: PersonId::new(),
+            organization: o,
+            name: b"n".to_vec(),
+            birth_date: Some(b"d".to_vec()),
+            name_dob_index: Some([7; 32]),
+            profile: Some(b"p".to_vec()),
+        };
+        let facts = CaseFacts {
+            id: case,
+            organization: o,
+            team: vec![(owner.id, TeamRole::OwnerSpecialist)],
+            flag_1367: false,
+        };
+        let mut h = header(at);
+        h.hhs_notice_due_at = Some(at + Duration::hours(24));
+        db.store
+            .create_intake(
+                &NewIntake {
+                    person: &person,
+                    match_keys: &[[3; 32]],
+                    facts: &facts,
+                    header: &h,
+                    entries: &[screening.clone()],
+                    draft: Some((owner.id, draft.id)),
+                },
+                &audit(AuditAction::CaseCreated),
+            )
+            .await
+            .unwrap();
+        let bundle = db.store.case_bundle(case).await.unwrap().unwrap();
+        assert_eq!(bundle.header, h, "{}", db.name);
+        assert_eq!(
+            bundle.person.as_ref().unwrap().profile.as_deref(),
+            Some(&b"p"[..])
+        );
+        assert_eq!(
+            db.store.draft(owner.id, draft.id).await.unwrap(),
+            None,
+            "{}: draft used up",
+            db.name
+        );
+        let (entries, timeline) = db.store.case_entries(case, 10).await.unwrap();
+        assert_eq!((entries, timeline), (vec![screening], 0), "{}", db.name);
+
+        // A clash (same case id again) writes nothing at all.
+        let again = StoredPerson {
+            id: PersonId::new(),
+            ..person.clone()
+        };
+        let err = db
+            .store
+            .create_intake(
+                &NewIntake {
+                    person: &again,
+                    match_keys: &[[3; 32]],
+                    facts: &facts,
+                    header: &h,
+                    entries: &[],
+                    draft: None,
+                },
+                &audit(AuditAction::CaseCreated),
+            )
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, StoreError::Conflict { .. }),
+            "{}: {err:?}",
+            db.name
+        );
+        assert_eq!(
+            db.store.persons_by_index(&[7; 32]).await.unwrap().len(),
+            1,
+            "{}: the failed intake left no person behind",
+            db.name
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn stage_changes_apply_only_from_the_stage_the_worker_saw() {
+    each(async |db| {
+        let o = org(db).await;
+        let owner = user(db, o, &[Role::VictimSpecialist]).await;
+        let at = haven_domain::now();
+        let case = intake(db, &owner, at, &[]).await;
+        let later = at + Duration::seconds(5);
+        let change = HeaderChange::Stage {
+            from: Stage::Identified,
+            to: Stage::Closed,
+            reason: Some(ClosedReason::GoalsMet),
+        };
+        let note = entry(case, owner.id, EntryKind::StatusChange, later);
+        assert!(
+            db.store
+                .update_case_header(
+                    case,
+                    &change,
+                    Some(&note),
+                    later,
+                    &audit(AuditAction::CaseStageChanged)
+                )
+                .await
+                .unwrap()
+        );
+        // The second worker still thought it was "identified".
+        let stale = HeaderChange::Stage {
+            from: Stage::Identified,
+            to: Stage::Stabilizing,
+            reason: None,
+        };
+        let note2 = entry(case, owner.id, EntryKind::StatusChange, later);
+        assert!(
+            !db.store
+                .update_case_header(
+                    case,
+                    &stale,
+                    Some(&note2),
+                    later,
+                    &audit(AuditAction::CaseStageChanged)
+                )
+                .await
+                .unwrap()
+        );
+        let h = db.store.case_header(case).await.unwrap().unwrap();
+        assert_eq!(
+            (h.stage, h.closed_reason, h.updated_at),
+            (Stage::Closed, Some(ClosedReason::GoalsMet), later),
+            "{}",
+            db.name
+        );
+        let (entries, total) = db.store.case_entries(case, 10).await.unwrap();
+        assert_eq!(
+            total, 1,
+            "{}: only the applied change is on the timeline",
+            db.name
+        );
+        assert_eq!(entries, vec![note]);
+
+        assert!(
+            db.store
+                .update_case_header(
+                    case,
+                    &HeaderChange::Cooperation(Cooperation::Declined),
+                    None,
+                    later,
+                    &audit(AuditAction::CaseUpdated)
+                )
+                .await
+                .unwrap()
+        );
+        assert!(
+            db.store
+                .update_case_header(
+                    case,
+                    &HeaderChange::HhsNotified(later),
+                    None,
+                    later,
+                    &audit(AuditAction::HhsNotified)
+                )
+                .await
+                .unwrap()
+        );
+        assert!(
+            !db.store
+                .update_case_header(
+                    case,
+                    &HeaderChange::HhsNotified(later),
+                    None,
+                    later,
+                    &audit(AuditAction::HhsNotified)
+                )
+                .await
+                .unwrap(),
+            "met once"
+        );
+        assert!(
+            !db.store
+                .update_case_header(
+                    CaseId::new(),
+                    &HeaderChange::Cooperation(Cooperation::Declined),
+                    None,
+                    later,
+                    &audit(AuditAction::CaseUpdated)
+                )
+                .await
+                .unwrap()
+        );
+        let h = db.store.case_header(case).await.unwrap().unwrap();
+        assert_eq!(
+            (h.cooperation, h.hhs_notice_met_at),
+            (Cooperation::Declined, Some(later))
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn entries_update_in_place_and_the_timeline_is_newest_first_and_limited() {
+    each(async |db| {
+        let o = org(db).await;
+        let owner = user(db, o, &[Role::VictimSpecialist]).await;
+        let at = haven_domain::now();
+        let case = intake(db, &owner, at, &[]).await;
+        let mut need = entry(case, owner.id, EntryKind::Need, at);
+        need.category = Some("housing".into());
+        db.store
+            .add_entry(&need, &audit(AuditAction::EntryRecorded))
+            .await
+            .unwrap();
+        let mut task = entry(case, owner.id, EntryKind::Task, at);
+        task.status = Some("open".into());
+        task.due_on = Some(date!(2026 - 12 - 01));
+        task.assignee = Some(owner.id);
+        task.parent = Some(need.id);
+        db.store
+            .add_entry(&task, &audit(AuditAction::EntryRecorded))
+            .await
+            .unwrap();
+        for i in 0..5 {
+            let e = entry(
+                case,
+                owner.id,
+                EntryKind::Contact,
+                at + Duration::minutes(i),
+            );
+            db.store
+                .add_entry(&e, &audit(AuditAction::EntryRecorded))
+                .await
+                .unwrap();
+        }
+        let (entries, total) = db.store.case_entries(case, 3).await.unwrap();
+        assert_eq!(total, 5, "{}", db.name);
+        let timeline: Vec<_> = entries.iter().filter(|e| e.kind.is_timeline()).collect();
+        assert_eq!(timeline.len(), 3);
+        assert!(timeline[0].at > timeline[1].at, "{}: newest first", db.name);
+        assert_eq!(entries.iter().filter(|e| !e.kind.is_timeline()).count(), 2);
+
+        let update = EntryUpdate {
+            id: task.id,
+            case,
+            status: Some("done".into()),
+            due_on: Some(date!(2026 - 12 - 02)),
+            assignee: None,
+            body: b"done".to_vec(),
+            at: at + Duration::hours(1),
+        };
+        assert!(
+            db.store
+                .update_entry(&update, &audit(AuditAction::EntryUpdated))
+                .await
+                .unwrap()
+        );
+        let got = db.store.entry(case, task.id).await.unwrap().unwrap();
+        assert_eq!(
+            (got.status.as_deref(), got.due_on, got.assignee, got.parent),
+            (
+                Some("done"),
+                Some(date!(2026 - 12 - 02)),
+                None,
+                Some(need.id)
+            )
+        );
+        let other = intake(db, &owner, at, &[]).await;
+        let wrong_case = EntryUpdate {
+            case: other,
+            ..update
+        };
+        assert!(
+            !db.store
+                .update_entry(&wrong_case, &audit(AuditAction::EntryUpdated))
+                .await
+                .unwrap(),
+            "{}: an entry is changed only through its own case",
+            db.name
+        );
+        assert_eq!(db.store.entry(other, task.id).await.unwrap(), None);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn the_caseload_filters_sorts_pages_and_counts() {
+    each(async |db| {
+        let o = org(db).await;
+        let owner = user(db, o, &[Role::VictimSpecialist]).await;
+        let boss = user(db, o, &[Role::Supervisor]).await;
+        let stranger = user(db, org(db).await, &[Role::Supervisor]).await;
+        let t0 = haven_domain::now();
+        let mut ids = Vec::new();
+        for i in 0..7 {
+            ids.push(intake(db, &owner, t0 + Duration::seconds(i), &[]).await);
+        }
+        // One task due on case 3, an earlier one on case 5.
+        for (i, due) in [(3, date!(2027 - 01 - 10)), (5, date!(2027 - 01 - 02))] {
+            let mut t = entry(ids[i], owner.id, EntryKind::Task, t0);
+            t.status = Some("open".into());
+            t.due_on = Some(due);
+            db.store
+                .add_entry(&t, &audit(AuditAction::EntryRecorded))
+                .await
+                .unwrap();
+        }
+        let change = HeaderChange::Stage {
+            from: Stage::Identified,
+            to: Stage::Stabilizing,
+            reason: None,
+        };
+        db.store
+            .update_case_header(
+                ids[0],
+                &change,
+                None,
+                t0 + Duration::minutes(5),
+                &audit(AuditAction::CaseStageChanged),
+            )
+            .await
+            .unwrap();
+
+        let me = Actor::of(&owner);
+        let (total, rows) = db
+            .store
+            .caseload(&query(&me, CaseloadSort::Updated))
+            .await
+            .unwrap();
+        assert_eq!(total, 7, "{}", db.name);
+        assert_eq!(rows[0].id, ids[0], "{}: last changed first", db.name);
+        assert!(
+            rows.iter()
+                .all(|r| r.name.as_deref() == Some(&b"name-ciphertext"[..]))
+        );
+
+        let (_, by_due) = db
+            .store
+            .caseload(&query(&me, CaseloadSort::NextDue))
+            .await
+            .unwrap();
+        assert_eq!(
+            (by_due[0].id, by_due[1].id),
+            (ids[5], ids[3]),
+            "{}",
+            db.name
+        );
+        assert_eq!(by_due[0].next_due, Some(date!(2027 - 01 - 02)));
+        assert_eq!(by_due[2].next_due, None);
+
+        let mut q = query(&me, CaseloadSort::Created);
+        q.limit = 3;
+        q.offset = 6;
+        let (total, page) = db.store.caseload(&q).await.unwrap();
+        assert_eq!(
+            (total, page.len(), page[0].id),
+            (7, 1, ids[6]),
+            "{}",
+            db.name
+        );
+
+        let mut q = query(&me, CaseloadSort::Created);
+        q.stage = Some(Stage::Stabilizing);
+        let (total, rows) = db.store.caseload(&q).await.unwrap();
+        assert_eq!((total, rows[0].id), (1, ids[0]));
+
+        // The supervisor sees the organization's cases, but none "of mine".
+        let sup = Actor::of(&boss);
+        assert_eq!(
+            db.store
+                .caseload(&query(&sup, CaseloadSort::Updated))
+                .await
+                .unwrap()
+                .0,
+            7
+        );
+        let mut mine = query(&sup, CaseloadSort::Updated);
+        mine.mine_only = true;
+        assert_eq!(db.store.caseload(&mine).await.unwrap().0, 0, "{}", db.name);
+        assert_eq!(
+            db.store
+                .caseload(&query(&Actor::of(&stranger), CaseloadSort::Updated))
+                .await
+                .unwrap()
+                .0,
+            0
+        );
+
+        let mut hhs = query(&me, CaseloadSort::Updated);
+        hhs.hhs_pending = true;
+        assert_eq!(db.store.caseload(&hhs).await.unwrap().0, 0);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn attachments_and_drafts_belong_to_their_case_and_author() {
+    each(async |db| {
+        let o = org(db).await;
+        let owner = user(db, o, &[Role::VictimSpecialist]).await;
+        let other = user(db, o, &[Role::VictimSpecialist]).await;
+        let at = haven_domain::now();
+        let case = intake(db, &owner, at, &[]).await;
+        let meta = AttachmentMeta {
+            id: AttachmentId::new(),
+            case,
+            compartment: Compartment::Advocate,
+            name: b"enc-name".to_vec(),
+            content_type: "application/pdf".into(),
+            size: 4,
+            sha256: [9; 32],
+            by: owner.id,
+            at,
+        };
+        db.store
+            .add_attachment(&meta, b"%PDF", &audit(AuditAction::AttachmentAdded))
+            .await
+            .unwrap();
+        assert_eq!(
+            db.store.attachments(case).await.unwrap(),
+            vec![meta.clone()],
+            "{}",
+            db.name
+        );
+        assert_eq!(
+            db.store.attachment(case, meta.id).await.unwrap(),
+            Some((meta.clone(), b"%PDF".to_vec()))
+        );
+        let elsewhere = intake(db, &owner, at, &[]).await;
+        assert_eq!(db.store.attachment(elsewhere, meta.id).await.unwrap(), None);
+
+        let mut d = StoredDraft {
+            id: DraftId::new(),
+            user: owner.id,
+            body: b"v1".to_vec(),
+            created_at: at,
+            updated_at: at,
+        };
+        db.store
+            .save_draft(&d, &audit(AuditAction::IntakeDraftSaved))
+            .await
+            .unwrap();
+        d.body = b"v2".to_vec();
+        d.updated_at = at + Duration::seconds(1);
+        db.store
+            .save_draft(&d, &audit(AuditAction::IntakeDraftSaved))
+            .await
+            .unwrap();
+        assert_eq!(
+            db.store.drafts(owner.id).await.unwrap(),
+            vec![d.clone()],
+            "{}",
+            db.name
+        );
+        // Another worker can neither overwrite, read nor delete it.
+        let theft = StoredDraft {
+            user: other.id,
+            body: b"x".to_vec(),
+            ..d.clone()
+        };
+        assert!(
+            db.store
+                .save_draft(&theft, &audit(AuditAction::IntakeDraftSaved))
+                .await
+                .is_err(),
+            "{}",
+            db.name
+        );
+        assert_eq!(db.store.draft(other.id, d.id).await.unwrap(), None);
+        assert!(
+            !db.store
+                .delete_draft(other.id, d.id, &audit(AuditAction::IntakeDraftDeleted))
+                .await
+                .unwrap()
+        );
+        assert_eq!(
+            db.store.draft(owner.id, d.id).await.unwrap().unwrap().body,
+            b"v2"
+        );
+        assert!(
+            db.store
+                .delete_draft(owner.id, d.id, &audit(AuditAction::IntakeDraftDeleted))
+                .await
+                .unwrap()
+        );
+    })
+    .await;
+}
+
+fn fund_request(
+    fund: FundId,
+    case: CaseId,
+    by: UserId,
+    amount: i64,
+    purpose: FundPurpose,
+) -> FundRequest {
+    FundRequest {
+        id: FundRequestId::new(),
+        fund,
+        case,
+        amount,
+        purpose,
+        urgency: Urgency::High,
+        description: b"enc".to_vec(),
+        status: FundRequestStatus::Requested,
+        requested_by: by,
+        requested_at: haven_domain::now(),
+        decided_by: None,
+        decided_at: None,
+        decision_note: None,
+        disbursed_by: None,
+        disbursed_at: None,
+        method: None,
+    }
+}
+
+#[tokio::test]
+async fn concurrent_approvals_never_take_a_fund_below_zero() {
+    each(async |db| {
+        let o = org(db).await;
+        let owner = user(db, o, &[Role::VictimSpecialist]).await;
+        let boss = user(db, o, &[Role::Supervisor]).await;
+        let case = intake(db, &owner, haven_domain::now(), &[]).await;
+        let fund = Fund {
+            id: FundId::new(),
+            organization: o,
+            name: "Emergency".into(),
+            budget: 1_000_00,
+            balance: 1_000_00,
+            created_at: haven_domain::now(),
+        };
+        db.store
+            .create_fund(&fund, &audit(AuditAction::FundCreated))
+            .await
+            .unwrap();
+        let mut requests = Vec::new();
+        for i in 0..25 {
+            let purpose = if i % 2 == 0 {
+                FundPurpose::Lodging
+            } else {
+                FundPurpose::Food
+            };
+            let r = fund_request(fund.id, case, owner.id, 100_00, purpose);
+            db.store
+                .request_funds(&r, &audit(AuditAction::FundRequested))
+                .await
+                .unwrap();
+            requests.push(r.id);
+        }
+        assert_eq!(db.store.pending_fund_requests(o).await.unwrap().len(), 25);
+        let store = Arc::clone(&db.store);
+        let tasks: Vec<_> = requests
+            .iter()
+            .map(|id| {
+                let store = Arc::clone(&store);
+                let id = *id;
+                tokio::spawn(async move {
+                    store
+                        .decide_fund_request(
+                            id,
+                            true,
+                            boss.id,
+                            None,
+                            haven_domain::now(),
+                            &AuditEntry::new(AuditAction::FundApproved),
+                        )
+                        .await
+                        .unwrap()
+                })
+            })
+            .collect();
+        let mut outcomes = Vec::new();
+        for t in tasks {
+            outcomes.push(t.await.unwrap());
+        }
+        let approved = outcomes.iter().filter(|o| **o == Decided::Done).count();
+        let refused = outcomes
+            .iter()
+            .filter(|o| **o == Decided::InsufficientFunds)
+            .count();
+        assert_eq!(
+            (approved, refused),
+            (10, 15),
+            "{}: exactly the budget is committed",
+            db.name
+        );
+        assert_eq!(
+            db.store.fund(fund.id).await.unwrap().unwrap().balance,
+            0,
+            "{}",
+            db.name
+        );
+        assert_eq!(
+            db.store.pending_fund_requests(o).await.unwrap().len(),
+            15,
+            "refused requests stay pending"
+        );
+        // Deciding twice does nothing; denying has no balance effect.
+        let first_approved = requests
+            .iter()
+            .copied()
+            .zip(&outcomes)
+            .find(|(_, o)| **o == Decided::Done)
+            .unwrap()
+            .0;
+        assert_eq!(
+            db.store
+                .decide_fund_request(
+                    first_approved,
+                    false,
+                    boss.id,
+                    None,
+                    haven_domain::now(),
+                    &audit(AuditAction::FundDenied)
+                )
+                .await
+                .unwrap(),
+            Decided::NotPending
+        );
+        let pending = requests
+            .iter()
+            .copied()
+            .zip(&outcomes)
+            .find(|(_, o)| **o != Decided::Done)
+            .unwrap()
+            .0;
+        assert_eq!(
+            db.store
+                .decide_fund_request(
+                    pending,
+                    false,
+                    boss.id,
+                    Some(b"note"),
+                    haven_domain::now(),
+                    &audit(AuditAction::FundDenied)
+                )
+                .await
+                .unwrap(),
+            Decided::Done
+        );
+        // Nobody decides their own request, even bypassing the policy.
+        let own = fund_request(fund.id, case, boss.id, 1, FundPurpose::Food);
+        db.store
+            .request_funds(&own, &audit(AuditAction::FundRequested))
+            .await
+            .unwrap();
+        assert!(
+            db.store
+                .decide_fund_request(
+                    own.id,
+                    false,
+                    boss.id,
+                    None,
+                    haven_domain::now(),
+                    &audit(AuditAction::FundDenied)
+                )
+                .await
+                .is_err(),
+            "{}",
+            db.name
+        );
+
+        assert!(
+            !db.store
+                .disburse(
+                    pending,
+                    owner.id,
+                    "card",
+                    haven_domain::now(),
+                    &audit(AuditAction::FundDisbursed)
+                )
+                .await
+                .unwrap(),
+            "a denied request is not paid"
+        );
+        assert!(
+            db.store
+                .disburse(
+                    first_approved,
+                    owner.id,
+                    "card",
+                    haven_domain::now(),
+                    &audit(AuditAction::FundDisbursed)
+                )
+                .await
+                .unwrap()
+        );
+        assert!(
+            !db.store
+                .disburse(
+                    first_approved,
+                    owner.id,
+                    "card",
+                    haven_domain::now(),
+                    &audit(AuditAction::FundDisbursed)
+                )
+                .await
+                .unwrap(),
+            "paid once"
+        );
+        let spending = db.store.spending(fund.id).await.unwrap();
+        let committed: i64 = spending.iter().map(|s| s.committed).sum();
+        let disbursed: i64 = spending.iter().map(|s| s.disbursed).sum();
+        assert_eq!((committed, disbursed), (1_000_00, 100_00), "{}", db.name);
+        assert_eq!(spending.iter().map(|s| s.requests).sum::<u64>(), 26);
+
+        assert!(
+            db.store
+                .add_to_fund(fund.id, 50_00, &audit(AuditAction::FundCreated))
+                .await
+                .unwrap()
+        );
+        let f = db.store.fund(fund.id).await.unwrap().unwrap();
+        assert_eq!((f.budget, f.balance), (1_050_00, 50_00));
+        assert!(
+            db.store
+                .add_to_fund(fund.id, -60_00, &audit(AuditAction::FundCreated))
+                .await
+                .is_err(),
+            "{}: the database refuses a negative balance",
+            db.name
+        );
+        assert_eq!(
+            db.store.fund(fund.id).await.unwrap().unwrap().balance,
+            50_00
+        );
+
+        assert_eq!(db.store.approval_limit(boss.id).await.unwrap(), 0);
+        assert!(
+            db.store
+                .set_approval_limit(boss.id, 500_00, &audit(AuditAction::ApprovalLimitChanged))
+                .await
+                .unwrap()
+        );
+        assert_eq!(db.store.approval_limit(boss.id).await.unwrap(), 500_00);
+        assert_eq!(db.store.funds(o).await.unwrap(), vec![f]);
+        assert_eq!(
+            db.store.fund_requests_for_case(case).await.unwrap().len(),
+            26
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn close_matches_rank_by_shared_keys_and_stay_inside_the_organization() {
+    each(async |db| {
+        let o = org(db).await;
+        let owner = user(db, o, &[Role::VictimSpecialist]).await;
+        let at = haven_domain::now();
+        // `intake` gives every person keys [1] and [2].
+        let a = intake(db, &owner, at, &[]).await;
+        let found = db
+            .store
+            .close_matches(o, &[[1; 32], [2; 32], [5; 32]], 10)
+            .await
+            .unwrap();
+        assert_eq!(found.len(), 1, "{}", db.name);
+        assert_eq!((found[0].1, found[0].2), (Some(a), 2));
+        assert!(
+            db.store
+                .close_matches(OrganizationId::new(), &[[1; 32]], 10)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        assert!(
+            db.store
+                .close_matches(o, &[[5; 32]], 10)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+
+        // Correcting the person replaces their keys.
+        let bundle = db.store.case_bundle(a).await.unwrap().unwrap();
+        let person = bundle.person.unwrap();
+        assert!(
+            db.store
+                .update_person(a, &person, &[[5; 32]], at, &audit(AuditAction::CaseUpdated))
+                .await
+                .unwrap()
+        );
+        assert!(
+            db.store
+                .close_matches(o, &[[1; 32]], 10)
+                .await
+                .unwrap()
+                .is_empty(),
+            "{}",
+            db.name
+        );
+        assert_eq!(
+            db.store
+                .close_matches(o, &[[5; 32]], 10)
+                .await
+                .unwrap()
+                .len(),
+            1
+        );
+        // A person is only updated through their own case.
+        let b = intake(db, &owner, at, &[]).await;
+        assert!(
+            !db.store
+                .update_person(b, &person, &[], at, &audit(AuditAction::CaseUpdated))
+                .await
+                .unwrap()
+        );
+    })
+    .await;
+}
