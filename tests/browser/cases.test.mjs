@@ -30,7 +30,7 @@ test("a specialist registers a person, searching first, and opens the case", asy
   await page.getByRole("link", { name: "Register a person" }).click();
   await assertAccessible(page, "register a person");
   await page.getByLabel("Full name").fill("Marisol Ejemplo (demo)");
-  await page.getByLabel("Date of birth (if known)").fill("2010-05-17");
+  await page.getByLabel("Date of birth", { exact: true }).fill("2010-05-17");
   await screenshot(page, "case-register");
   await page.getByRole("button", { name: "Register", exact: true }).click();
   await page.getByRole("heading", { level: 1, name: "Marisol Ejemplo (demo)" }).waitFor();
@@ -65,7 +65,7 @@ test("a specialist registers a person, searching first, and opens the case", asy
   // Registering the same person again finds the first record.
   await page.goto(`${demo.base}/cases/new`);
   await page.getByLabel("Full name").fill("marisol  ejemplo (demo)");
-  await page.getByLabel("Date of birth (if known)").fill("2010-05-17");
+  await page.getByLabel("Date of birth", { exact: true }).fill("2010-05-17");
   await page.getByRole("button", { name: "Register", exact: true }).click();
   await page.getByText("already exists in your organization").waitFor();
   assert.equal(await page.getByRole("link", { name: "Open the existing record" }).getAttribute("href"), new URL(caseUrl).pathname);

@@ -158,7 +158,109 @@ pub async fn seed(state: &AppState) -> Result<()> {
     store.put_pending_mfa(certifier.id, &sealed).await?;
     let audit = AuditEntry::new(AuditAction::MfaEnabled).on("user", certifier.id);
     store.enable_mfa(certifier.id, 0, &[], now, &audit).await?;
+    seed_record(state).await?;
     tracing::info!(accounts = ACCOUNTS.len(), "demo data created");
+    Ok(())
+}
+
+/// The emergency fund, approval limits and one fictional case with needs
+/// and a plan, made through the same operations the pages use.
+async fn seed_record(state: &AppState) -> Result<()> {
+    use haven_domain::policy::Actor;
+    use haven_server::record::{self, EntryInput, IntakeInput, IntakeOutcome};
+    let store = &state.store;
+    let user = |login: &'static str| async move {
+        store
+            .user_by_login(&LoginName::parse(login).expect("demo login"))
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("demo account {login} missing"))
+    };
+    let specialist = user("specialist@demo.haven.test").await?;
+    let supervisor = user("supervisor@demo.haven.test").await?;
+    let certifier = user(DEMO_MFA_LOGIN).await?;
+    for (u, limit) in [(&supervisor, 1_000_00), (&certifier, 500_00)] {
+        let audit = AuditEntry::new(AuditAction::ApprovalLimitChanged).on("user", u.id);
+        store.set_approval_limit(u.id, limit, &audit).await?;
+    }
+    let err = |e: haven_server::error::AppError| anyhow::anyhow!("{:?}", e.body().message);
+    haven_server::funds::create_fund(
+        state,
+        &Actor::of(&supervisor),
+        "Emergency assistance (demo)",
+        "5000",
+        None,
+    )
+    .await
+    .map_err(err)?;
+    let actor = Actor::of(&specialist);
+    let input = IntakeInput {
+        name: "Elena Ejemplo (demo)".into(),
+        estimated_age: Some(24),
+        gender: "feminine".into(),
+        residency: "foreign_national".into(),
+        citizenship: vec!["GT".into()],
+        languages: vec!["es".into()],
+        interpreter_needed: true,
+        safe_channel: "through_specialist".into(),
+        safety: "at_risk".into(),
+        exploitation: "labor".into(),
+        means_of_control: vec!["withholds_documents".into(), "debt_bondage".into()],
+        industry: "domestic_work".into(),
+        identification_source: "hotline".into(),
+        indicators: vec!["no_control_of_documents".into(), "debt_garnished".into()],
+        ..IntakeInput::default()
+    };
+    let IntakeOutcome::Created(case_id) = record::create_intake(state, &actor, &input, None, None)
+        .await
+        .map_err(err)?
+    else {
+        bail!("the demo case looked like a duplicate");
+    };
+    let case = record::open_case(state, &actor, case_id, None)
+        .await
+        .map_err(err)?;
+    let need = record::record_entry(
+        state,
+        &case,
+        &EntryInput {
+            kind: "need".into(),
+            category: "housing".into(),
+            urgency: "immediate".into(),
+            text: "Needs a safe place to stay tonight (demo).".into(),
+            ..EntryInput::default()
+        },
+        None,
+    )
+    .await
+    .map_err(err)?;
+    record::record_entry(
+        state,
+        &case,
+        &EntryInput {
+            kind: "plan_item".into(),
+            parent_id: Some(*need.as_uuid()),
+            text: "Emergency shelter bed, then transitional housing (demo).".into(),
+            ..EntryInput::default()
+        },
+        None,
+    )
+    .await
+    .map_err(err)?;
+    for (category, urgency) in [("legal_immigration", "high"), ("medical", "medium")] {
+        record::record_entry(
+            state,
+            &case,
+            &EntryInput {
+                kind: "need".into(),
+                category: category.into(),
+                urgency: urgency.into(),
+                ..EntryInput::default()
+            },
+            None,
+        )
+        .await
+        .map_err(err)?;
+    }
     Ok(())
 }
 
