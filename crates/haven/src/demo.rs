@@ -178,7 +178,8 @@ async fn seed_record(state: &AppState) -> Result<()> {
     let specialist = user("specialist@demo.haven.test").await?;
     let supervisor = user("supervisor@demo.haven.test").await?;
     let certifier = user(DEMO_MFA_LOGIN).await?;
-    for (u, limit) in [(&supervisor, 1_000_00), (&certifier, 500_00)] {
+    // Limits in cents: $1,000 and $500.
+    for (u, limit) in [(&supervisor, 100_000), (&certifier, 50_000)] {
         let audit = AuditEntry::new(AuditAction::ApprovalLimitChanged).on("user", u.id);
         store.set_approval_limit(u.id, limit, &audit).await?;
     }
