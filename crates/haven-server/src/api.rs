@@ -759,6 +759,13 @@ pub(crate) async fn release_from_input(
             }
         }
     }
+    if b.purpose.contains('\0') || b.purpose.chars().count() > 500 {
+        return Err(rule(
+            "purpose",
+            "bad_text",
+            "The purpose is plain text of at most 500 characters.",
+        ));
+    }
     let date = time::macros::format_description!("[year]-[month]-[day]");
     let Ok(signed_on) = time::Date::parse(b.signed_on.trim(), date) else {
         return Err(rule("signed_on", "date_format", "Dates are YYYY-MM-DD."));

@@ -146,6 +146,17 @@ impl From<StoreError> for AppError {
                 | haven_store::sqlx_error::PoolClosed
                 | haven_store::sqlx_error::Io(_)),
             ) => Self::Unavailable(sqlx_err.to_string()),
+            // PostgreSQL refuses NUL in text (SQLSTATE 22021): that is bad
+            // input, not a fault. Fields validate it first; this is the net.
+            StoreError::Database(haven_store::sqlx_error::Database(db))
+                if db.code().as_deref() == Some("22021") =>
+            {
+                Self::Invalid {
+                    code: "bad_text",
+                    field: None,
+                    message: "Text may not contain NUL characters.".into(),
+                }
+            }
             other => Self::Internal(other.to_string()),
         }
     }

@@ -132,6 +132,14 @@ impl Problems {
     /// Free text: trimmed, at most `max` characters.
     pub fn text(&mut self, field: &'static str, raw: &str, max: usize) -> String {
         let t = raw.trim();
+        if t.contains('\0') {
+            self.add(
+                field,
+                "bad_text",
+                format!("{field} must not contain NUL characters."),
+            );
+            return String::new();
+        }
         if t.chars().count() > max {
             self.add(
                 field,
@@ -685,8 +693,7 @@ pub fn soundex(word: &str) -> String {
 /// birth year (a mistyped day or month still matches). Without a date of
 /// birth, the sorted name alone.
 #[must_use]
-pub fn match_keys(state: &AppState, name: &str, birth: Option<Date>) -> Vec<[u8; 32]> {
-    let keys = state.keyring.current();
+pub fn match_keys(keys: &haven_crypto::Keyring, name: &str, birth: Option<Date>) -> Vec<[u8; 32]> {
     let mut tokens = name_tokens(name);
     let mut plain = Vec::new();
     match birth {
@@ -944,7 +951,7 @@ pub async fn create_intake(
     let index = v
         .birth_date
         .map(|d| keys.blind_index("person name+dob", &name_dob_key(&v.name, d)));
-    let close = match_keys(state, &v.name, v.birth_date);
+    let close = match_keys(&keys, &v.name, v.birth_date);
     if !input.confirm_duplicate {
         let exact = match index {
             Some(ix) => state.store.persons_by_index(&ix).await?,

@@ -3931,3 +3931,39 @@ async fn intake_searches_first_through_the_api_and_drafts_belong_to_their_author
         assert_eq!(s, StatusCode::NOT_FOUND);
     }
 }
+
+#[tokio::test]
+async fn text_with_nul_characters_is_refused_as_input_not_a_fault() {
+    for app in apps(no_mfa()).await {
+        let org = app_org(&app).await;
+        let (_, boss) = worker(&app, org, "nul-boss@example.test", &[Role::Supervisor]).await;
+        let (s, b) = call(
+            &app,
+            "POST",
+            "/api/v1/cases",
+            &boss,
+            serde_json::json!({"name": "Ana\u{0}Ruiz"}),
+        )
+        .await;
+        assert_eq!(
+            (s, b["code"].as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some("bad_text")),
+            "{}",
+            app.db.name
+        );
+        let (s, b) = call(
+            &app,
+            "POST",
+            "/api/v1/funds",
+            &boss,
+            serde_json::json!({"name": "Fund\u{0}", "budget": "10"}),
+        )
+        .await;
+        assert_eq!(
+            (s, b["code"].as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some("bad_text")),
+            "{}",
+            app.db.name
+        );
+    }
+}

@@ -32,8 +32,8 @@ pub use error::{StoreError, StoreResult};
 pub use migrate::SchemaStatus;
 pub use record::{
     AttachmentMeta, CaseHeader, CaseRecordStore, CaseloadQuery, CaseloadRow, CaseloadSort, Decided,
-    EntryUpdate, Fund, FundRequest, FundStore, HeaderChange, NewIntake, Spending, StoredDraft,
-    StoredEntry,
+    EntryUpdate, Fund, FundRequest, FundStore, HeaderChange, ImportCase, NewIntake, Spending,
+    StoredDraft, StoredEntry,
 };
 pub use target::{Backend, DatabaseTarget, SQLITE_FILE_NAME};
 

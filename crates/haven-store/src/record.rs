@@ -156,12 +156,26 @@ pub struct NewIntake<'a> {
     pub draft: Option<(UserId, DraftId)>,
 }
 
+/// One case for [`CaseRecordStore::import_cases`].
+#[derive(Clone, Debug)]
+pub struct ImportCase {
+    pub person: crate::StoredPerson,
+    pub match_keys: Vec<[u8; 32]>,
+    pub facts: CaseFacts,
+    pub header: CaseHeader,
+    pub entries: Vec<StoredEntry>,
+}
+
 /// The case record: header, entries, attachments and intake drafts.
 #[async_trait]
 pub trait CaseRecordStore: Send + Sync + 'static {
     /// Creates the person and their case with its team, header and first
     /// entries, and deletes the intake draft it came from, in one transaction.
     async fn create_intake(&self, intake: &NewIntake<'_>, audit: &AuditEntry) -> StoreResult<()>;
+    /// Loads many prepared cases in one transaction with one audit entry: for
+    /// importing records from another system and for generating benchmark
+    /// data. Nothing is searched or checked beyond the schema's own rules.
+    async fn import_cases(&self, cases: &[ImportCase], audit: &AuditEntry) -> StoreResult<()>;
     /// Persons of `organization` sharing at least one close-match key, with
     /// their case and the number of keys shared, most shared first.
     async fn close_matches(

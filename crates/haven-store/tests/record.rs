@@ -968,3 +968,75 @@ async fn close_matches_rank_by_shared_keys_and_stay_inside_the_organization() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn an_import_loads_many_cases_in_one_transaction() {
+    each(async |db| {
+        let o = org(db).await;
+        let owner = user(db, o, &[Role::VictimSpecialist]).await;
+        let at = haven_domain::now();
+        let cases: Vec<haven_store::ImportCase> = (0..3)
+            .map(|i| {
+                let case = CaseId::new();
+                let mut task = entry(case, owner.id, EntryKind::Task, at);
+                task.status = Some("open".into());
+                task.due_on = Some(date!(2027 - 01 - 01) + Duration::days(i));
+                task.assignee = Some(owner.id);
+                haven_store::ImportCase {
+                    person: StoredPerson {
+                        id: PersonId::new(),
+                        organization: o,
+                        name: format!("n{i}").into_bytes(),
+                        birth_date: None,
+                        name_dob_index: Some([i as u8; 32]),
+                        profile: None,
+                    },
+                    match_keys: vec![[i as u8 + 100; 32]],
+                    facts: CaseFacts {
+                        id: case,
+                        organization: o,
+                        team: vec![(owner.id, TeamRole::OwnerSpecialist)],
+                        flag_1367: false,
+                    },
+                    header: header(at),
+                    entries: vec![entry(case, owner.id, EntryKind::Contact, at), task],
+                }
+            })
+            .collect();
+        db.store
+            .import_cases(&cases, &audit(AuditAction::CaseCreated))
+            .await
+            .unwrap();
+        let (total, rows) = db
+            .store
+            .caseload(&query(&Actor::of(&owner), CaseloadSort::NextDue))
+            .await
+            .unwrap();
+        assert_eq!(total, 3, "{}", db.name);
+        assert_eq!(rows[0].id, cases[0].facts.id);
+        assert_eq!(rows[0].next_due, Some(date!(2027 - 01 - 01)));
+        let (entries, timeline) = db.store.case_entries(cases[2].facts.id, 10).await.unwrap();
+        assert_eq!((entries.len(), timeline), (2, 1), "{}", db.name);
+        assert_eq!(
+            db.store.close_matches(o, &[[101; 32]], 5).await.unwrap()[0].1,
+            Some(cases[1].facts.id)
+        );
+        // A clash rolls the whole batch back.
+        let again = vec![cases[0].clone()];
+        assert!(
+            db.store
+                .import_cases(&again, &audit(AuditAction::CaseCreated))
+                .await
+                .is_err()
+        );
+        assert_eq!(
+            db.store
+                .caseload(&query(&Actor::of(&owner), CaseloadSort::NextDue))
+                .await
+                .unwrap()
+                .0,
+            3
+        );
+    })
+    .await;
+}

@@ -25,6 +25,7 @@ pub struct FileConfig {
     pub quick_exit_url: Option<String>,
     pub log_level: Option<String>,
     pub log_format: Option<String>,
+    pub attachment_max_mib: Option<u32>,
     #[serde(default)]
     pub session: SessionFile,
     #[serde(default)]
@@ -67,6 +68,8 @@ pub struct Config {
     pub idle_timeout_minutes: u32,
     pub absolute_timeout_hours: u32,
     pub max_connections: u32,
+    /// Largest file attached to a case, in MiB.
+    pub attachment_max_mib: u32,
 }
 
 /// Values given on the command line (they win over everything else).
@@ -264,6 +267,13 @@ impl Config {
                 "database.max_connections",
                 16,
                 1000,
+            )?,
+            attachment_max_mib: number(
+                "HAVEN_ATTACHMENT_MAX_MIB",
+                file.attachment_max_mib,
+                "attachment_max_mib",
+                10,
+                1024,
             )?,
         })
     }

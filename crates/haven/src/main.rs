@@ -2,6 +2,7 @@
 
 mod config;
 mod demo;
+mod generate;
 mod keys;
 
 use anyhow::{Context, Result, bail};
@@ -104,6 +105,28 @@ enum Command {
         /// provider_staff, analyst.
         #[arg(long, value_delimiter = ',')]
         roles: Vec<String>,
+    },
+    /// Fill an empty database with a fictional data set for benchmarks, and
+    /// write a manifest of benchmark accounts with signed-in sessions.
+    Generate {
+        /// Persons (each with one case).
+        #[arg(long, default_value_t = 10_000)]
+        persons: u64,
+        /// Timeline events per case.
+        #[arg(long, default_value_t = 10)]
+        events_per_case: u32,
+        /// Organizations [default: one per 10,000 persons].
+        #[arg(long)]
+        organizations: Option<u32>,
+        /// Cases each specialist owns.
+        #[arg(long, default_value_t = 100)]
+        cases_per_specialist: u32,
+        /// Specialists (and supervisors) to sign in for the load driver.
+        #[arg(long, default_value_t = 32)]
+        sessions: u32,
+        /// Where to write the manifest (JSON, readable by you only).
+        #[arg(long)]
+        manifest: PathBuf,
     },
 }
 
@@ -269,6 +292,38 @@ async fn run(cli: Cli) -> Result<Outcome> {
             store.close().await;
             Ok(outcome)
         }
+        Command::Generate {
+            persons,
+            events_per_case,
+            organizations,
+            cases_per_specialist,
+            sessions,
+            manifest,
+        } => {
+            let store = open_migrated(&config, &target).await?;
+            let keys = keys::load(&config.master_key_file, &store).await?;
+            let hasher = haven_server::Hasher::new(haven_server::HashCost::PRODUCTION);
+            let hash = hasher.hash(generate::BENCH_PASSWORD.to_owned()).await;
+            let options = generate::Options {
+                persons,
+                events_per_case,
+                organizations: organizations
+                    .unwrap_or_else(|| u32::try_from(persons.div_ceil(10_000)).unwrap_or(1)),
+                cases_per_specialist,
+                sessions,
+            };
+            let m = generate::generate(&store, &keys.current(), &hash, &options).await?;
+            generate::write_manifest(&manifest, &m)?;
+            println!(
+                "generated {} persons and cases with {} timeline events in {} organizations; manifest: {}",
+                m.persons,
+                m.events,
+                m.organizations,
+                manifest.display()
+            );
+            store.close().await;
+            Ok(Outcome::Done)
+        }
         Command::Migrate => {
             let store = open(&config, &target).await?;
             let status = store.migrate().await?;
@@ -425,6 +480,7 @@ async fn serve(config: &Config, target: &DatabaseTarget, demo: bool) -> Result<(
         demo,
         require_mfa: !demo,
         quick_exit_url: config.quick_exit_url.clone(),
+        attachment_limit_bytes: config.attachment_max_mib as usize * 1024 * 1024,
         ..Settings::default()
     };
     let keys = keys::load(&config.master_key_file, &store).await?;

@@ -6,6 +6,7 @@
 mod audit;
 mod cases;
 mod funds;
+mod import;
 mod mfa;
 mod people;
 mod record;

@@ -2,7 +2,7 @@ use super::PgStore;
 use super::audit::insert_audit;
 use crate::record::{
     AttachmentMeta, CaseHeader, CaseRecordStore, CaseloadQuery, CaseloadRow, CaseloadSort,
-    EntryUpdate, HeaderChange, NewIntake, StoredDraft, StoredEntry,
+    EntryUpdate, HeaderChange, ImportCase, NewIntake, StoredDraft, StoredEntry,
 };
 use crate::{StoreError, StoreResult, StoredPerson};
 use async_trait::async_trait;
@@ -117,6 +117,72 @@ async fn insert_entry(conn: &mut PgConnection, e: &StoredEntry) -> StoreResult<(
     touch_case(conn, e.case, e.updated_at).await
 }
 
+async fn insert_intake(tx: &mut PgConnection, intake: &NewIntake<'_>) -> StoreResult<()> {
+    let NewIntake {
+        person,
+        match_keys,
+        facts,
+        header,
+        entries,
+        draft,
+    } = *intake;
+    sqlx::query(
+        "INSERT INTO persons (id, organization_id, name, birth_date, name_dob_index, profile, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(person.id.as_uuid())
+    .bind(person.organization.as_uuid())
+    .bind(&person.name)
+    .bind(person.birth_date.as_deref())
+    .bind(person.name_dob_index.as_ref().map(|i| &i[..]))
+    .bind(person.profile.as_deref())
+    .bind(ts(header.created_at))
+    .execute(&mut *tx)
+    .await
+    .map_err(|e| StoreError::unique(e, "person id"))?;
+    sqlx::query(
+        "INSERT INTO cases (id, organization_id, flag_1367, created_at, person_id, stage, closed_reason,
+                            cooperation, profile, hhs_notice_due_at, hhs_notice_met_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+    )
+    .bind(facts.id.as_uuid())
+    .bind(facts.organization.as_uuid())
+    .bind(facts.flag_1367)
+    .bind(ts(header.created_at))
+    .bind(person.id.as_uuid())
+    .bind(header.stage.as_str())
+    .bind(header.closed_reason.map(|r| r.as_str()))
+    .bind(header.cooperation.as_str())
+    .bind(header.profile.as_deref())
+    .bind(header.hhs_notice_due_at.map(ts))
+    .bind(header.hhs_notice_met_at.map(ts))
+    .bind(ts(header.updated_at))
+    .execute(&mut *tx)
+    .await
+    .map_err(|e| StoreError::unique(e, "case id"))?;
+    for (user, role) in &facts.team {
+        sqlx::query("INSERT INTO case_team (case_id, user_id, team_role) VALUES ($1, $2, $3)")
+            .bind(facts.id.as_uuid())
+            .bind(user.as_uuid())
+            .bind(role.as_str())
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| StoreError::unique(e, "team"))?;
+    }
+    for e in entries {
+        insert_entry(tx, e).await?;
+    }
+    insert_match_keys(tx, person, match_keys).await?;
+    if let Some((user, id)) = draft {
+        sqlx::query("DELETE FROM intake_drafts WHERE id = $1 AND user_id = $2")
+            .bind(id.as_uuid())
+            .bind(user.as_uuid())
+            .execute(&mut *tx)
+            .await?;
+    }
+    Ok(())
+}
+
 async fn touch_case(conn: &mut PgConnection, case: CaseId, at: OffsetDateTime) -> StoreResult<()> {
     sqlx::query("UPDATE cases SET updated_at = $1 WHERE id = $2 AND updated_at < $3")
         .bind(ts(at))
@@ -205,72 +271,16 @@ macro_rules! caseload_sql {
 #[async_trait]
 impl CaseRecordStore for PgStore {
     async fn create_intake(&self, intake: &NewIntake<'_>, audit: &AuditEntry) -> StoreResult<()> {
-        let NewIntake {
-            person,
-            match_keys,
-            facts,
-            header,
-            entries,
-            draft,
-        } = *intake;
         let mut tx = self.pool().begin().await?;
-        sqlx::query(
-            "INSERT INTO persons (id, organization_id, name, birth_date, name_dob_index, profile, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        )
-        .bind(person.id.as_uuid())
-        .bind(person.organization.as_uuid())
-        .bind(&person.name)
-        .bind(person.birth_date.as_deref())
-        .bind(person.name_dob_index.as_ref().map(|i| &i[..]))
-        .bind(person.profile.as_deref())
-        .bind(ts(header.created_at))
-        .execute(&mut *tx)
-        .await
-        .map_err(|e| StoreError::unique(e, "person id"))?;
-        sqlx::query(
-            "INSERT INTO cases (id, organization_id, flag_1367, created_at, person_id, stage, closed_reason,
-                                cooperation, profile, hhs_notice_due_at, hhs_notice_met_at, updated_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
-        )
-        .bind(facts.id.as_uuid())
-        .bind(facts.organization.as_uuid())
-        .bind(facts.flag_1367)
-        .bind(ts(header.created_at))
-        .bind(person.id.as_uuid())
-        .bind(header.stage.as_str())
-        .bind(header.closed_reason.map(|r| r.as_str()))
-        .bind(header.cooperation.as_str())
-        .bind(header.profile.as_deref())
-        .bind(header.hhs_notice_due_at.map(ts))
-        .bind(header.hhs_notice_met_at.map(ts))
-        .bind(ts(header.updated_at))
-        .execute(&mut *tx)
-        .await
-        .map_err(|e| StoreError::unique(e, "case id"))?;
-        for (user, role) in &facts.team {
-            sqlx::query("INSERT INTO case_team (case_id, user_id, team_role) VALUES ($1, $2, $3)")
-                .bind(facts.id.as_uuid())
-                .bind(user.as_uuid())
-                .bind(role.as_str())
-                .execute(&mut *tx)
-                .await
-                .map_err(|e| StoreError::unique(e, "team"))?;
-        }
-        for e in entries {
-            insert_entry(&mut tx, e).await?;
-        }
-        insert_match_keys(&mut tx, person, match_keys).await?;
-        if let Some((user, id)) = draft {
-            sqlx::query("DELETE FROM intake_drafts WHERE id = $1 AND user_id = $2")
-                .bind(id.as_uuid())
-                .bind(user.as_uuid())
-                .execute(&mut *tx)
-                .await?;
-        }
+        insert_intake(&mut tx, intake).await?;
         insert_audit(&mut tx, audit).await?;
         tx.commit().await?;
         Ok(())
+    }
+
+    async fn import_cases(&self, cases: &[ImportCase], audit: &AuditEntry) -> StoreResult<()> {
+        // Column arrays and UNNEST: one statement per table per batch.
+        super::import::import_cases(self.pool(), cases, audit).await
     }
 
     async fn case_header(&self, case: CaseId) -> StoreResult<Option<CaseHeader>> {

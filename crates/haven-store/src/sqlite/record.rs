@@ -2,7 +2,7 @@ use super::audit::insert_audit;
 use super::{SqliteStore, from_millis, to_millis};
 use crate::record::{
     AttachmentMeta, CaseHeader, CaseRecordStore, CaseloadQuery, CaseloadRow, CaseloadSort,
-    EntryUpdate, HeaderChange, NewIntake, StoredDraft, StoredEntry,
+    EntryUpdate, HeaderChange, ImportCase, NewIntake, StoredDraft, StoredEntry,
 };
 use crate::{StoreError, StoreResult, StoredPerson};
 use async_trait::async_trait;
@@ -124,6 +124,207 @@ async fn insert_entry(conn: &mut SqliteConnection, e: &StoredEntry) -> StoreResu
     touch_case(conn, e.case, e.updated_at).await
 }
 
+async fn insert_intake(tx: &mut SqliteConnection, intake: &NewIntake<'_>) -> StoreResult<()> {
+    let NewIntake {
+        person,
+        match_keys,
+        facts,
+        header,
+        entries,
+        draft,
+    } = *intake;
+    sqlx::query(
+        "INSERT INTO persons (id, organization_id, name, birth_date, name_dob_index, profile, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(person.id.as_uuid())
+    .bind(person.organization.as_uuid())
+    .bind(&person.name)
+    .bind(person.birth_date.as_deref())
+    .bind(person.name_dob_index.as_ref().map(|i| &i[..]))
+    .bind(person.profile.as_deref())
+    .bind(ts(header.created_at))
+    .execute(&mut *tx)
+    .await
+    .map_err(|e| StoreError::unique(e, "person id"))?;
+    sqlx::query(
+        "INSERT INTO cases (id, organization_id, flag_1367, created_at, person_id, stage, closed_reason,
+                            cooperation, profile, hhs_notice_due_at, hhs_notice_met_at, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(facts.id.as_uuid())
+    .bind(facts.organization.as_uuid())
+    .bind(facts.flag_1367)
+    .bind(ts(header.created_at))
+    .bind(person.id.as_uuid())
+    .bind(header.stage.as_str())
+    .bind(header.closed_reason.map(|r| r.as_str()))
+    .bind(header.cooperation.as_str())
+    .bind(header.profile.as_deref())
+    .bind(header.hhs_notice_due_at.map(ts))
+    .bind(header.hhs_notice_met_at.map(ts))
+    .bind(ts(header.updated_at))
+    .execute(&mut *tx)
+    .await
+    .map_err(|e| StoreError::unique(e, "case id"))?;
+    for (user, role) in &facts.team {
+        sqlx::query("INSERT INTO case_team (case_id, user_id, team_role) VALUES (?, ?, ?)")
+            .bind(facts.id.as_uuid())
+            .bind(user.as_uuid())
+            .bind(role.as_str())
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| StoreError::unique(e, "team"))?;
+    }
+    for e in entries {
+        insert_entry(tx, e).await?;
+    }
+    insert_match_keys(tx, person, match_keys).await?;
+    if let Some((user, id)) = draft {
+        sqlx::query("DELETE FROM intake_drafts WHERE id = ? AND user_id = ?")
+            .bind(id.as_uuid())
+            .bind(user.as_uuid())
+            .execute(&mut *tx)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Bulk import on SQLite: each table's rows of a batch go in as one JSON
+/// array through `INSERT ... SELECT FROM json_each(?)` (blobs hex-encoded),
+/// one statement per table instead of one per row.
+async fn import_batch(tx: &mut SqliteConnection, cases: &[ImportCase]) -> StoreResult<()> {
+    use serde_json::{Value, json};
+    fn hex(b: &[u8]) -> Value {
+        Value::String(b.iter().map(|x| format!("{x:02x}")).collect())
+    }
+    fn opt_hex(b: Option<&[u8]>) -> Value {
+        b.map_or(Value::Null, hex)
+    }
+    let mut persons = Vec::with_capacity(cases.len());
+    let mut rows = Vec::with_capacity(cases.len());
+    let mut team = Vec::new();
+    let mut keys = Vec::new();
+    let mut entries = Vec::new();
+    for c in cases {
+        let p = &c.person;
+        let h = &c.header;
+        persons.push(json!([
+            hex(p.id.as_uuid().as_bytes()),
+            hex(p.organization.as_uuid().as_bytes()),
+            hex(&p.name),
+            opt_hex(p.birth_date.as_deref()),
+            opt_hex(p.name_dob_index.as_ref().map(|i| &i[..])),
+            opt_hex(p.profile.as_deref()),
+            ts(h.created_at)
+        ]));
+        rows.push(json!([
+            hex(c.facts.id.as_uuid().as_bytes()),
+            hex(c.facts.organization.as_uuid().as_bytes()),
+            i64::from(c.facts.flag_1367),
+            ts(h.created_at),
+            hex(p.id.as_uuid().as_bytes()),
+            h.stage.as_str(),
+            h.closed_reason.map(|r| r.as_str()),
+            h.cooperation.as_str(),
+            opt_hex(h.profile.as_deref()),
+            h.hhs_notice_due_at.map(ts),
+            h.hhs_notice_met_at.map(ts),
+            ts(h.updated_at)
+        ]));
+        for (u, r) in &c.facts.team {
+            team.push(json!([
+                hex(c.facts.id.as_uuid().as_bytes()),
+                hex(u.as_uuid().as_bytes()),
+                r.as_str()
+            ]));
+        }
+        for k in &c.match_keys {
+            keys.push(json!([
+                hex(p.organization.as_uuid().as_bytes()),
+                hex(k),
+                hex(p.id.as_uuid().as_bytes())
+            ]));
+        }
+        for e in &c.entries {
+            entries.push(json!([
+                hex(e.id.as_uuid().as_bytes()),
+                hex(e.case.as_uuid().as_bytes()),
+                e.kind.as_str(),
+                compartment_str(e.compartment),
+                e.category,
+                e.status,
+                day(e.due_on),
+                opt_hex(
+                    e.assignee
+                        .map(|u| *u.as_uuid().as_bytes())
+                        .as_ref()
+                        .map(|b| &b[..])
+                ),
+                opt_hex(
+                    e.parent
+                        .map(|p| *p.as_uuid().as_bytes())
+                        .as_ref()
+                        .map(|b| &b[..])
+                ),
+                hex(&e.body),
+                hex(e.by.as_uuid().as_bytes()),
+                ts(e.at),
+                ts(e.updated_at)
+            ]));
+        }
+    }
+    let text = |v: Vec<Value>| Value::Array(v).to_string();
+    sqlx::query(
+        "INSERT INTO persons (id, organization_id, name, birth_date, name_dob_index, profile, created_at)
+         SELECT unhex(value->>0), unhex(value->>1), unhex(value->>2), unhex(value->>3), unhex(value->>4),
+                unhex(value->>5), value->>6
+         FROM json_each(?)",
+    )
+    .bind(text(persons))
+    .execute(&mut *tx)
+    .await
+    .map_err(|e| StoreError::unique(e, "person id"))?;
+    sqlx::query(
+        "INSERT INTO cases (id, organization_id, flag_1367, created_at, person_id, stage, closed_reason,
+                            cooperation, profile, hhs_notice_due_at, hhs_notice_met_at, updated_at)
+         SELECT unhex(value->>0), unhex(value->>1), value->>2, value->>3, unhex(value->>4), value->>5, value->>6,
+                value->>7, unhex(value->>8), value->>9, value->>10, value->>11
+         FROM json_each(?)",
+    )
+    .bind(text(rows))
+    .execute(&mut *tx)
+    .await
+    .map_err(|e| StoreError::unique(e, "case id"))?;
+    sqlx::query(
+        "INSERT INTO case_team (case_id, user_id, team_role)
+         SELECT unhex(value->>0), unhex(value->>1), value->>2 FROM json_each(?)",
+    )
+    .bind(text(team))
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query(
+        "INSERT INTO person_match_keys (organization_id, match_key, person_id)
+         SELECT unhex(value->>0), unhex(value->>1), unhex(value->>2) FROM json_each(?) WHERE true
+         ON CONFLICT DO NOTHING",
+    )
+    .bind(text(keys))
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query(
+        "INSERT INTO case_entries (id, case_id, kind, compartment, category, status, due_on, assignee, parent_id,
+                                   body, by_user, at, updated_at)
+         SELECT unhex(value->>0), unhex(value->>1), value->>2, value->>3, value->>4, value->>5, value->>6,
+                unhex(value->>7), unhex(value->>8), unhex(value->>9), unhex(value->>10), value->>11, value->>12
+         FROM json_each(?)",
+    )
+    .bind(text(entries))
+    .execute(&mut *tx)
+    .await
+    .map_err(|e| StoreError::unique(e, "entry id"))?;
+    Ok(())
+}
+
 async fn touch_case(
     conn: &mut SqliteConnection,
     case: CaseId,
@@ -216,69 +417,16 @@ macro_rules! caseload_sql {
 #[async_trait]
 impl CaseRecordStore for SqliteStore {
     async fn create_intake(&self, intake: &NewIntake<'_>, audit: &AuditEntry) -> StoreResult<()> {
-        let NewIntake {
-            person,
-            match_keys,
-            facts,
-            header,
-            entries,
-            draft,
-        } = *intake;
         let mut tx = self.writer().begin().await?;
-        sqlx::query(
-            "INSERT INTO persons (id, organization_id, name, birth_date, name_dob_index, profile, created_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind(person.id.as_uuid())
-        .bind(person.organization.as_uuid())
-        .bind(&person.name)
-        .bind(person.birth_date.as_deref())
-        .bind(person.name_dob_index.as_ref().map(|i| &i[..]))
-        .bind(person.profile.as_deref())
-        .bind(ts(header.created_at))
-        .execute(&mut *tx)
-        .await
-        .map_err(|e| StoreError::unique(e, "person id"))?;
-        sqlx::query(
-            "INSERT INTO cases (id, organization_id, flag_1367, created_at, person_id, stage, closed_reason,
-                                cooperation, profile, hhs_notice_due_at, hhs_notice_met_at, updated_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind(facts.id.as_uuid())
-        .bind(facts.organization.as_uuid())
-        .bind(facts.flag_1367)
-        .bind(ts(header.created_at))
-        .bind(person.id.as_uuid())
-        .bind(header.stage.as_str())
-        .bind(header.closed_reason.map(|r| r.as_str()))
-        .bind(header.cooperation.as_str())
-        .bind(header.profile.as_deref())
-        .bind(header.hhs_notice_due_at.map(ts))
-        .bind(header.hhs_notice_met_at.map(ts))
-        .bind(ts(header.updated_at))
-        .execute(&mut *tx)
-        .await
-        .map_err(|e| StoreError::unique(e, "case id"))?;
-        for (user, role) in &facts.team {
-            sqlx::query("INSERT INTO case_team (case_id, user_id, team_role) VALUES (?, ?, ?)")
-                .bind(facts.id.as_uuid())
-                .bind(user.as_uuid())
-                .bind(role.as_str())
-                .execute(&mut *tx)
-                .await
-                .map_err(|e| StoreError::unique(e, "team"))?;
-        }
-        for e in entries {
-            insert_entry(&mut tx, e).await?;
-        }
-        insert_match_keys(&mut tx, person, match_keys).await?;
-        if let Some((user, id)) = draft {
-            sqlx::query("DELETE FROM intake_drafts WHERE id = ? AND user_id = ?")
-                .bind(id.as_uuid())
-                .bind(user.as_uuid())
-                .execute(&mut *tx)
-                .await?;
-        }
+        insert_intake(&mut tx, intake).await?;
+        insert_audit(&mut tx, audit).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn import_cases(&self, cases: &[ImportCase], audit: &AuditEntry) -> StoreResult<()> {
+        let mut tx = self.writer().begin().await?;
+        import_batch(&mut tx, cases).await?;
         insert_audit(&mut tx, audit).await?;
         tx.commit().await?;
         Ok(())
