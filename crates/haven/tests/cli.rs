@@ -731,3 +731,77 @@ fn keys_rotate_re_encrypts_and_retires_the_old_key() {
         .arg(&data));
     assert!(String::from_utf8_lossy(&out.stdout).contains("intact"));
 }
+
+#[test]
+fn generate_fills_an_empty_database_with_signed_in_benchmark_accounts_and_refuses_a_used_one() {
+    let pg = postgres_url();
+    for url in [None, Some(pg.as_str())] {
+        let dir = tempfile::tempdir().unwrap();
+        let manifest = dir.path().join("manifest.json");
+        let mut cmd = haven();
+        cmd.arg("--data-dir").arg(dir.path());
+        if let Some(u) = url {
+            cmd.arg("--database-url").arg(u);
+        }
+        let args = [
+            "generate",
+            "--persons",
+            "300",
+            "--events-per-case",
+            "3",
+            "--sessions",
+            "2",
+            "--manifest",
+        ];
+        let out = run(cmd.args(args).arg(&manifest));
+        assert!(out.status.success(), "{url:?}: {}", stderr(&out));
+        let text = std::fs::read_to_string(&manifest).unwrap();
+        assert!(
+            text.contains("\"persons\": 300") && text.contains("\"events\": 900"),
+            "{text}"
+        );
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(
+            std::fs::metadata(&manifest).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+        // The sessions work: a specialist's caseload lists their cases.
+        let session = text
+            .split("\"session\": \"")
+            .nth(1)
+            .unwrap()
+            .split('"')
+            .next()
+            .unwrap()
+            .to_owned();
+        let addr = free_addr();
+        let server = Server::start(serve_cmd(dir.path(), addr, url), addr);
+        let mut s = TcpStream::connect(addr).unwrap();
+        write!(s, "GET /cases HTTP/1.1\r\nHost: {addr}\r\nCookie: haven_session={session}\r\nConnection: close\r\n\r\n").unwrap();
+        let mut page = String::new();
+        s.read_to_string(&mut page).unwrap();
+        assert!(
+            page.starts_with("HTTP/1.1 200"),
+            "{}",
+            &page[..page.len().min(300)]
+        );
+        assert!(
+            page.contains("Cases found: 100"),
+            "{url:?}: 100 cases per specialist"
+        );
+        let _ = server.terminate();
+        // A database with accounts is never filled.
+        let mut again = haven();
+        again.arg("--data-dir").arg(dir.path());
+        if let Some(u) = url {
+            again.arg("--database-url").arg(u);
+        }
+        let out = run(again.args(args).arg(dir.path().join("m2.json")));
+        assert!(!out.status.success());
+        assert!(
+            stderr(&out).contains("needs an empty database"),
+            "{}",
+            stderr(&out)
+        );
+    }
+}
