@@ -387,13 +387,20 @@ pub async fn disburse(
         .await?
         .ok_or(AppError::NotFound)?;
     own_fund(state, actor, request.fund).await?;
-    if !actor
-        .roles
-        .iter()
-        .any(|r| matches!(r, Role::Supervisor | Role::VictimSpecialist))
+    // Whoever records the payment may change the case it was for.
+    let facts = state
+        .store
+        .case_facts(request.case)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if !access::may_edit_case(actor, &facts)
+        || !actor
+            .roles
+            .iter()
+            .any(|r| matches!(r, Role::Supervisor | Role::VictimSpecialist))
     {
         return Err(AppError::Forbidden(
-            "Payments are recorded by specialists and supervisors.".into(),
+            "Payments are recorded by the case's specialists and supervisors.".into(),
         ));
     }
     let mut p = Problems::default();

@@ -202,6 +202,20 @@ impl RecordSections {
         }
     }
 
+    /// Errors of forms that have no message area of their own (small
+    /// buttons and selects), shown at the top of the page.
+    #[must_use]
+    pub fn top_errors(&self) -> Vec<String> {
+        if matches!(
+            self.echo.form.as_str(),
+            "entry-update" | "cooperation" | "hhs" | "paid"
+        ) {
+            self.echo.errors.clone()
+        } else {
+            Vec::new()
+        }
+    }
+
     #[must_use]
     pub fn sel(&self, form: &str, field: &str, code: &str) -> bool {
         self.v(form, field) == code

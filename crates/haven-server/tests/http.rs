@@ -3703,6 +3703,27 @@ async fn fund_decisions_respect_limits_roles_and_the_balance() {
         )
         .await;
         assert_eq!(s, StatusCode::NO_CONTENT);
+        // Only someone who may change the case records its payment.
+        let (_, stranger) = worker(
+            &app,
+            org,
+            "fund-stranger@example.test",
+            &[Role::VictimSpecialist],
+        )
+        .await;
+        let pay = format!(
+            "/api/v1/fund-requests/{}/disbursement",
+            small["id"].as_str().unwrap()
+        );
+        let (s, _) = call(
+            &app,
+            "POST",
+            &pay,
+            &stranger,
+            serde_json::json!({"method": "cash"}),
+        )
+        .await;
+        assert_eq!(s, StatusCode::FORBIDDEN, "{}", app.db.name);
         let (_, again) = call(
             &app,
             "POST",
