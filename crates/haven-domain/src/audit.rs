@@ -51,10 +51,11 @@ pub enum AuditAction {
     FundDisbursed,
     ApprovalLimitChanged,
     TeamChanged,
+    RecordsListed,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 41] = [
+    pub const ALL: [AuditAction; 42] = [
         Self::SignInSucceeded,
         Self::PasswordAccepted,
         Self::SignInFailed,
@@ -96,6 +97,7 @@ impl AuditAction {
         Self::FundDisbursed,
         Self::ApprovalLimitChanged,
         Self::TeamChanged,
+        Self::RecordsListed,
     ];
 
     #[must_use]
@@ -142,6 +144,7 @@ impl AuditAction {
             Self::FundDisbursed => "fund.disbursed",
             Self::ApprovalLimitChanged => "user.approval_limit_changed",
             Self::TeamChanged => "case.team_changed",
+            Self::RecordsListed => "record.listed",
         }
     }
 

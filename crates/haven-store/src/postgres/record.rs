@@ -236,37 +236,73 @@ fn draft_from_row(r: &PgRow) -> StoreResult<StoredDraft> {
     })
 }
 
-/// The caseload statement for one sort order: the cases the policy filter
-/// lets through (as a union the indexes can serve), joined to their person
-/// and next open task, with the total as a window count.
-macro_rules! caseload_sql {
+/// The cases the policy filter lets through, as a union of its grounds that
+/// the indexes serve (team, supervised organization, releases to the
+/// organization or a role). Parameters: ?1 user, ?2 supervised organization,
+/// ?3 mine only, ?4 the user's organization, ?5 now, ?6 today, ?7 roles.
+macro_rules! visible_cases {
+    () => {
+        "WITH visible(id) AS (
+            SELECT case_id FROM case_team WHERE user_id = $1
+            UNION SELECT id FROM cases WHERE organization_id = $2 AND NOT $3
+            UNION SELECT k.case_id FROM consents k
+              WHERE NOT $3 AND k.recipient_org = $4
+                AND (k.revoked_at IS NULL OR k.revoked_at > $5) AND k.signed_on <= $6 AND $6 <= k.expires_on
+            UNION SELECT k.case_id FROM consents k
+              WHERE NOT $3 AND k.recipient_role IS NOT NULL
+                AND k.recipient_role = ANY($7)
+                AND (k.revoked_at IS NULL OR k.revoked_at > $5) AND k.signed_on <= $6 AND $6 <= k.expires_on
+         )"
+    };
+}
+
+/// The caseload filters: ?8 stage, ?9 only HHS-5 notices due.
+macro_rules! caseload_filters {
+    () => {
+        " WHERE ($8 IS NULL OR c.stage = $8)
+            AND (NOT $9 OR (c.hhs_notice_due_at IS NOT NULL AND c.hhs_notice_met_at IS NULL))"
+    };
+}
+
+const CASELOAD_COUNT: &str = concat!(
+    visible_cases!(),
+    " SELECT count(*) FROM visible v JOIN cases c ON c.id = v.id",
+    caseload_filters!()
+);
+
+/// One page in one order: the page's ids are chosen first (?10 limit, ?11
+/// offset), and only those 25 rows get their person and next open task.
+macro_rules! caseload_page {
     ($order:literal) => {
         concat!(
-            "WITH visible(id) AS (
-                SELECT case_id FROM case_team WHERE user_id = $1
-                UNION SELECT id FROM cases WHERE organization_id = $2 AND NOT $3
-                UNION SELECT k.case_id FROM consents k
-                  WHERE NOT $4 AND k.recipient_org = $5
-                    AND (k.revoked_at IS NULL OR k.revoked_at > $6) AND k.signed_on <= $7 AND $8 <= k.expires_on
-                UNION SELECT k.case_id FROM consents k
-                  WHERE NOT $9 AND k.recipient_role IS NOT NULL
-                    AND k.recipient_role = ANY($10)
-                    AND (k.revoked_at IS NULL OR k.revoked_at > $11) AND k.signed_on <= $12 AND $13 <= k.expires_on
-             )
-             SELECT * FROM (
-             SELECT c.id, c.stage, c.created_at, c.updated_at, c.hhs_notice_due_at, c.person_id, p.name,
-                    (SELECT min(e.due_on) FROM case_entries e
-                      WHERE e.case_id = c.id AND e.kind = 'task' AND e.status = 'open') AS next_due,
-                    count(*) OVER () AS total
-             FROM visible v JOIN cases c ON c.id = v.id LEFT JOIN persons p ON p.id = c.person_id
-             WHERE ($14 IS NULL OR c.stage = $15)
-               AND (NOT $16 OR (c.hhs_notice_due_at IS NOT NULL AND c.hhs_notice_met_at IS NULL))
-             ) x ORDER BY ",
+            visible_cases!(),
+            ", page AS (SELECT c.id FROM visible v JOIN cases c ON c.id = v.id",
+            caseload_filters!(),
+            " ORDER BY ",
             $order,
-            " LIMIT $17 OFFSET $18"
+            " LIMIT $10 OFFSET $11)
+             SELECT c.id, c.stage, c.updated_at, c.hhs_notice_due_at, c.person_id, p.name,
+                    (SELECT min(e.due_on) FROM case_entries e
+                      WHERE e.case_id = c.id AND e.kind = 'task' AND e.status = 'open') AS next_due
+             FROM page JOIN cases c ON c.id = page.id LEFT JOIN persons p ON p.id = c.person_id
+             ORDER BY ",
+            $order
         )
     };
 }
+
+/// Ordered by the next open task, which has to be found for every case.
+const CASELOAD_BY_DUE: &str = concat!(
+    visible_cases!(),
+    ", page AS (SELECT c.id, (SELECT min(e.due_on) FROM case_entries e
+                      WHERE e.case_id = c.id AND e.kind = 'task' AND e.status = 'open') AS next_due
+                FROM visible v JOIN cases c ON c.id = v.id",
+    caseload_filters!(),
+    " ORDER BY next_due ASC NULLS LAST, c.id LIMIT $10 OFFSET $11)
+     SELECT c.id, c.stage, c.updated_at, c.hhs_notice_due_at, c.person_id, p.name, page.next_due
+     FROM page JOIN cases c ON c.id = page.id LEFT JOIN persons p ON p.id = c.person_id
+     ORDER BY page.next_due ASC NULLS LAST, c.id"
+);
 
 #[async_trait]
 impl CaseRecordStore for PgStore {
@@ -545,13 +581,13 @@ impl CaseRecordStore for PgStore {
             return Ok((0, Vec::new()));
         }
         let sql = match q.sort {
-            CaseloadSort::Updated => caseload_sql!("x.updated_at DESC, x.id"),
-            CaseloadSort::Created => caseload_sql!("x.created_at, x.id"),
-            CaseloadSort::Stage => caseload_sql!(
-                "CASE x.stage WHEN 'identified' THEN 0 WHEN 'stabilizing' THEN 1 WHEN 'receiving_services' THEN 2
-                 WHEN 'long_term_support' THEN 3 WHEN 'reopened' THEN 4 ELSE 5 END, x.updated_at DESC, x.id"
+            CaseloadSort::Updated => caseload_page!("c.updated_at DESC, c.id"),
+            CaseloadSort::Created => caseload_page!("c.created_at, c.id"),
+            CaseloadSort::Stage => caseload_page!(
+                "CASE c.stage WHEN 'identified' THEN 0 WHEN 'stabilizing' THEN 1 WHEN 'receiving_services' THEN 2
+                 WHEN 'long_term_support' THEN 3 WHEN 'reopened' THEN 4 ELSE 5 END, c.updated_at DESC, c.id"
             ),
-            CaseloadSort::NextDue => caseload_sql!("x.next_due IS NULL, x.next_due, x.id"),
+            CaseloadSort::NextDue => CASELOAD_BY_DUE,
         };
         let roles = q
             .filter
@@ -561,31 +597,33 @@ impl CaseRecordStore for PgStore {
             .collect::<Vec<_>>();
         let today = day(Some(q.now.date()));
         let stage = q.stage.map(Stage::as_str);
-        let rows = sqlx::query(sql)
+        let mut conn = self.pool().acquire().await?;
+        let total: i64 = sqlx::query_scalar(CASELOAD_COUNT)
             .bind(q.filter.team_member.as_uuid())
             .bind(q.filter.supervised_org.map(|o| *o.as_uuid()))
-            .bind(q.mine_only)
             .bind(q.mine_only)
             .bind(q.filter.consent_org.as_uuid())
             .bind(ts(q.now))
             .bind(today)
-            .bind(today)
+            .bind(roles.as_slice())
+            .bind(stage)
+            .bind(q.hhs_pending)
+            .fetch_one(&mut *conn)
+            .await?;
+        let rows = sqlx::query(sql)
+            .bind(q.filter.team_member.as_uuid())
+            .bind(q.filter.supervised_org.map(|o| *o.as_uuid()))
             .bind(q.mine_only)
-            .bind(roles)
+            .bind(q.filter.consent_org.as_uuid())
             .bind(ts(q.now))
             .bind(today)
-            .bind(today)
-            .bind(stage)
+            .bind(roles.as_slice())
             .bind(stage)
             .bind(q.hhs_pending)
             .bind(i64::from(q.limit))
             .bind(i64::from(q.offset))
-            .fetch_all(self.pool())
+            .fetch_all(&mut *conn)
             .await?;
-        let total = match rows.first() {
-            Some(r) => u64::try_from(r.try_get::<i64, _>("total")?).unwrap_or(0),
-            None => 0,
-        };
         let rows = rows
             .iter()
             .map(|r| {
@@ -603,7 +641,7 @@ impl CaseRecordStore for PgStore {
                 })
             })
             .collect::<StoreResult<Vec<_>>>()?;
-        Ok((total, rows))
+        Ok((u64::try_from(total).unwrap_or(0), rows))
     }
 
     async fn add_attachment(
