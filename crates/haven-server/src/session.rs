@@ -190,10 +190,8 @@ pub async fn resolve(
     let Some(token) = cookie_value(&parts.headers, policy.cookie_name()) else {
         return Ok(Err(NoSession::Absent));
     };
-    let Some(session) = state
-        .store
-        .session_by_token_hash(&token_hash(token))
-        .await?
+    let Some((session, user, organization)) =
+        state.store.session_context(&token_hash(token)).await?
     else {
         return Ok(Err(NoSession::Absent));
     };
@@ -206,16 +204,11 @@ pub async fn resolve(
         state.store.delete_session(session.id, Some(&audit)).await?;
         return Ok(Err(NoSession::Expired));
     }
-    let Some(user) = state
-        .store
-        .user(session.user_id)
-        .await?
-        .filter(|u| !u.disabled)
-    else {
+    if user.disabled {
         state.store.delete_session(session.id, None).await?;
         return Ok(Err(NoSession::Absent));
-    };
-    let Some(organization) = state.store.organization(user.organization_id).await? else {
+    }
+    let Some(organization) = organization else {
         return Ok(Err(NoSession::Absent));
     };
     // Record activity at most once a minute: no write on every request.

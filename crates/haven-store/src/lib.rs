@@ -144,6 +144,12 @@ pub trait SessionStore: Send + Sync + 'static {
     /// Starts a session; the audit entry is written in the same transaction.
     async fn create_session(&self, session: &SessionRecord, audit: &AuditEntry) -> StoreResult<()>;
     async fn session_by_token_hash(&self, hash: &[u8; 32]) -> StoreResult<Option<SessionRecord>>;
+    /// The session with its user and the user's organization, in one query
+    /// (every signed-in request needs all three).
+    async fn session_context(
+        &self,
+        hash: &[u8; 32],
+    ) -> StoreResult<Option<(SessionRecord, User, Option<Organization>)>>;
     async fn touch_session(&self, id: SessionId, at: OffsetDateTime) -> StoreResult<()>;
     /// Ends a session, auditing why (signed out, expired) in the same transaction.
     async fn delete_session(&self, id: SessionId, audit: Option<&AuditEntry>) -> StoreResult<()>;

@@ -19,7 +19,9 @@ ALTER TABLE cases ADD COLUMN hhs_notice_due_at TIMESTAMPTZ;
 ALTER TABLE cases ADD COLUMN hhs_notice_met_at TIMESTAMPTZ;
 ALTER TABLE cases ADD COLUMN updated_at TIMESTAMPTZ NOT NULL DEFAULT 'epoch';
 UPDATE cases SET updated_at = created_at;
-CREATE INDEX cases_organization_updated ON cases (organization_id, updated_at);
+-- Covers a supervisor's caseload (every case of the organization, sorted and
+-- filtered) without touching the table.
+CREATE INDEX cases_caseload ON cases (organization_id, updated_at, id, created_at, stage, hhs_notice_due_at, hhs_notice_met_at);
 CREATE INDEX cases_hhs_pending ON cases (hhs_notice_due_at) WHERE hhs_notice_due_at IS NOT NULL AND hhs_notice_met_at IS NULL;
 CREATE INDEX consents_recipient_role ON consents (recipient_role, case_id) WHERE recipient_role IS NOT NULL;
 

@@ -35,7 +35,7 @@ macro_rules! select_user {
     };
 }
 
-fn org_from_row(row: &PgRow) -> StoreResult<Organization> {
+pub(super) fn org_from_row(row: &PgRow) -> StoreResult<Organization> {
     Ok(Organization {
         id: OrganizationId::from_uuid(row.try_get("id")?),
         name: row.try_get("name")?,
@@ -45,7 +45,7 @@ fn org_from_row(row: &PgRow) -> StoreResult<Organization> {
     })
 }
 
-fn user_from_row(row: &PgRow) -> StoreResult<User> {
+pub(super) fn user_from_row(row: &PgRow) -> StoreResult<User> {
     let roles: Option<String> = row.try_get("roles")?;
     Ok(User {
         id: UserId::from_uuid(row.try_get("id")?),

@@ -2,7 +2,9 @@ use super::audit::insert_audit;
 use super::{SqliteStore, from_millis, to_millis};
 use crate::{SessionRecord, SessionStore, StoreError, StoreResult};
 use async_trait::async_trait;
-use haven_domain::{AuditEntry, SessionId, SessionStage, UserId};
+use haven_domain::{
+    AuditEntry, OrgKind, Organization, OrganizationId, SessionId, SessionStage, User, UserId,
+};
 use sqlx::Row;
 use sqlx::sqlite::SqliteRow;
 use time::OffsetDateTime;
@@ -55,6 +57,50 @@ impl SessionStore for SqliteStore {
             return Ok(None);
         };
         session_from_row(&row).map(Some)
+    }
+
+    async fn session_context(
+        &self,
+        hash: &[u8; 32],
+    ) -> StoreResult<Option<(SessionRecord, User, Option<Organization>)>> {
+        let Some(row) = sqlx::query(
+            "SELECT s.token_hash AS s_token_hash, s.id AS s_id, s.created_at AS s_created_at,
+                    s.last_seen_at AS s_last_seen_at, s.csrf_token AS s_csrf_token, s.stage AS s_stage,
+                    u.id, u.organization_id, u.login, u.display_name, u.password_hash, u.disabled, u.created_at,
+                    (SELECT group_concat(role, ',') FROM user_roles r WHERE r.user_id = u.id) AS roles,
+                    o.id AS o_id, o.name AS o_name, o.kind AS o_kind, o.created_at AS o_created_at
+             FROM sessions s JOIN users u ON u.id = s.user_id
+             LEFT JOIN organizations o ON o.id = u.organization_id
+             WHERE s.token_hash = ?",
+        )
+        .bind(&hash[..])
+        .fetch_optional(self.reader())
+        .await?
+        else {
+            return Ok(None);
+        };
+        let user = super::people::user_from_row(&row)?;
+        let session = SessionRecord {
+            id: SessionId::from_uuid(row.try_get("s_id")?),
+            token_hash: crate::bytes32(row.try_get("s_token_hash")?, "sessions.token_hash")?,
+            user_id: user.id,
+            created_at: from_millis(row.try_get("s_created_at")?, "sessions.created_at")?,
+            last_seen_at: from_millis(row.try_get("s_last_seen_at")?, "sessions.last_seen_at")?,
+            csrf_token: crate::bytes32(row.try_get("s_csrf_token")?, "sessions.csrf_token")?,
+            stage: SessionStage::parse(row.try_get("s_stage")?)
+                .ok_or(StoreError::Corrupt("sessions.stage"))?,
+        };
+        let org = match row.try_get::<Option<uuid::Uuid>, _>("o_id")? {
+            Some(id) => Some(Organization {
+                id: OrganizationId::from_uuid(id),
+                name: row.try_get("o_name")?,
+                kind: OrgKind::parse(row.try_get("o_kind")?)
+                    .ok_or(StoreError::Corrupt("organizations.kind"))?,
+                created_at: from_millis(row.try_get("o_created_at")?, "organizations.created_at")?,
+            }),
+            None => None,
+        };
+        Ok(Some((session, user, org)))
     }
 
     async fn sessions_of(&self, user: UserId) -> StoreResult<Vec<SessionRecord>> {
