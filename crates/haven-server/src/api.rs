@@ -65,6 +65,26 @@ impl<S: Send + Sync, T: serde::de::DeserializeOwned> axum::extract::FromRequest<
     }
 }
 
+/// A query string that fails to parse is answered like any other bad input:
+/// 422 with the structured error body.
+pub struct ApiQuery<T>(pub T);
+
+impl<S: Send + Sync, T: serde::de::DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        axum::extract::Query::try_from_uri(&parts.uri)
+            .map(|axum::extract::Query(q)| Self(q))
+            .map_err(|e| {
+                invalid(
+                    "query",
+                    "invalid_query",
+                    &e.body_text().chars().take(300).collect::<String>(),
+                )
+            })
+    }
+}
+
 /// The caller: a person, possibly through a scoped token.
 pub struct ApiCaller {
     pub user: User,

@@ -3,7 +3,7 @@
 //! `cases:read` scope; changes also `cases:write` (for API tokens).
 
 use crate::AppState;
-use crate::api::{ApiCaller, JsonObject};
+use crate::api::{ApiCaller, ApiQuery, JsonObject};
 use crate::error::{AppError, ErrorBody};
 use crate::funds::{self, FundRequestInput};
 use crate::record::{
@@ -12,7 +12,7 @@ use crate::record::{
 use crate::session::ReqId;
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use haven_domain::record::AgeOn;
@@ -90,12 +90,12 @@ pub struct CaseloadBody {
 
 /// The cases you may see, one page at a time (each listed case is an audited read).
 #[utoipa::path(get, path = "/api/v1/cases", tag = "cases", params(CaseloadParams),
-    responses((status = 200, body = CaseloadBody), (status = 401, body = ErrorBody)))]
+    responses((status = 200, body = CaseloadBody), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn caseload(
     State(state): State<AppState>,
     caller: ApiCaller,
     ReqId(rid): ReqId,
-    Query(p): Query<CaseloadParams>,
+    ApiQuery(p): ApiQuery<CaseloadParams>,
 ) -> Response {
     let params = crate::cases::CaseloadParams {
         stage: p.stage.unwrap_or_default(),
@@ -602,7 +602,7 @@ pub async fn upload_attachment(
     caller: ApiCaller,
     ReqId(rid): ReqId,
     Path(id): Path<String>,
-    Query(p): Query<UploadParams>,
+    ApiQuery(p): ApiQuery<UploadParams>,
     body: Bytes,
 ) -> Response {
     if !may_write(&caller) {
@@ -923,7 +923,7 @@ pub struct DraftBody {
 
 /// Saves an intake as a new draft (only its author sees it).
 #[utoipa::path(post, path = "/api/v1/intake-drafts", tag = "cases", request_body = IntakeInput,
-    responses((status = 201, body = Created), (status = 401, body = ErrorBody), (status = 415, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 201, body = Created), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 415, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn create_draft(
     State(state): State<AppState>,
     caller: ApiCaller,
@@ -942,7 +942,7 @@ pub async fn create_draft(
 /// Replaces one of your drafts.
 #[utoipa::path(put, path = "/api/v1/intake-drafts/{id}", tag = "cases", request_body = IntakeInput,
     params(("id" = uuid::Uuid, Path, description = "The draft's id")),
-    responses((status = 204), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 415, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 204), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 415, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn put_draft(
     State(state): State<AppState>,
     caller: ApiCaller,

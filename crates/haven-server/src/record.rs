@@ -1227,6 +1227,16 @@ pub async fn record_entry(
     let now = haven_domain::now();
     let mut p = Problems::default();
     let kind = p.code("kind", &input.kind, EntryKind::parse, EntryKind::codes);
+    if input.kind.trim().is_empty() {
+        p.add(
+            "kind",
+            "required",
+            format!(
+                "kind is required: one of {}.",
+                EntryKind::codes().join(", ")
+            ),
+        );
+    }
     if matches!(kind, Some(EntryKind::StatusChange | EntryKind::Screening)) {
         p.add(
             "kind",

@@ -3213,6 +3213,7 @@ async fn bad_record_input_names_the_field_and_the_rule_and_writes_nothing() {
                 "kind",
                 "not_in_list",
             ),
+            (serde_json::json!({"kind": ""}), "kind", "required"),
             (serde_json::json!({"kind": "need"}), "category", "required"),
             (
                 serde_json::json!({"kind": "plan_item", "text": "x"}),
