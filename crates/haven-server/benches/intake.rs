@@ -17,8 +17,11 @@ const INTAKES: usize = 3_000;
 
 fn input(i: usize) -> IntakeInput {
     IntakeInput {
-        name: format!("Bench Person{i} Ejemplo{}", i * 7919 % 10_007),
-        birth_date: format!("{}-{:02}-{:02}", 1970 + i % 40, 1 + i % 12, 1 + i % 28),
+        // Distinct names and dates of birth: search first finds no match, as
+        // for most real intakes (it still runs every lookup).
+        name: format!("Bench{i} Ejemplo{}", i * 7919 % 10_007),
+        birth_date: (time::macros::date!(1960 - 01 - 01) + time::Duration::days(i as i64))
+            .to_string(),
         gender: "feminine".into(),
         residency: "foreign_national".into(),
         languages: vec!["es".into()],
