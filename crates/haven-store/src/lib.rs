@@ -16,7 +16,7 @@ pub mod sqlite;
 mod target;
 
 use async_trait::async_trait;
-use haven_domain::access::{CaseFacts, CaseFilter};
+use haven_domain::access::CaseFacts;
 use haven_domain::consent::{Consent, FieldGroup, Party, Signer};
 use haven_domain::policy::{Scope, UserScope};
 use haven_domain::{ApiTokenId, CaseId, ConsentId, PersonId};
@@ -359,14 +359,6 @@ pub trait CaseAccessStore: Send + Sync + 'static {
         audit: &AuditEntry,
     ) -> StoreResult<bool>;
     async fn consents_for_case(&self, case: CaseId) -> StoreResult<Vec<Consent>>;
-    /// The cases `filter` lets through at `now`, in id order (the policy's
-    /// list filter, evaluated in the database).
-    async fn list_case_ids(
-        &self,
-        filter: &CaseFilter,
-        now: OffsetDateTime,
-        limit: u32,
-    ) -> StoreResult<Vec<CaseId>>;
     /// Everything a case read needs (facts, releases, person) on one
     /// connection, in three queries.
     async fn case_bundle(&self, case: CaseId) -> StoreResult<Option<CaseBundle>>;

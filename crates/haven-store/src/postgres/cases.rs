@@ -6,7 +6,7 @@ use crate::{
 };
 use crate::{CaseBundle, EmergencyAccess, StoredPerson};
 use async_trait::async_trait;
-use haven_domain::access::{CaseFacts, CaseFilter, TeamRole};
+use haven_domain::access::{CaseFacts, TeamRole};
 use haven_domain::consent::{Consent, Recipient};
 use haven_domain::{AuditEntry, CaseId, ConsentId, OrganizationId, PersonId, Role, UserId};
 use sqlx::Row;
@@ -319,44 +319,5 @@ impl CaseAccessStore for PgStore {
             ))
         })
         .collect()
-    }
-
-    async fn list_case_ids(
-        &self,
-        filter: &CaseFilter,
-        now: OffsetDateTime,
-        limit: u32,
-    ) -> StoreResult<Vec<CaseId>> {
-        if filter.nothing {
-            return Ok(Vec::new());
-        }
-        let roles: Vec<&str> = filter.consent_roles.iter().map(|r| r.as_str()).collect();
-        let today = now.date();
-        // The same three grounds as haven_domain::access::authorize_case.
-        let rows = sqlx::query(
-            "SELECT c.id FROM cases c
-             WHERE EXISTS (SELECT 1 FROM case_team t WHERE t.case_id = c.id AND t.user_id = $1)
-                OR c.organization_id = $2
-                OR EXISTS (
-                    SELECT 1 FROM consents k
-                    WHERE k.case_id = c.id
-                      AND (k.revoked_at IS NULL OR k.revoked_at > $3)
-                      AND k.signed_on <= $4 AND $5 <= k.expires_on
-                      AND (k.recipient_org = $6 OR k.recipient_role = ANY($7)))
-             ORDER BY c.id LIMIT $8",
-        )
-        .bind(filter.team_member.as_uuid())
-        .bind(filter.supervised_org.map(|o| *o.as_uuid()))
-        .bind(now)
-        .bind(today)
-        .bind(today)
-        .bind(filter.consent_org.as_uuid())
-        .bind(roles)
-        .bind(i64::from(limit))
-        .fetch_all(self.pool())
-        .await?;
-        rows.iter()
-            .map(|r| Ok(CaseId::from_uuid(r.try_get("id")?)))
-            .collect()
     }
 }

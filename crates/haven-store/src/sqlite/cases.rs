@@ -6,7 +6,7 @@ use crate::{
 };
 use crate::{CaseBundle, EmergencyAccess, StoredPerson};
 use async_trait::async_trait;
-use haven_domain::access::{CaseFacts, CaseFilter, TeamRole};
+use haven_domain::access::{CaseFacts, TeamRole};
 use haven_domain::consent::{Consent, Recipient};
 use haven_domain::{AuditEntry, CaseId, ConsentId, OrganizationId, PersonId, Role, UserId};
 use sqlx::Row;
@@ -335,49 +335,5 @@ impl CaseAccessStore for SqliteStore {
             ))
         })
         .collect()
-    }
-
-    async fn list_case_ids(
-        &self,
-        filter: &CaseFilter,
-        now: OffsetDateTime,
-        limit: u32,
-    ) -> StoreResult<Vec<CaseId>> {
-        if filter.nothing {
-            return Ok(Vec::new());
-        }
-        let roles = filter
-            .consent_roles
-            .iter()
-            .map(|r| r.as_str())
-            .collect::<Vec<_>>()
-            .join(",");
-        let today = date_text(now.date());
-        // The same three grounds as haven_domain::access::authorize_case.
-        let rows = sqlx::query(
-            "SELECT c.id FROM cases c
-             WHERE EXISTS (SELECT 1 FROM case_team t WHERE t.case_id = c.id AND t.user_id = ?)
-                OR c.organization_id = ?
-                OR EXISTS (
-                    SELECT 1 FROM consents k
-                    WHERE k.case_id = c.id
-                      AND (k.revoked_at IS NULL OR k.revoked_at > ?)
-                      AND k.signed_on <= ? AND ? <= k.expires_on
-                      AND (k.recipient_org = ? OR instr(',' || ? || ',', ',' || k.recipient_role || ',') > 0))
-             ORDER BY c.id LIMIT ?",
-        )
-        .bind(filter.team_member.as_uuid())
-        .bind(filter.supervised_org.map(|o| *o.as_uuid()))
-        .bind(to_millis(now))
-        .bind(&today)
-        .bind(&today)
-        .bind(filter.consent_org.as_uuid())
-        .bind(roles)
-        .bind(i64::from(limit))
-        .fetch_all(self.reader())
-        .await?;
-        rows.iter()
-            .map(|r| Ok(CaseId::from_uuid(r.try_get("id")?)))
-            .collect()
     }
 }
