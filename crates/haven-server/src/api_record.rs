@@ -834,22 +834,17 @@ pub async fn request_funds(
 /// Requests waiting for a decision in your organization (supervisors).
 #[utoipa::path(get, path = "/api/v1/fund-requests", tag = "funds",
     responses((status = 200, body = Vec<FundRequestBody>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
-pub async fn pending_requests(State(state): State<AppState>, caller: ApiCaller) -> Response {
+pub async fn pending_requests(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    ReqId(rid): ReqId,
+) -> Response {
     if !caller.actor.roles.contains(&Role::Supervisor) {
         return AppError::Forbidden("Pending requests are for supervisors.".into()).into_response();
     }
-    let r = async {
-        let list = state
-            .store
-            .pending_fund_requests(caller.actor.organization)
-            .await?;
-        Ok(funds::request_views(&state, list)
-            .await?
-            .into_iter()
-            .map(request_body)
-            .collect::<Vec<_>>())
-    }
-    .await;
+    let r = funds::pending_views(&state, &caller.actor, rid)
+        .await
+        .map(|list| list.into_iter().map(request_body).collect::<Vec<_>>());
     answer(StatusCode::OK, r)
 }
 

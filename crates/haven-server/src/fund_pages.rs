@@ -67,6 +67,7 @@ async fn funds_page(
     lang: Lang,
     me: &Authenticated,
     q: FundsQuery,
+    rid: Option<String>,
 ) -> Result<Response, AppError> {
     let org = me.user.organization_id;
     let supervisor = me.user.has_role(Role::Supervisor);
@@ -105,7 +106,7 @@ async fn funds_page(
     }
     // Request descriptions are case details: supervisors only.
     let pending = if supervisor {
-        funds::request_views(state, state.store.pending_fund_requests(org).await?)
+        funds::pending_views(state, &Actor::of(&me.user), rid)
             .await?
             .into_iter()
             .map(|r| PendingView {
@@ -148,12 +149,13 @@ pub async fn list(
     State(state): State<AppState>,
     lang: Lang,
     SignedIn(me): SignedIn,
+    ReqId(rid): ReqId,
     Query(q): Query<FundsQuery>,
 ) -> Response {
     if !may_see(&me) {
         return error_page(&state, lang, &AppError::NotFound);
     }
-    match funds_page(&state, lang, &me, q).await {
+    match funds_page(&state, lang, &me, q, rid).await {
         Ok(r) => r,
         Err(e) => error_page(&state, lang, &e),
     }

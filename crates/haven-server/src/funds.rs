@@ -455,6 +455,33 @@ pub async fn request_views(
     Ok(out)
 }
 
+/// Requests waiting for a decision in the actor's organization, decrypted.
+/// Their descriptions are case details, so showing them is a read of those
+/// cases: one audit entry names them, durable before anything is decrypted.
+///
+/// # Errors
+/// Store, audit or decryption failures.
+pub async fn pending_views(
+    state: &AppState,
+    actor: &Actor,
+    rid: Option<String>,
+) -> Result<Vec<RequestView>, AppError> {
+    let pending = state
+        .store
+        .pending_fund_requests(actor.organization)
+        .await?;
+    if !pending.is_empty() && state.settings.audit_reads {
+        let mut cases: Vec<String> = pending.iter().map(|r| r.case.to_string()).collect();
+        cases.sort_unstable();
+        cases.dedup();
+        state
+            .audit_writer
+            .record(audit(actor, AuditAction::RecordsListed, rid).on("case_list", cases.join(",")))
+            .await?;
+    }
+    request_views(state, pending).await
+}
+
 /// The funds of an organization.
 ///
 /// # Errors

@@ -3779,6 +3779,17 @@ async fn fund_decisions_respect_limits_roles_and_the_balance() {
         )
         .await;
         assert_eq!(pending.as_array().unwrap().len(), 2);
+        let unsealed = app.db.store.unsealed_audit(100_000).await.unwrap();
+        let sealed = app.db.store.sealed_audit_after(0, 100_000).await.unwrap();
+        assert!(
+            unsealed
+                .iter()
+                .chain(&sealed)
+                .any(|r| r.action == "record.listed"
+                    && r.resource_id.as_deref() == Some(case.as_str())),
+            "{}: reading the pending requests is an audited read of their case",
+            app.db.name
+        );
         let (s, _) = call(
             &app,
             "GET",
