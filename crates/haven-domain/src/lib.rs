@@ -11,6 +11,7 @@ pub mod ids;
 pub mod people;
 pub mod policy;
 pub mod record;
+pub mod relief;
 
 pub use audit::{AuditAction, AuditEntry};
 pub use ids::{

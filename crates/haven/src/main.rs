@@ -4,6 +4,7 @@ mod config;
 mod demo;
 mod generate;
 mod keys;
+mod relief;
 
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
@@ -82,6 +83,9 @@ enum Command {
     /// Check the tamper-evident audit log.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// The immigration-relief and benefits rules engine (no database needed).
+    #[command(subcommand)]
+    Relief(relief::ReliefCommand),
     /// Add an organization.
     AddOrg {
         /// Its name.
@@ -159,6 +163,15 @@ enum AuditCommand {
 
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
+    if let Command::Relief(cmd) = &cli.command {
+        return match relief::run(cmd) {
+            Ok(()) => std::process::ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("error: {e:#}");
+                std::process::ExitCode::FAILURE
+            }
+        };
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -214,6 +227,8 @@ async fn run(cli: Cli) -> Result<Outcome> {
     match cli.command {
         Command::Serve { .. } => serve(&config, &target, false).await.map(|()| Outcome::Done),
         Command::Demo { .. } => serve(&config, &target, true).await.map(|()| Outcome::Done),
+        // Handled in `main` before any configuration is read.
+        Command::Relief(_) => Ok(Outcome::Done),
         Command::Keys(KeysCommand::Init) => {
             let store = open_migrated(&config, &target).await?;
             keys::init(&config.master_key_file, &store).await?;
