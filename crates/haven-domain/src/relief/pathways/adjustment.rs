@@ -161,8 +161,8 @@ fn absences(c: &Ctx, o: &mut Out, admitted: Date, rule: &'static str) -> bool {
         .unwrap_or(180);
     let mut total = 0_i64;
     let mut longest = 0_i64;
-    let mut unknown = false;
-    for (i, a) in c.f.absences.iter().enumerate() {
+    let mut unknown: Vec<(Date, Date)> = Vec::new();
+    for a in &c.f.absences {
         let Some(left) = a.left_on else { continue };
         let back = a.returned_on.unwrap_or(c.as_of);
         let start = left.max(admitted);
@@ -172,18 +172,25 @@ fn absences(c: &Ctx, o: &mut Out, admitted: Date, rule: &'static str) -> bool {
         match a.justified_by_investigation {
             Some(true) => continue,
             Some(false) => {}
-            None => {
-                unknown = true;
-                o.missing(
-                    format!("absences[{i}].justified_by_investigation"),
-                    "Was this trip needed for, or justified by, the investigation or prosecution?",
-                    &[rule],
-                );
-            }
+            None => unknown.push((left, back)),
         }
         let days = days_between(start, back);
         total += days;
         longest = longest.max(days);
+    }
+    if !unknown.is_empty() {
+        // Named by dates, not list position: the result must not depend on
+        // the order trips were listed in.
+        unknown.sort();
+        let trips: Vec<String> = unknown
+            .iter()
+            .map(|(l, b)| format!("{} to {}", human(*l), human(*b)))
+            .collect();
+        o.missing(
+            "absences.justified_by_investigation",
+            format!("Were these trips needed for, or justified by, the investigation or prosecution: {}?", trips.join(", ")),
+            &[rule],
+        );
     }
     if longest > single_max {
         o.line(&[rule], format!("An absence of {longest} days is longer than {single_max} days, which breaks continuous presence unless the investigation needed it."));
@@ -194,7 +201,7 @@ fn absences(c: &Ctx, o: &mut Out, admitted: Date, rule: &'static str) -> bool {
         return true;
     }
     if total > 0 {
-        o.line(&[rule], format!("Absences since admission add up to {total} days (limits: {single_max} for one trip, {total_max} in all).{}", if unknown { " Trips the investigation required do not count." } else { "" }));
+        o.line(&[rule], format!("Absences since admission add up to {total} days (limits: {single_max} for one trip, {total_max} in all).{}", if unknown.is_empty() { "" } else { " Trips the investigation required do not count." }));
     }
     false
 }

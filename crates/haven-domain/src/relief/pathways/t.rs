@@ -164,6 +164,9 @@ fn compliance(c: &Ctx, o: &mut Out) -> Option<bool> {
         o.line(&["T-1", "T-2"], "The person cannot cooperate because of physical or psychological trauma, so no contact with law enforcement is required (a statement from a qualified professional helps).");
         return Some(true);
     }
+    if c.minor_at_first_act() == Some(false) {
+        o.line(&["T-1", "D-6"], "The person was 18 or older at the first act of trafficking, so the age exception does not apply.");
+    }
     let le = &c.f.law_enforcement;
     if le.complied_with_reasonable_requests == Some(false) {
         o.line(&["T-1", "T-2"], "The facts say a reasonable request for assistance was refused. Whether a request was reasonable depends on trauma, safety, age and other factors; review this with an attorney.");

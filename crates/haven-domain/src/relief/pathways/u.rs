@@ -117,11 +117,10 @@ pub(super) fn principal(c: &Ctx) -> Outcome {
         );
     }
     let elements = all_true(&[crime, abuse, info, helpful, place]);
-    if elements == Some(false) {
-        o.line(
-            &["U-1"],
-            "At least one requirement of U status is not met on these facts.",
-        );
+    match elements {
+        Some(false) => o.line(&["U-1"], "At least one requirement of U status is not met on these facts."),
+        Some(true) => o.line(&["U-1"], "The facts meet every requirement USCIS looks at: a qualifying crime in the United States, substantial abuse, information about the crime and helpfulness."),
+        None => {}
     }
     let status = match (elements, cert) {
         (Some(false), _) => Status::NotEligibleNow,

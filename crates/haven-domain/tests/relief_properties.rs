@@ -1,0 +1,352 @@
+//! Properties of the relief engine that no table can show: a minor's HHS
+//! eligibility ignores cooperation, the six-month rule holds at month ends
+//! and leap days, the order of facts does not matter, and no input panics.
+
+use haven_domain::record::{ExploitationType, ResidencyClass};
+use haven_domain::relief::calendar::add_months;
+use haven_domain::relief::facts::{
+    Absence, Application, CertificationBasis, ContinuedPresence, FamilyMember, Hhs, LawEnforcement,
+    Person, QualifyingCrime, Relation, Requester, Signature, Trafficking, UCrime,
+};
+use haven_domain::relief::{self, DeadlineKind, FACTS_FORMAT, Facts, Parameters, Pathway, Status};
+use proptest::prelude::*;
+use time::{Date, OffsetDateTime};
+
+/// Dates between 1900 and 2100 (or the whole range `time` supports).
+fn day(wide: bool) -> impl Strategy<Value = Date> {
+    let (lo, hi) = if wide {
+        (Date::MIN.to_julian_day(), Date::MAX.to_julian_day())
+    } else {
+        (2_415_021, 2_488_070)
+    };
+    (lo..=hi).prop_map(|j| Date::from_julian_day(j).expect("in range"))
+}
+
+fn od(wide: bool) -> impl Strategy<Value = Option<Date>> {
+    proptest::option::of(day(wide))
+}
+
+fn ob() -> impl Strategy<Value = Option<bool>> {
+    proptest::option::of(any::<bool>())
+}
+
+fn at(wide: bool) -> impl Strategy<Value = Option<OffsetDateTime>> {
+    proptest::option::of(day(wide).prop_map(|d| d.midnight().assume_utc()))
+}
+
+fn application(wide: bool) -> BoxedStrategy<Application> {
+    (
+        (od(wide), ob(), od(wide), od(wide), od(wide)),
+        (od(wide), od(wide), od(wide), od(wide), ob()),
+    )
+        .prop_map(
+            |((filed, ps, bf, wl, ap), (exp, den, adj, adj_ok, refused))| Application {
+                filed_on: filed,
+                personal_statement_signed: ps,
+                bona_fide_on: bf,
+                waiting_list_on: wl,
+                approved_on: ap,
+                status_expires_on: exp,
+                denied_on: den,
+                adjustment_filed_on: adj,
+                adjustment_approved_on: adj_ok,
+                refused_assistance_after_grant: refused,
+            },
+        )
+        .boxed()
+}
+
+fn signature(wide: bool) -> impl Strategy<Value = Signature> {
+    (od(wide), od(wide)).prop_map(|(signed_on, withdrawn_on)| Signature {
+        signed_on,
+        withdrawn_on,
+    })
+}
+
+fn residency() -> impl Strategy<Value = Option<ResidencyClass>> {
+    proptest::option::of(proptest::sample::select(ResidencyClass::ALL.to_vec()))
+}
+
+fn kind() -> impl Strategy<Value = Option<ExploitationType>> {
+    proptest::option::of(proptest::sample::select(ExploitationType::ALL.to_vec()))
+}
+
+fn relation() -> impl Strategy<Value = Option<Relation>> {
+    proptest::option::of(proptest::sample::select(vec![
+        Relation::Spouse,
+        Relation::Child,
+        Relation::Parent,
+        Relation::Sibling,
+        Relation::ChildOfDerivative,
+    ]))
+}
+
+fn crimes() -> impl Strategy<Value = Vec<QualifyingCrime>> {
+    proptest::collection::vec(
+        proptest::sample::select(vec![
+            QualifyingCrime::Trafficking,
+            QualifyingCrime::Stalking,
+            QualifyingCrime::Peonage,
+            QualifyingCrime::FraudInForeignLaborContracting,
+            QualifyingCrime::SimilarActivity,
+            QualifyingCrime::Rape,
+        ]),
+        0..4,
+    )
+}
+
+fn facts(wide: bool) -> BoxedStrategy<Facts> {
+    let person = (od(wide), residency(), ob(), ob(), ob(), ob(), ob())
+        .prop_map(|(dob, cit, in_us, trauma, adm, hard, gmc)| Person {
+            date_of_birth: dob,
+            citizenship: cit,
+            in_united_states: in_us,
+            unable_to_cooperate_due_to_trauma: trauma,
+            admissible_or_waiver_requested: adm,
+            extreme_hardship: hard,
+            good_moral_character: gmc,
+        })
+        .boxed();
+    let trafficking = (kind(), ob(), od(wide), od(wide), ob(), ob())
+        .prop_map(|(kind, ffc, first, last, present, committed)| Trafficking {
+            kind,
+            force_fraud_or_coercion: ffc,
+            first_act_on: first,
+            last_act_on: last,
+            present_on_account_of_trafficking: present,
+            committed_trafficking: committed,
+        })
+        .boxed();
+    let le = (od(wide), ob(), ob(), ob(), od(wide))
+        .prop_map(|(rep, comp, will, wit, done)| LawEnforcement {
+            reported_on: rep,
+            complied_with_reasonable_requests: comp,
+            willing_to_assist: will,
+            potential_witness: wit,
+            investigation_completed_on: done,
+        })
+        .boxed();
+    let cp = (
+        od(wide),
+        proptest::option::of(prop_oneof![
+            Just(Requester::Federal),
+            Just(Requester::StateLocalTribal)
+        ]),
+        od(wide),
+        od(wide),
+        od(wide),
+        od(wide),
+        od(wide),
+    )
+        .prop_map(
+            |(req, by, granted, exp, ext, denied, revoked)| ContinuedPresence {
+                requested_on: req,
+                requested_by: by,
+                granted_on: granted,
+                expires_on: exp,
+                extension_requested_on: ext,
+                denied_on: denied,
+                revoked_on: revoked,
+            },
+        )
+        .boxed();
+    let u_crime = (crimes(), od(wide), ob(), ob(), ob(), ob(), ob())
+        .prop_map(
+            |(crimes, first, place, abuse, info, helpful, culpable)| UCrime {
+                crimes,
+                first_occurred_on: first,
+                in_united_states_or_extraterritorial: place,
+                substantial_abuse: abuse,
+                possesses_information: info,
+                helpful,
+                culpable,
+            },
+        )
+        .boxed();
+    let hhs = (
+        (at(wide), at(wide), od(wide), od(wide), ob()),
+        (
+            od(wide),
+            od(wide),
+            od(wide),
+            proptest::option::of(prop_oneof![
+                Just(CertificationBasis::ContinuedPresence),
+                Just(CertificationBasis::TBonaFide),
+                Just(CertificationBasis::TApproved)
+            ]),
+        ),
+    )
+        .prop_map(
+            |((found, told, rfa, interim, ext), (elig, rfc, cert, basis))| Hhs {
+                identified_by_official_at: found,
+                notified_at: told,
+                rfa_submitted_on: rfa,
+                interim_letter_on: interim,
+                interim_extended: ext,
+                eligibility_letter_on: elig,
+                rfc_submitted_on: rfc,
+                certification_letter_on: cert,
+                certification_basis: basis,
+            },
+        )
+        .boxed();
+    let absences = proptest::collection::vec(
+        (od(wide), od(wide), ob()).prop_map(|(l, r, j)| Absence {
+            left_on: l,
+            returned_on: r,
+            justified_by_investigation: j,
+        }),
+        0..4,
+    )
+    .boxed();
+    let family = proptest::collection::vec((relation(), od(wide), ob(), ob(), ob()), 0..4)
+        .prop_map(|members| {
+            members
+                .into_iter()
+                .enumerate()
+                .map(
+                    |(i, (relation, dob, married, crime, danger))| FamilyMember {
+                        id: format!("member-{i}"),
+                        relation,
+                        date_of_birth: dob,
+                        married,
+                        committed_the_crime: crime,
+                        present_danger_of_retaliation: danger,
+                    },
+                )
+                .collect::<Vec<_>>()
+        })
+        .boxed();
+    (
+        (person, trafficking, le, cp),
+        (signature(wide), application(wide), u_crime, signature(wide)),
+        (application(wide), hhs, absences, family),
+    )
+        .prop_map(
+            |(
+                (person, trafficking, law_enforcement, continued_presence),
+                (t_declaration, t_application, u_crime, u_certification),
+                (u_petition, hhs, absences, family),
+            )| Facts {
+                format: FACTS_FORMAT.into(),
+                person,
+                trafficking,
+                law_enforcement,
+                continued_presence,
+                t_declaration,
+                t_application,
+                u_crime,
+                u_certification,
+                u_petition,
+                hhs,
+                absences,
+                family,
+            },
+        )
+        .boxed()
+}
+
+fn outcome(facts: &Facts, as_of: Date, pathway: Pathway) -> relief::Outcome {
+    relief::evaluate(facts, as_of, &Parameters::default())
+        .outcomes
+        .into_iter()
+        .find(|o| o.pathway == pathway)
+        .expect("every pathway has an outcome")
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+
+    /// HHS-3: "may not require cooperation with law enforcement". For a
+    /// minor, changing every cooperation fact changes nothing in the
+    /// Eligibility Letter or interim assistance results.
+    #[test]
+    fn a_minors_hhs_eligibility_never_depends_on_cooperation(
+        base in facts(false),
+        other in facts(false),
+        age_days in 0_i64..(18 * 365),
+        as_of in day(false),
+    ) {
+        let mut a = base;
+        a.person.date_of_birth = as_of.checked_sub(time::Duration::days(age_days));
+        let mut b = a.clone();
+        b.law_enforcement = other.law_enforcement;
+        b.continued_presence = other.continued_presence;
+        b.t_declaration = other.t_declaration;
+        b.u_certification = other.u_certification;
+        b.person.unable_to_cooperate_due_to_trauma = other.person.unable_to_cooperate_due_to_trauma;
+        for pathway in [Pathway::HhsEligibilityLetter, Pathway::HhsInterimAssistance] {
+            prop_assert_eq!(outcome(&a, as_of, pathway), outcome(&b, as_of, pathway));
+        }
+    }
+
+    /// U-7 at every day of the calendar, month ends and 29 February
+    /// included: the last filing day is the signing date plus six calendar
+    /// months (clamped to the month's end); filing that day keeps the
+    /// certification valid, the day after does not; the window is always
+    /// between 181 and 184 days.
+    #[test]
+    fn the_six_month_rule_holds_at_month_ends_and_leap_days(
+        signed in day(false),
+        offset in 150_i64..220,
+    ) {
+        let last = add_months(signed, 6).expect("in range");
+        let window = (last - signed).whole_days();
+        prop_assert!((181..=184).contains(&window), "{signed} -> {last}: {window} days");
+        let filed = signed + time::Duration::days(offset);
+        let mut f = Facts { format: FACTS_FORMAT.into(), ..Facts::default() };
+        f.person.citizenship = Some(ResidencyClass::ForeignNational);
+        f.u_crime = UCrime {
+            crimes: vec![QualifyingCrime::Trafficking],
+            in_united_states_or_extraterritorial: Some(true),
+            substantial_abuse: Some(true),
+            possesses_information: Some(true),
+            helpful: Some(true),
+            culpable: Some(false),
+            ..UCrime::default()
+        };
+        f.u_certification.signed_on = Some(signed);
+        // Before filing: the deadline is the last day.
+        let before = outcome(&f, signed, Pathway::UPrincipal);
+        prop_assert!(before.deadlines.iter().any(|d| d.kind == DeadlineKind::UFileBy && d.on == last));
+        // Filed: valid exactly when filed on or before the last day.
+        f.u_petition.filed_on = Some(filed);
+        let after = outcome(&f, filed, Pathway::UPrincipal);
+        prop_assert_eq!(after.status == Status::NotEligibleNow, filed > last, "signed {} filed {}", signed, filed);
+    }
+
+    /// Results do not depend on the order family members, absences or
+    /// crimes are listed in.
+    #[test]
+    fn the_result_does_not_depend_on_the_order_of_facts(f in facts(false), as_of in day(false)) {
+        let mut g = f.clone();
+        g.family.reverse();
+        g.absences.reverse();
+        g.u_crime.crimes.reverse();
+        let params = Parameters::default();
+        prop_assert_eq!(relief::evaluate(&f, as_of, &params), relief::evaluate(&g, as_of, &params));
+    }
+
+    /// No input makes the engine panic, valid or not, at any date `time`
+    /// can represent; and every line it writes cites at least one rule.
+    #[test]
+    fn no_input_makes_the_engine_panic(f in facts(true), as_of in day(true)) {
+        let _ = f.validate(as_of);
+        let result = relief::evaluate(&f, as_of, &Parameters::default());
+        for o in &result.outcomes {
+            prop_assert!(o.explanation.iter().all(|l| !l.rules.is_empty() && !l.text.is_empty()));
+            prop_assert!(o.next_steps.iter().all(|s| !s.rules.is_empty()));
+            prop_assert!(o.missing.iter().all(|m| !m.rules.is_empty()));
+            prop_assert!(o.deadlines.iter().all(|d| !d.rules.is_empty()));
+        }
+    }
+
+    /// The same, through the JSON parser: arbitrary facts serialized and
+    /// read back evaluate identically (the format round-trips).
+    #[test]
+    fn the_facts_format_round_trips(f in facts(false)) {
+        let json = serde_json::to_string(&f).expect("serializes");
+        let back: Facts = serde_json::from_str(&json).expect("reads back");
+        prop_assert_eq!(&back, &f);
+    }
+}
