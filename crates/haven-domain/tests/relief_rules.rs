@@ -573,3 +573,64 @@ fn impossible_or_malformed_facts_name_the_field() {
     }
     assert!(relief::parse("{not json", as_of).is_err());
 }
+
+/// docs/relief-facts.schema.json and the engine describe the same format:
+/// an instance with every field the schema lists is accepted, and every
+/// field the engine writes is in the schema.
+#[test]
+fn the_json_schema_and_the_engine_agree_field_for_field() {
+    let schema: Value =
+        serde_json::from_str(include_str!("../../../docs/relief-facts.schema.json")).unwrap();
+    fn sample(s: &Value) -> Value {
+        if let Some(c) = s.get("const") {
+            return c.clone();
+        }
+        if let Some(e) = s.get("enum") {
+            return e[0].clone();
+        }
+        match s["type"].as_str() {
+            Some("object") => Value::Object(
+                s["properties"]
+                    .as_object()
+                    .unwrap()
+                    .iter()
+                    .map(|(k, v)| (k.clone(), sample(v)))
+                    .collect(),
+            ),
+            Some("array") => Value::Array(vec![sample(&s["items"])]),
+            Some("boolean") => Value::Bool(true),
+            Some("string") if s["format"] == "date" => json!("2020-01-01"),
+            Some("string") if s["format"] == "date-time" => json!("2020-01-01T10:00:00Z"),
+            Some("string") => json!("label"),
+            other => panic!("schema type {other:?} has no sample"),
+        }
+    }
+    let full = sample(&schema);
+    // Read without `validate`: the sample is complete, not coherent (it is
+    // both approved and denied); `deny_unknown_fields` does the checking.
+    let facts: relief::Facts = serde_json::from_value(full.clone())
+        .unwrap_or_else(|e| panic!("the engine refuses a schema field: {e}"));
+    // Serialized back, None fields are written as null: every key shows.
+    let written = serde_json::to_value(&facts).unwrap();
+    fn keys_in_schema(v: &Value, s: &Value, path: &str) {
+        match v {
+            Value::Object(map) => {
+                let props = s["properties"]
+                    .as_object()
+                    .unwrap_or_else(|| panic!("{path}: not an object in the schema"));
+                for (k, child) in map {
+                    let sub = props.get(k).unwrap_or_else(|| {
+                        panic!("{path}.{k} is written by the engine but not in the schema")
+                    });
+                    keys_in_schema(child, sub, &format!("{path}.{k}"));
+                }
+            }
+            Value::Array(items) => items
+                .iter()
+                .for_each(|i| keys_in_schema(i, &s["items"], &format!("{path}[]"))),
+            _ => {}
+        }
+    }
+    keys_in_schema(&written, &schema, "");
+    assert_eq!(written, full, "every schema field is read back unchanged");
+}

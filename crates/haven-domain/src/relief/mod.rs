@@ -152,7 +152,9 @@ pub enum DeadlineKind {
     UFileBy,
     AdjustmentEligibleFrom,
     AdjustmentFileBy,
+    #[serde(rename = "t_file_before_age_21")]
     TFileBeforeAge21,
+    #[serde(rename = "rfa_before_age_18")]
     RfaBeforeAge18,
     InterimAssistanceEnds,
     RcaRmaEnds,
