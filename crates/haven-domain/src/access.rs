@@ -322,6 +322,43 @@ pub fn may_decide_fund_request(
     Ok(())
 }
 
+/// Who may draft a law-enforcement declaration (I-914 B) or certification
+/// (I-918 B) on a case: a law-enforcement agent or certifying official who
+/// may edit the case (T-5, U-5). The document belongs to the drafter's
+/// agency.
+#[must_use]
+pub fn may_draft_le_document(actor: &Actor, case: &CaseFacts) -> bool {
+    acts_for_law_enforcement(&actor.roles) && may_edit_case(actor, case)
+}
+
+/// Who may sign, or withdraw, a declaration or certification: a certifying
+/// official of the agency it belongs to (the head or a designated
+/// supervisor, U-5; a supervising official, T-5). Nobody else, whatever
+/// their access to the case.
+#[must_use]
+pub fn may_sign_le_document(actor: &Actor, agency: OrganizationId) -> bool {
+    actor.roles.contains(&Role::CertifyingOfficial)
+        && actor.organization == agency
+        && token_may_write_cases(actor)
+}
+
+/// Who may read a declaration or certification: whoever may view the case,
+/// and the certifying officials of its agency (who sign it without being on
+/// the case team).
+#[must_use]
+pub fn may_read_le_document(
+    actor: &Actor,
+    case_view: CaseDecision,
+    agency: OrganizationId,
+) -> bool {
+    matches!(
+        case_view,
+        CaseDecision::Allow | CaseDecision::AllowEmergency
+    ) || (actor.roles.contains(&Role::CertifyingOfficial)
+        && actor.organization == agency
+        && token_may_read_cases(actor))
+}
+
 /// Whether `actor` may see who accessed a case: supervisors of the case's
 /// organization (and, later, the victim).
 #[must_use]

@@ -52,10 +52,16 @@ pub enum AuditAction {
     ApprovalLimitChanged,
     TeamChanged,
     RecordsListed,
+    ReliefUpdated,
+    DocumentDrafted,
+    DocumentRead,
+    DocumentSigned,
+    DocumentWithdrawn,
+    RemindersQueued,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 42] = [
+    pub const ALL: [AuditAction; 48] = [
         Self::SignInSucceeded,
         Self::PasswordAccepted,
         Self::SignInFailed,
@@ -98,6 +104,12 @@ impl AuditAction {
         Self::ApprovalLimitChanged,
         Self::TeamChanged,
         Self::RecordsListed,
+        Self::ReliefUpdated,
+        Self::DocumentDrafted,
+        Self::DocumentRead,
+        Self::DocumentSigned,
+        Self::DocumentWithdrawn,
+        Self::RemindersQueued,
     ];
 
     #[must_use]
@@ -145,6 +157,12 @@ impl AuditAction {
             Self::ApprovalLimitChanged => "user.approval_limit_changed",
             Self::TeamChanged => "case.team_changed",
             Self::RecordsListed => "record.listed",
+            Self::ReliefUpdated => "relief.updated",
+            Self::DocumentDrafted => "document.drafted",
+            Self::DocumentRead => "document.read",
+            Self::DocumentSigned => "document.signed",
+            Self::DocumentWithdrawn => "document.withdrawn",
+            Self::RemindersQueued => "reminders.queued",
         }
     }
 

@@ -109,6 +109,14 @@ typed_id!(
     /// A request for money from an emergency fund.
     FundRequestId
 );
+typed_id!(
+    /// A law-enforcement declaration (I-914 B) or certification (I-918 B).
+    DocumentId
+);
+typed_id!(
+    /// An outbox message, and the staff notification it becomes.
+    MessageId
+);
 
 #[cfg(test)]
 mod tests {

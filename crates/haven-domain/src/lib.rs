@@ -15,8 +15,8 @@ pub mod relief;
 
 pub use audit::{AuditAction, AuditEntry};
 pub use ids::{
-    ApiTokenId, AttachmentId, CaseId, ConsentId, DraftId, EntryId, FundId, FundRequestId,
-    OrganizationId, PersonId, SessionId, UserId,
+    ApiTokenId, AttachmentId, CaseId, ConsentId, DocumentId, DraftId, EntryId, FundId,
+    FundRequestId, MessageId, OrganizationId, PersonId, SessionId, UserId,
 };
 pub use people::{LoginName, OrgKind, Organization, Role, SessionStage, User};
 

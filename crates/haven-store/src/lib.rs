@@ -12,6 +12,7 @@ mod error;
 pub mod migrate;
 pub mod postgres;
 pub mod record;
+pub mod relief;
 pub mod sqlite;
 mod target;
 
@@ -35,6 +36,10 @@ pub use record::{
     EntryUpdate, Fund, FundRequest, FundStore, HeaderChange, ImportCase, NewIntake, Spending,
     StoredDraft, StoredEntry,
 };
+pub use relief::{
+    ClaimedMessage, DeadlineListRow, DeadlineQuery, DeadlineRow, Notification, ReliefStore,
+    ReliefWrite, Signing, StoredDocument, StoredRelief,
+};
 pub use target::{Backend, DatabaseTarget, SQLITE_FILE_NAME};
 
 /// Everything Haven stores. Implemented by SQLite and PostgreSQL.
@@ -50,6 +55,7 @@ pub trait Store:
     + CaseAccessStore
     + CaseRecordStore
     + FundStore
+    + ReliefStore
 {
 }
 impl<T> Store for T where
@@ -64,6 +70,7 @@ impl<T> Store for T where
         + CaseAccessStore
         + CaseRecordStore
         + FundStore
+        + ReliefStore
 {
 }
 
@@ -507,10 +514,16 @@ pub enum EncryptedColumn {
     FundRequestDescription,
     /// `fund_requests.decision_note`, bound to `fund_requests/decision_note/<id>`.
     FundDecisionNote,
+    /// `case_relief.facts`, bound to `case_relief/facts/<case_id>`.
+    ReliefFacts,
+    /// `relief_documents.content`, bound to `relief_documents/content/<id>`.
+    DocumentContent,
+    /// `relief_documents.withdrawal_reason`, bound to `relief_documents/withdrawal_reason/<id>`.
+    DocumentWithdrawalReason,
 }
 
 impl EncryptedColumn {
-    pub const ALL: [EncryptedColumn; 12] = [
+    pub const ALL: [EncryptedColumn; 15] = [
         Self::MfaSecret,
         Self::PersonName,
         Self::PersonBirthDate,
@@ -523,6 +536,9 @@ impl EncryptedColumn {
         Self::IntakeDraft,
         Self::FundRequestDescription,
         Self::FundDecisionNote,
+        Self::ReliefFacts,
+        Self::DocumentContent,
+        Self::DocumentWithdrawalReason,
     ];
 
     /// (table, column) as bound into the ciphertext.
@@ -541,6 +557,9 @@ impl EncryptedColumn {
             Self::IntakeDraft => ("intake_drafts", "body"),
             Self::FundRequestDescription => ("fund_requests", "description"),
             Self::FundDecisionNote => ("fund_requests", "decision_note"),
+            Self::ReliefFacts => ("case_relief", "facts"),
+            Self::DocumentContent => ("relief_documents", "content"),
+            Self::DocumentWithdrawalReason => ("relief_documents", "withdrawal_reason"),
         }
     }
 }
@@ -566,13 +585,16 @@ mod encrypted_column_tests {
                 | EncryptedColumn::AttachmentContent
                 | EncryptedColumn::IntakeDraft
                 | EncryptedColumn::FundRequestDescription
-                | EncryptedColumn::FundDecisionNote => {}
+                | EncryptedColumn::FundDecisionNote
+                | EncryptedColumn::ReliefFacts
+                | EncryptedColumn::DocumentContent
+                | EncryptedColumn::DocumentWithdrawalReason => {}
             }
         }
         let mut bindings: Vec<_> = EncryptedColumn::ALL.iter().map(|c| c.binding()).collect();
         bindings.sort_unstable();
         bindings.dedup();
-        assert_eq!(bindings.len(), 12);
+        assert_eq!(bindings.len(), 15);
     }
 }
 

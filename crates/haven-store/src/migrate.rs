@@ -58,6 +58,11 @@ pub(crate) const SQLITE: &[Migration] = &[
         name: "case_record",
         sql: include_str!("../migrations/sqlite/0009_case_record.sql"),
     },
+    Migration {
+        version: 10,
+        name: "relief",
+        sql: include_str!("../migrations/sqlite/0010_relief.sql"),
+    },
 ];
 
 pub(crate) const POSTGRES: &[Migration] = &[
@@ -105,6 +110,11 @@ pub(crate) const POSTGRES: &[Migration] = &[
         version: 9,
         name: "case_record",
         sql: include_str!("../migrations/postgres/0009_case_record.sql"),
+    },
+    Migration {
+        version: 10,
+        name: "relief",
+        sql: include_str!("../migrations/postgres/0010_relief.sql"),
     },
 ];
 

@@ -12,6 +12,7 @@
 //! suggest and what is still missing.
 
 pub mod calendar;
+pub mod documents;
 pub mod facts;
 pub mod params;
 mod pathways;

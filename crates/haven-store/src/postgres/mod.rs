@@ -10,6 +10,7 @@ mod import;
 mod mfa;
 mod people;
 mod record;
+mod relief;
 mod sessions;
 mod throttle;
 mod tokens;

@@ -210,6 +210,11 @@ fn rotation_sql(column: EncryptedColumn) -> (&'static str, &'static str, &'stati
             rotation_sql!("fund_requests", "description", "id")
         }
         EncryptedColumn::FundDecisionNote => rotation_sql!("fund_requests", "decision_note", "id"),
+        EncryptedColumn::ReliefFacts => rotation_sql!("case_relief", "facts", "case_id"),
+        EncryptedColumn::DocumentContent => rotation_sql!("relief_documents", "content", "id"),
+        EncryptedColumn::DocumentWithdrawalReason => {
+            rotation_sql!("relief_documents", "withdrawal_reason", "id")
+        }
     }
 }
 

@@ -14,6 +14,7 @@ mod funds;
 mod mfa;
 mod people;
 mod record;
+mod relief;
 mod sessions;
 mod throttle;
 mod tokens;
