@@ -19,6 +19,13 @@ pub enum AppError {
     },
     /// Several broken rules; the first is also given at the top level.
     InvalidMany(Box<AppError>, Vec<FieldError>),
+    /// A broken rule inside a structured document (a relief facts file),
+    /// named by its path, e.g. `t_application.approved_on`.
+    InvalidAt {
+        code: &'static str,
+        path: String,
+        message: String,
+    },
     Conflict {
         field: &'static str,
     },
@@ -36,9 +43,10 @@ pub struct ErrorBody {
     pub status: u16,
     /// A stable, machine-readable code, e.g. `not_found`, `too_short`.
     pub code: &'static str,
-    /// The input field at fault, when there is one.
+    /// The input field at fault, when there is one (a path inside a
+    /// structured document, e.g. `family[1].id`).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub field: Option<&'static str>,
+    pub field: Option<std::borrow::Cow<'static, str>>,
     pub message: String,
     /// Quote this to an administrator: it finds the logged cause.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -61,7 +69,9 @@ impl AppError {
     pub fn status(&self) -> StatusCode {
         match self {
             Self::NotFound => StatusCode::NOT_FOUND,
-            Self::Invalid { .. } | Self::InvalidMany(..) => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::Invalid { .. } | Self::InvalidMany(..) | Self::InvalidAt { .. } => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
             Self::Conflict { .. } => StatusCode::CONFLICT,
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
@@ -95,10 +105,25 @@ impl AppError {
                 code,
                 field,
                 message,
-            } => (*code, *field, message.clone(), None),
+            } => (
+                *code,
+                field.map(std::borrow::Cow::Borrowed),
+                message.clone(),
+                None,
+            ),
+            Self::InvalidAt {
+                code,
+                path,
+                message,
+            } => (
+                *code,
+                Some(std::borrow::Cow::Owned(path.clone())),
+                message.clone(),
+                None,
+            ),
             Self::Conflict { field } => (
                 "conflict",
-                Some(*field),
+                Some(std::borrow::Cow::Borrowed(*field)),
                 format!("This {field} is already in use."),
                 None,
             ),

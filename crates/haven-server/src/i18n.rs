@@ -143,6 +143,8 @@ mod tests {
                         ("reference", "R"),
                         ("org", "O"),
                         ("count", "1"),
+                        ("what", "W"),
+                        ("date", "D"),
                     ],
                 );
                 assert!(

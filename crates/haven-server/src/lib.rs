@@ -22,6 +22,8 @@ mod pages;
 pub mod password;
 pub mod record;
 pub mod record_pages;
+pub mod relief;
+mod relief_pages;
 mod security;
 pub mod session;
 pub mod throttle;
@@ -72,6 +74,8 @@ pub struct Settings {
     pub body_limit_bytes: usize,
     /// Largest attachment accepted on a case.
     pub attachment_limit_bytes: usize,
+    /// How many days before a relief deadline the case team is reminded.
+    pub reminder_days_ahead: u32,
     /// Only for the read benchmark's baseline (`benches/case_read.rs`): never
     /// settable from configuration, and `true` everywhere else.
     #[doc(hidden)]
@@ -90,6 +94,7 @@ impl Default for Settings {
             request_timeout: Duration::from_secs(30),
             body_limit_bytes: 1024 * 1024,
             attachment_limit_bytes: 10 * 1024 * 1024,
+            reminder_days_ahead: 14,
             audit_reads: true,
         }
     }
@@ -172,6 +177,14 @@ pub fn router(state: AppState) -> Router {
         .route("/fund-requests/{id}/decide", post(fund_pages::decide))
         .route("/fund-requests/{id}/disburse", post(fund_pages::disburse))
         .route("/rights-notice", get(record_pages::rights_notice))
+        .route("/cases/{id}/relief", get(relief_pages::show))
+        .route("/cases/{id}/relief/facts/{section}", post(relief_pages::save_section))
+        .route("/cases/{id}/relief/list/{list}", post(relief_pages::change_list))
+        .route("/cases/{id}/documents", post(relief_pages::draft))
+        .route("/documents/{id}", get(relief_pages::document))
+        .route("/documents/{id}/{action}", post(relief_pages::document_action))
+        .route("/relief/deadlines", get(relief_pages::deadlines))
+        .route("/notifications/{id}/read", post(relief_pages::read_notification))
         .route("/cases/{id}/emergency", post(cases::emergency))
         .route("/cases/{id}/consents", post(cases::record_consent))
         .route("/cases/{id}/consents/{consent_id}/revoke", post(cases::revoke_consent))

@@ -32,6 +32,8 @@ pub struct UserBadge {
     pub admin: bool,
     /// Show the funds link.
     pub funds: bool,
+    /// Show the relief deadlines link.
+    pub deadlines: bool,
 }
 
 impl PageFrame {
@@ -51,6 +53,7 @@ impl PageFrame {
                 admin: a.user.has_role(haven_domain::Role::Administrator),
                 funds: a.user.has_role(haven_domain::Role::Administrator)
                     || a.user.has_role(haven_domain::Role::Supervisor),
+                deadlines: crate::relief_pages::sees_deadlines(a),
             }),
             demo: state.settings.demo,
             quick_exit_url: state.settings.quick_exit_url.clone(),
@@ -92,6 +95,33 @@ struct HomePage {
     hhs_pending: u64,
     /// Fund requests waiting for a decision (supervisors).
     funds_pending: usize,
+    /// Staff notifications (deadline reminders), newest first.
+    reminders: Vec<ReminderView>,
+    /// Declarations and certifications waiting for the user's signature.
+    to_sign: usize,
+    csrf: String,
+}
+
+pub struct ReminderView {
+    pub id: haven_domain::MessageId,
+    pub case: Option<haven_domain::CaseId>,
+    pub text: String,
+    pub unread: bool,
+}
+
+/// A reminder in the reader's language, from the codes and dates it carries.
+fn reminder_text(lang: Lang, kind: &str, payload: &str) -> String {
+    let v: serde_json::Value = serde_json::from_str(payload).unwrap_or_default();
+    let field = |k: &str| v.get(k).and_then(|x| x.as_str()).unwrap_or_default().to_owned();
+    match kind {
+        "deadline_reminder" => {
+            let what = lang.t(&format!("relief-deadline-{}", field("kind")));
+            let member = field("family_member");
+            let what = if member.is_empty() { what } else { format!("{what} ({member})") };
+            lang.t_args("home-reminder", &[("what", what.as_str()), ("date", field("due_on").as_str())])
+        }
+        _ => lang.t("home-reminder-other"),
+    }
 }
 
 #[derive(Template)]
@@ -170,9 +200,28 @@ pub async fn home(State(state): State<AppState>, lang: Lang, SignedIn(me): Signe
     } else {
         0
     };
+    let reminders = match state.store.notifications(me.user.id, 10).await {
+        Ok(n) => n
+            .into_iter()
+            .map(|n| ReminderView {
+                id: n.id,
+                case: n.case,
+                text: reminder_text(lang, &n.kind, &n.payload),
+                unread: n.read_at.is_none(),
+            })
+            .collect(),
+        Err(e) => return error_page(&state, lang, &e.into()),
+    };
+    let to_sign = match crate::relief::awaiting_signature(&state, &actor).await {
+        Ok(d) => d.len(),
+        Err(e) => return error_page(&state, lang, &e),
+    };
     let page = HomePage {
         hhs_pending,
         funds_pending,
+        reminders,
+        to_sign,
+        csrf: me.csrf_token(),
         page: PageFrame::new(&state, lang, "/", Some(&me)),
         welcome: lang.t1("home-welcome", "name", &me.user.display_name),
         organization: me.organization.name.clone(),

@@ -1,4 +1,4 @@
-// Haven's only script: the quick-exit button. Pages work without it.
+// Haven's only script: the quick-exit button and print buttons. Pages work without it.
 (function () {
   "use strict";
   function leave(url) {
@@ -13,6 +13,10 @@
     window.location.replace(url);
   }
   document.addEventListener("DOMContentLoaded", function () {
+    // Print buttons (documents): progressive, the browser's print works too.
+    Array.prototype.forEach.call(document.querySelectorAll("[data-print]"), function (b) {
+      b.addEventListener("click", function () { window.print(); });
+    });
     var exit = document.getElementById("quick-exit");
     if (!exit) { return; }
     exit.addEventListener("click", function (event) {

@@ -26,6 +26,7 @@ pub struct FileConfig {
     pub log_level: Option<String>,
     pub log_format: Option<String>,
     pub attachment_max_mib: Option<u32>,
+    pub reminder_days_ahead: Option<u32>,
     #[serde(default)]
     pub session: SessionFile,
     #[serde(default)]
@@ -70,6 +71,8 @@ pub struct Config {
     pub max_connections: u32,
     /// Largest file attached to a case, in MiB.
     pub attachment_max_mib: u32,
+    /// Days before a relief deadline that the case team is reminded.
+    pub reminder_days_ahead: u32,
 }
 
 /// Values given on the command line (they win over everything else).
@@ -274,6 +277,13 @@ impl Config {
                 "attachment_max_mib",
                 10,
                 1024,
+            )?,
+            reminder_days_ahead: number(
+                "HAVEN_REMINDER_DAYS_AHEAD",
+                file.reminder_days_ahead,
+                "reminder_days_ahead",
+                14,
+                365,
             )?,
         })
     }

@@ -496,6 +496,7 @@ async fn serve(config: &Config, target: &DatabaseTarget, demo: bool) -> Result<(
         require_mfa: !demo,
         quick_exit_url: config.quick_exit_url.clone(),
         attachment_limit_bytes: config.attachment_max_mib as usize * 1024 * 1024,
+        reminder_days_ahead: config.reminder_days_ahead,
         ..Settings::default()
     };
     let keys = keys::load(&config.master_key_file, &store).await?;
@@ -553,15 +554,42 @@ async fn serve(config: &Config, target: &DatabaseTarget, demo: bool) -> Result<(
             }
         })
     };
+    // Relief deadline reminders (once a day, one instance) and delivery of
+    // queued staff notifications (every instance, leased).
+    let jobs = {
+        let state = state.clone();
+        let owner = format!("haven-{}-{}", std::process::id(), uuid_suffix());
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(std::time::Duration::from_secs(30));
+            loop {
+                tick.tick().await;
+                let now = haven_domain::now();
+                if let Err(e) = haven_server::relief::queue_reminders(&state, &owner, now).await {
+                    tracing::warn!(error = ?e.body().message, "queueing reminders failed; will retry");
+                }
+                if let Err(e) = haven_server::relief::deliver_messages(&state, &owner, now).await {
+                    tracing::warn!(error = ?e.body().message, "delivering notifications failed; will retry");
+                }
+            }
+        })
+    };
     haven_server::serve(listener, state.clone(), shutdown_signal()).await?;
     sealer.abort();
     reloader.abort();
+    jobs.abort();
     if let Err(e) = state.audit.seal_pending(&store, 10_000).await {
         tracing::warn!(error = %e, "final audit sealing failed; `haven audit seal` will finish it");
     }
     tracing::info!("stopped accepting requests; closing the database");
     store.close().await;
     Ok(())
+}
+
+/// A random suffix naming this process as a job owner.
+fn uuid_suffix() -> String {
+    let mut b = [0u8; 6];
+    let _ = getrandom::fill(&mut b);
+    b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
 async fn shutdown_signal() {
