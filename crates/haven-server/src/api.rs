@@ -1013,17 +1013,23 @@ impl utoipa::Modify for Security {
         crate::api_record::list_funds, crate::api_record::create_fund, crate::api_record::spending,
         crate::api_record::case_fund_requests, crate::api_record::request_funds, crate::api_record::pending_requests,
         crate::api_record::decide, crate::api_record::disburse,
-        crate::api_record::create_draft, crate::api_record::put_draft, crate::api_record::get_draft),
+        crate::api_record::create_draft, crate::api_record::put_draft, crate::api_record::get_draft,
+        crate::api_relief::get_relief, crate::api_relief::put_facts, crate::api_relief::evaluate, crate::api_relief::deadlines,
+        crate::api_relief::create_document, crate::api_relief::get_document, crate::api_relief::put_document,
+        crate::api_relief::sign, crate::api_relief::withdraw, crate::api_relief::notifications, crate::api_relief::read),
     components(schemas(ErrorBody, crate::error::FieldError, MeBody, OrganizationBody, UserBody, NewOrganization, NewUserBody, RoleName, AccessChange, NewConsent, PartyBody, ConsentBody,
         crate::api_record::CaseBody, crate::api_record::EntryBody, crate::api_record::AttachmentBody, crate::api_record::CaseloadBody,
         crate::api_record::CaseloadLine, crate::api_record::Created, crate::api_record::PossibleDuplicates,
         crate::record::IntakeInput, crate::record::ScreeningAnswer, crate::record::EntryInput, crate::record::EntryPatch,
         crate::api_record::StageChange, crate::api_record::CooperationBody, crate::api_record::TeamChange,
         crate::api_record::FundBody, crate::api_record::NewFund, crate::api_record::SpendingBody, crate::api_record::FundRequestBody,
-        crate::funds::FundRequestInput, crate::api_record::Decision, crate::api_record::Disbursement, crate::api_record::DraftBody)),
+        crate::funds::FundRequestInput, crate::api_record::Decision, crate::api_record::Disbursement, crate::api_record::DraftBody,
+        crate::api_relief::ReliefBody, crate::api_relief::DocumentSummary, crate::api_relief::DeadlineLine, crate::api_relief::NewDocument,
+        crate::api_relief::CreatedDocument, crate::api_relief::DocumentBody, crate::api_relief::Signed, crate::api_relief::Withdrawal,
+        crate::api_relief::NotificationBody)),
     modifiers(&Security),
     security(("token" = [])),
-    tags((name = "account"), (name = "administration"), (name = "cases"), (name = "funds"))
+    tags((name = "account"), (name = "administration"), (name = "cases"), (name = "funds"), (name = "relief"))
 )]
 pub struct ApiDoc;
 
@@ -1055,4 +1061,5 @@ pub fn routes(upload_limit: usize) -> Router<AppState> {
             delete(revoke_consent),
         )
         .merge(crate::api_record::routes(upload_limit))
+        .merge(crate::api_relief::routes())
 }

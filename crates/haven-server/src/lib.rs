@@ -6,6 +6,7 @@
 mod admin_pages;
 pub mod api;
 mod api_record;
+mod api_relief;
 pub mod audit;
 pub mod cases;
 pub mod error;

@@ -112,13 +112,25 @@ pub struct ReminderView {
 /// A reminder in the reader's language, from the codes and dates it carries.
 fn reminder_text(lang: Lang, kind: &str, payload: &str) -> String {
     let v: serde_json::Value = serde_json::from_str(payload).unwrap_or_default();
-    let field = |k: &str| v.get(k).and_then(|x| x.as_str()).unwrap_or_default().to_owned();
+    let field = |k: &str| {
+        v.get(k)
+            .and_then(|x| x.as_str())
+            .unwrap_or_default()
+            .to_owned()
+    };
     match kind {
         "deadline_reminder" => {
             let what = lang.t(&format!("relief-deadline-{}", field("kind")));
             let member = field("family_member");
-            let what = if member.is_empty() { what } else { format!("{what} ({member})") };
-            lang.t_args("home-reminder", &[("what", what.as_str()), ("date", field("due_on").as_str())])
+            let what = if member.is_empty() {
+                what
+            } else {
+                format!("{what} ({member})")
+            };
+            lang.t_args(
+                "home-reminder",
+                &[("what", what.as_str()), ("date", field("due_on").as_str())],
+            )
         }
         _ => lang.t("home-reminder-other"),
     }

@@ -356,7 +356,7 @@ pub async fn record_sections(
 ) -> Result<RecordSections, AppError> {
     let now = haven_domain::now();
     let today = now.date();
-    let members: HashMap<UserId, (String, Vec<haven_domain::Role>)> = state
+    let mut members: HashMap<UserId, (String, Vec<haven_domain::Role>)> = state
         .store
         .list_users(UserScope::Organization(case.facts.organization))
         .await?
@@ -364,6 +364,14 @@ pub async fn record_sections(
         .filter(|(u, _)| !u.disabled)
         .map(|(u, _)| (u.id, (u.display_name, u.roles)))
         .collect();
+    // Team members from partner agencies.
+    for (id, _) in &case.facts.team {
+        if !members.contains_key(id)
+            && let Some(u) = state.store.user(*id).await?
+        {
+            members.insert(u.id, (u.display_name, u.roles));
+        }
+    }
     let name = |u: UserId| {
         members
             .get(&u)
@@ -573,10 +581,16 @@ pub async fn record_sections(
     let (age_label, minor) = age_text(lang, age);
     let may_manage_team = access::may_manage_team(&case.actor, &case.facts);
     let mut team_candidates: Vec<(UserId, String)> = if may_manage_team {
-        members
+        let mut c: Vec<(UserId, String)> = members
             .iter()
             .map(|(id, (n, _))| (*id, n.clone()))
-            .collect()
+            .collect();
+        for u in state.store.partner_staff().await? {
+            if !members.contains_key(&u.id) {
+                c.push((u.id, u.display_name));
+            }
+        }
+        c
     } else {
         Vec::new()
     };
@@ -937,11 +951,23 @@ pub async fn set_team(
             "unknown_user",
             "user must be a user of the case's organization.",
         ),
-        (Some(u), _) if u.organization_id != case.facts.organization && add => {
+        // Partner agencies: an agent or interviewer of a law-enforcement
+        // organization may join another organization's case team.
+        (Some(u), r)
+            if add
+                && u.organization_id != case.facts.organization
+                && !(matches!(r, Some(TeamRole::Agent | TeamRole::Interviewer))
+                    && state
+                        .store
+                        .partner_staff()
+                        .await?
+                        .iter()
+                        .any(|p| p.id == u.id)) =>
+        {
             p.add(
                 "user",
                 "unknown_user",
-                "user must be a user of the case's organization.",
+                "user must be a user of the case's organization, or a law-enforcement agent or interviewer of a partner agency.",
             );
         }
         (Some(u), Some(r)) if add && !record::fits_team_role(&u.roles, r) => {

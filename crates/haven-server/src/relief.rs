@@ -456,14 +456,14 @@ fn validate_content(c: &DocumentContent) -> Result<(), AppError> {
     ] {
         check_text(&mut problems, field, value, TEXT_MAX);
     }
-    if let (Some(from), Some(to)) = (c.crime_from, c.crime_to) {
-        if to < from {
-            problems.push(FieldError {
-                field: "crime_to",
-                code: "before_start",
-                message: "The end of the crime is before its start.".into(),
-            });
-        }
+    if let (Some(from), Some(to)) = (c.crime_from, c.crime_to)
+        && to < from
+    {
+        problems.push(FieldError {
+            field: "crime_to",
+            code: "before_start",
+            message: "The end of the crime is before its start.".into(),
+        });
     }
     first_problem(problems)
 }

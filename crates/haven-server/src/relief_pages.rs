@@ -45,11 +45,17 @@ const SECTIONS: &[(&str, &[(&str, Input)])] = &[
             ("trafficking.force_fraud_or_coercion", Input::YesNo),
             ("trafficking.first_act_on", Input::Date),
             ("trafficking.last_act_on", Input::Date),
-            ("trafficking.present_on_account_of_trafficking", Input::YesNo),
+            (
+                "trafficking.present_on_account_of_trafficking",
+                Input::YesNo,
+            ),
             ("trafficking.committed_trafficking", Input::YesNo),
             ("person.unable_to_cooperate_due_to_trauma", Input::YesNo),
             ("law_enforcement.reported_on", Input::Date),
-            ("law_enforcement.complied_with_reasonable_requests", Input::YesNo),
+            (
+                "law_enforcement.complied_with_reasonable_requests",
+                Input::YesNo,
+            ),
             ("law_enforcement.willing_to_assist", Input::YesNo),
             ("law_enforcement.potential_witness", Input::YesNo),
             ("law_enforcement.investigation_completed_on", Input::Date),
@@ -62,7 +68,10 @@ const SECTIONS: &[(&str, &[(&str, Input)])] = &[
         "continued_presence",
         &[
             ("continued_presence.requested_on", Input::Date),
-            ("continued_presence.requested_by", Input::Choice(&["federal", "state_local_tribal"])),
+            (
+                "continued_presence.requested_by",
+                Input::Choice(&["federal", "state_local_tribal"]),
+            ),
             ("continued_presence.granted_on", Input::Date),
             ("continued_presence.expires_on", Input::Date),
             ("continued_presence.extension_requested_on", Input::Date),
@@ -118,7 +127,10 @@ const SECTIONS: &[(&str, &[(&str, Input)])] = &[
             ("hhs.eligibility_letter_on", Input::Date),
             ("hhs.rfc_submitted_on", Input::Date),
             ("hhs.certification_letter_on", Input::Date),
-            ("hhs.certification_basis", Input::Choice(&["continued_presence", "t_bona_fide", "t_approved"])),
+            (
+                "hhs.certification_basis",
+                Input::Choice(&["continued_presence", "t_bona_fide", "t_approved"]),
+            ),
         ],
     ),
 ];
@@ -155,12 +167,20 @@ const CRIMES: &[QualifyingCrime] = &[
     QualifyingCrime::SimilarActivity,
 ];
 
-const RELATIONS: &[Relation] =
-    &[Relation::Spouse, Relation::Child, Relation::Parent, Relation::Sibling, Relation::ChildOfDerivative];
+const RELATIONS: &[Relation] = &[
+    Relation::Spouse,
+    Relation::Child,
+    Relation::Parent,
+    Relation::Sibling,
+    Relation::ChildOfDerivative,
+];
 
 /// The snake_case code of a serde enum value.
 fn code<T: serde::Serialize>(v: &T) -> String {
-    serde_json::to_value(v).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
+    serde_json::to_value(v)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
 }
 
 fn key(path: &str) -> String {
@@ -168,7 +188,8 @@ fn key(path: &str) -> String {
 }
 
 fn at_path<'a>(v: &'a Value, path: &str) -> &'a Value {
-    path.split('.').fold(v, |v, part| v.get(part).unwrap_or(&Value::Null))
+    path.split('.')
+        .fold(v, |v, part| v.get(part).unwrap_or(&Value::Null))
 }
 
 fn set_path(v: &mut Value, path: &str, new: Value) {
@@ -217,23 +238,31 @@ fn sections(lang: Lang, facts: &Value) -> Vec<SectionView> {
                         Input::Date => ("date", Vec::new()),
                         Input::YesNo => (
                             "select",
-                            [("", "relief-unknown"), ("yes", "relief-yes"), ("no", "relief-no")]
-                                .iter()
-                                .map(|(c, k)| {
-                                    let on = match *c {
-                                        "yes" => v == &Value::Bool(true),
-                                        "no" => v == &Value::Bool(false),
-                                        _ => v.is_null(),
-                                    };
-                                    ((*c).to_owned(), lang.t(k), on)
-                                })
-                                .collect(),
+                            [
+                                ("", "relief-unknown"),
+                                ("yes", "relief-yes"),
+                                ("no", "relief-no"),
+                            ]
+                            .iter()
+                            .map(|(c, k)| {
+                                let on = match *c {
+                                    "yes" => v == &Value::Bool(true),
+                                    "no" => v == &Value::Bool(false),
+                                    _ => v.is_null(),
+                                };
+                                ((*c).to_owned(), lang.t(k), on)
+                            })
+                            .collect(),
                         ),
                         Input::Choice(codes) => (
                             "select",
                             std::iter::once((String::new(), lang.t("relief-unknown"), v.is_null()))
                                 .chain(codes.iter().map(|c| {
-                                    ((*c).to_owned(), lang.t(&format!("relief-choice-{c}")), text == *c)
+                                    (
+                                        (*c).to_owned(),
+                                        lang.t(&format!("relief-choice-{c}")),
+                                        text == *c,
+                                    )
                                 }))
                                 .collect(),
                         ),
@@ -273,7 +302,11 @@ fn apply_section(facts: &Facts, section: &str, f: &FormData) -> Result<Facts, Ap
         set_path(&mut v, path, new);
     }
     if section == "u" {
-        let crimes: Vec<Value> = f.many("u_crime.crimes").into_iter().map(Value::String).collect();
+        let crimes: Vec<Value> = f
+            .many("u_crime.crimes")
+            .into_iter()
+            .map(Value::String)
+            .collect();
         set_path(&mut v, "u_crime.crimes", Value::Array(crimes));
     }
     let json = v.to_string();
@@ -327,7 +360,11 @@ fn outcome_view(lang: Lang, o: &Outcome, today: Date) -> OutcomeView {
         missing: o
             .missing
             .iter()
-            .map(|m| LineView { text: m.question.clone(), rules: rules(&m.rules), uncertain: false })
+            .map(|m| LineView {
+                text: m.question.clone(),
+                rules: rules(&m.rules),
+                uncertain: false,
+            })
             .collect(),
         steps: o
             .next_steps
@@ -335,7 +372,11 @@ fn outcome_view(lang: Lang, o: &Outcome, today: Date) -> OutcomeView {
             .map(|s| {
                 (
                     lang.t(&format!("relief-actor-{}", code(&s.actor))),
-                    LineView { text: s.action.clone(), rules: rules(&s.rules), uncertain: false },
+                    LineView {
+                        text: s.action.clone(),
+                        rules: rules(&s.rules),
+                        uncertain: false,
+                    },
                 )
             })
             .collect(),
@@ -343,7 +384,10 @@ fn outcome_view(lang: Lang, o: &Outcome, today: Date) -> OutcomeView {
             .deadlines
             .iter()
             .map(|d| DeadlineView {
-                on: d.at.map_or_else(|| d.on.to_string(), |t| when(t.to_offset(time::UtcOffset::UTC))),
+                on: d.at.map_or_else(
+                    || d.on.to_string(),
+                    |t| when(t.to_offset(time::UtcOffset::UTC)),
+                ),
                 what: lang.t(&format!("relief-deadline-{}", code(&d.kind))),
                 actor: lang.t(&format!("relief-actor-{}", code(&d.actor))),
                 rules: rules(&d.rules),
@@ -353,7 +397,11 @@ fn outcome_view(lang: Lang, o: &Outcome, today: Date) -> OutcomeView {
         explanation: o
             .explanation
             .iter()
-            .map(|l| LineView { text: l.text.clone(), rules: rules(&l.rules), uncertain: l.uncertain })
+            .map(|l| LineView {
+                text: l.text.clone(),
+                rules: rules(&l.rules),
+                uncertain: l.uncertain,
+            })
             .collect(),
     }
 }
@@ -431,7 +479,11 @@ fn error_text(lang: Lang, q: &NoticeQuery) -> Option<String> {
 fn lang_field(lang: Lang, path: &str) -> String {
     let k = key(path);
     let label = lang.t(&k);
-    if label == k { path.to_owned() } else { format!("{label}: {path}") }
+    if label == k {
+        path.to_owned()
+    } else {
+        format!("{label}: {path}")
+    }
 }
 
 async fn relief_page(
@@ -443,16 +495,24 @@ async fn relief_page(
     rid: Option<String>,
 ) -> Result<Response, AppError> {
     let actor = Actor::of(&me.user);
-    let ReliefView { open, facts, evaluation, documents } = relief::relief_view(state, &actor, case, rid).await?;
+    let ReliefView {
+        open,
+        facts,
+        evaluation,
+        documents,
+    } = relief::relief_view(state, &actor, case, rid).await?;
     let today = relief::today();
     let name = match &open.person {
         Some(p) => crate::record::person_view(state, p).await?.name,
         None => String::new(),
     };
-    let (inactive, active): (Vec<_>, Vec<_>) =
-        evaluation.outcomes.iter().partition(|o| o.status == Status::NotApplicable);
+    let (inactive, active): (Vec<_>, Vec<_>) = evaluation
+        .outcomes
+        .iter()
+        .partition(|o| o.status == Status::NotApplicable);
     let tracker = relief::tracker_facts(state, case).await?;
-    let tracker_json = serde_json::to_value(&tracker).map_err(|e| AppError::Internal(e.to_string()))?;
+    let tracker_json =
+        serde_json::to_value(&tracker).map_err(|e| AppError::Internal(e.to_string()))?;
     let page = ReliefPage {
         page: PageFrame::new(state, lang, &format!("/cases/{case}/relief"), Some(me)),
         csrf: me.csrf_token(),
@@ -463,18 +523,37 @@ async fn relief_page(
         error: error_text(lang, q),
         may_edit: open.may_edit,
         may_draft: access::may_draft_le_document(&actor, &open.facts),
-        active: active.iter().map(|o| outcome_view(lang, o, today)).collect(),
-        inactive: inactive.iter().map(|o| outcome_view(lang, o, today)).collect(),
+        active: active
+            .iter()
+            .map(|o| outcome_view(lang, o, today))
+            .collect(),
+        inactive: inactive
+            .iter()
+            .map(|o| outcome_view(lang, o, today))
+            .collect(),
         sections: sections(lang, &tracker_json),
         crimes: CRIMES
             .iter()
-            .map(|c| (code(c), lang.t(&format!("relief-crime-{}", code(c))), tracker.u_crime.crimes.contains(c)))
+            .map(|c| {
+                (
+                    code(c),
+                    lang.t(&format!("relief-crime-{}", code(c))),
+                    tracker.u_crime.crimes.contains(c),
+                )
+            })
             .collect(),
-        relations: RELATIONS.iter().map(|r| (code(r), lang.t(&format!("relief-relation-{}", code(r))))).collect(),
-        family_questions: ["married", "committed_the_crime", "present_danger_of_retaliation"]
-            .into_iter()
-            .map(|q| (q, lang.t(&format!("relief-fam-{q}"))))
+        relations: RELATIONS
+            .iter()
+            .map(|r| (code(r), lang.t(&format!("relief-relation-{}", code(r)))))
             .collect(),
+        family_questions: [
+            "married",
+            "committed_the_crime",
+            "present_danger_of_retaliation",
+        ]
+        .into_iter()
+        .map(|q| (q, lang.t(&format!("relief-fam-{q}"))))
+        .collect(),
         family: facts
             .family
             .iter()
@@ -482,7 +561,10 @@ async fn relief_page(
             .map(|(i, m)| FamilyRow {
                 index: i,
                 label: m.id.clone(),
-                relation: m.relation.map(|r| lang.t(&format!("relief-relation-{}", code(&r)))).unwrap_or_default(),
+                relation: m
+                    .relation
+                    .map(|r| lang.t(&format!("relief-relation-{}", code(&r))))
+                    .unwrap_or_default(),
                 born: m.date_of_birth.map(|d| d.to_string()).unwrap_or_default(),
             })
             .collect(),
@@ -534,13 +616,15 @@ fn back(case: CaseId, r: Result<(), AppError>, done: &str, anchor: &str) -> Resp
     let base = format!("/cases/{case}/relief");
     match r {
         Ok(()) => see_other(&format!("{base}?done={done}#{anchor}")),
-        Err(AppError::InvalidAt { code, path, .. }) => {
-            see_other(&format!("{base}?error={code}&field={}#{anchor}", urlencode(&path)))
-        }
+        Err(AppError::InvalidAt { code, path, .. }) => see_other(&format!(
+            "{base}?error={code}&field={}#{anchor}",
+            urlencode(&path)
+        )),
         Err(AppError::InvalidMany(first, _)) => back(case, Err(*first), done, anchor),
-        Err(AppError::Invalid { code, field, .. }) => {
-            see_other(&format!("{base}?error={code}&field={}#{anchor}", field.unwrap_or_default()))
-        }
+        Err(AppError::Invalid { code, field, .. }) => see_other(&format!(
+            "{base}?error={code}&field={}#{anchor}",
+            field.unwrap_or_default()
+        )),
         Err(AppError::Forbidden(_)) => see_other(&format!("{base}?error=not_allowed#{anchor}")),
         Err(AppError::NotFound) => see_other("/cases"),
         Err(_) => see_other(&format!("{base}?error=other#{anchor}")),
@@ -571,7 +655,9 @@ pub async fn save_section(
     let r = async {
         let current = relief::tracker_facts(&state, case).await?;
         let next = apply_section(&current, &section, &f)?;
-        relief::save_facts(&state, &actor, case, next, rid).await.map(|_| ())
+        relief::save_facts(&state, &actor, case, next, rid)
+            .await
+            .map(|_| ())
     }
     .await;
     back(case, r, "saved", &format!("tracker-{section}"))
@@ -600,8 +686,15 @@ pub async fn change_list(
         if v.trim().is_empty() {
             return Ok(None);
         }
-        Date::parse(v.trim(), time::macros::format_description!("[year]-[month]-[day]")).map(Some).map_err(|_| {
-            AppError::InvalidAt { code: "invalid", path: format!("{list}.{k}"), message: "Not a date.".into() }
+        Date::parse(
+            v.trim(),
+            time::macros::format_description!("[year]-[month]-[day]"),
+        )
+        .map(Some)
+        .map_err(|_| AppError::InvalidAt {
+            code: "invalid",
+            path: format!("{list}.{k}"),
+            message: "Not a date.".into(),
         })
     };
     let yes_no = |k: &str| match f.one(k).as_str() {
@@ -613,9 +706,15 @@ pub async fn change_list(
         match list.as_str() {
             "family" => {
                 let member = if remove.is_none() {
-                    let relation = RELATIONS.iter().copied().find(|r| code(r) == f.one("relation")).ok_or(
-                        AppError::InvalidAt { code: "required", path: "family.relation".into(), message: "Choose a relation.".into() },
-                    )?;
+                    let relation = RELATIONS
+                        .iter()
+                        .copied()
+                        .find(|r| code(r) == f.one("relation"))
+                        .ok_or(AppError::InvalidAt {
+                            code: "required",
+                            path: "family.relation".into(),
+                            message: "Choose a relation.".into(),
+                        })?;
                     Some(FamilyMember {
                         id: String::new(),
                         relation: Some(relation),
@@ -638,7 +737,11 @@ pub async fn change_list(
                         (_, Some(mut m)) => {
                             // Labels, never names: the relation and a number.
                             let rel = m.relation.map(|r| code(&r)).unwrap_or_default();
-                            let n = (1..).find(|n| !facts.family.iter().any(|x| x.id == format!("{rel}-{n}"))).unwrap_or(1);
+                            let n = (1..)
+                                .find(|n| {
+                                    !facts.family.iter().any(|x| x.id == format!("{rel}-{n}"))
+                                })
+                                .unwrap_or(1);
                             m.id = format!("{rel}-{n}");
                             facts.family.push(m);
                         }
@@ -703,7 +806,16 @@ pub async fn draft(
         return error_page(&state, lang, &AppError::NotFound);
     };
     let Some(kind) = DocumentKind::parse(&f.one("kind")) else {
-        return back(case, Err(AppError::Invalid { code: "invalid", field: Some("kind"), message: String::new() }), "", "documents");
+        return back(
+            case,
+            Err(AppError::Invalid {
+                code: "invalid",
+                field: Some("kind"),
+                message: String::new(),
+            }),
+            "",
+            "documents",
+        );
     };
     match relief::draft_document(&state, &Actor::of(&me.user), case, kind, rid).await {
         Ok(doc) => see_other(&format!("/documents/{doc}?done=drafted")),
@@ -737,7 +849,11 @@ struct DocumentPage {
     sign_explain: String,
 }
 
-fn statements(lang: Lang, kind: DocumentKind, c: &DocumentContent) -> Vec<(&'static str, String, bool)> {
+fn statements(
+    lang: Lang,
+    kind: DocumentKind,
+    c: &DocumentContent,
+) -> Vec<(&'static str, String, bool)> {
     let mut all = vec![("victim_of_the_crime", c.victim_of_the_crime)];
     if kind == DocumentKind::I918b {
         all.extend([
@@ -749,7 +865,13 @@ fn statements(lang: Lang, kind: DocumentKind, c: &DocumentContent) -> Vec<(&'sta
         ]);
     }
     all.into_iter()
-        .map(|(f, on)| (f, lang.t(&format!("relief-doc-stmt-{}-{f}", kind.as_str())), on))
+        .map(|(f, on)| {
+            (
+                f,
+                lang.t(&format!("relief-doc-stmt-{}-{f}", kind.as_str())),
+                on,
+            )
+        })
         .collect()
 }
 
@@ -765,20 +887,39 @@ async fn document_page(
     let v = relief::open_document(state, &actor, id, rid).await?;
     let c = &v.content;
     let signer = match v.doc.signed_by {
-        Some(u) => state.store.user(u).await?.map(|u| u.display_name).unwrap_or_default(),
+        Some(u) => state
+            .store
+            .user(u)
+            .await?
+            .map(|u| u.display_name)
+            .unwrap_or_default(),
         None => String::new(),
     };
-    let may_see_case = state
-        .store
-        .case_bundle(v.doc.case)
-        .await?
-        .is_some_and(|b| access::authorize_case(&actor, access::CaseAction::View, &b.facts, &b.consents, haven_domain::now()).is_allowed());
+    let may_see_case = state.store.case_bundle(v.doc.case).await?.is_some_and(|b| {
+        access::authorize_case(
+            &actor,
+            access::CaseAction::View,
+            &b.facts,
+            &b.consents,
+            haven_domain::now(),
+        )
+        .is_allowed()
+    });
     let mut errors = Vec::new();
     if let Some(e) = error_text(lang, q) {
         errors.push(e);
     }
     let gaps = if v.doc.status == DocumentStatus::Draft {
-        c.gaps(v.doc.kind).iter().map(|g| format!("{} ({})", lang.t(&format!("relief-doc-field-{}", g.field)), g.rule)).collect()
+        c.gaps(v.doc.kind)
+            .iter()
+            .map(|g| {
+                format!(
+                    "{} ({})",
+                    lang.t(&format!("relief-doc-field-{}", g.field)),
+                    g.rule
+                )
+            })
+            .collect()
     } else {
         Vec::new()
     };
@@ -791,13 +932,32 @@ async fn document_page(
         errors,
         crimes: CRIMES
             .iter()
-            .map(|x| (code(x), lang.t(&format!("relief-crime-{}", code(x))), c.crimes.contains(x)))
+            .map(|x| {
+                (
+                    code(x),
+                    lang.t(&format!("relief-crime-{}", code(x))),
+                    c.crimes.contains(x),
+                )
+            })
             .collect(),
-        crime_labels: c.crimes.iter().map(|x| lang.t(&format!("relief-crime-{}", code(x)))).collect::<Vec<_>>().join(", "),
+        crime_labels: c
+            .crimes
+            .iter()
+            .map(|x| lang.t(&format!("relief-crime-{}", code(x))))
+            .collect::<Vec<_>>()
+            .join(", "),
         signer,
-        hash: v.doc.content_sha256.as_deref().map(relief::hex).unwrap_or_default(),
+        hash: v
+            .doc
+            .content_sha256
+            .as_deref()
+            .map(relief::hex)
+            .unwrap_or_default(),
         statements: statements(lang, v.doc.kind, c),
-        dob: c.victim_date_of_birth.map(|d| d.to_string()).unwrap_or_default(),
+        dob: c
+            .victim_date_of_birth
+            .map(|d| d.to_string())
+            .unwrap_or_default(),
         crime_from: c.crime_from.map(|d| d.to_string()).unwrap_or_default(),
         crime_to: c.crime_to.map(|d| d.to_string()).unwrap_or_default(),
         gaps,
@@ -835,9 +995,10 @@ fn back_to_document(id: DocumentId, r: Result<(), AppError>, done: &str) -> Resp
     match r {
         Ok(()) => see_other(&format!("{base}?done={done}")),
         Err(AppError::InvalidMany(first, _)) => back_to_document(id, Err(*first), done),
-        Err(AppError::Invalid { code, field, .. }) => {
-            see_other(&format!("{base}?error={code}&field={}", field.unwrap_or_default()))
-        }
+        Err(AppError::Invalid { code, field, .. }) => see_other(&format!(
+            "{base}?error={code}&field={}",
+            field.unwrap_or_default()
+        )),
         Err(AppError::Forbidden(_)) => see_other(&format!("{base}?error=not_allowed")),
         Err(AppError::NotFound) => see_other("/"),
         Err(_) => see_other(&format!("{base}?error=other")),
@@ -850,9 +1011,16 @@ fn content_from_form(f: &FormData) -> Result<DocumentContent, AppError> {
         if v.trim().is_empty() {
             return Ok(None);
         }
-        Date::parse(v.trim(), time::macros::format_description!("[year]-[month]-[day]"))
-            .map(Some)
-            .map_err(|_| AppError::Invalid { code: "invalid", field: Some(k), message: "Not a date.".into() })
+        Date::parse(
+            v.trim(),
+            time::macros::format_description!("[year]-[month]-[day]"),
+        )
+        .map(Some)
+        .map_err(|_| AppError::Invalid {
+            code: "invalid",
+            field: Some(k),
+            message: "Not a date.".into(),
+        })
     };
     let crimes = f
         .many("crimes")
@@ -905,7 +1073,13 @@ pub async fn document_action(
             };
             back_to_document(id, r, "saved")
         }
-        "sign" => back_to_document(id, relief::sign_document(&state, &actor, id, rid).await.map(|_| ()), "signed"),
+        "sign" => back_to_document(
+            id,
+            relief::sign_document(&state, &actor, id, rid)
+                .await
+                .map(|_| ()),
+            "signed",
+        ),
         "withdraw" => back_to_document(
             id,
             relief::withdraw_document(&state, &actor, id, &f.one("reason"), rid).await,
@@ -945,7 +1119,10 @@ pub async fn deadlines(
     ReqId(rid): ReqId,
     Query(q): Query<NoticeQuery>,
 ) -> Response {
-    let days = q.days.filter(|d| [7, 14, 30, 60, 90, 180].contains(d)).unwrap_or(30);
+    let days = q
+        .days
+        .filter(|d| [7, 14, 30, 60, 90, 180].contains(d))
+        .unwrap_or(30);
     let mine = q.mine.as_deref() == Some("1");
     let actor = Actor::of(&me.user);
     let r = async {
@@ -966,7 +1143,10 @@ pub async fn deadlines(
                     .map(|u| UpcomingRow {
                         case: u.row.case,
                         name: u.name,
-                        on: u.row.due_at.map_or_else(|| u.row.due_on.to_string(), |t| when(t.to_offset(time::UtcOffset::UTC))),
+                        on: u.row.due_at.map_or_else(
+                            || u.row.due_on.to_string(),
+                            |t| when(t.to_offset(time::UtcOffset::UTC)),
+                        ),
                         what: lang.t(&format!("relief-deadline-{}", u.row.kind)),
                         pathway: lang.t(&format!("relief-pathway-{}", u.row.pathway)),
                         actor: lang.t(&format!("relief-actor-{}", u.row.actor)),
@@ -975,7 +1155,13 @@ pub async fn deadlines(
                     .collect(),
                 to_sign: to_sign
                     .iter()
-                    .map(|d| (d.id, lang.t(&format!("relief-doc-{}", d.kind.as_str())), when(d.drafted_at)))
+                    .map(|d| {
+                        (
+                            d.id,
+                            lang.t(&format!("relief-doc-{}", d.kind.as_str())),
+                            when(d.drafted_at),
+                        )
+                    })
                     .collect(),
             };
             render(&page, StatusCode::OK)
@@ -1006,9 +1192,15 @@ pub async fn read_notification(
 /// Roles that see the deadline dashboard link.
 #[must_use]
 pub fn sees_deadlines(me: &Authenticated) -> bool {
-    [Role::VictimSpecialist, Role::Supervisor, Role::LawEnforcementAgent, Role::CertifyingOfficial, Role::ForensicInterviewer]
-        .iter()
-        .any(|r| me.user.has_role(*r))
+    [
+        Role::VictimSpecialist,
+        Role::Supervisor,
+        Role::LawEnforcementAgent,
+        Role::CertifyingOfficial,
+        Role::ForensicInterviewer,
+    ]
+    .iter()
+    .any(|r| me.user.has_role(*r))
 }
 
 #[cfg(test)]
@@ -1030,22 +1222,46 @@ mod tests {
                 }
             }
         }
-        keys.extend(Pathway::ALL.iter().map(|p| format!("relief-pathway-{}", p.as_str())));
-        for s in [Status::NotApplicable, Status::MayQualify, Status::LikelyQualifies, Status::InformationMissing, Status::NotEligibleNow, Status::Obtained] {
+        keys.extend(
+            Pathway::ALL
+                .iter()
+                .map(|p| format!("relief-pathway-{}", p.as_str())),
+        );
+        for s in [
+            Status::NotApplicable,
+            Status::MayQualify,
+            Status::LikelyQualifies,
+            Status::InformationMissing,
+            Status::NotEligibleNow,
+            Status::Obtained,
+        ] {
             keys.push(format!("relief-status-{}", s.as_str()));
         }
         for a in [A::Victim, A::Advocate, A::LawEnforcement, A::Uscis, A::Hhs] {
             keys.push(format!("relief-actor-{}", code(&a)));
         }
         for k in [
-            K::ContinuedPresenceExpires, K::TStatusExpires, K::UStatusExpires, K::USupplementBWarning, K::UFileBy,
-            K::AdjustmentEligibleFrom, K::AdjustmentFileBy, K::TFileBeforeAge21, K::RfaBeforeAge18,
-            K::InterimAssistanceEnds, K::RcaRmaEnds, K::HhsNotificationDue,
+            K::ContinuedPresenceExpires,
+            K::TStatusExpires,
+            K::UStatusExpires,
+            K::USupplementBWarning,
+            K::UFileBy,
+            K::AdjustmentEligibleFrom,
+            K::AdjustmentFileBy,
+            K::TFileBeforeAge21,
+            K::RfaBeforeAge18,
+            K::InterimAssistanceEnds,
+            K::RcaRmaEnds,
+            K::HhsNotificationDue,
         ] {
             keys.push(format!("relief-deadline-{}", code(&k)));
         }
         keys.extend(CRIMES.iter().map(|c| format!("relief-crime-{}", code(c))));
-        keys.extend(RELATIONS.iter().map(|r| format!("relief-relation-{}", code(r))));
+        keys.extend(
+            RELATIONS
+                .iter()
+                .map(|r| format!("relief-relation-{}", code(r))),
+        );
         for kind in DocumentKind::ALL {
             keys.push(format!("relief-doc-{}", kind.as_str()));
             for (f, _, _) in statements(Lang::En, kind, &DocumentContent::default()) {
@@ -1062,10 +1278,26 @@ mod tests {
             keys.push(format!("relief-doc-intro-{}", kind.as_str()));
             keys.push(format!("relief-doc-sign-explain-{}", kind.as_str()));
         }
-        for q in ["married", "committed_the_crime", "present_danger_of_retaliation"] {
+        for q in [
+            "married",
+            "committed_the_crime",
+            "present_danger_of_retaliation",
+        ] {
             keys.push(format!("relief-fam-{q}"));
         }
-        for e in ["impossible_facts", "invalid", "required", "not_allowed", "other", "already_signed", "not_signed", "required_to_sign", "too_long", "bad_text", "before_start"] {
+        for e in [
+            "impossible_facts",
+            "invalid",
+            "required",
+            "not_allowed",
+            "other",
+            "already_signed",
+            "not_signed",
+            "required_to_sign",
+            "too_long",
+            "bad_text",
+            "before_start",
+        ] {
             keys.push(format!("relief-error-{e}"));
         }
         for d in ["saved", "drafted", "signed", "withdrawn"] {
@@ -1080,21 +1312,34 @@ mod tests {
 
     #[test]
     fn a_section_form_writes_the_facts_paths() {
-        let facts = Facts { format: haven_domain::relief::FACTS_FORMAT.into(), ..Facts::default() };
+        let facts = Facts {
+            format: haven_domain::relief::FACTS_FORMAT.into(),
+            ..Facts::default()
+        };
         let body = Bytes::from_static(
             b"continued_presence.requested_on=2026-01-05&continued_presence.requested_by=federal&continued_presence.granted_on=",
         );
         let next = apply_section(&facts, "continued_presence", &FormData::parse(&body)).unwrap();
-        assert_eq!(next.continued_presence.requested_on, Some(time::macros::date!(2026 - 01 - 05)));
+        assert_eq!(
+            next.continued_presence.requested_on,
+            Some(time::macros::date!(2026 - 01 - 05))
+        );
         assert!(next.continued_presence.granted_on.is_none());
         let bad = Bytes::from_static(b"continued_presence.requested_on=05/01/2026");
         match apply_section(&facts, "continued_presence", &FormData::parse(&bad)) {
-            Err(AppError::InvalidAt { path, .. }) => assert_eq!(path, "continued_presence.requested_on"),
+            Err(AppError::InvalidAt { path, .. }) => {
+                assert_eq!(path, "continued_presence.requested_on")
+            }
             _ => panic!("a bad date names its field"),
         }
-        let body = Bytes::from_static(b"u_crime.crimes=stalking&u_crime.crimes=peonage&u_crime.helpful=yes");
+        let body = Bytes::from_static(
+            b"u_crime.crimes=stalking&u_crime.crimes=peonage&u_crime.helpful=yes",
+        );
         let next = apply_section(&facts, "u", &FormData::parse(&body)).unwrap();
-        assert_eq!(next.u_crime.crimes, [QualifyingCrime::Stalking, QualifyingCrime::Peonage]);
+        assert_eq!(
+            next.u_crime.crimes,
+            [QualifyingCrime::Stalking, QualifyingCrime::Peonage]
+        );
         assert_eq!(next.u_crime.helpful, Some(true));
     }
 }

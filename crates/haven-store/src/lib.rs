@@ -119,6 +119,10 @@ pub trait PeopleStore: Send + Sync + 'static {
     /// The accounts a policy scope allows, by display name, each with whether
     /// a second factor is on.
     async fn list_users(&self, scope: UserScope) -> StoreResult<Vec<(User, bool)>>;
+    /// Enabled law-enforcement agents and forensic interviewers of
+    /// law-enforcement organizations: the partner-agency staff a case team
+    /// may include.
+    async fn partner_staff(&self) -> StoreResult<Vec<User>>;
 }
 
 /// A signed-in session. The token itself is never stored: only its SHA-256.

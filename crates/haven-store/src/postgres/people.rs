@@ -217,6 +217,19 @@ impl PeopleStore for PgStore {
             .collect()
     }
 
+    async fn partner_staff(&self) -> StoreResult<Vec<User>> {
+        sqlx::query(list_users!(
+            "NOT u.disabled AND u.organization_id IN (SELECT id FROM organizations WHERE kind = 'law_enforcement') \
+             AND EXISTS (SELECT 1 FROM user_roles r WHERE r.user_id = u.id \
+                         AND r.role IN ('law_enforcement_agent', 'forensic_interviewer'))"
+        ))
+        .fetch_all(self.pool())
+        .await?
+        .iter()
+        .map(user_from_row)
+        .collect()
+    }
+
     async fn count_users(&self) -> StoreResult<u64> {
         let n: i64 = sqlx::query_scalar("SELECT count(*) FROM users")
             .fetch_one(self.pool())
