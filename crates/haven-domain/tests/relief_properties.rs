@@ -96,16 +96,19 @@ fn crimes() -> impl Strategy<Value = Vec<QualifyingCrime>> {
 }
 
 fn facts(wide: bool) -> BoxedStrategy<Facts> {
-    let person = (od(wide), residency(), ob(), ob(), ob(), ob(), ob())
-        .prop_map(|(dob, cit, in_us, trauma, adm, hard, gmc)| Person {
-            date_of_birth: dob,
-            citizenship: cit,
-            in_united_states: in_us,
-            unable_to_cooperate_due_to_trauma: trauma,
-            admissible_or_waiver_requested: adm,
-            extreme_hardship: hard,
-            good_moral_character: gmc,
-        })
+    let person = (od(wide), ob(), residency(), ob(), ob(), ob(), ob(), ob())
+        .prop_map(
+            |(dob, estimate, cit, in_us, trauma, adm, hard, gmc)| Person {
+                date_of_birth: dob,
+                date_of_birth_is_estimate: estimate,
+                citizenship: cit,
+                in_united_states: in_us,
+                unable_to_cooperate_due_to_trauma: trauma,
+                admissible_or_waiver_requested: adm,
+                extreme_hardship: hard,
+                good_moral_character: gmc,
+            },
+        )
         .boxed();
     let trafficking = (kind(), ob(), od(wide), od(wide), ob(), ob())
         .prop_map(|(kind, ffc, first, last, present, committed)| Trafficking {

@@ -56,6 +56,14 @@ async fn compose(state: &AppState, open: &OpenCase, mut f: Facts) -> Result<Fact
     if let Some(p) = &open.person {
         let person = person_view(state, p).await?;
         f.person.date_of_birth = person.birth_date;
+        f.person.date_of_birth_is_estimate = None;
+        // An estimated age ("about 24") stands in for a date of birth, and
+        // every age-dependent answer says it is estimated (D-6).
+        if let (None, Some(e)) = (person.birth_date, person.profile.estimated_age) {
+            f.person.date_of_birth =
+                haven_domain::relief::calendar::add_years(e.on, -i32::from(e.years));
+            f.person.date_of_birth_is_estimate = Some(true);
+        }
         f.person.citizenship = person.profile.residency;
     }
     let profile = trafficking_view(state, open).await?;
@@ -72,6 +80,7 @@ async fn compose(state: &AppState, open: &OpenCase, mut f: Facts) -> Result<Fact
 fn strip_record_fields(f: &mut Facts) {
     f.format = FACTS_FORMAT.into();
     f.person.date_of_birth = None;
+    f.person.date_of_birth_is_estimate = None;
     f.person.citizenship = None;
     f.trafficking.kind = None;
     f.hhs.identified_by_official_at = None;

@@ -847,6 +847,8 @@ struct DocumentPage {
     may_see_case: bool,
     intro: String,
     sign_explain: String,
+    signed_when: String,
+    withdrawn_when: String,
 }
 
 fn statements(
@@ -963,6 +965,8 @@ async fn document_page(
         gaps,
         may_see_case,
         intro: lang.t(&format!("relief-doc-intro-{}", v.doc.kind.as_str())),
+        signed_when: v.doc.signed_at.map(when).unwrap_or_default(),
+        withdrawn_when: v.doc.withdrawn_at.map(when).unwrap_or_default(),
         sign_explain: lang.t(&format!("relief-doc-sign-explain-{}", v.doc.kind.as_str())),
         v,
     };
@@ -1121,7 +1125,7 @@ pub async fn deadlines(
 ) -> Response {
     let days = q
         .days
-        .filter(|d| [7, 14, 30, 60, 90, 180].contains(d))
+        .filter(|d| [7, 14, 30, 60, 90, 180, 365].contains(d))
         .unwrap_or(30);
     let mine = q.mine.as_deref() == Some("1");
     let actor = Actor::of(&me.user);
@@ -1137,7 +1141,7 @@ pub async fn deadlines(
                 page: PageFrame::new(&state, lang, "/relief/deadlines", Some(&me)),
                 days,
                 mine,
-                choices: vec![7, 14, 30, 60, 90, 180],
+                choices: vec![7, 14, 30, 60, 90, 180, 365],
                 rows: rows
                     .into_iter()
                     .map(|u| UpcomingRow {

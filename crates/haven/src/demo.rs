@@ -247,6 +247,51 @@ async fn seed_record(state: &AppState) -> Result<()> {
     )
     .await
     .map_err(err)?;
+    // The task force's agent works the case with the specialist; the
+    // relief trackers hold what is known so far (no certification yet).
+    let agent = user("agent@demo.haven.test").await?;
+    let audit = AuditEntry::new(AuditAction::TeamChanged)
+        .by(specialist.id, specialist.organization_id)
+        .on("case", case_id);
+    store
+        .set_team_member(
+            case_id,
+            agent.id,
+            haven_domain::access::TeamRole::Agent,
+            true,
+            &audit,
+        )
+        .await?;
+    let today = haven_domain::now().date();
+    let months_ago = |m: i32| haven_domain::relief::calendar::add_months(today, -m);
+    haven_server::relief::update_facts(
+        state,
+        &actor,
+        case_id,
+        |f| {
+            f.person.in_united_states = Some(true);
+            f.trafficking.force_fraud_or_coercion = Some(true);
+            f.trafficking.first_act_on = months_ago(20);
+            f.trafficking.last_act_on = months_ago(3);
+            f.trafficking.present_on_account_of_trafficking = Some(true);
+            f.trafficking.committed_trafficking = Some(false);
+            f.law_enforcement.reported_on = months_ago(2);
+            f.law_enforcement.potential_witness = Some(true);
+            f.law_enforcement.willing_to_assist = Some(true);
+            f.u_crime.crimes = vec![
+                haven_domain::relief::facts::QualifyingCrime::Trafficking,
+                haven_domain::relief::facts::QualifyingCrime::Peonage,
+            ];
+            f.u_crime.in_united_states_or_extraterritorial = Some(true);
+            f.u_crime.substantial_abuse = Some(true);
+            f.u_crime.possesses_information = Some(true);
+            f.u_crime.helpful = Some(true);
+            f.u_crime.culpable = Some(false);
+        },
+        None,
+    )
+    .await
+    .map_err(err)?;
     for (category, urgency) in [("legal_immigration", "high"), ("medical", "medium")] {
         record::record_entry(
             state,

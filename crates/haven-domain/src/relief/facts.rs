@@ -51,6 +51,9 @@ pub struct Facts {
 pub struct Person {
     #[serde(with = "iso_date::option")]
     pub date_of_birth: Option<Date>,
+    /// The date of birth is estimated from an estimated age: results that
+    /// depend on age say so (D-6).
+    pub date_of_birth_is_estimate: Option<bool>,
     pub citizenship: Option<ResidencyClass>,
     pub in_united_states: Option<bool>,
     /// Unable to cooperate with law enforcement because of physical or

@@ -65,6 +65,7 @@ pub(super) fn certification(c: &Ctx) -> Outcome {
         }
         return o.done(Status::Obtained);
     }
+    c.note_estimate(&mut o);
     match c.minor_on(c.as_of) {
         Some(true) => {
             o.line(
@@ -146,6 +147,7 @@ pub(super) fn certification(c: &Ctx) -> Outcome {
 /// Minors qualify by age when the request is made; an RFA received before
 /// the 18th birthday still counts after it (D-6, OTIP-PI-16-01).
 fn minor_for_hhs(c: &Ctx, o: &mut Out) -> Option<bool> {
+    c.note_estimate(o);
     let now = c.minor_on(c.as_of);
     if now == Some(true) {
         return Some(true);
@@ -327,6 +329,7 @@ pub(super) fn minor_notification(c: &Ctx) -> Outcome {
         );
         return o.done(Status::NotApplicable);
     };
+    c.note_estimate(&mut o);
     let age = c.age_on(found.date()).map_or(AgeOn::Unknown, AgeOn::Known);
     let hours = c.value(Param::HhsMinorNotifyHours, found.date());
     let Some(hours) = hours else {

@@ -77,6 +77,15 @@ impl<'a> Ctx<'a> {
         self.f.person.date_of_birth.and_then(|b| age_on(b, on))
     }
 
+    /// Says so when an age-dependent answer rests on an estimated age.
+    pub fn note_estimate(&self, o: &mut Out) {
+        if self.f.person.date_of_birth_is_estimate == Some(true)
+            && self.f.person.date_of_birth.is_some()
+        {
+            o.line(&["D-6"], "The age used here is estimated; confirm the date of birth, since the answer depends on it.");
+        }
+    }
+
     pub fn minor_on(&self, on: Date) -> Option<bool> {
         self.age_on(on).map(|a| a < self.minor_age)
     }

@@ -156,6 +156,7 @@ pub(super) fn principal(c: &Ctx) -> Outcome {
 /// T-1.3 and T-2: cooperation with law enforcement, unless an exception
 /// applies (then no contact at all is required).
 fn compliance(c: &Ctx, o: &mut Out) -> Option<bool> {
+    c.note_estimate(o);
     if c.minor_at_first_act() == Some(true) {
         o.line(&["T-1", "T-2", "D-6"], "The person was under 18 when an act of trafficking occurred, so no contact with law enforcement is required at all.");
         return Some(true);
