@@ -837,10 +837,12 @@ pub async fn queue_reminders(
         .store
         .enqueue_deadline_reminders(today, to, now)
         .await?;
-    state
-        .store
-        .append_audit(&[AuditEntry::new(AuditAction::RemindersQueued).on("reminders", queued)])
-        .await?;
+    if queued > 0 {
+        state
+            .store
+            .append_audit(&[AuditEntry::new(AuditAction::RemindersQueued).on("reminders", queued)])
+            .await?;
+    }
     state
         .store
         .finish_daily_job("deadline_reminders", owner, today)

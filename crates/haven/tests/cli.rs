@@ -695,7 +695,7 @@ fn keys_rotate_re_encrypts_and_retires_the_old_key() {
     let data = dir.path().join("demo");
     // The demo encrypts the certifier's TOTP secret and its fictional case:
     // the person's name and profile, the trafficking profile, the screening,
-    // three needs and a plan item.
+    // three needs, a plan item and the relief facts.
     let addr = free_addr();
     let mut cmd = haven();
     cmd.args(["demo", "--listen", &addr.to_string()])
@@ -711,7 +711,10 @@ fn keys_rotate_re_encrypts_and_retires_the_old_key() {
     let text = String::from_utf8_lossy(&out.stdout).into_owned();
     assert!(out.status.success(), "{text}{}", stderr(&out));
     assert!(text.contains("added data key 2"), "{text}");
-    assert!(text.contains("re-encrypted 9 values under key 2"), "{text}");
+    assert!(
+        text.contains("re-encrypted 10 values under key 2"),
+        "{text}"
+    );
     assert!(text.contains("retired data key 1"), "{text}");
 
     let out = run(haven()
