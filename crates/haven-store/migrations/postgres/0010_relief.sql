@@ -22,9 +22,13 @@ CREATE TABLE case_deadlines (
     actor          TEXT NOT NULL,
     due_on         DATE NOT NULL,
     due_at         TIMESTAMPTZ,
+    -- When the reminders for this deadline were queued (a changed date is a
+    -- new row, and is reminded again).
+    reminded_at    TIMESTAMPTZ,
     PRIMARY KEY (case_id, kind, family_member)
 );
 CREATE INDEX case_deadlines_due ON case_deadlines (due_on, case_id);
+CREATE INDEX case_deadlines_unreminded ON case_deadlines (due_on) WHERE reminded_at IS NULL;
 
 -- I-914 Supplement B declarations and I-918 Supplement B certifications.
 -- A signed document's content never changes (the store refuses; the SHA-256

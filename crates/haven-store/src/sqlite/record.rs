@@ -409,7 +409,6 @@ macro_rules! visible_cases {
          )"
     };
 }
-pub(super) use visible_cases;
 
 /// The caseload filters: ?8 stage, ?9 only HHS-5 notices due.
 macro_rules! caseload_filters {

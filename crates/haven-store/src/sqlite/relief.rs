@@ -1,6 +1,6 @@
 use super::SqliteStore;
 use super::audit::insert_audit;
-use super::record::{day, get_opt_day, get_opt_ts, get_ts, ts, visible_cases};
+use super::record::{day, get_opt_day, get_opt_ts, get_ts, ts};
 use crate::relief::{
     ClaimedMessage, DeadlineListRow, DeadlineQuery, DeadlineRow, Notification, ReliefStore,
     ReliefWrite, Signing, StoredDocument, StoredRelief,
@@ -109,13 +109,27 @@ async fn write_relief(tx: &mut Transaction<'_, Sqlite>, w: &ReliefWrite<'_>) -> 
     Ok(())
 }
 
-const UPCOMING: &str = concat!(
-    visible_cases!(),
-    " SELECT d.case_id, d.kind, d.family_member, d.pathway, d.actor, d.due_on, d.due_at, c.person_id, p.name
-      FROM case_deadlines d JOIN cases c ON c.id = d.case_id LEFT JOIN persons p ON p.id = c.person_id
-      WHERE d.due_on >= ?8 AND d.due_on <= ?9 AND d.case_id IN (SELECT id FROM visible)
-      ORDER BY d.due_on, d.due_at, d.case_id, d.kind, d.family_member LIMIT ?10"
-);
+/// Deadlines in a window on the cases the policy filter lets through,
+/// walked in date order from the deadline index: a supervisor's whole
+/// organization is a test on each row, not a set to build first. Parameters
+/// as the caseload's (?1 user, ?2 supervised organization, ?3 mine only, ?4
+/// the user's organization, ?5 now, ?6 today, ?7 roles), then ?8 from, ?9 to,
+/// ?10 limit.
+const UPCOMING: &str = "WITH granted(id) AS (
+        SELECT case_id FROM case_team WHERE user_id = ?1
+        UNION SELECT k.case_id FROM consents k
+          WHERE NOT ?3 AND k.recipient_org = ?4
+            AND (k.revoked_at IS NULL OR k.revoked_at > ?5) AND k.signed_on <= ?6 AND ?6 <= k.expires_on
+        UNION SELECT k.case_id FROM consents k
+          WHERE NOT ?3 AND k.recipient_role IS NOT NULL
+            AND instr(',' || ?7 || ',', ',' || k.recipient_role || ',') > 0
+            AND (k.revoked_at IS NULL OR k.revoked_at > ?5) AND k.signed_on <= ?6 AND ?6 <= k.expires_on
+     )
+     SELECT d.case_id, d.kind, d.family_member, d.pathway, d.actor, d.due_on, d.due_at, c.person_id, p.name
+     FROM case_deadlines d JOIN cases c ON c.id = d.case_id LEFT JOIN persons p ON p.id = c.person_id
+     WHERE d.due_on >= ?8 AND d.due_on <= ?9
+       AND ((NOT ?3 AND c.organization_id = ?2) OR d.case_id IN (SELECT id FROM granted))
+     ORDER BY d.due_on, d.case_id, d.kind, d.family_member LIMIT ?10";
 
 #[async_trait]
 impl ReliefStore for SqliteStore {
@@ -350,9 +364,11 @@ impl ReliefStore for SqliteStore {
         to: Date,
         now: OffsetDateTime,
     ) -> StoreResult<u64> {
-        // One statement: the deadline index finds the window, the team
-        // index the recipients, the unique dedupe key drops repeats. The
-        // payload carries codes and dates, never a name.
+        // The deadline index finds the window's deadlines not yet reminded,
+        // the team index their recipients, and the unique dedupe key drops
+        // any repeat (a team member in two roles, a rerun). The payload
+        // carries codes and dates, never a name.
+        let mut tx = self.writer().begin().await?;
         let done = sqlx::query(
             "INSERT INTO outbox (id, dedupe_key, kind, user_id, case_id, payload, status, available_at, created_at)
              SELECT randomblob(16),
@@ -362,15 +378,24 @@ impl ReliefStore for SqliteStore {
                     json_object('kind', d.kind, 'pathway', d.pathway, 'family_member', d.family_member,
                                 'due_on', d.due_on, 'actor', d.actor),
                     'pending', ?3, ?3
-             FROM case_deadlines d JOIN (SELECT DISTINCT case_id, user_id FROM case_team) t ON t.case_id = d.case_id
-             WHERE d.due_on >= ?1 AND d.due_on <= ?2
+             FROM case_deadlines d JOIN case_team t ON t.case_id = d.case_id
+             WHERE d.due_on >= ?1 AND d.due_on <= ?2 AND d.reminded_at IS NULL
              ON CONFLICT (dedupe_key) DO NOTHING",
         )
         .bind(day(Some(from)))
         .bind(day(Some(to)))
         .bind(ts(now))
-        .execute(self.writer())
+        .execute(&mut *tx)
         .await?;
+        sqlx::query(
+            "UPDATE case_deadlines SET reminded_at = ?3 WHERE due_on >= ?1 AND due_on <= ?2 AND reminded_at IS NULL",
+        )
+        .bind(day(Some(from)))
+        .bind(day(Some(to)))
+        .bind(ts(now))
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
         Ok(done.rows_affected())
     }
 
