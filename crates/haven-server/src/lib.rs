@@ -166,7 +166,7 @@ pub fn router(state: AppState) -> Router {
         .route("/cases/{id}/stage", post(record_pages::change_stage))
         .route("/cases/{id}/cooperation", post(record_pages::set_cooperation))
         .route("/cases/{id}/hhs-notified", post(record_pages::hhs_notified))
-        .route("/cases/{id}/team", post(record_pages::change_team))
+        .route("/cases/{id}/team", get(record_pages::team_page).post(record_pages::change_team))
         .route("/cases/{id}/fund-requests", post(record_pages::request_funds))
         .route(
             "/cases/{id}/attachments",

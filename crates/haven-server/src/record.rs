@@ -1319,12 +1319,17 @@ pub async fn record_entry(
                 Some(u) => {
                     let u = UserId::from_uuid(u);
                     match state.store.user(u).await? {
-                        Some(user) if user.organization_id == case.facts.organization => u,
+                        Some(user)
+                            if user.organization_id == case.facts.organization
+                                || case.facts.team.iter().any(|(t, _)| *t == u) =>
+                        {
+                            u
+                        }
                         _ => {
                             p.add(
                                 "assignee",
                                 "unknown_user",
-                                "assignee must be a user of the case's organization.",
+                                "assignee must be on the case team or a user of the case's organization.",
                             );
                             case.actor.user
                         }
@@ -1461,12 +1466,17 @@ pub async fn update_entry(
         Some(u) if e.kind == EntryKind::Task => {
             let u = UserId::from_uuid(u);
             match state.store.user(u).await? {
-                Some(user) if user.organization_id == case.facts.organization => Some(u),
+                Some(user)
+                    if user.organization_id == case.facts.organization
+                        || case.facts.team.iter().any(|(t, _)| *t == u) =>
+                {
+                    Some(u)
+                }
                 _ => {
                     p.add(
                         "assignee",
                         "unknown_user",
-                        "assignee must be a user of the case's organization.",
+                        "assignee must be on the case team or a user of the case's organization.",
                     );
                     e.assignee
                 }

@@ -159,7 +159,6 @@ pub struct RecordSections {
     pub person_facts: Vec<(String, String)>,
     pub trafficking_facts: Vec<(String, String)>,
     pub team: Vec<(UserId, &'static str, String)>,
-    pub team_candidates: Vec<(UserId, String)>,
     pub team_roles: Vec<Choice>,
     pub needs: Vec<NeedView>,
     pub open_tasks: Vec<TaskView>,
@@ -356,28 +355,29 @@ pub async fn record_sections(
 ) -> Result<RecordSections, AppError> {
     let now = haven_domain::now();
     let today = now.date();
-    let mut members: HashMap<UserId, (String, Vec<haven_domain::Role>)> = state
+    let (entries, timeline_total) = record::entries_view(state, case, 100).await?;
+    let stored_attachments = state.store.attachments(case.facts.id).await?;
+    let stored_requests = state.store.fund_requests_for_case(case.facts.id).await?;
+    // Names of the people the page mentions only (the team, authors,
+    // uploaders, requesters), in one query, from any organization.
+    let mut ids: Vec<UserId> = case.facts.team.iter().map(|(u, _)| *u).collect();
+    ids.extend(entries.iter().map(|e| e.entry.by));
+    ids.extend(stored_attachments.iter().map(|a| a.by));
+    ids.extend(stored_requests.iter().map(|r| r.requested_by));
+    ids.sort_unstable();
+    ids.dedup();
+    let members: HashMap<UserId, String> = state
         .store
-        .list_users(UserScope::Organization(case.facts.organization))
+        .users_by_ids(&ids)
         .await?
         .into_iter()
-        .filter(|(u, _)| !u.disabled)
-        .map(|(u, _)| (u.id, (u.display_name, u.roles)))
+        .map(|u| (u.id, u.display_name))
         .collect();
-    // Team members from partner agencies.
-    for (id, _) in &case.facts.team {
-        if !members.contains_key(id)
-            && let Some(u) = state.store.user(*id).await?
-        {
-            members.insert(u.id, (u.display_name, u.roles));
-        }
-    }
     let name = |u: UserId| {
         members
             .get(&u)
-            .map_or_else(|| lang.t("history-someone-else"), |m| m.0.clone())
+            .map_or_else(|| lang.t("history-someone-else"), Clone::clone)
     };
-    let (entries, timeline_total) = record::entries_view(state, case, 100).await?;
     let trafficking = record::trafficking_view(state, case).await?;
 
     let task_view = |e: &EntryView| TaskView {
@@ -529,7 +529,7 @@ pub async fn record_sections(
         })
         .collect();
     let mut attachments = Vec::new();
-    for a in state.store.attachments(case.facts.id).await? {
+    for a in stored_attachments {
         if !case.sees(a.compartment) {
             continue;
         }
@@ -549,11 +549,7 @@ pub async fn record_sections(
             format!("{} — {}", when(a.at), name(a.by)),
         ));
     }
-    let requests = funds::request_views(
-        state,
-        state.store.fund_requests_for_case(case.facts.id).await?,
-    )
-    .await?;
+    let requests = funds::request_views(state, stored_requests).await?;
     let fund_requests = requests
         .into_iter()
         .map(|r| FundRow {
@@ -580,26 +576,15 @@ pub async fn record_sections(
     let age = person.age(today);
     let (age_label, minor) = age_text(lang, age);
     let may_manage_team = access::may_manage_team(&case.actor, &case.facts);
-    let mut team_candidates: Vec<(UserId, String)> = if may_manage_team {
-        let mut c: Vec<(UserId, String)> = members
-            .iter()
-            .map(|(id, (n, _))| (*id, n.clone()))
-            .collect();
-        for u in state.store.partner_staff().await? {
-            if !members.contains_key(&u.id) {
-                c.push((u.id, u.display_name));
-            }
-        }
-        c
-    } else {
-        Vec::new()
-    };
-    team_candidates.sort_by(|a, b| a.1.cmp(&b.1));
-    let mut member_list: Vec<(UserId, String)> = members
+    // Tasks go to people on the team (only they can see the case).
+    let mut member_list: Vec<(UserId, String)> = case
+        .facts
+        .team
         .iter()
-        .map(|(id, (n, _))| (*id, n.clone()))
+        .map(|(u, _)| (*u, name(*u)))
         .collect();
     member_list.sort_by(|a, b| a.1.cmp(&b.1));
+    member_list.dedup_by(|a, b| a.0 == b.0);
     Ok(RecordSections {
         case_id: case.facts.id,
         may_edit: case.may_edit,
@@ -650,7 +635,6 @@ pub async fn record_sections(
                 )
             })
             .collect(),
-        team_candidates,
         team_roles: choices(
             lang,
             "teamrole",
@@ -1292,4 +1276,94 @@ pub fn attachment_response(name: &str, kind: &str, bytes: Vec<u8>) -> Response {
         bytes,
     )
         .into_response()
+}
+
+#[derive(askama::Template)]
+#[template(path = "team.html")]
+struct TeamPage {
+    page: crate::pages::PageFrame,
+    csrf: String,
+    case_id: CaseId,
+    team: Vec<String>,
+    candidates: Vec<(UserId, String)>,
+    roles: Vec<(&'static str, String)>,
+}
+
+/// The form that adds someone to a case team: the case organization's
+/// people and partner agencies' agents and interviewers. Kept off the case
+/// page, which then needs no staff list.
+pub async fn team_page(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    lang: Lang,
+    crate::session::SignedIn(me): crate::session::SignedIn,
+    crate::session::ReqId(rid): crate::session::ReqId,
+    axum::extract::Path(id): axum::extract::Path<String>,
+) -> axum::response::Response {
+    let r = async {
+        let case = posted_case(&state, &me, &id, rid).await?;
+        if !access::may_manage_team(&case.actor, &case.facts) {
+            return Err(AppError::Forbidden(
+                "The team is managed by the owner specialist and supervisors.".into(),
+            ));
+        }
+        let on_team: Vec<UserId> = case.facts.team.iter().map(|(u, _)| *u).collect();
+        let names: HashMap<UserId, String> = state
+            .store
+            .users_by_ids(&on_team)
+            .await?
+            .into_iter()
+            .map(|u| (u.id, u.display_name))
+            .collect();
+        let mut candidates: Vec<(UserId, String)> = state
+            .store
+            .list_users(UserScope::Organization(case.facts.organization))
+            .await?
+            .into_iter()
+            .filter(|(u, _)| !u.disabled)
+            .map(|(u, _)| (u.id, u.display_name))
+            .collect();
+        for u in state.store.partner_staff().await? {
+            if u.organization_id != case.facts.organization {
+                candidates.push((u.id, u.display_name));
+            }
+        }
+        candidates.sort_by(|a, b| a.1.cmp(&b.1));
+        let team = case
+            .facts
+            .team
+            .iter()
+            .map(|(u, r)| {
+                format!(
+                    "{}: {}",
+                    names
+                        .get(u)
+                        .cloned()
+                        .unwrap_or_else(|| lang.t("history-someone-else")),
+                    lang.t(&format!("team-{}", r.as_str()))
+                )
+            })
+            .collect();
+        let page = TeamPage {
+            page: crate::pages::PageFrame::new(
+                &state,
+                lang,
+                &format!("/cases/{id}/team"),
+                Some(&me),
+            ),
+            csrf: me.csrf_token(),
+            case_id: case.facts.id,
+            team,
+            candidates,
+            roles: TeamRole::ALL
+                .iter()
+                .map(|r| (r.as_str(), lang.t(&format!("pick-teamrole-{}", r.as_str()))))
+                .collect(),
+        };
+        Ok(crate::pages::render(&page, axum::http::StatusCode::OK))
+    }
+    .await;
+    match r {
+        Ok(res) => res,
+        Err(e) => crate::pages::error_page(&state, lang, &e),
+    }
 }

@@ -2853,6 +2853,7 @@ async fn every_endpoint_answers_every_role_without_leaks_or_faults() {
             ("GET", format!("/api/v1/cases/{case_id}"), None),
             ("GET", format!("/api/v1/cases/{case_id}/consents"), None),
             ("GET", format!("{case_url}/relief"), None),
+            ("GET", format!("{case_url}/team"), None),
             (
                 "POST",
                 format!("{case_url}/relief/facts/eligibility"),
@@ -4349,7 +4350,23 @@ async fn an_agent_drafts_a_certification_only_a_certifying_official_signs_and_si
         let (s, b) = call(&app, "POST", "/api/v1/cases", &spec, serde_json::json!({"name": "Doc Person", "birth_date": "1992-03-04", "residency": "foreign_national", "exploitation": "labor"})).await;
         assert_eq!(s, StatusCode::CREATED);
         let case = b["id"].as_str().unwrap().to_owned();
+        // The team page offers partner agencies' agents, not their certifying officials.
+        let cookie = person_cookie(&app, "doc-spec@example.test").await;
+        let html = text(send(&app, get(&format!("/cases/{case}/team"), Some(&cookie))).await).await;
+        assert!(
+            html.contains("Person doc-agent@example.test"),
+            "{}: partner agent offered",
+            app.db.name
+        );
+        assert!(!html.contains("Person doc-stranger@example.test"));
         add_to_team(&app, &spec, &case, agent_id, "agent").await;
+        // The case page names the partner agent on the team.
+        let html = text(send(&app, get(&format!("/cases/{case}"), Some(&cookie))).await).await;
+        assert!(
+            html.contains("Person doc-agent@example.test: Law-enforcement agent"),
+            "{}",
+            app.db.name
+        );
         // Only law enforcement on the team drafts.
         let (s, _) = call(
             &app,

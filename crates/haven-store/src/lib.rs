@@ -123,6 +123,8 @@ pub trait PeopleStore: Send + Sync + 'static {
     /// law-enforcement organizations: the partner-agency staff a case team
     /// may include.
     async fn partner_staff(&self) -> StoreResult<Vec<User>>;
+    /// These users (any organization), for showing names; one query.
+    async fn users_by_ids(&self, ids: &[UserId]) -> StoreResult<Vec<User>>;
 }
 
 /// A signed-in session. The token itself is never stored: only its SHA-256.

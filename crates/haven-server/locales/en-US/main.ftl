@@ -1061,3 +1061,6 @@ home-reminder-other = A case needs your attention
 home-reminder-read = Mark as read
 home-all-deadlines = All upcoming deadlines
 home-to-sign = { $count } declarations or certifications wait for your signature.
+team-add-someone = Add someone to the team
+team-page-title = Add to the case team
+team-page-intro = People of the case's organization, and law-enforcement agents and forensic interviewers of partner agencies. Everyone on the team can open the case; advocate records stay closed to law enforcement.

@@ -1061,3 +1061,6 @@ home-reminder-other = Un caso necesita su atención
 home-reminder-read = Marcar como leído
 home-all-deadlines = Todos los próximos plazos
 home-to-sign = { $count } declaraciones o certificaciones esperan su firma.
+team-add-someone = Agregar a alguien al equipo
+team-page-title = Agregar al equipo del caso
+team-page-intro = Personas de la organización del caso, y agentes y entrevistadores forenses de agencias asociadas. Todo el equipo puede abrir el caso; los registros de la defensoría siguen cerrados para las fuerzas del orden.

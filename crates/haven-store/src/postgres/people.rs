@@ -230,6 +230,20 @@ impl PeopleStore for PgStore {
         .collect()
     }
 
+    async fn users_by_ids(&self, ids: &[UserId]) -> StoreResult<Vec<User>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let ids: Vec<uuid::Uuid> = ids.iter().map(|u| *u.as_uuid()).collect();
+        sqlx::query(list_users!("u.id = ANY($1)"))
+            .bind(ids)
+            .fetch_all(self.pool())
+            .await?
+            .iter()
+            .map(user_from_row)
+            .collect()
+    }
+
     async fn count_users(&self) -> StoreResult<u64> {
         let n: i64 = sqlx::query_scalar("SELECT count(*) FROM users")
             .fetch_one(self.pool())

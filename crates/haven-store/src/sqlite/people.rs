@@ -228,6 +228,26 @@ impl PeopleStore for SqliteStore {
         .collect()
     }
 
+    async fn users_by_ids(&self, ids: &[UserId]) -> StoreResult<Vec<User>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let hex: Vec<String> = ids
+            .iter()
+            .map(|u| u.as_uuid().simple().to_string())
+            .collect();
+        let json = serde_json::to_string(&hex).map_err(|_| StoreError::Corrupt("user ids"))?;
+        sqlx::query(list_users!(
+            "u.id IN (SELECT unhex(value) FROM json_each(?))"
+        ))
+        .bind(json)
+        .fetch_all(self.reader())
+        .await?
+        .iter()
+        .map(user_from_row)
+        .collect()
+    }
+
     async fn count_users(&self) -> StoreResult<u64> {
         let n: i64 = sqlx::query_scalar("SELECT count(*) FROM users")
             .fetch_one(self.reader())
