@@ -21,14 +21,14 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use utoipa::ToSchema;
 
-fn answer<T: Serialize>(status: StatusCode, r: Result<T, AppError>) -> Response {
+pub(crate) fn answer<T: Serialize>(status: StatusCode, r: Result<T, AppError>) -> Response {
     match r {
         Ok(body) => (status, Json(body)).into_response(),
         Err(e) => e.into_response(),
     }
 }
 
-fn done(r: Result<(), AppError>) -> Response {
+pub(crate) fn done(r: Result<(), AppError>) -> Response {
     match r {
         Ok(()) => StatusCode::NO_CONTENT.into_response(),
         Err(e) => e.into_response(),
@@ -189,8 +189,20 @@ fn may_write(caller: &ApiCaller) -> bool {
 }
 
 fn no_write() -> Response {
+    write_refused().into_response()
+}
+
+fn write_refused() -> AppError {
     AppError::Forbidden("This token may not change cases: it needs the cases:write scope.".into())
-        .into_response()
+}
+
+/// [`may_write`] as a result, for handlers written with `?`.
+pub(crate) fn require_write(caller: &ApiCaller) -> Result<(), AppError> {
+    if may_write(caller) {
+        Ok(())
+    } else {
+        Err(write_refused())
+    }
 }
 
 // ---------------------------------------------------------------- one case

@@ -6,41 +6,19 @@
 
 use crate::AppState;
 use crate::api::{ApiCaller, ApiQuery, JsonObject};
+use crate::api_record::{answer, done, require_write as may_write};
 use crate::error::{AppError, ErrorBody};
 use crate::relief;
 use crate::session::ReqId;
-use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use haven_domain::relief::documents::{DocumentContent, DocumentKind};
 use haven_domain::relief::{Facts, Parameters};
 use haven_domain::{CaseId, DocumentId, MessageId};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use utoipa::ToSchema;
-
-fn answer<T: Serialize>(status: StatusCode, r: Result<T, AppError>) -> Response {
-    match r {
-        Ok(body) => (status, Json(body)).into_response(),
-        Err(e) => e.into_response(),
-    }
-}
-
-fn may_write(caller: &ApiCaller) -> Result<(), AppError> {
-    if caller
-        .actor
-        .scopes
-        .as_ref()
-        .is_none_or(|s| s.contains(&haven_domain::policy::Scope::CasesWrite))
-    {
-        Ok(())
-    } else {
-        Err(AppError::Forbidden(
-            "This token may not change cases: it needs the cases:write scope.".into(),
-        ))
-    }
-}
 
 fn may_read(caller: &ApiCaller) -> Result<(), AppError> {
     if caller
@@ -410,10 +388,7 @@ pub async fn put_document(
         relief::save_document(&state, &caller.actor, id, &content, rid).await
     }
     .await;
-    match r {
-        Ok(()) => StatusCode::NO_CONTENT.into_response(),
-        Err(e) => e.into_response(),
-    }
+    done(r)
 }
 
 #[derive(Serialize, ToSchema)]
@@ -467,10 +442,7 @@ pub async fn withdraw(
         relief::withdraw_document(&state, &caller.actor, document_id(&id)?, &body.reason, rid).await
     }
     .await;
-    match r {
-        Ok(()) => StatusCode::NO_CONTENT.into_response(),
-        Err(e) => e.into_response(),
-    }
+    done(r)
 }
 
 #[derive(Serialize, ToSchema)]
@@ -528,10 +500,7 @@ pub async fn read(
         relief::mark_read(&state, &caller.actor, id).await
     }
     .await;
-    match r {
-        Ok(()) => StatusCode::NO_CONTENT.into_response(),
-        Err(e) => e.into_response(),
-    }
+    done(r)
 }
 
 pub fn routes() -> axum::Router<AppState> {

@@ -124,7 +124,7 @@ fn deadline_rows(case: CaseId, e: &Evaluation) -> Vec<DeadlineRow> {
 }
 
 /// The snake_case code of a serde enum value.
-fn code<T: serde::Serialize>(v: &T) -> String {
+pub fn code<T: serde::Serialize>(v: &T) -> String {
     serde_json::to_value(v)
         .ok()
         .and_then(|v| v.as_str().map(str::to_owned))

@@ -12,7 +12,7 @@ use crate::error::AppError;
 use crate::form::FormData;
 use crate::i18n::Lang;
 use crate::pages::{PageFrame, error_page, forbidden, render, see_other, when};
-use crate::relief::{self, DocumentView, ReliefView};
+use crate::relief::{self, DocumentView, ReliefView, code};
 use crate::session::{Authenticated, ReqId, SignedIn};
 use askama::Template;
 use axum::body::Bytes;
@@ -174,14 +174,6 @@ const RELATIONS: &[Relation] = &[
     Relation::Sibling,
     Relation::ChildOfDerivative,
 ];
-
-/// The snake_case code of a serde enum value.
-fn code<T: serde::Serialize>(v: &T) -> String {
-    serde_json::to_value(v)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_default()
-}
 
 fn key(path: &str) -> String {
     format!("relief-f-{}", path.replace('.', "-"))
