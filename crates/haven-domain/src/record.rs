@@ -514,10 +514,25 @@ pub fn may_change_stage(from: Stage, to: Stage) -> bool {
     }
 }
 
+/// HHS-5: whether the 24-hour notification applies: identified by
+/// government staff, a foreign national (or unknown), and a minor (known or
+/// estimated) on the day of identification.
+#[must_use]
+pub fn hhs_notification_applies(
+    identified_by_government: bool,
+    residency: Option<ResidencyClass>,
+    age: AgeOn,
+) -> bool {
+    let foreign = !matches!(
+        residency,
+        Some(ResidencyClass::UsCitizen | ResidencyClass::LawfulPermanentResident)
+    );
+    identified_by_government && foreign && age.is_minor() == Some(true)
+}
+
 /// HHS-5: an official who discovers that a person under 18 may be a victim
-/// must notify HHS within 24 hours. Returns the deadline when it applies:
-/// identified by government staff, a foreign national (or unknown), and a
-/// minor (known or estimated) on the day of identification.
+/// must notify HHS within 24 hours (the hours are a dated parameter, read at
+/// the identification date). Returns the deadline when it applies.
 #[must_use]
 pub fn hhs_notification_deadline(
     identified_by_government: bool,
@@ -525,12 +540,14 @@ pub fn hhs_notification_deadline(
     age: AgeOn,
     identified_at: OffsetDateTime,
 ) -> Option<OffsetDateTime> {
-    let foreign = !matches!(
-        residency,
-        Some(ResidencyClass::UsCitizen | ResidencyClass::LawfulPermanentResident)
-    );
-    (identified_by_government && foreign && age.is_minor() == Some(true))
-        .then(|| identified_at + Duration::hours(24))
+    let hours = crate::relief::Parameters::default()
+        .on(
+            crate::relief::Param::HhsMinorNotifyHours,
+            identified_at.date(),
+        )
+        .map_or(24, |p| p.value);
+    hhs_notification_applies(identified_by_government, residency, age)
+        .then(|| identified_at + Duration::hours(hours))
 }
 
 /// Amounts of money in whole cents.

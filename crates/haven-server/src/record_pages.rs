@@ -929,6 +929,16 @@ pub async fn set_team(
         Ok(u) => state.store.user(u).await?,
         Err(_) => None,
     };
+    // A law-enforcement organization's enabled account (its roles are
+    // checked against the team role below).
+    let partner = match &user {
+        Some(u) if add && !u.disabled && u.organization_id != case.facts.organization => state
+            .store
+            .organization(u.organization_id)
+            .await?
+            .is_some_and(|o| o.kind == haven_domain::OrgKind::LawEnforcement),
+        _ => false,
+    };
     match (&user, role) {
         (None, _) => p.add(
             "user",
@@ -940,13 +950,7 @@ pub async fn set_team(
         (Some(u), r)
             if add
                 && u.organization_id != case.facts.organization
-                && !(matches!(r, Some(TeamRole::Agent | TeamRole::Interviewer))
-                    && state
-                        .store
-                        .partner_staff()
-                        .await?
-                        .iter()
-                        .any(|p| p.id == u.id)) =>
+                && !(matches!(r, Some(TeamRole::Agent | TeamRole::Interviewer)) && partner) =>
         {
             p.add(
                 "user",

@@ -11,15 +11,16 @@
 use crate::AppState;
 use crate::error::{AppError, FieldError};
 use crate::record::{
-    OpenCase, open_case, person_view, seal, seal_json, trafficking_view, unseal_json, unseal_text,
+    OpenCase, PersonView, open_case, person_view, seal, seal_json, trafficking_view, unseal_json,
+    unseal_text,
 };
-use haven_domain::access::{self, CaseAction};
+use haven_domain::access::{self, CaseAction, CaseDecision};
 use haven_domain::policy::Actor;
 use haven_domain::relief::documents::{DocumentContent, DocumentKind, DocumentStatus};
 use haven_domain::relief::facts::QualifyingCrime;
 use haven_domain::relief::{self, Evaluation, FACTS_FORMAT, Facts, Parameters};
 use haven_domain::{AuditAction, AuditEntry, CaseId, DocumentId, MessageId};
-use haven_store::{DeadlineQuery, DeadlineRow, ReliefWrite, Signing, StoredDocument};
+use haven_store::{CaseBundle, DeadlineQuery, DeadlineRow, ReliefWrite, Signing, StoredDocument};
 use sha2::{Digest, Sha256};
 use time::{Date, Duration, OffsetDateTime};
 
@@ -51,8 +52,14 @@ async fn stored_facts(state: &AppState, case: CaseId) -> Result<Facts, AppError>
 }
 
 /// What the case record knows, put into the facts: it wins over anything
-/// the trackers hold for the same field.
-async fn compose(state: &AppState, open: &OpenCase, mut f: Facts) -> Result<Facts, AppError> {
+/// the trackers hold for the same field. The decrypted person comes back too,
+/// for callers that show or copy it.
+async fn compose(
+    state: &AppState,
+    open: &OpenCase,
+    mut f: Facts,
+) -> Result<(Facts, Option<PersonView>), AppError> {
+    let mut view = None;
     if let Some(p) = &open.person {
         let person = person_view(state, p).await?;
         f.person.date_of_birth = person.birth_date;
@@ -65,6 +72,7 @@ async fn compose(state: &AppState, open: &OpenCase, mut f: Facts) -> Result<Fact
             f.person.date_of_birth_is_estimate = Some(true);
         }
         f.person.citizenship = person.profile.residency;
+        view = Some(person);
     }
     let profile = trafficking_view(state, open).await?;
     f.trafficking.kind = profile.exploitation;
@@ -72,7 +80,7 @@ async fn compose(state: &AppState, open: &OpenCase, mut f: Facts) -> Result<Fact
         f.hhs.identified_by_official_at = Some(due - Duration::hours(24));
         f.hhs.notified_at = open.header.hhs_notice_met_at;
     }
-    Ok(f)
+    Ok((f, view))
 }
 
 /// The fields the case record owns, cleared before the trackers' facts are
@@ -139,6 +147,10 @@ fn linked_to_application(f: &Facts) -> bool {
 /// A case's relief tab: the composed facts and the engine's answer.
 pub struct ReliefView {
     pub open: OpenCase,
+    /// The person's name (empty for a case without a person).
+    pub name: String,
+    /// The trackers' facts as stored (what the forms edit).
+    pub tracker: Facts,
     pub facts: Facts,
     pub evaluation: Evaluation,
     pub documents: Vec<StoredDocument>,
@@ -156,11 +168,13 @@ pub async fn relief_view(
 ) -> Result<ReliefView, AppError> {
     let open = open_case(state, actor, case, rid).await?;
     let stored = stored_facts(state, case).await?;
-    let facts = compose(state, &open, stored).await?;
+    let (facts, person) = compose(state, &open, stored.clone()).await?;
     let evaluation = relief::evaluate(&facts, today(), &Parameters::default());
     let documents = state.store.documents_for_case(case).await?;
     Ok(ReliefView {
         open,
+        name: person.map(|p| p.name).unwrap_or_default(),
+        tracker: stored,
         facts,
         evaluation,
         documents,
@@ -175,7 +189,7 @@ async fn prepare_write(
     mut stored: Facts,
 ) -> Result<(Vec<u8>, Vec<DeadlineRow>, bool, Evaluation), AppError> {
     strip_record_fields(&mut stored);
-    let composed = compose(state, open, stored.clone()).await?;
+    let (composed, _) = compose(state, open, stored.clone()).await?;
     let today = today();
     composed.validate(today).map_err(facts_error)?;
     let evaluation = relief::evaluate(&composed, today, &Parameters::default());
@@ -261,6 +275,11 @@ pub struct DocumentView {
     pub may_edit: bool,
     pub may_sign: bool,
     pub may_withdraw: bool,
+    /// The reader may open the case itself (not only this document).
+    pub case_visible: bool,
+    /// The case behind it, as read for the decision (reused to write its
+    /// facts when signing or withdrawing).
+    bundle: CaseBundle,
 }
 
 fn content_hash(content: &DocumentContent) -> Result<Vec<u8>, AppError> {
@@ -294,20 +313,15 @@ pub async fn draft_document(
                 .into(),
         ));
     }
-    let facts = compose(state, &open, stored_facts(state, case).await?).await?;
+    let (facts, person) = compose(state, &open, stored_facts(state, case).await?).await?;
     let agency = state
         .store
         .organization(actor.organization)
         .await?
         .map(|o| o.name)
         .unwrap_or_default();
-    let (victim_name, victim_dob) = match &open.person {
-        Some(p) => {
-            let v = person_view(state, p).await?;
-            (v.name, v.birth_date)
-        }
-        None => (String::new(), None),
-    };
+    let (victim_name, victim_dob) =
+        person.map_or((String::new(), None), |v| (v.name, v.birth_date));
     let mut crimes = facts.u_crime.crimes.clone();
     if crimes.is_empty() && facts.trafficking.kind.is_some() {
         crimes.push(QualifyingCrime::Trafficking);
@@ -421,6 +435,8 @@ pub async fn open_document(
         doc.agency == actor.organization && access::may_draft_le_document(actor, &bundle.facts);
     let draft = doc.status == DocumentStatus::Draft;
     Ok(DocumentView {
+        case_visible: matches!(view, CaseDecision::Allow | CaseDecision::AllowEmergency),
+        bundle,
         may_edit: draft && (signer || drafter),
         may_sign: draft && signer,
         may_withdraw: doc.status == DocumentStatus::Signed && signer,
@@ -579,7 +595,7 @@ pub async fn sign_document(
     }
     let hash = content_hash(&view.content)?;
     let case = view.doc.case;
-    let open = open_for_write(state, actor, case).await?;
+    let open = open_for_write(actor, view.bundle);
     let mut facts = stored_facts(state, case).await?;
     let signed_on = today();
     let signature = match view.doc.kind {
@@ -623,15 +639,8 @@ pub async fn sign_document(
 /// The case behind a document, for writing its facts on behalf of a signer
 /// who may not be on the case team: the document policy already allowed
 /// it, and the write is audited as the signer's.
-async fn open_for_write(
-    state: &AppState,
-    actor: &Actor,
-    case: CaseId,
-) -> Result<OpenCase, AppError> {
-    let Some(bundle) = state.store.case_bundle(case).await? else {
-        return Err(AppError::NotFound);
-    };
-    Ok(OpenCase {
+fn open_for_write(actor: &Actor, bundle: CaseBundle) -> OpenCase {
+    OpenCase {
         may_edit: false,
         advocate: false,
         facts: bundle.facts,
@@ -639,7 +648,7 @@ async fn open_for_write(
         person: bundle.person,
         header: bundle.header,
         actor: actor.clone(),
-    })
+    }
 }
 
 /// Withdraws (disavows) a signed document with a written explanation (T-5,
@@ -682,10 +691,11 @@ pub async fn withdraw_document(
     check_text(&mut problems, "reason", reason, TEXT_MAX);
     first_problem(problems)?;
     let case = view.doc.case;
-    let open = open_for_write(state, actor, case).await?;
-    let mut facts = stored_facts(state, case).await?;
     let signed_on = view.doc.signed_at.map(OffsetDateTime::date);
-    let signature = match view.doc.kind {
+    let kind = view.doc.kind;
+    let open = open_for_write(actor, view.bundle);
+    let mut facts = stored_facts(state, case).await?;
+    let signature = match kind {
         DocumentKind::I918b => &mut facts.u_certification,
         DocumentKind::I914b => &mut facts.t_declaration,
     };
@@ -778,7 +788,9 @@ pub async fn upcoming(
     };
     let rows = state.store.upcoming_deadlines(&q).await?;
     if !rows.is_empty() {
+        // Each case once (a case's deadlines need not be adjacent in date order).
         let mut ids: Vec<String> = rows.iter().map(|r| r.deadline.case.to_string()).collect();
+        ids.sort_unstable();
         ids.dedup();
         state
             .audit_writer

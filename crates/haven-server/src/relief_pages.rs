@@ -489,20 +489,17 @@ async fn relief_page(
     let actor = Actor::of(&me.user);
     let ReliefView {
         open,
+        name,
+        tracker,
         facts,
         evaluation,
         documents,
     } = relief::relief_view(state, &actor, case, rid).await?;
     let today = relief::today();
-    let name = match &open.person {
-        Some(p) => crate::record::person_view(state, p).await?.name,
-        None => String::new(),
-    };
     let (inactive, active): (Vec<_>, Vec<_>) = evaluation
         .outcomes
         .iter()
         .partition(|o| o.status == Status::NotApplicable);
-    let tracker = relief::tracker_facts(state, case).await?;
     let tracker_json =
         serde_json::to_value(&tracker).map_err(|e| AppError::Internal(e.to_string()))?;
     let page = ReliefPage {
@@ -604,23 +601,55 @@ pub async fn show(
 }
 
 /// Back to the relief tab with the outcome of a form.
-fn back(case: CaseId, r: Result<(), AppError>, done: &str, anchor: &str) -> Response {
-    let base = format!("/cases/{case}/relief");
+/// After a form: to `base` with the outcome in the query (codes and field
+/// paths only, never a value typed), at `anchor`; "not found" goes to
+/// `lost`.
+fn outcome_redirect(
+    base: &str,
+    anchor: &str,
+    lost: &str,
+    r: Result<(), AppError>,
+    done: &str,
+) -> Response {
+    let hash = if anchor.is_empty() {
+        String::new()
+    } else {
+        format!("#{anchor}")
+    };
     match r {
-        Ok(()) => see_other(&format!("{base}?done={done}#{anchor}")),
+        Ok(()) => see_other(&format!("{base}?done={done}{hash}")),
+        Err(AppError::InvalidMany(first, _)) => {
+            outcome_redirect(base, anchor, lost, Err(*first), done)
+        }
         Err(AppError::InvalidAt { code, path, .. }) => see_other(&format!(
-            "{base}?error={code}&field={}#{anchor}",
+            "{base}?error={code}&field={}{hash}",
             urlencode(&path)
         )),
-        Err(AppError::InvalidMany(first, _)) => back(case, Err(*first), done, anchor),
         Err(AppError::Invalid { code, field, .. }) => see_other(&format!(
-            "{base}?error={code}&field={}#{anchor}",
+            "{base}?error={code}&field={}{hash}",
             field.unwrap_or_default()
         )),
-        Err(AppError::Forbidden(_)) => see_other(&format!("{base}?error=not_allowed#{anchor}")),
-        Err(AppError::NotFound) => see_other("/cases"),
-        Err(_) => see_other(&format!("{base}?error=other#{anchor}")),
+        Err(AppError::Forbidden(_)) => see_other(&format!("{base}?error=not_allowed{hash}")),
+        Err(AppError::NotFound) => see_other(lost),
+        Err(_) => see_other(&format!("{base}?error=other{hash}")),
     }
+}
+
+fn back(case: CaseId, r: Result<(), AppError>, done: &str, anchor: &str) -> Response {
+    outcome_redirect(&format!("/cases/{case}/relief"), anchor, "/cases", r, done)
+}
+
+/// An optional YYYY-MM-DD form field: empty is `None`, anything else must
+/// be a date.
+fn form_date(f: &FormData, key: &str) -> Result<Option<Date>, ()> {
+    let v = f.one(key);
+    let v = v.trim();
+    if v.is_empty() {
+        return Ok(None);
+    }
+    Date::parse(v, time::macros::format_description!("[year]-[month]-[day]"))
+        .map(Some)
+        .map_err(|_| ())
 }
 
 fn urlencode(s: &str) -> String {
@@ -673,17 +702,8 @@ pub async fn change_list(
     };
     let actor = Actor::of(&me.user);
     let remove = f.one("remove").parse::<usize>().ok();
-    let date = |k: &str| -> Result<Option<Date>, AppError> {
-        let v = f.one(k);
-        if v.trim().is_empty() {
-            return Ok(None);
-        }
-        Date::parse(
-            v.trim(),
-            time::macros::format_description!("[year]-[month]-[day]"),
-        )
-        .map(Some)
-        .map_err(|_| AppError::InvalidAt {
+    let date = |k: &str| {
+        form_date(&f, k).map_err(|()| AppError::InvalidAt {
             code: "invalid",
             path: format!("{list}.{k}"),
             message: "Not a date.".into(),
@@ -889,16 +909,7 @@ async fn document_page(
             .unwrap_or_default(),
         None => String::new(),
     };
-    let may_see_case = state.store.case_bundle(v.doc.case).await?.is_some_and(|b| {
-        access::authorize_case(
-            &actor,
-            access::CaseAction::View,
-            &b.facts,
-            &b.consents,
-            haven_domain::now(),
-        )
-        .is_allowed()
-    });
+    let may_see_case = v.case_visible;
     let mut errors = Vec::new();
     if let Some(e) = error_text(lang, q) {
         errors.push(e);
@@ -987,32 +998,12 @@ pub async fn document(
 }
 
 fn back_to_document(id: DocumentId, r: Result<(), AppError>, done: &str) -> Response {
-    let base = format!("/documents/{id}");
-    match r {
-        Ok(()) => see_other(&format!("{base}?done={done}")),
-        Err(AppError::InvalidMany(first, _)) => back_to_document(id, Err(*first), done),
-        Err(AppError::Invalid { code, field, .. }) => see_other(&format!(
-            "{base}?error={code}&field={}",
-            field.unwrap_or_default()
-        )),
-        Err(AppError::Forbidden(_)) => see_other(&format!("{base}?error=not_allowed")),
-        Err(AppError::NotFound) => see_other("/"),
-        Err(_) => see_other(&format!("{base}?error=other")),
-    }
+    outcome_redirect(&format!("/documents/{id}"), "", "/", r, done)
 }
 
 fn content_from_form(f: &FormData) -> Result<DocumentContent, AppError> {
-    let date = |k: &'static str| -> Result<Option<Date>, AppError> {
-        let v = f.one(k);
-        if v.trim().is_empty() {
-            return Ok(None);
-        }
-        Date::parse(
-            v.trim(),
-            time::macros::format_description!("[year]-[month]-[day]"),
-        )
-        .map(Some)
-        .map_err(|_| AppError::Invalid {
+    let date = |k: &'static str| {
+        form_date(f, k).map_err(|()| AppError::Invalid {
             code: "invalid",
             field: Some(k),
             message: "Not a date.".into(),

@@ -7,7 +7,7 @@
 //! `law_enforcement`, `continued_presence` or declaration facts at all.
 
 use super::{Ctx, Out, human};
-use crate::record::{AgeOn, hhs_notification_deadline};
+use crate::record::{AgeOn, hhs_notification_applies};
 use crate::relief::calendar::{add_days, add_months};
 use crate::relief::facts::CertificationBasis;
 use crate::relief::params::Param;
@@ -340,16 +340,11 @@ pub(super) fn minor_notification(c: &Ctx) -> Outcome {
         o.missing("person.date_of_birth", "When was the person born? A possible victim under 18 must be reported to HHS within 24 hours.", &["HHS-5", "D-6"]);
         return o.done(Status::InformationMissing);
     }
-    let Some(due) = hhs_notification_deadline(true, c.f.person.citizenship, age, found) else {
+    if !hhs_notification_applies(true, c.f.person.citizenship, age) {
         o.line(&["HHS-5"], "The person was not a foreign-national minor when identified, so the 24-hour notification does not apply.");
         return o.done(Status::NotApplicable);
-    };
-    // The record keeps the statute's 24 hours; a changed parameter wins.
-    let due = if hours == 24 {
-        due
-    } else {
-        found + Duration::hours(hours)
-    };
+    }
+    let due = found + Duration::hours(hours);
     if let Some(told) = h.notified_at {
         if told <= due {
             o.line(
