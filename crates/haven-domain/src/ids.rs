@@ -117,6 +117,18 @@ typed_id!(
     /// An outbox message, and the staff notification it becomes.
     MessageId
 );
+typed_id!(
+    /// A directory service (the HSDS service id, kept as published).
+    ServiceId
+);
+typed_id!(
+    /// A referral of a need to a directory service.
+    ReferralId
+);
+typed_id!(
+    /// An entry of the hotline and resource directory.
+    HotlineId
+);
 
 #[cfg(test)]
 mod tests {

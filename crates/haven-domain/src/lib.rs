@@ -7,6 +7,7 @@
 pub mod access;
 pub mod audit;
 pub mod consent;
+pub mod directory;
 pub mod ids;
 pub mod people;
 pub mod policy;
@@ -16,7 +17,8 @@ pub mod relief;
 pub use audit::{AuditAction, AuditEntry};
 pub use ids::{
     ApiTokenId, AttachmentId, CaseId, ConsentId, DocumentId, DraftId, EntryId, FundId,
-    FundRequestId, MessageId, OrganizationId, PersonId, SessionId, UserId,
+    FundRequestId, HotlineId, MessageId, OrganizationId, PersonId, ReferralId, ServiceId, SessionId,
+    UserId,
 };
 pub use people::{LoginName, OrgKind, Organization, Role, SessionStage, User};
 

@@ -21,14 +21,23 @@ pub enum Scope {
     CasesRead,
     /// Change the cases the token's owner may change (with `cases:read`).
     CasesWrite,
+    /// Read the service directory (the HSDS API for partners).
+    DirectoryRead,
+    /// Read the organization's incoming referrals.
+    ReferralsRead,
+    /// Answer the organization's incoming referrals (with `referrals:read`).
+    ReferralsWrite,
 }
 
 impl Scope {
-    pub const ALL: [Scope; 4] = [
+    pub const ALL: [Scope; 7] = [
         Self::AdminRead,
         Self::AdminWrite,
         Self::CasesRead,
         Self::CasesWrite,
+        Self::DirectoryRead,
+        Self::ReferralsRead,
+        Self::ReferralsWrite,
     ];
 
     #[must_use]
@@ -38,6 +47,9 @@ impl Scope {
             Self::AdminWrite => "admin:write",
             Self::CasesRead => "cases:read",
             Self::CasesWrite => "cases:write",
+            Self::DirectoryRead => "directory:read",
+            Self::ReferralsRead => "referrals:read",
+            Self::ReferralsWrite => "referrals:write",
         }
     }
 

@@ -20,7 +20,7 @@ time::serde::format_description!(
 macro_rules! picklist {
     ($(#[$meta:meta])* $name:ident { $($variant:ident => $code:literal),+ $(,)? }) => {
         $(#[$meta])*
-        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::serde::Serialize, ::serde::Deserialize)]
         #[serde(rename_all = "snake_case")]
         pub enum $name { $($variant),+ }
 
@@ -51,6 +51,8 @@ macro_rules! picklist {
         }
     };
 }
+
+pub(crate) use picklist;
 
 picklist!(
     /// HTCDS `prs_Gender`.

@@ -1,0 +1,943 @@
+//! Reading HSDS into one checked batch: HSDS 3.0 JSON (single records,
+//! arrays and paginated lists, in full or list form), tabular 3.0 CSV, and
+//! the older 1.x CSV still published by many 211 directories.
+//!
+//! Every record is read into the generated HSDS 3.0 types and checked (ids
+//! are UUIDs, enumerations hold allowed values, names present, ages in
+//! order). Nested records are pulled apart into organizations, locations
+//! and services, so a re-import updates each by id. A row that fails takes
+//! its whole top-level record with it, and the report says which row and
+//! why: nothing is imported half.
+
+use super::hsds::{Location, Organization, Service};
+use super::language_code;
+use serde::de::DeserializeOwned;
+use serde_json::{Map, Value};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use uuid::Uuid;
+
+/// One rejected row or record, and why.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Rejection {
+    /// Where it came from: "services.csv row 4" or "item 3".
+    pub source: String,
+    pub id: Option<String>,
+    pub reason: String,
+}
+
+/// What an import read.
+#[derive(Clone, Debug, Default)]
+pub struct Batch {
+    /// Without nested services or locations.
+    pub organizations: Vec<Organization>,
+    /// Without the nested `service_at_locations[].location` (by id instead).
+    pub locations: Vec<Location>,
+    /// Without the nested organization; service-at-location records name
+    /// their location by id.
+    pub services: Vec<Service>,
+    pub rejected: Vec<Rejection>,
+    /// What was read but not kept (e.g. 1.x holiday schedules).
+    pub notes: Vec<String>,
+}
+
+/// The input cannot be read at all.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ImportError {
+    #[error("the file is not JSON: {0}")]
+    NotJson(String),
+    #[error("{file}: {message}")]
+    Csv { file: String, message: String },
+    #[error("no HSDS tables found (expected organizations.csv and services.csv)")]
+    NoTables,
+}
+
+impl Batch {
+    fn reject(&mut self, source: &str, id: Option<&str>, reason: impl Into<String>) {
+        self.rejected.push(Rejection {
+            source: source.to_owned(),
+            id: id.map(str::to_owned),
+            reason: reason.into(),
+        });
+    }
+
+    /// Drops services whose organization or locations are neither in this
+    /// batch nor among `known_*` (already stored), reporting each.
+    pub fn resolve(&mut self, known_orgs: &BTreeSet<String>, known_locations: &BTreeSet<String>) {
+        let orgs: BTreeSet<&str> = self.organizations.iter().map(|o| o.id.as_str()).collect();
+        let locs: BTreeSet<&str> = self.locations.iter().map(|l| l.id.as_str()).collect();
+        let mut dropped = Vec::new();
+        self.services.retain(|s| {
+            if let Some(o) = &s.organization_id
+                && !orgs.contains(o.as_str())
+                && !known_orgs.contains(o)
+            {
+                dropped.push((s.id.clone(), format!("organization {o} is not in the import or the directory")));
+                return false;
+            }
+            for sal in &s.service_at_locations {
+                if let Some(l) = &sal.location_id
+                    && !locs.contains(l.as_str())
+                    && !known_locations.contains(l)
+                {
+                    dropped.push((s.id.clone(), format!("location {l} is not in the import or the directory")));
+                    return false;
+                }
+            }
+            true
+        });
+        for (id, reason) in dropped {
+            self.reject(&format!("service {id}"), Some(&id), reason);
+        }
+    }
+
+    fn add_organization(&mut self, mut v: Value, source: &str) {
+        let services = take_array(&mut v, "services");
+        let locations = take_array(&mut v, "locations");
+        let Some(org) = self.check::<Organization>(v, source) else {
+            return;
+        };
+        for (i, mut l) in locations.into_iter().enumerate() {
+            set_if_missing(&mut l, "organization_id", &org.id);
+            self.add_location(l, &format!("{source}, location {}", i + 1));
+        }
+        for (i, mut s) in services.into_iter().enumerate() {
+            set_if_missing(&mut s, "organization_id", &org.id);
+            self.add_service(s, &format!("{source}, service {}", i + 1));
+        }
+        upsert(&mut self.organizations, org, |o| o.id.clone());
+    }
+
+    fn add_location(&mut self, v: Value, source: &str) {
+        if let Some(l) = self.check::<Location>(v, source) {
+            upsert(&mut self.locations, l, |l| l.id.clone());
+        }
+    }
+
+    fn add_service(&mut self, mut v: Value, source: &str) {
+        if let Some(org) = v.as_object_mut().and_then(|o| o.remove("organization"))
+            && org.is_object()
+        {
+            if let Some(id) = org.get("id").and_then(Value::as_str) {
+                set_if_missing(&mut v, "organization_id", id);
+            }
+            self.add_organization(org, &format!("{source}, organization"));
+        }
+        if let Some(sals) = v.get_mut("service_at_locations").and_then(Value::as_array_mut) {
+            let mut nested = Vec::new();
+            for sal in sals.iter_mut() {
+                if let Some(loc) = sal.as_object_mut().and_then(|o| o.remove("location"))
+                    && loc.is_object()
+                {
+                    if let Some(id) = loc.get("id").and_then(Value::as_str) {
+                        set_if_missing(sal, "location_id", id);
+                    }
+                    nested.push(loc);
+                }
+                if let Some(o) = sal.as_object_mut() {
+                    o.remove("service");
+                }
+            }
+            for (i, l) in nested.into_iter().enumerate() {
+                self.add_location(l, &format!("{source}, location {}", i + 1));
+            }
+        }
+        let id = v.get("id").and_then(Value::as_str).map(str::to_owned);
+        if let Some(mut s) = self.check::<Service>(v, source) {
+            for sal in &mut s.service_at_locations {
+                if sal.service_id.is_none() {
+                    sal.service_id = id.clone();
+                }
+            }
+            upsert(&mut self.services, s, |s| s.id.clone());
+        }
+    }
+
+    /// A full service-at-location record: its service with this one place.
+    fn add_service_at_location(&mut self, mut v: Value, source: &str) {
+        let Some(mut service) = v.as_object_mut().and_then(|o| o.remove("service")) else {
+            self.reject(source, v.get("id").and_then(Value::as_str), "a service_at_location record needs its service");
+            return;
+        };
+        if let Some(o) = service.as_object_mut() {
+            o.insert("service_at_locations".into(), Value::Array(vec![v]));
+        }
+        self.add_service(service, source);
+    }
+
+    /// Reads `v` as `T` and checks it; rejects with the field path.
+    fn check<T: DeserializeOwned + serde::Serialize>(&mut self, v: Value, source: &str) -> Option<T> {
+        let id = v.get("id").and_then(Value::as_str).map(str::to_owned);
+        let record: T = match serde_path_to_error::deserialize(v) {
+            Ok(r) => r,
+            Err(e) => {
+                let path = e.path().to_string();
+                let msg = e.into_inner().to_string();
+                let reason = if path == "." { msg } else { format!("{path}: {msg}") };
+                self.reject(source, id.as_deref(), reason);
+                return None;
+            }
+        };
+        let mut problems = Vec::new();
+        let value = serde_json::to_value(&record).unwrap_or(Value::Null);
+        check_value(&value, "", &mut problems);
+        if problems.is_empty() {
+            Some(record)
+        } else {
+            self.reject(source, id.as_deref(), problems.join("; "));
+            None
+        }
+    }
+}
+
+fn take_array(v: &mut Value, key: &str) -> Vec<Value> {
+    match v.as_object_mut().and_then(|o| o.remove(key)) {
+        Some(Value::Array(a)) => a,
+        _ => Vec::new(),
+    }
+}
+
+fn set_if_missing(v: &mut Value, key: &str, value: &str) {
+    if let Some(o) = v.as_object_mut()
+        && o.get(key).is_none_or(Value::is_null)
+    {
+        o.insert(key.to_owned(), Value::String(value.to_owned()));
+    }
+}
+
+/// Later records with the same id replace earlier ones.
+fn upsert<T>(list: &mut Vec<T>, item: T, id: impl Fn(&T) -> String) {
+    let key = id(&item);
+    if let Some(slot) = list.iter_mut().find(|x| id(x) == key) {
+        *slot = item;
+    } else {
+        list.push(item);
+    }
+}
+
+/// Link columns that the standard types as UUIDs (`tax_id` and
+/// `external_identifier` are not).
+const LINKS: [&str; 13] = [
+    "organization_id", "service_id", "location_id", "program_id", "contact_id", "phone_id",
+    "service_at_location_id", "parent_organization_id", "link_id", "taxonomy_term_id",
+    "taxonomy_id", "parent_id", "resource_id",
+];
+
+const LOCATION_TYPES: [&str; 3] = ["physical", "postal", "virtual"];
+const WEEKDAYS: [&str; 7] = ["MO", "TU", "WE", "TH", "FR", "SA", "SU"];
+
+/// The checks the types cannot make, over the whole record: ids are UUIDs,
+/// enumerations hold allowed values, names are present, ages in order.
+/// Coordinates outside the globe are kept (the schema allows them) but never
+/// used for distance.
+fn check_value(v: &Value, path: &str, problems: &mut Vec<String>) {
+    match v {
+        Value::Object(o) => {
+            for (k, val) in o {
+                let here = if path.is_empty() { k.clone() } else { format!("{path}.{k}") };
+                if let Value::String(s) = val {
+                    if (k == "id" || LINKS.contains(&k.as_str())) && Uuid::parse_str(s).is_err() {
+                        problems.push(format!("{here}: \"{s}\" is not a UUID"));
+                    }
+                    let allowed: Option<&[&str]> = match k.as_str() {
+                        "location_type" | "address_type" => Some(&LOCATION_TYPES),
+                        "wkst" => Some(&WEEKDAYS),
+                        "freq" => Some(&["WEEKLY", "MONTHLY"]),
+                        "status" if path.is_empty() => Some(&super::SERVICE_STATUSES),
+                        _ => None,
+                    };
+                    if let Some(allowed) = allowed
+                        && !allowed.contains(&s.as_str())
+                    {
+                        problems.push(format!("{here}: \"{s}\" is not one of {}", allowed.join(", ")));
+                    }
+                    if k == "name" && path.is_empty() && s.trim().is_empty() {
+                        problems.push(format!("{here}: must not be empty"));
+                    }
+                }
+                if matches!(k.as_str(), "minimum_age" | "maximum_age") && val.as_f64().is_some_and(|x| x < 0.0) {
+                    problems.push(format!("{here}: must not be negative"));
+                }
+                check_value(val, &here, problems);
+            }
+            if let (Some(min), Some(max)) = (
+                o.get("minimum_age").and_then(Value::as_f64),
+                o.get("maximum_age").and_then(Value::as_f64),
+            ) && min > max
+            {
+                problems.push(format!("{}minimum_age: {min} is above maximum_age {max}", prefix(path)));
+            }
+        }
+        Value::Array(a) => {
+            for (i, val) in a.iter().enumerate() {
+                check_value(val, &format!("{path}[{i}]"), problems);
+            }
+        }
+        _ => {}
+    }
+}
+
+fn prefix(path: &str) -> String {
+    if path.is_empty() { String::new() } else { format!("{path}.") }
+}
+
+/// Reads HSDS 3.0 JSON: one record, an array, or a paginated list page
+/// (`{"contents": [...]}`) of organizations, services, locations or
+/// service-at-location records, in full or list form.
+///
+/// # Errors
+/// When the text is not JSON.
+pub fn from_json(text: &str) -> Result<Batch, ImportError> {
+    let v: Value = serde_json::from_str(text).map_err(|e| ImportError::NotJson(e.to_string()))?;
+    let items = match v {
+        Value::Array(a) => a,
+        Value::Object(mut o) if o.get("contents").is_some_and(Value::is_array) => match o.remove("contents") {
+            Some(Value::Array(a)) => a,
+            _ => Vec::new(),
+        },
+        other => vec![other],
+    };
+    let mut batch = Batch::default();
+    for (i, item) in items.into_iter().enumerate() {
+        let source = format!("item {}", i + 1);
+        batch.add_any(item, &source);
+    }
+    Ok(batch)
+}
+
+impl Batch {
+    fn add_any(&mut self, item: Value, source: &str) {
+        let has = |k: &str| item.get(k).is_some_and(|v| !v.is_null());
+        if !item.is_object() {
+            self.reject(source, None, "not an HSDS record (expected an object)");
+        } else if has("service") {
+            self.add_service_at_location(item, source);
+        } else if has("location_type") {
+            self.add_location(item, source);
+        } else if has("status") {
+            self.add_service(item, source);
+        } else if has("services") || (has("name") && has("description")) {
+            self.add_organization(item, source);
+        } else {
+            let id = item.get("id").and_then(Value::as_str).map(str::to_owned);
+            self.reject(source, id.as_deref(), "cannot tell which HSDS record this is (a service needs status, a location location_type, an organization name and description)");
+        }
+    }
+}
+
+// ---------------------------------------------------------------- tables
+
+/// One CSV row: its table, line number and non-empty cells.
+#[derive(Clone, Debug)]
+struct Row {
+    table: &'static str,
+    line: usize,
+    cells: Map<String, Value>,
+}
+
+impl Row {
+    fn get(&self, k: &str) -> Option<&str> {
+        self.cells.get(k).and_then(Value::as_str)
+    }
+    fn source(&self) -> String {
+        format!("{}.csv row {}", self.table, self.line)
+    }
+}
+
+const NUMERIC: [&str; 10] = [
+    "minimum_age", "maximum_age", "year_incorporated", "extension", "timezone", "count", "interval",
+    "amount", "latitude", "longitude",
+];
+
+/// The tables of HSDS 3.0 a tabular import reads, in the order they nest.
+const TABLES_3: [&str; 19] = [
+    "organizations", "services", "locations", "service_at_location", "addresses", "phones",
+    "languages", "schedules", "service_areas", "accessibility", "contacts", "cost_options",
+    "funding", "programs", "required_documents", "organization_identifiers", "attributes",
+    "taxonomy_terms", "taxonomies",
+];
+
+fn parse_csv(file: &str, table: &'static str, text: &str) -> Result<Vec<Row>, ImportError> {
+    let err = |m: String| ImportError::Csv { file: file.to_owned(), message: m };
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(text.as_bytes());
+    let headers: Vec<String> = reader
+        .headers()
+        .map_err(|e| err(e.to_string()))?
+        .iter()
+        .map(|h| h.trim().to_owned())
+        .collect();
+    let mut rows = Vec::new();
+    for (i, rec) in reader.records().enumerate() {
+        let rec = rec.map_err(|e| err(e.to_string()))?;
+        let mut cells = Map::new();
+        for (h, cell) in headers.iter().zip(rec.iter()) {
+            let cell = cell.trim();
+            if !cell.is_empty() {
+                cells.insert(h.clone(), Value::String(cell.to_owned()));
+            }
+        }
+        rows.push(Row { table, line: i + 2, cells });
+    }
+    Ok(rows)
+}
+
+/// Reads a tabular datapackage: `tables` maps file names ("services.csv") to
+/// their text. HSDS 1.x is recognised by its table names
+/// (`services_at_location.csv`, `regular_schedules.csv`, `physical_addresses.csv`).
+///
+/// # Errors
+/// When a CSV file cannot be parsed, or there are no HSDS tables.
+pub fn from_tables(tables: &BTreeMap<String, String>) -> Result<Batch, ImportError> {
+    let legacy = ["services_at_location.csv", "regular_schedules.csv", "physical_addresses.csv"]
+        .iter()
+        .any(|t| tables.contains_key(*t));
+    let mut batch = Batch::default();
+    let rows = if legacy {
+        convert_legacy(tables, &mut batch)?
+    } else {
+        let mut rows = Vec::new();
+        for t in TABLES_3 {
+            if let Some(text) = tables.get(&format!("{t}.csv")) {
+                rows.extend(parse_csv(&format!("{t}.csv"), t, text)?);
+            }
+        }
+        for name in tables.keys() {
+            let t = name.trim_end_matches(".csv");
+            if name.ends_with(".csv") && !TABLES_3.contains(&t) {
+                batch.notes.push(format!("{name}: not read (Haven keeps HSDS metadata of its own)"));
+            }
+        }
+        rows
+    };
+    if !rows.iter().any(|r| r.table == "organizations" || r.table == "services") {
+        return Err(ImportError::NoTables);
+    }
+    assemble(rows, &mut batch);
+    Ok(batch)
+}
+
+/// Which parent a child row belongs to: the first link column that names a
+/// row in the import (a phone of a contact of a service goes with the contact).
+fn parent_links(table: &str) -> &'static [(&'static str, &'static str)] {
+    match table {
+        "phones" => &[
+            ("contact_id", "contacts"),
+            ("service_at_location_id", "service_at_location"),
+            ("service_id", "services"),
+            ("location_id", "locations"),
+            ("organization_id", "organizations"),
+        ],
+        "contacts" => &[
+            ("service_at_location_id", "service_at_location"),
+            ("service_id", "services"),
+            ("location_id", "locations"),
+            ("organization_id", "organizations"),
+        ],
+        "schedules" => &[
+            ("service_at_location_id", "service_at_location"),
+            ("service_id", "services"),
+            ("location_id", "locations"),
+        ],
+        "languages" => &[("phone_id", "phones"), ("service_id", "services"), ("location_id", "locations")],
+        "funding" => &[("service_id", "services"), ("organization_id", "organizations")],
+        "service_at_location" | "service_areas" | "cost_options" | "required_documents" => &[("service_id", "services")],
+        "addresses" | "accessibility" => &[("location_id", "locations")],
+        "programs" | "organization_identifiers" => &[("organization_id", "organizations")],
+        _ => &[],
+    }
+}
+
+/// The list field a child table fills in its parent.
+fn field_of(table: &str) -> &'static str {
+    match table {
+        "service_at_location" => "service_at_locations",
+        "phones" => "phones",
+        "contacts" => "contacts",
+        "schedules" => "schedules",
+        "languages" => "languages",
+        "funding" => "funding",
+        "service_areas" => "service_areas",
+        "cost_options" => "cost_options",
+        "required_documents" => "required_documents",
+        "addresses" => "addresses",
+        "accessibility" => "accessibility",
+        "programs" => "programs",
+        "organization_identifiers" => "organization_identifiers",
+        _ => "attributes",
+    }
+}
+
+/// Checks one row against its type; the reason if it fails.
+fn row_problem(row: &Row) -> Option<String> {
+    use super::hsds as h;
+    fn try_as<T: DeserializeOwned + serde::Serialize>(v: &Value) -> Option<String> {
+        match serde_path_to_error::deserialize::<_, T>(v.clone()) {
+            Ok(r) => {
+                let mut p = Vec::new();
+                check_value(&serde_json::to_value(&r).unwrap_or(Value::Null), "", &mut p);
+                (!p.is_empty()).then(|| p.join("; "))
+            }
+            Err(e) => {
+                let path = e.path().to_string();
+                Some(format!("{path}: {}", e.into_inner()))
+            }
+        }
+    }
+    let v = Value::Object(row.cells.clone());
+    match row.table {
+        "organizations" => try_as::<h::Organization>(&v),
+        "services" => try_as::<h::Service>(&v),
+        "locations" => try_as::<h::Location>(&v),
+        "service_at_location" => try_as::<h::ServiceAtLocation>(&v),
+        "addresses" => try_as::<h::Address>(&v),
+        "phones" => try_as::<h::Phone>(&v),
+        "languages" => try_as::<h::Language>(&v),
+        "schedules" => try_as::<h::Schedule>(&v),
+        "service_areas" => try_as::<h::ServiceArea>(&v),
+        "accessibility" => try_as::<h::Accessibility>(&v),
+        "contacts" => try_as::<h::Contact>(&v),
+        "cost_options" => try_as::<h::CostOption>(&v),
+        "funding" => try_as::<h::Funding>(&v),
+        "programs" => try_as::<h::Program>(&v),
+        "required_documents" => try_as::<h::RequiredDocument>(&v),
+        "organization_identifiers" => try_as::<h::OrganizationIdentifier>(&v),
+        "attributes" => try_as::<h::Attribute>(&v),
+        "taxonomy_terms" => try_as::<h::TaxonomyTerm>(&v),
+        "taxonomies" => try_as::<h::Taxonomy>(&v),
+        _ => None,
+    }
+}
+
+struct Tables {
+    rows: Vec<Row>,
+    /// (parent table, parent id) → child row indexes, in file order.
+    children: HashMap<(&'static str, String), Vec<usize>>,
+    /// table → id → row index.
+    by_id: HashMap<(&'static str, String), usize>,
+    /// Row indexes that failed their own checks.
+    bad: BTreeSet<usize>,
+}
+
+impl Tables {
+    /// The row as JSON with its children nested; the first rejected row
+    /// inside it, if any.
+    fn build(&self, i: usize, out_bad: &mut Option<usize>) -> Value {
+        if self.bad.contains(&i) && out_bad.is_none() {
+            *out_bad = Some(i);
+        }
+        let row = &self.rows[i];
+        let mut obj = row.cells.clone();
+        if let Some(id) = row.get("id") {
+            if let Some(kids) = self.children.get(&(row.table, id.to_owned())) {
+                for &k in kids {
+                    let field = field_of(self.rows[k].table);
+                    let child = self.build(k, out_bad);
+                    let slot = obj.entry(field.to_owned()).or_insert_with(|| Value::Array(Vec::new()));
+                    if let Value::Array(a) = slot {
+                        a.push(child);
+                    }
+                }
+            }
+            if let Some(kids) = self.children.get(&("@attributes", id.to_owned())) {
+                for &k in kids {
+                    let child = self.build(k, out_bad);
+                    let slot = obj.entry("attributes".to_owned()).or_insert_with(|| Value::Array(Vec::new()));
+                    if let Value::Array(a) = slot {
+                        a.push(child);
+                    }
+                }
+            }
+        }
+        if row.table == "attributes"
+            && let Some(term) = row.get("taxonomy_term_id")
+            && let Some(&t) = self.by_id.get(&("taxonomy_terms", term.to_owned()))
+        {
+            let mut term = self.rows[t].cells.clone();
+            if let Some(tax) = term.get("taxonomy_id").and_then(Value::as_str)
+                && let Some(&x) = self.by_id.get(&("taxonomies", tax.to_owned()))
+            {
+                term.insert("taxonomy_detail".into(), Value::Object(self.rows[x].cells.clone()));
+            }
+            obj.insert("taxonomy_term".into(), Value::Object(term));
+        }
+        Value::Object(obj)
+    }
+}
+
+fn assemble(mut rows: Vec<Row>, batch: &mut Batch) {
+    // Numbers are text in CSV: convert the numeric columns, or reject the row.
+    let mut bad = BTreeSet::new();
+    for (i, row) in rows.iter_mut().enumerate() {
+        for col in NUMERIC {
+            if let Some(Value::String(s)) = row.cells.get(col) {
+                match s.parse::<f64>().ok().and_then(serde_json::Number::from_f64) {
+                    Some(n) => {
+                        let n = if n.as_f64().is_some_and(|f| f.fract() == 0.0 && f.abs() < 1e15) {
+                            serde_json::Number::from(n.as_f64().unwrap_or(0.0) as i64)
+                        } else {
+                            n
+                        };
+                        row.cells.insert(col.to_owned(), Value::Number(n));
+                    }
+                    None => {
+                        batch.reject(&row.source(), row.get("id"), format!("{col}: \"{s}\" is not a number"));
+                        bad.insert(i);
+                    }
+                }
+            }
+        }
+    }
+    for (i, row) in rows.iter().enumerate() {
+        if !bad.contains(&i)
+            && let Some(problem) = row_problem(row)
+        {
+            batch.reject(&row.source(), row.get("id"), problem);
+            bad.insert(i);
+        }
+    }
+    let mut t = Tables {
+        children: HashMap::new(),
+        by_id: HashMap::new(),
+        bad,
+        rows: Vec::new(),
+    };
+    for (i, row) in rows.iter().enumerate() {
+        if let Some(id) = row.get("id") {
+            t.by_id.insert((row.table, id.to_owned()), i);
+        }
+    }
+    for (i, row) in rows.iter().enumerate() {
+        if row.table == "attributes" {
+            if let Some(link) = row.get("link_id") {
+                t.children.entry(("@attributes", link.to_owned())).or_default().push(i);
+            }
+            continue;
+        }
+        for (col, parent) in parent_links(row.table) {
+            // The most specific parent that is in the import.
+            if let Some(pid) = row.get(col)
+                && t.by_id.contains_key(&(*parent, pid.to_owned()))
+            {
+                t.children.entry((parent, pid.to_owned())).or_default().push(i);
+                break;
+            }
+        }
+    }
+    t.rows = rows;
+    for table in ["organizations", "locations", "services"] {
+        for i in 0..t.rows.len() {
+            if t.rows[i].table != table {
+                continue;
+            }
+            let source = t.rows[i].source();
+            let mut first_bad = None;
+            let v = t.build(i, &mut first_bad);
+            if let Some(b) = first_bad {
+                let why = if b == i {
+                    continue; // already reported
+                } else {
+                    format!("not imported because {} was rejected", t.rows[b].source())
+                };
+                batch.reject(&source, t.rows[i].get("id"), why);
+                continue;
+            }
+            match table {
+                "organizations" => batch.add_organization(v, &source),
+                "locations" => batch.add_location(v, &source),
+                _ => batch.add_service(v, &source),
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------- HSDS 1.x
+
+/// A 1.x id as a 3.0 UUID: kept when it is one, otherwise derived (UUID v5),
+/// the same for every table, so links between tables still hold.
+fn legacy_id(raw: &str) -> String {
+    Uuid::parse_str(raw)
+        .map_or_else(|_| super::attributes::derived_id(&format!("hsds1:{raw}")), |u| u)
+        .to_string()
+}
+
+/// Rewrites the 1.x tables as 3.0 rows.
+fn convert_legacy(tables: &BTreeMap<String, String>, batch: &mut Batch) -> Result<Vec<Row>, ImportError> {
+    let read = |name: &str, table: &'static str| -> Result<Vec<Row>, ImportError> {
+        tables.get(name).map_or(Ok(Vec::new()), |text| parse_csv(name, table, text))
+    };
+    let mut out: Vec<Row> = Vec::new();
+    let fix_ids = |row: &mut Row| {
+        let keys: Vec<String> = row.cells.keys().filter(|k| *k == "id" || LINKS.contains(&k.as_str())).cloned().collect();
+        for k in keys {
+            if let Some(Value::String(s)) = row.cells.get(&k) {
+                let mapped = legacy_id(s);
+                row.cells.insert(k, Value::String(mapped));
+            }
+        }
+    };
+    let rename = |row: &mut Row, from: &str, to: &str| {
+        if let Some(v) = row.cells.remove(from) {
+            row.cells.insert(to.to_owned(), v);
+        }
+    };
+    let mut extra_eligibility: HashMap<String, Vec<String>> = HashMap::new();
+    let mut payments: HashMap<String, Vec<String>> = HashMap::new();
+    for mut r in read("eligibility.csv", "eligibility")? {
+        fix_ids(&mut r);
+        if let (Some(s), Some(e)) = (r.get("service_id"), r.get("eligibility")) {
+            extra_eligibility.entry(s.to_owned()).or_default().push(e.to_owned());
+        }
+    }
+    for mut r in read("payments_accepted.csv", "payments")? {
+        fix_ids(&mut r);
+        if let (Some(s), Some(p)) = (r.get("service_id"), r.get("payment")) {
+            payments.entry(s.to_owned()).or_default().push(p.to_owned());
+        }
+    }
+    for mut r in read("organizations.csv", "organizations")? {
+        fix_ids(&mut r);
+        rename(&mut r, "url", "website");
+        if !r.cells.contains_key("description") {
+            r.cells.insert("description".into(), Value::String(String::new()));
+        }
+        out.push(r);
+    }
+    for mut r in read("services.csv", "services")? {
+        fix_ids(&mut r);
+        r.cells.remove("taxonomy_ids");
+        let id = r.get("id").unwrap_or_default().to_owned();
+        if let Some(e) = extra_eligibility.get(&id) {
+            r.cells.insert("eligibility_description".into(), Value::String(e.join("; ")));
+        }
+        if let Some(p) = payments.get(&id) {
+            let fees = r.get("fees").map(|f| format!("{f}. ")).unwrap_or_default();
+            r.cells.insert("fees_description".into(), Value::String(format!("{fees}Payment accepted: {}", p.join(", "))));
+        }
+        out.push(r);
+    }
+    for mut r in read("locations.csv", "locations")? {
+        fix_ids(&mut r);
+        r.cells.insert("location_type".into(), Value::String("physical".into()));
+        out.push(r);
+    }
+    for mut r in read("services_at_location.csv", "service_at_location")? {
+        fix_ids(&mut r);
+        out.push(r);
+    }
+    for (file, kind) in [("physical_addresses.csv", "physical"), ("postal_addresses.csv", "postal")] {
+        for mut r in read(file, "addresses")? {
+            fix_ids(&mut r);
+            let more: Vec<String> = ["address_2", "address_3", "address_4"]
+                .iter()
+                .filter_map(|k| r.cells.remove(*k).and_then(|v| v.as_str().map(str::to_owned)))
+                .collect();
+            if !more.is_empty() {
+                r.cells.insert("address_2".into(), Value::String(more.join(", ")));
+            }
+            // The same address id may appear as physical and postal.
+            if kind == "postal" && let Some(Value::String(id)) = r.cells.get("id") {
+                let id = super::attributes::derived_id(&format!("postal:{id}")).to_string();
+                r.cells.insert("id".into(), Value::String(id));
+            }
+            r.cells.insert("address_type".into(), Value::String(kind.into()));
+            r.table = "addresses";
+            out.push(r);
+        }
+    }
+    for mut r in read("phones.csv", "phones")? {
+        fix_ids(&mut r);
+        r.cells.remove("department");
+        if let Some(Value::String(langs)) = r.cells.remove("language") {
+            let phone = r.get("id").unwrap_or_default().to_owned();
+            for l in langs.split([',', ';']).map(str::trim).filter(|l| !l.is_empty()) {
+                let mut cells = Map::new();
+                cells.insert("id".into(), Value::String(super::attributes::derived_id(&format!("phone-language:{phone}:{l}")).to_string()));
+                cells.insert("phone_id".into(), Value::String(phone.clone()));
+                if let Some(code) = language_code(l) {
+                    cells.insert("code".into(), Value::String(code));
+                }
+                cells.insert("name".into(), Value::String(l.to_owned()));
+                out.push(Row { table: "languages", line: r.line, cells });
+            }
+        }
+        out.push(r);
+    }
+    for mut r in read("languages.csv", "languages")? {
+        fix_ids(&mut r);
+        if let Some(Value::String(l)) = r.cells.remove("language") {
+            if let Some(code) = language_code(&l) {
+                r.cells.insert("code".into(), Value::String(code));
+            }
+            r.cells.insert("name".into(), Value::String(l));
+        }
+        out.push(r);
+    }
+    for mut r in read("regular_schedules.csv", "schedules")? {
+        fix_ids(&mut r);
+        if let Some(Value::String(day)) = r.cells.remove("weekday") {
+            // 1.x numbers the days 1 (Monday) to 7 (Sunday).
+            match day.parse::<usize>().ok().filter(|d| (1..=7).contains(d)) {
+                Some(d) => {
+                    r.cells.insert("byday".into(), Value::String(WEEKDAYS[d - 1].into()));
+                    r.cells.insert("freq".into(), Value::String("WEEKLY".into()));
+                }
+                None => {
+                    r.cells.insert("weekday".into(), Value::Null); // reported below
+                    batch.reject(&r.source(), r.get("id"), format!("weekday: \"{day}\" is not 1 (Monday) to 7 (Sunday)"));
+                    r.cells.insert("freq".into(), Value::String("never".into()));
+                }
+            }
+        }
+        out.push(r);
+    }
+    for mut r in read("service_areas.csv", "service_areas")? {
+        fix_ids(&mut r);
+        rename(&mut r, "service_area", "name");
+        out.push(r);
+    }
+    for mut r in read("accessibility_for_disabilities.csv", "accessibility")? {
+        fix_ids(&mut r);
+        rename(&mut r, "accessibility", "description");
+        out.push(r);
+    }
+    for (file, table) in [
+        ("contacts.csv", "contacts"),
+        ("funding.csv", "funding"),
+        ("required_documents.csv", "required_documents"),
+        ("programs.csv", "programs"),
+    ] {
+        for mut r in read(file, table)? {
+            fix_ids(&mut r);
+            if table == "programs" && !r.cells.contains_key("description") {
+                r.cells.insert("description".into(), Value::String(String::new()));
+            }
+            out.push(r);
+        }
+    }
+    // 1.x taxonomy: terms, linked to services as 3.0 attributes.
+    for mut r in read("taxonomy.csv", "taxonomy_terms")? {
+        fix_ids(&mut r);
+        rename(&mut r, "vocabulary", "taxonomy");
+        r.cells.remove("parent_name");
+        if !r.cells.contains_key("description") {
+            let name = r.get("name").unwrap_or_default().to_owned();
+            r.cells.insert("description".into(), Value::String(name));
+        }
+        out.push(r);
+    }
+    for mut r in read("services_taxonomy.csv", "attributes")? {
+        fix_ids(&mut r);
+        rename(&mut r, "service_id", "link_id");
+        rename(&mut r, "taxonomy_id", "taxonomy_term_id");
+        rename(&mut r, "taxonomy_detail", "value");
+        r.cells.insert("link_type".into(), Value::String("service".into()));
+        r.cells.insert("link_entity".into(), Value::String("service".into()));
+        out.push(r);
+    }
+    for file in ["holiday_schedules.csv", "metadata.csv", "meta_table_descriptions.csv"] {
+        if let Some(text) = tables.get(file) {
+            let n = text.lines().skip(1).filter(|l| !l.trim().is_empty()).count();
+            if n > 0 {
+                batch.notes.push(format!("{file}: {n} row(s) not imported (HSDS 3.0 has no such table)"));
+            }
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample(dir: &str) -> BTreeMap<String, String> {
+        let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../../data/hsds/");
+        std::fs::read_dir(format!("{root}{dir}"))
+            .unwrap()
+            .filter_map(Result::ok)
+            .filter(|e| e.file_name().to_string_lossy().ends_with(".csv"))
+            .map(|e| (e.file_name().to_string_lossy().into_owned(), std::fs::read_to_string(e.path()).unwrap()))
+            .collect()
+    }
+
+    fn example(name: &str) -> String {
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../data/hsds/spec-3.0/examples/").to_owned() + name).unwrap()
+    }
+
+    #[test]
+    fn every_json_example_reads() {
+        for (file, services, orgs) in [
+            ("service_full.json", 1, 1),
+            ("service_list.json", 1, 1),
+            ("organization_full.json", 1, 1),
+            ("organization_list.json", 0, 1),
+            ("service_at_location_full.json", 1, 1),
+            ("service_at_location_list.json", 1, 1),
+        ] {
+            let b = from_json(&example(file)).unwrap();
+            assert!(b.rejected.is_empty(), "{file}: {:?}", b.rejected);
+            assert_eq!(b.services.len(), services, "{file}");
+            assert_eq!(b.organizations.len(), orgs, "{file}");
+        }
+        let b = from_json(&example("location.json")).unwrap();
+        assert_eq!((b.locations.len(), b.rejected.len()), (1, 0));
+    }
+
+    #[test]
+    fn the_tabular_3_0_example_nests() {
+        let b = from_tables(&sample("spec-3.0/examples/csv")).unwrap();
+        assert!(b.rejected.is_empty(), "{:?}", b.rejected);
+        assert_eq!((b.organizations.len(), b.services.len(), b.locations.len()), (1, 1, 1));
+        let s = &b.services[0];
+        assert_eq!(s.service_at_locations.len(), 1);
+        // The phone row names a contact, service, location and organization:
+        // it goes with the most specific (the contact, which goes with the service).
+        assert_eq!(s.contacts.len(), 1);
+        assert_eq!(s.contacts[0].phones.len(), 1);
+        assert!(!b.locations[0].addresses.is_empty());
+    }
+
+    #[test]
+    fn the_1_x_sample_converts() {
+        let b = from_tables(&sample("sample-1.1/all_resources")).unwrap();
+        assert!(b.rejected.is_empty(), "{:?}", b.rejected);
+        assert_eq!(b.services.len(), 13);
+        assert!(b.organizations.len() >= 3);
+        let helpline = b.services.iter().find(|s| s.name == "Never Homeless Helpline").unwrap();
+        assert_eq!(helpline.eligibility_description.as_deref(), Some("adult"));
+        let codes: Vec<_> = helpline.languages.iter().filter_map(|l| l.code.as_deref()).collect();
+        assert!(codes.contains(&"es"), "{codes:?}");
+        assert!(helpline.schedules.iter().chain(helpline.service_at_locations.iter().flat_map(|s| s.schedules.iter())).any(|s| s.byday.as_deref() == Some("MO")));
+        assert!(b.notes.iter().any(|n| n.contains("holiday_schedules.csv")));
+        // The truncated program id became a stable UUID.
+        assert!(b.organizations.iter().flat_map(|o| o.programs.iter()).all(|p| Uuid::parse_str(&p.id).is_ok()));
+    }
+
+    #[test]
+    fn bad_rows_are_reported_and_take_their_record_with_them() {
+        let mut t = sample("spec-3.0/examples/csv");
+        let phones = t.get_mut("phones.csv").unwrap();
+        let mut lines: Vec<String> = phones.lines().map(str::to_owned).collect();
+        // Make the extension not a number.
+        let header: Vec<&str> = lines[0].split(',').collect();
+        let ext = header.iter().position(|h| *h == "extension").unwrap();
+        let mut cells: Vec<String> = lines[1].split(',').map(str::to_owned).collect();
+        cells[ext] = "ext. 5".into();
+        lines[1] = cells.join(",");
+        *phones = lines.join("\n");
+        let b = from_tables(&t).unwrap();
+        assert!(b.rejected.iter().any(|r| r.source == "phones.csv row 2" && r.reason.contains("extension")), "{:?}", b.rejected);
+        let parent_rejected = b.rejected.iter().any(|r| r.reason.contains("because phones.csv row 2 was rejected"));
+        assert!(parent_rejected, "{:?}", b.rejected);
+    }
+
+    #[test]
+    fn json_errors_name_the_field() {
+        let b = from_json(r#"[{"id":"not-a-uuid","name":"X","status":"open"},{"id":"9f0c8b1e-1c1d-4c55-9a57-5b1f7c1e7a11","name":"Y","status":"active","minimum_age":"twelve"}]"#).unwrap();
+        assert_eq!(b.services.len(), 0);
+        assert_eq!(b.rejected.len(), 2);
+        assert!(b.rejected[0].reason.contains("id: \"not-a-uuid\" is not a UUID"));
+        assert!(b.rejected[0].reason.contains("status: \"open\" is not one of"));
+        assert!(b.rejected[1].reason.starts_with("minimum_age:"), "{}", b.rejected[1].reason);
+        assert!(matches!(from_json("{"), Err(ImportError::NotJson(_))));
+    }
+}
