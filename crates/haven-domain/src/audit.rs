@@ -58,10 +58,18 @@ pub enum AuditAction {
     DocumentSigned,
     DocumentWithdrawn,
     RemindersQueued,
+    DirectoryImported,
+    DirectoryLinked,
+    DirectoryServiceUpdated,
+    ReferralSent,
+    ReferralRead,
+    ReferralUpdated,
+    HotlineSaved,
+    HotlineDeleted,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 48] = [
+    pub const ALL: [AuditAction; 56] = [
         Self::SignInSucceeded,
         Self::PasswordAccepted,
         Self::SignInFailed,
@@ -110,6 +118,14 @@ impl AuditAction {
         Self::DocumentSigned,
         Self::DocumentWithdrawn,
         Self::RemindersQueued,
+        Self::DirectoryImported,
+        Self::DirectoryLinked,
+        Self::DirectoryServiceUpdated,
+        Self::ReferralSent,
+        Self::ReferralRead,
+        Self::ReferralUpdated,
+        Self::HotlineSaved,
+        Self::HotlineDeleted,
     ];
 
     #[must_use]
@@ -163,6 +179,14 @@ impl AuditAction {
             Self::DocumentSigned => "document.signed",
             Self::DocumentWithdrawn => "document.withdrawn",
             Self::RemindersQueued => "reminders.queued",
+            Self::DirectoryImported => "directory.imported",
+            Self::DirectoryLinked => "directory.linked",
+            Self::DirectoryServiceUpdated => "directory.service_updated",
+            Self::ReferralSent => "referral.sent",
+            Self::ReferralRead => "referral.read",
+            Self::ReferralUpdated => "referral.updated",
+            Self::HotlineSaved => "hotline.saved",
+            Self::HotlineDeleted => "hotline.deleted",
         }
     }
 

@@ -17,8 +17,8 @@ pub mod relief;
 pub use audit::{AuditAction, AuditEntry};
 pub use ids::{
     ApiTokenId, AttachmentId, CaseId, ConsentId, DocumentId, DraftId, EntryId, FundId,
-    FundRequestId, HotlineId, MessageId, OrganizationId, PersonId, ReferralId, ServiceId, SessionId,
-    UserId,
+    FundRequestId, HotlineId, MessageId, OrganizationId, PersonId, ReferralId, ServiceId,
+    SessionId, UserId,
 };
 pub use people::{LoginName, OrgKind, Organization, Role, SessionStage, User};
 

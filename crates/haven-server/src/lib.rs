@@ -9,6 +9,7 @@ mod api_record;
 mod api_relief;
 pub mod audit;
 pub mod cases;
+pub mod directory;
 pub mod error;
 mod form;
 mod fund_pages;
@@ -23,6 +24,7 @@ mod pages;
 pub mod password;
 pub mod record;
 pub mod record_pages;
+pub mod referrals;
 pub mod relief;
 mod relief_pages;
 mod security;
@@ -77,6 +79,11 @@ pub struct Settings {
     pub attachment_limit_bytes: usize,
     /// How many days before a relief deadline the case team is reminded.
     pub reminder_days_ahead: u32,
+    /// Hours a referral may wait for the provider's answer before the
+    /// provider and the specialist are reminded.
+    pub referral_reminder_hours: u32,
+    /// UTC offset (minutes) of directory schedules that do not state one.
+    pub directory_utc_offset_minutes: i16,
     /// Only for the read benchmark's baseline (`benches/case_read.rs`): never
     /// settable from configuration, and `true` everywhere else.
     #[doc(hidden)]
@@ -96,6 +103,8 @@ impl Default for Settings {
             body_limit_bytes: 1024 * 1024,
             attachment_limit_bytes: 10 * 1024 * 1024,
             reminder_days_ahead: 14,
+            referral_reminder_hours: 48,
+            directory_utc_offset_minutes: -300,
             audit_reads: true,
         }
     }

@@ -8,6 +8,8 @@
 //! Stores move values; they do not decide who may see them. Authorization,
 //! encryption and auditing sit above this trait and are written once.
 
+pub mod directory;
+mod directory_stats;
 mod error;
 pub mod migrate;
 pub mod postgres;
@@ -29,6 +31,11 @@ use std::path::Path;
 use std::sync::Arc;
 use time::OffsetDateTime;
 
+pub use directory::{
+    DirLocationRow, DirOrganizationRow, DirServiceRow, DirectoryHit, DirectoryQuery,
+    DirectoryStore, DirectoryWrite, HotlineRow, OutboxMessage, ReferralChange, ReferralEventRow,
+    ReferralRow, ReferralStats,
+};
 pub use error::{StoreError, StoreResult};
 pub use migrate::SchemaStatus;
 pub use record::{
@@ -56,6 +63,7 @@ pub trait Store:
     + CaseRecordStore
     + FundStore
     + ReliefStore
+    + DirectoryStore
 {
 }
 impl<T> Store for T where
@@ -71,6 +79,7 @@ impl<T> Store for T where
         + CaseRecordStore
         + FundStore
         + ReliefStore
+        + DirectoryStore
 {
 }
 
@@ -526,10 +535,19 @@ pub enum EncryptedColumn {
     DocumentContent,
     /// `relief_documents.withdrawal_reason`, bound to `relief_documents/withdrawal_reason/<id>`.
     DocumentWithdrawalReason,
+    /// `directory_locations.private_record` (a confidential location's full
+    /// record), bound to `directory_locations/private_record/<id>`.
+    DirectoryLocationPrivate,
+    /// `referrals.note`, bound to `referrals/note/<id>`.
+    ReferralNote,
+    /// `referrals.personal`, bound to `referrals/personal/<id>`.
+    ReferralPersonal,
+    /// `referral_events.note`, bound to `referral_events/note/<id>`.
+    ReferralEventNote,
 }
 
 impl EncryptedColumn {
-    pub const ALL: [EncryptedColumn; 15] = [
+    pub const ALL: [EncryptedColumn; 19] = [
         Self::MfaSecret,
         Self::PersonName,
         Self::PersonBirthDate,
@@ -545,6 +563,10 @@ impl EncryptedColumn {
         Self::ReliefFacts,
         Self::DocumentContent,
         Self::DocumentWithdrawalReason,
+        Self::DirectoryLocationPrivate,
+        Self::ReferralNote,
+        Self::ReferralPersonal,
+        Self::ReferralEventNote,
     ];
 
     /// (table, column) as bound into the ciphertext.
@@ -566,6 +588,10 @@ impl EncryptedColumn {
             Self::ReliefFacts => ("case_relief", "facts"),
             Self::DocumentContent => ("relief_documents", "content"),
             Self::DocumentWithdrawalReason => ("relief_documents", "withdrawal_reason"),
+            Self::DirectoryLocationPrivate => ("directory_locations", "private_record"),
+            Self::ReferralNote => ("referrals", "note"),
+            Self::ReferralPersonal => ("referrals", "personal"),
+            Self::ReferralEventNote => ("referral_events", "note"),
         }
     }
 }
@@ -594,13 +620,17 @@ mod encrypted_column_tests {
                 | EncryptedColumn::FundDecisionNote
                 | EncryptedColumn::ReliefFacts
                 | EncryptedColumn::DocumentContent
-                | EncryptedColumn::DocumentWithdrawalReason => {}
+                | EncryptedColumn::DocumentWithdrawalReason
+                | EncryptedColumn::DirectoryLocationPrivate
+                | EncryptedColumn::ReferralNote
+                | EncryptedColumn::ReferralPersonal
+                | EncryptedColumn::ReferralEventNote => {}
             }
         }
         let mut bindings: Vec<_> = EncryptedColumn::ALL.iter().map(|c| c.binding()).collect();
         bindings.sort_unstable();
         bindings.dedup();
-        assert_eq!(bindings.len(), 15);
+        assert_eq!(bindings.len(), 19);
     }
 }
 

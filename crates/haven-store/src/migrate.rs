@@ -63,6 +63,11 @@ pub(crate) const SQLITE: &[Migration] = &[
         name: "relief",
         sql: include_str!("../migrations/sqlite/0010_relief.sql"),
     },
+    Migration {
+        version: 11,
+        name: "directory",
+        sql: include_str!("../migrations/sqlite/0011_directory.sql"),
+    },
 ];
 
 pub(crate) const POSTGRES: &[Migration] = &[
@@ -115,6 +120,11 @@ pub(crate) const POSTGRES: &[Migration] = &[
         version: 10,
         name: "relief",
         sql: include_str!("../migrations/postgres/0010_relief.sql"),
+    },
+    Migration {
+        version: 11,
+        name: "directory",
+        sql: include_str!("../migrations/postgres/0011_directory.sql"),
     },
 ];
 

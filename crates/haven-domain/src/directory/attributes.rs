@@ -56,15 +56,25 @@ fn code_of(a: &Attribute) -> Option<String> {
     }
     // A tabular export names the term by id only.
     let id = a.taxonomy_term_id.as_deref()?;
-    all_codes().into_iter().find(|c| term_id(c).to_string() == id)
+    all_codes()
+        .into_iter()
+        .find(|c| term_id(c).to_string() == id)
 }
 
 fn all_codes() -> Vec<String> {
     let mut v: Vec<String> = NeedCategory::ALL
         .iter()
         .map(|n| format!("haven:need:{n}"))
-        .chain(Population::ALL.iter().map(|p| format!("haven:population:{p}")))
-        .chain(FundingSource::ALL.iter().map(|f| format!("haven:funding:{f}")))
+        .chain(
+            Population::ALL
+                .iter()
+                .map(|p| format!("haven:population:{p}")),
+        )
+        .chain(
+            FundingSource::ALL
+                .iter()
+                .map(|f| format!("haven:funding:{f}")),
+        )
         .collect();
     for c in ["available", "maximum", "unit"] {
         v.push(format!("haven:capacity:{c}"));
@@ -87,11 +97,20 @@ impl HavenAttributes {
         for a in attributes {
             let Some(code) = code_of(a) else { continue };
             let value = a.value.as_deref().unwrap_or("").trim();
-            if let Some(n) = code.strip_prefix("haven:need:").and_then(NeedCategory::parse) {
+            if let Some(n) = code
+                .strip_prefix("haven:need:")
+                .and_then(NeedCategory::parse)
+            {
                 out.needs.push(n);
-            } else if let Some(p) = code.strip_prefix("haven:population:").and_then(Population::parse) {
+            } else if let Some(p) = code
+                .strip_prefix("haven:population:")
+                .and_then(Population::parse)
+            {
                 out.populations.push(p);
-            } else if let Some(f) = code.strip_prefix("haven:funding:").and_then(FundingSource::parse) {
+            } else if let Some(f) = code
+                .strip_prefix("haven:funding:")
+                .and_then(FundingSource::parse)
+            {
                 out.funding.push(f);
             } else if code == "haven:capacity:available" {
                 available = value.parse().ok();
@@ -120,9 +139,21 @@ impl HavenAttributes {
     #[must_use]
     pub fn write(&self, link_id: &str) -> Vec<Attribute> {
         let mut v: Vec<(String, String)> = Vec::new();
-        v.extend(self.needs.iter().map(|n| (format!("haven:need:{n}"), String::new())));
-        v.extend(self.populations.iter().map(|p| (format!("haven:population:{p}"), String::new())));
-        v.extend(self.funding.iter().map(|f| (format!("haven:funding:{f}"), String::new())));
+        v.extend(
+            self.needs
+                .iter()
+                .map(|n| (format!("haven:need:{n}"), String::new())),
+        );
+        v.extend(
+            self.populations
+                .iter()
+                .map(|p| (format!("haven:population:{p}"), String::new())),
+        );
+        v.extend(
+            self.funding
+                .iter()
+                .map(|f| (format!("haven:funding:{f}"), String::new())),
+        );
         if let Some(c) = &self.capacity {
             v.push(("haven:capacity:available".into(), c.available.to_string()));
             if let Some(m) = c.maximum {
@@ -167,8 +198,9 @@ pub fn term(code: &str) -> TaxonomyTerm {
         taxonomy_detail: Some(Box::new(Taxonomy {
             id: taxonomy_id,
             name: TAXONOMY_NAME.to_owned(),
-            description: "Haven's need categories, populations, funding, capacity and confidential locations"
-                .to_owned(),
+            description:
+                "Haven's need categories, populations, funding, capacity and confidential locations"
+                    .to_owned(),
             ..Taxonomy::default()
         })),
         ..TaxonomyTerm::default()

@@ -101,7 +101,10 @@ mod tests {
     #[test]
     fn distances_are_great_circle_miles() {
         // Manhattan (10001) to downtown Los Angeles (90012): about 2,445 miles.
-        let d = miles(zip_centroid("10001").unwrap(), zip_centroid("90012").unwrap());
+        let d = miles(
+            zip_centroid("10001").unwrap(),
+            zip_centroid("90012").unwrap(),
+        );
         assert!((2430.0..2460.0).contains(&d), "{d}");
         let p = Point::new(40.0, -75.0).unwrap();
         assert!(miles(p, p) < 1e-9);
@@ -111,7 +114,12 @@ mod tests {
     fn the_box_holds_the_circle() {
         let c = Point::new(40.0, -75.0).unwrap();
         let b = bounding_box(c, 25.0);
-        for (lat, lon) in [(b.min_lat, c.lon), (b.max_lat, c.lon), (c.lat, b.min_lon), (c.lat, b.max_lon)] {
+        for (lat, lon) in [
+            (b.min_lat, c.lon),
+            (b.max_lat, c.lon),
+            (c.lat, b.min_lon),
+            (c.lat, b.max_lon),
+        ] {
             let d = miles(c, Point::new(lat, lon).unwrap());
             assert!((24.9..25.2).contains(&d), "{d}");
         }

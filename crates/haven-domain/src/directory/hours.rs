@@ -36,7 +36,10 @@ pub fn minutes(s: &str) -> Option<u16> {
 pub fn openings(schedules: &[Schedule], default_offset: i16) -> Vec<Opening> {
     let mut out = Vec::new();
     for s in schedules {
-        if s.freq.as_deref().is_some_and(|f| !f.eq_ignore_ascii_case("WEEKLY")) {
+        if s.freq
+            .as_deref()
+            .is_some_and(|f| !f.eq_ignore_ascii_case("WEEKLY"))
+        {
             continue;
         }
         let (Some(opens), Some(closes)) = (
@@ -107,7 +110,10 @@ mod tests {
 
     #[test]
     fn weekday_hours_in_the_schedule_timezone() {
-        let o = openings(&[schedule("MO,TU,WE,TH,FR", "09:00:00", "17:00", Some(-5))], 0);
+        let o = openings(
+            &[schedule("MO,TU,WE,TH,FR", "09:00:00", "17:00", Some(-5))],
+            0,
+        );
         assert_eq!(o.len(), 5);
         // Tuesday 2026-12-01 15:00 UTC is 10:00 at UTC-5: open.
         assert_eq!(open_at(&o, datetime!(2026-12-01 15:00 UTC)), Some(true));

@@ -71,7 +71,10 @@ impl Batch {
                 && !orgs.contains(o.as_str())
                 && !known_orgs.contains(o)
             {
-                dropped.push((s.id.clone(), format!("organization {o} is not in the import or the directory")));
+                dropped.push((
+                    s.id.clone(),
+                    format!("organization {o} is not in the import or the directory"),
+                ));
                 return false;
             }
             for sal in &s.service_at_locations {
@@ -79,7 +82,10 @@ impl Batch {
                     && !locs.contains(l.as_str())
                     && !known_locations.contains(l)
                 {
-                    dropped.push((s.id.clone(), format!("location {l} is not in the import or the directory")));
+                    dropped.push((
+                        s.id.clone(),
+                        format!("location {l} is not in the import or the directory"),
+                    ));
                     return false;
                 }
             }
@@ -122,7 +128,10 @@ impl Batch {
             }
             self.add_organization(org, &format!("{source}, organization"));
         }
-        if let Some(sals) = v.get_mut("service_at_locations").and_then(Value::as_array_mut) {
+        if let Some(sals) = v
+            .get_mut("service_at_locations")
+            .and_then(Value::as_array_mut)
+        {
             let mut nested = Vec::new();
             for sal in sals.iter_mut() {
                 if let Some(loc) = sal.as_object_mut().and_then(|o| o.remove("location"))
@@ -155,7 +164,11 @@ impl Batch {
     /// A full service-at-location record: its service with this one place.
     fn add_service_at_location(&mut self, mut v: Value, source: &str) {
         let Some(mut service) = v.as_object_mut().and_then(|o| o.remove("service")) else {
-            self.reject(source, v.get("id").and_then(Value::as_str), "a service_at_location record needs its service");
+            self.reject(
+                source,
+                v.get("id").and_then(Value::as_str),
+                "a service_at_location record needs its service",
+            );
             return;
         };
         if let Some(o) = service.as_object_mut() {
@@ -165,14 +178,22 @@ impl Batch {
     }
 
     /// Reads `v` as `T` and checks it; rejects with the field path.
-    fn check<T: DeserializeOwned + serde::Serialize>(&mut self, v: Value, source: &str) -> Option<T> {
+    fn check<T: DeserializeOwned + serde::Serialize>(
+        &mut self,
+        v: Value,
+        source: &str,
+    ) -> Option<T> {
         let id = v.get("id").and_then(Value::as_str).map(str::to_owned);
         let record: T = match serde_path_to_error::deserialize(v) {
             Ok(r) => r,
             Err(e) => {
                 let path = e.path().to_string();
                 let msg = e.into_inner().to_string();
-                let reason = if path == "." { msg } else { format!("{path}: {msg}") };
+                let reason = if path == "." {
+                    msg
+                } else {
+                    format!("{path}: {msg}")
+                };
                 self.reject(source, id.as_deref(), reason);
                 return None;
             }
@@ -217,9 +238,19 @@ fn upsert<T>(list: &mut Vec<T>, item: T, id: impl Fn(&T) -> String) {
 /// Link columns that the standard types as UUIDs (`tax_id` and
 /// `external_identifier` are not).
 const LINKS: [&str; 13] = [
-    "organization_id", "service_id", "location_id", "program_id", "contact_id", "phone_id",
-    "service_at_location_id", "parent_organization_id", "link_id", "taxonomy_term_id",
-    "taxonomy_id", "parent_id", "resource_id",
+    "organization_id",
+    "service_id",
+    "location_id",
+    "program_id",
+    "contact_id",
+    "phone_id",
+    "service_at_location_id",
+    "parent_organization_id",
+    "link_id",
+    "taxonomy_term_id",
+    "taxonomy_id",
+    "parent_id",
+    "resource_id",
 ];
 
 const LOCATION_TYPES: [&str; 3] = ["physical", "postal", "virtual"];
@@ -233,7 +264,11 @@ fn check_value(v: &Value, path: &str, problems: &mut Vec<String>) {
     match v {
         Value::Object(o) => {
             for (k, val) in o {
-                let here = if path.is_empty() { k.clone() } else { format!("{path}.{k}") };
+                let here = if path.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{path}.{k}")
+                };
                 if let Value::String(s) = val {
                     if (k == "id" || LINKS.contains(&k.as_str())) && Uuid::parse_str(s).is_err() {
                         problems.push(format!("{here}: \"{s}\" is not a UUID"));
@@ -248,13 +283,18 @@ fn check_value(v: &Value, path: &str, problems: &mut Vec<String>) {
                     if let Some(allowed) = allowed
                         && !allowed.contains(&s.as_str())
                     {
-                        problems.push(format!("{here}: \"{s}\" is not one of {}", allowed.join(", ")));
+                        problems.push(format!(
+                            "{here}: \"{s}\" is not one of {}",
+                            allowed.join(", ")
+                        ));
                     }
                     if k == "name" && path.is_empty() && s.trim().is_empty() {
                         problems.push(format!("{here}: must not be empty"));
                     }
                 }
-                if matches!(k.as_str(), "minimum_age" | "maximum_age") && val.as_f64().is_some_and(|x| x < 0.0) {
+                if matches!(k.as_str(), "minimum_age" | "maximum_age")
+                    && val.as_f64().is_some_and(|x| x < 0.0)
+                {
                     problems.push(format!("{here}: must not be negative"));
                 }
                 check_value(val, &here, problems);
@@ -264,7 +304,10 @@ fn check_value(v: &Value, path: &str, problems: &mut Vec<String>) {
                 o.get("maximum_age").and_then(Value::as_f64),
             ) && min > max
             {
-                problems.push(format!("{}minimum_age: {min} is above maximum_age {max}", prefix(path)));
+                problems.push(format!(
+                    "{}minimum_age: {min} is above maximum_age {max}",
+                    prefix(path)
+                ));
             }
         }
         Value::Array(a) => {
@@ -277,7 +320,11 @@ fn check_value(v: &Value, path: &str, problems: &mut Vec<String>) {
 }
 
 fn prefix(path: &str) -> String {
-    if path.is_empty() { String::new() } else { format!("{path}.") }
+    if path.is_empty() {
+        String::new()
+    } else {
+        format!("{path}.")
+    }
 }
 
 /// Reads HSDS 3.0 JSON: one record, an array, or a paginated list page
@@ -290,10 +337,12 @@ pub fn from_json(text: &str) -> Result<Batch, ImportError> {
     let v: Value = serde_json::from_str(text).map_err(|e| ImportError::NotJson(e.to_string()))?;
     let items = match v {
         Value::Array(a) => a,
-        Value::Object(mut o) if o.get("contents").is_some_and(Value::is_array) => match o.remove("contents") {
-            Some(Value::Array(a)) => a,
-            _ => Vec::new(),
-        },
+        Value::Object(mut o) if o.get("contents").is_some_and(Value::is_array) => {
+            match o.remove("contents") {
+                Some(Value::Array(a)) => a,
+                _ => Vec::new(),
+            }
+        }
         other => vec![other],
     };
     let mut batch = Batch::default();
@@ -344,22 +393,50 @@ impl Row {
 }
 
 const NUMERIC: [&str; 10] = [
-    "minimum_age", "maximum_age", "year_incorporated", "extension", "timezone", "count", "interval",
-    "amount", "latitude", "longitude",
+    "minimum_age",
+    "maximum_age",
+    "year_incorporated",
+    "extension",
+    "timezone",
+    "count",
+    "interval",
+    "amount",
+    "latitude",
+    "longitude",
 ];
 
 /// The tables of HSDS 3.0 a tabular import reads, in the order they nest.
 const TABLES_3: [&str; 19] = [
-    "organizations", "services", "locations", "service_at_location", "addresses", "phones",
-    "languages", "schedules", "service_areas", "accessibility", "contacts", "cost_options",
-    "funding", "programs", "required_documents", "organization_identifiers", "attributes",
-    "taxonomy_terms", "taxonomies",
+    "organizations",
+    "services",
+    "locations",
+    "service_at_location",
+    "addresses",
+    "phones",
+    "languages",
+    "schedules",
+    "service_areas",
+    "accessibility",
+    "contacts",
+    "cost_options",
+    "funding",
+    "programs",
+    "required_documents",
+    "organization_identifiers",
+    "attributes",
+    "taxonomy_terms",
+    "taxonomies",
 ];
 
 fn parse_csv(file: &str, table: &'static str, text: &str) -> Result<Vec<Row>, ImportError> {
-    let err = |m: String| ImportError::Csv { file: file.to_owned(), message: m };
+    let err = |m: String| ImportError::Csv {
+        file: file.to_owned(),
+        message: m,
+    };
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(text.as_bytes());
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(true)
+        .from_reader(text.as_bytes());
     let headers: Vec<String> = reader
         .headers()
         .map_err(|e| err(e.to_string()))?
@@ -376,7 +453,11 @@ fn parse_csv(file: &str, table: &'static str, text: &str) -> Result<Vec<Row>, Im
                 cells.insert(h.clone(), Value::String(cell.to_owned()));
             }
         }
-        rows.push(Row { table, line: i + 2, cells });
+        rows.push(Row {
+            table,
+            line: i + 2,
+            cells,
+        });
     }
     Ok(rows)
 }
@@ -388,9 +469,13 @@ fn parse_csv(file: &str, table: &'static str, text: &str) -> Result<Vec<Row>, Im
 /// # Errors
 /// When a CSV file cannot be parsed, or there are no HSDS tables.
 pub fn from_tables(tables: &BTreeMap<String, String>) -> Result<Batch, ImportError> {
-    let legacy = ["services_at_location.csv", "regular_schedules.csv", "physical_addresses.csv"]
-        .iter()
-        .any(|t| tables.contains_key(*t));
+    let legacy = [
+        "services_at_location.csv",
+        "regular_schedules.csv",
+        "physical_addresses.csv",
+    ]
+    .iter()
+    .any(|t| tables.contains_key(*t));
     let mut batch = Batch::default();
     let rows = if legacy {
         convert_legacy(tables, &mut batch)?
@@ -404,12 +489,17 @@ pub fn from_tables(tables: &BTreeMap<String, String>) -> Result<Batch, ImportErr
         for name in tables.keys() {
             let t = name.trim_end_matches(".csv");
             if name.ends_with(".csv") && !TABLES_3.contains(&t) {
-                batch.notes.push(format!("{name}: not read (Haven keeps HSDS metadata of its own)"));
+                batch.notes.push(format!(
+                    "{name}: not read (Haven keeps HSDS metadata of its own)"
+                ));
             }
         }
         rows
     };
-    if !rows.iter().any(|r| r.table == "organizations" || r.table == "services") {
+    if !rows
+        .iter()
+        .any(|r| r.table == "organizations" || r.table == "services")
+    {
         return Err(ImportError::NoTables);
     }
     assemble(rows, &mut batch);
@@ -438,9 +528,18 @@ fn parent_links(table: &str) -> &'static [(&'static str, &'static str)] {
             ("service_id", "services"),
             ("location_id", "locations"),
         ],
-        "languages" => &[("phone_id", "phones"), ("service_id", "services"), ("location_id", "locations")],
-        "funding" => &[("service_id", "services"), ("organization_id", "organizations")],
-        "service_at_location" | "service_areas" | "cost_options" | "required_documents" => &[("service_id", "services")],
+        "languages" => &[
+            ("phone_id", "phones"),
+            ("service_id", "services"),
+            ("location_id", "locations"),
+        ],
+        "funding" => &[
+            ("service_id", "services"),
+            ("organization_id", "organizations"),
+        ],
+        "service_at_location" | "service_areas" | "cost_options" | "required_documents" => {
+            &[("service_id", "services")]
+        }
         "addresses" | "accessibility" => &[("location_id", "locations")],
         "programs" | "organization_identifiers" => &[("organization_id", "organizations")],
         _ => &[],
@@ -532,7 +631,9 @@ impl Tables {
                 for &k in kids {
                     let field = field_of(self.rows[k].table);
                     let child = self.build(k, out_bad);
-                    let slot = obj.entry(field.to_owned()).or_insert_with(|| Value::Array(Vec::new()));
+                    let slot = obj
+                        .entry(field.to_owned())
+                        .or_insert_with(|| Value::Array(Vec::new()));
                     if let Value::Array(a) = slot {
                         a.push(child);
                     }
@@ -541,7 +642,9 @@ impl Tables {
             if let Some(kids) = self.children.get(&("@attributes", id.to_owned())) {
                 for &k in kids {
                     let child = self.build(k, out_bad);
-                    let slot = obj.entry("attributes".to_owned()).or_insert_with(|| Value::Array(Vec::new()));
+                    let slot = obj
+                        .entry("attributes".to_owned())
+                        .or_insert_with(|| Value::Array(Vec::new()));
                     if let Value::Array(a) = slot {
                         a.push(child);
                     }
@@ -556,7 +659,10 @@ impl Tables {
             if let Some(tax) = term.get("taxonomy_id").and_then(Value::as_str)
                 && let Some(&x) = self.by_id.get(&("taxonomies", tax.to_owned()))
             {
-                term.insert("taxonomy_detail".into(), Value::Object(self.rows[x].cells.clone()));
+                term.insert(
+                    "taxonomy_detail".into(),
+                    Value::Object(self.rows[x].cells.clone()),
+                );
             }
             obj.insert("taxonomy_term".into(), Value::Object(term));
         }
@@ -572,7 +678,10 @@ fn assemble(mut rows: Vec<Row>, batch: &mut Batch) {
             if let Some(Value::String(s)) = row.cells.get(col) {
                 match s.parse::<f64>().ok().and_then(serde_json::Number::from_f64) {
                     Some(n) => {
-                        let n = if n.as_f64().is_some_and(|f| f.fract() == 0.0 && f.abs() < 1e15) {
+                        let n = if n
+                            .as_f64()
+                            .is_some_and(|f| f.fract() == 0.0 && f.abs() < 1e15)
+                        {
                             serde_json::Number::from(n.as_f64().unwrap_or(0.0) as i64)
                         } else {
                             n
@@ -580,7 +689,11 @@ fn assemble(mut rows: Vec<Row>, batch: &mut Batch) {
                         row.cells.insert(col.to_owned(), Value::Number(n));
                     }
                     None => {
-                        batch.reject(&row.source(), row.get("id"), format!("{col}: \"{s}\" is not a number"));
+                        batch.reject(
+                            &row.source(),
+                            row.get("id"),
+                            format!("{col}: \"{s}\" is not a number"),
+                        );
                         bad.insert(i);
                     }
                 }
@@ -609,7 +722,10 @@ fn assemble(mut rows: Vec<Row>, batch: &mut Batch) {
     for (i, row) in rows.iter().enumerate() {
         if row.table == "attributes" {
             if let Some(link) = row.get("link_id") {
-                t.children.entry(("@attributes", link.to_owned())).or_default().push(i);
+                t.children
+                    .entry(("@attributes", link.to_owned()))
+                    .or_default()
+                    .push(i);
             }
             continue;
         }
@@ -618,7 +734,10 @@ fn assemble(mut rows: Vec<Row>, batch: &mut Batch) {
             if let Some(pid) = row.get(col)
                 && t.by_id.contains_key(&(*parent, pid.to_owned()))
             {
-                t.children.entry((parent, pid.to_owned())).or_default().push(i);
+                t.children
+                    .entry((parent, pid.to_owned()))
+                    .or_default()
+                    .push(i);
                 break;
             }
         }
@@ -656,18 +775,31 @@ fn assemble(mut rows: Vec<Row>, batch: &mut Batch) {
 /// the same for every table, so links between tables still hold.
 fn legacy_id(raw: &str) -> String {
     Uuid::parse_str(raw)
-        .map_or_else(|_| super::attributes::derived_id(&format!("hsds1:{raw}")), |u| u)
+        .map_or_else(
+            |_| super::attributes::derived_id(&format!("hsds1:{raw}")),
+            |u| u,
+        )
         .to_string()
 }
 
 /// Rewrites the 1.x tables as 3.0 rows.
-fn convert_legacy(tables: &BTreeMap<String, String>, batch: &mut Batch) -> Result<Vec<Row>, ImportError> {
+fn convert_legacy(
+    tables: &BTreeMap<String, String>,
+    batch: &mut Batch,
+) -> Result<Vec<Row>, ImportError> {
     let read = |name: &str, table: &'static str| -> Result<Vec<Row>, ImportError> {
-        tables.get(name).map_or(Ok(Vec::new()), |text| parse_csv(name, table, text))
+        tables
+            .get(name)
+            .map_or(Ok(Vec::new()), |text| parse_csv(name, table, text))
     };
     let mut out: Vec<Row> = Vec::new();
     let fix_ids = |row: &mut Row| {
-        let keys: Vec<String> = row.cells.keys().filter(|k| *k == "id" || LINKS.contains(&k.as_str())).cloned().collect();
+        let keys: Vec<String> = row
+            .cells
+            .keys()
+            .filter(|k| *k == "id" || LINKS.contains(&k.as_str()))
+            .cloned()
+            .collect();
         for k in keys {
             if let Some(Value::String(s)) = row.cells.get(&k) {
                 let mapped = legacy_id(s);
@@ -685,7 +817,10 @@ fn convert_legacy(tables: &BTreeMap<String, String>, batch: &mut Batch) -> Resul
     for mut r in read("eligibility.csv", "eligibility")? {
         fix_ids(&mut r);
         if let (Some(s), Some(e)) = (r.get("service_id"), r.get("eligibility")) {
-            extra_eligibility.entry(s.to_owned()).or_default().push(e.to_owned());
+            extra_eligibility
+                .entry(s.to_owned())
+                .or_default()
+                .push(e.to_owned());
         }
     }
     for mut r in read("payments_accepted.csv", "payments")? {
@@ -698,7 +833,8 @@ fn convert_legacy(tables: &BTreeMap<String, String>, batch: &mut Batch) -> Resul
         fix_ids(&mut r);
         rename(&mut r, "url", "website");
         if !r.cells.contains_key("description") {
-            r.cells.insert("description".into(), Value::String(String::new()));
+            r.cells
+                .insert("description".into(), Value::String(String::new()));
         }
         out.push(r);
     }
@@ -707,39 +843,57 @@ fn convert_legacy(tables: &BTreeMap<String, String>, batch: &mut Batch) -> Resul
         r.cells.remove("taxonomy_ids");
         let id = r.get("id").unwrap_or_default().to_owned();
         if let Some(e) = extra_eligibility.get(&id) {
-            r.cells.insert("eligibility_description".into(), Value::String(e.join("; ")));
+            r.cells.insert(
+                "eligibility_description".into(),
+                Value::String(e.join("; ")),
+            );
         }
         if let Some(p) = payments.get(&id) {
             let fees = r.get("fees").map(|f| format!("{f}. ")).unwrap_or_default();
-            r.cells.insert("fees_description".into(), Value::String(format!("{fees}Payment accepted: {}", p.join(", "))));
+            r.cells.insert(
+                "fees_description".into(),
+                Value::String(format!("{fees}Payment accepted: {}", p.join(", "))),
+            );
         }
         out.push(r);
     }
     for mut r in read("locations.csv", "locations")? {
         fix_ids(&mut r);
-        r.cells.insert("location_type".into(), Value::String("physical".into()));
+        r.cells
+            .insert("location_type".into(), Value::String("physical".into()));
         out.push(r);
     }
     for mut r in read("services_at_location.csv", "service_at_location")? {
         fix_ids(&mut r);
         out.push(r);
     }
-    for (file, kind) in [("physical_addresses.csv", "physical"), ("postal_addresses.csv", "postal")] {
+    for (file, kind) in [
+        ("physical_addresses.csv", "physical"),
+        ("postal_addresses.csv", "postal"),
+    ] {
         for mut r in read(file, "addresses")? {
             fix_ids(&mut r);
             let more: Vec<String> = ["address_2", "address_3", "address_4"]
                 .iter()
-                .filter_map(|k| r.cells.remove(*k).and_then(|v| v.as_str().map(str::to_owned)))
+                .filter_map(|k| {
+                    r.cells
+                        .remove(*k)
+                        .and_then(|v| v.as_str().map(str::to_owned))
+                })
                 .collect();
             if !more.is_empty() {
-                r.cells.insert("address_2".into(), Value::String(more.join(", ")));
+                r.cells
+                    .insert("address_2".into(), Value::String(more.join(", ")));
             }
             // The same address id may appear as physical and postal.
-            if kind == "postal" && let Some(Value::String(id)) = r.cells.get("id") {
+            if kind == "postal"
+                && let Some(Value::String(id)) = r.cells.get("id")
+            {
                 let id = super::attributes::derived_id(&format!("postal:{id}")).to_string();
                 r.cells.insert("id".into(), Value::String(id));
             }
-            r.cells.insert("address_type".into(), Value::String(kind.into()));
+            r.cells
+                .insert("address_type".into(), Value::String(kind.into()));
             r.table = "addresses";
             out.push(r);
         }
@@ -749,15 +903,29 @@ fn convert_legacy(tables: &BTreeMap<String, String>, batch: &mut Batch) -> Resul
         r.cells.remove("department");
         if let Some(Value::String(langs)) = r.cells.remove("language") {
             let phone = r.get("id").unwrap_or_default().to_owned();
-            for l in langs.split([',', ';']).map(str::trim).filter(|l| !l.is_empty()) {
+            for l in langs
+                .split([',', ';'])
+                .map(str::trim)
+                .filter(|l| !l.is_empty())
+            {
                 let mut cells = Map::new();
-                cells.insert("id".into(), Value::String(super::attributes::derived_id(&format!("phone-language:{phone}:{l}")).to_string()));
+                cells.insert(
+                    "id".into(),
+                    Value::String(
+                        super::attributes::derived_id(&format!("phone-language:{phone}:{l}"))
+                            .to_string(),
+                    ),
+                );
                 cells.insert("phone_id".into(), Value::String(phone.clone()));
                 if let Some(code) = language_code(l) {
                     cells.insert("code".into(), Value::String(code));
                 }
                 cells.insert("name".into(), Value::String(l.to_owned()));
-                out.push(Row { table: "languages", line: r.line, cells });
+                out.push(Row {
+                    table: "languages",
+                    line: r.line,
+                    cells,
+                });
             }
         }
         out.push(r);
@@ -778,12 +946,18 @@ fn convert_legacy(tables: &BTreeMap<String, String>, batch: &mut Batch) -> Resul
             // 1.x numbers the days 1 (Monday) to 7 (Sunday).
             match day.parse::<usize>().ok().filter(|d| (1..=7).contains(d)) {
                 Some(d) => {
-                    r.cells.insert("byday".into(), Value::String(WEEKDAYS[d - 1].into()));
-                    r.cells.insert("freq".into(), Value::String("WEEKLY".into()));
+                    r.cells
+                        .insert("byday".into(), Value::String(WEEKDAYS[d - 1].into()));
+                    r.cells
+                        .insert("freq".into(), Value::String("WEEKLY".into()));
                 }
                 None => {
                     r.cells.insert("weekday".into(), Value::Null); // reported below
-                    batch.reject(&r.source(), r.get("id"), format!("weekday: \"{day}\" is not 1 (Monday) to 7 (Sunday)"));
+                    batch.reject(
+                        &r.source(),
+                        r.get("id"),
+                        format!("weekday: \"{day}\" is not 1 (Monday) to 7 (Sunday)"),
+                    );
                     r.cells.insert("freq".into(), Value::String("never".into()));
                 }
             }
@@ -809,7 +983,8 @@ fn convert_legacy(tables: &BTreeMap<String, String>, batch: &mut Batch) -> Resul
         for mut r in read(file, table)? {
             fix_ids(&mut r);
             if table == "programs" && !r.cells.contains_key("description") {
-                r.cells.insert("description".into(), Value::String(String::new()));
+                r.cells
+                    .insert("description".into(), Value::String(String::new()));
             }
             out.push(r);
         }
@@ -830,15 +1005,27 @@ fn convert_legacy(tables: &BTreeMap<String, String>, batch: &mut Batch) -> Resul
         rename(&mut r, "service_id", "link_id");
         rename(&mut r, "taxonomy_id", "taxonomy_term_id");
         rename(&mut r, "taxonomy_detail", "value");
-        r.cells.insert("link_type".into(), Value::String("service".into()));
-        r.cells.insert("link_entity".into(), Value::String("service".into()));
+        r.cells
+            .insert("link_type".into(), Value::String("service".into()));
+        r.cells
+            .insert("link_entity".into(), Value::String("service".into()));
         out.push(r);
     }
-    for file in ["holiday_schedules.csv", "metadata.csv", "meta_table_descriptions.csv"] {
+    for file in [
+        "holiday_schedules.csv",
+        "metadata.csv",
+        "meta_table_descriptions.csv",
+    ] {
         if let Some(text) = tables.get(file) {
-            let n = text.lines().skip(1).filter(|l| !l.trim().is_empty()).count();
+            let n = text
+                .lines()
+                .skip(1)
+                .filter(|l| !l.trim().is_empty())
+                .count();
             if n > 0 {
-                batch.notes.push(format!("{file}: {n} row(s) not imported (HSDS 3.0 has no such table)"));
+                batch.notes.push(format!(
+                    "{file}: {n} row(s) not imported (HSDS 3.0 has no such table)"
+                ));
             }
         }
     }
@@ -855,12 +1042,25 @@ mod tests {
             .unwrap()
             .filter_map(Result::ok)
             .filter(|e| e.file_name().to_string_lossy().ends_with(".csv"))
-            .map(|e| (e.file_name().to_string_lossy().into_owned(), std::fs::read_to_string(e.path()).unwrap()))
+            .map(|e| {
+                (
+                    e.file_name().to_string_lossy().into_owned(),
+                    std::fs::read_to_string(e.path()).unwrap(),
+                )
+            })
             .collect()
     }
 
     fn example(name: &str) -> String {
-        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../data/hsds/spec-3.0/examples/").to_owned() + name).unwrap()
+        std::fs::read_to_string(
+            concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/../../data/hsds/spec-3.0/examples/"
+            )
+            .to_owned()
+                + name,
+        )
+        .unwrap()
     }
 
     #[test]
@@ -886,7 +1086,10 @@ mod tests {
     fn the_tabular_3_0_example_nests() {
         let b = from_tables(&sample("spec-3.0/examples/csv")).unwrap();
         assert!(b.rejected.is_empty(), "{:?}", b.rejected);
-        assert_eq!((b.organizations.len(), b.services.len(), b.locations.len()), (1, 1, 1));
+        assert_eq!(
+            (b.organizations.len(), b.services.len(), b.locations.len()),
+            (1, 1, 1)
+        );
         let s = &b.services[0];
         assert_eq!(s.service_at_locations.len(), 1);
         // The phone row names a contact, service, location and organization:
@@ -902,14 +1105,38 @@ mod tests {
         assert!(b.rejected.is_empty(), "{:?}", b.rejected);
         assert_eq!(b.services.len(), 13);
         assert!(b.organizations.len() >= 3);
-        let helpline = b.services.iter().find(|s| s.name == "Never Homeless Helpline").unwrap();
+        let helpline = b
+            .services
+            .iter()
+            .find(|s| s.name == "Never Homeless Helpline")
+            .unwrap();
         assert_eq!(helpline.eligibility_description.as_deref(), Some("adult"));
-        let codes: Vec<_> = helpline.languages.iter().filter_map(|l| l.code.as_deref()).collect();
+        let codes: Vec<_> = helpline
+            .languages
+            .iter()
+            .filter_map(|l| l.code.as_deref())
+            .collect();
         assert!(codes.contains(&"es"), "{codes:?}");
-        assert!(helpline.schedules.iter().chain(helpline.service_at_locations.iter().flat_map(|s| s.schedules.iter())).any(|s| s.byday.as_deref() == Some("MO")));
+        assert!(
+            helpline
+                .schedules
+                .iter()
+                .chain(
+                    helpline
+                        .service_at_locations
+                        .iter()
+                        .flat_map(|s| s.schedules.iter())
+                )
+                .any(|s| s.byday.as_deref() == Some("MO"))
+        );
         assert!(b.notes.iter().any(|n| n.contains("holiday_schedules.csv")));
         // The truncated program id became a stable UUID.
-        assert!(b.organizations.iter().flat_map(|o| o.programs.iter()).all(|p| Uuid::parse_str(&p.id).is_ok()));
+        assert!(
+            b.organizations
+                .iter()
+                .flat_map(|o| o.programs.iter())
+                .all(|p| Uuid::parse_str(&p.id).is_ok())
+        );
     }
 
     #[test]
@@ -925,8 +1152,17 @@ mod tests {
         lines[1] = cells.join(",");
         *phones = lines.join("\n");
         let b = from_tables(&t).unwrap();
-        assert!(b.rejected.iter().any(|r| r.source == "phones.csv row 2" && r.reason.contains("extension")), "{:?}", b.rejected);
-        let parent_rejected = b.rejected.iter().any(|r| r.reason.contains("because phones.csv row 2 was rejected"));
+        assert!(
+            b.rejected
+                .iter()
+                .any(|r| r.source == "phones.csv row 2" && r.reason.contains("extension")),
+            "{:?}",
+            b.rejected
+        );
+        let parent_rejected = b
+            .rejected
+            .iter()
+            .any(|r| r.reason.contains("because phones.csv row 2 was rejected"));
         assert!(parent_rejected, "{:?}", b.rejected);
     }
 
@@ -935,9 +1171,21 @@ mod tests {
         let b = from_json(r#"[{"id":"not-a-uuid","name":"X","status":"open"},{"id":"9f0c8b1e-1c1d-4c55-9a57-5b1f7c1e7a11","name":"Y","status":"active","minimum_age":"twelve"}]"#).unwrap();
         assert_eq!(b.services.len(), 0);
         assert_eq!(b.rejected.len(), 2);
-        assert!(b.rejected[0].reason.contains("id: \"not-a-uuid\" is not a UUID"));
-        assert!(b.rejected[0].reason.contains("status: \"open\" is not one of"));
-        assert!(b.rejected[1].reason.starts_with("minimum_age:"), "{}", b.rejected[1].reason);
+        assert!(
+            b.rejected[0]
+                .reason
+                .contains("id: \"not-a-uuid\" is not a UUID")
+        );
+        assert!(
+            b.rejected[0]
+                .reason
+                .contains("status: \"open\" is not one of")
+        );
+        assert!(
+            b.rejected[1].reason.starts_with("minimum_age:"),
+            "{}",
+            b.rejected[1].reason
+        );
         assert!(matches!(from_json("{"), Err(ImportError::NotJson(_))));
     }
 }

@@ -121,10 +121,10 @@ pub fn language_code(s: &str) -> Option<String> {
 /// A language's name for display, or its code.
 #[must_use]
 pub fn language_name(code: &str, native: bool) -> String {
-    LANGUAGES
-        .iter()
-        .find(|l| l.0 == code)
-        .map_or_else(|| code.to_owned(), |l| (if native { l.3 } else { l.2 }).to_owned())
+    LANGUAGES.iter().find(|l| l.0 == code).map_or_else(
+        || code.to_owned(),
+        |l| (if native { l.3 } else { l.2 }).to_owned(),
+    )
 }
 
 /// What the search index keeps about a service: filters as bit sets and
@@ -189,9 +189,12 @@ impl ServiceFacts {
             .flat_map(|c| [language_name(c, false), language_name(c, true)])
             .collect();
         let name_text = text::index_text(
-            [Some(service.name.as_str()), service.alternate_name.as_deref()]
-                .into_iter()
-                .flatten(),
+            [
+                Some(service.name.as_str()),
+                service.alternate_name.as_deref(),
+            ]
+            .into_iter()
+            .flatten(),
         );
         let body_text = text::index_text(
             [
@@ -202,7 +205,12 @@ impl ServiceFacts {
             ]
             .into_iter()
             .flatten()
-            .chain(service.service_areas.iter().filter_map(|a| a.name.as_deref()))
+            .chain(
+                service
+                    .service_areas
+                    .iter()
+                    .filter_map(|a| a.name.as_deref()),
+            )
             .chain(haven.needs.iter().map(|n| n.as_str()))
             .chain(language_names.iter().map(String::as_str)),
         );

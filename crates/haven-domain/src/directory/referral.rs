@@ -138,11 +138,31 @@ mod tests {
     fn only_the_receiving_organizations_provider_staff_and_supervisors_answer() {
         let shelter = OrganizationId::new();
         let other = OrganizationId::new();
-        assert!(may_handle_incoming(&actor(shelter, &[Role::ProviderStaff]), shelter, true));
-        assert!(may_handle_incoming(&actor(shelter, &[Role::Supervisor]), shelter, true));
-        assert!(!may_handle_incoming(&actor(other, &[Role::ProviderStaff]), shelter, false));
-        for r in [Role::Analyst, Role::VictimSpecialist, Role::LawEnforcementAgent, Role::Administrator] {
-            assert!(!may_handle_incoming(&actor(shelter, &[r]), shelter, false), "{r:?}");
+        assert!(may_handle_incoming(
+            &actor(shelter, &[Role::ProviderStaff]),
+            shelter,
+            true
+        ));
+        assert!(may_handle_incoming(
+            &actor(shelter, &[Role::Supervisor]),
+            shelter,
+            true
+        ));
+        assert!(!may_handle_incoming(
+            &actor(other, &[Role::ProviderStaff]),
+            shelter,
+            false
+        ));
+        for r in [
+            Role::Analyst,
+            Role::VictimSpecialist,
+            Role::LawEnforcementAgent,
+            Role::Administrator,
+        ] {
+            assert!(
+                !may_handle_incoming(&actor(shelter, &[r]), shelter, false),
+                "{r:?}"
+            );
         }
         let mut token = actor(shelter, &[Role::ProviderStaff]);
         token.scopes = Some(vec![Scope::ReferralsRead]);
@@ -152,7 +172,10 @@ mod tests {
 
     #[test]
     fn transitions_follow_the_loop() {
-        assert_eq!(ReferralStatus::Sent.provider_next(), [ReferralStatus::Accepted, ReferralStatus::Declined]);
+        assert_eq!(
+            ReferralStatus::Sent.provider_next(),
+            [ReferralStatus::Accepted, ReferralStatus::Declined]
+        );
         assert!(ReferralStatus::Completed.provider_next().is_empty());
         assert!(ReferralStatus::Declined.is_final());
         assert_eq!(AgeRange::of(Some(15)), AgeRange::From12To17);

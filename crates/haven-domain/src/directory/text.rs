@@ -49,7 +49,10 @@ mod tests {
     #[test]
     fn folding_removes_accents_and_case() {
         assert_eq!(fold("Refugio MÉDICO Ñandú"), "refugio medico nandu");
-        assert_eq!(query_words("  médico; \"OR\" *shelter*"), ["medico", "or", "shelter"]);
+        assert_eq!(
+            query_words("  médico; \"OR\" *shelter*"),
+            ["medico", "or", "shelter"]
+        );
         assert_eq!(index_text(["Casa  de", "la Niñez!"]), "casa de la ninez");
     }
 }

@@ -5,6 +5,7 @@
 
 mod audit;
 mod cases;
+mod directory;
 mod funds;
 mod import;
 mod mfa;

@@ -215,6 +215,12 @@ fn rotation_sql(column: EncryptedColumn) -> (&'static str, &'static str, &'stati
         EncryptedColumn::DocumentWithdrawalReason => {
             rotation_sql!("relief_documents", "withdrawal_reason", "id")
         }
+        EncryptedColumn::DirectoryLocationPrivate => {
+            rotation_sql!("directory_locations", "private_record", "id")
+        }
+        EncryptedColumn::ReferralNote => rotation_sql!("referrals", "note", "id"),
+        EncryptedColumn::ReferralPersonal => rotation_sql!("referrals", "personal", "id"),
+        EncryptedColumn::ReferralEventNote => rotation_sql!("referral_events", "note", "id"),
     }
 }
 

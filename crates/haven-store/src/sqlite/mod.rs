@@ -10,6 +10,7 @@
 
 mod audit;
 mod cases;
+mod directory;
 mod funds;
 mod mfa;
 mod people;
