@@ -240,12 +240,12 @@ async fn full_location(state: &AppState, row: &DirLocationRow) -> Result<Locatio
 /// Not an administrator; storage.
 pub async fn import(
     state: &AppState,
-    actor: &Actor,
+    actor: Option<&Actor>,
     mut batch: Batch,
     dry_run: bool,
     rid: Option<String>,
 ) -> Result<ImportReport, AppError> {
-    if !may_manage(actor) {
+    if actor.is_some_and(|a| !may_manage(a)) {
         return Err(AppError::Forbidden(
             "Only administrators can import the directory.".into(),
         ));
@@ -254,6 +254,12 @@ pub async fn import(
         .services
         .iter()
         .filter_map(|s| s.organization_id.as_deref().and_then(parse_uuid))
+        .chain(
+            batch
+                .locations
+                .iter()
+                .filter_map(|l| l.organization_id.as_deref().and_then(parse_uuid)),
+        )
         .collect();
     let loc_refs: Vec<Uuid> = batch
         .services
@@ -307,9 +313,18 @@ pub async fn import(
             updated_at: now,
         });
     }
+    // A location may name an organization that is in neither the import nor
+    // the directory: it keeps the id in its record, without the link.
     let mut loc_rows = Vec::with_capacity(batch.locations.len());
     for l in &batch.locations {
-        loc_rows.push(location_row(state, l, now)?);
+        let mut row = location_row(state, l, now)?;
+        if let Some(o) = row.organization
+            && !orgs.contains_key(o.to_string().as_str())
+            && !stored_orgs.contains_key(&o.to_string())
+        {
+            row.organization = None;
+        }
+        loc_rows.push(row);
     }
     let mut service_rows = Vec::with_capacity(batch.services.len());
     for s in &batch.services {
@@ -333,16 +348,15 @@ pub async fn import(
         dry_run,
     };
     if !dry_run && report.organizations + report.locations + report.services > 0 {
-        let entry = audit(
-            actor,
-            AuditAction::DirectoryImported,
-            "directory",
-            format!(
-                "{}+{}+{}",
-                report.organizations, report.locations, report.services
-            ),
-            rid,
+        let what = format!(
+            "{}+{}+{}",
+            report.organizations, report.locations, report.services
         );
+        // The operator's command line has no signed-in actor.
+        let entry = match actor {
+            Some(a) => audit(a, AuditAction::DirectoryImported, "directory", what, rid),
+            None => AuditEntry::new(AuditAction::DirectoryImported).on("directory", what),
+        };
         state
             .store
             .import_directory(
@@ -674,6 +688,47 @@ pub fn export_service_brief(v: &ServiceView) -> Service {
             ..v.service.clone()
         }
     }
+}
+
+/// The whole directory as HSDS 3.0 JSON values: every organization (without
+/// nested lists), then every service as a full record, as partners see them.
+///
+/// # Errors
+/// Storage.
+pub async fn export_all(state: &AppState) -> Result<Vec<serde_json::Value>, AppError> {
+    let mut out = Vec::new();
+    let mut offset = 0;
+    loop {
+        let (orgs, total) = state.store.directory_organization_page(offset, 500).await?;
+        for o in &orgs {
+            out.push(
+                serde_json::from_str(&o.record).map_err(|e| AppError::Internal(e.to_string()))?,
+            );
+        }
+        offset += 500;
+        if u64::from(offset) >= total || orgs.is_empty() {
+            break;
+        }
+    }
+    let mut offset = 0;
+    loop {
+        let (rows, total) = state
+            .store
+            .directory_service_page(None, offset, 500)
+            .await?;
+        for r in &rows {
+            let v = service_view(state, None, r.id).await?;
+            out.push(
+                serde_json::to_value(export_service(&v))
+                    .map_err(|e| AppError::Internal(e.to_string()))?,
+            );
+        }
+        offset += 500;
+        if u64::from(offset) >= total || rows.is_empty() {
+            break;
+        }
+    }
+    Ok(out)
 }
 
 // ---------------------------------------------------------------- changes

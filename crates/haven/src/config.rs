@@ -27,6 +27,7 @@ pub struct FileConfig {
     pub log_format: Option<String>,
     pub attachment_max_mib: Option<u32>,
     pub reminder_days_ahead: Option<u32>,
+    pub referral_reminder_hours: Option<u32>,
     #[serde(default)]
     pub session: SessionFile,
     #[serde(default)]
@@ -73,6 +74,8 @@ pub struct Config {
     pub attachment_max_mib: u32,
     /// Days before a relief deadline that the case team is reminded.
     pub reminder_days_ahead: u32,
+    /// Hours a referral may wait for an answer before both sides are reminded.
+    pub referral_reminder_hours: u32,
 }
 
 /// Values given on the command line (they win over everything else).
@@ -284,6 +287,13 @@ impl Config {
                 "reminder_days_ahead",
                 14,
                 365,
+            )?,
+            referral_reminder_hours: number(
+                "HAVEN_REFERRAL_REMINDER_HOURS",
+                file.referral_reminder_hours,
+                "referral_reminder_hours",
+                48,
+                720,
             )?,
         })
     }

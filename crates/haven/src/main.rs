@@ -2,6 +2,7 @@
 
 mod config;
 mod demo;
+mod directory;
 mod generate;
 mod keys;
 mod relief;
@@ -86,6 +87,9 @@ enum Command {
     /// The immigration-relief and benefits rules engine (no database needed).
     #[command(subcommand)]
     Relief(relief::ReliefCommand),
+    /// The service directory (Open Referral HSDS).
+    #[command(subcommand)]
+    Directory(directory::DirectoryCommand),
     /// Add an organization.
     AddOrg {
         /// Its name.
@@ -192,7 +196,7 @@ fn main() -> std::process::ExitCode {
     }
 }
 
-enum Outcome {
+pub(crate) enum Outcome {
     Done,
     AuditBroken,
 }
@@ -338,6 +342,19 @@ async fn run(cli: Cli) -> Result<Outcome> {
             );
             store.close().await;
             Ok(Outcome::Done)
+        }
+        Command::Directory(cmd) => {
+            let store = open_migrated(&config, &target).await?;
+            let keys = keys::load(&config.master_key_file, &store).await?;
+            let state = AppState::new(
+                store.clone(),
+                Settings::default(),
+                HashCost::PRODUCTION,
+                keys,
+            );
+            let outcome = directory::run(&state, cmd).await;
+            store.close().await;
+            outcome
         }
         Command::Migrate => {
             let store = open(&config, &target).await?;
@@ -497,6 +514,7 @@ async fn serve(config: &Config, target: &DatabaseTarget, demo: bool) -> Result<(
         quick_exit_url: config.quick_exit_url.clone(),
         attachment_limit_bytes: config.attachment_max_mib as usize * 1024 * 1024,
         reminder_days_ahead: config.reminder_days_ahead,
+        referral_reminder_hours: config.referral_reminder_hours,
         ..Settings::default()
     };
     let keys = keys::load(&config.master_key_file, &store).await?;
@@ -566,6 +584,9 @@ async fn serve(config: &Config, target: &DatabaseTarget, demo: bool) -> Result<(
                 let now = haven_domain::now();
                 if let Err(e) = haven_server::relief::queue_reminders(&state, &owner, now).await {
                     tracing::warn!(error = ?e.body().message, "queueing reminders failed; will retry");
+                }
+                if let Err(e) = haven_server::referrals::queue_reminders(&state, now).await {
+                    tracing::warn!(error = ?e.body().message, "queueing referral reminders failed; will retry");
                 }
                 if let Err(e) = haven_server::relief::deliver_messages(&state, &owner, now).await {
                     tracing::warn!(error = ?e.body().message, "delivering notifications failed; will retry");
