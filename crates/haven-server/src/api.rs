@@ -1016,7 +1016,14 @@ impl utoipa::Modify for Security {
         crate::api_record::create_draft, crate::api_record::put_draft, crate::api_record::get_draft,
         crate::api_relief::get_relief, crate::api_relief::put_facts, crate::api_relief::evaluate, crate::api_relief::deadlines,
         crate::api_relief::create_document, crate::api_relief::get_document, crate::api_relief::put_document,
-        crate::api_relief::sign, crate::api_relief::withdraw, crate::api_relief::notifications, crate::api_relief::read),
+        crate::api_relief::sign, crate::api_relief::withdraw, crate::api_relief::notifications, crate::api_relief::read,
+        crate::api_directory::search, crate::api_directory::get_service, crate::api_directory::import, crate::api_directory::link,
+        crate::api_directory::capacity, crate::api_directory::send, crate::api_directory::case_referrals, crate::api_directory::withdraw,
+        crate::api_directory::incoming, crate::api_directory::incoming_one, crate::api_directory::respond, crate::api_directory::stats,
+        crate::api_directory::hotlines, crate::api_directory::add_hotline, crate::api_directory::put_hotline, crate::api_directory::delete_hotline,
+        crate::api_directory::hsds_root, crate::api_directory::hsds_services, crate::api_directory::hsds_service,
+        crate::api_directory::hsds_organizations, crate::api_directory::hsds_organization,
+        crate::api_directory::hsds_service_at_locations, crate::api_directory::hsds_taxonomy_terms),
     components(schemas(ErrorBody, crate::error::FieldError, MeBody, OrganizationBody, UserBody, NewOrganization, NewUserBody, RoleName, AccessChange, NewConsent, PartyBody, ConsentBody,
         crate::api_record::CaseBody, crate::api_record::EntryBody, crate::api_record::AttachmentBody, crate::api_record::CaseloadBody,
         crate::api_record::CaseloadLine, crate::api_record::Created, crate::api_record::PossibleDuplicates,
@@ -1026,10 +1033,16 @@ impl utoipa::Modify for Security {
         crate::funds::FundRequestInput, crate::api_record::Decision, crate::api_record::Disbursement, crate::api_record::DraftBody,
         crate::api_relief::ReliefBody, crate::api_relief::DocumentSummary, crate::api_relief::DeadlineLine, crate::api_relief::NewDocument,
         crate::api_relief::CreatedDocument, crate::api_relief::DocumentBody, crate::api_relief::Signed, crate::api_relief::Withdrawal,
-        crate::api_relief::NotificationBody)),
+        crate::api_relief::NotificationBody,
+        crate::directory::SearchResult, crate::directory::Hit, crate::directory::ImportReport, crate::directory::HotlineInput,
+        crate::api_directory::Link, crate::api_directory::CapacityBody, crate::api_directory::CreatedReferral,
+        crate::api_directory::StatsBody, crate::api_directory::HotlineBody, crate::api_directory::Page,
+        crate::referrals::SendInput, crate::referrals::CaseReferral, crate::referrals::EventView, crate::referrals::Incoming,
+        crate::referrals::PersonalDetails, crate::referrals::Response)),
     modifiers(&Security),
     security(("token" = [])),
-    tags((name = "account"), (name = "administration"), (name = "cases"), (name = "funds"), (name = "relief"))
+    tags((name = "account"), (name = "administration"), (name = "cases"), (name = "funds"), (name = "relief"),
+        (name = "directory"), (name = "referrals"), (name = "hsds", description = "Open Referral HSDS 3.0 read API for partners (API token with directory:read)"))
 )]
 pub struct ApiDoc;
 
@@ -1062,4 +1075,5 @@ pub fn routes(upload_limit: usize) -> Router<AppState> {
         )
         .merge(crate::api_record::routes(upload_limit))
         .merge(crate::api_relief::routes())
+        .merge(crate::api_directory::routes(upload_limit))
 }

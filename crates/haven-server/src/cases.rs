@@ -218,6 +218,8 @@ struct CasePage {
     consent_ui: Option<ConsentUi>,
     notice: Option<String>,
     consent_error: Option<String>,
+    referrals: Vec<crate::directory_pages::CaseReferralRow>,
+    hotlines: Vec<crate::directory_pages::HotlineLine>,
 }
 
 pub struct ConsentRow {
@@ -501,7 +503,11 @@ async fn case_page(
         Vec::new()
     };
     let rec = crate::record_pages::record_sections(state, lang, &open, &person, echo).await?;
+    let referrals = crate::directory_pages::case_referrals(state, lang, &open).await?;
+    let hotlines = crate::directory_pages::hotline_lines(state, lang).await?;
     let page = CasePage {
+        referrals,
+        hotlines,
         page: PageFrame::new(state, lang, "/cases/", Some(me)),
         name: person.name.clone(),
         rec,

@@ -403,6 +403,9 @@ pub struct Hit {
     /// Miles from the place searched, to the nearest place the service is
     /// offered (a confidential place counts from its ZIP code's centroid).
     pub distance_miles: Option<f64>,
+    /// The distance is to a confidential location's ZIP code centroid:
+    /// approximate, and shown in whole miles.
+    pub distance_approximate: bool,
     pub relevance: f64,
     /// Open at the time of the search, from its weekly schedule; absent when
     /// it publishes none.
@@ -479,7 +482,10 @@ pub async fn search(
             id: r.id,
             name: r.name,
             organization: r.organization_name,
-            distance_miles: distance.map(|d| (d * 10.0).round() / 10.0),
+            // A confidential place's distance is to its ZIP code's centroid:
+            // whole miles, at least one, so it never looks exact.
+            distance_miles: distance.map(|d| if r.confidential { d.round().max(1.0) } else { (d * 10.0).round() / 10.0 }),
+            distance_approximate: r.confidential,
             relevance: r.relevance,
             open_now,
             languages: r.languages,
@@ -492,8 +498,9 @@ pub async fn search(
         };
         match best.get_mut(&r.id) {
             Some(h) => {
-                if distance < h.distance_miles || h.distance_miles.is_none() {
+                if hit.distance_miles < h.distance_miles || h.distance_miles.is_none() {
                     h.distance_miles = hit.distance_miles;
+                    h.distance_approximate = hit.distance_approximate;
                 }
             }
             None => {

@@ -6,10 +6,12 @@
 mod admin_pages;
 pub mod api;
 mod api_record;
+mod api_directory;
 mod api_relief;
 pub mod audit;
 pub mod cases;
 pub mod directory;
+mod directory_pages;
 pub mod error;
 mod form;
 mod fund_pages;
@@ -195,6 +197,25 @@ pub fn router(state: AppState) -> Router {
         .route("/documents/{id}/{action}", post(relief_pages::document_action))
         .route("/relief/deadlines", get(relief_pages::deadlines))
         .route("/notifications/{id}/read", post(relief_pages::read_notification))
+        .route("/directory", get(directory_pages::search_page))
+        .route("/directory/services/{id}", get(directory_pages::service_page))
+        .route("/directory/services/{id}/capacity", post(directory_pages::update_capacity))
+        .route("/directory/manage", get(directory_pages::manage))
+        .route(
+            "/directory/import",
+            post(directory_pages::import_upload).layer(DefaultBodyLimit::max(upload_limit)),
+        )
+        .route("/directory/organizations/{id}/link", post(directory_pages::link_org))
+        .route("/cases/{id}/referrals/new", get(directory_pages::new_referral))
+        .route("/cases/{id}/referrals", post(directory_pages::send_referral))
+        .route("/referrals", get(directory_pages::incoming_page))
+        .route("/referrals/stats", get(directory_pages::stats_page))
+        .route("/referrals/{id}", get(directory_pages::incoming_one).post(directory_pages::respond))
+        .route("/referrals/{id}/withdraw", post(directory_pages::withdraw_referral))
+        .route("/hotlines", get(directory_pages::hotlines).post(directory_pages::save_hotline))
+        .route("/hotlines/print", get(directory_pages::hotlines_print))
+        .route("/hotlines/{id}", post(directory_pages::save_hotline))
+        .route("/hotlines/{id}/delete", post(directory_pages::delete_hotline))
         .route("/cases/{id}/emergency", post(cases::emergency))
         .route("/cases/{id}/consents", post(cases::record_consent))
         .route("/cases/{id}/consents/{consent_id}/revoke", post(cases::revoke_consent))

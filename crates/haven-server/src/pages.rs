@@ -34,6 +34,8 @@ pub struct UserBadge {
     pub funds: bool,
     /// Show the relief deadlines link.
     pub deadlines: bool,
+    /// Show the incoming referrals link.
+    pub referrals: bool,
 }
 
 impl PageFrame {
@@ -54,6 +56,7 @@ impl PageFrame {
                 funds: a.user.has_role(haven_domain::Role::Administrator)
                     || a.user.has_role(haven_domain::Role::Supervisor),
                 deadlines: crate::relief_pages::sees_deadlines(a),
+                referrals: crate::directory_pages::sees_referrals(a),
             }),
             demo: state.settings.demo,
             quick_exit_url: state.settings.quick_exit_url.clone(),
@@ -104,7 +107,7 @@ struct HomePage {
 
 pub struct ReminderView {
     pub id: haven_domain::MessageId,
-    pub case: Option<haven_domain::CaseId>,
+    pub href: Option<String>,
     pub text: String,
     pub unread: bool,
 }
@@ -132,7 +135,36 @@ fn reminder_text(lang: Lang, kind: &str, payload: &str) -> String {
                 &[("what", what.as_str()), ("date", field("due_on").as_str())],
             )
         }
+        "referral_received" | "referral_withdrawn" | "referral_overdue" => {
+            let what = lang.t(&format!("pick-need-{}", field("need")));
+            lang.t1(&format!("home-{}", kind.replace('_', "-")), "what", &what)
+        }
+        "referral_updated" => {
+            let what = lang.t(&format!("pick-need-{}", field("need")));
+            let status = lang.t(&format!("ref-status-{}", field("status")));
+            lang.t_args(
+                "home-referral-updated",
+                &[("what", what.as_str()), ("status", status.as_str())],
+            )
+        }
         _ => lang.t("home-reminder-other"),
+    }
+}
+
+/// Where a reminder leads: the case's relief tab, the case's referrals, or
+/// (for a provider, who never opens the case) the referral itself.
+fn reminder_href(kind: &str, case: Option<haven_domain::CaseId>, payload: &str) -> Option<String> {
+    let v: serde_json::Value = serde_json::from_str(payload).unwrap_or_default();
+    let referral = v
+        .get("referral")
+        .and_then(|x| x.as_str())
+        .and_then(|s| uuid::Uuid::parse_str(s).ok());
+    match (kind, case, referral) {
+        ("deadline_reminder", Some(c), _) => Some(format!("/cases/{c}/relief")),
+        (k, Some(c), _) if k.starts_with("referral") => Some(format!("/cases/{c}#referrals")),
+        (k, None, Some(r)) if k.starts_with("referral") => Some(format!("/referrals/{r}")),
+        (_, Some(c), _) => Some(format!("/cases/{c}")),
+        _ => None,
     }
 }
 
@@ -217,7 +249,7 @@ pub async fn home(State(state): State<AppState>, lang: Lang, SignedIn(me): Signe
             .into_iter()
             .map(|n| ReminderView {
                 id: n.id,
-                case: n.case,
+                href: reminder_href(&n.kind, n.case, &n.payload),
                 text: reminder_text(lang, &n.kind, &n.payload),
                 unread: n.read_at.is_none(),
             })

@@ -90,6 +90,7 @@ pub struct PlanView {
 pub struct NeedView {
     pub id: EntryId,
     pub category: String,
+    pub category_code: String,
     pub urgency: String,
     pub urgency_code: String,
     pub text: String,
@@ -157,6 +158,8 @@ pub struct RecordSections {
     pub age: String,
     pub minor: bool,
     pub person_facts: Vec<(String, String)>,
+    /// The person's first language (ISO 639), to search services in it.
+    pub first_language: String,
     pub trafficking_facts: Vec<(String, String)>,
     pub team: Vec<(UserId, &'static str, String)>,
     pub team_roles: Vec<Choice>,
@@ -397,6 +400,7 @@ pub async fn record_sections(
     let mut needs: Vec<NeedView> = of_kind(EntryKind::Need)
         .map(|e| NeedView {
             id: e.entry.id,
+            category_code: e.entry.category.clone().unwrap_or_default(),
             category: e
                 .entry
                 .category
@@ -622,6 +626,7 @@ pub async fn record_sections(
         age: age_label,
         minor,
         person_facts: person_facts(lang, person),
+        first_language: person.profile.languages.first().cloned().unwrap_or_default(),
         trafficking_facts: trafficking_facts(lang, &trafficking),
         team: case
             .facts

@@ -106,6 +106,8 @@ pub struct DirectoryHit {
     pub organization_name: Option<String>,
     pub relevance: f64,
     pub point: Option<(f64, f64)>,
+    /// The place is a confidential location (its point is its ZIP code's centroid).
+    pub confidential: bool,
     pub languages: Vec<String>,
     pub needs: i64,
     pub capacity_available: Option<i64>,

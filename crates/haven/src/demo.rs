@@ -159,9 +159,40 @@ pub async fn seed(state: &AppState) -> Result<()> {
     let audit = AuditEntry::new(AuditAction::MfaEnabled).on("user", certifier.id);
     store.enable_mfa(certifier.id, 0, &[], now, &audit).await?;
     seed_record(state).await?;
+    let shelter = ids
+        .iter()
+        .find(|(k, _)| *k == "shelter")
+        .map(|(_, id)| *id)
+        .expect("demo org");
+    seed_directory(state, shelter).await?;
     tracing::info!(accounts = ACCOUNTS.len(), "demo data created");
     Ok(())
 }
+
+/// The demo service directory (`demo/directory.json`, HSDS 3.0, fictional
+/// providers around New York City, one in Philadelphia), with Cedar House's
+/// directory entry linked to the demo shelter so it receives referrals.
+async fn seed_directory(state: &AppState, shelter: OrganizationId) -> Result<()> {
+    let err = |e: haven_server::error::AppError| anyhow::anyhow!("{:?}", e.body().message);
+    let batch = haven_domain::directory::import::from_json(include_str!("demo/directory.json"))
+        .map_err(|e| anyhow::anyhow!("demo directory: {e}"))?;
+    let report = haven_server::directory::import(state, None, batch, false, None)
+        .await
+        .map_err(err)?;
+    if !report.rejected.is_empty() {
+        bail!("demo directory rejected: {:?}", report.rejected);
+    }
+    let cedar = uuid::Uuid::parse_str(CEDAR_HOUSE_DIRECTORY_ID).expect("demo id");
+    let audit = AuditEntry::new(AuditAction::DirectoryLinked).on("directory_organization", cedar);
+    state
+        .store
+        .link_directory_organization(cedar, Some(shelter), &audit)
+        .await?;
+    Ok(())
+}
+
+/// Cedar House Shelter's id in `demo/directory.json`.
+const CEDAR_HOUSE_DIRECTORY_ID: &str = "222eb9cc-0c1c-5057-a3fb-09eb710ab695";
 
 /// The emergency fund, approval limits and one fictional case with needs
 /// and a plan, made through the same operations the pages use.

@@ -153,7 +153,7 @@ macro_rules! search_columns {
 
 const SEARCH_PLAIN: &str = concat!(
     search_columns!(),
-    "0.0::float8 AS relevance, NULL::float8 AS latitude, NULL::float8 AS longitude
+    "0.0::float8 AS relevance, NULL::float8 AS latitude, NULL::float8 AS longitude, FALSE AS confidential
      FROM directory_services s LEFT JOIN directory_organizations o ON o.id = s.organization_id
      WHERE $8 = '' AND $9::float8 IS NULL AND $10::float8 IS NULL AND $11::float8 IS NULL AND $12::float8 IS NULL AND ",
     search_filter!(),
@@ -161,7 +161,7 @@ const SEARCH_PLAIN: &str = concat!(
 );
 const SEARCH_WORDS: &str = concat!(
     search_columns!(),
-    "ts_rank(s.search, to_tsquery('simple', $8))::float8 AS relevance, NULL::float8 AS latitude, NULL::float8 AS longitude
+    "ts_rank(s.search, to_tsquery('simple', $8))::float8 AS relevance, NULL::float8 AS latitude, NULL::float8 AS longitude, FALSE AS confidential
      FROM directory_services s
      LEFT JOIN directory_organizations o ON o.id = s.organization_id
      WHERE s.search @@ to_tsquery('simple', $8)
@@ -171,7 +171,8 @@ const SEARCH_WORDS: &str = concat!(
 );
 const SEARCH_NEAR: &str = concat!(
     search_columns!(),
-    "0.0::float8 AS relevance, sl.latitude, sl.longitude
+    "0.0::float8 AS relevance, sl.latitude, sl.longitude,
+            (SELECT l.confidential FROM directory_locations l WHERE l.id = sl.location_id) AS confidential
      FROM directory_service_locations sl
      JOIN directory_services s ON s.id = sl.service_id
      LEFT JOIN directory_organizations o ON o.id = s.organization_id
@@ -181,7 +182,8 @@ const SEARCH_NEAR: &str = concat!(
 );
 const SEARCH_WORDS_NEAR: &str = concat!(
     search_columns!(),
-    "ts_rank(s.search, to_tsquery('simple', $8))::float8 AS relevance, sl.latitude, sl.longitude
+    "ts_rank(s.search, to_tsquery('simple', $8))::float8 AS relevance, sl.latitude, sl.longitude,
+            (SELECT l.confidential FROM directory_locations l WHERE l.id = sl.location_id) AS confidential
      FROM directory_service_locations sl
      JOIN directory_services s ON s.id = sl.service_id
      LEFT JOIN directory_organizations o ON o.id = s.organization_id
@@ -513,6 +515,7 @@ impl DirectoryStore for PgStore {
                     organization_name: r.try_get("organization_name")?,
                     relevance: r.try_get("relevance")?,
                     point: lat.zip(lon),
+                    confidential: r.try_get::<Option<bool>, _>("confidential")?.unwrap_or(false),
                     languages: languages_from(r.try_get("languages")?),
                     needs: r.try_get("needs")?,
                     capacity_available: r.try_get("capacity_available")?,

@@ -153,7 +153,7 @@ macro_rules! search_columns {
 
 const SEARCH_PLAIN: &str = concat!(
     search_columns!(),
-    "0.0 AS relevance, NULL AS latitude, NULL AS longitude
+    "0.0 AS relevance, NULL AS latitude, NULL AS longitude, FALSE AS confidential
      FROM directory_services s LEFT JOIN directory_organizations o ON o.id = s.organization_id
      WHERE ?8 = '' AND ?9 IS NULL AND ",
     search_filter!(),
@@ -161,7 +161,7 @@ const SEARCH_PLAIN: &str = concat!(
 );
 const SEARCH_WORDS: &str = concat!(
     search_columns!(),
-    "f.score AS relevance, NULL AS latitude, NULL AS longitude
+    "f.score AS relevance, NULL AS latitude, NULL AS longitude, FALSE AS confidential
      FROM (SELECT rowid AS rid, -bm25(directory_search, 10.0, 1.0) AS score FROM directory_search WHERE directory_search MATCH ?8) f
      JOIN directory_services s ON s.rowid = f.rid
      LEFT JOIN directory_organizations o ON o.id = s.organization_id
@@ -171,7 +171,8 @@ const SEARCH_WORDS: &str = concat!(
 );
 const SEARCH_NEAR: &str = concat!(
     search_columns!(),
-    "0.0 AS relevance, sl.latitude, sl.longitude
+    "0.0 AS relevance, sl.latitude, sl.longitude,
+            (SELECT l.confidential FROM directory_locations l WHERE l.id = sl.location_id) AS confidential
      FROM directory_service_locations sl
      JOIN directory_services s ON s.id = sl.service_id
      LEFT JOIN directory_organizations o ON o.id = s.organization_id
@@ -181,7 +182,8 @@ const SEARCH_NEAR: &str = concat!(
 );
 const SEARCH_WORDS_NEAR: &str = concat!(
     search_columns!(),
-    "f.score AS relevance, sl.latitude, sl.longitude
+    "f.score AS relevance, sl.latitude, sl.longitude,
+            (SELECT l.confidential FROM directory_locations l WHERE l.id = sl.location_id) AS confidential
      FROM directory_service_locations sl
      JOIN directory_services s ON s.id = sl.service_id
      JOIN (SELECT rowid AS rid, -bm25(directory_search, 10.0, 1.0) AS score FROM directory_search WHERE directory_search MATCH ?8) f
@@ -547,6 +549,7 @@ impl DirectoryStore for SqliteStore {
                     organization_name: r.try_get("organization_name")?,
                     relevance: r.try_get("relevance")?,
                     point: lat.zip(lon),
+                    confidential: r.try_get::<Option<bool>, _>("confidential")?.unwrap_or(false),
                     languages: languages_from(r.try_get("languages")?),
                     needs: r.try_get("needs")?,
                     capacity_available: r.try_get("capacity_available")?,
