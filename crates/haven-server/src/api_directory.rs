@@ -39,17 +39,26 @@ fn read_directory(caller: &ApiCaller) -> Result<(), AppError> {
 }
 
 fn read_cases(caller: &ApiCaller) -> Result<(), AppError> {
-    if caller.actor.scopes.as_ref().is_none_or(|s| s.contains(&Scope::CasesRead)) {
+    if caller
+        .actor
+        .scopes
+        .as_ref()
+        .is_none_or(|s| s.contains(&Scope::CasesRead))
+    {
         Ok(())
     } else {
-        Err(AppError::Forbidden("This token may not read cases: it needs the cases:read scope.".into()))
+        Err(AppError::Forbidden(
+            "This token may not read cases: it needs the cases:read scope.".into(),
+        ))
     }
 }
 
 fn bad_query(field: &'static str, key: &str) -> AppError {
     let message = match key {
         "dir-error-zip" => "That ZIP code is not in the list of U.S. ZIP codes.",
-        "dir-error-place" => "Give a five-digit ZIP code, or latitude and longitude separated by a comma.",
+        "dir-error-place" => {
+            "Give a five-digit ZIP code, or latitude and longitude separated by a comma."
+        }
         "dir-error-radius" => "radius: whole miles from 1 to 500.",
         "dir-error-age" => "age: whole years from 0 to 120.",
         _ => "A filter has a value that is not in its list.",
@@ -110,7 +119,11 @@ pub struct SearchQuery {
 /// distance in miles.
 #[utoipa::path(get, path = "/api/v1/directory/search", tag = "directory", params(SearchQuery),
     responses((status = 200, body = SearchResult), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
-pub async fn search(State(state): State<AppState>, caller: ApiCaller, ApiQuery(q): ApiQuery<SearchQuery>) -> Response {
+pub async fn search(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    ApiQuery(q): ApiQuery<SearchQuery>,
+) -> Response {
     let r = async {
         read_directory(&caller)?;
         let p = SearchParams {
@@ -140,7 +153,11 @@ pub async fn search(State(state): State<AppState>, caller: ApiCaller, ApiQuery(q
 #[utoipa::path(get, path = "/api/v1/directory/services/{id}", tag = "directory",
     params(("id" = uuid::Uuid, Path, description = "The service's id")),
     responses((status = 200, body = Object, description = "HSDS 3.0 service"), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
-pub async fn get_service(State(state): State<AppState>, caller: ApiCaller, Path(id): Path<String>) -> Response {
+pub async fn get_service(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Path(id): Path<String>,
+) -> Response {
     let r = async {
         read_directory(&caller)?;
         let id: ServiceId = id.parse().map_err(|_| AppError::NotFound)?;
@@ -148,7 +165,11 @@ pub async fn get_service(State(state): State<AppState>, caller: ApiCaller, Path(
         let mut s = directory::export_service(&v);
         // The own organization sees its confidential addresses here too.
         for sal in &mut s.service_at_locations {
-            if let Some(p) = v.places.iter().find(|p| p.revealed && p.sal_id.to_string() == sal.id) {
+            if let Some(p) = v
+                .places
+                .iter()
+                .find(|p| p.revealed && p.sal_id.to_string() == sal.id)
+            {
                 sal.location = Some(Box::new(p.location.clone()));
             }
         }
@@ -180,20 +201,25 @@ pub async fn import(
     body: Bytes,
 ) -> Response {
     let r = async {
-        if !directory::may_manage(&caller.actor) {
-            return Err(AppError::Forbidden("Only administrators can import the directory.".into()));
-        }
         let text = std::str::from_utf8(&body).map_err(|_| AppError::Invalid {
             code: "not_json",
             field: None,
             message: "The body must be HSDS JSON in UTF-8.".into(),
         })?;
-        let batch = haven_domain::directory::import::from_json(text).map_err(|e| AppError::Invalid {
-            code: "not_json",
-            field: None,
-            message: e.to_string().chars().take(300).collect(),
-        })?;
-        directory::import(&state, Some(&caller.actor), batch, q.dry_run.unwrap_or(false), rid).await
+        let batch =
+            haven_domain::directory::import::from_json(text).map_err(|e| AppError::Invalid {
+                code: "not_json",
+                field: None,
+                message: e.to_string().chars().take(300).collect(),
+            })?;
+        directory::import(
+            &state,
+            Some(&caller.actor),
+            batch,
+            q.dry_run.unwrap_or(false),
+            rid,
+        )
+        .await
     }
     .await;
     answer(StatusCode::OK, r)
@@ -220,7 +246,15 @@ pub async fn link(
 ) -> Response {
     let r = async {
         let id = Uuid::parse_str(&id).map_err(|_| AppError::NotFound)?;
-        directory::link_organization(&state, &caller.actor, id, body.haven_organization_id.map(haven_domain::OrganizationId::from_uuid), rid).await
+        directory::link_organization(
+            &state,
+            &caller.actor,
+            id,
+            body.haven_organization_id
+                .map(haven_domain::OrganizationId::from_uuid),
+            rid,
+        )
+        .await
     }
     .await;
     done(r)
@@ -249,7 +283,16 @@ pub async fn capacity(
 ) -> Response {
     let r = async {
         let id: ServiceId = id.parse().map_err(|_| AppError::NotFound)?;
-        directory::update_capacity(&state, &caller.actor, id, body.available, body.maximum, &body.unit, rid).await
+        directory::update_capacity(
+            &state,
+            &caller.actor,
+            id,
+            body.available,
+            body.maximum,
+            &body.unit,
+            rid,
+        )
+        .await
     }
     .await;
     done(r)
@@ -290,7 +333,12 @@ pub async fn send(
 #[utoipa::path(get, path = "/api/v1/cases/{id}/referrals", tag = "referrals",
     params(("id" = uuid::Uuid, Path, description = "The case's id")),
     responses((status = 200, body = Vec<CaseReferral>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
-pub async fn case_referrals(State(state): State<AppState>, caller: ApiCaller, ReqId(rid): ReqId, Path(id): Path<String>) -> Response {
+pub async fn case_referrals(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    ReqId(rid): ReqId,
+    Path(id): Path<String>,
+) -> Response {
     let r = async {
         read_cases(&caller)?;
         let case: CaseId = id.parse().map_err(|_| AppError::NotFound)?;
@@ -305,11 +353,18 @@ pub async fn case_referrals(State(state): State<AppState>, caller: ApiCaller, Re
 #[utoipa::path(post, path = "/api/v1/referrals/{id}/withdrawal", tag = "referrals",
     params(("id" = uuid::Uuid, Path, description = "The referral's id")),
     responses((status = 204), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
-pub async fn withdraw(State(state): State<AppState>, caller: ApiCaller, ReqId(rid): ReqId, Path(id): Path<String>) -> Response {
+pub async fn withdraw(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    ReqId(rid): ReqId,
+    Path(id): Path<String>,
+) -> Response {
     let r = async {
         crate::api_record::require_write(&caller)?;
         let id: ReferralId = id.parse().map_err(|_| AppError::NotFound)?;
-        referrals::withdraw(&state, &caller.actor, id, rid).await.map(|_| ())
+        referrals::withdraw(&state, &caller.actor, id, rid)
+            .await
+            .map(|_| ())
     }
     .await;
     done(r)
@@ -328,8 +383,15 @@ pub struct IncomingQuery {
 /// read one referral for those.
 #[utoipa::path(get, path = "/api/v1/referrals/incoming", tag = "referrals", params(IncomingQuery),
     responses((status = 200, body = Vec<Incoming>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
-pub async fn incoming(State(state): State<AppState>, caller: ApiCaller, ApiQuery(q): ApiQuery<IncomingQuery>) -> Response {
-    answer(StatusCode::OK, referrals::incoming(&state, &caller.actor, !q.all.unwrap_or(false)).await)
+pub async fn incoming(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    ApiQuery(q): ApiQuery<IncomingQuery>,
+) -> Response {
+    answer(
+        StatusCode::OK,
+        referrals::incoming(&state, &caller.actor, !q.all.unwrap_or(false)).await,
+    )
 }
 
 /// One incoming referral with its note and, while a release covers them, the
@@ -337,7 +399,12 @@ pub async fn incoming(State(state): State<AppState>, caller: ApiCaller, ApiQuery
 #[utoipa::path(get, path = "/api/v1/referrals/incoming/{id}", tag = "referrals",
     params(("id" = uuid::Uuid, Path, description = "The referral's id")),
     responses((status = 200, body = Incoming), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
-pub async fn incoming_one(State(state): State<AppState>, caller: ApiCaller, ReqId(rid): ReqId, Path(id): Path<String>) -> Response {
+pub async fn incoming_one(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    ReqId(rid): ReqId,
+    Path(id): Path<String>,
+) -> Response {
     let r = async {
         let id: ReferralId = id.parse().map_err(|_| AppError::NotFound)?;
         referrals::incoming_one(&state, &caller.actor, id, rid).await
@@ -387,22 +454,24 @@ pub struct StatsBody {
 #[utoipa::path(get, path = "/api/v1/referrals/stats", tag = "referrals",
     responses((status = 200, body = Vec<StatsBody>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
 pub async fn stats(State(state): State<AppState>, caller: ApiCaller) -> Response {
-    let r = referrals::stats(&state, &caller.actor, None).await.map(|v| {
-        v.into_iter()
-            .map(|s| StatsBody {
-                provider_organization_id: s.to_org.map(|o| *o.as_uuid()),
-                total: s.total,
-                waiting: s.waiting,
-                accepted: s.accepted,
-                declined: s.declined,
-                completed: s.completed,
-                unable_to_contact: s.unable_to_contact,
-                mean_hours_to_answer: s.mean_hours_to_answer,
-                median_hours_to_accept: s.median_hours_to_accept,
-                decline_reasons: s.decline_reasons,
-            })
-            .collect::<Vec<_>>()
-    });
+    let r = referrals::stats(&state, &caller.actor, None)
+        .await
+        .map(|v| {
+            v.into_iter()
+                .map(|s| StatsBody {
+                    provider_organization_id: s.to_org.map(|o| *o.as_uuid()),
+                    total: s.total,
+                    waiting: s.waiting,
+                    accepted: s.accepted,
+                    declined: s.declined,
+                    completed: s.completed,
+                    unable_to_contact: s.unable_to_contact,
+                    mean_hours_to_answer: s.mean_hours_to_answer,
+                    median_hours_to_accept: s.median_hours_to_accept,
+                    decline_reasons: s.decline_reasons,
+                })
+                .collect::<Vec<_>>()
+        });
     answer(StatusCode::OK, r)
 }
 
@@ -424,27 +493,37 @@ pub struct HotlineBody {
 #[utoipa::path(get, path = "/api/v1/hotlines", tag = "directory",
     responses((status = 200, body = Vec<HotlineBody>), (status = 401, body = ErrorBody)))]
 pub async fn hotlines(State(state): State<AppState>, _caller: ApiCaller) -> Response {
-    let r = state.store.hotlines().await.map_err(AppError::from).map(|v| {
-        v.into_iter()
-            .map(|h| HotlineBody {
-                id: *h.id.as_uuid(),
-                position: h.position,
-                name_en: h.name_en,
-                name_es: h.name_es,
-                phone: h.phone,
-                text_number: h.text_number,
-                description_en: h.description_en,
-                description_es: h.description_es,
-            })
-            .collect::<Vec<_>>()
-    });
+    let r = state
+        .store
+        .hotlines()
+        .await
+        .map_err(AppError::from)
+        .map(|v| {
+            v.into_iter()
+                .map(|h| HotlineBody {
+                    id: *h.id.as_uuid(),
+                    position: h.position,
+                    name_en: h.name_en,
+                    name_es: h.name_es,
+                    phone: h.phone,
+                    text_number: h.text_number,
+                    description_en: h.description_en,
+                    description_es: h.description_es,
+                })
+                .collect::<Vec<_>>()
+        });
     answer(StatusCode::OK, r)
 }
 
 /// Adds a hotline entry (administrators).
 #[utoipa::path(post, path = "/api/v1/hotlines", tag = "directory", request_body = HotlineInput,
     responses((status = 201, body = CreatedReferral, description = "The new entry's id"), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 415, body = ErrorBody), (status = 422, body = ErrorBody)))]
-pub async fn add_hotline(State(state): State<AppState>, caller: ApiCaller, ReqId(rid): ReqId, JsonObject(body): JsonObject<HotlineInput>) -> Response {
+pub async fn add_hotline(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    ReqId(rid): ReqId,
+    JsonObject(body): JsonObject<HotlineInput>,
+) -> Response {
     let r = directory::save_hotline(&state, &caller.actor, None, &body, rid)
         .await
         .map(|id| CreatedReferral { id: *id.as_uuid() });
@@ -467,7 +546,9 @@ pub async fn put_hotline(
         if !state.store.hotlines().await?.iter().any(|h| h.id == id) {
             return Err(AppError::NotFound);
         }
-        directory::save_hotline(&state, &caller.actor, Some(id), &body, rid).await.map(|_| ())
+        directory::save_hotline(&state, &caller.actor, Some(id), &body, rid)
+            .await
+            .map(|_| ())
     }
     .await;
     done(r)
@@ -477,7 +558,12 @@ pub async fn put_hotline(
 #[utoipa::path(delete, path = "/api/v1/hotlines/{id}", tag = "directory",
     params(("id" = uuid::Uuid, Path, description = "The entry's id")),
     responses((status = 204), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
-pub async fn delete_hotline(State(state): State<AppState>, caller: ApiCaller, ReqId(rid): ReqId, Path(id): Path<String>) -> Response {
+pub async fn delete_hotline(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    ReqId(rid): ReqId,
+    Path(id): Path<String>,
+) -> Response {
     let r = async {
         let id: HotlineId = id.parse().map_err(|_| AppError::NotFound)?;
         directory::delete_hotline(&state, &caller.actor, id, rid).await
@@ -574,11 +660,20 @@ impl HsdsQuery {
         if let Some(t) = &self.taxonomy_term_id {
             let t = t.trim();
             let known = |code: String| term_id(&code).to_string() == t;
-            if let Some(n) = NeedCategory::ALL.iter().find(|n| known(format!("haven:need:{n}"))) {
+            if let Some(n) = NeedCategory::ALL
+                .iter()
+                .find(|n| known(format!("haven:need:{n}")))
+            {
                 s.need = Some(*n);
-            } else if let Some(p) = Population::ALL.iter().find(|p| known(format!("haven:population:{p}"))) {
+            } else if let Some(p) = Population::ALL
+                .iter()
+                .find(|p| known(format!("haven:population:{p}")))
+            {
                 s.population = Some(*p);
-            } else if let Some(f) = FundingSource::ALL.iter().find(|f| known(format!("haven:funding:{f}"))) {
+            } else if let Some(f) = FundingSource::ALL
+                .iter()
+                .find(|f| known(format!("haven:funding:{f}")))
+            {
                 s.funding = Some(*f);
             } else {
                 return Err(AppError::Invalid {
@@ -596,14 +691,22 @@ impl HsdsQuery {
             })?);
         }
         if let Some(pc) = &self.postcode {
-            s.near = Some(geo::zip_centroid(pc).ok_or_else(|| bad_query("postcode", "dir-error-zip"))?);
+            s.near =
+                Some(geo::zip_centroid(pc).ok_or_else(|| bad_query("postcode", "dir-error-zip"))?);
             s.radius_miles = match &self.proximity {
                 Some(m) => {
-                    let m: f64 = m.trim().parse().ok().filter(|m: &f64| *m > 0.0 && *m <= 804_672.0).ok_or_else(|| AppError::Invalid {
-                        code: "invalid_query",
-                        field: Some("proximity"),
-                        message: "proximity: meters, more than 0 and at most 804672 (500 miles).".into(),
-                    })?;
+                    let m: f64 = m
+                        .trim()
+                        .parse()
+                        .ok()
+                        .filter(|m: &f64| *m > 0.0 && *m <= 804_672.0)
+                        .ok_or_else(|| AppError::Invalid {
+                            code: "invalid_query",
+                            field: Some("proximity"),
+                            message:
+                                "proximity: meters, more than 0 and at most 804672 (500 miles)."
+                                    .into(),
+                        })?;
                     m / 1609.344
                 }
                 None => 10.0,
@@ -631,24 +734,36 @@ pub async fn hsds_root(caller: ApiCaller) -> Response {
 /// HSDS services: a page of services in list form (`full=true`: full records).
 #[utoipa::path(get, path = "/hsds/services", tag = "hsds", params(HsdsQuery),
     responses((status = 200, body = Page), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
-pub async fn hsds_services(State(state): State<AppState>, caller: ApiCaller, ApiQuery(q): ApiQuery<HsdsQuery>) -> Response {
+pub async fn hsds_services(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    ApiQuery(q): ApiQuery<HsdsQuery>,
+) -> Response {
     let r = async {
         read_directory(&caller)?;
         let (page_number, per_page) = q.paging();
         let full = q.full.unwrap_or(false);
-        let (ids, total): (Vec<ServiceId>, u64) = if q.filters_given() || q.organization_id.is_some() {
-            let s = q.to_search()?;
-            let r = directory::search(&state, &s, haven_domain::now()).await?;
-            (r.hits.iter().map(|h| h.id).collect(), r.total as u64)
-        } else {
-            let offset = u32::try_from((page_number - 1) * per_page).unwrap_or(u32::MAX);
-            let (rows, total) = state.store.directory_service_page(None, offset, u32::try_from(per_page).unwrap_or(50)).await?;
-            (rows.iter().map(|r| r.id).collect(), total)
-        };
+        let (ids, total): (Vec<ServiceId>, u64) =
+            if q.filters_given() || q.organization_id.is_some() {
+                let s = q.to_search()?;
+                let r = directory::search(&state, &s, haven_domain::now()).await?;
+                (r.hits.iter().map(|h| h.id).collect(), r.total as u64)
+            } else {
+                let offset = u32::try_from((page_number - 1) * per_page).unwrap_or(u32::MAX);
+                let (rows, total) = state
+                    .store
+                    .directory_service_page(None, offset, u32::try_from(per_page).unwrap_or(50))
+                    .await?;
+                (rows.iter().map(|r| r.id).collect(), total)
+            };
         let mut contents = Vec::with_capacity(ids.len());
         for id in ids {
             let v = directory::service_view(&state, None, id).await?;
-            contents.push(json_value(&if full { directory::export_service(&v) } else { directory::export_service_brief(&v) })?);
+            contents.push(json_value(&if full {
+                directory::export_service(&v)
+            } else {
+                directory::export_service_brief(&v)
+            })?);
         }
         Ok(page(total, page_number, per_page, contents))
     }
@@ -660,7 +775,11 @@ pub async fn hsds_services(State(state): State<AppState>, caller: ApiCaller, Api
 #[utoipa::path(get, path = "/hsds/services/{id}", tag = "hsds",
     params(("id" = uuid::Uuid, Path, description = "The service's id")),
     responses((status = 200, body = Object, description = "HSDS 3.0 service"), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
-pub async fn hsds_service(State(state): State<AppState>, caller: ApiCaller, Path(id): Path<String>) -> Response {
+pub async fn hsds_service(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Path(id): Path<String>,
+) -> Response {
     let r = async {
         read_directory(&caller)?;
         let id: ServiceId = id.parse().map_err(|_| AppError::NotFound)?;
@@ -674,12 +793,19 @@ pub async fn hsds_service(State(state): State<AppState>, caller: ApiCaller, Path
 /// HSDS organizations, a page at a time.
 #[utoipa::path(get, path = "/hsds/organizations", tag = "hsds", params(HsdsQuery),
     responses((status = 200, body = Page), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
-pub async fn hsds_organizations(State(state): State<AppState>, caller: ApiCaller, ApiQuery(q): ApiQuery<HsdsQuery>) -> Response {
+pub async fn hsds_organizations(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    ApiQuery(q): ApiQuery<HsdsQuery>,
+) -> Response {
     let r = async {
         read_directory(&caller)?;
         let (page_number, per_page) = q.paging();
         let offset = u32::try_from((page_number - 1) * per_page).unwrap_or(u32::MAX);
-        let (rows, total) = state.store.directory_organization_page(offset, u32::try_from(per_page).unwrap_or(50)).await?;
+        let (rows, total) = state
+            .store
+            .directory_organization_page(offset, u32::try_from(per_page).unwrap_or(50))
+            .await?;
         let contents = rows
             .iter()
             .map(|o| serde_json::from_str(&o.record).map_err(|e| AppError::Internal(e.to_string())))
@@ -694,12 +820,21 @@ pub async fn hsds_organizations(State(state): State<AppState>, caller: ApiCaller
 #[utoipa::path(get, path = "/hsds/organizations/{id}", tag = "hsds",
     params(("id" = uuid::Uuid, Path, description = "The organization's id")),
     responses((status = 200, body = Object, description = "HSDS 3.0 organization"), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
-pub async fn hsds_organization(State(state): State<AppState>, caller: ApiCaller, Path(id): Path<String>) -> Response {
+pub async fn hsds_organization(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Path(id): Path<String>,
+) -> Response {
     let r = async {
         read_directory(&caller)?;
         let id = Uuid::parse_str(&id).map_err(|_| AppError::NotFound)?;
-        let row = state.store.directory_organization(id).await?.ok_or(AppError::NotFound)?;
-        let org: Organization = serde_json::from_str(&row.record).map_err(|e| AppError::Internal(e.to_string()))?;
+        let row = state
+            .store
+            .directory_organization(id)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        let org: Organization =
+            serde_json::from_str(&row.record).map_err(|e| AppError::Internal(e.to_string()))?;
         let mut value = json_value(&org)?;
         let (services, _) = state.store.directory_service_page(Some(id), 0, 500).await?;
         let mut list = Vec::new();
@@ -722,7 +857,11 @@ pub async fn hsds_organization(State(state): State<AppState>, caller: ApiCaller,
 /// and its service), filterable by place: `postcode` and `proximity`.
 #[utoipa::path(get, path = "/hsds/service_at_locations", tag = "hsds", params(HsdsQuery),
     responses((status = 200, body = Page), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
-pub async fn hsds_service_at_locations(State(state): State<AppState>, caller: ApiCaller, ApiQuery(q): ApiQuery<HsdsQuery>) -> Response {
+pub async fn hsds_service_at_locations(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    ApiQuery(q): ApiQuery<HsdsQuery>,
+) -> Response {
     let r = async {
         read_directory(&caller)?;
         let (page_number, per_page) = q.paging();
@@ -761,10 +900,21 @@ pub async fn hsds_taxonomy_terms(caller: ApiCaller) -> Response {
         let codes: Vec<String> = NeedCategory::ALL
             .iter()
             .map(|n| format!("haven:need:{n}"))
-            .chain(Population::ALL.iter().map(|p| format!("haven:population:{p}")))
-            .chain(FundingSource::ALL.iter().map(|f| format!("haven:funding:{f}")))
+            .chain(
+                Population::ALL
+                    .iter()
+                    .map(|p| format!("haven:population:{p}")),
+            )
+            .chain(
+                FundingSource::ALL
+                    .iter()
+                    .map(|f| format!("haven:funding:{f}")),
+            )
             .collect();
-        let contents = codes.iter().map(|c| json_value(&term(c))).collect::<Result<Vec<_>, _>>()?;
+        let contents = codes
+            .iter()
+            .map(|c| json_value(&term(c)))
+            .collect::<Result<Vec<_>, _>>()?;
         let n = contents.len() as u64;
         Ok(page(n, 1, n, contents))
     })();
@@ -779,16 +929,25 @@ pub fn routes(upload_limit: usize) -> axum::Router<AppState> {
         .route("/api/v1/directory/search", get(search))
         .route("/api/v1/directory/services/{id}", get(get_service))
         .route("/api/v1/directory/services/{id}/capacity", put(capacity))
-        .route("/api/v1/directory/import", post(import).layer(DefaultBodyLimit::max(upload_limit)))
+        .route(
+            "/api/v1/directory/import",
+            post(import).layer(DefaultBodyLimit::max(upload_limit)),
+        )
         .route("/api/v1/directory/organizations/{id}/link", put(link))
-        .route("/api/v1/cases/{id}/referrals", get(case_referrals).post(send))
+        .route(
+            "/api/v1/cases/{id}/referrals",
+            get(case_referrals).post(send),
+        )
         .route("/api/v1/referrals/{id}/withdrawal", post(withdraw))
         .route("/api/v1/referrals/incoming", get(incoming))
         .route("/api/v1/referrals/incoming/{id}", get(incoming_one))
         .route("/api/v1/referrals/incoming/{id}/responses", post(respond))
         .route("/api/v1/referrals/stats", get(stats))
         .route("/api/v1/hotlines", get(hotlines).post(add_hotline))
-        .route("/api/v1/hotlines/{id}", put(put_hotline).delete(delete_hotline))
+        .route(
+            "/api/v1/hotlines/{id}",
+            put(put_hotline).delete(delete_hotline),
+        )
         .route("/hsds/", get(hsds_root))
         .route("/hsds", get(hsds_root))
         .route("/hsds/services", get(hsds_services))

@@ -246,9 +246,8 @@ pub async fn import(
     rid: Option<String>,
 ) -> Result<ImportReport, AppError> {
     if actor.is_some_and(|a| !may_manage(a)) {
-        return Err(AppError::Forbidden(
-            "Only administrators can import the directory.".into(),
-        ));
+        // Answered like "not found", as every refusal is.
+        return Err(AppError::NotFound);
     }
     let org_refs: Vec<Uuid> = batch
         .services
@@ -484,7 +483,13 @@ pub async fn search(
             organization: r.organization_name,
             // A confidential place's distance is to its ZIP code's centroid:
             // whole miles, at least one, so it never looks exact.
-            distance_miles: distance.map(|d| if r.confidential { d.round().max(1.0) } else { (d * 10.0).round() / 10.0 }),
+            distance_miles: distance.map(|d| {
+                if r.confidential {
+                    d.round().max(1.0)
+                } else {
+                    (d * 10.0).round() / 10.0
+                }
+            }),
             distance_approximate: r.confidential,
             relevance: r.relevance,
             open_now,
@@ -753,9 +758,8 @@ pub async fn link_organization(
     rid: Option<String>,
 ) -> Result<(), AppError> {
     if !may_manage(actor) {
-        return Err(AppError::Forbidden(
-            "Only administrators can link directory organizations.".into(),
-        ));
+        // Answered like "not found", as every refusal is.
+        return Err(AppError::NotFound);
     }
     if let Some(h) = haven
         && state.store.organization(h).await?.is_none()
@@ -886,9 +890,8 @@ pub async fn save_hotline(
     rid: Option<String>,
 ) -> Result<HotlineId, AppError> {
     if !may_manage(actor) {
-        return Err(AppError::Forbidden(
-            "Only administrators can edit the hotline directory.".into(),
-        ));
+        // Answered like "not found", as every refusal is.
+        return Err(AppError::NotFound);
     }
     let mut p = crate::record::Problems::default();
     let name_en = p.required("name_en", &input.name_en, 120);
@@ -942,9 +945,8 @@ pub async fn delete_hotline(
     rid: Option<String>,
 ) -> Result<(), AppError> {
     if !may_manage(actor) {
-        return Err(AppError::Forbidden(
-            "Only administrators can edit the hotline directory.".into(),
-        ));
+        // Answered like "not found", as every refusal is.
+        return Err(AppError::NotFound);
     }
     if state
         .store

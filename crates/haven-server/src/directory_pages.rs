@@ -35,7 +35,12 @@ pub struct Opt {
     pub selected: bool,
 }
 
-fn opts<T: Copy>(all: &[T], code: impl Fn(T) -> &'static str, label: impl Fn(&str) -> String, chosen: &str) -> Vec<Opt> {
+fn opts<T: Copy>(
+    all: &[T],
+    code: impl Fn(T) -> &'static str,
+    label: impl Fn(&str) -> String,
+    chosen: &str,
+) -> Vec<Opt> {
     all.iter()
         .map(|x| {
             let c = code(*x);
@@ -57,7 +62,11 @@ fn language_opts(chosen: &str) -> Vec<Opt> {
         .iter()
         .map(|l| Opt {
             value: l.0.to_owned(),
-            label: if l.2 == l.3 { l.2.to_owned() } else { format!("{} ({})", l.3, l.2) },
+            label: if l.2 == l.3 {
+                l.2.to_owned()
+            } else {
+                format!("{} ({})", l.3, l.2)
+            },
             selected: l.0 == chosen,
         })
         .collect()
@@ -155,7 +164,12 @@ pub fn search_from(p: &SearchParams) -> Result<Search, &'static str> {
         None => None,
     };
     let age = match pick(&p.age) {
-        Some(a) => Some(a.parse::<u8>().ok().filter(|a| *a <= 120).ok_or("dir-error-age")?),
+        Some(a) => Some(
+            a.parse::<u8>()
+                .ok()
+                .filter(|a| *a <= 120)
+                .ok_or("dir-error-age")?,
+        ),
         None => None,
     };
     Ok(Search {
@@ -267,7 +281,12 @@ fn hit_rows(lang: Lang, r: &SearchResult) -> Vec<HitRow> {
                 .unwrap_or_default(),
             open_now: h.open_now,
             languages: languages_text(&h.languages),
-            needs: h.needs.iter().map(|n| need_label(lang, n)).collect::<Vec<_>>().join(", "),
+            needs: h
+                .needs
+                .iter()
+                .map(|n| need_label(lang, n))
+                .collect::<Vec<_>>()
+                .join(", "),
             capacity: h
                 .capacity_available
                 .map(|c| lang.t1("dir-capacity-available", "count", &c.to_string()))
@@ -283,10 +302,21 @@ pub async fn search_page(
     SignedIn(me): SignedIn,
     Query(p): Query<SearchParams>,
 ) -> Response {
-    let searched = [&p.q, &p.near, &p.need, &p.language, &p.population, &p.age, &p.funding, &p.open_now, &p.capacity]
-        .iter()
-        .any(|v| !v.is_empty());
-    let (mut error, mut hits, mut summary, mut prev, mut next) = (None, Vec::new(), String::new(), None, None);
+    let searched = [
+        &p.q,
+        &p.near,
+        &p.need,
+        &p.language,
+        &p.population,
+        &p.age,
+        &p.funding,
+        &p.open_now,
+        &p.capacity,
+    ]
+    .iter()
+    .any(|v| !v.is_empty());
+    let (mut error, mut hits, mut summary, mut prev, mut next) =
+        (None, Vec::new(), String::new(), None, None);
     if searched {
         match search_from(&p) {
             Err(key) => error = Some(lang.t(key)),
@@ -309,17 +339,36 @@ pub async fn search_page(
             },
         }
     }
-    let radius = if p.radius.is_empty() { "25".to_owned() } else { p.radius.clone() };
+    let radius = if p.radius.is_empty() {
+        "25".to_owned()
+    } else {
+        p.radius.clone()
+    };
     let page = DirectoryPage {
         page: PageFrame::new(&state, lang, "/directory", Some(&me)),
         error,
         searched,
         hits,
         summary,
-        needs: opts(NeedCategory::ALL, NeedCategory::as_str, |c| need_label(lang, c), &p.need),
+        needs: opts(
+            NeedCategory::ALL,
+            NeedCategory::as_str,
+            |c| need_label(lang, c),
+            &p.need,
+        ),
         languages: language_opts(&p.language),
-        populations: opts(Population::ALL, Population::as_str, |c| lang.t(&format!("dir-pop-{c}")), &p.population),
-        fundings: opts(FundingSource::ALL, FundingSource::as_str, |c| lang.t(&format!("dir-funding-{c}")), &p.funding),
+        populations: opts(
+            Population::ALL,
+            Population::as_str,
+            |c| lang.t(&format!("dir-pop-{c}")),
+            &p.population,
+        ),
+        fundings: opts(
+            FundingSource::ALL,
+            FundingSource::as_str,
+            |c| lang.t(&format!("dir-funding-{c}")),
+            &p.funding,
+        ),
         radii: RADII
             .iter()
             .map(|r| Opt {
@@ -387,7 +436,9 @@ struct ServicePage {
     csrf: String,
 }
 
-const DAY_KEYS: [&str; 7] = ["day-mo", "day-tu", "day-we", "day-th", "day-fr", "day-sa", "day-su"];
+const DAY_KEYS: [&str; 7] = [
+    "day-mo", "day-tu", "day-we", "day-th", "day-fr", "day-sa", "day-su",
+];
 
 fn hhmm(m: u16) -> String {
     format!("{:02}:{:02}", m / 60, m % 60)
@@ -409,8 +460,14 @@ pub async fn service_page(
         Err(e) => return error_page(&state, lang, &e),
     };
     let s = &v.service;
-    let ages = match (s.minimum_age.as_ref().and_then(|n| n.as_i64()), s.maximum_age.as_ref().and_then(|n| n.as_i64())) {
-        (Some(a), Some(b)) => lang.t_args("dir-ages-range", &[("min", &a.to_string()), ("max", &b.to_string())]),
+    let ages = match (
+        s.minimum_age.as_ref().and_then(|n| n.as_i64()),
+        s.maximum_age.as_ref().and_then(|n| n.as_i64()),
+    ) {
+        (Some(a), Some(b)) => lang.t_args(
+            "dir-ages-range",
+            &[("min", &a.to_string()), ("max", &b.to_string())],
+        ),
         (Some(a), None) => lang.t1("dir-ages-from", "min", &a.to_string()),
         (None, Some(b)) => lang.t1("dir-ages-to", "max", &b.to_string()),
         (None, None) => String::new(),
@@ -437,11 +494,11 @@ pub async fn service_page(
         .phones
         .iter()
         .map(|p| p.number.trim_matches('"').to_owned())
-        .chain(
-            v.organization_record
+        .chain(v.organization_record.iter().flat_map(|o| {
+            o.phones
                 .iter()
-                .flat_map(|o| o.phones.iter().map(|p| p.number.trim_matches('"').to_owned())),
-        )
+                .map(|p| p.number.trim_matches('"').to_owned())
+        }))
         .collect();
     let places = v
         .places
@@ -453,18 +510,30 @@ pub async fn service_page(
                 .addresses
                 .iter()
                 .map(|a| {
-                    [Some(a.address_1.as_str()), a.address_2.as_deref(), Some(a.city.as_str()), Some(a.state_province.as_str()), Some(a.postal_code.as_str())]
-                        .into_iter()
-                        .flatten()
-                        .filter(|x| !x.trim().is_empty())
-                        .collect::<Vec<_>>()
-                        .join(", ")
+                    [
+                        Some(a.address_1.as_str()),
+                        a.address_2.as_deref(),
+                        Some(a.city.as_str()),
+                        Some(a.state_province.as_str()),
+                        Some(a.postal_code.as_str()),
+                    ]
+                    .into_iter()
+                    .flatten()
+                    .filter(|x| !x.trim().is_empty())
+                    .collect::<Vec<_>>()
+                    .join(", ")
                 })
                 .collect::<Vec<_>>()
                 .join("; "),
             confidential: p.confidential,
             revealed: p.revealed,
-            phones: p.location.phones.iter().map(|x| x.number.clone()).collect::<Vec<_>>().join(", "),
+            phones: p
+                .location
+                .phones
+                .iter()
+                .map(|x| x.number.clone())
+                .collect::<Vec<_>>()
+                .join(", "),
         })
         .collect();
     let cap = v.haven.capacity.clone();
@@ -478,31 +547,78 @@ pub async fn service_page(
     });
     let page = ServicePage {
         page: PageFrame::new(&state, lang, "/directory", Some(&me)),
-        org_name: v.organization.as_ref().map(|o| o.name.clone()).unwrap_or_default(),
+        org_name: v
+            .organization
+            .as_ref()
+            .map(|o| o.name.clone())
+            .unwrap_or_default(),
         description: s.description.clone().unwrap_or_default(),
         eligibility: s.eligibility_description.clone().unwrap_or_default(),
         ages,
         languages: languages_text(&v.row.languages),
-        needs: v.haven.needs.iter().map(|n| need_label(lang, n.as_str())).collect::<Vec<_>>().join(", "),
-        populations: v.haven.populations.iter().map(|p| lang.t(&format!("dir-pop-{p}"))).collect::<Vec<_>>().join(", "),
-        funding: v.haven.funding.iter().map(|p| lang.t(&format!("dir-funding-{p}"))).collect::<Vec<_>>().join(", "),
-        fees: s.fees_description.clone().or_else(|| s.fees.clone()).unwrap_or_default(),
+        needs: v
+            .haven
+            .needs
+            .iter()
+            .map(|n| need_label(lang, n.as_str()))
+            .collect::<Vec<_>>()
+            .join(", "),
+        populations: v
+            .haven
+            .populations
+            .iter()
+            .map(|p| lang.t(&format!("dir-pop-{p}")))
+            .collect::<Vec<_>>()
+            .join(", "),
+        funding: v
+            .haven
+            .funding
+            .iter()
+            .map(|p| lang.t(&format!("dir-funding-{p}")))
+            .collect::<Vec<_>>()
+            .join(", "),
+        fees: s
+            .fees_description
+            .clone()
+            .or_else(|| s.fees.clone())
+            .unwrap_or_default(),
         hours,
         hours_text,
         phones,
-        areas: s.service_areas.iter().filter_map(|a| a.name.clone().or_else(|| a.description.clone())).collect(),
+        areas: s
+            .service_areas
+            .iter()
+            .filter_map(|a| a.name.clone().or_else(|| a.description.clone()))
+            .collect(),
         places,
         capacity: cap
             .as_ref()
             .map(|c| match c.maximum {
-                Some(m) => lang.t_args("dir-capacity-of", &[("count", &c.available.to_string()), ("max", &m.to_string()), ("unit", &c.unit)]),
+                Some(m) => lang.t_args(
+                    "dir-capacity-of",
+                    &[
+                        ("count", &c.available.to_string()),
+                        ("max", &m.to_string()),
+                        ("unit", &c.unit),
+                    ],
+                ),
                 None => lang.t1("dir-capacity-available", "count", &c.available.to_string()),
             })
             .unwrap_or_default(),
         capacity_form: directory::may_update_capacity(&actor, &v),
-        capacity_available: cap.as_ref().map(|c| c.available.to_string()).unwrap_or_default(),
-        capacity_maximum: cap.as_ref().and_then(|c| c.maximum).map(|m| m.to_string()).unwrap_or_default(),
-        capacity_unit: cap.as_ref().map(|c| c.unit.clone()).unwrap_or_else(|| "beds".to_owned()),
+        capacity_available: cap
+            .as_ref()
+            .map(|c| c.available.to_string())
+            .unwrap_or_default(),
+        capacity_maximum: cap
+            .as_ref()
+            .and_then(|c| c.maximum)
+            .map(|m| m.to_string())
+            .unwrap_or_default(),
+        capacity_unit: cap
+            .as_ref()
+            .map(|c| c.unit.clone())
+            .unwrap_or_else(|| "beds".to_owned()),
         referable: v.receiving_org().is_some(),
         refer_href,
         notice: (c.done == "capacity").then(|| lang.t("dir-capacity-saved")),
@@ -532,15 +648,19 @@ pub async fn update_capacity(
         if v.trim().is_empty() {
             return Ok(None);
         }
-        v.trim().parse::<u32>().map(Some).map_err(|_| AppError::Invalid {
-            code: "not_a_number",
-            field: None,
-            message: lang.t("dir-capacity-number"),
-        })
+        v.trim()
+            .parse::<u32>()
+            .map(Some)
+            .map_err(|_| AppError::Invalid {
+                code: "not_a_number",
+                field: None,
+                message: lang.t("dir-capacity-number"),
+            })
     };
     let r = async {
         let (a, m) = (num("available")?, num("maximum")?);
-        directory::update_capacity(&state, &Actor::of(&me.user), id, a, m, &f.one("unit"), rid).await
+        directory::update_capacity(&state, &Actor::of(&me.user), id, a, m, &f.one("unit"), rid)
+            .await
     }
     .await;
     match r {
@@ -590,7 +710,9 @@ async fn referral_form(
     if !referral::may_send(&actor, &open.facts) {
         return Err(AppError::Forbidden(lang.t("ref-team-only")));
     }
-    let service_id = service.parse::<ServiceId>().map_err(|_| AppError::NotFound)?;
+    let service_id = service
+        .parse::<ServiceId>()
+        .map_err(|_| AppError::NotFound)?;
     let v = directory::service_view(state, Some(&actor), service_id).await?;
     let (entries, _) = crate::record::entries_view(state, &open, 0).await?;
     let plan_items = entries
@@ -600,7 +722,11 @@ async fn referral_form(
             value: e.entry.id.to_string(),
             label: format!(
                 "{}: {}",
-                e.entry.category.as_deref().map(|c| need_label(lang, c)).unwrap_or_default(),
+                e.entry
+                    .category
+                    .as_deref()
+                    .map(|c| need_label(lang, c))
+                    .unwrap_or_default(),
                 e.details.text
             ),
             selected: e.entry.id.to_string() == plan_item,
@@ -617,7 +743,11 @@ async fn referral_form(
         case_id,
         service_id,
         service_name: v.row.name.clone(),
-        provider: v.organization.as_ref().map(|o| o.name.clone()).unwrap_or_default(),
+        provider: v
+            .organization
+            .as_ref()
+            .map(|o| o.name.clone())
+            .unwrap_or_default(),
         plan_items,
         release,
         error,
@@ -637,7 +767,19 @@ pub async fn new_referral(
     let Ok(case_id) = id.parse::<CaseId>() else {
         return error_page(&state, lang, &AppError::NotFound);
     };
-    match referral_form(&state, lang, &me, case_id, &q.service, &q.plan_item, String::new(), None, rid).await {
+    match referral_form(
+        &state,
+        lang,
+        &me,
+        case_id,
+        &q.service,
+        &q.plan_item,
+        String::new(),
+        None,
+        rid,
+    )
+    .await
+    {
         Ok(p) => render(&p, StatusCode::OK),
         Err(e) => error_page(&state, lang, &e),
     }
@@ -667,7 +809,19 @@ pub async fn send_referral(
     match referrals::send(&state, &Actor::of(&me.user), case_id, &input, rid.clone()).await {
         Ok(_) => see_other(&format!("/cases/{case_id}?done=referral#referrals")),
         Err(AppError::Invalid { message, .. }) => {
-            match referral_form(&state, lang, &me, case_id, &f.one("service"), &f.one("plan_item"), input.note, Some(message), rid).await {
+            match referral_form(
+                &state,
+                lang,
+                &me,
+                case_id,
+                &f.one("service"),
+                &f.one("plan_item"),
+                input.note,
+                Some(message),
+                rid,
+            )
+            .await
+            {
                 Ok(p) => render(&p, StatusCode::UNPROCESSABLE_ENTITY),
                 Err(e) => error_page(&state, lang, &e),
             }
@@ -716,7 +870,11 @@ pub struct CaseReferralRow {
 ///
 /// # Errors
 /// Storage.
-pub async fn case_referrals(state: &AppState, lang: Lang, open: &crate::record::OpenCase) -> Result<Vec<CaseReferralRow>, AppError> {
+pub async fn case_referrals(
+    state: &AppState,
+    lang: Lang,
+    open: &crate::record::OpenCase,
+) -> Result<Vec<CaseReferralRow>, AppError> {
     Ok(referrals::for_case(state, open)
         .await?
         .into_iter()
@@ -729,7 +887,11 @@ pub async fn case_referrals(state: &AppState, lang: Lang, open: &crate::record::
                 provider: r.provider,
                 need: need_label(lang, &r.need),
                 status: match &r.decline_reason {
-                    Some(reason) => format!("{} ({})", lang.t(&format!("ref-status-{}", r.status)), lang.t(&format!("ref-decline-{reason}"))),
+                    Some(reason) => format!(
+                        "{} ({})",
+                        lang.t(&format!("ref-status-{}", r.status)),
+                        lang.t(&format!("ref-decline-{reason}"))
+                    ),
                     None => lang.t(&format!("ref-status-{}", r.status)),
                 },
                 status_code: r.status.clone(),
@@ -738,7 +900,13 @@ pub async fn case_referrals(state: &AppState, lang: Lang, open: &crate::record::
                 history: r
                     .history
                     .iter()
-                    .map(|e| (when(e.at), lang.t(&format!("ref-status-{}", e.status)), e.note.clone().unwrap_or_default()))
+                    .map(|e| {
+                        (
+                            when(e.at),
+                            lang.t(&format!("ref-status-{}", e.status)),
+                            e.note.clone().unwrap_or_default(),
+                        )
+                    })
                     .collect(),
                 open: !status.is_final(),
             }
@@ -774,11 +942,23 @@ pub async fn hotline_lines(state: &AppState, lang: Lang) -> Result<Vec<HotlineLi
         .map(|h| HotlineLine {
             id: h.id,
             position: h.position,
-            name: if lang == Lang::Es { h.name_es.clone() } else { h.name_en.clone() },
-            tel: h.phone.chars().filter(|c| c.is_ascii_digit() || *c == '+').collect(),
+            name: if lang == Lang::Es {
+                h.name_es.clone()
+            } else {
+                h.name_en.clone()
+            },
+            tel: h
+                .phone
+                .chars()
+                .filter(|c| c.is_ascii_digit() || *c == '+')
+                .collect(),
             phone: h.phone,
             text_number: h.text_number,
-            description: if lang == Lang::Es { h.description_es.clone() } else { h.description_en.clone() },
+            description: if lang == Lang::Es {
+                h.description_es.clone()
+            } else {
+                h.description_en.clone()
+            },
             name_en: h.name_en,
             name_es: h.name_es,
             description_en: h.description_en,
@@ -886,7 +1066,10 @@ async fn incoming_detail(
         .map(|s| {
             let mut v = Vec::new();
             if let Some(c) = s.channel {
-                v.push((lang.t("ref-safe-channel"), lang.t(&format!("pick-channel-{}", c.as_str()))));
+                v.push((
+                    lang.t("ref-safe-channel"),
+                    lang.t(&format!("pick-channel-{}", c.as_str())),
+                ));
             }
             if !s.safe_times.is_empty() {
                 v.push((lang.t("ref-safe-times"), s.safe_times.clone()));
@@ -916,12 +1099,23 @@ async fn incoming_detail(
                 selected: false,
             })
             .collect(),
-        reasons: opts(DeclineReason::ALL, DeclineReason::as_str, |c| lang.t(&format!("ref-decline-{c}")), ""),
+        reasons: opts(
+            DeclineReason::ALL,
+            DeclineReason::as_str,
+            |c| lang.t(&format!("ref-decline-{c}")),
+            "",
+        ),
         may_decline,
         history: r
             .history
             .iter()
-            .map(|e| (when(e.at), lang.t(&format!("ref-status-{}", e.status)), e.note.clone().unwrap_or_default()))
+            .map(|e| {
+                (
+                    when(e.at),
+                    lang.t(&format!("ref-status-{}", e.status)),
+                    e.note.clone().unwrap_or_default(),
+                )
+            })
             .collect(),
         personal: r.personal,
         error,
@@ -976,14 +1170,19 @@ pub async fn respond(
     };
     match referrals::respond(&state, &Actor::of(&me.user), id, &input, rid.clone()).await {
         Ok(()) => see_other(&format!("/referrals/{id}?done=1")),
-        Err(AppError::Invalid { message, .. }) => match incoming_detail(&state, lang, &me, id, Some(message), None, rid).await {
-            Ok(p) => render(&p, StatusCode::UNPROCESSABLE_ENTITY),
-            Err(e) => error_page(&state, lang, &e),
-        },
-        Err(AppError::Conflict { .. }) => match incoming_detail(&state, lang, &me, id, Some(lang.t("ref-moved")), None, rid).await {
-            Ok(p) => render(&p, StatusCode::CONFLICT),
-            Err(e) => error_page(&state, lang, &e),
-        },
+        Err(AppError::Invalid { message, .. }) => {
+            match incoming_detail(&state, lang, &me, id, Some(message), None, rid).await {
+                Ok(p) => render(&p, StatusCode::UNPROCESSABLE_ENTITY),
+                Err(e) => error_page(&state, lang, &e),
+            }
+        }
+        Err(AppError::Conflict { .. }) => {
+            match incoming_detail(&state, lang, &me, id, Some(lang.t("ref-moved")), None, rid).await
+            {
+                Ok(p) => render(&p, StatusCode::CONFLICT),
+                Err(e) => error_page(&state, lang, &e),
+            }
+        }
         Err(e) => error_page(&state, lang, &e),
     }
 }
@@ -1015,13 +1214,22 @@ fn share(part: i64, total: i64) -> String {
     }
 }
 
-pub async fn stats_page(State(state): State<AppState>, lang: Lang, SignedIn(me): SignedIn) -> Response {
+pub async fn stats_page(
+    State(state): State<AppState>,
+    lang: Lang,
+    SignedIn(me): SignedIn,
+) -> Response {
     let r = async {
         let stats = referrals::stats(&state, &Actor::of(&me.user), None).await?;
         let mut rows = Vec::new();
         for s in stats {
             let provider = match s.to_org {
-                Some(o) => state.store.organization(o).await?.map(|o| o.name).unwrap_or_default(),
+                Some(o) => state
+                    .store
+                    .organization(o)
+                    .await?
+                    .map(|o| o.name)
+                    .unwrap_or_default(),
                 None => String::new(),
             };
             rows.push(StatsRow {
@@ -1031,8 +1239,14 @@ pub async fn stats_page(State(state): State<AppState>, lang: Lang, SignedIn(me):
                 accepted: share(s.accepted, s.total),
                 completed: share(s.completed, s.total),
                 declined: share(s.declined, s.total),
-                answer_hours: s.mean_hours_to_answer.map(|h| format!("{h:.1}")).unwrap_or_else(|| "—".into()),
-                accept_hours: s.median_hours_to_accept.map(|h| format!("{h:.1}")).unwrap_or_else(|| "—".into()),
+                answer_hours: s
+                    .mean_hours_to_answer
+                    .map(|h| format!("{h:.1}"))
+                    .unwrap_or_else(|| "—".into()),
+                accept_hours: s
+                    .median_hours_to_accept
+                    .map(|h| format!("{h:.1}"))
+                    .unwrap_or_else(|| "—".into()),
                 reasons: s
                     .decline_reasons
                     .iter()
@@ -1094,7 +1308,7 @@ async fn manage_page(
     error: Option<String>,
 ) -> Result<ManagePage, AppError> {
     if !directory::may_manage(&Actor::of(&me.user)) {
-        return Err(AppError::Forbidden(lang.t("dir-admin-only")));
+        return Err(AppError::NotFound);
     }
     let (rows, total) = state.store.directory_organization_page(offset, 50).await?;
     let havens: Vec<(String, String)> = state
@@ -1102,7 +1316,9 @@ async fn manage_page(
         .list_organizations()
         .await?
         .into_iter()
-        .filter(|o| o.kind == haven_domain::OrgKind::ServiceProvider || o.kind == haven_domain::OrgKind::Ngo)
+        .filter(|o| {
+            o.kind == haven_domain::OrgKind::ServiceProvider || o.kind == haven_domain::OrgKind::Ngo
+        })
         .map(|o| (o.id.to_string(), o.name))
         .collect();
     Ok(ManagePage {
@@ -1152,18 +1368,36 @@ pub async fn import_upload(
                 let name = field.name().unwrap_or_default().to_owned();
                 let file_name = field.file_name().unwrap_or_default().to_owned();
                 let Ok(bytes) = field.bytes().await else {
-                    return error_page(&state, lang, &AppError::Invalid { code: "too_large", field: Some("files"), message: lang.t("dir-import-too-large") });
+                    return error_page(
+                        &state,
+                        lang,
+                        &AppError::Invalid {
+                            code: "too_large",
+                            field: Some("files"),
+                            message: lang.t("dir-import-too-large"),
+                        },
+                    );
                 };
                 match name.as_str() {
                     "csrf" => csrf = String::from_utf8_lossy(&bytes).into_owned(),
                     "dry_run" => dry_run = !bytes.is_empty(),
-                    "files" if !file_name.is_empty() => files.push((file_name, String::from_utf8_lossy(&bytes).into_owned())),
+                    "files" if !file_name.is_empty() => {
+                        files.push((file_name, String::from_utf8_lossy(&bytes).into_owned()))
+                    }
                     _ => {}
                 }
             }
             Ok(None) => break,
             Err(_) => {
-                return error_page(&state, lang, &AppError::Invalid { code: "too_large", field: Some("files"), message: lang.t("dir-import-too-large") });
+                return error_page(
+                    &state,
+                    lang,
+                    &AppError::Invalid {
+                        code: "too_large",
+                        field: Some("files"),
+                        message: lang.t("dir-import-too-large"),
+                    },
+                );
             }
         }
     }
@@ -1173,7 +1407,11 @@ pub async fn import_upload(
     let actor = Actor::of(&me.user);
     let r = async {
         if files.is_empty() {
-            return Err(AppError::Invalid { code: "required", field: Some("files"), message: lang.t("dir-import-choose") });
+            return Err(AppError::Invalid {
+                code: "required",
+                field: Some("files"),
+                message: lang.t("dir-import-choose"),
+            });
         }
         let batch = directory::batch_from_files(files)?;
         directory::import(&state, Some(&actor), batch, dry_run, rid).await
@@ -1213,7 +1451,10 @@ pub async fn link_org(
         },
     };
     match directory::link_organization(&state, &Actor::of(&me.user), id, haven, rid).await {
-        Ok(()) => see_other(&format!("/directory/manage?offset={}", f.one("offset").parse::<u32>().unwrap_or(0))),
+        Ok(()) => see_other(&format!(
+            "/directory/manage?offset={}",
+            f.one("offset").parse::<u32>().unwrap_or(0)
+        )),
         Err(e) => error_page(&state, lang, &e),
     }
 }
@@ -1230,11 +1471,20 @@ struct HotlinesPage {
     csrf: String,
 }
 
-pub async fn hotlines(State(state): State<AppState>, lang: Lang, SignedIn(me): SignedIn) -> Response {
+pub async fn hotlines(
+    State(state): State<AppState>,
+    lang: Lang,
+    SignedIn(me): SignedIn,
+) -> Response {
     hotlines_with(&state, lang, &me, None).await
 }
 
-async fn hotlines_with(state: &AppState, lang: Lang, me: &Authenticated, error: Option<String>) -> Response {
+async fn hotlines_with(
+    state: &AppState,
+    lang: Lang,
+    me: &Authenticated,
+    error: Option<String>,
+) -> Response {
     let has_error = error.is_some();
     match hotline_lines(state, lang).await {
         Ok(lines) => render(
@@ -1245,7 +1495,11 @@ async fn hotlines_with(state: &AppState, lang: Lang, me: &Authenticated, error: 
                 error,
                 csrf: me.csrf_token(),
             },
-            if has_error { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK },
+            if has_error {
+                StatusCode::UNPROCESSABLE_ENTITY
+            } else {
+                StatusCode::OK
+            },
         ),
         Err(e) => error_page(state, lang, &e),
     }
@@ -1281,8 +1535,12 @@ pub async fn save_hotline(
     };
     match directory::save_hotline(&state, &Actor::of(&me.user), id, &input, rid).await {
         Ok(_) => see_other("/hotlines"),
-        Err(AppError::InvalidMany(first, _)) => hotlines_with(&state, lang, &me, Some(first.body().message)).await,
-        Err(e @ AppError::Invalid { .. }) => hotlines_with(&state, lang, &me, Some(e.body().message)).await,
+        Err(AppError::InvalidMany(first, _)) => {
+            hotlines_with(&state, lang, &me, Some(first.body().message)).await
+        }
+        Err(e @ AppError::Invalid { .. }) => {
+            hotlines_with(&state, lang, &me, Some(e.body().message)).await
+        }
         Err(e) => error_page(&state, lang, &e),
     }
 }
@@ -1329,10 +1587,21 @@ pub struct PrintParams {
 
 /// The hotline list to hand to a victim, in the language asked for (not
 /// necessarily the worker's), with no case data on it.
-pub async fn hotlines_print(State(state): State<AppState>, lang: Lang, SignedIn(_me): SignedIn, Query(q): Query<PrintParams>) -> Response {
+pub async fn hotlines_print(
+    State(state): State<AppState>,
+    lang: Lang,
+    SignedIn(_me): SignedIn,
+    Query(q): Query<PrintParams>,
+) -> Response {
     let print_lang = Lang::parse(&q.lang).unwrap_or(lang);
     match hotline_lines(&state, print_lang).await {
-        Ok(lines) => render(&HotlinesPrint { lang: print_lang, lines }, StatusCode::OK),
+        Ok(lines) => render(
+            &HotlinesPrint {
+                lang: print_lang,
+                lines,
+            },
+            StatusCode::OK,
+        ),
         Err(e) => error_page(&state, lang, &e),
     }
 }

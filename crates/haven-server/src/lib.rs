@@ -5,8 +5,8 @@
 
 mod admin_pages;
 pub mod api;
-mod api_record;
 mod api_directory;
+mod api_record;
 mod api_relief;
 pub mod audit;
 pub mod cases;

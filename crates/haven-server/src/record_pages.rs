@@ -626,7 +626,12 @@ pub async fn record_sections(
         age: age_label,
         minor,
         person_facts: person_facts(lang, person),
-        first_language: person.profile.languages.first().cloned().unwrap_or_default(),
+        first_language: person
+            .profile
+            .languages
+            .first()
+            .cloned()
+            .unwrap_or_default(),
         trafficking_facts: trafficking_facts(lang, &trafficking),
         team: case
             .facts

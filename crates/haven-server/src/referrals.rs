@@ -609,9 +609,8 @@ pub async fn incoming(
     open_only: bool,
 ) -> Result<Vec<Incoming>, AppError> {
     if !referral::may_handle_incoming(actor, actor.organization, false) {
-        return Err(AppError::Forbidden(
-            "Incoming referrals are for the provider's staff and supervisors.".into(),
-        ));
+        // Answered like "not found", as every refusal is.
+        return Err(AppError::NotFound);
     }
     let now = haven_domain::now();
     let mut out = Vec::new();
@@ -793,9 +792,8 @@ pub async fn stats(
     } else if referral::may_handle_incoming(actor, actor.organization, false) {
         Some(actor.organization)
     } else {
-        return Err(AppError::Forbidden(
-            "Referral figures are for supervisors and providers.".into(),
-        ));
+        // Answered like "not found", as every refusal is.
+        return Err(AppError::NotFound);
     };
     Ok(state.store.referral_stats(scope).await?)
 }

@@ -2864,7 +2864,39 @@ async fn every_endpoint_answers_every_role_without_leaks_or_faults() {
             ("GET", format!("/api/v1/cases/{case_id}/relief"), None),
             ("GET", "/api/v1/relief/deadlines".into(), None),
             ("GET", "/api/v1/notifications".into(), None),
+            ("GET", "/directory".into(), None),
+            ("GET", "/directory?q=shelter&near=10001".into(), None),
+            ("GET", format!("/directory/services/{HAVEN_SHELTER}"), None),
+            (
+                "POST",
+                format!("/directory/services/{HAVEN_SHELTER}/capacity"),
+                Some("available=2"),
+            ),
+            ("GET", "/directory/manage".into(), None),
+            (
+                "POST",
+                format!("/directory/organizations/{HAVEN_SHELTER_ORG}/link"),
+                Some("haven="),
+            ),
+            (
+                "GET",
+                format!("{case_url}/referrals/new?service={HAVEN_SHELTER}"),
+                None,
+            ),
+            ("POST", format!("{case_url}/referrals"), Some("service=x")),
+            ("GET", "/referrals".into(), None),
+            ("GET", "/referrals/stats".into(), None),
+            ("GET", "/hotlines".into(), None),
+            ("GET", "/hotlines/print?lang=es".into(), None),
+            ("POST", "/hotlines".into(), Some("name_en=")),
+            ("GET", "/api/v1/directory/search?q=shelter".into(), None),
+            ("GET", "/api/v1/referrals/incoming".into(), None),
+            ("GET", "/api/v1/referrals/stats".into(), None),
+            ("GET", "/api/v1/hotlines".into(), None),
+            ("GET", "/hsds/services".into(), None),
+            ("GET", format!("/hsds/services/{HAVEN_SHELTER}"), None),
         ];
+        seed_shelter(&app, Some(org)).await;
         let mut people: Vec<(String, Option<String>)> = vec![("nobody".into(), None)];
         for (i, role) in Role::ALL.into_iter().enumerate() {
             let (_, cookie) = person(&app, org, &format!("matrix{i}@example.test"), &[role]).await;
@@ -2885,7 +2917,9 @@ async fn every_endpoint_answers_every_role_without_leaks_or_faults() {
                 let res = send(&app, req).await;
                 let status = res.status();
                 let ok = match cookie {
-                    None if path.starts_with("/api/") => status == StatusCode::UNAUTHORIZED,
+                    None if path.starts_with("/api/") || path.starts_with("/hsds") => {
+                        status == StatusCode::UNAUTHORIZED
+                    }
                     None => {
                         status == StatusCode::SEE_OTHER && location(&res).starts_with("/sign-in")
                     }
@@ -4725,5 +4759,721 @@ async fn deadline_reminders_reach_the_team_once_even_with_two_instances() {
         .await;
         assert_eq!(s, StatusCode::NO_CONTENT);
         assert_eq!(app.db.store.unread_notifications(spec_id).await.unwrap(), 0);
+    }
+}
+
+// ---------------------------------------------------------------- directory and referrals (issue 6)
+
+const HAVEN_SHELTER: &str = "5b0d7e1a-8f53-4c3e-9a55-0b3c2a1f0e06";
+const HAVEN_SHELTER_ORG: &str = "5b0d7e1a-8f53-4c3e-9a55-0b3c2a1f0e01";
+
+/// A Haven organization of `kind`.
+async fn new_org(app: &App, name: &str, kind: haven_domain::OrgKind) -> OrganizationId {
+    let o = haven_domain::Organization {
+        id: OrganizationId::new(),
+        name: name.into(),
+        kind,
+        created_at: haven_domain::now(),
+    };
+    app.db
+        .store
+        .create_organization(&o, &AuditEntry::new(AuditAction::OrganizationCreated))
+        .await
+        .unwrap();
+    o.id
+}
+
+/// The test shelter (confidential location in ZIP 10001, Spanish, housing,
+/// 4 beds), answered in Haven by `provider` when given.
+async fn seed_shelter(app: &App, provider: Option<OrganizationId>) {
+    let batch = haven_domain::directory::import::from_json(include_str!(
+        "../../../tests/directory/haven-attributes.json"
+    ))
+    .unwrap();
+    let report = haven_server::directory::import(&app.state, None, batch, false, None)
+        .await
+        .unwrap();
+    assert!(report.rejected.is_empty(), "{:?}", report.rejected);
+    if let Some(p) = provider {
+        assert!(
+            app.db
+                .store
+                .link_directory_organization(
+                    uuid::Uuid::parse_str(HAVEN_SHELTER_ORG).unwrap(),
+                    Some(p),
+                    &AuditEntry::new(AuditAction::DirectoryLinked)
+                )
+                .await
+                .unwrap()
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_directory_imports_searches_and_serves_hsds_to_partners() {
+    for app in apps(no_mfa()).await {
+        let org = app_org(&app).await;
+        let (_, admin_cookie) =
+            person(&app, org, "dir-admin@example.test", &[Role::Administrator]).await;
+        let admin = make_token(&app, &admin_cookie, &["admin:read", "admin:write"]).await;
+        let (_, spec) = worker(
+            &app,
+            org,
+            "dir-spec@example.test",
+            &[Role::VictimSpecialist],
+        )
+        .await;
+
+        // Import over the API: a full service record, then a bad one.
+        let full: serde_json::Value = serde_json::from_str(include_str!(
+            "../../../data/hsds/spec-3.0/examples/service_full.json"
+        ))
+        .unwrap();
+        let (s, r) = call(&app, "POST", "/api/v1/directory/import", &admin, full).await;
+        assert_eq!(s, StatusCode::OK, "{}: {r}", app.db.name);
+        assert_eq!(
+            (
+                r["services"].as_i64(),
+                r["rejected"].as_array().map(Vec::len)
+            ),
+            (Some(1), Some(0)),
+            "{r}"
+        );
+        let bad = serde_json::json!([{"id": "x", "name": "Nameless", "status": "open"}]);
+        let (s, r) = call(&app, "POST", "/api/v1/directory/import", &admin, bad).await;
+        assert_eq!(s, StatusCode::OK);
+        assert_eq!(r["services"], 0);
+        let reason = r["rejected"][0]["reason"].as_str().unwrap();
+        assert!(
+            reason.contains("id: \"x\" is not a UUID") && reason.contains("status"),
+            "{reason}"
+        );
+        let (s, _) = call(
+            &app,
+            "POST",
+            "/api/v1/directory/import",
+            &spec,
+            serde_json::json!({}),
+        )
+        .await;
+        assert_eq!(s, StatusCode::NOT_FOUND, "only administrators import");
+        seed_shelter(&app, None).await;
+
+        // Case workers search: place, language and need; a confidential
+        // place's distance is approximate.
+        let (s, r) = call(
+            &app,
+            "GET",
+            "/api/v1/directory/search?near=10001&radius=25&language=es&need=housing",
+            &spec,
+            serde_json::Value::Null,
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK, "{r}");
+        let hits = r["hits"].as_array().unwrap();
+        assert_eq!(hits.len(), 1, "{}: {r}", app.db.name);
+        assert_eq!(hits[0]["id"], HAVEN_SHELTER);
+        assert_eq!(hits[0]["distance_approximate"], true);
+        assert_eq!(
+            hits[0]["referable"], false,
+            "not linked to a Haven organization yet"
+        );
+        assert_eq!(hits[0]["capacity_available"], 4);
+        let (s, r) = call(
+            &app,
+            "GET",
+            "/api/v1/directory/search?near=19107&radius=10&need=housing",
+            &spec,
+            serde_json::Value::Null,
+        )
+        .await;
+        assert_eq!(
+            (s, r["total"].as_i64()),
+            (StatusCode::OK, Some(0)),
+            "Philadelphia is too far"
+        );
+        let (s, r) = call(
+            &app,
+            "GET",
+            "/api/v1/directory/search?near=00000",
+            &spec,
+            serde_json::Value::Null,
+        )
+        .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(r["message"].as_str().unwrap().contains("ZIP"));
+        let (s, r) = call(
+            &app,
+            "GET",
+            "/api/v1/directory/search?q=COUNSELLING",
+            &spec,
+            serde_json::Value::Null,
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK);
+        assert_eq!(
+            r["hits"][0]["name"], "Community Counselling",
+            "words ignore case"
+        );
+
+        // Partners read HSDS with a directory:read token; nothing else does.
+        let (_, partner_cookie) =
+            person(&app, org, "dir-partner@example.test", &[Role::Analyst]).await;
+        let partner = make_token(&app, &partner_cookie, &["directory:read"]).await;
+        let admin_read = make_token(&app, &admin_cookie, &["admin:read"]).await;
+        let (s, root) = call(&app, "GET", "/hsds/", &partner, serde_json::Value::Null).await;
+        assert_eq!((s, root["version"].as_str()), (StatusCode::OK, Some("3.0")));
+        let (s, _) = call(
+            &app,
+            "GET",
+            "/hsds/services",
+            &admin_read,
+            serde_json::Value::Null,
+        )
+        .await;
+        assert_eq!(s, StatusCode::FORBIDDEN);
+        let res = send(&app, api("GET", "/hsds/services", None, None)).await;
+        assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+        let (s, page) = call(
+            &app,
+            "GET",
+            "/hsds/services?per_page=1&page=2",
+            &partner,
+            serde_json::Value::Null,
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK);
+        assert_eq!(
+            (
+                page["total_items"].as_i64(),
+                page["total_pages"].as_i64(),
+                page["size"].as_i64()
+            ),
+            (Some(2), Some(2), Some(1)),
+            "{page}"
+        );
+        assert_eq!(
+            (page["first_page"].as_bool(), page["last_page"].as_bool()),
+            (Some(false), Some(true))
+        );
+        let (s, one) = call(
+            &app,
+            "GET",
+            &format!("/hsds/services/{HAVEN_SHELTER}"),
+            &partner,
+            serde_json::Value::Null,
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK);
+        let text = one.to_string();
+        assert!(
+            !text.contains("1 Test Street") && !text.contains("40.75"),
+            "a shelter's address never leaves its organization: {text}"
+        );
+        assert!(
+            text.contains("haven:confidential_location") && text.contains("haven:need:housing"),
+            "Haven's attributes are exported"
+        );
+        let (_, near) = call(
+            &app,
+            "GET",
+            "/hsds/service_at_locations?postcode=10001&proximity=5000",
+            &partner,
+            serde_json::Value::Null,
+        )
+        .await;
+        assert_eq!(
+            near["contents"][0]["service"]["id"], HAVEN_SHELTER,
+            "{near}"
+        );
+        assert!(near["contents"][0]["location"]["addresses"].is_null());
+        let (_, far) = call(
+            &app,
+            "GET",
+            "/hsds/service_at_locations?postcode=19107&proximity=1000",
+            &partner,
+            serde_json::Value::Null,
+        )
+        .await;
+        assert_eq!(far["total_items"], 0);
+        let housing = haven_domain::directory::attributes::term_id("haven:need:housing");
+        let (_, by_term) = call(
+            &app,
+            "GET",
+            &format!("/hsds/services?taxonomy_term_id={housing}"),
+            &partner,
+            serde_json::Value::Null,
+        )
+        .await;
+        assert_eq!(by_term["total_items"], 1);
+        assert_eq!(by_term["contents"][0]["id"], HAVEN_SHELTER);
+        let (s, _) = call(
+            &app,
+            "GET",
+            &format!("/hsds/services?taxonomy_term_id={}", uuid::Uuid::now_v7()),
+            &partner,
+            serde_json::Value::Null,
+        )
+        .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+        let (_, terms) = call(
+            &app,
+            "GET",
+            "/hsds/taxonomy_terms",
+            &partner,
+            serde_json::Value::Null,
+        )
+        .await;
+        assert_eq!(terms["total_items"], 18 + 6 + 2);
+        let (_, orgs) = call(
+            &app,
+            "GET",
+            "/hsds/organizations",
+            &partner,
+            serde_json::Value::Null,
+        )
+        .await;
+        assert_eq!(orgs["total_items"], 2);
+        let (_, shelter_org) = call(
+            &app,
+            "GET",
+            &format!("/hsds/organizations/{HAVEN_SHELTER_ORG}"),
+            &partner,
+            serde_json::Value::Null,
+        )
+        .await;
+        assert_eq!(shelter_org["services"][0]["id"], HAVEN_SHELTER);
+
+        // The shelter's own staff see its address; nobody else does.
+        let shelter = new_org(&app, "Shelter Org", haven_domain::OrgKind::ServiceProvider).await;
+        seed_shelter(&app, Some(shelter)).await;
+        let (_, staff_cookie) = person(
+            &app,
+            shelter,
+            "dir-staff@example.test",
+            &[Role::ProviderStaff],
+        )
+        .await;
+        let res = send(
+            &app,
+            get(
+                &format!("/api/v1/directory/services/{HAVEN_SHELTER}"),
+                Some(&staff_cookie),
+            ),
+        )
+        .await;
+        assert!(text_contains(res, "1 Test Street").await, "{}", app.db.name);
+        let (_, theirs) = call(
+            &app,
+            "GET",
+            &format!("/api/v1/directory/services/{HAVEN_SHELTER}"),
+            &spec,
+            serde_json::Value::Null,
+        )
+        .await;
+        assert!(!theirs.to_string().contains("1 Test Street"));
+        // Capacity: the shelter's staff update it; a specialist cannot.
+        let csrf = csrf_of(&app, &staff_cookie).await;
+        let res = send(
+            &app,
+            post_form(
+                &format!("/directory/services/{HAVEN_SHELTER}/capacity"),
+                &format!("csrf={csrf}&available=0&maximum=12&unit=beds"),
+                Some(&staff_cookie),
+            ),
+        )
+        .await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        let (_, r) = call(
+            &app,
+            "GET",
+            "/api/v1/directory/search?capacity=1&need=housing",
+            &spec,
+            serde_json::Value::Null,
+        )
+        .await;
+        assert_eq!(r["total"], 0, "no beds now");
+        let (s, _) = call(
+            &app,
+            "PUT",
+            &format!("/api/v1/directory/services/{HAVEN_SHELTER}/capacity"),
+            &spec,
+            serde_json::json!({"available": 9}),
+        )
+        .await;
+        assert_eq!(s, StatusCode::NOT_FOUND);
+    }
+}
+
+async fn text_contains(res: Response<Body>, needle: &str) -> bool {
+    text(res).await.contains(needle)
+}
+
+#[tokio::test]
+async fn a_referral_goes_round_the_loop_with_the_minimum_necessary() {
+    for app in apps(no_mfa()).await {
+        let org = app_org(&app).await;
+        let (spec_id, spec) = worker(
+            &app,
+            org,
+            "loop-spec@example.test",
+            &[Role::VictimSpecialist],
+        )
+        .await;
+        let shelter = new_org(&app, "Loop Shelter", haven_domain::OrgKind::ServiceProvider).await;
+        let other = new_org(
+            &app,
+            "Other Provider",
+            haven_domain::OrgKind::ServiceProvider,
+        )
+        .await;
+        let (provider_id, provider_cookie) = person(
+            &app,
+            shelter,
+            "loop-provider@example.test",
+            &[Role::ProviderStaff],
+        )
+        .await;
+        let provider = make_token(
+            &app,
+            &provider_cookie,
+            &["referrals:read", "referrals:write"],
+        )
+        .await;
+        let (_, other_cookie) = person(
+            &app,
+            other,
+            "loop-other@example.test",
+            &[Role::ProviderStaff],
+        )
+        .await;
+        let other_staff =
+            make_token(&app, &other_cookie, &["referrals:read", "referrals:write"]).await;
+        seed_shelter(&app, Some(shelter)).await;
+
+        let (s, b) = call(&app, "POST", "/api/v1/cases", &spec, serde_json::json!({"name": "Loop Person", "estimated_age": 30, "languages": ["es"], "phone": "555-0100", "residency": "foreign_national"})).await;
+        assert_eq!(s, StatusCode::CREATED, "{b}");
+        let case = b["id"].as_str().unwrap().to_owned();
+        let (_, need) = call(
+            &app,
+            "POST",
+            &format!("/api/v1/cases/{case}/entries"),
+            &spec,
+            serde_json::json!({"kind": "need", "category": "housing", "urgency": "high"}),
+        )
+        .await;
+        let (_, plan) = call(&app, "POST", &format!("/api/v1/cases/{case}/entries"), &spec, serde_json::json!({"kind": "plan_item", "parent_id": need["id"], "text": "Shelter bed"})).await;
+        let send_body = |personal: bool| serde_json::json!({"plan_item_id": plan["id"], "service_id": HAVEN_SHELTER, "note": "Tonight if possible", "include_personal": personal});
+
+        // Personal details need a release to the provider.
+        let (s, e) = call(
+            &app,
+            "POST",
+            &format!("/api/v1/cases/{case}/referrals"),
+            &spec,
+            send_body(true),
+        )
+        .await;
+        assert_eq!(
+            (s, e["code"].as_str(), e["field"].as_str()),
+            (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                Some("no_release"),
+                Some("include_personal")
+            ),
+            "{e}"
+        );
+        let (s, e) = call(
+            &app,
+            "POST",
+            &format!("/api/v1/cases/{case}/referrals"),
+            &spec,
+            serde_json::json!({"plan_item_id": need["id"], "service_id": HAVEN_SHELTER}),
+        )
+        .await;
+        assert_eq!(
+            (s, e["code"].as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some("not_a_plan_item"))
+        );
+        let (s, r) = call(
+            &app,
+            "POST",
+            &format!("/api/v1/cases/{case}/referrals"),
+            &spec,
+            send_body(false),
+        )
+        .await;
+        assert_eq!(s, StatusCode::CREATED, "{}: {r}", app.db.name);
+        let first = r["id"].as_str().unwrap().to_owned();
+
+        // The provider sees an anonymous referral; nobody else sees it.
+        let (s, list) = call(
+            &app,
+            "GET",
+            "/api/v1/referrals/incoming",
+            &provider,
+            serde_json::Value::Null,
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK);
+        assert_eq!(list.as_array().unwrap().len(), 1);
+        assert_eq!(
+            (
+                list[0]["need"].as_str(),
+                list[0]["urgency"].as_str(),
+                list[0]["age_range"].as_str()
+            ),
+            (Some("housing"), Some("high"), Some("25_39"))
+        );
+        assert!(
+            list[0]["note"].is_null(),
+            "notes are read one referral at a time"
+        );
+        let (_, one) = call(
+            &app,
+            "GET",
+            &format!("/api/v1/referrals/incoming/{first}"),
+            &provider,
+            serde_json::Value::Null,
+        )
+        .await;
+        assert_eq!(one["note"], "Tonight if possible");
+        assert!(one["personal"].is_null());
+        assert!(
+            !one.to_string().contains("Loop Person"),
+            "no name without a release"
+        );
+        assert!(
+            one.get("case_id").is_none(),
+            "the case id never goes to the provider"
+        );
+        let (_, theirs) = call(
+            &app,
+            "GET",
+            "/api/v1/referrals/incoming",
+            &other_staff,
+            serde_json::Value::Null,
+        )
+        .await;
+        assert_eq!(
+            theirs.as_array().unwrap().len(),
+            0,
+            "another provider sees nothing"
+        );
+        let (s, _) = call(
+            &app,
+            "GET",
+            &format!("/api/v1/referrals/incoming/{first}"),
+            &other_staff,
+            serde_json::Value::Null,
+        )
+        .await;
+        assert_eq!(s, StatusCode::NOT_FOUND);
+        let (s, _) = call(
+            &app,
+            "GET",
+            &format!("/api/v1/referrals/incoming/{first}"),
+            &spec,
+            serde_json::Value::Null,
+        )
+        .await;
+        assert_eq!(
+            s,
+            StatusCode::NOT_FOUND,
+            "the sender reads it on the case, not as a provider"
+        );
+        let res = send(&app, get(&format!("/cases/{case}"), Some(&provider_cookie))).await;
+        assert_eq!(
+            res.status(),
+            StatusCode::NOT_FOUND,
+            "a referral is not a key to the case"
+        );
+
+        // Answers follow the loop.
+        let answer_url = format!("/api/v1/referrals/incoming/{first}/responses");
+        let respond = |body: serde_json::Value| call(&app, "POST", &answer_url, &provider, body);
+        let (s, e) = respond(serde_json::json!({"status": "completed"})).await;
+        assert_eq!(
+            (s, e["code"].as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some("not_allowed_now"))
+        );
+        let (s, e) = respond(serde_json::json!({"status": "declined"})).await;
+        assert_eq!(
+            (s, e["field"].as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some("decline_reason"))
+        );
+        let (s, _) = call(
+            &app,
+            "POST",
+            &format!("/api/v1/referrals/incoming/{first}/responses"),
+            &other_staff,
+            serde_json::json!({"status": "accepted"}),
+        )
+        .await;
+        assert_eq!(s, StatusCode::NOT_FOUND);
+        let (s, e) = respond(serde_json::json!({"status": "accepted", "note": "Bed held"})).await;
+        assert_eq!(s, StatusCode::NO_CONTENT, "{e}");
+        let (s, _) = respond(serde_json::json!({"status": "accepted"})).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "already accepted");
+        let (_, on_case) = call(
+            &app,
+            "GET",
+            &format!("/api/v1/cases/{case}/referrals"),
+            &spec,
+            serde_json::Value::Null,
+        )
+        .await;
+        assert_eq!(
+            on_case[0]["status"], "accepted",
+            "{}: {on_case}",
+            app.db.name
+        );
+        assert_eq!(on_case[0]["history"][1]["note"], "Bed held");
+
+        // With a release of identity and contact to the shelter, the name and
+        // safe contact go along, until the release is revoked.
+        let today = haven_domain::now().date();
+        let (s, c) = call(&app, "POST", &format!("/api/v1/cases/{case}/consents"), &spec, serde_json::json!({
+            "parties": [{"signer": "victim"}], "recipient_organization_id": shelter.to_string(), "purpose": "Shelter referral",
+            "fields": ["identity", "contact"], "signed_on": today.to_string(), "expires_on": (today + time::Duration::days(90)).to_string()})).await;
+        assert_eq!(s, StatusCode::CREATED, "{c}");
+        let (s, r) = call(
+            &app,
+            "POST",
+            &format!("/api/v1/cases/{case}/referrals"),
+            &spec,
+            send_body(true),
+        )
+        .await;
+        assert_eq!(s, StatusCode::CREATED, "{r}");
+        let second = r["id"].as_str().unwrap().to_owned();
+        let (_, one) = call(
+            &app,
+            "GET",
+            &format!("/api/v1/referrals/incoming/{second}"),
+            &provider,
+            serde_json::Value::Null,
+        )
+        .await;
+        assert_eq!(
+            (
+                one["personal"]["name"].as_str(),
+                one["personal"]["phone"].as_str()
+            ),
+            (Some("Loop Person"), Some("555-0100")),
+            "{one}"
+        );
+        let (s, _) = call(
+            &app,
+            "DELETE",
+            &format!(
+                "/api/v1/cases/{case}/consents/{}",
+                c["id"].as_str().unwrap()
+            ),
+            &spec,
+            serde_json::Value::Null,
+        )
+        .await;
+        assert_eq!(s, StatusCode::NO_CONTENT);
+        let (_, one) = call(
+            &app,
+            "GET",
+            &format!("/api/v1/referrals/incoming/{second}"),
+            &provider,
+            serde_json::Value::Null,
+        )
+        .await;
+        assert!(
+            one["personal"].is_null(),
+            "a revoked release takes the details back at once"
+        );
+
+        // Unanswered after the configured hours: the sender and the provider
+        // are reminded once; the provider's reminder names no case.
+        let later = haven_domain::now() + time::Duration::hours(49);
+        assert_eq!(
+            haven_server::referrals::queue_reminders(&app.state, later)
+                .await
+                .unwrap(),
+            2,
+            "{}",
+            app.db.name
+        );
+        assert_eq!(
+            haven_server::referrals::queue_reminders(&app.state, later)
+                .await
+                .unwrap(),
+            0
+        );
+        haven_server::relief::deliver_messages(&app.state, "test", later)
+            .await
+            .unwrap();
+        let theirs = app.db.store.notifications(provider_id, 10).await.unwrap();
+        let overdue: Vec<_> = theirs
+            .iter()
+            .filter(|n| n.kind == "referral_overdue")
+            .collect();
+        assert_eq!(overdue.len(), 1);
+        assert!(overdue[0].case.is_none() && !overdue[0].payload.contains("Loop Person"));
+        assert!(
+            theirs.iter().any(|n| n.kind == "referral_received"),
+            "told when it arrived"
+        );
+        let mine = app.db.store.notifications(spec_id, 10).await.unwrap();
+        assert!(
+            mine.iter()
+                .any(|n| n.kind == "referral_updated" && n.case.is_some())
+        );
+        assert!(mine.iter().any(|n| n.kind == "referral_overdue"));
+
+        // The sender withdraws the second; the provider can no longer answer it.
+        let (s, _) = call(
+            &app,
+            "POST",
+            &format!("/api/v1/referrals/{second}/withdrawal"),
+            &spec,
+            serde_json::Value::Null,
+        )
+        .await;
+        assert_eq!(s, StatusCode::NO_CONTENT);
+        let (s, _) = call(
+            &app,
+            "POST",
+            &format!("/api/v1/referrals/incoming/{second}/responses"),
+            &provider,
+            serde_json::json!({"status": "accepted"}),
+        )
+        .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+
+        // Loop-closure figures: the provider sees its own.
+        let (s, st) = call(
+            &app,
+            "GET",
+            "/api/v1/referrals/stats",
+            &provider,
+            serde_json::Value::Null,
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK);
+        assert_eq!(st.as_array().unwrap().len(), 1);
+        assert_eq!(
+            (st[0]["total"].as_i64(), st[0]["accepted"].as_i64()),
+            (Some(2), Some(1)),
+            "{st}"
+        );
+        let (s, _) = call(
+            &app,
+            "GET",
+            "/api/v1/referrals/stats",
+            &spec,
+            serde_json::Value::Null,
+        )
+        .await;
+        assert_eq!(
+            s,
+            StatusCode::NOT_FOUND,
+            "a specialist is neither a supervisor nor the provider"
+        );
     }
 }

@@ -283,6 +283,33 @@ async fn directory_upserts_and_searches_on_both_databases() {
             "both services are now in the box"
         );
 
+        // A single service's record and search columns change (capacity).
+        let mut beds = moved.clone();
+        beds.capacity_available = Some(0);
+        assert!(
+            s.update_directory_service(&beds, &audit(AuditAction::DirectoryServiceUpdated))
+                .await
+                .unwrap()
+        );
+        assert!(
+            s.search_directory(&DirectoryQuery {
+                capacity_only: true,
+                limit: 50,
+                ..DirectoryQuery::default()
+            })
+            .await
+            .unwrap()
+            .is_empty()
+        );
+        let mut ghost = beds.clone();
+        ghost.id = ServiceId::new();
+        assert!(
+            !s.update_directory_service(&ghost, &audit(AuditAction::DirectoryServiceUpdated))
+                .await
+                .unwrap(),
+            "an unknown service is not created"
+        );
+
         let (known_orgs, known_locs) = s
             .directory_known(&[o.id, Uuid::now_v7()], &[nyc.id])
             .await

@@ -1148,7 +1148,6 @@ dir-pop-foreign_nationals = Foreign nationals
 dir-pop-lgbtq = LGBTQ+ people
 dir-funding-doj_ovc = DOJ Office for Victims of Crime
 dir-funding-hhs = HHS
-dir-admin-only = Only administrators can manage the directory.
 dir-import = Import
 dir-import-hint = Choose HSDS 3.0 JSON files, or every CSV file of a tabular package (HSDS 3.0 or the older 1.x layout). Records are updated by id. Rejected rows are listed with the reason; nothing of a rejected record is imported.
 dir-import-files = Files

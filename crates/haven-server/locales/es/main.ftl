@@ -1148,7 +1148,6 @@ dir-pop-foreign_nationals = Personas extranjeras
 dir-pop-lgbtq = Personas LGBTQ+
 dir-funding-doj_ovc = Oficina para Víctimas del Delito (DOJ)
 dir-funding-hhs = HHS
-dir-admin-only = Solo las personas administradoras pueden administrar el directorio.
 dir-import = Importar
 dir-import-hint = Elija archivos JSON de HSDS 3.0, o todos los archivos CSV de un paquete tabular (HSDS 3.0 o el formato anterior 1.x). Los registros se actualizan por su identificador. Las filas rechazadas se indican con el motivo; no se importa nada de un registro rechazado.
 dir-import-files = Archivos

@@ -515,7 +515,9 @@ impl DirectoryStore for PgStore {
                     organization_name: r.try_get("organization_name")?,
                     relevance: r.try_get("relevance")?,
                     point: lat.zip(lon),
-                    confidential: r.try_get::<Option<bool>, _>("confidential")?.unwrap_or(false),
+                    confidential: r
+                        .try_get::<Option<bool>, _>("confidential")?
+                        .unwrap_or(false),
                     languages: languages_from(r.try_get("languages")?),
                     needs: r.try_get("needs")?,
                     capacity_available: r.try_get("capacity_available")?,
@@ -552,7 +554,7 @@ impl DirectoryStore for PgStore {
         audit: &AuditEntry,
     ) -> StoreResult<bool> {
         let mut tx = self.pool().begin().await?;
-        let exists: Option<i64> =
+        let exists: Option<i32> =
             sqlx::query_scalar("SELECT 1 FROM directory_services WHERE id = $1")
                 .bind(row.id.as_uuid())
                 .fetch_optional(&mut *tx)

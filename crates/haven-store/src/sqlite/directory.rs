@@ -549,7 +549,9 @@ impl DirectoryStore for SqliteStore {
                     organization_name: r.try_get("organization_name")?,
                     relevance: r.try_get("relevance")?,
                     point: lat.zip(lon),
-                    confidential: r.try_get::<Option<bool>, _>("confidential")?.unwrap_or(false),
+                    confidential: r
+                        .try_get::<Option<bool>, _>("confidential")?
+                        .unwrap_or(false),
                     languages: languages_from(r.try_get("languages")?),
                     needs: r.try_get("needs")?,
                     capacity_available: r.try_get("capacity_available")?,
