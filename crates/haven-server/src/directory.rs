@@ -669,7 +669,7 @@ pub fn export_service(v: &ServiceView) -> Service {
             } else {
                 p.location.clone()
             };
-            if p.confidential && !l.attributes.iter().any(|a| attributes::is_haven(a)) {
+            if p.confidential && !l.attributes.iter().any(attributes::is_haven) {
                 l.attributes.push(attributes::attribute(
                     &l.id,
                     "location",

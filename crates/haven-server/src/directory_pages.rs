@@ -694,15 +694,21 @@ pub struct NewReferralParams {
     pub plan_item: String,
 }
 
+/// What the referral form shows again: the chosen service and plan item,
+/// the note typed, and why it was refused.
+struct Prefill<'a> {
+    service: &'a str,
+    plan_item: &'a str,
+    note: String,
+    error: Option<String>,
+}
+
 async fn referral_form(
     state: &AppState,
     lang: Lang,
     me: &Authenticated,
     case_id: CaseId,
-    service: &str,
-    plan_item: &str,
-    note: String,
-    error: Option<String>,
+    prefill: Prefill<'_>,
     rid: Option<String>,
 ) -> Result<ReferralForm, AppError> {
     let actor = Actor::of(&me.user);
@@ -710,6 +716,12 @@ async fn referral_form(
     if !referral::may_send(&actor, &open.facts) {
         return Err(AppError::Forbidden(lang.t("ref-team-only")));
     }
+    let Prefill {
+        service,
+        plan_item,
+        note,
+        error,
+    } = prefill;
     let service_id = service
         .parse::<ServiceId>()
         .map_err(|_| AppError::NotFound)?;
@@ -767,19 +779,13 @@ pub async fn new_referral(
     let Ok(case_id) = id.parse::<CaseId>() else {
         return error_page(&state, lang, &AppError::NotFound);
     };
-    match referral_form(
-        &state,
-        lang,
-        &me,
-        case_id,
-        &q.service,
-        &q.plan_item,
-        String::new(),
-        None,
-        rid,
-    )
-    .await
-    {
+    let prefill = Prefill {
+        service: &q.service,
+        plan_item: &q.plan_item,
+        note: String::new(),
+        error: None,
+    };
+    match referral_form(&state, lang, &me, case_id, prefill, rid).await {
         Ok(p) => render(&p, StatusCode::OK),
         Err(e) => error_page(&state, lang, &e),
     }
@@ -809,19 +815,14 @@ pub async fn send_referral(
     match referrals::send(&state, &Actor::of(&me.user), case_id, &input, rid.clone()).await {
         Ok(_) => see_other(&format!("/cases/{case_id}?done=referral#referrals")),
         Err(AppError::Invalid { message, .. }) => {
-            match referral_form(
-                &state,
-                lang,
-                &me,
-                case_id,
-                &f.one("service"),
-                &f.one("plan_item"),
-                input.note,
-                Some(message),
-                rid,
-            )
-            .await
-            {
+            let (service, plan_item) = (f.one("service"), f.one("plan_item"));
+            let prefill = Prefill {
+                service: &service,
+                plan_item: &plan_item,
+                note: input.note,
+                error: Some(message),
+            };
+            match referral_form(&state, lang, &me, case_id, prefill, rid).await {
                 Ok(p) => render(&p, StatusCode::UNPROCESSABLE_ENTITY),
                 Err(e) => error_page(&state, lang, &e),
             }

@@ -133,7 +133,7 @@ async fn directory_upserts_and_searches_on_both_databases() {
         );
         s.import_directory(
             DirectoryWrite {
-                organizations: &[o.clone()],
+                organizations: std::slice::from_ref(&o),
                 locations: &[nyc.clone(), phl.clone()],
                 services: &[shelter.clone(), legal.clone()],
             },
@@ -366,9 +366,9 @@ async fn the_referral_loop_on_both_databases() {
         let svc = service(dir.id, "Cedar House shelter", "", 2, &["es"], vec![]);
         s.import_directory(
             DirectoryWrite {
-                organizations: &[dir.clone()],
+                organizations: std::slice::from_ref(&dir),
                 locations: &[],
-                services: &[svc.clone()],
+                services: std::slice::from_ref(&svc),
             },
             &audit(AuditAction::DirectoryImported),
         )
@@ -430,7 +430,7 @@ async fn the_referral_loop_on_both_databases() {
         s.create_referral(
             &r,
             &event("sent"),
-            &[msg.clone()],
+            std::slice::from_ref(&msg),
             &audit(AuditAction::ReferralSent),
         )
         .await

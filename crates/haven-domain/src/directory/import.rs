@@ -775,10 +775,7 @@ fn assemble(mut rows: Vec<Row>, batch: &mut Batch) {
 /// the same for every table, so links between tables still hold.
 fn legacy_id(raw: &str) -> String {
     Uuid::parse_str(raw)
-        .map_or_else(
-            |_| super::attributes::derived_id(&format!("hsds1:{raw}")),
-            |u| u,
-        )
+        .unwrap_or_else(|_| super::attributes::derived_id(&format!("hsds1:{raw}")))
         .to_string()
 }
 
