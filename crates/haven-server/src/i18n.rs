@@ -145,6 +145,15 @@ mod tests {
                         ("count", "1"),
                         ("what", "W"),
                         ("date", "D"),
+                        ("min", "1"),
+                        ("max", "2"),
+                        ("unit", "U"),
+                        ("day", "Y"),
+                        ("status", "S"),
+                        ("orgs", "1"),
+                        ("locations", "1"),
+                        ("services", "1"),
+                        ("rejected", "0"),
                     ],
                 );
                 assert!(
