@@ -459,11 +459,20 @@ pub async fn search(
         limit: CANDIDATES,
     };
     let rows = state.store.search_directory(&q).await?;
+    // Relevance from the two databases' own rankings differs in scale; near a
+    // place, both are scored here the same way.
     let truncated = rows.len() >= CANDIDATES as usize;
     // One hit per service: its nearest place in the radius.
     let mut order: Vec<ServiceId> = Vec::new();
     let mut best: HashMap<ServiceId, Hit> = HashMap::new();
-    for r in rows {
+    for mut r in rows {
+        // Words near a place are matched here (the store sent the text).
+        if let Some((name, body)) = &r.text {
+            match text::score(&words, name, body) {
+                Some(score) => r.relevance = score,
+                None => continue,
+            }
+        }
         let distance = match (s.near, r.point) {
             (Some(c), Some((lat, lon))) => Point::new(lat, lon).map(|p| geo::miles(c, p)),
             _ => None,
@@ -986,21 +995,13 @@ pub fn batch_from_files(files: Vec<(String, String)>) -> Result<Batch, AppError>
         } else if base.ends_with(".json") && base != "datapackage.json" {
             let b = haven_domain::directory::import::from_json(&text)
                 .map_err(|e| bad(format!("{base}: {e}")))?;
-            merge(&mut batch, b);
+            batch.merge(b);
         }
     }
     if !tables.is_empty() {
         let b = haven_domain::directory::import::from_tables(&tables)
             .map_err(|e| bad(e.to_string()))?;
-        merge(&mut batch, b);
+        batch.merge(b);
     }
     Ok(batch)
-}
-
-fn merge(into: &mut Batch, b: Batch) {
-    into.organizations.extend(b.organizations);
-    into.locations.extend(b.locations);
-    into.services.extend(b.services);
-    into.rejected.extend(b.rejected);
-    into.notes.extend(b.notes);
 }

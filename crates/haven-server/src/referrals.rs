@@ -346,9 +346,11 @@ pub struct CaseReferral {
     pub provider: String,
     pub status: String,
     pub decline_reason: Option<String>,
-    #[schema(value_type = String)]
+    #[schema(value_type = String, format = DateTime)]
+    #[serde(with = "time::serde::rfc3339")]
     pub sent_at: OffsetDateTime,
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    #[serde(with = "time::serde::rfc3339::option")]
     pub answered_at: Option<OffsetDateTime>,
     /// Personal details went with it (a release covered them).
     pub with_personal_details: bool,
@@ -358,7 +360,8 @@ pub struct CaseReferral {
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct EventView {
     pub status: String,
-    #[schema(value_type = String)]
+    #[schema(value_type = String, format = DateTime)]
+    #[serde(with = "time::serde::rfc3339")]
     pub at: OffsetDateTime,
     pub note: Option<String>,
 }
@@ -522,7 +525,8 @@ pub struct Incoming {
     pub personal: Option<PersonalDetails>,
     pub status: String,
     pub decline_reason: Option<String>,
-    #[schema(value_type = String)]
+    #[schema(value_type = String, format = DateTime)]
+    #[serde(with = "time::serde::rfc3339")]
     pub sent_at: OffsetDateTime,
     /// Where it can go next.
     pub next: Vec<String>,

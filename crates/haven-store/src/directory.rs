@@ -112,6 +112,9 @@ pub struct DirectoryHit {
     pub needs: i64,
     pub capacity_available: Option<i64>,
     pub hours: String,
+    /// With words near a place: the folded (name, body) text, for the service
+    /// to match and score the words.
+    pub text: Option<(String, String)>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]

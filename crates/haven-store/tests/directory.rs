@@ -196,7 +196,13 @@ async fn directory_upserts_and_searches_on_both_databases() {
             words: vec!["visa".into()],
             ..near.clone()
         };
-        assert!(s.search_directory(&with_words).await.unwrap().is_empty());
+        // Near a place the store returns the box's candidates with their folded
+        // text; the service matches the words (the same on both databases).
+        let hits = s.search_directory(&with_words).await.unwrap();
+        assert_eq!(hits.len(), 1);
+        let (name, body) = hits[0].text.clone().unwrap();
+        assert_eq!(name, "refugio medico");
+        assert!(haven_domain::directory::text::score(&with_words.words, &name, &body).is_none());
 
         // Filters: need bits, language, capacity.
         let needs = DirectoryQuery {

@@ -38,6 +38,8 @@ pub struct Batch {
     pub rejected: Vec<Rejection>,
     /// What was read but not kept (e.g. 1.x holiday schedules).
     pub notes: Vec<String>,
+    /// Positions by id, so a repeated id replaces its record in constant time.
+    seen: HashMap<(u8, String), usize>,
 }
 
 /// The input cannot be read at all.
@@ -94,6 +96,38 @@ impl Batch {
         for (id, reason) in dropped {
             self.reject(&format!("service {id}"), Some(&id), reason);
         }
+        self.reindex();
+    }
+
+    /// Adds another batch's records (a later id replaces an earlier one).
+    pub fn merge(&mut self, other: Batch) {
+        for o in other.organizations {
+            let id = o.id.clone();
+            upsert(&mut self.seen, 0, &mut self.organizations, id, o);
+        }
+        for l in other.locations {
+            let id = l.id.clone();
+            upsert(&mut self.seen, 1, &mut self.locations, id, l);
+        }
+        for s in other.services {
+            let id = s.id.clone();
+            upsert(&mut self.seen, 2, &mut self.services, id, s);
+        }
+        self.rejected.extend(other.rejected);
+        self.notes.extend(other.notes);
+    }
+
+    fn reindex(&mut self) {
+        self.seen.clear();
+        for (i, o) in self.organizations.iter().enumerate() {
+            self.seen.insert((0, o.id.clone()), i);
+        }
+        for (i, l) in self.locations.iter().enumerate() {
+            self.seen.insert((1, l.id.clone()), i);
+        }
+        for (i, s) in self.services.iter().enumerate() {
+            self.seen.insert((2, s.id.clone()), i);
+        }
     }
 
     fn add_organization(&mut self, mut v: Value, source: &str) {
@@ -110,12 +144,14 @@ impl Batch {
             set_if_missing(&mut s, "organization_id", &org.id);
             self.add_service(s, &format!("{source}, service {}", i + 1));
         }
-        upsert(&mut self.organizations, org, |o| o.id.clone());
+        let id = org.id.clone();
+        upsert(&mut self.seen, 0, &mut self.organizations, id, org);
     }
 
     fn add_location(&mut self, v: Value, source: &str) {
         if let Some(l) = self.check::<Location>(v, source) {
-            upsert(&mut self.locations, l, |l| l.id.clone());
+            let id = l.id.clone();
+            upsert(&mut self.seen, 1, &mut self.locations, id, l);
         }
     }
 
@@ -157,7 +193,8 @@ impl Batch {
                     sal.service_id = id.clone();
                 }
             }
-            upsert(&mut self.services, s, |s| s.id.clone());
+            let id = s.id.clone();
+            upsert(&mut self.seen, 2, &mut self.services, id, s);
         }
     }
 
@@ -225,13 +262,21 @@ fn set_if_missing(v: &mut Value, key: &str, value: &str) {
     }
 }
 
-/// Later records with the same id replace earlier ones.
-fn upsert<T>(list: &mut Vec<T>, item: T, id: impl Fn(&T) -> String) {
-    let key = id(&item);
-    if let Some(slot) = list.iter_mut().find(|x| id(x) == key) {
-        *slot = item;
-    } else {
-        list.push(item);
+/// Later records with the same id replace earlier ones (`kind` keeps the
+/// three lists' ids apart).
+fn upsert<T>(
+    seen: &mut HashMap<(u8, String), usize>,
+    kind: u8,
+    list: &mut Vec<T>,
+    id: String,
+    item: T,
+) {
+    match seen.get(&(kind, id.clone())) {
+        Some(&i) => list[i] = item,
+        None => {
+            seen.insert((kind, id), list.len());
+            list.push(item);
+        }
     }
 }
 

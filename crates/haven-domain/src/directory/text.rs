@@ -42,6 +42,28 @@ pub fn index_text<'a>(parts: impl IntoIterator<Item = &'a str>) -> String {
     out
 }
 
+/// How well folded `name` and `body` texts (as [`index_text`] makes them)
+/// match folded query words: every word must begin some word of either (as
+/// the databases' prefix search does); each match in the name counts ten,
+/// in the body one. `None` when a word matches nowhere.
+#[must_use]
+pub fn score(words: &[String], name: &str, body: &str) -> Option<f64> {
+    let mut total = 0.0;
+    for w in words {
+        let hits = |text: &str| {
+            text.split(' ')
+                .filter(|t| t.starts_with(w.as_str()))
+                .count()
+        };
+        let (n, b) = (hits(name), hits(body));
+        if n + b == 0 {
+            return None;
+        }
+        total += 10.0 * n as f64 + b as f64;
+    }
+    Some(total)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -54,5 +76,17 @@ mod tests {
             ["medico", "or", "shelter"]
         );
         assert_eq!(index_text(["Casa  de", "la Niñez!"]), "casa de la ninez");
+    }
+
+    #[test]
+    fn scores_need_every_word_and_weigh_the_name() {
+        let w = query_words("shelt legal");
+        assert_eq!(score(&w, "shelter now", "legal help"), Some(11.0));
+        assert_eq!(score(&w, "legal shelter", ""), Some(20.0));
+        assert_eq!(score(&w, "shelter", "food"), None, "every word must match");
+        assert_eq!(
+            score(&query_words("médica"), "", "atencion medica"),
+            Some(1.0)
+        );
     }
 }

@@ -180,14 +180,18 @@ const SEARCH_NEAR: &str = concat!(
     search_filter!(),
     " LIMIT $7"
 );
+/// Words near a place: the box finds the few candidates and their folded
+/// text comes along; the words are matched and scored by the service, so a
+/// common word costs nothing here.
 const SEARCH_WORDS_NEAR: &str = concat!(
     search_columns!(),
-    "ts_rank(s.search, to_tsquery('simple', $8))::float8 AS relevance, sl.latitude, sl.longitude,
-            (SELECT l.confidential FROM directory_locations l WHERE l.id = sl.location_id) AS confidential
+    "0.0::float8 AS relevance, sl.latitude, sl.longitude,
+            (SELECT l.confidential FROM directory_locations l WHERE l.id = sl.location_id) AS confidential,
+            s.name_text, s.body_text
      FROM directory_service_locations sl
      JOIN directory_services s ON s.id = sl.service_id
      LEFT JOIN directory_organizations o ON o.id = s.organization_id
-     WHERE s.search @@ to_tsquery('simple', $8) AND sl.latitude BETWEEN $9 AND $10 AND sl.longitude BETWEEN $11 AND $12 AND ",
+     WHERE $8::text <> '' AND sl.latitude BETWEEN $9 AND $10 AND sl.longitude BETWEEN $11 AND $12 AND ",
     search_filter!(),
     " LIMIT $7"
 );
@@ -239,11 +243,40 @@ async fn insert_event(tx: &mut Transaction<'_, Postgres>, e: &ReferralEventRow) 
     Ok(())
 }
 
-async fn write_service(tx: &mut Transaction<'_, Postgres>, s: &DirServiceRow) -> StoreResult<()> {
+/// Rows per bulk statement.
+const BULK: usize = 2_000;
+
+/// Upserts services with their search text and places: one statement per
+/// table for the whole chunk (column arrays through `UNNEST`).
+async fn write_services(
+    tx: &mut Transaction<'_, Postgres>,
+    services: &[DirServiceRow],
+) -> StoreResult<()> {
+    let ids: Vec<Uuid> = services.iter().map(|s| *s.id.as_uuid()).collect();
+    let orgs: Vec<Option<Uuid>> = services.iter().map(|s| s.organization).collect();
+    let names: Vec<&str> = services.iter().map(|s| s.name.as_str()).collect();
+    let status: Vec<&str> = services.iter().map(|s| s.status.as_str()).collect();
+    let needs: Vec<i64> = services.iter().map(|s| s.needs).collect();
+    let pops: Vec<i64> = services.iter().map(|s| s.populations).collect();
+    let funding: Vec<i64> = services.iter().map(|s| s.funding).collect();
+    let langs: Vec<String> = services
+        .iter()
+        .map(|s| languages_column(&s.languages))
+        .collect();
+    let min: Vec<Option<i32>> = services.iter().map(|s| s.minimum_age).collect();
+    let max: Vec<Option<i32>> = services.iter().map(|s| s.maximum_age).collect();
+    let cap: Vec<Option<i64>> = services.iter().map(|s| s.capacity_available).collect();
+    let hours: Vec<&str> = services.iter().map(|s| s.hours.as_str()).collect();
+    let records: Vec<&str> = services.iter().map(|s| s.record.as_str()).collect();
+    let at: Vec<OffsetDateTime> = services.iter().map(|s| s.updated_at).collect();
+    let name_text: Vec<&str> = services.iter().map(|s| s.name_text.as_str()).collect();
+    let body_text: Vec<&str> = services.iter().map(|s| s.body_text.as_str()).collect();
     sqlx::query(
         "INSERT INTO directory_services (id, organization_id, name, status, needs, populations, funding, languages,
                 minimum_age, maximum_age, capacity_available, hours, record, updated_at, name_text, body_text)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
+         SELECT * FROM UNNEST($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::int8[], $6::int8[], $7::int8[],
+                $8::text[], $9::int4[], $10::int4[], $11::int8[], $12::text[], $13::text[], $14::timestamptz[],
+                $15::text[], $16::text[])
          ON CONFLICT (id) DO UPDATE SET organization_id = excluded.organization_id, name = excluded.name,
                 status = excluded.status, needs = excluded.needs, populations = excluded.populations,
                 funding = excluded.funding, languages = excluded.languages, minimum_age = excluded.minimum_age,
@@ -251,41 +284,51 @@ async fn write_service(tx: &mut Transaction<'_, Postgres>, s: &DirServiceRow) ->
                 hours = excluded.hours, record = excluded.record, updated_at = excluded.updated_at,
                 name_text = excluded.name_text, body_text = excluded.body_text",
     )
-    .bind(s.id.as_uuid())
-    .bind(s.organization)
-    .bind(&s.name)
-    .bind(&s.status)
-    .bind(s.needs)
-    .bind(s.populations)
-    .bind(s.funding)
-    .bind(languages_column(&s.languages))
-    .bind(s.minimum_age)
-    .bind(s.maximum_age)
-    .bind(s.capacity_available)
-    .bind(&s.hours)
-    .bind(&s.record)
-    .bind(ts(s.updated_at))
-    .bind(&s.name_text)
-    .bind(&s.body_text)
+    .bind(&ids)
+    .bind(&orgs)
+    .bind(&names)
+    .bind(&status)
+    .bind(&needs)
+    .bind(&pops)
+    .bind(&funding)
+    .bind(&langs)
+    .bind(&min)
+    .bind(&max)
+    .bind(&cap)
+    .bind(&hours)
+    .bind(&records)
+    .bind(&at)
+    .bind(&name_text)
+    .bind(&body_text)
     .execute(&mut **tx)
     .await?;
-    sqlx::query("DELETE FROM directory_service_locations WHERE service_id = $1")
-        .bind(s.id.as_uuid())
+    sqlx::query("DELETE FROM directory_service_locations WHERE service_id = ANY($1)")
+        .bind(&ids)
         .execute(&mut **tx)
         .await?;
-    for (sal, location) in &s.places {
-        sqlx::query(
-            "INSERT INTO directory_service_locations (id, service_id, location_id, latitude, longitude)
-             SELECT $1, $2, l.id, l.latitude, l.longitude FROM directory_locations l WHERE l.id = $3
-             ON CONFLICT (id) DO UPDATE SET service_id = excluded.service_id, location_id = excluded.location_id,
-                    latitude = excluded.latitude, longitude = excluded.longitude",
-        )
-        .bind(sal)
-        .bind(s.id.as_uuid())
-        .bind(location)
-        .execute(&mut **tx)
-        .await?;
+    // One row per place id (a later one wins), as ON CONFLICT needs.
+    let mut seen = std::collections::HashMap::new();
+    for s in services {
+        for (sal, location) in &s.places {
+            seen.insert(*sal, (*s.id.as_uuid(), *location));
+        }
     }
+    let sals: Vec<Uuid> = seen.keys().copied().collect();
+    let svc: Vec<Uuid> = sals.iter().map(|k| seen[k].0).collect();
+    let locs: Vec<Uuid> = sals.iter().map(|k| seen[k].1).collect();
+    sqlx::query(
+        "INSERT INTO directory_service_locations (id, service_id, location_id, latitude, longitude)
+         SELECT p.id, p.service_id, l.id, l.latitude, l.longitude
+         FROM UNNEST($1::uuid[], $2::uuid[], $3::uuid[]) AS p (id, service_id, location_id)
+         JOIN directory_locations l ON l.id = p.location_id
+         ON CONFLICT (id) DO UPDATE SET service_id = excluded.service_id, location_id = excluded.location_id,
+                latitude = excluded.latitude, longitude = excluded.longitude",
+    )
+    .bind(&sals)
+    .bind(&svc)
+    .bind(&locs)
+    .execute(&mut **tx)
+    .await?;
     Ok(())
 }
 
@@ -313,48 +356,65 @@ impl DirectoryStore for PgStore {
 
     async fn import_directory(&self, w: DirectoryWrite<'_>, audit: &AuditEntry) -> StoreResult<()> {
         let mut tx = self.pool().begin().await?;
-        for o in w.organizations {
+        for chunk in w.organizations.chunks(BULK) {
+            let ids: Vec<Uuid> = chunk.iter().map(|o| o.id).collect();
+            let names: Vec<&str> = chunk.iter().map(|o| o.name.as_str()).collect();
+            let records: Vec<&str> = chunk.iter().map(|o| o.record.as_str()).collect();
+            let at: Vec<OffsetDateTime> = chunk.iter().map(|o| o.updated_at).collect();
             sqlx::query(
-                "INSERT INTO directory_organizations (id, name, record, updated_at) VALUES ($1, $2, $3, $4)
+                "INSERT INTO directory_organizations (id, name, record, updated_at)
+                 SELECT * FROM UNNEST($1::uuid[], $2::text[], $3::text[], $4::timestamptz[])
                  ON CONFLICT (id) DO UPDATE SET name = excluded.name, record = excluded.record,
                         updated_at = excluded.updated_at",
             )
-            .bind(o.id)
-            .bind(&o.name)
-            .bind(&o.record)
-            .bind(ts(o.updated_at))
+            .bind(&ids)
+            .bind(&names)
+            .bind(&records)
+            .bind(&at)
             .execute(&mut *tx)
             .await?;
         }
-        for l in w.locations {
+        for chunk in w.locations.chunks(BULK) {
+            let ids: Vec<Uuid> = chunk.iter().map(|l| l.id).collect();
+            let orgs: Vec<Option<Uuid>> = chunk.iter().map(|l| l.organization).collect();
+            let conf: Vec<bool> = chunk.iter().map(|l| l.confidential).collect();
+            let lat: Vec<Option<f64>> = chunk.iter().map(|l| l.point.map(|p| p.0)).collect();
+            let lon: Vec<Option<f64>> = chunk.iter().map(|l| l.point.map(|p| p.1)).collect();
+            let records: Vec<&str> = chunk.iter().map(|l| l.record.as_str()).collect();
+            let private: Vec<Option<Vec<u8>>> =
+                chunk.iter().map(|l| l.private_record.clone()).collect();
+            let at: Vec<OffsetDateTime> = chunk.iter().map(|l| l.updated_at).collect();
             sqlx::query(
                 "INSERT INTO directory_locations (id, organization_id, confidential, latitude, longitude, record,
                         private_record, updated_at)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+                 SELECT * FROM UNNEST($1::uuid[], $2::uuid[], $3::bool[], $4::float8[], $5::float8[], $6::text[],
+                        $7::bytea[], $8::timestamptz[])
                  ON CONFLICT (id) DO UPDATE SET organization_id = excluded.organization_id,
                         confidential = excluded.confidential, latitude = excluded.latitude,
                         longitude = excluded.longitude, record = excluded.record,
                         private_record = excluded.private_record, updated_at = excluded.updated_at",
             )
-            .bind(l.id)
-            .bind(l.organization)
-            .bind(l.confidential)
-            .bind(l.point.map(|p| p.0))
-            .bind(l.point.map(|p| p.1))
-            .bind(&l.record)
-            .bind(l.private_record.as_deref())
-            .bind(ts(l.updated_at))
+            .bind(&ids)
+            .bind(&orgs)
+            .bind(&conf)
+            .bind(&lat)
+            .bind(&lon)
+            .bind(&records)
+            .bind(&private)
+            .bind(&at)
             .execute(&mut *tx)
             .await?;
-            sqlx::query("UPDATE directory_service_locations SET latitude = $1, longitude = $2 WHERE location_id = $3")
-                .bind(l.point.map(|p| p.0))
-                .bind(l.point.map(|p| p.1))
-                .bind(l.id)
-                .execute(&mut *tx)
-                .await?;
+            // Services already offered there move with the location.
+            sqlx::query(
+                "UPDATE directory_service_locations sl SET latitude = l.latitude, longitude = l.longitude
+                 FROM directory_locations l WHERE l.id = sl.location_id AND sl.location_id = ANY($1)",
+            )
+            .bind(&ids)
+            .execute(&mut *tx)
+            .await?;
         }
-        for s in w.services {
-            write_service(&mut tx, s).await?;
+        for chunk in w.services.chunks(BULK) {
+            write_services(&mut tx, chunk).await?;
         }
         insert_audit(&mut tx, audit).await?;
         tx.commit().await?;
@@ -522,6 +582,10 @@ impl DirectoryStore for PgStore {
                     needs: r.try_get("needs")?,
                     capacity_available: r.try_get("capacity_available")?,
                     hours: r.try_get("hours")?,
+                    text: match r.try_get::<Option<String>, _>("name_text") {
+                        Ok(Some(name)) => Some((name, r.try_get("body_text")?)),
+                        _ => None,
+                    },
                 })
             })
             .collect()
@@ -562,7 +626,7 @@ impl DirectoryStore for PgStore {
         if exists.is_none() {
             return Ok(false);
         }
-        write_service(&mut tx, row).await?;
+        write_services(&mut tx, std::slice::from_ref(row)).await?;
         insert_audit(&mut tx, audit).await?;
         tx.commit().await?;
         Ok(true)

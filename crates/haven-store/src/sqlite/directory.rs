@@ -12,6 +12,7 @@ use haven_domain::{
     AuditEntry, CaseId, ConsentId, EntryId, HotlineId, OrganizationId, ReferralId, ServiceId,
     UserId,
 };
+use serde_json::{Value, json};
 use sqlx::sqlite::SqliteRow;
 use sqlx::{Row, Sqlite, Transaction};
 use std::collections::BTreeSet;
@@ -180,16 +181,19 @@ const SEARCH_NEAR: &str = concat!(
     search_filter!(),
     " LIMIT ?7"
 );
+/// Words near a place: the box finds the few candidates and their folded
+/// text comes along; the words are matched and scored by the service, so a
+/// common word costs nothing here.
 const SEARCH_WORDS_NEAR: &str = concat!(
     search_columns!(),
-    "f.score AS relevance, sl.latitude, sl.longitude,
-            (SELECT l.confidential FROM directory_locations l WHERE l.id = sl.location_id) AS confidential
+    "0.0 AS relevance, sl.latitude, sl.longitude,
+            (SELECT l.confidential FROM directory_locations l WHERE l.id = sl.location_id) AS confidential,
+            f.name AS name_text, f.body AS body_text
      FROM directory_service_locations sl
      JOIN directory_services s ON s.id = sl.service_id
-     JOIN (SELECT rowid AS rid, -bm25(directory_search, 10.0, 1.0) AS score FROM directory_search WHERE directory_search MATCH ?8) f
-       ON f.rid = s.rowid
+     JOIN directory_search f ON f.rowid = s.rowid
      LEFT JOIN directory_organizations o ON o.id = s.organization_id
-     WHERE sl.latitude BETWEEN ?9 AND ?10 AND sl.longitude BETWEEN ?11 AND ?12 AND ",
+     WHERE ?8 <> '' AND sl.latitude BETWEEN ?9 AND ?10 AND sl.longitude BETWEEN ?11 AND ?12 AND ",
     search_filter!(),
     " LIMIT ?7"
 );
@@ -241,61 +245,90 @@ async fn insert_event(tx: &mut Transaction<'_, Sqlite>, e: &ReferralEventRow) ->
     Ok(())
 }
 
-async fn write_service(tx: &mut Transaction<'_, Sqlite>, s: &DirServiceRow) -> StoreResult<()> {
-    let rowid: i64 = sqlx::query_scalar(
+/// Rows per bulk statement.
+const BULK: usize = 2_000;
+
+fn hex(b: &[u8]) -> Value {
+    Value::String(b.iter().map(|x| format!("{x:02x}")).collect())
+}
+
+/// Upserts services with their search text and places: one statement per
+/// table for the whole chunk (`json_each`), not one per row.
+async fn write_services(
+    tx: &mut Transaction<'_, Sqlite>,
+    services: &[DirServiceRow],
+) -> StoreResult<()> {
+    let mut rows = Vec::with_capacity(services.len());
+    let mut texts = Vec::with_capacity(services.len());
+    let mut places = Vec::new();
+    for s in services {
+        let id = hex(s.id.as_uuid().as_bytes());
+        rows.push(json!([
+            id,
+            s.organization.map(|o| hex(o.as_bytes())),
+            s.name,
+            s.status,
+            s.needs,
+            s.populations,
+            s.funding,
+            languages_column(&s.languages),
+            s.minimum_age,
+            s.maximum_age,
+            s.capacity_available,
+            s.hours,
+            s.record,
+            ts(s.updated_at)
+        ]));
+        texts.push(json!([id, s.name_text, s.body_text]));
+        for (sal, location) in &s.places {
+            places.push(json!([hex(sal.as_bytes()), id, hex(location.as_bytes())]));
+        }
+    }
+    let ids = Value::Array(texts).to_string();
+    sqlx::query(
         "INSERT INTO directory_services (id, organization_id, name, status, needs, populations, funding, languages,
                 minimum_age, maximum_age, capacity_available, hours, record, updated_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+         SELECT unhex(value->>0), unhex(value->>1), value->>2, value->>3, value->>4, value->>5, value->>6,
+                value->>7, value->>8, value->>9, value->>10, value->>11, value->>12, value->>13
+         FROM json_each(?) WHERE true
          ON CONFLICT (id) DO UPDATE SET organization_id = excluded.organization_id, name = excluded.name,
                 status = excluded.status, needs = excluded.needs, populations = excluded.populations,
                 funding = excluded.funding, languages = excluded.languages, minimum_age = excluded.minimum_age,
                 maximum_age = excluded.maximum_age, capacity_available = excluded.capacity_available,
-                hours = excluded.hours, record = excluded.record, updated_at = excluded.updated_at
-         RETURNING rowid",
+                hours = excluded.hours, record = excluded.record, updated_at = excluded.updated_at",
     )
-    .bind(s.id.as_uuid())
-    .bind(s.organization)
-    .bind(&s.name)
-    .bind(&s.status)
-    .bind(s.needs)
-    .bind(s.populations)
-    .bind(s.funding)
-    .bind(languages_column(&s.languages))
-    .bind(s.minimum_age)
-    .bind(s.maximum_age)
-    .bind(s.capacity_available)
-    .bind(&s.hours)
-    .bind(&s.record)
-    .bind(ts(s.updated_at))
-    .fetch_one(&mut **tx)
+    .bind(Value::Array(rows).to_string())
+    .execute(&mut **tx)
     .await?;
-    sqlx::query("DELETE FROM directory_search WHERE rowid = ?")
-        .bind(rowid)
+    // The search index follows (rowid = the service's rowid).
+    sqlx::query(
+        "DELETE FROM directory_search WHERE rowid IN
+            (SELECT s.rowid FROM json_each(?) j JOIN directory_services s ON s.id = unhex(j.value->>0))",
+    )
+    .bind(&ids)
+    .execute(&mut **tx)
+    .await?;
+    sqlx::query(
+        "INSERT INTO directory_search (rowid, name, body)
+         SELECT s.rowid, j.value->>1, j.value->>2 FROM json_each(?) j JOIN directory_services s ON s.id = unhex(j.value->>0)",
+    )
+    .bind(&ids)
+    .execute(&mut **tx)
+    .await?;
+    sqlx::query("DELETE FROM directory_service_locations WHERE service_id IN (SELECT unhex(value->>0) FROM json_each(?))")
+        .bind(&ids)
         .execute(&mut **tx)
         .await?;
-    sqlx::query("INSERT INTO directory_search (rowid, name, body) VALUES (?, ?, ?)")
-        .bind(rowid)
-        .bind(&s.name_text)
-        .bind(&s.body_text)
-        .execute(&mut **tx)
-        .await?;
-    sqlx::query("DELETE FROM directory_service_locations WHERE service_id = ?")
-        .bind(s.id.as_uuid())
-        .execute(&mut **tx)
-        .await?;
-    for (sal, location) in &s.places {
-        sqlx::query(
-            "INSERT INTO directory_service_locations (id, service_id, location_id, latitude, longitude)
-             SELECT ?1, ?2, l.id, l.latitude, l.longitude FROM directory_locations l WHERE l.id = ?3
-             ON CONFLICT (id) DO UPDATE SET service_id = excluded.service_id, location_id = excluded.location_id,
-                    latitude = excluded.latitude, longitude = excluded.longitude",
-        )
-        .bind(sal)
-        .bind(s.id.as_uuid())
-        .bind(location)
-        .execute(&mut **tx)
-        .await?;
-    }
+    sqlx::query(
+        "INSERT INTO directory_service_locations (id, service_id, location_id, latitude, longitude)
+         SELECT unhex(j.value->>0), unhex(j.value->>1), l.id, l.latitude, l.longitude
+         FROM json_each(?) j JOIN directory_locations l ON l.id = unhex(j.value->>2) WHERE true
+         ON CONFLICT (id) DO UPDATE SET service_id = excluded.service_id, location_id = excluded.location_id,
+                latitude = excluded.latitude, longitude = excluded.longitude",
+    )
+    .bind(Value::Array(places).to_string())
+    .execute(&mut **tx)
+    .await?;
     Ok(())
 }
 
@@ -345,48 +378,64 @@ impl DirectoryStore for SqliteStore {
 
     async fn import_directory(&self, w: DirectoryWrite<'_>, audit: &AuditEntry) -> StoreResult<()> {
         let mut tx = self.writer().begin().await?;
-        for o in w.organizations {
+        for chunk in w.organizations.chunks(BULK) {
+            let rows: Vec<Value> = chunk
+                .iter()
+                .map(|o| json!([hex(o.id.as_bytes()), o.name, o.record, ts(o.updated_at)]))
+                .collect();
             sqlx::query(
-                "INSERT INTO directory_organizations (id, name, record, updated_at) VALUES (?, ?, ?, ?)
+                "INSERT INTO directory_organizations (id, name, record, updated_at)
+                 SELECT unhex(value->>0), value->>1, value->>2, value->>3 FROM json_each(?) WHERE true
                  ON CONFLICT (id) DO UPDATE SET name = excluded.name, record = excluded.record,
                         updated_at = excluded.updated_at",
             )
-            .bind(o.id)
-            .bind(&o.name)
-            .bind(&o.record)
-            .bind(ts(o.updated_at))
+            .bind(Value::Array(rows).to_string())
             .execute(&mut *tx)
             .await?;
         }
-        for l in w.locations {
+        for chunk in w.locations.chunks(BULK) {
+            let rows: Vec<Value> = chunk
+                .iter()
+                .map(|l| {
+                    json!([
+                        hex(l.id.as_bytes()),
+                        l.organization.map(|o| hex(o.as_bytes())),
+                        i64::from(l.confidential),
+                        l.point.map(|p| p.0),
+                        l.point.map(|p| p.1),
+                        l.record,
+                        l.private_record.as_deref().map(hex),
+                        ts(l.updated_at)
+                    ])
+                })
+                .collect();
+            let rows = Value::Array(rows).to_string();
             sqlx::query(
                 "INSERT INTO directory_locations (id, organization_id, confidential, latitude, longitude, record,
                         private_record, updated_at)
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                 SELECT unhex(value->>0), unhex(value->>1), value->>2, value->>3, value->>4, value->>5,
+                        unhex(value->>6), value->>7
+                 FROM json_each(?) WHERE true
                  ON CONFLICT (id) DO UPDATE SET organization_id = excluded.organization_id,
                         confidential = excluded.confidential, latitude = excluded.latitude,
                         longitude = excluded.longitude, record = excluded.record,
                         private_record = excluded.private_record, updated_at = excluded.updated_at",
             )
-            .bind(l.id)
-            .bind(l.organization)
-            .bind(l.confidential)
-            .bind(l.point.map(|p| p.0))
-            .bind(l.point.map(|p| p.1))
-            .bind(&l.record)
-            .bind(l.private_record.as_deref())
-            .bind(ts(l.updated_at))
+            .bind(&rows)
             .execute(&mut *tx)
             .await?;
-            sqlx::query("UPDATE directory_service_locations SET latitude = ?, longitude = ? WHERE location_id = ?")
-                .bind(l.point.map(|p| p.0))
-                .bind(l.point.map(|p| p.1))
-                .bind(l.id)
-                .execute(&mut *tx)
-                .await?;
+            // Services already offered there move with the location.
+            sqlx::query(
+                "UPDATE directory_service_locations AS sl SET latitude = l.latitude, longitude = l.longitude
+                 FROM directory_locations l
+                 WHERE l.id = sl.location_id AND sl.location_id IN (SELECT unhex(value->>0) FROM json_each(?))",
+            )
+            .bind(&rows)
+            .execute(&mut *tx)
+            .await?;
         }
-        for s in w.services {
-            write_service(&mut tx, s).await?;
+        for chunk in w.services.chunks(BULK) {
+            write_services(&mut tx, chunk).await?;
         }
         insert_audit(&mut tx, audit).await?;
         tx.commit().await?;
@@ -556,6 +605,10 @@ impl DirectoryStore for SqliteStore {
                     needs: r.try_get("needs")?,
                     capacity_available: r.try_get("capacity_available")?,
                     hours: r.try_get("hours")?,
+                    text: match r.try_get::<Option<String>, _>("name_text") {
+                        Ok(Some(name)) => Some((name, r.try_get("body_text")?)),
+                        _ => None,
+                    },
                 })
             })
             .collect()
@@ -595,7 +648,7 @@ impl DirectoryStore for SqliteStore {
         if exists.is_none() {
             return Ok(false);
         }
-        write_service(&mut tx, row).await?;
+        write_services(&mut tx, std::slice::from_ref(row)).await?;
         insert_audit(&mut tx, audit).await?;
         tx.commit().await?;
         Ok(true)
