@@ -192,7 +192,7 @@ pub struct ImportQuery {
 /// every rejected record and why; nothing of a rejected record is written.
 #[utoipa::path(post, path = "/api/v1/directory/import", tag = "directory", params(ImportQuery),
     request_body(content = Object, description = "HSDS 3.0 JSON"),
-    responses((status = 200, body = ImportReport), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = ImportReport), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody, description = "Not an administrator"), (status = 422, body = ErrorBody)))]
 pub async fn import(
     State(state): State<AppState>,
     caller: ApiCaller,
@@ -352,7 +352,7 @@ pub async fn case_referrals(
 /// Withdraws a referral that is not finished (the case team).
 #[utoipa::path(post, path = "/api/v1/referrals/{id}/withdrawal", tag = "referrals",
     params(("id" = uuid::Uuid, Path, description = "The referral's id")),
-    responses((status = 204), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+    responses((status = 204), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn withdraw(
     State(state): State<AppState>,
     caller: ApiCaller,
@@ -382,7 +382,7 @@ pub struct IncomingQuery {
 /// supervisors; tokens need referrals:read). No notes or personal details:
 /// read one referral for those.
 #[utoipa::path(get, path = "/api/v1/referrals/incoming", tag = "referrals", params(IncomingQuery),
-    responses((status = 200, body = Vec<Incoming>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+    responses((status = 200, body = Vec<Incoming>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody, description = "Not provider staff or a supervisor"), (status = 422, body = ErrorBody)))]
 pub async fn incoming(
     State(state): State<AppState>,
     caller: ApiCaller,
@@ -452,7 +452,7 @@ pub struct StatsBody {
 /// Loop-closure figures per provider (supervisors, administrators and
 /// analysts see every provider; provider staff their own).
 #[utoipa::path(get, path = "/api/v1/referrals/stats", tag = "referrals",
-    responses((status = 200, body = Vec<StatsBody>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+    responses((status = 200, body = Vec<StatsBody>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody, description = "Neither a supervisor, an administrator, an analyst nor a provider")))]
 pub async fn stats(State(state): State<AppState>, caller: ApiCaller) -> Response {
     let r = referrals::stats(&state, &caller.actor, None)
         .await
@@ -517,7 +517,7 @@ pub async fn hotlines(State(state): State<AppState>, _caller: ApiCaller) -> Resp
 
 /// Adds a hotline entry (administrators).
 #[utoipa::path(post, path = "/api/v1/hotlines", tag = "directory", request_body = HotlineInput,
-    responses((status = 201, body = CreatedReferral, description = "The new entry's id"), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 415, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 201, body = CreatedReferral, description = "The new entry's id"), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody, description = "Not an administrator"), (status = 415, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn add_hotline(
     State(state): State<AppState>,
     caller: ApiCaller,
@@ -792,7 +792,7 @@ pub async fn hsds_service(
 
 /// HSDS organizations, a page at a time.
 #[utoipa::path(get, path = "/hsds/organizations", tag = "hsds", params(HsdsQuery),
-    responses((status = 200, body = Page), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+    responses((status = 200, body = Page), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn hsds_organizations(
     State(state): State<AppState>,
     caller: ApiCaller,

@@ -30,8 +30,11 @@ use uuid::Uuid;
 
 /// Results per page in the search.
 pub const PAGE_SIZE: usize = 20;
-/// Candidates read from the database for one search.
-const CANDIDATES: u32 = 1000;
+/// Candidates read from the database for one search near a place (a box
+/// holds few), and for one without a place (the best ranked by the
+/// database's full-text ranking; a broader list helps nobody).
+const CANDIDATES_NEAR: u32 = 1000;
+const CANDIDATES_ANYWHERE: u32 = 200;
 /// Radius used when a place is given without one, in miles.
 pub const DEFAULT_RADIUS_MILES: f64 = 25.0;
 
@@ -456,12 +459,16 @@ pub async fn search(
         age: s.age.map(i32::from),
         capacity_only: s.capacity_only,
         taxonomy_org: s.organization,
-        limit: CANDIDATES,
+        limit: if s.near.is_some() {
+            CANDIDATES_NEAR
+        } else {
+            CANDIDATES_ANYWHERE
+        },
     };
     let rows = state.store.search_directory(&q).await?;
     // Relevance from the two databases' own rankings differs in scale; near a
     // place, both are scored here the same way.
-    let truncated = rows.len() >= CANDIDATES as usize;
+    let truncated = rows.len() >= q.limit as usize;
     // One hit per service: its nearest place in the radius.
     let mut order: Vec<ServiceId> = Vec::new();
     let mut best: HashMap<ServiceId, Hit> = HashMap::new();
