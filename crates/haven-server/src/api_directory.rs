@@ -873,6 +873,18 @@ pub async fn hsds_service_at_locations(
             let full = directory::export_service(&v);
             let brief = directory::export_service_brief(&v);
             for sal in &full.service_at_locations {
+                // With a postcode, only the places within the proximity.
+                if let Some(center) = s.near {
+                    let inside = v
+                        .places
+                        .iter()
+                        .find(|p| p.sal_id.to_string() == sal.id)
+                        .and_then(|p| p.point)
+                        .is_some_and(|p| geo::miles(center, p) <= s.radius_miles);
+                    if !inside {
+                        continue;
+                    }
+                }
                 let item = ServiceAtLocation {
                     service_id: Some(full.id.clone()),
                     ..sal.clone()

@@ -575,6 +575,10 @@ pub struct Place {
     pub confidential: bool,
     /// The address is shown (the viewer's own organization).
     pub revealed: bool,
+    /// The search point: the location's own, or a confidential one's ZIP
+    /// code centroid. Never shown; used to keep places within a radius.
+    #[serde(skip)]
+    pub point: Option<Point>,
 }
 
 #[derive(Clone, Debug)]
@@ -648,6 +652,7 @@ pub async fn service_view(
             location,
             confidential: l.confidential,
             revealed,
+            point: l.point.and_then(|(lat, lon)| Point::new(lat, lon)),
         });
     }
     let haven = HavenAttributes::read(&service.attributes);

@@ -4987,6 +4987,39 @@ async fn the_directory_imports_searches_and_serves_hsds_to_partners() {
             "{near}"
         );
         assert!(near["contents"][0]["location"]["addresses"].is_null());
+        // A service at two places: only the place within the proximity is listed.
+        let two = serde_json::json!([{
+            "id": "7d1c1a6e-0000-4000-8000-000000000001", "name": "Two-site legal clinic", "description": "Legal help.",
+            "locations": [
+                {"id": "7d1c1a6e-0000-4000-8000-000000000002", "location_type": "physical", "name": "Manhattan site", "latitude": 40.7506, "longitude": -73.9972},
+                {"id": "7d1c1a6e-0000-4000-8000-000000000003", "location_type": "physical", "name": "Los Angeles site", "latitude": 34.0614, "longitude": -118.2385}
+            ],
+            "services": [{"id": "7d1c1a6e-0000-4000-8000-000000000004", "name": "Two-site legal help", "status": "active",
+                "service_at_locations": [
+                    {"id": "7d1c1a6e-0000-4000-8000-000000000005", "location_id": "7d1c1a6e-0000-4000-8000-000000000002"},
+                    {"id": "7d1c1a6e-0000-4000-8000-000000000006", "location_id": "7d1c1a6e-0000-4000-8000-000000000003"}]}]
+        }]);
+        let (s, r) = call(&app, "POST", "/api/v1/directory/import", &admin, two).await;
+        assert_eq!(
+            (s, r["services"].as_i64()),
+            (StatusCode::OK, Some(1)),
+            "{r}"
+        );
+        let (_, near) = call(
+            &app,
+            "GET",
+            "/hsds/service_at_locations?postcode=10001&proximity=5000&search=two",
+            &partner,
+            serde_json::Value::Null,
+        )
+        .await;
+        let names: Vec<&str> = near["contents"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|c| c["location"]["name"].as_str())
+            .collect();
+        assert_eq!(names, ["Manhattan site"], "{}: {near}", app.db.name);
         let (_, far) = call(
             &app,
             "GET",
@@ -5033,7 +5066,7 @@ async fn the_directory_imports_searches_and_serves_hsds_to_partners() {
             serde_json::Value::Null,
         )
         .await;
-        assert_eq!(orgs["total_items"], 2);
+        assert_eq!(orgs["total_items"], 3);
         let (_, shelter_org) = call(
             &app,
             "GET",
