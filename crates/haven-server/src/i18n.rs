@@ -166,6 +166,16 @@ mod tests {
     }
 
     #[test]
+    fn every_token_scope_has_a_label() {
+        for scope in haven_domain::policy::Scope::ALL {
+            let key = format!("scope-{}", scope.as_str().replace(':', "-"));
+            for lang in Lang::ALL {
+                assert_ne!(lang.t(&key), key, "{key} in {}", lang.code());
+            }
+        }
+    }
+
+    #[test]
     fn arguments_are_filled_in() {
         assert_eq!(
             Lang::Es.t1("signed-in-as", "name", "Ana"),
