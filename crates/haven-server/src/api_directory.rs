@@ -21,7 +21,6 @@ use haven_domain::directory::attributes::{term, term_id};
 use haven_domain::directory::geo;
 use haven_domain::directory::hsds::{Organization, Service, ServiceAtLocation};
 use haven_domain::directory::{FundingSource, Population};
-use haven_domain::policy::Scope;
 use haven_domain::record::NeedCategory;
 use haven_domain::{CaseId, HotlineId, ReferralId, ServiceId};
 use serde::{Deserialize, Serialize};
@@ -38,35 +37,12 @@ fn read_directory(caller: &ApiCaller) -> Result<(), AppError> {
     }
 }
 
-fn read_cases(caller: &ApiCaller) -> Result<(), AppError> {
-    if caller
-        .actor
-        .scopes
-        .as_ref()
-        .is_none_or(|s| s.contains(&Scope::CasesRead))
-    {
-        Ok(())
-    } else {
-        Err(AppError::Forbidden(
-            "This token may not read cases: it needs the cases:read scope.".into(),
-        ))
-    }
-}
-
+/// A query error, in the words the search page uses (English).
 fn bad_query(field: &'static str, key: &str) -> AppError {
-    let message = match key {
-        "dir-error-zip" => "That ZIP code is not in the list of U.S. ZIP codes.",
-        "dir-error-place" => {
-            "Give a five-digit ZIP code, or latitude and longitude separated by a comma."
-        }
-        "dir-error-radius" => "radius: whole miles from 1 to 500.",
-        "dir-error-age" => "age: whole years from 0 to 120.",
-        _ => "A filter has a value that is not in its list.",
-    };
     AppError::Invalid {
         code: "invalid_query",
         field: Some(field),
-        message: message.into(),
+        message: crate::i18n::Lang::En.t(key),
     }
 }
 
@@ -340,7 +316,7 @@ pub async fn case_referrals(
     Path(id): Path<String>,
 ) -> Response {
     let r = async {
-        read_cases(&caller)?;
+        crate::api_relief::may_read(&caller)?;
         let case: CaseId = id.parse().map_err(|_| AppError::NotFound)?;
         let open = crate::record::open_case(&state, &caller.actor, case, rid).await?;
         referrals::for_case(&state, &open).await

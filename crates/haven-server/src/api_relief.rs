@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use utoipa::ToSchema;
 
-fn may_read(caller: &ApiCaller) -> Result<(), AppError> {
+pub(crate) fn may_read(caller: &ApiCaller) -> Result<(), AppError> {
     if caller
         .actor
         .scopes

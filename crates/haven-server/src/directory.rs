@@ -59,7 +59,7 @@ pub fn may_read(actor: &Actor) -> bool {
         .is_none_or(|s| s.contains(&Scope::DirectoryRead) || s.contains(&Scope::CasesRead))
 }
 
-fn audit(
+pub(crate) fn audit(
     actor: &Actor,
     action: AuditAction,
     kind: &'static str,
@@ -707,20 +707,9 @@ pub fn export_service(v: &ServiceView) -> Service {
 /// The list form of a service (no nested lists beyond its own fields).
 #[must_use]
 pub fn export_service_brief(v: &ServiceView) -> Service {
-    let full = export_service(v);
-    Service {
-        service_at_locations: Vec::new(),
-        phones: full.phones,
-        languages: full.languages,
-        organization: full.organization,
-        attributes: full.attributes,
-        ..Service {
-            id: full.id,
-            name: full.name,
-            status: full.status,
-            ..v.service.clone()
-        }
-    }
+    let mut s = export_service(v);
+    s.service_at_locations.clear();
+    s
 }
 
 /// The whole directory as HSDS 3.0 JSON values: every organization (without

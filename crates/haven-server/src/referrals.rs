@@ -10,7 +10,7 @@
 //! read, so a revocation takes effect at once).
 
 use crate::AppState;
-use crate::directory::{self, ServiceView};
+use crate::directory::{self, ServiceView, audit};
 use crate::error::AppError;
 use crate::record::{OpenCase, open_case, person_view, seal, seal_json, unseal_json, unseal_text};
 use haven_domain::consent::FieldGroup;
@@ -18,8 +18,7 @@ use haven_domain::directory::referral::{self, AgeRange, DeclineReason, ReferralS
 use haven_domain::policy::{Actor, UserScope};
 use haven_domain::record::{EntryKind, NeedCategory, SafeContact, Urgency};
 use haven_domain::{
-    AuditAction, AuditEntry, CaseId, EntryId, MessageId, OrganizationId, ReferralId, Role,
-    ServiceId,
+    AuditAction, CaseId, EntryId, MessageId, OrganizationId, ReferralId, Role, ServiceId,
 };
 use haven_store::{OutboxMessage, ReferralChange, ReferralEventRow, ReferralRow, ReferralStats};
 use serde::{Deserialize, Serialize};
@@ -53,19 +52,6 @@ pub struct PersonalDetails {
     #[schema(value_type = Object)]
     pub safe_contact: Option<SafeContact>,
     pub interpreter_needed: bool,
-}
-
-fn audit(
-    actor: &Actor,
-    action: AuditAction,
-    kind: &'static str,
-    id: impl std::fmt::Display,
-    rid: Option<String>,
-) -> AuditEntry {
-    AuditEntry::new(action)
-        .by(actor.user, actor.organization)
-        .on(kind, id)
-        .request(rid)
 }
 
 fn invalid(code: &'static str, field: &'static str, message: impl Into<String>) -> AppError {
@@ -555,13 +541,16 @@ async fn incoming_view(
     // Personal details only while the release stays in force.
     let personal = match (&r.personal, r.consent, full) {
         (Some(p), Some(consent), true) => {
-            let bundle = state.store.case_bundle(r.case).await?;
-            let active = bundle.is_some_and(|b| {
-                b.consents.iter().any(|c| {
+            // Only the releases are read, not the case.
+            let active = state
+                .store
+                .consents_for_case(r.case)
+                .await?
+                .iter()
+                .any(|c| {
                     c.id == consent
                         && c.covers(r.to_org, &[Role::ProviderStaff], FieldGroup::Identity, now)
-                })
-            });
+                });
             if active {
                 Some(unseal_json(state, "referrals", "personal", &row_id, p).await?)
             } else {
