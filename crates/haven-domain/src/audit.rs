@@ -66,10 +66,20 @@ pub enum AuditAction {
     ReferralUpdated,
     HotlineSaved,
     HotlineDeleted,
+    InterviewRequested,
+    InterviewScheduled,
+    InterviewUpdated,
+    InterviewFileStored,
+    InterviewFileRead,
+    InterviewFileTransferred,
+    NoticeQueued,
+    OptOutRecorded,
+    TemplateSaved,
+    NotificationSettingsChanged,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 56] = [
+    pub const ALL: [AuditAction; 66] = [
         Self::SignInSucceeded,
         Self::PasswordAccepted,
         Self::SignInFailed,
@@ -126,6 +136,16 @@ impl AuditAction {
         Self::ReferralUpdated,
         Self::HotlineSaved,
         Self::HotlineDeleted,
+        Self::InterviewRequested,
+        Self::InterviewScheduled,
+        Self::InterviewUpdated,
+        Self::InterviewFileStored,
+        Self::InterviewFileRead,
+        Self::InterviewFileTransferred,
+        Self::NoticeQueued,
+        Self::OptOutRecorded,
+        Self::TemplateSaved,
+        Self::NotificationSettingsChanged,
     ];
 
     #[must_use]
@@ -187,6 +207,16 @@ impl AuditAction {
             Self::ReferralUpdated => "referral.updated",
             Self::HotlineSaved => "hotline.saved",
             Self::HotlineDeleted => "hotline.deleted",
+            Self::InterviewRequested => "interview.requested",
+            Self::InterviewScheduled => "interview.scheduled",
+            Self::InterviewUpdated => "interview.updated",
+            Self::InterviewFileStored => "interview_file.stored",
+            Self::InterviewFileRead => "interview_file.read",
+            Self::InterviewFileTransferred => "interview_file.transferred",
+            Self::NoticeQueued => "notice.queued",
+            Self::OptOutRecorded => "notice.opt_out",
+            Self::TemplateSaved => "notice.template_saved",
+            Self::NotificationSettingsChanged => "user.notification_settings_changed",
         }
     }
 

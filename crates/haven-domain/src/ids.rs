@@ -130,6 +130,21 @@ typed_id!(
     HotlineId
 );
 
+typed_id!(
+    /// A forensic interview (request, schedule and record).
+    InterviewId
+);
+
+typed_id!(
+    /// A recording or document of a forensic interview.
+    InterviewFileId
+);
+
+typed_id!(
+    /// A message to a person outside Haven (e-mail or SMS).
+    DeliveryId
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -153,3 +168,4 @@ mod tests {
         assert!("not-an-id".parse::<UserId>().is_err());
     }
 }
+

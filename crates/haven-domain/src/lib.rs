@@ -9,6 +9,8 @@ pub mod audit;
 pub mod consent;
 pub mod directory;
 pub mod ids;
+pub mod interview;
+pub mod notice;
 pub mod people;
 pub mod policy;
 pub mod record;
@@ -17,7 +19,7 @@ pub mod relief;
 pub use audit::{AuditAction, AuditEntry};
 pub use ids::{
     ApiTokenId, AttachmentId, CaseId, ConsentId, DocumentId, DraftId, EntryId, FundId,
-    FundRequestId, HotlineId, MessageId, OrganizationId, PersonId, ReferralId, ServiceId,
+    FundRequestId, HotlineId, InterviewId, InterviewFileId, DeliveryId, MessageId, OrganizationId, PersonId, ReferralId, ServiceId,
     SessionId, UserId,
 };
 pub use people::{LoginName, OrgKind, Organization, Role, SessionStage, User};

@@ -403,6 +403,12 @@ pub struct SafeContact {
     pub safe_times: String,
     pub may_leave_message: bool,
     pub code_word: String,
+    /// The daily window ("HH:MM", local time) in which written messages may
+    /// arrive; messages wait for it. Empty: any time.
+    #[serde(default)]
+    pub safe_from: String,
+    #[serde(default)]
+    pub safe_until: String,
 }
 
 /// The personal details of a person beyond name and date of birth. Stored as

@@ -190,6 +190,8 @@ fn sections(lang: Lang, i: &IntakeInput, errors: &[crate::error::FieldError]) ->
                 a.q("phone", "tel", i.phone.clone()),
                 a.q("email", "email", i.email.clone()),
                 a.q("safe_times", "text", i.safe_times.clone()),
+                a.q("safe_from", "time", i.safe_from.clone()),
+                a.q("safe_until", "time", i.safe_until.clone()),
                 a.q(
                     "may_leave_message",
                     "check",
@@ -293,6 +295,8 @@ fn input_from_form(f: &FormData) -> IntakeInput {
         address: f.one("address"),
         safe_channel: f.one("safe_channel"),
         safe_times: f.one("safe_times"),
+        safe_from: f.one("safe_from"),
+        safe_until: f.one("safe_until"),
         may_leave_message: f.flag("may_leave_message"),
         code_word: f.one("code_word"),
         safety: f.one("safety"),

@@ -26,6 +26,7 @@ mod pages;
 pub mod password;
 pub mod record;
 pub mod record_pages;
+pub mod notices;
 pub mod referrals;
 pub mod relief;
 mod relief_pages;
@@ -86,6 +87,11 @@ pub struct Settings {
     pub referral_reminder_hours: u32,
     /// UTC offset (minutes) of directory schedules that do not state one.
     pub directory_utc_offset_minutes: i16,
+    /// UTC offset (minutes) of the people served: safe hours for notices and
+    /// interview times are read in it.
+    pub local_utc_offset_minutes: i16,
+    /// Largest interview recording or document accepted (streamed).
+    pub recording_limit_bytes: u64,
     /// Only for the read benchmark's baseline (`benches/case_read.rs`): never
     /// settable from configuration, and `true` everywhere else.
     #[doc(hidden)]
@@ -107,6 +113,8 @@ impl Default for Settings {
             reminder_days_ahead: 14,
             referral_reminder_hours: 48,
             directory_utc_offset_minutes: -300,
+            local_utc_offset_minutes: -300,
+            recording_limit_bytes: 2 * 1024 * 1024 * 1024,
             audit_reads: true,
         }
     }

@@ -113,7 +113,7 @@ pub struct ReminderView {
 }
 
 /// A reminder in the reader's language, from the codes and dates it carries.
-fn reminder_text(lang: Lang, kind: &str, payload: &str) -> String {
+pub(crate) fn reminder_text(lang: Lang, kind: &str, payload: &str) -> String {
     let v: serde_json::Value = serde_json::from_str(payload).unwrap_or_default();
     let field = |k: &str| {
         v.get(k)

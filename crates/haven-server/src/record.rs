@@ -150,6 +150,25 @@ impl Problems {
         t.to_owned()
     }
 
+    /// A time of day, "HH:MM" (24-hour), or empty.
+    pub fn clock(&mut self, field: &'static str, raw: &str) -> String {
+        let t = raw.trim();
+        if t.is_empty() {
+            return String::new();
+        }
+        match haven_domain::notice::parse_clock(t) {
+            Some(c) => format!("{:02}:{:02}", c.hour(), c.minute()),
+            None => {
+                self.add(
+                    field,
+                    "bad_time",
+                    format!("{field} must be a time of day such as 09:30."),
+                );
+                String::new()
+            }
+        }
+    }
+
     pub fn required(&mut self, field: &'static str, raw: &str, max: usize) -> String {
         let t = self.text(field, raw, max);
         if t.is_empty() {
@@ -350,6 +369,10 @@ pub struct IntakeInput {
     pub address: String,
     pub safe_channel: String,
     pub safe_times: String,
+    /// Start of the daily window for written messages ("HH:MM", local).
+    pub safe_from: String,
+    /// End of that window ("HH:MM").
+    pub safe_until: String,
     pub may_leave_message: bool,
     pub code_word: String,
     pub safety: String,
@@ -505,6 +528,8 @@ pub fn validate_intake(input: &IntakeInput, today: Date) -> Result<ValidIntake, 
             safe_times: p.text("safe_times", &input.safe_times, SHORT_MAX),
             may_leave_message: input.may_leave_message,
             code_word: p.text("code_word", &input.code_word, 100),
+            safe_from: p.clock("safe_from", &input.safe_from),
+            safe_until: p.clock("safe_until", &input.safe_until),
         },
         safety: p.code(
             "safety",

@@ -282,6 +282,15 @@ fn person_facts(lang: Lang, p: &PersonView) -> Vec<(String, String)> {
     add("phone", pr.phone.clone());
     add("email", pr.email.clone());
     add("safe_times", pr.safe_contact.safe_times.clone());
+    if !pr.safe_contact.safe_from.is_empty() || !pr.safe_contact.safe_until.is_empty() {
+        add(
+            "safe_window",
+            format!(
+                "{}–{}",
+                pr.safe_contact.safe_from, pr.safe_contact.safe_until
+            ),
+        );
+    }
     add(
         "may_leave_message",
         lang.t(if pr.safe_contact.may_leave_message {

@@ -878,7 +878,12 @@ pub async fn deliver_messages(
         .await?;
     let mut delivered = 0;
     for m in claimed {
-        if state.store.deliver_notification(m.id, owner, now).await? {
+        let email = crate::notices::staff_email(state, m.user, &m, now).await?;
+        if state
+            .store
+            .deliver_notification(m.id, owner, now, email.as_ref())
+            .await?
+        {
             delivered += 1;
         }
     }

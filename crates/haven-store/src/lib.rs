@@ -9,6 +9,7 @@
 //! encryption and auditing sit above this trait and are written once.
 
 pub mod directory;
+pub mod interview;
 mod directory_stats;
 mod error;
 pub mod migrate;
@@ -35,6 +36,10 @@ pub use directory::{
     DirLocationRow, DirOrganizationRow, DirServiceRow, DirectoryHit, DirectoryQuery,
     DirectoryStore, DirectoryWrite, HotlineRow, OutboxMessage, ReferralChange, ReferralEventRow,
     ReferralRow, ReferralStats,
+};
+pub use interview::{
+    CustodyRow, DeliveryOutcome, DeliveryRow, InterviewChange, InterviewFileRow, InterviewRow,
+    InterviewStore, ScheduleOutcome, ScheduleWrite, TemplateRow,
 };
 pub use error::{StoreError, StoreResult};
 pub use migrate::SchemaStatus;
@@ -64,6 +69,7 @@ pub trait Store:
     + FundStore
     + ReliefStore
     + DirectoryStore
+    + InterviewStore
 {
 }
 impl<T> Store for T where
@@ -80,6 +86,7 @@ impl<T> Store for T where
         + FundStore
         + ReliefStore
         + DirectoryStore
+    + InterviewStore
 {
 }
 
@@ -543,11 +550,28 @@ pub enum EncryptedColumn {
     /// `referrals.personal`, bound to `referrals/personal/<id>`.
     ReferralPersonal,
     /// `referral_events.note`, bound to `referral_events/note/<id>`.
-    ReferralEventNote,
+    ReferralEventNote,    /// `interviews.request`, bound to `interviews/request/<id>`.
+    InterviewRequest,
+    /// `interviews.schedule`, bound to `interviews/schedule/<id>`.
+    InterviewSchedule,
+    /// `interviews.summary`, bound to `interviews/summary/<id>`.
+    InterviewSummary,
+    /// `interview_files.name`, bound to `interview_files/name/<id>`.
+    InterviewFileName,
+    /// `interview_file_chunks.data`, bound to `interview_file_chunks/data/<id>`.
+    InterviewFileChunk,
+    /// `custody_events.detail`, bound to `custody_events/detail/<id>`.
+    CustodyDetail,
+    /// `deliveries.destination`, bound to `deliveries/destination/<id>`.
+    DeliveryDestination,
+    /// `deliveries.subject`, bound to `deliveries/subject/<id>`.
+    DeliverySubject,
+    /// `deliveries.body`, bound to `deliveries/body/<id>`.
+    DeliveryBody,
 }
 
 impl EncryptedColumn {
-    pub const ALL: [EncryptedColumn; 19] = [
+    pub const ALL: [EncryptedColumn; 28] = [
         Self::MfaSecret,
         Self::PersonName,
         Self::PersonBirthDate,
@@ -567,6 +591,15 @@ impl EncryptedColumn {
         Self::ReferralNote,
         Self::ReferralPersonal,
         Self::ReferralEventNote,
+        Self::InterviewRequest,
+        Self::InterviewSchedule,
+        Self::InterviewSummary,
+        Self::InterviewFileName,
+        Self::InterviewFileChunk,
+        Self::CustodyDetail,
+        Self::DeliveryDestination,
+        Self::DeliverySubject,
+        Self::DeliveryBody,
     ];
 
     /// (table, column) as bound into the ciphertext.
@@ -592,6 +625,15 @@ impl EncryptedColumn {
             Self::ReferralNote => ("referrals", "note"),
             Self::ReferralPersonal => ("referrals", "personal"),
             Self::ReferralEventNote => ("referral_events", "note"),
+            Self::InterviewRequest => ("interviews", "request"),
+            Self::InterviewSchedule => ("interviews", "schedule"),
+            Self::InterviewSummary => ("interviews", "summary"),
+            Self::InterviewFileName => ("interview_files", "name"),
+            Self::InterviewFileChunk => ("interview_file_chunks", "data"),
+            Self::CustodyDetail => ("custody_events", "detail"),
+            Self::DeliveryDestination => ("deliveries", "destination"),
+            Self::DeliverySubject => ("deliveries", "subject"),
+            Self::DeliveryBody => ("deliveries", "body"),
         }
     }
 }
@@ -624,13 +666,22 @@ mod encrypted_column_tests {
                 | EncryptedColumn::DirectoryLocationPrivate
                 | EncryptedColumn::ReferralNote
                 | EncryptedColumn::ReferralPersonal
-                | EncryptedColumn::ReferralEventNote => {}
+                | EncryptedColumn::ReferralEventNote
+                | EncryptedColumn::InterviewRequest
+                | EncryptedColumn::InterviewSchedule
+                | EncryptedColumn::InterviewSummary
+                | EncryptedColumn::InterviewFileName
+                | EncryptedColumn::InterviewFileChunk
+                | EncryptedColumn::CustodyDetail
+                | EncryptedColumn::DeliveryDestination
+                | EncryptedColumn::DeliverySubject
+                | EncryptedColumn::DeliveryBody => {}
             }
         }
         let mut bindings: Vec<_> = EncryptedColumn::ALL.iter().map(|c| c.binding()).collect();
         bindings.sort_unstable();
         bindings.dedup();
-        assert_eq!(bindings.len(), 19);
+        assert_eq!(bindings.len(), 28);
     }
 }
 

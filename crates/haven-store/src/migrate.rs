@@ -68,6 +68,11 @@ pub(crate) const SQLITE: &[Migration] = &[
         name: "directory",
         sql: include_str!("../migrations/sqlite/0011_directory.sql"),
     },
+    Migration {
+        version: 12,
+        name: "interviews_notices",
+        sql: include_str!("../migrations/sqlite/0012_interviews_notices.sql"),
+    },
 ];
 
 pub(crate) const POSTGRES: &[Migration] = &[
@@ -125,6 +130,11 @@ pub(crate) const POSTGRES: &[Migration] = &[
         version: 11,
         name: "directory",
         sql: include_str!("../migrations/postgres/0011_directory.sql"),
+    },
+    Migration {
+        version: 12,
+        name: "interviews_notices",
+        sql: include_str!("../migrations/postgres/0012_interviews_notices.sql"),
     },
 ];
 

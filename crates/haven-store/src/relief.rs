@@ -187,11 +187,14 @@ pub trait ReliefStore: Send + Sync + 'static {
     /// Delivers a claimed message as a staff notification and marks it
     /// delivered, in one transaction. `false` when `owner` no longer holds
     /// the lease (another instance took it over).
+    /// `email` is the same notification by e-mail (the person asked for
+    /// it), queued in the same transaction.
     async fn deliver_notification(
         &self,
         id: MessageId,
         owner: &str,
         now: OffsetDateTime,
+        email: Option<&crate::interview::DeliveryRow>,
     ) -> StoreResult<bool>;
     async fn notifications(&self, user: UserId, limit: u32) -> StoreResult<Vec<Notification>>;
     async fn unread_notifications(&self, user: UserId) -> StoreResult<u64>;

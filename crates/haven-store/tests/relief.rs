@@ -489,20 +489,20 @@ async fn reminders_are_queued_once_claimed_once_and_delivered_once() {
         {
             assert!(
                 !db.store
-                    .deliver_notification(m.0.id, "instance-c", now)
+                    .deliver_notification(m.0.id, "instance-c", now, None)
                     .await
                     .unwrap(),
                 "only the lease holder delivers"
             );
             assert!(
                 db.store
-                    .deliver_notification(m.0.id, m.1, now)
+                    .deliver_notification(m.0.id, m.1, now, None)
                     .await
                     .unwrap()
             );
             assert!(
                 !db.store
-                    .deliver_notification(m.0.id, m.1, now)
+                    .deliver_notification(m.0.id, m.1, now, None)
                     .await
                     .unwrap(),
                 "delivered once"

@@ -223,6 +223,15 @@ fn rotation_sql(column: EncryptedColumn) -> (&'static str, &'static str, &'stati
         EncryptedColumn::ReferralNote => rotation_sql!("referrals", "note", "id"),
         EncryptedColumn::ReferralPersonal => rotation_sql!("referrals", "personal", "id"),
         EncryptedColumn::ReferralEventNote => rotation_sql!("referral_events", "note", "id"),
+        EncryptedColumn::InterviewRequest => rotation_sql!("interviews", "request", "id"),
+        EncryptedColumn::InterviewSchedule => rotation_sql!("interviews", "schedule", "id"),
+        EncryptedColumn::InterviewSummary => rotation_sql!("interviews", "summary", "id"),
+        EncryptedColumn::InterviewFileName => rotation_sql!("interview_files", "name", "id"),
+        EncryptedColumn::InterviewFileChunk => rotation_sql!("interview_file_chunks", "data", "id"),
+        EncryptedColumn::CustodyDetail => rotation_sql!("custody_events", "detail", "id"),
+        EncryptedColumn::DeliveryDestination => rotation_sql!("deliveries", "destination", "id"),
+        EncryptedColumn::DeliverySubject => rotation_sql!("deliveries", "subject", "id"),
+        EncryptedColumn::DeliveryBody => rotation_sql!("deliveries", "body", "id"),
     }
 }
 

@@ -206,7 +206,7 @@ fn fts_query(words: &[String]) -> String {
         .join(" & ")
 }
 
-async fn insert_messages(
+pub(super) async fn insert_messages(
     tx: &mut Transaction<'_, Postgres>,
     messages: &[OutboxMessage],
     now: OffsetDateTime,

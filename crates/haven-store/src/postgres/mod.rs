@@ -6,6 +6,7 @@
 mod audit;
 mod cases;
 mod directory;
+mod interview;
 mod funds;
 mod import;
 mod mfa;

@@ -422,6 +422,7 @@ impl ReliefStore for PgStore {
         id: MessageId,
         owner: &str,
         now: OffsetDateTime,
+        email: Option<&crate::interview::DeliveryRow>,
     ) -> StoreResult<bool> {
         let mut tx = self.pool().begin().await?;
         let done = sqlx::query(
@@ -445,6 +446,9 @@ impl ReliefStore for PgStore {
         .bind(id.as_uuid())
         .execute(&mut *tx)
         .await?;
+        if let Some(e) = email {
+            super::interview::insert_deliveries(&mut tx, std::slice::from_ref(e)).await?;
+        }
         tx.commit().await?;
         Ok(true)
     }

@@ -11,6 +11,7 @@
 mod audit;
 mod cases;
 mod directory;
+mod interview;
 mod funds;
 mod mfa;
 mod people;

@@ -430,6 +430,7 @@ impl ReliefStore for SqliteStore {
         id: MessageId,
         owner: &str,
         now: OffsetDateTime,
+        email: Option<&crate::interview::DeliveryRow>,
     ) -> StoreResult<bool> {
         let mut tx = self.writer().begin().await?;
         let done = sqlx::query(
@@ -453,6 +454,9 @@ impl ReliefStore for SqliteStore {
         .bind(id.as_uuid())
         .execute(&mut *tx)
         .await?;
+        if let Some(e) = email {
+            super::interview::insert_deliveries(&mut tx, std::slice::from_ref(e)).await?;
+        }
         tx.commit().await?;
         Ok(true)
     }
