@@ -14,12 +14,12 @@ use crate::error::AppError;
 use crate::record::{OpenCase, open_case, person_view, seal, unseal_text};
 use fluent_templates::fluent_bundle::{FluentArgs, FluentBundle, FluentResource, FluentValue};
 use fluent_templates::{LanguageIdentifier, Loader};
-use haven_domain::access::TeamRole;
+use haven_domain::access::{CaseFacts, TeamRole};
 use haven_domain::notice::{self, Channel, NoRoute, NoticeEvent};
 use haven_domain::policy::Actor;
 use haven_domain::record::SafeChannel;
 use haven_domain::{AuditAction, AuditEntry, CaseId, DeliveryId, UserId};
-use haven_store::{DeliveryRow, TemplateRow};
+use haven_store::{DeliveryRow, StoredPerson, TemplateRow};
 use serde::{Deserialize, Serialize};
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -236,9 +236,12 @@ fn no_route(r: NoRoute, lang: crate::i18n::Lang) -> AppError {
 }
 
 /// The name the person knows: the case's owner specialist, else `fallback`.
-async fn contact_name(state: &AppState, open: &OpenCase, fallback: UserId) -> Result<String, AppError> {
-    let owner = open
-        .facts
+async fn contact_name(
+    state: &AppState,
+    facts: &CaseFacts,
+    fallback: UserId,
+) -> Result<String, AppError> {
+    let owner = facts
         .team
         .iter()
         .find(|(_, r)| *r == TeamRole::OwnerSpecialist)
@@ -275,9 +278,11 @@ fn parse_when(raw: &str) -> Option<(OffsetDateTime, String)> {
 ///
 /// # Errors
 /// No written safe channel or no address.
+#[allow(clippy::too_many_arguments)]
 pub async fn compose(
     state: &AppState,
-    open: &OpenCase,
+    facts: &CaseFacts,
+    person: Option<&StoredPerson>,
     by: UserId,
     event: NoticeEvent,
     when: Option<&str>,
@@ -285,7 +290,7 @@ pub async fn compose(
     now: OffsetDateTime,
 ) -> Result<(DeliveryRow, NoticeQueued), AppError> {
     let ui = crate::i18n::Lang::En;
-    let Some(p) = &open.person else {
+    let Some(p) = person else {
         return Err(no_route(NoRoute::NoSafeChannel, ui));
     };
     let person = person_view(state, p).await?;
@@ -302,8 +307,8 @@ pub async fn compose(
     let available = languages();
     let available: Vec<&str> = available.iter().map(String::as_str).collect();
     let (lang, fallback) = notice::language(&person.profile.languages, &available);
-    let overrides = state.store.templates(open.facts.organization).await?;
-    let specialist = contact_name(state, open, by).await?;
+    let overrides = state.store.templates(facts.organization).await?;
+    let specialist = contact_name(state, facts, by).await?;
     let when_text = when.unwrap_or_default();
     let args: [(&'static str, &str); 2] = [("specialist", &specialist), ("when", when_text)];
     let key = if plan.reduced {
@@ -341,7 +346,7 @@ pub async fn compose(
         rule: event.rule().into(),
         lang: lang.to_owned(),
         reduced: plan.reduced,
-        case: Some(open.facts.id),
+        case: Some(facts.id),
         user: None,
         destination: seal(state, "deliveries", "destination", &row, plan.destination.as_bytes())?,
         destination_key: destination_key(state, plan.channel, &plan.destination),
@@ -403,8 +408,17 @@ pub async fn notify(
         None
     };
     let now = haven_domain::now();
-    let (delivery, mut queued) =
-        compose(state, &open, actor.user, event, when.as_deref(), None, now).await?;
+    let (delivery, mut queued) = compose(
+        state,
+        &open.facts,
+        open.person.as_ref(),
+        actor.user,
+        event,
+        when.as_deref(),
+        None,
+        now,
+    )
+    .await?;
     let audit = audit(actor, AuditAction::NoticeQueued, "case", case, rid);
     state
         .store
