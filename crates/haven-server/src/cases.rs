@@ -220,6 +220,7 @@ struct CasePage {
     consent_error: Option<String>,
     referrals: Vec<crate::directory_pages::CaseReferralRow>,
     hotlines: Vec<crate::directory_pages::HotlineLine>,
+    notices: crate::interview_pages::NoticeSection,
 }
 
 pub struct ConsentRow {
@@ -296,6 +297,7 @@ pub struct CaseView {
 pub struct CaseQuery {
     done: Option<String>,
     consent_error: Option<String>,
+    notice_error: Option<String>,
 }
 
 pub async fn case(
@@ -505,7 +507,11 @@ async fn case_page(
     let rec = crate::record_pages::record_sections(state, lang, &open, &person, echo).await?;
     let referrals = crate::directory_pages::case_referrals(state, lang, &open).await?;
     let hotlines = crate::directory_pages::hotline_lines(state, lang).await?;
+    let notices =
+        crate::interview_pages::notice_section(state, lang, &open, q.notice_error.as_deref())
+            .await?;
     let page = CasePage {
+        notices,
         referrals,
         hotlines,
         page: PageFrame::new(state, lang, "/cases/", Some(me)),
@@ -826,6 +832,7 @@ pub async fn record_consent(
             let q = CaseQuery {
                 done: None,
                 consent_error: Some(code.to_owned()),
+                notice_error: None,
             };
             return match case_page(
                 &state,

@@ -19,6 +19,7 @@ mod fund_pages;
 pub mod funds;
 mod health;
 pub mod i18n;
+pub mod interview_pages;
 pub mod interviews;
 mod intake;
 pub mod keys;
@@ -194,6 +195,23 @@ pub fn router(state: AppState) -> Router {
             post(record_pages::upload_attachment).layer(DefaultBodyLimit::max(upload_limit)),
         )
         .route("/cases/{id}/attachments/{attachment}", get(record_pages::download_attachment))
+        .route("/interviews", get(interview_pages::queue))
+        .route("/interviews/{id}", get(interview_pages::detail))
+        .route("/interviews/{id}/schedule", post(interview_pages::schedule))
+        .route(
+            "/interviews/{id}/files",
+            post(interview_pages::upload).layer(DefaultBodyLimit::disable()),
+        )
+        .route("/interviews/{id}/files/{file}/{action}", post(interview_pages::file_action))
+        .route("/interviews/{id}/{action}", post(interview_pages::action))
+        .route("/interview-files/{id}", get(interview_pages::download))
+        .route("/cases/{id}/interviews/new", get(interview_pages::new_request))
+        .route("/cases/{id}/interviews", post(interview_pages::create_request))
+        .route("/cases/{id}/interviews/{interview}/observe", post(interview_pages::observe))
+        .route("/cases/{id}/notices", post(interview_pages::notify))
+        .route("/cases/{id}/opt-outs", post(interview_pages::opt_out))
+        .route("/account/notifications", get(interview_pages::settings).post(interview_pages::save_settings))
+        .route("/admin/templates", get(interview_pages::templates).post(interview_pages::save_template))
         .route("/funds", get(fund_pages::list).post(fund_pages::create))
         .route("/funds/{id}/add", post(fund_pages::add))
         .route("/fund-requests/{id}/decide", post(fund_pages::decide))
@@ -243,7 +261,10 @@ pub fn router(state: AppState) -> Router {
         // forms also carry a per-session token.
         .layer(CsrfLayer::new())
         .layer(DefaultBodyLimit::max(body_limit))
-        .layer(RequestBodyLimitLayer::new(body_limit.max(upload_limit)))
+        .layer(RequestBodyLimitLayer::new(body_limit.max(upload_limit).max(
+            usize::try_from(state.settings.recording_limit_bytes.saturating_add(64 * 1024))
+                .unwrap_or(usize::MAX),
+        )))
         .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::SERVICE_UNAVAILABLE, timeout))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(

@@ -36,6 +36,8 @@ pub struct UserBadge {
     pub deadlines: bool,
     /// Show the incoming referrals link.
     pub referrals: bool,
+    /// Show the interview queue link.
+    pub interviews: bool,
 }
 
 impl PageFrame {
@@ -57,6 +59,9 @@ impl PageFrame {
                     || a.user.has_role(haven_domain::Role::Supervisor),
                 deadlines: crate::relief_pages::sees_deadlines(a),
                 referrals: crate::directory_pages::sees_referrals(a),
+                interviews: a.user.has_role(haven_domain::Role::ForensicInterviewer)
+                    || (a.user.has_role(haven_domain::Role::Supervisor)
+                        && a.user.has_role(haven_domain::Role::CertifyingOfficial)),
             }),
             demo: state.settings.demo,
             quick_exit_url: state.settings.quick_exit_url.clone(),
@@ -139,6 +144,8 @@ pub(crate) fn reminder_text(lang: Lang, kind: &str, payload: &str) -> String {
             let what = lang.t(&format!("pick-need-{}", field("need")));
             lang.t1(&format!("home-{}", kind.replace('_', "-")), "what", &what)
         }
+        "interview_requested" => lang.t("home-interview-requested"),
+        "interview_scheduled" => lang.t1("home-interview-scheduled", "date", &field("date")),
         "referral_updated" => {
             let what = lang.t(&format!("pick-need-{}", field("need")));
             let status = lang.t(&format!("ref-status-{}", field("status")));
@@ -159,6 +166,11 @@ fn reminder_href(kind: &str, case: Option<haven_domain::CaseId>, payload: &str) 
         .get("referral")
         .and_then(|x| x.as_str())
         .and_then(|s| uuid::Uuid::parse_str(s).ok());
+    if kind.starts_with("interview")
+        && let Some(i) = v.get("interview").and_then(|x| x.as_str())
+    {
+        return Some(format!("/interviews/{i}"));
+    }
     match (kind, case, referral) {
         ("deadline_reminder", Some(c), _) => Some(format!("/cases/{c}/relief")),
         (k, Some(c), _) if k.starts_with("referral") => Some(format!("/cases/{c}#referrals")),
