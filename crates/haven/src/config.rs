@@ -28,6 +28,13 @@ pub struct FileConfig {
     pub attachment_max_mib: Option<u32>,
     pub reminder_days_ahead: Option<u32>,
     pub referral_reminder_hours: Option<u32>,
+    pub recording_max_mib: Option<u32>,
+    pub smtp_url: Option<String>,
+    pub smtp_password_file: Option<PathBuf>,
+    pub mail_from: Option<String>,
+    pub sms_url: Option<String>,
+    pub sms_token_file: Option<PathBuf>,
+    pub sms_from: Option<String>,
     #[serde(default)]
     pub session: SessionFile,
     #[serde(default)]
@@ -76,6 +83,12 @@ pub struct Config {
     pub reminder_days_ahead: u32,
     /// Hours a referral may wait for an answer before both sides are reminded.
     pub referral_reminder_hours: u32,
+    /// Largest interview recording or document, in MiB.
+    pub recording_max_mib: u32,
+    /// E-mail out (SMTP); none: e-mail waits, with the reason recorded.
+    pub mail: Option<haven_server::delivery::MailConfig>,
+    /// SMS out (the provider's HTTP endpoint).
+    pub sms: Option<haven_server::delivery::SmsConfig>,
 }
 
 /// Values given on the command line (they win over everything else).
@@ -243,7 +256,52 @@ impl Config {
             }
             Ok(v)
         };
+        let secret_file = |env_key: &str, file_val: Option<PathBuf>, key: &str| -> Result<Option<String>> {
+            match std::env::var_os(env_key).filter(|v| !v.is_empty()) {
+                Some(p) => Ok(Some(read_secret(Path::new(&p), env_key)?)),
+                None => match file_val {
+                    Some(p) => Ok(Some(read_secret(&p, &from_file(key))?)),
+                    None => Ok(None),
+                },
+            }
+        };
+        let mail = match pick(None, "HAVEN_SMTP_URL", file.smtp_url.clone(), "smtp_url") {
+            Some((url, _)) => Some(haven_server::delivery::MailConfig {
+                url,
+                password: secret_file(
+                    "HAVEN_SMTP_PASSWORD_FILE",
+                    file.smtp_password_file.clone(),
+                    "smtp_password_file",
+                )?,
+                from: pick(None, "HAVEN_MAIL_FROM", file.mail_from.clone(), "mail_from")
+                    .map_or_else(|| "Haven <notices@haven.invalid>".to_owned(), |v| v.0),
+            }),
+            None => None,
+        };
+        let sms = match pick(None, "HAVEN_SMS_URL", file.sms_url.clone(), "sms_url") {
+            Some((url, _)) => Some(haven_server::delivery::SmsConfig {
+                url,
+                token: secret_file("HAVEN_SMS_TOKEN_FILE", file.sms_token_file.clone(), "sms_token_file")?,
+                from: pick(None, "HAVEN_SMS_FROM", file.sms_from.clone(), "sms_from")
+                    .map(|v| v.0)
+                    .unwrap_or_default(),
+            }),
+            None => None,
+        };
+        // Refuse an unreadable SMTP or SMS setting at start-up, not at the
+        // first message.
+        haven_server::delivery::Transports::new(mail.clone(), sms.clone())
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
         Ok(Self {
+            mail,
+            sms,
+            recording_max_mib: number(
+                "HAVEN_RECORDING_MAX_MIB",
+                file.recording_max_mib,
+                "recording_max_mib",
+                2048,
+                64 * 1024,
+            )?,
             data_dir,
             database_url,
             master_key_file,

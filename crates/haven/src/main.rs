@@ -515,6 +515,7 @@ async fn serve(config: &Config, target: &DatabaseTarget, demo: bool) -> Result<(
         attachment_limit_bytes: config.attachment_max_mib as usize * 1024 * 1024,
         reminder_days_ahead: config.reminder_days_ahead,
         referral_reminder_hours: config.referral_reminder_hours,
+        recording_limit_bytes: u64::from(config.recording_max_mib) * 1024 * 1024,
         ..Settings::default()
     };
     let keys = keys::load(&config.master_key_file, &store).await?;
@@ -594,7 +595,30 @@ async fn serve(config: &Config, target: &DatabaseTarget, demo: bool) -> Result<(
             }
         })
     };
+    // Messages that leave Haven (e-mail, SMS): every instance, leased; a
+    // full batch is followed at once by the next.
+    let transports = haven_server::delivery::Transports::new(config.mail.clone(), config.sms.clone())
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let sender = {
+        let state = state.clone();
+        let owner = format!("haven-{}-{}", std::process::id(), uuid_suffix());
+        tokio::spawn(async move {
+            loop {
+                let now = haven_domain::now();
+                let pause = match haven_server::delivery::deliver_due(&state, &transports, &owner, now).await {
+                    Ok((claimed, _)) if claimed > 0 => std::time::Duration::ZERO,
+                    Ok(_) => std::time::Duration::from_secs(2),
+                    Err(e) => {
+                        tracing::warn!(error = ?e.body().message, "delivering messages failed; will retry");
+                        std::time::Duration::from_secs(5)
+                    }
+                };
+                tokio::time::sleep(pause).await;
+            }
+        })
+    };
     haven_server::serve(listener, state.clone(), shutdown_signal()).await?;
+    sender.abort();
     sealer.abort();
     reloader.abort();
     jobs.abort();

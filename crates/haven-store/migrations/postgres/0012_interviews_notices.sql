@@ -37,7 +37,7 @@ CREATE TABLE interviews (
     summary_compartment  TEXT CHECK (summary_compartment IN ('advocate', 'shared')),
     completed_at         TIMESTAMPTZ,
     updated_at           TIMESTAMPTZ NOT NULL,
-    CHECK ((status IN ('scheduled', 'completed')) = (starts_at IS NOT NULL AND interviewer IS NOT NULL)),
+    CHECK (status NOT IN ('scheduled', 'completed') OR (starts_at IS NOT NULL AND interviewer IS NOT NULL)),
     CHECK (ends_at IS NULL OR ends_at > starts_at),
     CHECK ((summary IS NULL) = (summary_compartment IS NULL))
 );

@@ -1,0 +1,153 @@
+#!/usr/bin/env python3
+"""A local SMTP sink and SMS provider stub for Haven's tests and benchmarks.
+
+SMTP: accepts every message and keeps it. HTTP: `POST /sms` is the SMS
+provider (JSON {id, to, from, body}; answers {"id": "sms-N"}), `GET /messages`
+lists what arrived (e-mail and SMS, decoded), `POST /reset` forgets it all,
+`POST /fail-sms?count=N` makes the next N SMS requests answer 503 (to test
+retries). Binds free ports and writes "SMTP_PORT HTTP_PORT" to --ready-file.
+"""
+import argparse
+import asyncio
+import email
+import email.policy
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+LOCK = threading.Lock()
+MESSAGES = []
+FAIL_SMS = [0]
+
+
+def keep(entry):
+    with LOCK:
+        MESSAGES.append(entry)
+
+
+async def smtp_session(reader, writer):
+    def send(line):
+        writer.write((line + "\r\n").encode())
+
+    send("220 sink ESMTP")
+    await writer.drain()
+    rcpt = []
+    try:
+        while True:
+            raw = await reader.readline()
+            if not raw:
+                break
+            line = raw.decode("utf-8", "replace").rstrip("\r\n")
+            verb = line.split(" ", 1)[0].upper()
+            if verb in ("EHLO", "HELO"):
+                send("250-sink")
+                send("250-8BITMIME")
+                send("250 SMTPUTF8")
+            elif verb == "MAIL":
+                rcpt = []
+                send("250 OK")
+            elif verb == "RCPT":
+                rcpt.append(line.split(":", 1)[1].strip().strip("<>"))
+                send("250 OK")
+            elif verb == "DATA":
+                send("354 go ahead")
+                await writer.drain()
+                data = b""
+                while True:
+                    chunk = await reader.readline()
+                    if chunk in (b".\r\n", b".\n") or not chunk:
+                        break
+                    if chunk.startswith(b".."):
+                        chunk = chunk[1:]
+                    data += chunk
+                msg = email.message_from_bytes(data, policy=email.policy.default)
+                body = msg.get_body(preferencelist=("plain",))
+                keep({
+                    "channel": "email",
+                    "id": str(msg.get("Message-ID", "")).strip("<>").split("@")[0],
+                    "to": rcpt[0] if rcpt else "",
+                    "subject": str(msg.get("Subject", "")),
+                    "body": body.get_content() if body is not None else "",
+                })
+                send("250 queued")
+            elif verb == "RSET":
+                rcpt = []
+                send("250 OK")
+            elif verb == "NOOP":
+                send("250 OK")
+            elif verb == "QUIT":
+                send("221 bye")
+                await writer.drain()
+                break
+            else:
+                send("502 not implemented")
+            await writer.drain()
+    except (ConnectionError, asyncio.IncompleteReadError):
+        pass
+    finally:
+        writer.close()
+
+
+class Http(BaseHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+    def answer(self, status, obj):
+        body = json.dumps(obj).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def do_GET(self):
+        if self.path.startswith("/messages"):
+            with LOCK:
+                self.answer(200, list(MESSAGES))
+        else:
+            self.answer(404, {})
+
+    def do_POST(self):
+        length = int(self.headers.get("Content-Length", "0"))
+        raw = self.rfile.read(length)
+        if self.path.startswith("/reset"):
+            with LOCK:
+                MESSAGES.clear()
+            return self.answer(200, {})
+        if self.path.startswith("/fail-sms"):
+            FAIL_SMS[0] = int(self.path.split("count=")[-1])
+            return self.answer(200, {})
+        if self.path.startswith("/sms"):
+            with LOCK:
+                if FAIL_SMS[0] > 0:
+                    FAIL_SMS[0] -= 1
+                    return self.answer(503, {"error": "try later"})
+            req = json.loads(raw or b"{}")
+            keep({"channel": "sms", "id": req.get("id", ""), "to": req.get("to", ""),
+                  "subject": "", "body": req.get("body", ""),
+                  "auth": self.headers.get("Authorization", "")})
+            with LOCK:
+                n = len(MESSAGES)
+            return self.answer(200, {"id": f"sms-{n}"})
+        self.answer(404, {})
+
+
+async def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--ready-file", required=True)
+    args = ap.parse_args()
+    server = await asyncio.start_server(smtp_session, "127.0.0.1", 0)
+    smtp_port = server.sockets[0].getsockname()[1]
+    http = ThreadingHTTPServer(("127.0.0.1", 0), Http)
+    http.daemon_threads = True
+    threading.Thread(target=http.serve_forever, daemon=True).start()
+    with open(args.ready_file + ".tmp", "w") as f:
+        f.write(f"{smtp_port} {http.server_address[1]}\n")
+    import os
+    os.replace(args.ready_file + ".tmp", args.ready_file)
+    async with server:
+        await server.serve_forever()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
