@@ -168,4 +168,3 @@ mod tests {
         assert!("not-an-id".parse::<UserId>().is_err());
     }
 }
-

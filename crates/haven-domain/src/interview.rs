@@ -164,9 +164,18 @@ mod tests {
     fn the_queue_belongs_to_the_interviewing_organization() {
         let org = OrganizationId::new();
         let other = OrganizationId::new();
-        assert!(may_see_queue(&actor(&[Role::ForensicInterviewer], org), org));
-        assert!(!may_see_queue(&actor(&[Role::ForensicInterviewer], other), org));
-        assert!(!may_see_queue(&actor(&[Role::LawEnforcementAgent], org), org));
+        assert!(may_see_queue(
+            &actor(&[Role::ForensicInterviewer], org),
+            org
+        ));
+        assert!(!may_see_queue(
+            &actor(&[Role::ForensicInterviewer], other),
+            org
+        ));
+        assert!(!may_see_queue(
+            &actor(&[Role::LawEnforcementAgent], org),
+            org
+        ));
         assert!(may_handle(&actor(&[Role::Supervisor], org), org));
         let reader = actor(&[Role::ForensicInterviewer], org).with_scopes(vec![Scope::CasesRead]);
         assert!(may_see_queue(&reader, org));

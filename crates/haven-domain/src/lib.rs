@@ -18,9 +18,9 @@ pub mod relief;
 
 pub use audit::{AuditAction, AuditEntry};
 pub use ids::{
-    ApiTokenId, AttachmentId, CaseId, ConsentId, DocumentId, DraftId, EntryId, FundId,
-    FundRequestId, HotlineId, InterviewId, InterviewFileId, DeliveryId, MessageId, OrganizationId, PersonId, ReferralId, ServiceId,
-    SessionId, UserId,
+    ApiTokenId, AttachmentId, CaseId, ConsentId, DeliveryId, DocumentId, DraftId, EntryId, FundId,
+    FundRequestId, HotlineId, InterviewFileId, InterviewId, MessageId, OrganizationId, PersonId,
+    ReferralId, ServiceId, SessionId, UserId,
 };
 pub use people::{LoginName, OrgKind, Organization, Role, SessionStage, User};
 

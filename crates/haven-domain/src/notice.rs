@@ -118,9 +118,15 @@ pub fn parse_clock(s: &str) -> Option<Time> {
 /// `[from, until)` in local time (`offset`); a window that ends before it
 /// starts runs over midnight. No window (or an unreadable one) means now.
 #[must_use]
-pub fn next_safe_time(contact: &SafeContact, now: OffsetDateTime, offset: UtcOffset) -> OffsetDateTime {
-    let (Some(from), Some(until)) = (parse_clock(&contact.safe_from), parse_clock(&contact.safe_until))
-    else {
+pub fn next_safe_time(
+    contact: &SafeContact,
+    now: OffsetDateTime,
+    offset: UtcOffset,
+) -> OffsetDateTime {
+    let (Some(from), Some(until)) = (
+        parse_clock(&contact.safe_from),
+        parse_clock(&contact.safe_until),
+    ) else {
         return now;
     };
     if from == until {
@@ -249,11 +255,24 @@ mod tests {
     fn only_written_safe_channels_carry_notices() {
         let now = datetime!(2026-12-01 15:00 UTC);
         let o = offset!(-5);
-        let sms = plan(&contact(Some(SafeChannel::Sms), "", ""), "+1 555 0100", "", now, o).unwrap();
+        let sms = plan(
+            &contact(Some(SafeChannel::Sms), "", ""),
+            "+1 555 0100",
+            "",
+            now,
+            o,
+        )
+        .unwrap();
         assert_eq!(sms.channel, Channel::Sms);
         assert_eq!(sms.send_at, now);
         assert_eq!(
-            plan(&contact(Some(SafeChannel::Phone), "", ""), "+1 555", "a@b.test", now, o),
+            plan(
+                &contact(Some(SafeChannel::Phone), "", ""),
+                "+1 555",
+                "a@b.test",
+                now,
+                o
+            ),
             Err(NoRoute::NotWritten(SafeChannel::Phone))
         );
         assert_eq!(
@@ -261,7 +280,13 @@ mod tests {
             Err(NoRoute::NoSafeChannel)
         );
         assert_eq!(
-            plan(&contact(Some(SafeChannel::Email), "", ""), "+1", " ", now, o),
+            plan(
+                &contact(Some(SafeChannel::Email), "", ""),
+                "+1",
+                " ",
+                now,
+                o
+            ),
             Err(NoRoute::NoAddress(Channel::Email))
         );
     }
@@ -271,7 +296,14 @@ mod tests {
         let mut c = contact(Some(SafeChannel::Email), "", "");
         c.may_leave_message = false;
         c.code_word = " bluebird ".into();
-        let p = plan(&c, "", "x@y.test", datetime!(2026-12-01 15:00 UTC), offset!(UTC)).unwrap();
+        let p = plan(
+            &c,
+            "",
+            "x@y.test",
+            datetime!(2026-12-01 15:00 UTC),
+            offset!(UTC),
+        )
+        .unwrap();
         assert!(p.reduced);
         assert_eq!(p.code_word.as_deref(), Some("bluebird"));
     }

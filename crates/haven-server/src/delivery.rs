@@ -195,10 +195,7 @@ impl Smtp {
     }
 }
 
-async fn post_over<IO>(
-    io: IO,
-    req: hyper::Request<Full<Bytes>>,
-) -> Result<(u16, Bytes), SendError>
+async fn post_over<IO>(io: IO, req: hyper::Request<Full<Bytes>>) -> Result<(u16, Bytes), SendError>
 where
     IO: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
 {

@@ -7,7 +7,9 @@ use crate::AppState;
 use crate::error::AppError;
 use crate::form::FormData;
 use crate::i18n::Lang;
-use crate::interviews::{self, EarlierInterview, InterviewLine, InterviewView, RequestInput, ScheduleInput};
+use crate::interviews::{
+    self, EarlierInterview, InterviewLine, InterviewView, RequestInput, ScheduleInput,
+};
 use crate::notices::{self, NoticeInput, TemplateView};
 use crate::pages::{PageFrame, error_page, forbidden, render, see_other};
 use crate::session::{Authenticated, ReqId, SignedIn};
@@ -400,7 +402,9 @@ pub async fn action(
     };
     match result {
         Ok(()) => see_other(&format!("/interviews/{id}?done={action}")),
-        Err(AppError::Invalid { message, .. }) => refused(&state, lang, &me, id, message, None, rid).await,
+        Err(AppError::Invalid { message, .. }) => {
+            refused(&state, lang, &me, id, message, None, rid).await
+        }
         Err(e) => error_page(&state, lang, &e),
     }
 }
@@ -486,7 +490,13 @@ pub fn file_response(d: interviews::FileDownload) -> Response {
     let safe: String = d
         .name
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || ".-_".contains(c) { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || ".-_".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect();
     (
         [
@@ -496,7 +506,10 @@ pub fn file_response(d: interviews::FileDownload) -> Response {
                 header::CONTENT_DISPOSITION,
                 format!("attachment; filename=\"{safe}\""),
             ),
-            (header::HeaderName::from_static("x-content-sha256"), d.sha256),
+            (
+                header::HeaderName::from_static("x-content-sha256"),
+                d.sha256,
+            ),
         ],
         Body::from_stream(d.chunks),
     )
@@ -537,7 +550,9 @@ pub async fn file_action(
     };
     match result {
         Ok(done) => see_other(&format!("/interviews/{iid}?done={done}#files")),
-        Err(AppError::Invalid { message, .. }) => refused(&state, lang, &me, iid, message, None, rid).await,
+        Err(AppError::Invalid { message, .. }) => {
+            refused(&state, lang, &me, iid, message, None, rid).await
+        }
         Err(e) => error_page(&state, lang, &e),
     }
 }
@@ -598,7 +613,16 @@ pub async fn opt_out(
         return error_page(&state, lang, &AppError::NotFound);
     };
     let stop = f.one("stop") == "1";
-    match notices::set_opt_out(&state, &Actor::of(&me.user), case, &f.one("channel"), stop, rid).await {
+    match notices::set_opt_out(
+        &state,
+        &Actor::of(&me.user),
+        case,
+        &f.one("channel"),
+        stop,
+        rid,
+    )
+    .await
+    {
         Ok(()) => see_other(&format!(
             "/cases/{case}?done={}#notices",
             if stop { "opt-out" } else { "opt-in" }
@@ -673,7 +697,11 @@ pub async fn notice_section(
         error: error_code.map(|c| {
             let key = format!("notice-error-{c}");
             let t = lang.t(&key);
-            if t == key { lang.t("notice-error-other") } else { t }
+            if t == key {
+                lang.t("notice-error-other")
+            } else {
+                t
+            }
         }),
     })
 }
@@ -785,7 +813,15 @@ pub async fn save_template(
     match notices::save_template(&state, &Actor::of(&me.user), &l, &key, &text, rid).await {
         Ok(()) => see_other("/admin/templates?done=1"),
         Err(AppError::Invalid { message, .. }) => {
-            match templates_page(&state, lang, &me, None, Some((format!("{l}/{key}"), message, text))).await {
+            match templates_page(
+                &state,
+                lang,
+                &me,
+                None,
+                Some((format!("{l}/{key}"), message, text)),
+            )
+            .await
+            {
                 Ok(p) => render(&p, StatusCode::UNPROCESSABLE_ENTITY),
                 Err(e) => error_page(&state, lang, &e),
             }

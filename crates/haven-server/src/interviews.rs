@@ -240,7 +240,11 @@ pub async fn request(
     }
     let reason = text("reason", &input.reason)?;
     if reason.is_empty() {
-        return Err(invalid("required", "reason", "Say why the interview is needed."));
+        return Err(invalid(
+            "required",
+            "reason",
+            "Say why the interview is needed.",
+        ));
     }
     let now = haven_domain::now();
     let planned = if input.planned_on.trim().is_empty() {
@@ -250,7 +254,13 @@ pub async fn request(
             input.planned_on.trim(),
             &time::format_description::well_known::Iso8601::DATE,
         )
-        .map_err(|_| invalid("bad_date", "planned_on", "planned_on must be a date (YYYY-MM-DD)."))?
+        .map_err(|_| {
+            invalid(
+                "bad_date",
+                "planned_on",
+                "planned_on must be a date (YYYY-MM-DD).",
+            )
+        })?
     };
     let person = match &open.person {
         Some(p) => Some(person_view(state, p).await?),
@@ -326,7 +336,11 @@ pub async fn request(
         } else if l.len() <= 3 && l.chars().all(|c| c.is_ascii_lowercase()) {
             l
         } else {
-            return Err(invalid("bad_code", "language", "language must be an ISO 639 code such as es."));
+            return Err(invalid(
+                "bad_code",
+                "language",
+                "language must be an ISO 639 code such as es.",
+            ));
         }
     };
     let id = InterviewId::new();
@@ -351,7 +365,9 @@ pub async fn request(
         requires_specialist: requires,
         language,
         interpreter_needed: input.interpreter_needed
-            || person.as_ref().is_some_and(|p| p.profile.interpreter_needed),
+            || person
+                .as_ref()
+                .is_some_and(|p| p.profile.interpreter_needed),
         request: seal_json(state, "interviews", "request", &id.to_string(), &details)?,
         prior_count: i64::try_from(prior.len()).unwrap_or(i64::MAX),
         observers: String::new(),
@@ -521,7 +537,8 @@ pub async fn view(
     let a = access(state, actor, id, rid.clone()).await?;
     let r = &a.row;
     let rs = r.id.to_string();
-    let request: RequestDetails = unseal_json(state, "interviews", "request", &rs, &r.request).await?;
+    let request: RequestDetails =
+        unseal_json(state, "interviews", "request", &rs, &r.request).await?;
     let schedule: Option<ScheduleDetails> = match &r.schedule {
         Some(s) => Some(unseal_json(state, "interviews", "schedule", &rs, s).await?),
         None => None,
@@ -597,13 +614,22 @@ pub async fn view(
         // case: audited like a case read.
         state
             .audit_writer
-            .record(audit(actor, AuditAction::RecordViewed, "interview", id, rid))
+            .record(audit(
+                actor,
+                AuditAction::RecordViewed,
+                "interview",
+                id,
+                rid,
+            ))
             .await?;
     }
     let mut observers = Vec::new();
     for o in r.observers.split_whitespace() {
         if let Ok(u) = Uuid::parse_str(o)
-            && let Some(org) = state.store.organization(OrganizationId::from_uuid(u)).await?
+            && let Some(org) = state
+                .store
+                .organization(OrganizationId::from_uuid(u))
+                .await?
         {
             observers.push(org.name);
         }
@@ -756,17 +782,32 @@ pub async fn schedule(
     }
     let now = haven_domain::now();
     let starts_at = parse_local(state, &input.starts_at).ok_or_else(|| {
-        invalid("bad_time", "starts_at", "starts_at must be a date and time (2026-12-08T10:00).")
+        invalid(
+            "bad_time",
+            "starts_at",
+            "starts_at must be a date and time (2026-12-08T10:00).",
+        )
     })?;
     if starts_at <= now {
-        return Err(invalid("in_the_past", "starts_at", "Choose a time in the future."));
+        return Err(invalid(
+            "in_the_past",
+            "starts_at",
+            "Choose a time in the future.",
+        ));
     }
-    let minutes = if input.minutes == 0 { 60 } else { i64::from(input.minutes) };
+    let minutes = if input.minutes == 0 {
+        60
+    } else {
+        i64::from(input.minutes)
+    };
     if !(15..=interview::MAX_MINUTES).contains(&minutes) {
         return Err(invalid(
             "bad_length",
             "minutes",
-            format!("An interview lasts 15 to {} minutes.", interview::MAX_MINUTES),
+            format!(
+                "An interview lasts 15 to {} minutes.",
+                interview::MAX_MINUTES
+            ),
         ));
     }
     let ends_at = starts_at + Duration::minutes(minutes);
@@ -823,7 +864,11 @@ pub async fn schedule(
         notes: text("notes", &input.notes)?,
     };
     if details.place.is_empty() {
-        return Err(invalid("required", "place", "Say where the interview takes place."));
+        return Err(invalid(
+            "required",
+            "place",
+            "Say where the interview takes place.",
+        ));
     }
     if row.interpreter_needed && details.interpreter.is_empty() {
         return Err(invalid(
@@ -833,7 +878,12 @@ pub async fn schedule(
         ));
     }
     let keys = state.keyring.current();
-    let fold = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase();
+    let fold = |s: &str| {
+        s.split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+            .to_lowercase()
+    };
     let mut resources = vec![format!("user:{}", interviewer.id)];
     if let Some(s) = specialist {
         resources.push(format!("user:{s}"));
@@ -872,7 +922,11 @@ pub async fn schedule(
         })
         .collect();
     let (deliveries, notice, notice_problem) = if input.notify_victim {
-        let bundle = state.store.case_bundle(row.case).await?.ok_or(AppError::NotFound)?;
+        let bundle = state
+            .store
+            .case_bundle(row.case)
+            .await?
+            .ok_or(AppError::NotFound)?;
         match notices::compose(
             state,
             &bundle.facts,
@@ -954,7 +1008,9 @@ pub async fn cancel(
 ) -> Result<(), AppError> {
     let a = access(state, actor, id, rid.clone()).await?;
     if !(a.handle || a.edit_case) {
-        return Err(AppError::Forbidden("Only the case team or the interviewers can cancel.".into()));
+        return Err(AppError::Forbidden(
+            "Only the case team or the interviewers can cancel.".into(),
+        ));
     }
     let ok = state
         .store
@@ -973,7 +1029,11 @@ pub async fn cancel(
     if ok && matches!(a.row.status.as_str(), "requested" | "scheduled") {
         Ok(())
     } else {
-        Err(invalid("not_open", "status", "This interview is completed or cancelled."))
+        Err(invalid(
+            "not_open",
+            "status",
+            "This interview is completed or cancelled.",
+        ))
     }
 }
 
@@ -1003,7 +1063,11 @@ pub async fn observe(
         return Err(AppError::NotFound);
     }
     if !matches!(row.status.as_str(), "requested" | "scheduled") {
-        return Err(invalid("not_open", "status", "This interview is completed or cancelled."));
+        return Err(invalid(
+            "not_open",
+            "status",
+            "This interview is completed or cancelled.",
+        ));
     }
     let ok = state
         .store
@@ -1022,7 +1086,11 @@ pub async fn observe(
     if ok {
         Ok(())
     } else {
-        Err(invalid("changed", "status", "Someone changed this interview meanwhile; reload and try again."))
+        Err(invalid(
+            "changed",
+            "status",
+            "Someone changed this interview meanwhile; reload and try again.",
+        ))
     }
 }
 
@@ -1050,7 +1118,13 @@ pub async fn record(
     let comp = match compartment {
         "advocate" => Compartment::Advocate,
         "shared" | "" => Compartment::Shared,
-        _ => return Err(invalid("bad_code", "compartment", "compartment must be advocate or shared.")),
+        _ => {
+            return Err(invalid(
+                "bad_code",
+                "compartment",
+                "compartment must be advocate or shared.",
+            ));
+        }
     };
     if !may_write_compartment(actor, comp) {
         return Err(invalid(
@@ -1060,10 +1134,24 @@ pub async fn record(
         ));
     }
     if row.status != "scheduled" && row.status != "completed" {
-        return Err(invalid("not_scheduled", "status", "Schedule the interview first."));
+        return Err(invalid(
+            "not_scheduled",
+            "status",
+            "Schedule the interview first.",
+        ));
     }
-    let sealed = seal(state, "interviews", "summary", &id.to_string(), summary.as_bytes())?;
-    let comp_code = if comp == Compartment::Advocate { "advocate" } else { "shared" };
+    let sealed = seal(
+        state,
+        "interviews",
+        "summary",
+        &id.to_string(),
+        summary.as_bytes(),
+    )?;
+    let comp_code = if comp == Compartment::Advocate {
+        "advocate"
+    } else {
+        "shared"
+    };
     let ok = state
         .store
         .change_interview(
@@ -1081,7 +1169,11 @@ pub async fn record(
     if ok {
         Ok(())
     } else {
-        Err(invalid("changed", "status", "Someone changed this interview meanwhile; reload and try again."))
+        Err(invalid(
+            "changed",
+            "status",
+            "Someone changed this interview meanwhile; reload and try again.",
+        ))
     }
 }
 
@@ -1109,6 +1201,7 @@ async fn file_access(
 /// # Errors
 /// Not allowed; an unknown kind; an empty or too-large file; a stream error
 /// (nothing is kept).
+#[allow(clippy::too_many_arguments)]
 pub async fn store_file<S, E>(
     state: &AppState,
     actor: &Actor,
@@ -1125,13 +1218,21 @@ where
     use futures_util::StreamExt;
     let row = file_access(state, actor, id, rid.clone()).await?;
     if row.status == "cancelled" || row.status == "requested" {
-        return Err(invalid("not_scheduled", "status", "Files belong to a scheduled or held interview."));
+        return Err(invalid(
+            "not_scheduled",
+            "status",
+            "Files belong to a scheduled or held interview.",
+        ));
     }
     let kind = FileKind::parse(kind)
         .ok_or_else(|| invalid("bad_code", "kind", "kind must be recording or document."))?;
     let name = name.trim();
     if name.is_empty() || name.chars().count() > 200 || name.contains(['/', '\\', '\0']) {
-        return Err(invalid("bad_name", "name", "Give the file a name (at most 200 characters, no slashes)."));
+        return Err(invalid(
+            "bad_name",
+            "name",
+            "Give the file a name (at most 200 characters, no slashes).",
+        ));
     }
     let content_type = content_type.trim();
     if content_type.is_empty()
@@ -1139,7 +1240,11 @@ where
         || !content_type.contains('/')
         || content_type.chars().any(|c| c.is_control())
     {
-        return Err(invalid("bad_type", "content_type", "Give the file's content type (e.g. video/mp4)."));
+        return Err(invalid(
+            "bad_type",
+            "content_type",
+            "Give the file's content type (e.g. video/mp4).",
+        ));
     }
     let file = InterviewFileId::new();
     let fs = file.to_string();
@@ -1167,7 +1272,11 @@ where
     let result: Result<(), AppError> = async {
         while let Some(part) = body.next().await {
             let part = part.map_err(|_| {
-                invalid("upload_failed", "file", "The upload was interrupted; nothing was kept.")
+                invalid(
+                    "upload_failed",
+                    "file",
+                    "The upload was interrupted; nothing was kept.",
+                )
             })?;
             size += part.len() as u64;
             if size > limit {
@@ -1215,15 +1324,32 @@ where
                 sha256: sha.clone(),
                 detail: None,
             },
-            &audit(actor, AuditAction::InterviewFileStored, "interview_file", file, rid),
+            &audit(
+                actor,
+                AuditAction::InterviewFileStored,
+                "interview_file",
+                file,
+                rid,
+            ),
         )
         .await?;
     Ok(file)
 }
 
-async fn put(state: &AppState, file: InterviewFileId, seq: i64, plain: &[u8]) -> Result<(), AppError> {
+async fn put(
+    state: &AppState,
+    file: InterviewFileId,
+    seq: i64,
+    plain: &[u8],
+) -> Result<(), AppError> {
     let chunk = Uuid::now_v7();
-    let sealed = seal(state, "interview_file_chunks", "data", &chunk.to_string(), plain)?;
+    let sealed = seal(
+        state,
+        "interview_file_chunks",
+        "data",
+        &chunk.to_string(),
+        plain,
+    )?;
     state.store.put_chunk(file, chunk, seq, &sealed).await?;
     Ok(())
 }
@@ -1268,7 +1394,13 @@ pub async fn download(
                 sha256: sha.clone(),
                 detail: None,
             },
-            &audit(actor, AuditAction::InterviewFileRead, "interview_file", file, rid),
+            &audit(
+                actor,
+                AuditAction::InterviewFileRead,
+                "interview_file",
+                file,
+                rid,
+            ),
         )
         .await?;
     let name = unseal_text(state, "interview_files", "name", &file.to_string(), &f.name).await?;
@@ -1278,9 +1410,13 @@ pub async fn download(
         async move {
             match st.store.file_chunk(file, seq).await {
                 Ok(Some((id, data))) => {
-                    match unseal(&st, "interview_file_chunks", "data", &id.to_string(), &data).await {
+                    match unseal(&st, "interview_file_chunks", "data", &id.to_string(), &data).await
+                    {
                         Ok(plain) => Some((Ok(Bytes::from(plain)), seq + 1)),
-                        Err(_) => Some((Err(std::io::Error::other("chunk does not decrypt")), i64::MAX)),
+                        Err(_) => Some((
+                            Err(std::io::Error::other("chunk does not decrypt")),
+                            i64::MAX,
+                        )),
                     }
                 }
                 Ok(None) => None,
@@ -1338,9 +1474,21 @@ pub async fn transfer(
                 by: actor.user,
                 action: CustodyAction::Transferred.as_str().into(),
                 sha256: f.sha256.unwrap_or_default(),
-                detail: Some(seal(state, "custody_events", "detail", &id.to_string(), detail.as_bytes())?),
+                detail: Some(seal(
+                    state,
+                    "custody_events",
+                    "detail",
+                    &id.to_string(),
+                    detail.as_bytes(),
+                )?),
             },
-            &audit(actor, AuditAction::InterviewFileTransferred, "interview_file", file, rid),
+            &audit(
+                actor,
+                AuditAction::InterviewFileTransferred,
+                "interview_file",
+                file,
+                rid,
+            ),
         )
         .await?;
     Ok(())
@@ -1367,7 +1515,16 @@ pub async fn verify(
     let mut hasher = Sha256::new();
     let mut seq = 0;
     while let Some((id, data)) = state.store.file_chunk(file, seq).await? {
-        hasher.update(unseal(state, "interview_file_chunks", "data", &id.to_string(), &data).await?);
+        hasher.update(
+            unseal(
+                state,
+                "interview_file_chunks",
+                "data",
+                &id.to_string(),
+                &data,
+            )
+            .await?,
+        );
         seq += 1;
     }
     let sha = hasher.finalize().to_vec();
@@ -1384,7 +1541,13 @@ pub async fn verify(
                 sha256: sha,
                 detail: None,
             },
-            &audit(actor, AuditAction::InterviewFileRead, "interview_file", file, rid),
+            &audit(
+                actor,
+                AuditAction::InterviewFileRead,
+                "interview_file",
+                file,
+                rid,
+            ),
         )
         .await?;
     Ok(ok)

@@ -55,7 +55,8 @@ pub fn languages() -> Vec<String> {
 }
 
 fn lang_id(code: &str) -> LanguageIdentifier {
-    code.parse().unwrap_or_else(|_| "en-US".parse().expect("en-US"))
+    code.parse()
+        .unwrap_or_else(|_| "en-US".parse().expect("en-US"))
 }
 
 /// The shipped wording of a template (no arguments filled).
@@ -255,7 +256,11 @@ async fn contact_name(
 
 /// The first word of a display name: enough to know who to call.
 fn first_name(display: &str) -> String {
-    display.split_whitespace().next().unwrap_or_default().to_owned()
+    display
+        .split_whitespace()
+        .next()
+        .unwrap_or_default()
+        .to_owned()
 }
 
 /// A parsed local date and time, shown as "2026-12-08 10:00".
@@ -264,12 +269,7 @@ fn parse_when(raw: &str) -> Option<(OffsetDateTime, String)> {
     let t = PrimitiveDateTime::parse(raw.trim(), &fmt).ok()?;
     Some((
         t.assume_utc(),
-        format!(
-            "{} {:02}:{:02}",
-            t.date(),
-            t.hour(),
-            t.minute()
-        ),
+        format!("{} {:02}:{:02}", t.date(), t.hour(), t.minute()),
     ))
 }
 
@@ -294,8 +294,9 @@ pub async fn compose(
         return Err(no_route(NoRoute::NoSafeChannel, ui));
     };
     let person = person_view(state, p).await?;
-    let offset = UtcOffset::from_whole_seconds(i32::from(state.settings.local_utc_offset_minutes) * 60)
-        .unwrap_or(UtcOffset::UTC);
+    let offset =
+        UtcOffset::from_whole_seconds(i32::from(state.settings.local_utc_offset_minutes) * 60)
+            .unwrap_or(UtcOffset::UTC);
     let plan = notice::plan(
         &person.profile.safe_contact,
         &person.profile.phone,
@@ -348,7 +349,13 @@ pub async fn compose(
         reduced: plan.reduced,
         case: Some(facts.id),
         user: None,
-        destination: seal(state, "deliveries", "destination", &row, plan.destination.as_bytes())?,
+        destination: seal(
+            state,
+            "deliveries",
+            "destination",
+            &row,
+            plan.destination.as_bytes(),
+        )?,
         destination_key: destination_key(state, plan.channel, &plan.destination),
         subject,
         body: seal(state, "deliveries", "body", &row, body.as_bytes())?,
@@ -459,7 +466,8 @@ pub struct NoticeView {
 fn mask(s: &str) -> String {
     let chars: Vec<char> = s.chars().collect();
     let keep = if s.contains('@') {
-        s.find('@').map_or(0, |at| chars.len() - s[..at].chars().count())
+        s.find('@')
+            .map_or(0, |at| chars.len() - s[..at].chars().count())
     } else {
         2
     };
@@ -577,7 +585,13 @@ pub async fn set_opt_out(
     if stop {
         state
             .store
-            .record_opt_out(&key, channel.as_str(), "staff", haven_domain::now(), Some(&audit))
+            .record_opt_out(
+                &key,
+                channel.as_str(),
+                "staff",
+                haven_domain::now(),
+                Some(&audit),
+            )
             .await?;
     } else {
         state
@@ -662,7 +676,13 @@ pub async fn save_settings(
         .iter()
         .map(|k| ((*k).to_owned(), email.iter().any(|e| e == k)))
         .collect();
-    let audit = audit(actor, AuditAction::NotificationSettingsChanged, "user", actor.user, rid);
+    let audit = audit(
+        actor,
+        AuditAction::NotificationSettingsChanged,
+        "user",
+        actor.user,
+        rid,
+    );
     state
         .store
         .save_notification_settings(actor.user, &values, &audit)
@@ -795,7 +815,13 @@ pub async fn save_template(
     rid: Option<String>,
 ) -> Result<(), AppError> {
     require_admin(actor)?;
-    let audit = audit(actor, AuditAction::TemplateSaved, "organization", actor.organization, rid);
+    let audit = audit(
+        actor,
+        AuditAction::TemplateSaved,
+        "organization",
+        actor.organization,
+        rid,
+    );
     if body.trim().is_empty() {
         if !template_keys().iter().any(|k| k == key) || !languages().iter().any(|l| l == lang) {
             return Err(AppError::NotFound);
@@ -853,7 +879,10 @@ mod tests {
             for key in template_keys() {
                 let text = shipped(&lang, &key);
                 assert!(!text.is_empty(), "{lang} {key}");
-                assert!(check_template(&lang, &key, &text).is_ok(), "{lang} {key}: {text}");
+                assert!(
+                    check_template(&lang, &key, &text).is_ok(),
+                    "{lang} {key}: {text}"
+                );
             }
         }
         assert!(languages().contains(&"es".to_owned()));
@@ -865,7 +894,9 @@ mod tests {
         for lang in languages() {
             for key in template_keys() {
                 let text = shipped(&lang, &key).to_lowercase();
-                for word in ["traffick", "trata", "victim", "víctima", "police", "policía"] {
+                for word in [
+                    "traffick", "trata", "victim", "víctima", "police", "policía",
+                ] {
                     assert!(!text.contains(word), "{lang} {key}: {word}");
                 }
             }
@@ -874,12 +905,34 @@ mod tests {
 
     #[test]
     fn custom_wording_is_checked() {
-        assert!(check_template("es", "notice-appointment", "Cita el {$when} con {$specialist}.").is_ok());
+        assert!(
+            check_template(
+                "es",
+                "notice-appointment",
+                "Cita el {$when} con {$specialist}."
+            )
+            .is_ok()
+        );
         let e = check_template("es", "notice-appointment", "Cita con {$offender}").unwrap_err();
-        assert!(matches!(e, AppError::Invalid { code: "bad_template", .. }));
+        assert!(matches!(
+            e,
+            AppError::Invalid {
+                code: "bad_template",
+                ..
+            }
+        ));
         let e = check_template("es", "notice-appointment", "Cita {").unwrap_err();
-        assert!(matches!(e, AppError::Invalid { code: "bad_template", .. }));
-        assert!(matches!(check_template("fr-XX", "notice-appointment", "x"), Err(AppError::NotFound)));
+        assert!(matches!(
+            e,
+            AppError::Invalid {
+                code: "bad_template",
+                ..
+            }
+        ));
+        assert!(matches!(
+            check_template("fr-XX", "notice-appointment", "x"),
+            Err(AppError::NotFound)
+        ));
         let custom = vec![TemplateRow {
             organization: OrganizationId::new(),
             lang: "es".into(),
@@ -888,8 +941,14 @@ mod tests {
             updated_by: UserId::new(),
             updated_at: haven_domain::now(),
         }];
-        assert_eq!(preview(&custom, "es", "notice-appointment"), "Cita: 2026-12-08 10:00.");
-        assert!(preview(&[], "es", "notice-appointment").starts_with("Tiene una cita el 2026-12-08 10:00."));
+        assert_eq!(
+            preview(&custom, "es", "notice-appointment"),
+            "Cita: 2026-12-08 10:00."
+        );
+        assert!(
+            preview(&[], "es", "notice-appointment")
+                .starts_with("Tiene una cita el 2026-12-08 10:00.")
+        );
     }
 
     #[test]
@@ -900,7 +959,10 @@ mod tests {
 
     #[test]
     fn when_is_a_local_date_and_time() {
-        assert_eq!(parse_when("2026-12-08T10:00").unwrap().1, "2026-12-08 10:00");
+        assert_eq!(
+            parse_when("2026-12-08T10:00").unwrap().1,
+            "2026-12-08 10:00"
+        );
         assert!(parse_when("tomorrow").is_none());
     }
 }

@@ -2895,6 +2895,28 @@ async fn every_endpoint_answers_every_role_without_leaks_or_faults() {
             ("GET", "/api/v1/hotlines".into(), None),
             ("GET", "/hsds/services".into(), None),
             ("GET", format!("/hsds/services/{HAVEN_SHELTER}"), None),
+            ("GET", "/interviews".into(), None),
+            ("GET", format!("/interviews/{}", uuid::Uuid::now_v7()), None),
+            ("GET", format!("{case_url}/interviews/new"), None),
+            ("POST", format!("{case_url}/interviews"), Some("reason=")),
+            ("POST", format!("{case_url}/notices"), Some("event=arrest")),
+            (
+                "POST",
+                format!("{case_url}/opt-outs"),
+                Some("channel=sms&stop=1"),
+            ),
+            ("GET", "/account/notifications".into(), None),
+            (
+                "POST",
+                "/account/notifications".into(),
+                Some("email=referrals"),
+            ),
+            ("GET", "/admin/templates".into(), None),
+            (
+                "POST",
+                "/admin/templates".into(),
+                Some("lang=es&key=notice-arrest&body=Hola"),
+            ),
         ];
         seed_shelter(&app, Some(org)).await;
         let mut people: Vec<(String, Option<String>)> = vec![("nobody".into(), None)];

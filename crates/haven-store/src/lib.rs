@@ -9,9 +9,9 @@
 //! encryption and auditing sit above this trait and are written once.
 
 pub mod directory;
-pub mod interview;
 mod directory_stats;
 mod error;
+pub mod interview;
 pub mod migrate;
 pub mod postgres;
 pub mod record;
@@ -37,11 +37,11 @@ pub use directory::{
     DirectoryStore, DirectoryWrite, HotlineRow, OutboxMessage, ReferralChange, ReferralEventRow,
     ReferralRow, ReferralStats,
 };
+pub use error::{StoreError, StoreResult};
 pub use interview::{
     CustodyRow, DeliveryOutcome, DeliveryRow, InterviewChange, InterviewFileRow, InterviewRow,
     InterviewStore, ScheduleOutcome, ScheduleWrite, TemplateRow,
 };
-pub use error::{StoreError, StoreResult};
 pub use migrate::SchemaStatus;
 pub use record::{
     AttachmentMeta, CaseHeader, CaseRecordStore, CaseloadQuery, CaseloadRow, CaseloadSort, Decided,
@@ -86,7 +86,7 @@ impl<T> Store for T where
         + FundStore
         + ReliefStore
         + DirectoryStore
-    + InterviewStore
+        + InterviewStore
 {
 }
 
@@ -550,7 +550,8 @@ pub enum EncryptedColumn {
     /// `referrals.personal`, bound to `referrals/personal/<id>`.
     ReferralPersonal,
     /// `referral_events.note`, bound to `referral_events/note/<id>`.
-    ReferralEventNote,    /// `interviews.request`, bound to `interviews/request/<id>`.
+    ReferralEventNote,
+    /// `interviews.request`, bound to `interviews/request/<id>`.
     InterviewRequest,
     /// `interviews.schedule`, bound to `interviews/schedule/<id>`.
     InterviewSchedule,

@@ -59,7 +59,11 @@ async fn setup(db: &TestDb) -> (OrganizationId, User, CaseId) {
         flag_1367: false,
     };
     db.store
-        .create_case(&facts, haven_domain::now(), &audit(AuditAction::CaseCreated))
+        .create_case(
+            &facts,
+            haven_domain::now(),
+            &audit(AuditAction::CaseCreated),
+        )
         .await
         .unwrap();
     (o.id, u, facts.id)
@@ -133,7 +137,10 @@ async fn an_interviewer_cannot_be_booked_twice_at_once() {
         let busy = vec![format!("user:{}", u.id)];
         let ok = db
             .store
-            .schedule_interview(&write(a.id, "requested", u.id, at, &busy), &audit(AuditAction::InterviewScheduled))
+            .schedule_interview(
+                &write(a.id, "requested", u.id, at, &busy),
+                &audit(AuditAction::InterviewScheduled),
+            )
             .await
             .unwrap();
         assert_eq!(ok, ScheduleOutcome::Scheduled);
@@ -147,13 +154,20 @@ async fn an_interviewer_cannot_be_booked_twice_at_once() {
             .await
             .unwrap();
         match clash {
-            ScheduleOutcome::Conflict { interview, resource, .. } => {
+            ScheduleOutcome::Conflict {
+                interview,
+                resource,
+                ..
+            } => {
                 assert_eq!(interview, a.id);
                 assert_eq!(resource, busy[0]);
             }
             other => panic!("expected a conflict, got {other:?}"),
         }
-        assert_eq!(db.store.interview(b.id).await.unwrap().unwrap().status, "requested");
+        assert_eq!(
+            db.store.interview(b.id).await.unwrap().unwrap().status,
+            "requested"
+        );
         // Back to back is fine.
         let next = db
             .store
@@ -167,25 +181,29 @@ async fn an_interviewer_cannot_be_booked_twice_at_once() {
         // A stale status is refused; a cancelled interview frees its time.
         let stale = db
             .store
-            .schedule_interview(&write(a.id, "requested", u.id, at, &busy), &audit(AuditAction::InterviewScheduled))
+            .schedule_interview(
+                &write(a.id, "requested", u.id, at, &busy),
+                &audit(AuditAction::InterviewScheduled),
+            )
             .await
             .unwrap();
         assert_eq!(stale, ScheduleOutcome::Stale);
-        assert!(db
-            .store
-            .change_interview(
-                &InterviewChange {
-                    id: a.id,
-                    from_status: "scheduled",
-                    to_status: "cancelled",
-                    summary: None,
-                    add_observer: None,
-                    now: haven_domain::now(),
-                },
-                &audit(AuditAction::InterviewUpdated),
-            )
-            .await
-            .unwrap());
+        assert!(
+            db.store
+                .change_interview(
+                    &InterviewChange {
+                        id: a.id,
+                        from_status: "scheduled",
+                        to_status: "cancelled",
+                        summary: None,
+                        add_observer: None,
+                        now: haven_domain::now(),
+                    },
+                    &audit(AuditAction::InterviewUpdated),
+                )
+                .await
+                .unwrap()
+        );
         let c = interview(org, u.id, case);
         db.store
             .create_interview(&c, &[], &audit(AuditAction::InterviewRequested))
@@ -193,29 +211,36 @@ async fn an_interviewer_cannot_be_booked_twice_at_once() {
             .unwrap();
         let freed = db
             .store
-            .schedule_interview(&write(c.id, "requested", u.id, at, &busy), &audit(AuditAction::InterviewScheduled))
+            .schedule_interview(
+                &write(c.id, "requested", u.id, at, &busy),
+                &audit(AuditAction::InterviewScheduled),
+            )
             .await
             .unwrap();
         assert_eq!(freed, ScheduleOutcome::Scheduled);
         // Observers are added once.
         for _ in 0..2 {
-            assert!(db
-                .store
-                .change_interview(
-                    &InterviewChange {
-                        id: c.id,
-                        from_status: "scheduled",
-                        to_status: "scheduled",
-                        summary: None,
-                        add_observer: Some(org),
-                        now: haven_domain::now(),
-                    },
-                    &audit(AuditAction::InterviewUpdated),
-                )
-                .await
-                .unwrap());
+            assert!(
+                db.store
+                    .change_interview(
+                        &InterviewChange {
+                            id: c.id,
+                            from_status: "scheduled",
+                            to_status: "scheduled",
+                            summary: None,
+                            add_observer: Some(org),
+                            now: haven_domain::now(),
+                        },
+                        &audit(AuditAction::InterviewUpdated),
+                    )
+                    .await
+                    .unwrap()
+            );
         }
-        assert_eq!(db.store.interview(c.id).await.unwrap().unwrap().observers, org.to_string());
+        assert_eq!(
+            db.store.interview(c.id).await.unwrap().unwrap().observers,
+            org.to_string()
+        );
         let queue = db.store.interview_queue(org, 10).await.unwrap();
         assert_eq!(queue.len(), 2, "cancelled interviews leave the queue");
     })
@@ -262,19 +287,34 @@ async fn files_are_listed_only_when_complete_and_keep_their_custody() {
             detail: None,
         };
         db.store
-            .finish_file(file, 12, &[9; 32], &custody, &audit(AuditAction::InterviewFileStored))
+            .finish_file(
+                file,
+                12,
+                &[9; 32],
+                &custody,
+                &audit(AuditAction::InterviewFileStored),
+            )
             .await
             .unwrap();
         let files = db.store.interview_files(i.id).await.unwrap();
         assert_eq!(files.len(), 1);
         assert_eq!(files[0].size, 12);
-        assert_eq!(db.store.file_chunk(file, 2).await.unwrap().unwrap().1, vec![2; 4]);
+        assert_eq!(
+            db.store.file_chunk(file, 2).await.unwrap().unwrap().1,
+            vec![2; 4]
+        );
         assert!(db.store.file_chunk(file, 3).await.unwrap().is_none());
         assert_eq!(db.store.custody_log(file).await.unwrap(), vec![custody]);
         // An abandoned upload leaves nothing.
-        let other = InterviewFileRow { id: InterviewFileId::new(), ..row };
+        let other = InterviewFileRow {
+            id: InterviewFileId::new(),
+            ..row
+        };
         db.store.begin_file(&other).await.unwrap();
-        db.store.put_chunk(other.id, uuid::Uuid::now_v7(), 0, b"x").await.unwrap();
+        db.store
+            .put_chunk(other.id, uuid::Uuid::now_v7(), 0, b"x")
+            .await
+            .unwrap();
         db.store.discard_file(other.id).await.unwrap();
         assert!(db.store.interview_file(other.id).await.unwrap().is_none());
         assert!(db.store.file_chunk(other.id, 0).await.unwrap().is_none());
@@ -331,10 +371,16 @@ async fn each_message_is_claimed_by_one_instance_and_sent_once() {
                     break;
                 }
                 for d in batch {
-                    assert!(s
-                        .finish_delivery(d.id, owner, &DeliveryOutcome::Sent { provider_id: None }, now)
+                    assert!(
+                        s.finish_delivery(
+                            d.id,
+                            owner,
+                            &DeliveryOutcome::Sent { provider_id: None },
+                            now
+                        )
                         .await
-                        .unwrap());
+                        .unwrap()
+                    );
                     mine.push(d.id);
                 }
             }
@@ -345,11 +391,17 @@ async fn each_message_is_claimed_by_one_instance_and_sent_once() {
         assert_eq!(a.len() + b.len(), 300, "no message twice");
         assert_eq!(all.len(), 300, "none lost");
         // Another owner cannot record an outcome for a message it does not hold.
-        assert!(!db
-            .store
-            .finish_delivery(a.first().copied().unwrap_or(b[0]), "c", &DeliveryOutcome::OptedOut, now)
-            .await
-            .unwrap());
+        assert!(
+            !db.store
+                .finish_delivery(
+                    a.first().copied().unwrap_or(b[0]),
+                    "c",
+                    &DeliveryOutcome::OptedOut,
+                    now
+                )
+                .await
+                .unwrap()
+        );
     })
     .await;
 }
@@ -360,41 +412,80 @@ async fn an_opt_out_stops_pending_and_future_messages_at_once() {
         let key = [42_u8; 32];
         let first = delivery(&key, "o1".into());
         let other = delivery(&[7; 32], "o2".into());
-        db.store.queue_deliveries(&[first.clone(), other.clone()], None).await.unwrap();
+        db.store
+            .queue_deliveries(&[first.clone(), other.clone()], None)
+            .await
+            .unwrap();
         let closed = db
             .store
             .record_opt_out(&key, "sms", "reply", haven_domain::now(), None)
             .await
             .unwrap();
         assert_eq!(closed, 1);
-        assert_eq!(db.store.delivery(first.id).await.unwrap().unwrap().status, "opted_out");
+        assert_eq!(
+            db.store.delivery(first.id).await.unwrap().unwrap().status,
+            "opted_out"
+        );
         assert!(db.store.is_opted_out(&key, "sms").await.unwrap());
         assert!(!db.store.is_opted_out(&key, "email").await.unwrap());
         // A new message to the same number is recorded, never sent.
         let later = delivery(&key, "o3".into());
-        db.store.queue_deliveries(std::slice::from_ref(&later), None).await.unwrap();
-        assert_eq!(db.store.delivery(later.id).await.unwrap().unwrap().status, "opted_out");
+        db.store
+            .queue_deliveries(std::slice::from_ref(&later), None)
+            .await
+            .unwrap();
+        assert_eq!(
+            db.store.delivery(later.id).await.unwrap().unwrap().status,
+            "opted_out"
+        );
         let now = haven_domain::now() + Duration::seconds(1);
-        let claimed = db.store.claim_deliveries("a", now, now + Duration::minutes(1), 10).await.unwrap();
-        assert_eq!(claimed.iter().map(|d| d.id).collect::<Vec<_>>(), vec![other.id]);
+        let claimed = db
+            .store
+            .claim_deliveries("a", now, now + Duration::minutes(1), 10)
+            .await
+            .unwrap();
+        assert_eq!(
+            claimed.iter().map(|d| d.id).collect::<Vec<_>>(),
+            vec![other.id]
+        );
         // A retry waits; then it is claimed again with one more attempt.
         let at = now + Duration::seconds(30);
-        assert!(db
+        assert!(
+            db.store
+                .finish_delivery(
+                    other.id,
+                    "a",
+                    &DeliveryOutcome::Retry {
+                        error: "HTTP 503".into(),
+                        at
+                    },
+                    now
+                )
+                .await
+                .unwrap()
+        );
+        assert!(
+            db.store
+                .claim_deliveries("a", now, now + Duration::minutes(1), 10)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        let again = db
             .store
-            .finish_delivery(other.id, "a", &DeliveryOutcome::Retry { error: "HTTP 503".into(), at }, now)
+            .claim_deliveries("b", at, at + Duration::minutes(1), 10)
             .await
-            .unwrap());
-        assert!(db.store.claim_deliveries("a", now, now + Duration::minutes(1), 10).await.unwrap().is_empty());
-        let again = db.store.claim_deliveries("b", at, at + Duration::minutes(1), 10).await.unwrap();
+            .unwrap();
         assert_eq!(again.len(), 1);
         assert_eq!(again[0].attempts, 2);
         assert_eq!(again[0].last_error.as_deref(), Some("HTTP 503"));
         // Lifting the opt-out lets new messages through.
-        assert!(db
-            .store
-            .remove_opt_out(&key, "sms", &audit(AuditAction::OptOutRecorded))
-            .await
-            .unwrap());
+        assert!(
+            db.store
+                .remove_opt_out(&key, "sms", &audit(AuditAction::OptOutRecorded))
+                .await
+                .unwrap()
+        );
         assert!(!db.store.is_opted_out(&key, "sms").await.unwrap());
     })
     .await;

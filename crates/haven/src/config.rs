@@ -256,15 +256,16 @@ impl Config {
             }
             Ok(v)
         };
-        let secret_file = |env_key: &str, file_val: Option<PathBuf>, key: &str| -> Result<Option<String>> {
-            match std::env::var_os(env_key).filter(|v| !v.is_empty()) {
-                Some(p) => Ok(Some(read_secret(Path::new(&p), env_key)?)),
-                None => match file_val {
-                    Some(p) => Ok(Some(read_secret(&p, &from_file(key))?)),
-                    None => Ok(None),
-                },
-            }
-        };
+        let secret_file =
+            |env_key: &str, file_val: Option<PathBuf>, key: &str| -> Result<Option<String>> {
+                match std::env::var_os(env_key).filter(|v| !v.is_empty()) {
+                    Some(p) => Ok(Some(read_secret(Path::new(&p), env_key)?)),
+                    None => match file_val {
+                        Some(p) => Ok(Some(read_secret(&p, &from_file(key))?)),
+                        None => Ok(None),
+                    },
+                }
+            };
         let mail = match pick(None, "HAVEN_SMTP_URL", file.smtp_url.clone(), "smtp_url") {
             Some((url, _)) => Some(haven_server::delivery::MailConfig {
                 url,
@@ -281,7 +282,11 @@ impl Config {
         let sms = match pick(None, "HAVEN_SMS_URL", file.sms_url.clone(), "sms_url") {
             Some((url, _)) => Some(haven_server::delivery::SmsConfig {
                 url,
-                token: secret_file("HAVEN_SMS_TOKEN_FILE", file.sms_token_file.clone(), "sms_token_file")?,
+                token: secret_file(
+                    "HAVEN_SMS_TOKEN_FILE",
+                    file.sms_token_file.clone(),
+                    "sms_token_file",
+                )?,
                 from: pick(None, "HAVEN_SMS_FROM", file.sms_from.clone(), "sms_from")
                     .map(|v| v.0)
                     .unwrap_or_default(),

@@ -338,6 +338,44 @@ async fn seed_record(state: &AppState) -> Result<()> {
         .await
         .map_err(err)?;
     }
+    // A 15-year-old who may be written to (e-mail, in Spanish): the forensic
+    // interview and the appointment notice.
+    let minor = IntakeInput {
+        name: "Lucía Prueba (demo)".into(),
+        estimated_age: Some(15),
+        gender: "feminine".into(),
+        residency: "foreign_national".into(),
+        citizenship: vec!["HN".into()],
+        languages: vec!["es".into()],
+        interpreter_needed: true,
+        safe_channel: "email".into(),
+        email: "lucia@demo.haven.test".into(),
+        may_leave_message: true,
+        code_word: "girasol".into(),
+        safety: "at_risk".into(),
+        exploitation: "labor".into(),
+        identification_source: "ngo".into(),
+        ..IntakeInput::default()
+    };
+    let IntakeOutcome::Created(minor_case) =
+        record::create_intake(state, &actor, &minor, None, None)
+            .await
+            .map_err(err)?
+    else {
+        bail!("the demo minor's case looked like a duplicate");
+    };
+    let audit = AuditEntry::new(AuditAction::TeamChanged)
+        .by(specialist.id, specialist.organization_id)
+        .on("case", minor_case);
+    store
+        .set_team_member(
+            minor_case,
+            agent.id,
+            haven_domain::access::TeamRole::Agent,
+            true,
+            &audit,
+        )
+        .await?;
     Ok(())
 }
 

@@ -597,15 +597,23 @@ async fn serve(config: &Config, target: &DatabaseTarget, demo: bool) -> Result<(
     };
     // Messages that leave Haven (e-mail, SMS): every instance, leased; a
     // full batch is followed at once by the next.
-    let transports = haven_server::delivery::Transports::new(config.mail.clone(), config.sms.clone())
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let transports =
+        haven_server::delivery::Transports::new(config.mail.clone(), config.sms.clone())
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
     let sender = {
         let state = state.clone();
         let owner = format!("haven-{}-{}", std::process::id(), uuid_suffix());
         tokio::spawn(async move {
             loop {
                 let now = haven_domain::now();
-                let pause = match haven_server::delivery::deliver_due(&state, &transports, &owner, now).await {
+                let pause = match haven_server::delivery::deliver_due(
+                    &state,
+                    &transports,
+                    &owner,
+                    now,
+                )
+                .await
+                {
                     Ok((claimed, _)) if claimed > 0 => std::time::Duration::ZERO,
                     Ok(_) => std::time::Duration::from_secs(2),
                     Err(e) => {

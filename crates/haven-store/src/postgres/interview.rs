@@ -3,11 +3,11 @@ use super::audit::insert_audit;
 use super::directory::insert_messages;
 use super::record::{get_opt_ts, get_ts, ts};
 use crate::StoreResult;
+use crate::directory::OutboxMessage;
 use crate::interview::{
     CustodyRow, DeliveryOutcome, DeliveryRow, InterviewChange, InterviewFileRow, InterviewRow,
     InterviewStore, ScheduleOutcome, ScheduleWrite, TemplateRow,
 };
-use crate::directory::OutboxMessage;
 use async_trait::async_trait;
 use haven_domain::{
     AuditEntry, CaseId, DeliveryId, InterviewFileId, InterviewId, OrganizationId, PersonId, UserId,
@@ -438,13 +438,15 @@ impl InterviewStore for PgStore {
         seq: i64,
         data: &[u8],
     ) -> StoreResult<()> {
-        sqlx::query("INSERT INTO interview_file_chunks (id, file_id, seq, data) VALUES ($1, $2, $3, $4)")
-            .bind(chunk)
-            .bind(file.as_uuid())
-            .bind(seq)
-            .bind(data)
-            .execute(self.pool())
-            .await?;
+        sqlx::query(
+            "INSERT INTO interview_file_chunks (id, file_id, seq, data) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(chunk)
+        .bind(file.as_uuid())
+        .bind(seq)
+        .bind(data)
+        .execute(self.pool())
+        .await?;
         Ok(())
     }
 
@@ -513,11 +515,13 @@ impl InterviewStore for PgStore {
         file: InterviewFileId,
         seq: i64,
     ) -> StoreResult<Option<(Uuid, Vec<u8>)>> {
-        let row = sqlx::query("SELECT id, data FROM interview_file_chunks WHERE file_id = $1 AND seq = $2")
-            .bind(file.as_uuid())
-            .bind(seq)
-            .fetch_optional(self.pool())
-            .await?;
+        let row = sqlx::query(
+            "SELECT id, data FROM interview_file_chunks WHERE file_id = $1 AND seq = $2",
+        )
+        .bind(file.as_uuid())
+        .bind(seq)
+        .fetch_optional(self.pool())
+        .await?;
         Ok(match row {
             Some(r) => Some((r.try_get("id")?, r.try_get("data")?)),
             None => None,
@@ -574,15 +578,14 @@ impl InterviewStore for PgStore {
         )
         .execute(&mut *tx)
         .await?;
-        let rows = sqlx::query(concat!(
+        let rows = sqlx::query(
             "UPDATE deliveries SET lease_owner = $1, lease_until = $2, attempts = attempts + 1
              WHERE id IN (SELECT id FROM deliveries WHERE status = 'pending' AND available_at <= $3
                             AND (lease_until IS NULL OR lease_until < $3)
                           ORDER BY available_at LIMIT $4 FOR UPDATE SKIP LOCKED)
              RETURNING id, dedupe_key, audience, channel, kind, rule, lang, reduced, case_id, user_id,
                 destination, destination_key, subject, body, status, attempts, available_at,
-                last_error, provider_id, created_by, created_at, sent_at"
-        ))
+                last_error, provider_id, created_by, created_at, sent_at")
         .bind(owner)
         .bind(ts(lease_until))
         .bind(ts(now))
@@ -690,7 +693,12 @@ impl InterviewStore for PgStore {
         Ok(closed)
     }
 
-    async fn remove_opt_out(&self, key: &[u8], channel: &str, audit: &AuditEntry) -> StoreResult<bool> {
+    async fn remove_opt_out(
+        &self,
+        key: &[u8],
+        channel: &str,
+        audit: &AuditEntry,
+    ) -> StoreResult<bool> {
         let mut tx = self.pool().begin().await?;
         let done = sqlx::query("DELETE FROM opt_outs WHERE destination_key = $1 AND channel = $2")
             .bind(key)
@@ -703,22 +711,26 @@ impl InterviewStore for PgStore {
     }
 
     async fn is_opted_out(&self, key: &[u8], channel: &str) -> StoreResult<bool> {
-        Ok(sqlx::query("SELECT 1 FROM opt_outs WHERE destination_key = $1 AND channel = $2")
-            .bind(key)
-            .bind(channel)
-            .fetch_optional(self.pool())
-            .await?
-            .is_some())
+        Ok(
+            sqlx::query("SELECT 1 FROM opt_outs WHERE destination_key = $1 AND channel = $2")
+                .bind(key)
+                .bind(channel)
+                .fetch_optional(self.pool())
+                .await?
+                .is_some(),
+        )
     }
 
     async fn notification_settings(&self, user: UserId) -> StoreResult<Vec<(String, bool)>> {
-        sqlx::query("SELECT kind, email FROM notification_settings WHERE user_id = $1 ORDER BY kind")
-            .bind(user.as_uuid())
-            .fetch_all(self.pool())
-            .await?
-            .iter()
-            .map(|r| Ok((r.try_get("kind")?, r.try_get("email")?)))
-            .collect()
+        sqlx::query(
+            "SELECT kind, email FROM notification_settings WHERE user_id = $1 ORDER BY kind",
+        )
+        .bind(user.as_uuid())
+        .fetch_all(self.pool())
+        .await?
+        .iter()
+        .map(|r| Ok((r.try_get("kind")?, r.try_get("email")?)))
+        .collect()
     }
 
     async fn save_notification_settings(

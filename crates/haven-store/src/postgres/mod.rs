@@ -6,9 +6,9 @@
 mod audit;
 mod cases;
 mod directory;
-mod interview;
 mod funds;
 mod import;
+mod interview;
 mod mfa;
 mod people;
 mod record;

@@ -11,8 +11,8 @@
 mod audit;
 mod cases;
 mod directory;
-mod interview;
 mod funds;
+mod interview;
 mod mfa;
 mod people;
 mod record;
