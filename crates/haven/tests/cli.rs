@@ -713,9 +713,8 @@ fn keys_rotate_re_encrypts_and_retires_the_old_key() {
     assert!(out.status.success(), "{text}{}", stderr(&out));
     assert!(text.contains("added data key 2"), "{text}");
     assert!(
-        // The demo: two persons (name, profile), their cases (profile), the
-        // first case's entries and relief facts, the directory's confidential
-        // location, and the audit key material.
+        // Three more than before issue 7: the demo's second person (name,
+        // profile) and her case (profile).
         text.contains("re-encrypted 15 values under key 2"),
         "{text}"
     );
