@@ -609,7 +609,7 @@ pub async fn view(
         },
         None => String::new(),
     };
-    if a.handle || interview::may_see_queue(actor, r.org) {
+    if interview::may_see_queue(actor, r.org) {
         // The interviewing organization reads the person's name outside the
         // case: audited like a case read.
         state
@@ -693,13 +693,22 @@ pub struct InterviewLine {
 
 async fn lines(state: &AppState, rows: Vec<InterviewRow>) -> Result<Vec<InterviewLine>, AppError> {
     let mut out = Vec::with_capacity(rows.len());
+    // A queue is one organization's; a case has few: read each name once.
+    let mut orgs: Vec<(OrganizationId, String)> = Vec::new();
     for r in rows {
-        let organization = state
-            .store
-            .organization(r.org)
-            .await?
-            .map(|o| o.name)
-            .unwrap_or_default();
+        let organization = match orgs.iter().find(|(o, _)| *o == r.org) {
+            Some((_, n)) => n.clone(),
+            None => {
+                let n = state
+                    .store
+                    .organization(r.org)
+                    .await?
+                    .map(|o| o.name)
+                    .unwrap_or_default();
+                orgs.push((r.org, n.clone()));
+                n
+            }
+        };
         out.push(InterviewLine {
             id: r.id,
             case_id: r.case,

@@ -17,7 +17,6 @@ use fluent_templates::{LanguageIdentifier, Loader};
 use haven_domain::access::{CaseFacts, TeamRole};
 use haven_domain::notice::{self, Channel, NoRoute, NoticeEvent};
 use haven_domain::policy::Actor;
-use haven_domain::record::SafeChannel;
 use haven_domain::{AuditAction, AuditEntry, CaseId, DeliveryId, UserId};
 use haven_store::{DeliveryRow, StoredPerson, TemplateRow};
 use serde::{Deserialize, Serialize};
@@ -848,12 +847,6 @@ pub async fn save_template(
         )
         .await?;
     Ok(())
-}
-
-/// Whether `SafeChannel` is one Haven can write to.
-#[must_use]
-pub fn is_written(c: SafeChannel) -> bool {
-    matches!(c, SafeChannel::Sms | SafeChannel::Email)
 }
 
 /// For tests and the organization's preview: a template rendered with
