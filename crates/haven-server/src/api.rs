@@ -998,6 +998,15 @@ impl utoipa::Modify for Security {
                     .build(),
             ),
         );
+        components.add_security_scheme(
+            "sms_provider",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some("The SMS provider's token (sms_inbound_token_file), for its reply webhook only."))
+                    .build(),
+            ),
+        );
     }
 }
 
@@ -1023,7 +1032,15 @@ impl utoipa::Modify for Security {
         crate::api_directory::hotlines, crate::api_directory::add_hotline, crate::api_directory::put_hotline, crate::api_directory::delete_hotline,
         crate::api_directory::hsds_root, crate::api_directory::hsds_services, crate::api_directory::hsds_service,
         crate::api_directory::hsds_organizations, crate::api_directory::hsds_organization,
-        crate::api_directory::hsds_service_at_locations, crate::api_directory::hsds_taxonomy_terms),
+        crate::api_directory::hsds_service_at_locations, crate::api_directory::hsds_taxonomy_terms,
+        crate::api_interviews::queue, crate::api_interviews::case_interviews, crate::api_interviews::request,
+        crate::api_interviews::observe, crate::api_interviews::get_interview, crate::api_interviews::schedule,
+        crate::api_interviews::cancel, crate::api_interviews::record, crate::api_interviews::upload,
+        crate::api_interviews::download, crate::api_interviews::transfer, crate::api_interviews::verify,
+        crate::api_interviews::case_notices, crate::api_interviews::notify, crate::api_interviews::stop,
+        crate::api_interviews::resume, crate::api_interviews::get_settings, crate::api_interviews::put_settings,
+        crate::api_interviews::templates, crate::api_interviews::put_template, crate::api_interviews::delete_template,
+        crate::api_interviews::inbound_sms),
     components(schemas(ErrorBody, crate::error::FieldError, MeBody, OrganizationBody, UserBody, NewOrganization, NewUserBody, RoleName, AccessChange, NewConsent, PartyBody, ConsentBody,
         crate::api_record::CaseBody, crate::api_record::EntryBody, crate::api_record::AttachmentBody, crate::api_record::CaseloadBody,
         crate::api_record::CaseloadLine, crate::api_record::Created, crate::api_record::PossibleDuplicates,
@@ -1038,11 +1055,21 @@ impl utoipa::Modify for Security {
         crate::api_directory::Link, crate::api_directory::CapacityBody, crate::api_directory::CreatedReferral,
         crate::api_directory::StatsBody, crate::api_directory::HotlineBody, crate::api_directory::Page,
         crate::referrals::SendInput, crate::referrals::CaseReferral, crate::referrals::EventView, crate::referrals::Incoming,
-        crate::referrals::PersonalDetails, crate::referrals::Response)),
+        crate::referrals::PersonalDetails, crate::referrals::Response,
+        crate::api_interviews::CaseInterviews, crate::api_interviews::RecordBody, crate::api_interviews::TransferBody,
+        crate::api_interviews::Verification, crate::api_interviews::CaseNotices, crate::api_interviews::NotificationSettings,
+        crate::api_interviews::TemplateBody, crate::api_interviews::InboundSms, crate::api_interviews::InboundResult,
+        crate::interviews::RequestInput, crate::interviews::RequestDetails, crate::interviews::ScheduleInput,
+        crate::interviews::ScheduleDetails, crate::interviews::EarlierInterview, crate::interviews::InterviewView,
+        crate::interviews::FileView, crate::interviews::CustodyView, crate::interviews::InterviewLine, crate::interviews::Scheduled,
+        crate::notices::NoticeInput, crate::notices::NoticeQueued, crate::notices::NoticeView, crate::notices::ChannelState,
+        crate::notices::TemplateView)),
     modifiers(&Security),
     security(("token" = [])),
     tags((name = "account"), (name = "administration"), (name = "cases"), (name = "funds"), (name = "relief"),
-        (name = "directory"), (name = "referrals"), (name = "hsds", description = "Open Referral HSDS 3.0 read API for partners (API token with directory:read)"))
+        (name = "directory"), (name = "referrals"),
+        (name = "interviews", description = "Forensic interviews: requests, scheduling, the record, files and their chain of custody"),
+        (name = "notices", description = "Notices to victims through their safe channel (R-2), opt-outs, staff notification settings, templates"), (name = "hsds", description = "Open Referral HSDS 3.0 read API for partners (API token with directory:read)"))
 )]
 pub struct ApiDoc;
 
@@ -1075,5 +1102,6 @@ pub fn routes(upload_limit: usize) -> Router<AppState> {
         )
         .merge(crate::api_record::routes(upload_limit))
         .merge(crate::api_relief::routes())
+        .merge(crate::api_interviews::routes())
         .merge(crate::api_directory::routes(upload_limit))
 }

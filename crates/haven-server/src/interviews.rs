@@ -756,11 +756,14 @@ pub struct Scheduled {
     pub notice_problem: Option<String>,
 }
 
-fn resource_name(resource: &str) -> &'static str {
+/// Who or what is double-booked, as the scheduler knows them.
+fn resource_name(resource: &str, interviewer: UserId) -> &'static str {
     match resource.split(':').next() {
         Some("person") => "The person",
         Some("place") => "The place",
         Some("interpreter") => "The interpreter",
+        Some("user") if resource == format!("user:{interviewer}") => "The interviewer",
+        Some("user") => "The accompanying specialist",
         _ => "A member of the interview team",
     }
 }
@@ -994,7 +997,7 @@ pub async fn schedule(
             "starts_at",
             format!(
                 "{} already has an interview from {} to {}. Choose another time.",
-                resource_name(&resource),
+                resource_name(&resource, interviewer.id),
                 local_text(state, starts_at),
                 local_text(state, ends_at)
                     .split(' ')

@@ -6,6 +6,7 @@
 mod admin_pages;
 pub mod api;
 mod api_directory;
+mod api_interviews;
 mod api_record;
 mod api_relief;
 pub mod audit;
@@ -95,6 +96,8 @@ pub struct Settings {
     pub local_utc_offset_minutes: i16,
     /// Largest interview recording or document accepted (streamed).
     pub recording_limit_bytes: u64,
+    /// The SMS provider's token for its reply webhook; none: no webhook.
+    pub sms_inbound_token: Option<delivery::WebhookToken>,
     /// Only for the read benchmark's baseline (`benches/case_read.rs`): never
     /// settable from configuration, and `true` everywhere else.
     #[doc(hidden)]
@@ -118,6 +121,7 @@ impl Default for Settings {
             directory_utc_offset_minutes: -300,
             local_utc_offset_minutes: -300,
             recording_limit_bytes: 2 * 1024 * 1024 * 1024,
+            sms_inbound_token: None,
             audit_reads: true,
         }
     }

@@ -2897,6 +2897,16 @@ async fn every_endpoint_answers_every_role_without_leaks_or_faults() {
             ("GET", format!("/hsds/services/{HAVEN_SHELTER}"), None),
             ("GET", "/interviews".into(), None),
             ("GET", format!("/interviews/{}", uuid::Uuid::now_v7()), None),
+            ("GET", "/api/v1/interviews".into(), None),
+            (
+                "GET",
+                format!("/api/v1/interviews/{}", uuid::Uuid::now_v7()),
+                None,
+            ),
+            ("GET", format!("/api/v1/cases/{case_id}/interviews"), None),
+            ("GET", format!("/api/v1/cases/{case_id}/notices"), None),
+            ("GET", "/api/v1/account/notification-settings".into(), None),
+            ("GET", "/api/v1/notice-templates".into(), None),
             ("GET", format!("{case_url}/interviews/new"), None),
             ("POST", format!("{case_url}/interviews"), Some("reason=")),
             ("POST", format!("{case_url}/notices"), Some("event=arrest")),
@@ -5530,5 +5540,642 @@ async fn a_referral_goes_round_the_loop_with_the_minimum_necessary() {
             StatusCode::NOT_FOUND,
             "a specialist is neither a supervisor nor the provider"
         );
+    }
+}
+
+/// A birth date `years` (and some weeks) ago, as YYYY-MM-DD: the age is
+/// `years` whatever the local date.
+fn born_years_ago(years: i32) -> String {
+    let d = haven_domain::now().date() - time::Duration::days(40);
+    d.replace_day(1)
+        .unwrap()
+        .replace_year(d.year() - years)
+        .unwrap()
+        .to_string()
+}
+
+/// A local time `days` days from now at `hour`:00, "YYYY-MM-DDTHH:MM".
+fn local_in(days: i64, hour: u8) -> String {
+    let d = haven_domain::now().date() + time::Duration::days(days);
+    format!("{d}T{hour:02}:00")
+}
+
+fn interview_settings() -> Settings {
+    Settings {
+        require_mfa: false,
+        recording_limit_bytes: 3 * 1024 * 1024,
+        sms_inbound_token: Some(haven_server::delivery::WebhookToken::new(
+            "provider-secret".into(),
+        )),
+        ..Settings::default()
+    }
+}
+
+#[tokio::test]
+async fn forensic_interviews_through_the_api_route_refuse_conflicts_and_keep_custody() {
+    for app in apps(interview_settings()).await {
+        let name = app.db.name;
+        let org = app_org(&app).await;
+        let police = law_enforcement_org(&app).await;
+        let cac = new_org(&app, "Child Advocacy Center", OrgKind::Ngo).await;
+        let (_, spec) = worker(&app, org, "iv-spec@example.test", &[Role::VictimSpecialist]).await;
+        let (agent_id, _) = worker(
+            &app,
+            police,
+            "iv-agent@example.test",
+            &[Role::LawEnforcementAgent],
+        )
+        .await;
+        // A task-force agent trained as a forensic interviewer.
+        let (_, fi) = worker(
+            &app,
+            police,
+            "iv-fi@example.test",
+            &[Role::ForensicInterviewer, Role::LawEnforcementAgent],
+        )
+        .await;
+        let (fi2_id, _) = worker(
+            &app,
+            police,
+            "iv-fi2@example.test",
+            &[Role::ForensicInterviewer],
+        )
+        .await;
+        let (_, other_fi) = worker(
+            &app,
+            cac,
+            "iv-cac@example.test",
+            &[Role::ForensicInterviewer],
+        )
+        .await;
+        let (s, b) = call(&app, "POST", "/api/v1/cases", &spec, serde_json::json!({
+            "name": "Niña Prueba", "birth_date": born_years_ago(15), "residency": "foreign_national",
+            "languages": ["es"], "email": "nina@example.test", "phone": "(555) 010-2030",
+            "safe_channel": "email", "may_leave_message": true, "code_word": "luna"})).await;
+        assert_eq!(s, StatusCode::CREATED, "{name}: {b}");
+        let case = b["id"].as_str().unwrap().to_owned();
+        add_to_team(&app, &spec, &case, agent_id, "agent").await;
+        let url = format!("/api/v1/cases/{case}/interviews");
+
+        // A request names its reason; it goes to the team agent's
+        // organization, the first with forensic interviewers (VAP-1).
+        let (s, b) = call(
+            &app,
+            "POST",
+            &url,
+            &spec,
+            serde_json::json!({"reason": " "}),
+        )
+        .await;
+        assert_eq!(
+            (s, b["field"].as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some("reason")),
+            "{name}: {b}"
+        );
+        let (s, b) = call(&app, "POST", &url, &spec, serde_json::json!({
+            "reason": "Disclosure at school", "interpreter_needed": true, "observers_wanted": "Prosecutor"})).await;
+        assert_eq!(s, StatusCode::CREATED, "{name}: {b}");
+        let iv = b["id"].as_str().unwrap().to_owned();
+        let (s, v) = call(
+            &app,
+            "GET",
+            &format!("/api/v1/interviews/{iv}"),
+            &fi,
+            serde_json::Value::Null,
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK, "{name}: {v}");
+        assert_eq!(v["organization_id"], police.to_string(), "{name}");
+        assert_eq!(v["age_at_interview"], 15, "{name}");
+        assert_eq!(v["requires_specialist"], true, "{name}");
+        assert_eq!(v["language"], "es", "{name}");
+        assert_eq!(v["person_name"], "Niña Prueba", "{name}");
+        let (_, q) = call(
+            &app,
+            "GET",
+            "/api/v1/interviews",
+            &fi,
+            serde_json::Value::Null,
+        )
+        .await;
+        assert!(
+            q.as_array().unwrap().iter().any(|l| l["id"] == iv.as_str()),
+            "{name}: {q}"
+        );
+        // Another organization's interviewer learns nothing of it.
+        let (s, _) = call(
+            &app,
+            "GET",
+            &format!("/api/v1/interviews/{iv}"),
+            &other_fi,
+            serde_json::Value::Null,
+        )
+        .await;
+        assert_eq!(s, StatusCode::NOT_FOUND, "{name}");
+        let (_, q) = call(
+            &app,
+            "GET",
+            "/api/v1/interviews",
+            &other_fi,
+            serde_json::Value::Null,
+        )
+        .await;
+        assert_eq!(q, serde_json::json!([]), "{name}");
+        // A specialist has no interview queue.
+        let (s, _) = call(
+            &app,
+            "GET",
+            "/api/v1/interviews",
+            &spec,
+            serde_json::Value::Null,
+        )
+        .await;
+        assert_eq!(s, StatusCode::NOT_FOUND, "{name}");
+
+        // One interview, not many: a second request shows the first and
+        // needs a reason; observing it is the other way.
+        let (s, b) = call(
+            &app,
+            "POST",
+            &url,
+            &spec,
+            serde_json::json!({"reason": "Again"}),
+        )
+        .await;
+        assert_eq!(b["code"], "repeat_needs_reason", "{name}: {s} {b}");
+        let (_, list) = call(&app, "GET", &url, &spec, serde_json::Value::Null).await;
+        assert_eq!(
+            list["earlier"].as_array().unwrap().len(),
+            1,
+            "{name}: {list}"
+        );
+        assert_eq!(list["interviews"][0]["id"], iv.as_str(), "{name}");
+
+        // Scheduling: an interpreter is needed; then the Spanish notice.
+        let sched = format!("/api/v1/interviews/{iv}/schedule");
+        let at = local_in(9, 10);
+        let mut plan = serde_json::json!({"starts_at": at, "minutes": 90, "place": "CAC room 1",
+            "interviewer_id": fi2_id.to_string(), "notify_victim": true});
+        let (s, b) = call(&app, "PUT", &sched, &fi, plan.clone()).await;
+        assert_eq!(
+            (s, b["field"].as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some("interpreter")),
+            "{name}: {b}"
+        );
+        plan["interpreter"] = "Ana (Spanish)".into();
+        plan["interpreter_language"] = "es".into();
+        let (s, b) = call(&app, "PUT", &sched, &fi, plan.clone()).await;
+        assert_eq!(s, StatusCode::OK, "{name}: {b}");
+        assert_eq!(b["notice"]["channel"], "email", "{name}: {b}");
+        assert_eq!(b["notice"]["lang"], "es", "{name}: {b}");
+        // The same interviewer cannot be in two rooms at once.
+        let (s, b) = call(
+            &app,
+            "POST",
+            "/api/v1/cases",
+            &spec,
+            serde_json::json!({"name": "Adult Prueba", "birth_date": born_years_ago(30)}),
+        )
+        .await;
+        assert_eq!(s, StatusCode::CREATED, "{name}: {b}");
+        let case2 = b["id"].as_str().unwrap().to_owned();
+        add_to_team(&app, &spec, &case2, agent_id, "agent").await;
+        let (s, b) = call(
+            &app,
+            "POST",
+            &format!("/api/v1/cases/{case2}/interviews"),
+            &spec,
+            serde_json::json!({"reason": "Labor case", "traumatized": true}),
+        )
+        .await;
+        assert_eq!(s, StatusCode::CREATED, "{name}: {b}");
+        let iv2 = b["id"].as_str().unwrap().to_owned();
+        let (s, b) = call(
+            &app,
+            "PUT",
+            &format!("/api/v1/interviews/{iv2}/schedule"),
+            &fi,
+            serde_json::json!({
+            "starts_at": local_in(9, 11), "minutes": 60, "place": "CAC room 2",
+            "interviewer_id": fi2_id.to_string()}),
+        )
+        .await;
+        assert_eq!(
+            (s, b["code"].as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some("schedule_conflict")),
+            "{name}: {b}"
+        );
+        assert!(
+            b["message"]
+                .as_str()
+                .unwrap()
+                .starts_with("The interviewer already has an interview from"),
+            "{name}: {b}"
+        );
+
+        // Files: streamed in, byte for byte out, with custody.
+        let body: Vec<u8> = (0..(2 * 1024 * 1024 + 77))
+            .map(|i: u32| (i % 251) as u8)
+            .collect();
+        let upload = |data: Vec<u8>| {
+            Request::post(format!(
+                "/api/v1/interviews/{iv}/files?kind=recording&name=interview.mp4"
+            ))
+            .header(header::AUTHORIZATION, format!("Bearer {fi}"))
+            .header(header::CONTENT_TYPE, "video/mp4")
+            .body(Body::from(data))
+            .unwrap()
+        };
+        let res = send(&app, upload(body.clone())).await;
+        assert_eq!(res.status(), StatusCode::CREATED, "{name}");
+        let file = json(res).await["id"].as_str().unwrap().to_owned();
+        let res = send(
+            &app,
+            api(
+                "GET",
+                &format!("/api/v1/interview-files/{file}"),
+                Some(&fi),
+                None,
+            ),
+        )
+        .await;
+        assert_eq!(res.status(), StatusCode::OK, "{name}");
+        let sha = res.headers()["x-content-sha256"]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        let got = res.into_body().collect().await.unwrap().to_bytes();
+        assert!(
+            got.as_ref() == body.as_slice(),
+            "{name}: the file came back changed"
+        );
+        use sha2::Digest;
+        let want: String = sha2::Sha256::digest(&body)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        assert_eq!(sha, want, "{name}");
+        // Too large: refused, and nothing is kept.
+        let res = send(&app, upload(vec![7u8; 3 * 1024 * 1024 + 1])).await;
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "{name}");
+        assert_eq!(json(res).await["code"], "too_large", "{name}");
+        let (s, b) = call(
+            &app,
+            "POST",
+            &format!("/api/v1/interview-files/{file}/transfers"),
+            &fi,
+            serde_json::json!({"recipient": "County prosecutor", "purpose": "trial"}),
+        )
+        .await;
+        assert_eq!(s, StatusCode::NO_CONTENT, "{name}: {b}");
+        let (s, b) = call(
+            &app,
+            "POST",
+            &format!("/api/v1/interview-files/{file}/verification"),
+            &fi,
+            serde_json::Value::Null,
+        )
+        .await;
+        assert_eq!(
+            (s, &b["matches"]),
+            (StatusCode::OK, &serde_json::json!(true)),
+            "{name}: {b}"
+        );
+        let (_, v) = call(
+            &app,
+            "GET",
+            &format!("/api/v1/interviews/{iv}"),
+            &fi,
+            serde_json::Value::Null,
+        )
+        .await;
+        let files = v["files"].as_array().unwrap();
+        assert_eq!(
+            files.len(),
+            1,
+            "{name}: the refused upload left nothing: {v}"
+        );
+        let actions: Vec<&str> = files[0]["custody"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["action"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            actions,
+            ["stored", "downloaded", "transferred", "verified"],
+            "{name}"
+        );
+        // Another organization's interviewer cannot read the file.
+        let res = send(
+            &app,
+            api(
+                "GET",
+                &format!("/api/v1/interview-files/{file}"),
+                Some(&other_fi),
+                None,
+            ),
+        )
+        .await;
+        assert_eq!(res.status(), StatusCode::NOT_FOUND, "{name}");
+
+        // The record: advocate-confidential is victim services' only, never
+        // law enforcement's.
+        let rec = format!("/api/v1/interviews/{iv}/record");
+        let (s, b) = call(
+            &app,
+            "POST",
+            &rec,
+            &fi,
+            serde_json::json!({"summary": "Held", "compartment": "advocate"}),
+        )
+        .await;
+        assert_eq!(b["code"], "compartment_not_allowed", "{name}: {s} {b}");
+        let (s, b) = call(
+            &app,
+            "POST",
+            &rec,
+            &fi,
+            serde_json::json!({"summary": "Held with interpreter", "compartment": "shared"}),
+        )
+        .await;
+        assert_eq!(s, StatusCode::NO_CONTENT, "{name}: {b}");
+        let (_, v) = call(
+            &app,
+            "GET",
+            &format!("/api/v1/interviews/{iv}"),
+            &spec,
+            serde_json::Value::Null,
+        )
+        .await;
+        assert_eq!(
+            (v["status"].as_str(), v["summary"].as_str()),
+            (Some("completed"), Some("Held with interpreter")),
+            "{name}: {v}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn notices_go_only_where_the_victim_said_and_stop_means_stop() {
+    for app in apps(interview_settings()).await {
+        let name = app.db.name;
+        let org = app_org(&app).await;
+        let (_, spec) = worker(&app, org, "nt-spec@example.test", &[Role::VictimSpecialist]).await;
+        let (s, b) = call(
+            &app,
+            "POST",
+            "/api/v1/cases",
+            &spec,
+            serde_json::json!({
+            "name": "Rosa Prueba", "birth_date": born_years_ago(25), "languages": ["es"],
+            "phone": "(555) 010-2030", "email": "rosa@example.test",
+            "safe_channel": "sms", "may_leave_message": true, "code_word": "sol"}),
+        )
+        .await;
+        assert_eq!(s, StatusCode::CREATED, "{name}: {b}");
+        let case = b["id"].as_str().unwrap().to_owned();
+        let url = format!("/api/v1/cases/{case}/notices");
+        let (s, b) = call(
+            &app,
+            "POST",
+            &url,
+            &spec,
+            serde_json::json!({"event": "verdict"}),
+        )
+        .await;
+        assert_eq!(
+            (s, b["code"].as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some("unknown_event")),
+            "{name}: {b}"
+        );
+        let (s, b) = call(
+            &app,
+            "POST",
+            &url,
+            &spec,
+            serde_json::json!({"event": "proceeding_scheduled"}),
+        )
+        .await;
+        assert_eq!(
+            (s, b["field"].as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some("when")),
+            "{name}: {b}"
+        );
+        let (s, b) = call(
+            &app,
+            "POST",
+            &url,
+            &spec,
+            serde_json::json!({"event": "arrest"}),
+        )
+        .await;
+        assert_eq!(s, StatusCode::CREATED, "{name}: {b}");
+        assert_eq!(
+            (
+                b["channel"].as_str(),
+                b["lang"].as_str(),
+                b["status"].as_str()
+            ),
+            (Some("sms"), Some("es"), Some("pending")),
+            "{name}: {b}"
+        );
+        let (_, n) = call(&app, "GET", &url, &spec, serde_json::Value::Null).await;
+        let sent = &n["notices"][0];
+        assert!(
+            sent["text"].as_str().unwrap().starts_with("sol: "),
+            "{name}: {n}"
+        );
+        assert_eq!(sent["rule"], "R-2", "{name}");
+        assert!(
+            !sent["to"].as_str().unwrap().contains("010"),
+            "{name}: the number is masked: {n}"
+        );
+        // The provider's webhook: only with its token; a STOP reply stops
+        // every message to that number at once.
+        let hook = |token: Option<&str>, text: &str| {
+            api(
+                "POST",
+                "/api/v1/sms/inbound",
+                token,
+                Some(serde_json::json!({"from": "+1 555 010 2030", "text": text})),
+            )
+        };
+        assert_eq!(
+            send(&app, hook(None, "STOP")).await.status(),
+            StatusCode::UNAUTHORIZED,
+            "{name}"
+        );
+        assert_eq!(
+            send(&app, hook(Some(&spec), "STOP")).await.status(),
+            StatusCode::UNAUTHORIZED,
+            "{name}"
+        );
+        let b = json(send(&app, hook(Some("provider-secret"), "gracias")).await).await;
+        assert_eq!(b["opted_out"], false, "{name}");
+        let b = json(send(&app, hook(Some("provider-secret"), " Alto ")).await).await;
+        assert_eq!(b["opted_out"], true, "{name}");
+        let (_, n) = call(&app, "GET", &url, &spec, serde_json::Value::Null).await;
+        assert_eq!(
+            n["notices"][0]["status"], "opted_out",
+            "{name}: the waiting message was closed: {n}"
+        );
+        let sms = n["channels"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["channel"] == "sms")
+            .unwrap();
+        assert_eq!(sms["opted_out"], true, "{name}: {n}");
+        let (s, b) = call(
+            &app,
+            "POST",
+            &url,
+            &spec,
+            serde_json::json!({"event": "charges"}),
+        )
+        .await;
+        assert_eq!(
+            (s, b["status"].as_str()),
+            (StatusCode::CREATED, Some("opted_out")),
+            "{name}: {b}"
+        );
+        // She tells her specialist she wants to hear again.
+        let opt = format!("/api/v1/cases/{case}/opt-outs/sms");
+        let (s, _) = call(&app, "DELETE", &opt, &spec, serde_json::Value::Null).await;
+        assert_eq!(s, StatusCode::NO_CONTENT, "{name}");
+        let (_, b) = call(
+            &app,
+            "POST",
+            &url,
+            &spec,
+            serde_json::json!({"event": "charges"}),
+        )
+        .await;
+        assert_eq!(b["status"], "pending", "{name}: {b}");
+        let (s, b) = call(
+            &app,
+            "PUT",
+            &format!("/api/v1/cases/{case}/opt-outs/fax"),
+            &spec,
+            serde_json::Value::Null,
+        )
+        .await;
+        assert_eq!(
+            (s, b["code"].as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some("unknown_channel")),
+            "{name}"
+        );
+
+        // Staff settings are one's own.
+        let settings = "/api/v1/account/notification-settings";
+        let (_, b) = call(&app, "GET", settings, &spec, serde_json::Value::Null).await;
+        assert_eq!(b["email"], serde_json::json!([]), "{name}");
+        let (s, b) = call(
+            &app,
+            "PUT",
+            settings,
+            &spec,
+            serde_json::json!({"email": ["interviews", "gossip"]}),
+        )
+        .await;
+        assert_eq!(
+            (s, b["field"].as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some("email")),
+            "{name}"
+        );
+        let (s, _) = call(
+            &app,
+            "PUT",
+            settings,
+            &spec,
+            serde_json::json!({"email": ["interviews"]}),
+        )
+        .await;
+        assert_eq!(s, StatusCode::NO_CONTENT, "{name}");
+        let (_, b) = call(&app, "GET", settings, &spec, serde_json::Value::Null).await;
+        assert_eq!(b["email"], serde_json::json!(["interviews"]), "{name}");
+
+        // Templates: administrators only; the wording is checked.
+        let (s, _) = call(
+            &app,
+            "GET",
+            "/api/v1/notice-templates",
+            &spec,
+            serde_json::Value::Null,
+        )
+        .await;
+        assert_eq!(s, StatusCode::NOT_FOUND, "{name}");
+        let (_, admin_cookie) =
+            person(&app, org, "nt-admin@example.test", &[Role::Administrator]).await;
+        let admin = make_token(&app, &admin_cookie, &["admin:read", "admin:write"]).await;
+        let (s, t) = call(
+            &app,
+            "GET",
+            "/api/v1/notice-templates",
+            &admin,
+            serde_json::Value::Null,
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK, "{name}: {t}");
+        assert!(
+            t.as_array()
+                .unwrap()
+                .iter()
+                .any(|x| x["lang"] == "es" && x["key"] == "notice-arrest"),
+            "{name}"
+        );
+        let tpl = "/api/v1/notice-templates/es/notice-arrest";
+        let (s, b) = call(
+            &app,
+            "PUT",
+            tpl,
+            &admin,
+            serde_json::json!({"body": "Hola { $offender }"}),
+        )
+        .await;
+        assert_eq!(
+            (s, b["field"].as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some("body")),
+            "{name}: {b}"
+        );
+        let (s, b) = call(
+            &app,
+            "PUT",
+            tpl,
+            &admin,
+            serde_json::json!({"body": "Novedades. Llame a { $specialist }."}),
+        )
+        .await;
+        assert_eq!(s, StatusCode::NO_CONTENT, "{name}: {b}");
+        let (s, b) = call(
+            &app,
+            "PUT",
+            "/api/v1/notice-templates/xx/notice-arrest",
+            &admin,
+            serde_json::json!({"body": "x"}),
+        )
+        .await;
+        assert_eq!(s, StatusCode::NOT_FOUND, "{name}: {b}");
+        // The organization's wording is what goes out.
+        let (_, b) = call(
+            &app,
+            "POST",
+            &url,
+            &spec,
+            serde_json::json!({"event": "arrest"}),
+        )
+        .await;
+        assert_eq!(b["status"], "pending", "{name}: {b}");
+        let (_, n) = call(&app, "GET", &url, &spec, serde_json::Value::Null).await;
+        assert!(
+            n["notices"][0]["text"]
+                .as_str()
+                .unwrap()
+                .starts_with("sol: Novedades. Llame a "),
+            "{name}: {n}"
+        );
+        let (s, _) = call(&app, "DELETE", tpl, &admin, serde_json::Value::Null).await;
+        assert_eq!(s, StatusCode::NO_CONTENT, "{name}");
     }
 }

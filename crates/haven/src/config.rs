@@ -34,6 +34,7 @@ pub struct FileConfig {
     pub mail_from: Option<String>,
     pub sms_url: Option<String>,
     pub sms_token_file: Option<PathBuf>,
+    pub sms_inbound_token_file: Option<PathBuf>,
     pub sms_from: Option<String>,
     #[serde(default)]
     pub session: SessionFile,
@@ -89,6 +90,8 @@ pub struct Config {
     pub mail: Option<haven_server::delivery::MailConfig>,
     /// SMS out (the provider's HTTP endpoint).
     pub sms: Option<haven_server::delivery::SmsConfig>,
+    /// The SMS provider's token for its reply webhook (`POST /api/v1/sms/inbound`).
+    pub sms_inbound_token: Option<haven_server::delivery::WebhookToken>,
 }
 
 /// Values given on the command line (they win over everything else).
@@ -293,6 +296,12 @@ impl Config {
             }),
             None => None,
         };
+        let sms_inbound_token = secret_file(
+            "HAVEN_SMS_INBOUND_TOKEN_FILE",
+            file.sms_inbound_token_file.clone(),
+            "sms_inbound_token_file",
+        )?
+        .map(haven_server::delivery::WebhookToken::new);
         // Refuse an unreadable SMTP or SMS setting at start-up, not at the
         // first message.
         haven_server::delivery::Transports::new(mail.clone(), sms.clone())
@@ -300,6 +309,7 @@ impl Config {
         Ok(Self {
             mail,
             sms,
+            sms_inbound_token,
             recording_max_mib: number(
                 "HAVEN_RECORDING_MAX_MIB",
                 file.recording_max_mib,

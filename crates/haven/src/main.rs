@@ -516,6 +516,7 @@ async fn serve(config: &Config, target: &DatabaseTarget, demo: bool) -> Result<(
         reminder_days_ahead: config.reminder_days_ahead,
         referral_reminder_hours: config.referral_reminder_hours,
         recording_limit_bytes: u64::from(config.recording_max_mib) * 1024 * 1024,
+        sms_inbound_token: config.sms_inbound_token.clone(),
         ..Settings::default()
     };
     let keys = keys::load(&config.master_key_file, &store).await?;
