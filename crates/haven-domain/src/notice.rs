@@ -169,7 +169,8 @@ pub fn plan(
         Some(SafeChannel::Email) => (Channel::Email, email.trim()),
         Some(other) => return Err(NoRoute::NotWritten(other)),
     };
-    if destination.is_empty() {
+    // A number that cannot be dialled is no number (the provider would refuse it).
+    if destination.is_empty() || (channel == Channel::Sms && e164(destination).is_none()) {
         return Err(NoRoute::NoAddress(channel));
     }
     let code = contact.code_word.trim();
@@ -214,6 +215,20 @@ const OPT_OUT_WORDS: [&str; 10] = [
     "detener",
 ];
 
+/// A phone number in E.164 form ("+15550104477"): its digits, a US
+/// number without country code taken as +1. `None` when too short or too
+/// long to be a number.
+#[must_use]
+pub fn e164(raw: &str) -> Option<String> {
+    let digits: String = raw.chars().filter(char::is_ascii_digit).collect();
+    let full = if digits.len() == 10 && !raw.trim_start().starts_with('+') {
+        format!("1{digits}")
+    } else {
+        digits
+    };
+    (8..=15).contains(&full.len()).then(|| format!("+{full}"))
+}
+
 /// Whether a reply asks for no more messages.
 #[must_use]
 pub fn is_opt_out(reply: &str) -> bool {
@@ -238,6 +253,15 @@ pub fn retry_after(attempts: i64) -> Duration {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn phone_numbers_are_written_in_e164() {
+        assert_eq!(e164("(555) 010-4477").as_deref(), Some("+15550104477"));
+        assert_eq!(e164("1-555-010-4477").as_deref(), Some("+15550104477"));
+        assert_eq!(e164("+52 55 1234 5678").as_deref(), Some("+525512345678"));
+        assert_eq!(e164("call me"), None);
+        assert_eq!(e164("12345"), None);
+    }
     use time::macros::{datetime, offset};
 
     fn contact(channel: Option<SafeChannel>, from: &str, until: &str) -> SafeContact {

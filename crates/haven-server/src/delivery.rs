@@ -249,6 +249,9 @@ impl Sms {
     async fn send(&self, id: &str, to: &str, body: &str) -> Result<Option<String>, SendError> {
         let host = self.url.host_str().unwrap_or_default().to_owned();
         let port = self.url.port_or_known_default().unwrap_or(80);
+        // Providers want E.164; the record keeps the number as it was told.
+        let to =
+            notice::e164(to).ok_or_else(|| SendError::Permanent("not a phone number".into()))?;
         let payload = serde_json::json!({"id": id, "to": to, "from": self.from, "body": body});
         let path = match self.url.query() {
             Some(q) => format!("{}?{q}", self.url.path()),

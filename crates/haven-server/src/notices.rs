@@ -167,15 +167,9 @@ fn render(
 pub fn destination_key(state: &AppState, channel: Channel, destination: &str) -> Vec<u8> {
     let normalized = match channel {
         Channel::Email => destination.trim().to_lowercase(),
-        Channel::Sms => {
-            let digits: String = destination.chars().filter(char::is_ascii_digit).collect();
-            // A US number with or without the country code is one number.
-            if digits.len() == 10 {
-                format!("1{digits}")
-            } else {
-                digits
-            }
-        }
+        // A US number with or without the country code is one number.
+        Channel::Sms => notice::e164(destination)
+            .unwrap_or_else(|| destination.chars().filter(char::is_ascii_digit).collect()),
     };
     state
         .keyring

@@ -6179,3 +6179,268 @@ async fn notices_go_only_where_the_victim_said_and_stop_means_stop() {
         assert_eq!(s, StatusCode::NO_CONTENT, "{name}");
     }
 }
+
+/// The project's local SMTP sink and SMS stub (`tests/sinks/sink.py`), on
+/// free ports, stopped when dropped.
+struct Sink {
+    child: std::process::Child,
+    smtp: u16,
+    http: u16,
+    _dir: tempfile::TempDir,
+}
+
+impl Sink {
+    async fn start() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let ready = dir.path().join("ready");
+        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/sinks/sink.py");
+        let child = std::process::Command::new("python3")
+            .arg(script)
+            .arg("--ready-file")
+            .arg(&ready)
+            .spawn()
+            .expect("python3 runs the test sink (tests/sinks/sink.py)");
+        for _ in 0..200 {
+            if let Ok(s) = std::fs::read_to_string(&ready) {
+                let ports: Vec<u16> = s.split_whitespace().map(|p| p.parse().unwrap()).collect();
+                return Self {
+                    child,
+                    smtp: ports[0],
+                    http: ports[1],
+                    _dir: dir,
+                };
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        panic!("the test sink did not start");
+    }
+
+    fn transports(&self) -> haven_server::delivery::Transports {
+        haven_server::delivery::Transports::new(
+            Some(haven_server::delivery::MailConfig {
+                url: format!("smtp://127.0.0.1:{}", self.smtp),
+                password: None,
+                from: "Haven <notices@haven.test>".into(),
+            }),
+            Some(haven_server::delivery::SmsConfig {
+                url: format!("http://127.0.0.1:{}/sms", self.http),
+                token: Some("sms-provider-token".into()),
+                from: "+15550000000".into(),
+            }),
+        )
+        .unwrap()
+    }
+
+    /// A request to the stub's control API (blocking: it is local and quick).
+    fn control(&self, method: &str, path: &str) -> serde_json::Value {
+        use std::io::{Read, Write};
+        let mut s = std::net::TcpStream::connect(("127.0.0.1", self.http)).unwrap();
+        write!(s, "{method} {path} HTTP/1.0\r\nContent-Length: 0\r\n\r\n").unwrap();
+        let mut out = String::new();
+        s.read_to_string(&mut out).unwrap();
+        serde_json::from_str(out.split("\r\n\r\n").nth(1).unwrap_or("null")).unwrap()
+    }
+}
+
+impl Drop for Sink {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[tokio::test]
+async fn notices_and_staff_copies_reach_the_sink_once_with_retries_after_a_provider_failure() {
+    let sink = Sink::start().await;
+    let transports = sink.transports();
+    for app in apps(interview_settings()).await {
+        let name = app.db.name;
+        sink.control("POST", "/reset");
+        let org = app_org(&app).await;
+        let (_, spec) = worker(&app, org, "dl-spec@example.test", &[Role::VictimSpecialist]).await;
+        let (_, fi) = worker(
+            &app,
+            org,
+            "dl-fi@example.test",
+            &[Role::ForensicInterviewer],
+        )
+        .await;
+        let (_, b) = call(&app, "POST", "/api/v1/cases", &spec, serde_json::json!({
+            "name": "Rosa Entrega", "birth_date": born_years_ago(25), "languages": ["es"],
+            "phone": "(555) 010-4477", "safe_channel": "sms", "may_leave_message": true, "code_word": "sol"})).await;
+        let by_sms = b["id"].as_str().unwrap().to_owned();
+        let (_, b) = call(&app, "POST", "/api/v1/cases", &spec, serde_json::json!({
+            "name": "Ann Delivery", "birth_date": born_years_ago(31),
+            "email": "ann@example.test", "safe_channel": "email", "may_leave_message": true, "code_word": "blue"})).await;
+        let by_email = b["id"].as_str().unwrap().to_owned();
+        for case in [&by_sms, &by_email] {
+            let (s, b) = call(
+                &app,
+                "POST",
+                &format!("/api/v1/cases/{case}/notices"),
+                &spec,
+                serde_json::json!({"event": "charges"}),
+            )
+            .await;
+            assert_eq!(s, StatusCode::CREATED, "{name}: {b}");
+        }
+        // The interviewer asked for e-mail copies of interview news.
+        let (s, _) = call(
+            &app,
+            "PUT",
+            "/api/v1/account/notification-settings",
+            &fi,
+            serde_json::json!({"email": ["interviews"]}),
+        )
+        .await;
+        assert_eq!(s, StatusCode::NO_CONTENT, "{name}");
+        let (s, b) = call(
+            &app,
+            "POST",
+            &format!("/api/v1/cases/{by_email}/interviews"),
+            &spec,
+            serde_json::json!({"reason": "Statement"}),
+        )
+        .await;
+        assert_eq!(s, StatusCode::CREATED, "{name}: {b}");
+        let now = haven_domain::now();
+        assert!(
+            haven_server::relief::deliver_messages(&app.state, "owner-a", now)
+                .await
+                .unwrap()
+                >= 1,
+            "{name}"
+        );
+        let (_, inbox) = call(
+            &app,
+            "GET",
+            "/api/v1/notifications",
+            &fi,
+            serde_json::Value::Null,
+        )
+        .await;
+        assert!(
+            inbox
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|n| n["kind"] == "interview_requested"),
+            "{name}: in the web UI too: {inbox}"
+        );
+
+        // The provider is down once: the SMS waits and is retried.
+        sink.control("POST", "/fail-sms?count=1");
+        let (claimed, sent) =
+            haven_server::delivery::deliver_due(&app.state, &transports, "owner-a", now)
+                .await
+                .unwrap();
+        assert_eq!((claimed, sent), (3, 2), "{name}");
+        let (_, n) = call(
+            &app,
+            "GET",
+            &format!("/api/v1/cases/{by_sms}/notices"),
+            &spec,
+            serde_json::Value::Null,
+        )
+        .await;
+        let waiting = &n["notices"][0];
+        assert_eq!(
+            (
+                waiting["status"].as_str(),
+                waiting["attempts"].as_i64(),
+                waiting["last_error"].as_str()
+            ),
+            (Some("pending"), Some(1), Some("HTTP 503")),
+            "{name}: {n}"
+        );
+        // Not before its back-off...
+        let (claimed, _) = haven_server::delivery::deliver_due(
+            &app.state,
+            &transports,
+            "owner-b",
+            haven_domain::now(),
+        )
+        .await
+        .unwrap();
+        assert_eq!(claimed, 0, "{name}");
+        // ...then once.
+        let later = haven_domain::now() + time::Duration::minutes(2);
+        let (claimed, sent) =
+            haven_server::delivery::deliver_due(&app.state, &transports, "owner-b", later)
+                .await
+                .unwrap();
+        assert_eq!((claimed, sent), (1, 1), "{name}");
+        let (claimed, _) = haven_server::delivery::deliver_due(
+            &app.state,
+            &transports,
+            "owner-a",
+            later + time::Duration::hours(2),
+        )
+        .await
+        .unwrap();
+        assert_eq!(claimed, 0, "{name}: nothing goes twice");
+        let (_, n) = call(
+            &app,
+            "GET",
+            &format!("/api/v1/cases/{by_sms}/notices"),
+            &spec,
+            serde_json::Value::Null,
+        )
+        .await;
+        let delivered = &n["notices"][0];
+        assert_eq!(
+            (delivered["status"].as_str(), delivered["attempts"].as_i64()),
+            (Some("sent"), Some(2)),
+            "{name}: {n}"
+        );
+
+        let got = sink.control("GET", "/messages");
+        let got = got.as_array().unwrap();
+        assert_eq!(got.len(), 3, "{name}: {got:?}");
+        let sms: Vec<_> = got.iter().filter(|m| m["channel"] == "sms").collect();
+        assert_eq!(sms.len(), 1, "{name}");
+        assert_eq!(
+            sms[0]["id"], delivered["id"],
+            "{name}: the provider sees the delivery id"
+        );
+        assert_eq!(sms[0]["auth"], "Bearer sms-provider-token", "{name}");
+        assert!(
+            sms[0]["to"].as_str().unwrap().ends_with("5550104477"),
+            "{name}: {sms:?}"
+        );
+        let body = sms[0]["body"].as_str().unwrap();
+        assert!(
+            body.starts_with("sol: ") && body.contains("ALTO"),
+            "{name}: {body}"
+        );
+        assert!(!body.contains("Rosa"), "{name}: no name in the message");
+        let mail: Vec<_> = got.iter().filter(|m| m["channel"] == "email").collect();
+        let victim = mail
+            .iter()
+            .find(|m| m["to"] == "ann@example.test")
+            .expect("the victim's e-mail");
+        assert!(
+            victim["body"].as_str().unwrap().starts_with("blue: "),
+            "{name}: {victim}"
+        );
+        let staff = mail
+            .iter()
+            .find(|m| m["to"] == "dl-fi@example.test")
+            .expect("the interviewer's copy");
+        let text = staff["body"].as_str().unwrap();
+        assert!(
+            !text.contains("Ann") && !text.contains("Statement"),
+            "{name}: no personal data by staff e-mail: {text}"
+        );
+        // The staff copy is not on the victim's notice history.
+        let (_, n) = call(
+            &app,
+            "GET",
+            &format!("/api/v1/cases/{by_email}/notices"),
+            &spec,
+            serde_json::Value::Null,
+        )
+        .await;
+        assert_eq!(n["notices"].as_array().unwrap().len(), 1, "{name}: {n}");
+    }
+}
