@@ -3,7 +3,8 @@
 
 SMTP: accepts every message and keeps it. HTTP: `POST /sms` is the SMS
 provider (JSON {id, to, from, body}; answers {"id": "sms-N"}), `GET /messages`
-lists what arrived (e-mail and SMS, decoded), `POST /reset` forgets it all,
+lists what arrived (e-mail and SMS, decoded, with the arrival time `at`),
+`GET /count` says how many, `POST /reset` forgets it all,
 `POST /fail-sms?count=N` makes the next N SMS requests answer 503 (to test
 retries). Binds free ports and writes "SMTP_PORT HTTP_PORT" to --ready-file.
 """
@@ -13,6 +14,7 @@ import email
 import email.policy
 import json
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 LOCK = threading.Lock()
@@ -68,6 +70,7 @@ async def smtp_session(reader, writer):
                     "to": rcpt[0] if rcpt else "",
                     "subject": str(msg.get("Subject", "")),
                     "body": body.get_content() if body is not None else "",
+                    "at": time.time(),
                 })
                 send("250 queued")
             elif verb == "RSET":
@@ -104,6 +107,9 @@ class Http(BaseHTTPRequestHandler):
         if self.path.startswith("/messages"):
             with LOCK:
                 self.answer(200, list(MESSAGES))
+        elif self.path.startswith("/count"):
+            with LOCK:
+                self.answer(200, {"count": len(MESSAGES)})
         else:
             self.answer(404, {})
 
@@ -125,7 +131,7 @@ class Http(BaseHTTPRequestHandler):
             req = json.loads(raw or b"{}")
             keep({"channel": "sms", "id": req.get("id", ""), "to": req.get("to", ""),
                   "subject": "", "body": req.get("body", ""),
-                  "auth": self.headers.get("Authorization", "")})
+                  "auth": self.headers.get("Authorization", ""), "at": time.time()})
             with LOCK:
                 n = len(MESSAGES)
             return self.answer(200, {"id": f"sms-{n}"})

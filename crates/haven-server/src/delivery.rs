@@ -403,5 +403,8 @@ pub async fn deliver_due(
             Err(e) => tracing::warn!(error = %e, "delivery task failed"),
         }
     }
+    if n > 0 {
+        tracing::debug!(owner, claimed = n, sent, "delivery batch");
+    }
     Ok((n, sent))
 }

@@ -749,6 +749,81 @@ pub async fn staff_email(
     }))
 }
 
+/// Queues `count` test messages to one address or number, for an operator
+/// checking the way out (and for the delivery benchmark). They carry no
+/// personal data; each batch of a thousand is one audit entry. Returns how
+/// many were queued.
+///
+/// # Errors
+/// An address that is not one; store failures.
+pub async fn queue_test(
+    state: &AppState,
+    channel: Channel,
+    to: &str,
+    count: u32,
+) -> Result<u64, AppError> {
+    let to = to.trim();
+    let valid = match channel {
+        Channel::Email => to.contains('@') && !to.contains(char::is_whitespace),
+        Channel::Sms => notice::e164(to).is_some(),
+    };
+    if !valid {
+        return Err(AppError::Invalid {
+            code: "no_address",
+            field: Some("to"),
+            message: format!("{to} is not an {channel} address."),
+        });
+    }
+    let now = haven_domain::now();
+    let run = uuid::Uuid::now_v7();
+    let key = destination_key(state, channel, to);
+    let mut queued = 0;
+    let mut start = 0;
+    while start < count {
+        let end = count.min(start + 1000);
+        let mut rows = Vec::with_capacity((end - start) as usize);
+        for n in start + 1..=end {
+            let id = DeliveryId::new();
+            let row = id.to_string();
+            let body = format!("Haven delivery test {n} of {count}. No action is needed.");
+            rows.push(DeliveryRow {
+                id,
+                dedupe_key: format!("test:{run}:{n}"),
+                audience: "staff".into(),
+                channel: channel.as_str().into(),
+                kind: "delivery_test".into(),
+                rule: String::new(),
+                lang: "en-US".into(),
+                reduced: false,
+                case: None,
+                user: None,
+                destination: seal(state, "deliveries", "destination", &row, to.as_bytes())?,
+                destination_key: key.clone(),
+                subject: Some(seal(
+                    state,
+                    "deliveries",
+                    "subject",
+                    &row,
+                    b"Haven delivery test",
+                )?),
+                body: seal(state, "deliveries", "body", &row, body.as_bytes())?,
+                status: "pending".into(),
+                attempts: 0,
+                available_at: now,
+                last_error: None,
+                provider_id: None,
+                created_by: None,
+                created_at: now,
+                sent_at: None,
+            });
+        }
+        let audit = AuditEntry::new(AuditAction::NoticeQueued).on("outbox", "test");
+        queued += state.store.queue_deliveries(&rows, Some(&audit)).await?;
+        start = end;
+    }
+    Ok(queued)
+}
+
 // ------------------------------------------------------------------ templates
 
 /// A template as an administrator sees it.

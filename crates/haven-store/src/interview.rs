@@ -147,6 +147,14 @@ pub struct DeliveryRow {
     pub sent_at: Option<OffsetDateTime>,
 }
 
+/// How many deliveries have one status.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DeliveryCount {
+    pub status: String,
+    pub messages: i64,
+    pub attempts: i64,
+}
+
 /// How a delivery attempt ended.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum DeliveryOutcome {
@@ -258,6 +266,9 @@ pub trait InterviewStore: Send + Sync + 'static {
     ) -> StoreResult<bool>;
     async fn delivery(&self, id: DeliveryId) -> StoreResult<Option<DeliveryRow>>;
     async fn deliveries_for_case(&self, case: CaseId, limit: u32) -> StoreResult<Vec<DeliveryRow>>;
+    /// Every delivery status with how many messages have it and their
+    /// attempts in all (for operators and the delivery benchmark).
+    async fn delivery_counts(&self) -> StoreResult<Vec<DeliveryCount>>;
     /// Records an opt-out and closes the pending messages to it at once.
     /// Returns how many pending messages were closed.
     async fn record_opt_out(

@@ -39,8 +39,8 @@ pub use directory::{
 };
 pub use error::{StoreError, StoreResult};
 pub use interview::{
-    CustodyRow, DeliveryOutcome, DeliveryRow, InterviewChange, InterviewFileRow, InterviewRow,
-    InterviewStore, ScheduleOutcome, ScheduleWrite, TemplateRow,
+    CustodyRow, DeliveryCount, DeliveryOutcome, DeliveryRow, InterviewChange, InterviewFileRow,
+    InterviewRow, InterviewStore, ScheduleOutcome, ScheduleWrite, TemplateRow,
 };
 pub use migrate::SchemaStatus;
 pub use record::{

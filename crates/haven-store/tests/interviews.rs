@@ -390,6 +390,15 @@ async fn each_message_is_claimed_by_one_instance_and_sent_once() {
         let all: BTreeSet<DeliveryId> = a.iter().chain(b.iter()).copied().collect();
         assert_eq!(a.len() + b.len(), 300, "no message twice");
         assert_eq!(all.len(), 300, "none lost");
+        assert_eq!(
+            db.store.delivery_counts().await.unwrap(),
+            vec![haven_store::DeliveryCount {
+                status: "sent".into(),
+                messages: 300,
+                attempts: 300,
+            }],
+            "each sent on its first attempt"
+        );
         // Another owner cannot record an outcome for a message it does not hold.
         assert!(
             !db.store

@@ -5,6 +5,7 @@ mod demo;
 mod directory;
 mod generate;
 mod keys;
+mod outbox;
 mod relief;
 
 use anyhow::{Context, Result, bail};
@@ -90,6 +91,9 @@ enum Command {
     /// The service directory (Open Referral HSDS).
     #[command(subcommand)]
     Directory(directory::DirectoryCommand),
+    /// Messages waiting to leave Haven (e-mail, SMS).
+    #[command(subcommand)]
+    Outbox(outbox::OutboxCommand),
     /// Add an organization.
     AddOrg {
         /// Its name.
@@ -344,15 +348,14 @@ async fn run(cli: Cli) -> Result<Outcome> {
             Ok(Outcome::Done)
         }
         Command::Directory(cmd) => {
-            let store = open_migrated(&config, &target).await?;
-            let keys = keys::load(&config.master_key_file, &store).await?;
-            let state = AppState::new(
-                store.clone(),
-                Settings::default(),
-                HashCost::PRODUCTION,
-                keys,
-            );
+            let (store, state) = cli_state(&config, &target).await?;
             let outcome = directory::run(&state, cmd).await;
+            store.close().await;
+            outcome
+        }
+        Command::Outbox(cmd) => {
+            let (store, state) = cli_state(&config, &target).await?;
+            let outcome = outbox::run(&state, cmd).await.map(|()| Outcome::Done);
             store.close().await;
             outcome
         }
@@ -456,6 +459,19 @@ async fn open(config: &Config, target: &DatabaseTarget) -> Result<DynStore> {
         ..OpenOptions::default()
     };
     Ok(haven_store::open(target, &options).await?)
+}
+
+/// The store and a server state for commands that use the services.
+async fn cli_state(config: &Config, target: &DatabaseTarget) -> Result<(DynStore, AppState)> {
+    let store = open_migrated(config, target).await?;
+    let keys = keys::load(&config.master_key_file, &store).await?;
+    let state = AppState::new(
+        store.clone(),
+        Settings::default(),
+        HashCost::PRODUCTION,
+        keys,
+    );
+    Ok((store, state))
 }
 
 async fn open_migrated(config: &Config, target: &DatabaseTarget) -> Result<DynStore> {

@@ -152,6 +152,7 @@ fn help_documents_every_command() {
         "restore",
         "add-org",
         "add-user",
+        "outbox",
         "--config",
         "--data-dir",
         "--database-url",
@@ -906,5 +907,86 @@ fn directory_import_and_export_round_trip_on_both_databases() {
             "the export round-trips ({})",
             first.map_or("sqlite", |_| "postgres")
         );
+    }
+}
+
+#[test]
+fn outbox_test_messages_are_sent_by_a_running_server_to_the_sink() {
+    let pg = postgres_url();
+    for url in [None, Some(pg.as_str())] {
+        let dir = tempfile::tempdir().unwrap();
+        let ready = dir.path().join("sink.ready");
+        let mut sink = Command::new("python3")
+            .arg(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/../../tests/sinks/sink.py"
+            ))
+            .arg("--ready-file")
+            .arg(&ready)
+            .spawn()
+            .expect("python3 runs the test sink");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !ready.exists() {
+            assert!(Instant::now() < deadline, "the sink did not start");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let ports = std::fs::read_to_string(&ready).unwrap();
+        let (smtp, http) = ports.trim().split_once(' ').unwrap();
+        let http: SocketAddr = format!("127.0.0.1:{http}").parse().unwrap();
+        let outbox = |args: &[&str]| {
+            let mut cmd = haven();
+            cmd.arg("--data-dir").arg(dir.path());
+            if let Some(u) = url {
+                cmd.arg("--database-url").arg(u);
+            }
+            run(cmd.arg("outbox").args(args))
+        };
+        let out = outbox(&["status"]);
+        assert!(out.status.success(), "{url:?}: {}", stderr(&out));
+        assert!(String::from_utf8_lossy(&out.stdout).contains("the outbox is empty"));
+        let out = outbox(&["test", "--to", "not an address"]);
+        assert!(!out.status.success(), "{url:?}");
+        assert!(
+            stderr(&out).contains("is not an email address"),
+            "{}",
+            stderr(&out)
+        );
+        let out = outbox(&["test", "--to", "ops@example.test", "--count", "3"]);
+        assert!(out.status.success(), "{url:?}: {}", stderr(&out));
+        assert!(String::from_utf8_lossy(&out.stdout).contains("queued 3 test messages"));
+        let status = String::from_utf8_lossy(&outbox(&["status"]).stdout).into_owned();
+        assert!(
+            status.contains("pending") && status.contains("3 messages"),
+            "{status}"
+        );
+
+        let addr = free_addr();
+        let mut cmd = serve_cmd(dir.path(), addr, url);
+        cmd.env("HAVEN_SMTP_URL", format!("smtp://127.0.0.1:{smtp}"));
+        let server = Server::start(cmd, addr);
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let (_, body) = http_get(http, "/count").unwrap();
+            if body.contains("\"count\": 3") {
+                break;
+            }
+            assert!(Instant::now() < deadline, "{url:?}: not sent: {body}");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let _ = server.terminate();
+        let (_, got) = http_get(http, "/messages").unwrap();
+        assert!(
+            got.contains("ops@example.test") && got.contains("Haven delivery test 3 of 3"),
+            "{got}"
+        );
+        let status = String::from_utf8_lossy(&outbox(&["status"]).stdout).into_owned();
+        assert!(
+            status.starts_with("sent")
+                && status.contains("3 messages")
+                && status.contains("3 attempts"),
+            "{status}"
+        );
+        let _ = sink.kill();
+        let _ = sink.wait();
     }
 }

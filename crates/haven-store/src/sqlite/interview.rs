@@ -5,8 +5,8 @@ use super::record::{get_opt_ts, get_ts, ts};
 use crate::StoreResult;
 use crate::directory::OutboxMessage;
 use crate::interview::{
-    CustodyRow, DeliveryOutcome, DeliveryRow, InterviewChange, InterviewFileRow, InterviewRow,
-    InterviewStore, ScheduleOutcome, ScheduleWrite, TemplateRow,
+    CustodyRow, DeliveryCount, DeliveryOutcome, DeliveryRow, InterviewChange, InterviewFileRow,
+    InterviewRow, InterviewStore, ScheduleOutcome, ScheduleWrite, TemplateRow,
 };
 use async_trait::async_trait;
 use haven_domain::{
@@ -648,6 +648,23 @@ impl InterviewStore for SqliteStore {
         .iter()
         .map(delivery_from_row)
         .collect()
+    }
+
+    async fn delivery_counts(&self) -> StoreResult<Vec<DeliveryCount>> {
+        let rows = sqlx::query(
+            "SELECT status, count(*), coalesce(sum(attempts), 0) FROM deliveries GROUP BY status ORDER BY status",
+        )
+        .fetch_all(self.reader())
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(DeliveryCount {
+                    status: r.try_get(0)?,
+                    messages: r.try_get(1)?,
+                    attempts: r.try_get(2)?,
+                })
+            })
+            .collect()
     }
 
     async fn record_opt_out(
