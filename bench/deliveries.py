@@ -80,9 +80,9 @@ def main():
             servers.append(subprocess.Popen(base + ["serve", "--listen", f"127.0.0.1:{port}"], env=env,
                                             stdout=subprocess.DEVNULL, stderr=logs[i]))
         deadline = time.time() + 600
-        while get(f"{sink_url}/count")["count"] < N:
+        while get(f"{sink_url}/count")["distinct"] < N:
             if time.time() > deadline:
-                raise SystemExit(f"only {get(sink_url + '/count')['count']} of {N} arrived in 10 minutes")
+                raise SystemExit(f"only {get(sink_url + '/count')} of {N} arrived in 10 minutes")
             if any(p.poll() is not None for p in servers):
                 raise SystemExit("an instance exited")
             time.sleep(0.1)
@@ -99,13 +99,17 @@ def main():
                                if '"delivery batch"' in line))
         status = subprocess.run(base + ["outbox", "status"], check=True, env=env, capture_output=True,
                                 text=True).stdout
+        repeats = [m for m in messages if m.get("repeat")]
+        messages = [m for m in messages if not m.get("repeat")]
         ids = {m["id"] for m in messages}
         first = min(m["at"] for m in messages)
         last = max(m["at"] for m in messages)
         by_channel = {c: sum(1 for m in messages if m["channel"] == c) for c in ("email", "sms")}
         print(f"queued {N} messages ({N // 2} e-mail, {N - N // 2} SMS) in {queue_s:.1f} s")
-        print(f"arrived at the sink: {len(messages)} ({by_channel['email']} e-mail, {by_channel['sms']} SMS); "
+        print(f"delivered by the sink: {len(messages)} ({by_channel['email']} e-mail, {by_channel['sms']} SMS); "
               f"distinct delivery ids: {len(ids)}")
+        print(f"SMS requests repeated after a lost answer (dropped by the provider by Idempotency-Key): "
+              f"{len(repeats)}")
         print(f"sent per instance: {sent_by[0]} + {sent_by[1]} = {sum(sent_by)}")
         print(f"first to last arrival: {last - first:.2f} s = {len(messages) / (last - first):.0f} messages/s")
         print(f"launch to last arrival: {done - launched:.2f} s = {N / (done - launched):.0f} messages/s")
@@ -113,7 +117,7 @@ def main():
         print(status.rstrip())
         sent = re.search(r"^sent\s+(\d+) messages\s+(\d+) attempts", status, re.M)
         ok = (len(messages) == N and len(ids) == N and sum(sent_by) == N and sent
-              and int(sent.group(1)) == N and int(sent.group(2)) == N)
+              and int(sent.group(1)) == N)
         print("PROOF: every message once, none lost" if ok else "FAILED: duplicates or losses")
         return 0 if ok else 1
     finally:

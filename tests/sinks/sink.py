@@ -4,7 +4,9 @@
 SMTP: accepts every message and keeps it. HTTP: `POST /sms` is the SMS
 provider (JSON {id, to, from, body}; answers {"id": "sms-N"}), `GET /messages`
 lists what arrived (e-mail and SMS, decoded, with the arrival time `at`),
-`GET /count` says how many, `POST /reset` forgets it all,
+`GET /count` says how many (first arrivals, distinct ids, repeats: an SMS whose
+Idempotency-Key was already answered is answered again, not sent again, and
+kept marked `repeat`, as a provider would), `POST /reset` forgets it all,
 `POST /fail-sms?count=N` makes the next N SMS requests answer 503 (to test
 retries). Binds free ports and writes "SMTP_PORT HTTP_PORT" to --ready-file.
 """
@@ -20,6 +22,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 LOCK = threading.Lock()
 MESSAGES = []
 FAIL_SMS = [0]
+# Like a real provider: a request repeating an Idempotency-Key already
+# answered gets the same answer and is not sent again (kept, marked repeat).
+SMS_KEYS = {}
 
 
 def keep(entry):
@@ -109,7 +114,9 @@ class Http(BaseHTTPRequestHandler):
                 self.answer(200, list(MESSAGES))
         elif self.path.startswith("/count"):
             with LOCK:
-                self.answer(200, {"count": len(MESSAGES)})
+                firsts = [m for m in MESSAGES if not m.get("repeat")]
+                self.answer(200, {"count": len(firsts), "distinct": len({m["id"] for m in firsts}),
+                                  "repeats": len(MESSAGES) - len(firsts)})
         else:
             self.answer(404, {})
 
@@ -119,6 +126,7 @@ class Http(BaseHTTPRequestHandler):
         if self.path.startswith("/reset"):
             with LOCK:
                 MESSAGES.clear()
+                SMS_KEYS.clear()
             return self.answer(200, {})
         if self.path.startswith("/fail-sms"):
             FAIL_SMS[0] = int(self.path.split("count=")[-1])
@@ -129,12 +137,20 @@ class Http(BaseHTTPRequestHandler):
                     FAIL_SMS[0] -= 1
                     return self.answer(503, {"error": "try later"})
             req = json.loads(raw or b"{}")
-            keep({"channel": "sms", "id": req.get("id", ""), "to": req.get("to", ""),
-                  "subject": "", "body": req.get("body", ""),
-                  "auth": self.headers.get("Authorization", ""), "at": time.time()})
+            key = self.headers.get("Idempotency-Key", "")
+            entry = {"channel": "sms", "id": req.get("id", ""), "to": req.get("to", ""),
+                     "subject": "", "body": req.get("body", ""),
+                     "auth": self.headers.get("Authorization", ""), "at": time.time()}
             with LOCK:
-                n = len(MESSAGES)
-            return self.answer(200, {"id": f"sms-{n}"})
+                if key and key in SMS_KEYS:
+                    entry["repeat"] = True
+                    MESSAGES.append(entry)
+                    return self.answer(200, {"id": SMS_KEYS[key]})
+                MESSAGES.append(entry)
+                provider_id = f"sms-{len(MESSAGES)}"
+                if key:
+                    SMS_KEYS[key] = provider_id
+            return self.answer(200, {"id": provider_id})
         self.answer(404, {})
 
 
@@ -142,8 +158,10 @@ async def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--ready-file", required=True)
     args = ap.parse_args()
-    server = await asyncio.start_server(smtp_session, "127.0.0.1", 0)
+    # Deep listen queues: a benchmark opens hundreds of connections at once.
+    server = await asyncio.start_server(smtp_session, "127.0.0.1", 0, backlog=1024)
     smtp_port = server.sockets[0].getsockname()[1]
+    ThreadingHTTPServer.request_queue_size = 1024
     http = ThreadingHTTPServer(("127.0.0.1", 0), Http)
     http.daemon_threads = True
     threading.Thread(target=http.serve_forever, daemon=True).start()
