@@ -1282,7 +1282,19 @@ where
     let mut seq: i64 = 0;
     let mut buf: Vec<u8> = Vec::with_capacity(CHUNK);
     let result: Result<(), AppError> = async {
-        while let Some(part) = body.next().await {
+        // No total time limit (see `time_limit`), but a stalled sender is
+        // let go after the request timeout without a byte.
+        let stalled = || {
+            invalid(
+                "upload_stalled",
+                "file",
+                "The upload stopped arriving; nothing was kept. Try again.",
+            )
+        };
+        while let Some(part) = tokio::time::timeout(state.settings.request_timeout, body.next())
+            .await
+            .map_err(|_| stalled())?
+        {
             let part = part.map_err(|_| {
                 invalid(
                     "upload_failed",

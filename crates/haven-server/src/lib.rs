@@ -56,7 +56,6 @@ use tower_http::request_id::{
     MakeRequestUuid, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
 };
 use tower_http::sensitive_headers::SetSensitiveHeadersLayer;
-use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
@@ -163,7 +162,6 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// The whole application, with its middleware.
 pub fn router(state: AppState) -> Router {
-    let timeout = state.settings.request_timeout;
     let body_limit = state.settings.body_limit_bytes;
     // Attachments may be larger than any other body; everything else keeps
     // the small limit through the extractors' default.
@@ -269,7 +267,7 @@ pub fn router(state: AppState) -> Router {
             usize::try_from(state.settings.recording_limit_bytes.saturating_add(64 * 1024))
                 .unwrap_or(usize::MAX),
         )))
-        .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::SERVICE_UNAVAILABLE, timeout))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), time_limit))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(
             // Logs name the route template, method, status and latency: never
@@ -294,6 +292,28 @@ pub fn router(state: AppState) -> Router {
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
         .layer(SetSensitiveHeadersLayer::new([header::COOKIE, header::SET_COOKIE, header::AUTHORIZATION]))
         .with_state(state)
+}
+
+/// Every request must be answered within `request_timeout` (503), except
+/// interview file uploads: a recording may take as long as it needs while
+/// its bytes keep coming (`interviews::store_file` stops one that stalls).
+async fn time_limit(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    req: Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let streaming = req
+        .extensions()
+        .get::<MatchedPath>()
+        .is_some_and(|p| p.as_str().ends_with("/interviews/{id}/files"));
+    if streaming {
+        return next.run(req).await;
+    }
+    match tokio::time::timeout(state.settings.request_timeout, next.run(req)).await {
+        Ok(res) => res,
+        Err(_) => axum::http::StatusCode::SERVICE_UNAVAILABLE.into_response(),
+    }
 }
 
 /// Serves until `shutdown` resolves, then lets in-flight requests finish.

@@ -6444,3 +6444,95 @@ async fn notices_and_staff_copies_reach_the_sink_once_with_retries_after_a_provi
         assert_eq!(n["notices"].as_array().unwrap().len(), 1, "{name}: {n}");
     }
 }
+
+/// A body that sends `parts` pieces of 64 KiB with `gap` before each.
+fn trickle(parts: u32, gap: std::time::Duration) -> Body {
+    let s = futures_util::stream::unfold(0, move |n| async move {
+        if n == parts {
+            return None;
+        }
+        tokio::time::sleep(gap).await;
+        Some((
+            Ok::<_, std::io::Error>(axum::body::Bytes::from(vec![n as u8; 64 * 1024])),
+            n + 1,
+        ))
+    });
+    Body::from_stream(s)
+}
+
+#[tokio::test]
+async fn a_slow_recording_upload_may_outlast_the_request_timeout_but_a_stalled_one_stops() {
+    let settings = Settings {
+        request_timeout: std::time::Duration::from_millis(800),
+        ..interview_settings()
+    };
+    for app in apps(settings).await {
+        let name = app.db.name;
+        let org = app_org(&app).await;
+        let (_, spec) = worker(&app, org, "up-spec@example.test", &[Role::VictimSpecialist]).await;
+        let (fi_id, fi) = worker(
+            &app,
+            org,
+            "up-fi@example.test",
+            &[Role::ForensicInterviewer],
+        )
+        .await;
+        let (_, b) = call(
+            &app,
+            "POST",
+            "/api/v1/cases",
+            &spec,
+            serde_json::json!({"name": "Slow Upload", "birth_date": born_years_ago(12)}),
+        )
+        .await;
+        let case = b["id"].as_str().unwrap().to_owned();
+        let (s, b) = call(
+            &app,
+            "POST",
+            &format!("/api/v1/cases/{case}/interviews"),
+            &spec,
+            serde_json::json!({"reason": "Disclosure"}),
+        )
+        .await;
+        assert_eq!(s, StatusCode::CREATED, "{name}: {b}");
+        let iv = b["id"].as_str().unwrap().to_owned();
+        let (s, b) = call(&app, "PUT", &format!("/api/v1/interviews/{iv}/schedule"), &fi, serde_json::json!({
+            "starts_at": local_in(3, 9), "minutes": 60, "place": "CAC", "interviewer_id": fi_id.to_string()})).await;
+        assert_eq!(s, StatusCode::OK, "{name}: {b}");
+        let upload = |body: Body| {
+            Request::post(format!(
+                "/api/v1/interviews/{iv}/files?kind=recording&name=slow.mp4"
+            ))
+            .header(header::AUTHORIZATION, format!("Bearer {fi}"))
+            .header(header::CONTENT_TYPE, "video/mp4")
+            .body(body)
+            .unwrap()
+        };
+        // 1.5 s in all, never 800 ms without a byte: kept.
+        let res = send(
+            &app,
+            upload(trickle(5, std::time::Duration::from_millis(300))),
+        )
+        .await;
+        assert_eq!(res.status(), StatusCode::CREATED, "{name}");
+        // A sender that stops: let go, nothing kept.
+        let res = send(
+            &app,
+            upload(trickle(2, std::time::Duration::from_millis(1200))),
+        )
+        .await;
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "{name}");
+        assert_eq!(json(res).await["code"], "upload_stalled", "{name}");
+        let (_, v) = call(
+            &app,
+            "GET",
+            &format!("/api/v1/interviews/{iv}"),
+            &fi,
+            serde_json::Value::Null,
+        )
+        .await;
+        let files = v["files"].as_array().unwrap();
+        assert_eq!(files.len(), 1, "{name}: {v}");
+        assert_eq!(files[0]["size"], 5 * 64 * 1024, "{name}");
+    }
+}
