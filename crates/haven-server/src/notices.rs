@@ -715,29 +715,62 @@ pub async fn staff_email(
     let lang = crate::i18n::Lang::En;
     let text = crate::pages::reminder_text(lang, &message.kind, &message.payload);
     let body = format!("{text}\n\n{}", lang.t("notice-staff-sign-in"));
+    staff_row(
+        state,
+        StaffMessage {
+            dedupe_key: format!("staff-email:{}", message.id),
+            channel: Channel::Email,
+            kind: &message.kind,
+            user: Some(user),
+            to: &address,
+            subject: &lang.t("notice-staff-subject"),
+            body: &body,
+        },
+        now,
+    )
+    .map(Some)
+}
+
+/// A message to staff or an operator (never to a victim: no rule, no case).
+struct StaffMessage<'a> {
+    dedupe_key: String,
+    channel: Channel,
+    kind: &'a str,
+    user: Option<UserId>,
+    to: &'a str,
+    subject: &'a str,
+    body: &'a str,
+}
+
+/// The outbox row of a staff message, its address, subject and body sealed.
+fn staff_row(
+    state: &AppState,
+    m: StaffMessage<'_>,
+    now: OffsetDateTime,
+) -> Result<DeliveryRow, AppError> {
     let id = DeliveryId::new();
     let row = id.to_string();
-    Ok(Some(DeliveryRow {
+    Ok(DeliveryRow {
         id,
-        dedupe_key: format!("staff-email:{}", message.id),
+        dedupe_key: m.dedupe_key,
         audience: "staff".into(),
-        channel: "email".into(),
-        kind: message.kind.clone(),
+        channel: m.channel.as_str().into(),
+        kind: m.kind.to_owned(),
         rule: String::new(),
         lang: "en-US".into(),
         reduced: false,
         case: None,
-        user: Some(user),
-        destination: seal(state, "deliveries", "destination", &row, address.as_bytes())?,
-        destination_key: destination_key(state, Channel::Email, &address),
+        user: m.user,
+        destination: seal(state, "deliveries", "destination", &row, m.to.as_bytes())?,
+        destination_key: destination_key(state, m.channel, m.to),
         subject: Some(seal(
             state,
             "deliveries",
             "subject",
             &row,
-            lang.t("notice-staff-subject").as_bytes(),
+            m.subject.as_bytes(),
         )?),
-        body: seal(state, "deliveries", "body", &row, body.as_bytes())?,
+        body: seal(state, "deliveries", "body", &row, m.body.as_bytes())?,
         status: "pending".into(),
         attempts: 0,
         available_at: now,
@@ -746,7 +779,7 @@ pub async fn staff_email(
         created_by: None,
         created_at: now,
         sent_at: None,
-    }))
+    })
 }
 
 /// Queues `count` test messages to one address or number, for an operator
@@ -776,46 +809,26 @@ pub async fn queue_test(
     }
     let now = haven_domain::now();
     let run = uuid::Uuid::now_v7();
-    let key = destination_key(state, channel, to);
     let mut queued = 0;
     let mut start = 0;
     while start < count {
         let end = count.min(start + 1000);
         let mut rows = Vec::with_capacity((end - start) as usize);
         for n in start + 1..=end {
-            let id = DeliveryId::new();
-            let row = id.to_string();
             let body = format!("Haven delivery test {n} of {count}. No action is needed.");
-            rows.push(DeliveryRow {
-                id,
-                dedupe_key: format!("test:{run}:{n}"),
-                audience: "staff".into(),
-                channel: channel.as_str().into(),
-                kind: "delivery_test".into(),
-                rule: String::new(),
-                lang: "en-US".into(),
-                reduced: false,
-                case: None,
-                user: None,
-                destination: seal(state, "deliveries", "destination", &row, to.as_bytes())?,
-                destination_key: key.clone(),
-                subject: Some(seal(
-                    state,
-                    "deliveries",
-                    "subject",
-                    &row,
-                    b"Haven delivery test",
-                )?),
-                body: seal(state, "deliveries", "body", &row, body.as_bytes())?,
-                status: "pending".into(),
-                attempts: 0,
-                available_at: now,
-                last_error: None,
-                provider_id: None,
-                created_by: None,
-                created_at: now,
-                sent_at: None,
-            });
+            rows.push(staff_row(
+                state,
+                StaffMessage {
+                    dedupe_key: format!("test:{run}:{n}"),
+                    channel,
+                    kind: "delivery_test",
+                    user: None,
+                    to,
+                    subject: "Haven delivery test",
+                    body: &body,
+                },
+                now,
+            )?);
         }
         let audit = AuditEntry::new(AuditAction::NoticeQueued).on("outbox", "test");
         queued += state.store.queue_deliveries(&rows, Some(&audit)).await?;
