@@ -430,6 +430,44 @@ pub async fn notify(
     Ok(queued)
 }
 
+/// The notice of a court date ahead, for the person of an opened
+/// case: `None` when the date has passed or there is no written safe channel
+/// (the case page says how to reach them instead).
+///
+/// # Errors
+/// Store and encryption failures.
+pub async fn court_notice(
+    state: &AppState,
+    open: &OpenCase,
+    entry: haven_domain::EntryId,
+    on: time::Date,
+    now: OffsetDateTime,
+) -> Result<Option<DeliveryRow>, AppError> {
+    let offset = time::UtcOffset::from_whole_seconds(
+        i32::from(state.settings.local_utc_offset_minutes) * 60,
+    )
+    .unwrap_or(time::UtcOffset::UTC);
+    if on < now.to_offset(offset).date() {
+        return Ok(None);
+    }
+    match compose(
+        state,
+        &open.facts,
+        open.person.as_ref(),
+        open.actor.user,
+        NoticeEvent::ProceedingScheduled,
+        Some(&on.to_string()),
+        Some(format!("court:{entry}")),
+        now,
+    )
+    .await
+    {
+        Ok((row, _)) => Ok(Some(row)),
+        Err(AppError::Invalid { .. }) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
 /// A message on the case's notice history.
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct NoticeView {

@@ -1224,6 +1224,10 @@ pub struct EntryInput {
     pub language: String,
     /// oral, written or both.
     pub method: String,
+    /// A court date ahead is told to the person through their safe channel
+    /// timely notice of court proceedings); `true` holds that notice
+    /// when telling them now would not be safe or appropriate.
+    pub hold_notice: bool,
 }
 
 /// A change to an entry: plan status, task done, dates, text.
@@ -1434,8 +1438,17 @@ pub async fn record_entry(
         &details,
         now,
     )?;
+    let notices = match (kind, details.occurred_on) {
+        (EntryKind::Court, Some(on)) if !input.hold_notice => {
+            crate::notices::court_notice(state, case, entry.id, on, now).await?
+        }
+        _ => None,
+    };
     let audit = audit_by(&case.actor, AuditAction::EntryRecorded, rid).on("case", case.facts.id);
-    state.store.add_entry(&entry, &audit).await?;
+    state
+        .store
+        .add_entry(&entry, &audit, notices.as_slice())
+        .await?;
     Ok(entry.id)
 }
 

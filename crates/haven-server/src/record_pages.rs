@@ -819,6 +819,7 @@ fn entry_input(f: &FormData) -> EntryInput {
         rights: f.many("rights"),
         language: f.one("language"),
         method: f.one("method"),
+        hold_notice: f.one("hold_notice") == "yes",
     }
 }
 

@@ -6177,6 +6177,53 @@ async fn notices_go_only_where_the_victim_said_and_stop_means_stop() {
         );
         let (s, _) = call(&app, "DELETE", tpl, &admin, serde_json::Value::Null).await;
         assert_eq!(s, StatusCode::NO_CONTENT, "{name}");
+
+        // A court date ahead is told to her unless the team holds it;
+        // a past one is history, not news.
+        let entries = format!("/api/v1/cases/{case}/entries");
+        let ahead = (haven_domain::now().date() + time::Duration::days(20)).to_string();
+        let past = (haven_domain::now().date() - time::Duration::days(20)).to_string();
+        let count = async || {
+            let (_, n) = call(&app, "GET", &url, &spec, serde_json::Value::Null).await;
+            n["notices"].as_array().unwrap().len()
+        };
+        let before = count().await;
+        for (on, hold) in [(&ahead, true), (&past, false)] {
+            let (s, b) = call(&app, "POST", &entries, &spec, serde_json::json!({"kind": "court", "text": "Hearing", "occurred_on": on, "hold_notice": hold})).await;
+            assert_eq!(s, StatusCode::CREATED, "{name}: {b}");
+        }
+        assert_eq!(
+            count().await,
+            before,
+            "{name}: held and past court dates send nothing"
+        );
+        let (s, b) = call(&app, "POST", &entries, &spec, serde_json::json!({"kind": "court", "text": "Arraignment before Judge X", "occurred_on": ahead})).await;
+        assert_eq!(s, StatusCode::CREATED, "{name}: {b}");
+        let (_, n) = call(&app, "GET", &url, &spec, serde_json::Value::Null).await;
+        assert_eq!(n["notices"].as_array().unwrap().len(), before + 1, "{name}");
+        let court = &n["notices"][0];
+        assert_eq!(
+            (
+                court["event"].as_str(),
+                court["rule"].as_str(),
+                court["status"].as_str()
+            ),
+            (
+                Some("proceeding_scheduled"),
+                Some("R-1, R-2"),
+                Some("pending")
+            ),
+            "{name}: {court}"
+        );
+        let text = court["text"].as_str().unwrap();
+        assert!(
+            text.starts_with("sol: Hay una fecha de corte el ") && text.contains(&ahead),
+            "{name}: {text}"
+        );
+        assert!(
+            !text.contains("Judge") && !text.contains("Arraignment"),
+            "{name}: no case details: {text}"
+        );
     }
 }
 

@@ -215,7 +215,14 @@ pub trait CaseRecordStore: Send + Sync + 'static {
         add: bool,
         audit: &AuditEntry,
     ) -> StoreResult<bool>;
-    async fn add_entry(&self, entry: &StoredEntry, audit: &AuditEntry) -> StoreResult<()>;
+    /// Adds an entry, with the notices to the victim it calls for (a court
+    /// date), in one transaction.
+    async fn add_entry(
+        &self,
+        entry: &StoredEntry,
+        audit: &AuditEntry,
+        notices: &[crate::DeliveryRow],
+    ) -> StoreResult<()>;
     /// `false` when no such entry on that case.
     async fn update_entry(&self, update: &EntryUpdate, audit: &AuditEntry) -> StoreResult<bool>;
     async fn entry(&self, case: CaseId, id: EntryId) -> StoreResult<Option<StoredEntry>>;

@@ -359,7 +359,7 @@ async fn the_referral_loop_on_both_databases() {
             at: haven_domain::now(),
             updated_at: haven_domain::now(),
         };
-        s.add_entry(&item, &audit(AuditAction::EntryRecorded))
+        s.add_entry(&item, &audit(AuditAction::EntryRecorded), &[])
             .await
             .unwrap();
         let dir = DirOrganizationRow {

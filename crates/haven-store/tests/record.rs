@@ -368,7 +368,7 @@ async fn entries_update_in_place_and_the_timeline_is_newest_first_and_limited() 
         let mut need = entry(case, owner.id, EntryKind::Need, at);
         need.category = Some("housing".into());
         db.store
-            .add_entry(&need, &audit(AuditAction::EntryRecorded))
+            .add_entry(&need, &audit(AuditAction::EntryRecorded), &[])
             .await
             .unwrap();
         let mut task = entry(case, owner.id, EntryKind::Task, at);
@@ -377,7 +377,7 @@ async fn entries_update_in_place_and_the_timeline_is_newest_first_and_limited() 
         task.assignee = Some(owner.id);
         task.parent = Some(need.id);
         db.store
-            .add_entry(&task, &audit(AuditAction::EntryRecorded))
+            .add_entry(&task, &audit(AuditAction::EntryRecorded), &[])
             .await
             .unwrap();
         for i in 0..5 {
@@ -388,7 +388,7 @@ async fn entries_update_in_place_and_the_timeline_is_newest_first_and_limited() 
                 at + Duration::minutes(i),
             );
             db.store
-                .add_entry(&e, &audit(AuditAction::EntryRecorded))
+                .add_entry(&e, &audit(AuditAction::EntryRecorded), &[])
                 .await
                 .unwrap();
         }
@@ -460,7 +460,7 @@ async fn the_caseload_filters_sorts_pages_and_counts() {
             t.status = Some("open".into());
             t.due_on = Some(due);
             db.store
-                .add_entry(&t, &audit(AuditAction::EntryRecorded))
+                .add_entry(&t, &audit(AuditAction::EntryRecorded), &[])
                 .await
                 .unwrap();
         }

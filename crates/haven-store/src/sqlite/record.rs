@@ -647,9 +647,15 @@ impl CaseRecordStore for SqliteStore {
         Ok(true)
     }
 
-    async fn add_entry(&self, entry: &StoredEntry, audit: &AuditEntry) -> StoreResult<()> {
+    async fn add_entry(
+        &self,
+        entry: &StoredEntry,
+        audit: &AuditEntry,
+        notices: &[crate::DeliveryRow],
+    ) -> StoreResult<()> {
         let mut tx = self.writer().begin().await?;
         insert_entry(&mut tx, entry).await?;
+        super::interview::insert_deliveries(&mut tx, notices).await?;
         insert_audit(&mut tx, audit).await?;
         tx.commit().await?;
         Ok(())
