@@ -6241,25 +6241,35 @@ impl Sink {
         let dir = tempfile::tempdir().unwrap();
         let ready = dir.path().join("ready");
         let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/sinks/sink.py");
-        let child = std::process::Command::new("python3")
+        let mut child = std::process::Command::new("python3")
             .arg(script)
             .arg("--ready-file")
             .arg(&ready)
             .spawn()
             .expect("python3 runs the test sink (tests/sinks/sink.py)");
+        let mut ports = None;
         for _ in 0..200 {
             if let Ok(s) = std::fs::read_to_string(&ready) {
-                let ports: Vec<u16> = s.split_whitespace().map(|p| p.parse().unwrap()).collect();
-                return Self {
-                    child,
-                    smtp: ports[0],
-                    http: ports[1],
-                    _dir: dir,
-                };
+                ports = Some(s);
+                break;
             }
             tokio::time::sleep(std::time::Duration::from_millis(50)).await;
         }
-        panic!("the test sink did not start");
+        let Some(ports) = ports else {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("the test sink did not start");
+        };
+        let ports: Vec<u16> = ports
+            .split_whitespace()
+            .map(|p| p.parse().unwrap())
+            .collect();
+        Self {
+            child,
+            smtp: ports[0],
+            http: ports[1],
+            _dir: dir,
+        }
     }
 
     fn transports(&self) -> haven_server::delivery::Transports {
