@@ -92,11 +92,16 @@ pub struct ApiCaller {
 }
 
 fn unauthenticated() -> Response {
+    unauthorized("Send a valid API token (Authorization: Bearer hvn_...) or sign in.")
+}
+
+/// A 401 answer asking for a bearer token; `message` says which.
+pub(crate) fn unauthorized(message: &str) -> Response {
     let body = ErrorBody {
         status: 401,
         code: "unauthenticated",
         field: None,
-        message: "Send a valid API token (Authorization: Bearer hvn_...) or sign in.".into(),
+        message: message.into(),
         reference: None,
         errors: Vec::new(),
     };

@@ -559,20 +559,9 @@ impl axum::extract::FromRequestParts<AppState> for SmsProvider {
         if expected.matches(given) {
             Ok(Self)
         } else {
-            let body = ErrorBody {
-                status: 401,
-                code: "unauthenticated",
-                field: None,
-                message: "Send the SMS provider's token (Authorization: Bearer ...).".into(),
-                reference: None,
-                errors: Vec::new(),
-            };
-            Err((
-                StatusCode::UNAUTHORIZED,
-                [("www-authenticate", "Bearer")],
-                axum::Json(body),
-            )
-                .into_response())
+            Err(crate::api::unauthorized(
+                "Send the SMS provider's token (Authorization: Bearer ...).",
+            ))
         }
     }
 }

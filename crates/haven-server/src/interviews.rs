@@ -124,22 +124,20 @@ pub struct ScheduleDetails {
     pub notes: String,
 }
 
-fn offset(state: &AppState) -> UtcOffset {
-    UtcOffset::from_whole_seconds(i32::from(state.settings.local_utc_offset_minutes) * 60)
-        .unwrap_or(UtcOffset::UTC)
-}
-
 /// "2026-12-08T10:00" in local time.
-fn parse_local(state: &AppState, raw: &str) -> Option<OffsetDateTime> {
+pub(crate) fn parse_local(state: &AppState, raw: &str) -> Option<OffsetDateTime> {
     let fmt = time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]");
     let t = PrimitiveDateTime::parse(raw.trim(), &fmt).ok()?;
-    Some(t.assume_offset(offset(state)).to_offset(UtcOffset::UTC))
+    Some(
+        t.assume_offset(state.settings.local_offset())
+            .to_offset(UtcOffset::UTC),
+    )
 }
 
 /// A time shown in local time, "2026-12-08 10:00".
 #[must_use]
 pub fn local_text(state: &AppState, t: OffsetDateTime) -> String {
-    let l = t.to_offset(offset(state));
+    let l = t.to_offset(state.settings.local_offset());
     format!("{} {:02}:{:02}", l.date(), l.hour(), l.minute())
 }
 
@@ -248,7 +246,7 @@ pub async fn request(
     }
     let now = haven_domain::now();
     let planned = if input.planned_on.trim().is_empty() {
-        now.to_offset(offset(state)).date()
+        now.to_offset(state.settings.local_offset()).date()
     } else {
         Date::parse(
             input.planned_on.trim(),

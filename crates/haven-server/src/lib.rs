@@ -103,6 +103,15 @@ pub struct Settings {
     pub audit_reads: bool,
 }
 
+impl Settings {
+    /// The UTC offset of the people served (`local_utc_offset_minutes`).
+    #[must_use]
+    pub fn local_offset(&self) -> time::UtcOffset {
+        time::UtcOffset::from_whole_seconds(i32::from(self.local_utc_offset_minutes) * 60)
+            .unwrap_or(time::UtcOffset::UTC)
+    }
+}
+
 impl Default for Settings {
     fn default() -> Self {
         Self {

@@ -22,7 +22,7 @@ use haven_store::{DeliveryRow, StoredPerson, TemplateRow};
 use serde::{Deserialize, Serialize};
 use std::borrow::Cow;
 use std::collections::HashMap;
-use time::{OffsetDateTime, PrimitiveDateTime, UtcOffset};
+use time::OffsetDateTime;
 
 fluent_templates::static_loader! {
     static NOTICES = {
@@ -256,16 +256,6 @@ fn first_name(display: &str) -> String {
         .to_owned()
 }
 
-/// A parsed local date and time, shown as "2026-12-08 10:00".
-fn parse_when(raw: &str) -> Option<(OffsetDateTime, String)> {
-    let fmt = time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]");
-    let t = PrimitiveDateTime::parse(raw.trim(), &fmt).ok()?;
-    Some((
-        t.assume_utc(),
-        format!("{} {:02}:{:02}", t.date(), t.hour(), t.minute()),
-    ))
-}
-
 /// Composes a notice to the person of an opened case. `Err` when it cannot
 /// be written (the reason says what to do instead).
 ///
@@ -287,9 +277,7 @@ pub async fn compose(
         return Err(no_route(NoRoute::NoSafeChannel, ui));
     };
     let person = person_view(state, p).await?;
-    let offset =
-        UtcOffset::from_whole_seconds(i32::from(state.settings.local_utc_offset_minutes) * 60)
-            .unwrap_or(UtcOffset::UTC);
+    let offset = state.settings.local_offset();
     let plan = notice::plan(
         &person.profile.safe_contact,
         &person.profile.phone,
@@ -398,11 +386,15 @@ pub async fn notify(
         event
     };
     let when = if event.needs_when() {
-        let (_, shown) = parse_when(&input.when).ok_or_else(|| AppError::Invalid {
-            code: "required",
-            field: Some("when"),
-            message: "Give the date and time (2026-12-08T10:00).".into(),
-        })?;
+        // Shown as the team typed it, in local time ("2026-12-08 10:00").
+        let at = crate::interviews::parse_local(state, &input.when);
+        let shown = at
+            .map(|t| crate::interviews::local_text(state, t))
+            .ok_or_else(|| AppError::Invalid {
+                code: "required",
+                field: Some("when"),
+                message: "Give the date and time (2026-12-08T10:00).".into(),
+            })?;
         Some(shown)
     } else {
         None
@@ -443,11 +435,7 @@ pub async fn court_notice(
     on: time::Date,
     now: OffsetDateTime,
 ) -> Result<Option<DeliveryRow>, AppError> {
-    let offset = time::UtcOffset::from_whole_seconds(
-        i32::from(state.settings.local_utc_offset_minutes) * 60,
-    )
-    .unwrap_or(time::UtcOffset::UTC);
-    if on < now.to_offset(offset).date() {
+    if on < now.to_offset(state.settings.local_offset()).date() {
         return Ok(None);
     }
     match compose(
@@ -1068,14 +1056,5 @@ mod tests {
     fn addresses_are_masked() {
         assert_eq!(mask("+1 555 010 0199"), "••••••99");
         assert_eq!(mask("maria@example.test"), "•••••@example.test");
-    }
-
-    #[test]
-    fn when_is_a_local_date_and_time() {
-        assert_eq!(
-            parse_when("2026-12-08T10:00").unwrap().1,
-            "2026-12-08 10:00"
-        );
-        assert!(parse_when("tomorrow").is_none());
     }
 }

@@ -5967,6 +5967,19 @@ async fn notices_go_only_where_the_victim_said_and_stop_means_stop() {
             "POST",
             &url,
             &spec,
+            serde_json::json!({"event": "proceeding_scheduled", "when": "tomorrow"}),
+        )
+        .await;
+        assert_eq!(
+            (s, b["field"].as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some("when")),
+            "{name}: {b}"
+        );
+        let (s, b) = call(
+            &app,
+            "POST",
+            &url,
+            &spec,
             serde_json::json!({"event": "arrest"}),
         )
         .await;
@@ -6224,6 +6237,19 @@ async fn notices_go_only_where_the_victim_said_and_stop_means_stop() {
             !text.contains("Judge") && !text.contains("Arraignment"),
             "{name}: no case details: {text}"
         );
+        // A court date the team types is shown as typed, in local time.
+        let (s, b) = call(
+            &app,
+            "POST",
+            &url,
+            &spec,
+            serde_json::json!({"event": "proceeding_scheduled", "when": "2026-12-08T10:00"}),
+        )
+        .await;
+        assert_eq!(s, StatusCode::CREATED, "{name}: {b}");
+        let (_, n) = call(&app, "GET", &url, &spec, serde_json::Value::Null).await;
+        let text = n["notices"][0]["text"].as_str().unwrap();
+        assert!(text.contains("el 2026-12-08 10:00."), "{name}: {text}");
     }
 }
 
