@@ -109,24 +109,26 @@ pub async fn caseload(
         page: p.page,
     };
     let q = crate::cases::caseload_query(&caller.actor, &params);
-    let r = crate::cases::caseload_page(&state, &caller.actor, &q, rid)
-        .await
-        .map(|(total, rows)| CaseloadBody {
-            total,
-            page: q.offset / q.limit + 1,
-            per_page: q.limit,
-            cases: rows
-                .into_iter()
-                .map(|(r, name)| CaseloadLine {
-                    id: *r.id.as_uuid(),
-                    person_name: name,
-                    stage: r.stage.as_str().to_owned(),
-                    next_due: r.next_due.map(|d| d.to_string()),
-                    updated_at: r.updated_at,
-                    hhs_notice_due_at: r.hhs_notice_due_at,
-                })
-                .collect(),
-        });
+    let r = match crate::cases::caseload_page(&state, &caller.actor, &q, rid).await {
+        Ok((total, rows, audit)) => audit.durable().await.map(|()| (total, rows)),
+        Err(e) => Err(e),
+    }
+    .map(|(total, rows)| CaseloadBody {
+        total,
+        page: q.offset / q.limit + 1,
+        per_page: q.limit,
+        cases: rows
+            .into_iter()
+            .map(|(r, name)| CaseloadLine {
+                id: *r.id.as_uuid(),
+                person_name: name,
+                stage: r.stage.as_str().to_owned(),
+                next_due: r.next_due.map(|d| d.to_string()),
+                updated_at: r.updated_at,
+                hhs_notice_due_at: r.hhs_notice_due_at,
+            })
+            .collect(),
+    });
     answer(StatusCode::OK, r)
 }
 

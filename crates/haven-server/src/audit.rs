@@ -197,6 +197,35 @@ pub struct VerifyReport {
     pub head: Option<(i64, Vec<u8>)>,
 }
 
+fn audit_unavailable() -> crate::error::AppError {
+    crate::error::AppError::Unavailable("the audit log cannot be written".into())
+}
+
+/// An audit entry handed to the writer whose commit is still to come.
+#[must_use = "await `durable` before the response leaves the server"]
+pub struct PendingAudit(Option<tokio::sync::oneshot::Receiver<bool>>);
+
+impl PendingAudit {
+    /// Nothing to wait for (read auditing off, or nothing was shown).
+    pub fn nothing() -> Self {
+        Self(None)
+    }
+
+    /// Waits until the entry is durable.
+    ///
+    /// # Errors
+    /// When it could not be written: the caller must not answer with the data.
+    pub async fn durable(self) -> Result<(), crate::error::AppError> {
+        match self.0 {
+            None => Ok(()),
+            Some(done) => match done.await {
+                Ok(true) => Ok(()),
+                _ => Err(audit_unavailable()),
+            },
+        }
+    }
+}
+
 /// Group commit for audit entries that have no transaction of their own
 /// (reads). Requests hand their entry to one writer task and wait; the task
 /// writes every entry waiting at that moment in one transaction, so a burst of
@@ -255,6 +284,24 @@ impl AuditWriter {
         Self { tx, stats }
     }
 
+    /// Hands `entry` to the writer and returns without waiting for the
+    /// commit: the caller may go on reading and rendering, and must await
+    /// [`PendingAudit::durable`] before its response leaves the server.
+    ///
+    /// # Errors
+    /// When the writer has stopped.
+    pub async fn submit(
+        &self,
+        entry: haven_domain::AuditEntry,
+    ) -> Result<PendingAudit, crate::error::AppError> {
+        let (ack, done) = tokio::sync::oneshot::channel();
+        self.tx
+            .send((entry, ack))
+            .await
+            .map_err(|_| audit_unavailable())?;
+        Ok(PendingAudit(Some(done)))
+    }
+
     /// Records `entry` and returns once it is committed.
     ///
     /// # Errors
@@ -263,14 +310,7 @@ impl AuditWriter {
         &self,
         entry: haven_domain::AuditEntry,
     ) -> Result<(), crate::error::AppError> {
-        let (ack, done) = tokio::sync::oneshot::channel();
-        let failed =
-            || crate::error::AppError::Unavailable("the audit log cannot be written".into());
-        self.tx.send((entry, ack)).await.map_err(|_| failed())?;
-        match done.await {
-            Ok(true) => Ok(()),
-            _ => Err(failed()),
-        }
+        self.submit(entry).await?.durable().await
     }
 
     /// Records several entries (e.g. every case on a list page) and returns
@@ -282,18 +322,12 @@ impl AuditWriter {
         &self,
         entries: Vec<haven_domain::AuditEntry>,
     ) -> Result<(), crate::error::AppError> {
-        let failed =
-            || crate::error::AppError::Unavailable("the audit log cannot be written".into());
-        let mut acks = Vec::with_capacity(entries.len());
+        let mut pending = Vec::with_capacity(entries.len());
         for entry in entries {
-            let (ack, done) = tokio::sync::oneshot::channel();
-            self.tx.send((entry, ack)).await.map_err(|_| failed())?;
-            acks.push(done);
+            pending.push(self.submit(entry).await?);
         }
-        for done in acks {
-            if done.await != Ok(true) {
-                return Err(failed());
-            }
+        for p in pending {
+            p.durable().await?;
         }
         Ok(())
     }

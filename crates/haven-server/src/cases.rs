@@ -4,6 +4,7 @@
 
 use crate::AppState;
 use crate::admin_pages::history;
+use crate::audit::PendingAudit;
 use crate::error::AppError;
 use crate::i18n::Lang;
 use crate::pages::{PageFrame, error_page, forbidden, render, see_other};
@@ -103,7 +104,9 @@ pub fn caseload_query(actor: &Actor, p: &CaseloadParams) -> haven_store::Caseloa
 }
 
 /// One page of the caseload, decrypted. Showing names reads each case: the
-/// page's reads are audited, durably, before any name is decrypted.
+/// page's reads are audited; the entry commits while the names are decrypted
+/// and the page rendered, and the caller awaits the returned [`PendingAudit`]
+/// before its response leaves the server.
 ///
 /// # Errors
 /// Store or decryption failures.
@@ -112,20 +115,21 @@ pub async fn caseload_page(
     actor: &Actor,
     q: &haven_store::CaseloadQuery,
     rid: Option<String>,
-) -> Result<(u64, Vec<(haven_store::CaseloadRow, String)>), AppError> {
+) -> Result<(u64, Vec<(haven_store::CaseloadRow, String)>, PendingAudit), AppError> {
     let (total, rows) = state.store.caseload(q).await?;
     // One entry names every case on the page (ids only): a list view is one
     // read of many records, and one row keeps the audit log's growth in step
     // with what people do rather than with page sizes.
+    let mut audit = PendingAudit::nothing();
     if !rows.is_empty() && state.settings.audit_reads {
         let ids = rows
             .iter()
             .map(|r| r.id.to_string())
             .collect::<Vec<_>>()
             .join(",");
-        state
+        audit = state
             .audit_writer
-            .record(
+            .submit(
                 AuditEntry::new(AuditAction::RecordsListed)
                     .by(actor.user, actor.organization)
                     .on("case_list", ids)
@@ -143,7 +147,7 @@ pub async fn caseload_page(
         };
         out.push((r, name));
     }
-    Ok((total, out))
+    Ok((total, out, audit))
 }
 
 pub async fn caseload(
@@ -157,7 +161,7 @@ pub async fn caseload(
     let q = caseload_query(&actor, &p);
     let today = haven_domain::now().date();
     match caseload_page(&state, &actor, &q, rid).await {
-        Ok((total, rows)) => {
+        Ok((total, rows, audit)) => {
             let pages = u32::try_from(total.div_ceil(u64::from(PAGE_SIZE))).unwrap_or(u32::MAX);
             let label = |list: &str, code: &str| lang.t(&format!("pick-{list}-{code}"));
             let page = CasesPage {
@@ -198,7 +202,11 @@ pub async fn caseload(
                 supervisor: me.user.has_role(haven_domain::Role::Supervisor),
                 q: p,
             };
-            render(&page, StatusCode::OK)
+            let res = render(&page, StatusCode::OK);
+            match audit.durable().await {
+                Ok(()) => res,
+                Err(e) => error_page(&state, lang, &e),
+            }
         }
         Err(e) => error_page(&state, lang, &e),
     }
@@ -488,7 +496,10 @@ async fn case_page(
         return Err(AppError::NotFound);
     };
     let actor = Actor::of(&me.user);
-    let open = crate::record::open_case_as(state, &actor, case_id, rid, emergency).await?;
+    // The read's audit entry commits while the rest of the page is read and
+    // rendered; the page leaves only once it is durable.
+    let (open, audit) =
+        crate::record::open_case_pending(state, &actor, case_id, rid, emergency).await?;
     let now = haven_domain::now();
     let person = open.person.as_ref().ok_or(AppError::NotFound)?;
     let person = crate::record::person_view(state, person).await?;
@@ -543,7 +554,9 @@ async fn case_page(
             }
         }),
     };
-    Ok(render(&page, StatusCode::OK))
+    let res = render(&page, StatusCode::OK);
+    audit.durable().await?;
+    Ok(res)
 }
 
 pub struct ReviewRow {

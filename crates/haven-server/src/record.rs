@@ -6,6 +6,7 @@
 //! before doing something: cooperation is recorded, never a condition.
 
 use crate::AppState;
+use crate::audit::PendingAudit;
 use crate::error::{AppError, FieldError};
 use haven_crypto::Binding;
 use haven_domain::access::{self, CaseAction, CaseFacts, Compartment, TeamRole};
@@ -817,6 +818,24 @@ pub async fn open_case_as(
     rid: Option<String>,
     emergency: bool,
 ) -> Result<OpenCase, AppError> {
+    let (open, audit) = open_case_pending(state, actor, id, rid, emergency).await?;
+    audit.durable().await?;
+    Ok(open)
+}
+
+/// [`open_case_as`] without waiting for the read's audit entry to be
+/// durable: for a page that has more to read and render first. The caller
+/// awaits the [`PendingAudit`] before its response leaves the server.
+///
+/// # Errors
+/// As [`open_case`].
+pub async fn open_case_pending(
+    state: &AppState,
+    actor: &Actor,
+    id: CaseId,
+    rid: Option<String>,
+    emergency: bool,
+) -> Result<(OpenCase, PendingAudit), AppError> {
     let Some(bundle) = state.store.case_bundle(id).await? else {
         return Err(AppError::NotFound);
     };
@@ -843,12 +862,14 @@ pub async fn open_case_as(
             .await?;
         return Err(AppError::NotFound);
     }
-    if state.settings.audit_reads {
+    let audit = if state.settings.audit_reads {
         state
             .audit_writer
-            .record(by(AuditAction::RecordViewed))
-            .await?;
-    }
+            .submit(by(AuditAction::RecordViewed))
+            .await?
+    } else {
+        PendingAudit::nothing()
+    };
     let advocate = access::authorize_case(
         actor,
         CaseAction::ViewCompartment(Compartment::Advocate),
@@ -857,7 +878,7 @@ pub async fn open_case_as(
         now,
     )
     .is_allowed();
-    Ok(OpenCase {
+    let open = OpenCase {
         may_edit: !emergency && access::may_edit_case(actor, &bundle.facts),
         advocate: advocate && !emergency,
         facts: bundle.facts,
@@ -865,7 +886,8 @@ pub async fn open_case_as(
         person: bundle.person,
         header: bundle.header,
         actor: actor.clone(),
-    })
+    };
+    Ok((open, audit))
 }
 
 /// The person's decrypted identity and profile.

@@ -936,3 +936,76 @@ async fn access_changes_replace_roles_and_disabling_ends_sessions() {
     })
     .await;
 }
+
+/// SQLite readers keep their snapshot across audit-only commits (see
+/// `sqlite::snapshot`); these are the promises that must survive that.
+#[tokio::test]
+async fn reads_see_every_acknowledged_write_and_audit_reads_every_entry() {
+    each(async |db| {
+        for i in 0..12 {
+            // A data read first, so that a reader holds a snapshot.
+            let before = org(&format!("Before {i}"), OrgKind::Ngo);
+            db.store
+                .create_organization(&before, &AuditEntry::new(AuditAction::OrganizationCreated))
+                .await
+                .unwrap();
+            assert!(db.store.organization(before.id).await.unwrap().is_some());
+            // An audit-only commit is seen at once by a read of the log.
+            db.store
+                .append_audit(&[
+                    AuditEntry::new(AuditAction::SignedOut).on("organization", before.id)
+                ])
+                .await
+                .unwrap();
+            let history = db
+                .store
+                .audit_for_resource("organization", &before.id.to_string(), 10)
+                .await
+                .unwrap();
+            assert_eq!(history.len(), 1, "{} round {i}", db.name);
+            // And a write of data right after it, by the next read.
+            let after = org(&format!("After {i}"), OrgKind::Ngo);
+            db.store
+                .create_organization(&after, &AuditEntry::new(AuditAction::OrganizationCreated))
+                .await
+                .unwrap();
+            assert!(
+                db.store.organization(after.id).await.unwrap().is_some(),
+                "{}: read your own write, round {i}",
+                db.name
+            );
+        }
+
+        // A write by another process on the same database (a CLI command)
+        // is seen within a second (the readers' longest snapshot).
+        let other = haven_store::open(&db.target, &haven_store::OpenOptions::default())
+            .await
+            .unwrap();
+        assert!(
+            db.store
+                .organization(OrganizationId::new())
+                .await
+                .unwrap()
+                .is_none()
+        );
+        let elsewhere = org("Elsewhere", OrgKind::Ngo);
+        other
+            .create_organization(
+                &elsewhere,
+                &AuditEntry::new(AuditAction::OrganizationCreated),
+            )
+            .await
+            .unwrap();
+        let start = std::time::Instant::now();
+        while db.store.organization(elsewhere.id).await.unwrap().is_none() {
+            assert!(
+                start.elapsed() < std::time::Duration::from_secs(3),
+                "{}: another process's write unseen after three seconds",
+                db.name
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        other.close().await;
+    })
+    .await;
+}

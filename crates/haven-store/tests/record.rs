@@ -96,6 +96,16 @@ fn entry(case: CaseId, by: UserId, kind: EntryKind, at: OffsetDateTime) -> Store
 
 /// An intake by `owner`: person, case, header; returns the case id.
 async fn intake(db: &TestDb, owner: &User, at: OffsetDateTime, entries: &[StoredEntry]) -> CaseId {
+    intake_with_team(db, owner, at, entries, &[]).await
+}
+
+async fn intake_with_team(
+    db: &TestDb,
+    owner: &User,
+    at: OffsetDateTime,
+    entries: &[StoredEntry],
+    more_team: &[(UserId, TeamRole)],
+) -> CaseId {
     let person = StoredPerson {
         id: PersonId::new(),
         organization: owner.organization_id,
@@ -107,7 +117,10 @@ async fn intake(db: &TestDb, owner: &User, at: OffsetDateTime, entries: &[Stored
     let facts = CaseFacts {
         id: entries.first().map_or_else(CaseId::new, |e| e.case),
         organization: owner.organization_id,
-        team: vec![(owner.id, TeamRole::OwnerSpecialist)],
+        team: [(owner.id, TeamRole::OwnerSpecialist)]
+            .into_iter()
+            .chain(more_team.iter().copied())
+            .collect(),
         flag_1367: false,
     };
     db.store
@@ -548,6 +561,67 @@ async fn the_caseload_filters_sorts_pages_and_counts() {
         let mut hhs = query(&me, CaseloadSort::Updated);
         hhs.hhs_pending = true;
         assert_eq!(db.store.caseload(&hhs).await.unwrap().0, 0);
+    })
+    .await;
+}
+
+/// A supervisor's caseload is the organization's cases and the cases shared
+/// from elsewhere (here: on the team), merged into one order and paged.
+#[tokio::test]
+async fn a_supervisors_caseload_merges_own_and_shared_cases_in_one_order_across_pages() {
+    each(async |db| {
+        let o = org(db).await;
+        let elsewhere = org(db).await;
+        let owner = user(db, o, &[Role::VictimSpecialist]).await;
+        let boss = user(db, o, &[Role::Supervisor]).await;
+        let far = user(db, elsewhere, &[Role::VictimSpecialist]).await;
+        let t0 = haven_domain::now();
+        let mut made = Vec::new();
+        for s in 0..11 {
+            let at = t0 + Duration::seconds(s);
+            // Every third case is another organization's, with the
+            // supervisor on its team.
+            let id = if s % 3 == 1 {
+                intake_with_team(db, &far, at, &[], &[(boss.id, TeamRole::Supervisor)]).await
+            } else {
+                intake(db, &owner, at, &[]).await
+            };
+            made.push((at, id));
+        }
+        // Two cases changed at the same instant: the later id comes first.
+        let same = t0 + Duration::seconds(20);
+        let twins = [
+            intake(db, &owner, same, &[]).await,
+            intake_with_team(db, &far, same, &[], &[(boss.id, TeamRole::Supervisor)]).await,
+        ];
+        for id in twins {
+            made.push((same, id));
+        }
+        made.sort_by(|a, b| b.0.cmp(&a.0).then(b.1.as_uuid().cmp(a.1.as_uuid())));
+        let expected: Vec<CaseId> = made.iter().map(|m| m.1).collect();
+
+        let sup = Actor::of(&boss);
+        let mut seen = Vec::new();
+        for offset in (0..16).step_by(4) {
+            let mut q = query(&sup, CaseloadSort::Updated);
+            q.limit = 4;
+            q.offset = offset;
+            let (total, rows) = db.store.caseload(&q).await.unwrap();
+            assert_eq!(total, 13, "{}: offset {offset}", db.name);
+            seen.extend(rows.iter().map(|r| r.id));
+        }
+        assert_eq!(seen, expected, "{}: pages in one order", db.name);
+
+        // Filters apply to both grounds, in the count as on the page.
+        let mut q = query(&sup, CaseloadSort::Updated);
+        q.stage = Some(Stage::Stabilizing);
+        assert_eq!(db.store.caseload(&q).await.unwrap().0, 0, "{}", db.name);
+        // "Mine only" leaves the organization out, not the team.
+        let mut mine = query(&sup, CaseloadSort::Updated);
+        mine.mine_only = true;
+        let (total, rows) = db.store.caseload(&mine).await.unwrap();
+        assert_eq!(total, 5, "{}", db.name);
+        assert_eq!(rows.len(), 5, "{}", db.name);
     })
     .await;
 }

@@ -236,45 +236,82 @@ fn draft_from_row(r: &PgRow) -> StoreResult<StoredDraft> {
     })
 }
 
-/// The cases the policy filter lets through, with the columns a caseload
-/// sorts and filters on. A supervisor's own organization streams from one
-/// covering index (`cases_caseload`); the other grounds (team, releases to
-/// the organization or a role) are small and deduplicated among themselves.
-/// Parameters: ?1 user, ?2 supervised organization, ?3 mine only, ?4 the
-/// user's organization, ?5 now, ?6 today, ?7 roles.
-macro_rules! visible_cases {
+/// The cases the policy filter lets through other than the supervised
+/// organization's own: the grounds are small (team, releases to the
+/// organization or a role) and deduplicated among themselves. Parameters:
+/// $1 user, $2 supervised organization, $3 mine only, $4 the user's
+/// organization, $5 now, $6 today, $7 roles.
+macro_rules! granted_cases {
     () => {
-        "WITH visible(id, updated_at, created_at, stage, hhs_due, hhs_met) AS (
-            SELECT id, updated_at, created_at, stage, hhs_notice_due_at, hhs_notice_met_at
-              FROM cases WHERE organization_id = $2 AND NOT $3
-            UNION ALL
-            SELECT c.id, c.updated_at, c.created_at, c.stage, c.hhs_notice_due_at, c.hhs_notice_met_at
-              FROM cases c JOIN (
-                SELECT case_id FROM case_team WHERE user_id = $1
-                UNION SELECT k.case_id FROM consents k
-                  WHERE NOT $3 AND k.recipient_org = $4
-                    AND (k.revoked_at IS NULL OR k.revoked_at > $5) AND k.signed_on <= $6 AND $6 <= k.expires_on
-                UNION SELECT k.case_id FROM consents k
-                  WHERE NOT $3 AND k.recipient_role IS NOT NULL
-                    AND k.recipient_role = ANY($7)
-                    AND (k.revoked_at IS NULL OR k.revoked_at > $5) AND k.signed_on <= $6 AND $6 <= k.expires_on
-              ) g ON g.case_id = c.id
-              WHERE $2 IS NULL OR $3 OR c.organization_id <> $2
-         )"
+        "cases c JOIN (
+            SELECT case_id FROM case_team WHERE user_id = $1
+            UNION SELECT k.case_id FROM consents k
+              WHERE NOT $3 AND k.recipient_org = $4
+                AND (k.revoked_at IS NULL OR k.revoked_at > $5) AND k.signed_on <= $6 AND $6 <= k.expires_on
+            UNION SELECT k.case_id FROM consents k
+              WHERE NOT $3 AND k.recipient_role IS NOT NULL
+                AND k.recipient_role = ANY($7)
+                AND (k.revoked_at IS NULL OR k.revoked_at > $5) AND k.signed_on <= $6 AND $6 <= k.expires_on
+          ) g ON g.case_id = c.id
+          WHERE ($2 IS NULL OR $3 OR c.organization_id <> $2)"
     };
 }
 
-/// The caseload filters: ?8 stage, ?9 only HHS-5 notices due.
+/// The caseload filters on a case aliased `c`: $8 stage, $9 only HHS-5
+/// notices due.
 macro_rules! caseload_filters {
     () => {
-        " WHERE ($8 IS NULL OR v.stage = $8) AND (NOT $9 OR (v.hhs_due IS NOT NULL AND v.hhs_met IS NULL))"
+        " AND ($8 IS NULL OR c.stage = $8) AND (NOT $9 OR (c.hhs_notice_due_at IS NOT NULL AND c.hhs_notice_met_at IS NULL))"
     };
 }
 
+/// Everything the policy filter lets through: a supervisor's own
+/// organization (one covering index, `cases_caseload`) and the granted rest.
+macro_rules! visible_cases {
+    () => {
+        concat!(
+            "WITH visible(id, updated_at, created_at, stage) AS (
+                SELECT c.id, c.updated_at, c.created_at, c.stage
+                  FROM cases c WHERE c.organization_id = $2 AND NOT $3",
+            caseload_filters!(),
+            " UNION ALL SELECT c.id, c.updated_at, c.created_at, c.stage FROM ",
+            granted_cases!(),
+            caseload_filters!(),
+            ")"
+        )
+    };
+}
+
+/// Counted as two sums: the organization's own cases straight from the
+/// covering index, without carrying rows through a union.
 const CASELOAD_COUNT: &str = concat!(
-    visible_cases!(),
-    " SELECT count(*) FROM visible v",
-    caseload_filters!()
+    "SELECT (SELECT count(*) FROM cases c WHERE c.organization_id = $2 AND NOT $3",
+    caseload_filters!(),
+    ") + (SELECT count(*) FROM ",
+    granted_cases!(),
+    caseload_filters!(),
+    ")"
+);
+
+/// The default order, most recently updated first: each ground yields only
+/// its first offset + limit cases in that order (the organization's own by
+/// walking `cases_caseload` backwards), so a supervisor's first page reads 25
+/// index entries, not the organization's 10,000.
+const CASELOAD_BY_UPDATED: &str = concat!(
+    "WITH own AS (SELECT c.id, c.updated_at FROM cases c WHERE c.organization_id = $2 AND NOT $3",
+    caseload_filters!(),
+    " ORDER BY c.updated_at DESC, c.id DESC LIMIT $10 + $11),
+     granted AS (SELECT c.id, c.updated_at FROM ",
+    granted_cases!(),
+    caseload_filters!(),
+    " ORDER BY c.updated_at DESC, c.id DESC LIMIT $10 + $11),
+     page AS (SELECT id, updated_at FROM own UNION ALL SELECT id, updated_at FROM granted
+              ORDER BY updated_at DESC, id DESC LIMIT $10 OFFSET $11)
+     SELECT c.id, c.stage, c.updated_at, c.hhs_notice_due_at, c.person_id, p.name,
+            (SELECT min(e.due_on) FROM case_entries e
+              WHERE e.case_id = c.id AND e.kind = 'task' AND e.status = 'open') AS next_due
+     FROM page JOIN cases c ON c.id = page.id LEFT JOIN persons p ON p.id = c.person_id
+     ORDER BY page.updated_at DESC, page.id DESC"
 );
 
 /// One page in one order: the page's ids are chosen first (?10 limit, ?11
@@ -283,9 +320,7 @@ macro_rules! caseload_page {
     ($inner:literal, $outer:literal) => {
         concat!(
             visible_cases!(),
-            ", page AS (SELECT v.id, v.updated_at, v.created_at, v.stage FROM visible v",
-            caseload_filters!(),
-            " ORDER BY ",
+            ", page AS (SELECT v.id, v.updated_at, v.created_at, v.stage FROM visible v ORDER BY ",
             $inner,
             " LIMIT $10 OFFSET $11)
              SELECT c.id, c.stage, c.updated_at, c.hhs_notice_due_at, c.person_id, p.name,
@@ -303,9 +338,7 @@ const CASELOAD_BY_DUE: &str = concat!(
     visible_cases!(),
     ", page AS (SELECT v.id, (SELECT min(e.due_on) FROM case_entries e
                       WHERE e.case_id = v.id AND e.kind = 'task' AND e.status = 'open') AS next_due
-                FROM visible v",
-    caseload_filters!(),
-    " ORDER BY next_due ASC NULLS LAST, v.id LIMIT $10 OFFSET $11)
+                FROM visible v ORDER BY next_due ASC NULLS LAST, v.id LIMIT $10 OFFSET $11)
      SELECT c.id, c.stage, c.updated_at, c.hhs_notice_due_at, c.person_id, p.name, page.next_due
      FROM page JOIN cases c ON c.id = page.id LEFT JOIN persons p ON p.id = c.person_id
      ORDER BY page.next_due ASC NULLS LAST, c.id"
@@ -593,9 +626,7 @@ impl CaseRecordStore for PgStore {
             return Ok((0, Vec::new()));
         }
         let sql = match q.sort {
-            CaseloadSort::Updated => {
-                caseload_page!("v.updated_at DESC, v.id", "page.updated_at DESC, page.id")
-            }
+            CaseloadSort::Updated => CASELOAD_BY_UPDATED,
             CaseloadSort::Created => caseload_page!("v.created_at, v.id", "page.created_at, page.id"),
             CaseloadSort::Stage => caseload_page!(
                 "CASE v.stage WHEN 'identified' THEN 0 WHEN 'stabilizing' THEN 1 WHEN 'receiving_services' THEN 2

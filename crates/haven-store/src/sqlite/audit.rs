@@ -62,7 +62,8 @@ fn audit_row(row: &SqliteRow) -> StoreResult<AuditRow> {
 #[async_trait]
 impl AuditStore for SqliteStore {
     async fn append_audit(&self, entries: &[AuditEntry]) -> StoreResult<()> {
-        let mut tx = self.writer().begin().await?;
+        let mut guard = self.write_audit().await?;
+        let mut tx = guard.begin().await?;
         for e in entries {
             insert_audit(&mut tx, e).await?;
         }
@@ -73,7 +74,7 @@ impl AuditStore for SqliteStore {
     async fn unsealed_audit(&self, limit: u32) -> StoreResult<Vec<AuditRow>> {
         sqlx::query(audit_select!("WHERE chain_seq IS NULL ORDER BY id LIMIT ?"))
             .bind(i64::from(limit))
-            .fetch_all(self.reader())
+            .fetch_all(&mut *self.read_audit().await?)
             .await?
             .iter()
             .map(audit_row)
@@ -82,14 +83,15 @@ impl AuditStore for SqliteStore {
 
     async fn audit_head(&self) -> StoreResult<Option<(i64, Vec<u8>)>> {
         let row = sqlx::query("SELECT chain_seq, hash FROM audit_log WHERE chain_seq IS NOT NULL ORDER BY chain_seq DESC LIMIT 1")
-            .fetch_optional(self.reader())
+            .fetch_optional(&mut *self.read_audit().await?)
             .await?;
         row.map(|r| Ok((r.try_get("chain_seq")?, r.try_get::<Vec<u8>, _>("hash")?)))
             .transpose()
     }
 
     async fn seal_audit(&self, seals: &[Seal]) -> StoreResult<()> {
-        let mut tx = self.writer().begin().await?;
+        let mut guard = self.write_audit().await?;
+        let mut tx = guard.begin().await?;
         for s in seals {
             let done = sqlx::query(
                 "UPDATE audit_log SET chain_seq = ?, prev_hash = ?, hash = ? WHERE id = ? AND chain_seq IS NULL",
@@ -115,7 +117,7 @@ impl AuditStore for SqliteStore {
         ))
         .bind(after)
         .bind(i64::from(limit))
-        .fetch_all(self.reader())
+        .fetch_all(&mut *self.read_audit().await?)
         .await?
         .iter()
         .map(audit_row)
@@ -134,7 +136,7 @@ impl AuditStore for SqliteStore {
         .bind(kind)
         .bind(id)
         .bind(i64::from(limit))
-        .fetch_all(self.reader())
+        .fetch_all(&mut *self.read_audit().await?)
         .await?
         .iter()
         .map(audit_row)
@@ -143,7 +145,7 @@ impl AuditStore for SqliteStore {
 
     async fn count_unsealed_audit(&self) -> StoreResult<u64> {
         let n: i64 = sqlx::query_scalar("SELECT count(*) FROM audit_log WHERE chain_seq IS NULL")
-            .fetch_one(self.reader())
+            .fetch_one(&mut *self.read_audit().await?)
             .await?;
         u64::try_from(n).map_err(|_| StoreError::Corrupt("audit_log"))
     }
@@ -245,7 +247,7 @@ impl KeyStore for SqliteStore {
         sqlx::query(sql)
             .bind(&key_id.to_be_bytes()[..])
             .bind(i64::from(limit))
-            .fetch_all(self.reader())
+            .fetch_all(&mut *self.read().await?)
             .await?
             .iter()
             .map(|r| {
@@ -270,7 +272,7 @@ impl KeyStore for SqliteStore {
             .bind(new)
             .bind(id)
             .bind(old)
-            .execute(self.writer())
+            .execute(&mut *self.write().await?)
             .await?;
         Ok(done.rows_affected() == 1)
     }
@@ -283,14 +285,14 @@ impl KeyStore for SqliteStore {
         let sql = rotation_sql(column).2;
         let n: i64 = sqlx::query_scalar(sql)
             .bind(&key_id.to_be_bytes()[..])
-            .fetch_one(self.reader())
+            .fetch_one(&mut *self.read().await?)
             .await?;
         u64::try_from(n).map_err(|_| StoreError::Corrupt("ciphertext count"))
     }
 
     async fn data_keys(&self) -> StoreResult<Vec<StoredKey>> {
         sqlx::query("SELECT id, wrapped, created_at, retired_at FROM data_keys ORDER BY id")
-            .fetch_all(self.reader())
+            .fetch_all(&mut *self.read().await?)
             .await?
             .iter()
             .map(|r| {
@@ -309,7 +311,8 @@ impl KeyStore for SqliteStore {
     }
 
     async fn add_data_key(&self, key: &StoredKey, audit: &AuditEntry) -> StoreResult<()> {
-        let mut tx = self.writer().begin().await?;
+        let mut guard = self.write().await?;
+        let mut tx = guard.begin().await?;
         sqlx::query(
             "INSERT INTO data_keys (id, wrapped, created_at, retired_at) VALUES (?, ?, ?, NULL)",
         )
@@ -328,7 +331,7 @@ impl KeyStore for SqliteStore {
         sqlx::query("UPDATE data_keys SET retired_at = ? WHERE id = ? AND retired_at IS NULL")
             .bind(to_millis(at))
             .bind(i64::from(id))
-            .execute(self.writer())
+            .execute(&mut *self.write().await?)
             .await?;
         Ok(())
     }

@@ -74,7 +74,8 @@ impl CaseAccessStore for SqliteStore {
         at: OffsetDateTime,
         audit: &AuditEntry,
     ) -> StoreResult<()> {
-        let mut tx = self.writer().begin().await?;
+        let mut guard = self.write().await?;
+        let mut tx = guard.begin().await?;
         sqlx::query(
             "INSERT INTO cases (id, organization_id, flag_1367, created_at) VALUES (?, ?, ?, ?)",
         )
@@ -103,14 +104,14 @@ impl CaseAccessStore for SqliteStore {
         let Some(row) =
             sqlx::query("SELECT id, organization_id, flag_1367 FROM cases WHERE id = ?")
                 .bind(id.as_uuid())
-                .fetch_optional(self.reader())
+                .fetch_optional(&mut *self.read().await?)
                 .await?
         else {
             return Ok(None);
         };
         let team = sqlx::query("SELECT user_id, team_role FROM case_team WHERE case_id = ? ORDER BY user_id, team_role")
             .bind(id.as_uuid())
-            .fetch_all(self.reader())
+            .fetch_all(&mut *self.read().await?)
             .await?
             .iter()
             .map(|r| {
@@ -133,7 +134,8 @@ impl CaseAccessStore for SqliteStore {
             Recipient::Organization(o) => (Some(*o.as_uuid()), None),
             Recipient::Role(r) => (None, Some(r.as_str())),
         };
-        let mut tx = self.writer().begin().await?;
+        let mut guard = self.write().await?;
+        let mut tx = guard.begin().await?;
         sqlx::query(
             "INSERT INTO consents (id, case_id, parties, recipient_org, recipient_role, purpose, fields, signed_on, expires_on, revoked_at)
              VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)",
@@ -161,7 +163,8 @@ impl CaseAccessStore for SqliteStore {
         at: OffsetDateTime,
         audit: &AuditEntry,
     ) -> StoreResult<bool> {
-        let mut tx = self.writer().begin().await?;
+        let mut guard = self.write().await?;
+        let mut tx = guard.begin().await?;
         let done =
             sqlx::query("UPDATE consents SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL")
                 .bind(to_millis(at))
@@ -181,7 +184,7 @@ impl CaseAccessStore for SqliteStore {
              FROM consents WHERE case_id = ? ORDER BY signed_on, id",
         )
         .bind(case.as_uuid())
-        .fetch_all(self.reader())
+        .fetch_all(&mut *self.read().await?)
         .await?
         .iter()
         .map(consent_from_row)
@@ -193,7 +196,8 @@ impl CaseAccessStore for SqliteStore {
         e: &EmergencyAccess,
         audit: &AuditEntry,
     ) -> StoreResult<()> {
-        let mut tx = self.writer().begin().await?;
+        let mut guard = self.write().await?;
+        let mut tx = guard.begin().await?;
         sqlx::query(
             "INSERT INTO emergency_access (id, case_id, user_id, organization_id, reason, at)
              VALUES (?, ?, ?, ?, ?, ?)",
@@ -220,7 +224,7 @@ impl CaseAccessStore for SqliteStore {
              WHERE organization_id = ? AND reviewed_at IS NULL ORDER BY at, id",
         )
         .bind(organization.as_uuid())
-        .fetch_all(self.reader())
+        .fetch_all(&mut *self.read().await?)
         .await?
         .iter()
         .map(|r| {
@@ -243,7 +247,8 @@ impl CaseAccessStore for SqliteStore {
         at: OffsetDateTime,
         audit: &AuditEntry,
     ) -> StoreResult<bool> {
-        let mut tx = self.writer().begin().await?;
+        let mut guard = self.write().await?;
+        let mut tx = guard.begin().await?;
         let done = sqlx::query(
             "UPDATE emergency_access SET reviewed_by = ?, reviewed_at = ?
              WHERE id = ? AND reviewed_at IS NULL AND user_id <> ?",
@@ -262,7 +267,7 @@ impl CaseAccessStore for SqliteStore {
     }
 
     async fn case_bundle(&self, id: CaseId) -> StoreResult<Option<CaseBundle>> {
-        let mut conn = self.reader().acquire().await?;
+        let mut conn = self.read().await?;
         let Some(row) = sqlx::query(
             "SELECT c.id AS case_id, c.organization_id AS case_org, c.flag_1367,
                     c.stage, c.closed_reason, c.cooperation, c.profile AS case_profile, c.hhs_notice_due_at,
@@ -325,7 +330,7 @@ impl CaseAccessStore for SqliteStore {
              FROM persons p LEFT JOIN cases c ON c.person_id = p.id WHERE p.name_dob_index = ? ORDER BY p.id",
         )
         .bind(&index[..])
-        .fetch_all(self.reader())
+        .fetch_all(&mut *self.read().await?)
         .await?
         .iter()
         .map(|row| {

@@ -351,7 +351,7 @@ impl DirectoryStore for SqliteStore {
             .unwrap_or_default();
             let rows = sqlx::query("SELECT id FROM directory_organizations WHERE id IN (SELECT unhex(value) FROM json_each(?))")
                 .bind(ids)
-                .fetch_all(self.reader())
+                .fetch_all(&mut *self.read().await?)
                 .await?;
             for r in rows {
                 orgs.insert(r.try_get("id")?);
@@ -367,7 +367,7 @@ impl DirectoryStore for SqliteStore {
             .unwrap_or_default();
             let rows = sqlx::query("SELECT id FROM directory_locations WHERE id IN (SELECT unhex(value) FROM json_each(?))")
                 .bind(ids)
-                .fetch_all(self.reader())
+                .fetch_all(&mut *self.read().await?)
                 .await?;
             for r in rows {
                 locs.insert(r.try_get("id")?);
@@ -377,7 +377,8 @@ impl DirectoryStore for SqliteStore {
     }
 
     async fn import_directory(&self, w: DirectoryWrite<'_>, audit: &AuditEntry) -> StoreResult<()> {
-        let mut tx = self.writer().begin().await?;
+        let mut guard = self.write().await?;
+        let mut tx = guard.begin().await?;
         for chunk in w.organizations.chunks(BULK) {
             let rows: Vec<Value> = chunk
                 .iter()
@@ -451,14 +452,14 @@ impl DirectoryStore for SqliteStore {
         for id in ids {
             let Some(r) = sqlx::query(concat!(service_columns!(), "WHERE s.id = ?"))
                 .bind(id.as_uuid())
-                .fetch_optional(self.reader())
+                .fetch_optional(&mut *self.read().await?)
                 .await?
             else {
                 continue;
             };
             let places = sqlx::query("SELECT id, location_id FROM directory_service_locations WHERE service_id = ? ORDER BY id")
                 .bind(id.as_uuid())
-                .fetch_all(self.reader())
+                .fetch_all(&mut *self.read().await?)
                 .await?
                 .iter()
                 .map(|p| Ok((p.try_get("id")?, p.try_get("location_id")?)))
@@ -481,13 +482,13 @@ impl DirectoryStore for SqliteStore {
         .bind(organization)
         .bind(i64::from(limit))
         .bind(i64::from(offset))
-        .fetch_all(self.reader())
+        .fetch_all(&mut *self.read().await?)
         .await?;
         let total: i64 = sqlx::query_scalar(
             "SELECT count(*) FROM directory_services WHERE (?1 IS NULL OR organization_id = ?1)",
         )
         .bind(organization)
-        .fetch_one(self.reader())
+        .fetch_one(&mut *self.read().await?)
         .await?;
         let ids: Vec<ServiceId> = rows
             .iter()
@@ -505,7 +506,7 @@ impl DirectoryStore for SqliteStore {
                  FROM directory_locations WHERE id = ?",
             )
             .bind(id)
-            .fetch_optional(self.reader())
+            .fetch_optional(&mut *self.read().await?)
             .await?
             {
                 out.push(location_from_row(&r)?);
@@ -517,7 +518,7 @@ impl DirectoryStore for SqliteStore {
     async fn directory_organization(&self, id: Uuid) -> StoreResult<Option<DirOrganizationRow>> {
         sqlx::query("SELECT id, name, record, haven_org_id, updated_at FROM directory_organizations WHERE id = ?")
             .bind(id)
-            .fetch_optional(self.reader())
+            .fetch_optional(&mut *self.read().await?)
             .await?
             .as_ref()
             .map(org_from_row)
@@ -535,13 +536,13 @@ impl DirectoryStore for SqliteStore {
         )
         .bind(i64::from(limit))
         .bind(i64::from(offset))
-        .fetch_all(self.reader())
+        .fetch_all(&mut *self.read().await?)
         .await?
         .iter()
         .map(org_from_row)
         .collect::<StoreResult<Vec<_>>>()?;
         let total: i64 = sqlx::query_scalar("SELECT count(*) FROM directory_organizations")
-            .fetch_one(self.reader())
+            .fetch_one(&mut *self.read().await?)
             .await?;
         Ok((rows, u64::try_from(total).unwrap_or(0)))
     }
@@ -551,7 +552,7 @@ impl DirectoryStore for SqliteStore {
             "SELECT id FROM directory_organizations WHERE haven_org_id = ? ORDER BY name",
         )
         .bind(haven.as_uuid())
-        .fetch_all(self.reader())
+        .fetch_all(&mut *self.read().await?)
         .await?)
     }
 
@@ -582,7 +583,7 @@ impl DirectoryStore for SqliteStore {
             .bind(bbox.map(|b| b.2))
             .bind(bbox.map(|b| b.3))
             .bind(q.taxonomy_org)
-            .fetch_all(self.reader())
+            .fetch_all(&mut *self.read().await?)
             .await?;
         rows.iter()
             .map(|r| {
@@ -620,7 +621,8 @@ impl DirectoryStore for SqliteStore {
         haven: Option<OrganizationId>,
         audit: &AuditEntry,
     ) -> StoreResult<bool> {
-        let mut tx = self.writer().begin().await?;
+        let mut guard = self.write().await?;
+        let mut tx = guard.begin().await?;
         let done = sqlx::query("UPDATE directory_organizations SET haven_org_id = ? WHERE id = ?")
             .bind(haven.map(|h| *h.as_uuid()))
             .bind(id)
@@ -639,7 +641,8 @@ impl DirectoryStore for SqliteStore {
         row: &DirServiceRow,
         audit: &AuditEntry,
     ) -> StoreResult<bool> {
-        let mut tx = self.writer().begin().await?;
+        let mut guard = self.write().await?;
+        let mut tx = guard.begin().await?;
         let exists: Option<i64> =
             sqlx::query_scalar("SELECT 1 FROM directory_services WHERE id = ?")
                 .bind(row.id.as_uuid())
@@ -661,7 +664,8 @@ impl DirectoryStore for SqliteStore {
         messages: &[OutboxMessage],
         audit: &AuditEntry,
     ) -> StoreResult<()> {
-        let mut tx = self.writer().begin().await?;
+        let mut guard = self.write().await?;
+        let mut tx = guard.begin().await?;
         sqlx::query(
             "INSERT INTO referrals (id, case_id, plan_item_id, need, service_id, from_org, to_org, sent_by, sent_at,
                     urgency, age_range, languages, note, consent_id, personal, status, updated_at)
@@ -696,7 +700,7 @@ impl DirectoryStore for SqliteStore {
     async fn referral(&self, id: ReferralId) -> StoreResult<Option<ReferralRow>> {
         sqlx::query(concat!(referral_columns!(), "WHERE id = ?"))
             .bind(id.as_uuid())
-            .fetch_optional(self.reader())
+            .fetch_optional(&mut *self.read().await?)
             .await?
             .as_ref()
             .map(referral_from_row)
@@ -709,7 +713,7 @@ impl DirectoryStore for SqliteStore {
             "WHERE case_id = ? ORDER BY sent_at DESC"
         ))
         .bind(case.as_uuid())
-        .fetch_all(self.reader())
+        .fetch_all(&mut *self.read().await?)
         .await?
         .iter()
         .map(referral_from_row)
@@ -730,7 +734,7 @@ impl DirectoryStore for SqliteStore {
         .bind(org.as_uuid())
         .bind(open_only)
         .bind(i64::from(limit))
-        .fetch_all(self.reader())
+        .fetch_all(&mut *self.read().await?)
         .await?
         .iter()
         .map(referral_from_row)
@@ -744,7 +748,8 @@ impl DirectoryStore for SqliteStore {
         messages: &[OutboxMessage],
         audit: &AuditEntry,
     ) -> StoreResult<bool> {
-        let mut tx = self.writer().begin().await?;
+        let mut guard = self.write().await?;
+        let mut tx = guard.begin().await?;
         let done = sqlx::query(
             "UPDATE referrals SET status = ?1, decline_reason = ?2, updated_at = ?3,
                     answered_at = COALESCE(answered_at, ?4), answered_by = COALESCE(answered_by, ?5)
@@ -772,7 +777,7 @@ impl DirectoryStore for SqliteStore {
     async fn referral_events(&self, id: ReferralId) -> StoreResult<Vec<ReferralEventRow>> {
         sqlx::query("SELECT id, referral_id, at, by_user, status, note FROM referral_events WHERE referral_id = ? ORDER BY at, id")
             .bind(id.as_uuid())
-            .fetch_all(self.reader())
+            .fetch_all(&mut *self.read().await?)
             .await?
             .iter()
             .map(|r| {
@@ -798,7 +803,7 @@ impl DirectoryStore for SqliteStore {
              FROM referrals r WHERE (?1 IS NULL OR to_org = ?1) ORDER BY to_org",
         )
         .bind(to_org.map(|o| *o.as_uuid()))
-        .fetch_all(self.reader())
+        .fetch_all(&mut *self.read().await?)
         .await?;
         let mut facts = Vec::with_capacity(rows.len());
         for r in &rows {
@@ -819,7 +824,8 @@ impl DirectoryStore for SqliteStore {
         sent_before: OffsetDateTime,
         now: OffsetDateTime,
     ) -> StoreResult<u64> {
-        let mut tx = self.writer().begin().await?;
+        let mut guard = self.write().await?;
+        let mut tx = guard.begin().await?;
         let to_sender = sqlx::query(
             "INSERT INTO outbox (id, dedupe_key, kind, user_id, case_id, payload, status, available_at, created_at)
              SELECT randomblob(16), 'referral-overdue:' || hex(r.id) || ':' || hex(r.sent_by), 'referral_overdue',
@@ -861,7 +867,7 @@ impl DirectoryStore for SqliteStore {
             "SELECT id, position, name_en, name_es, phone, text_number, description_en, description_es, updated_at
              FROM hotlines ORDER BY position, name_en",
         )
-        .fetch_all(self.reader())
+        .fetch_all(&mut *self.read().await?)
         .await?
         .iter()
         .map(hotline_from_row)
@@ -869,7 +875,8 @@ impl DirectoryStore for SqliteStore {
     }
 
     async fn save_hotline(&self, h: &HotlineRow, audit: &AuditEntry) -> StoreResult<()> {
-        let mut tx = self.writer().begin().await?;
+        let mut guard = self.write().await?;
+        let mut tx = guard.begin().await?;
         sqlx::query(
             "INSERT INTO hotlines (id, position, name_en, name_es, phone, text_number, description_en, description_es, updated_at)
              VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -895,7 +902,8 @@ impl DirectoryStore for SqliteStore {
     }
 
     async fn delete_hotline(&self, id: HotlineId, audit: &AuditEntry) -> StoreResult<bool> {
-        let mut tx = self.writer().begin().await?;
+        let mut guard = self.write().await?;
+        let mut tx = guard.begin().await?;
         let done = sqlx::query("DELETE FROM hotlines WHERE id = ?")
             .bind(id.as_uuid())
             .execute(&mut *tx)

@@ -52,7 +52,8 @@ fn request_from_row(r: &SqliteRow) -> StoreResult<FundRequest> {
 #[async_trait]
 impl FundStore for SqliteStore {
     async fn create_fund(&self, f: &Fund, audit: &AuditEntry) -> StoreResult<()> {
-        let mut tx = self.writer().begin().await?;
+        let mut guard = self.write().await?;
+        let mut tx = guard.begin().await?;
         sqlx::query(
             "INSERT INTO funds (id, organization_id, name, budget_cents, balance_cents, created_at) VALUES (?, ?, ?, ?, ?, ?)",
         )
@@ -75,7 +76,7 @@ impl FundStore for SqliteStore {
             "SELECT id, organization_id, name, budget_cents, balance_cents, created_at FROM funds WHERE organization_id = ? ORDER BY name",
         )
         .bind(organization.as_uuid())
-        .fetch_all(self.reader())
+        .fetch_all(&mut *self.read().await?)
         .await?
         .iter()
         .map(fund_from_row)
@@ -87,7 +88,7 @@ impl FundStore for SqliteStore {
             "SELECT id, organization_id, name, budget_cents, balance_cents, created_at FROM funds WHERE id = ?",
         )
         .bind(id.as_uuid())
-        .fetch_optional(self.reader())
+        .fetch_optional(&mut *self.read().await?)
         .await?
         .map(|r| fund_from_row(&r))
         .transpose()
@@ -99,7 +100,8 @@ impl FundStore for SqliteStore {
         amount: Cents,
         audit: &AuditEntry,
     ) -> StoreResult<bool> {
-        let mut tx = self.writer().begin().await?;
+        let mut guard = self.write().await?;
+        let mut tx = guard.begin().await?;
         let done = sqlx::query(
             "UPDATE funds SET budget_cents = budget_cents + ?, balance_cents = balance_cents + ? WHERE id = ?",
         )
@@ -117,7 +119,8 @@ impl FundStore for SqliteStore {
     }
 
     async fn request_funds(&self, q: &FundRequest, audit: &AuditEntry) -> StoreResult<()> {
-        let mut tx = self.writer().begin().await?;
+        let mut guard = self.write().await?;
+        let mut tx = guard.begin().await?;
         sqlx::query(
             "INSERT INTO fund_requests (id, fund_id, case_id, amount_cents, purpose, urgency, description, status, requested_by, requested_at)
              VALUES (?, ?, ?, ?, ?, ?, ?, 'requested', ?, ?)",
@@ -142,7 +145,7 @@ impl FundStore for SqliteStore {
     async fn fund_request(&self, id: FundRequestId) -> StoreResult<Option<FundRequest>> {
         sqlx::query("SELECT * FROM fund_requests WHERE id = ?")
             .bind(id.as_uuid())
-            .fetch_optional(self.reader())
+            .fetch_optional(&mut *self.read().await?)
             .await?
             .map(|r| request_from_row(&r))
             .transpose()
@@ -153,7 +156,7 @@ impl FundStore for SqliteStore {
             "SELECT * FROM fund_requests WHERE case_id = ? ORDER BY requested_at DESC, id DESC",
         )
         .bind(case.as_uuid())
-        .fetch_all(self.reader())
+        .fetch_all(&mut *self.read().await?)
         .await?
         .iter()
         .map(request_from_row)
@@ -169,7 +172,7 @@ impl FundStore for SqliteStore {
              WHERE f.organization_id = ? AND r.status = 'requested' ORDER BY r.requested_at, r.id",
         )
         .bind(organization.as_uuid())
-        .fetch_all(self.reader())
+        .fetch_all(&mut *self.read().await?)
         .await?
         .iter()
         .map(request_from_row)
@@ -185,7 +188,8 @@ impl FundStore for SqliteStore {
         at: OffsetDateTime,
         audit: &AuditEntry,
     ) -> StoreResult<Decided> {
-        let mut tx = self.writer().begin().await?;
+        let mut guard = self.write().await?;
+        let mut tx = guard.begin().await?;
         let Some(row) = sqlx::query(
             "SELECT fund_id, amount_cents FROM fund_requests WHERE id = ? AND status = 'requested'",
         )
@@ -237,7 +241,8 @@ impl FundStore for SqliteStore {
         at: OffsetDateTime,
         audit: &AuditEntry,
     ) -> StoreResult<bool> {
-        let mut tx = self.writer().begin().await?;
+        let mut guard = self.write().await?;
+        let mut tx = guard.begin().await?;
         let done = sqlx::query(
             "UPDATE fund_requests SET status = 'disbursed', disbursed_by = ?, disbursed_at = ?, method = ?
              WHERE id = ? AND status = 'approved'",
@@ -264,7 +269,7 @@ impl FundStore for SqliteStore {
              FROM fund_requests WHERE fund_id = ? GROUP BY purpose ORDER BY purpose",
         )
         .bind(fund.as_uuid())
-        .fetch_all(self.reader())
+        .fetch_all(&mut *self.read().await?)
         .await?
         .iter()
         .map(|r| {
@@ -283,7 +288,7 @@ impl FundStore for SqliteStore {
         let limit: Option<i64> =
             sqlx::query_scalar("SELECT approval_limit_cents FROM users WHERE id = ?")
                 .bind(user.as_uuid())
-                .fetch_optional(self.reader())
+                .fetch_optional(&mut *self.read().await?)
                 .await?;
         Ok(limit.unwrap_or(0))
     }
@@ -294,7 +299,8 @@ impl FundStore for SqliteStore {
         limit: Cents,
         audit: &AuditEntry,
     ) -> StoreResult<bool> {
-        let mut tx = self.writer().begin().await?;
+        let mut guard = self.write().await?;
+        let mut tx = guard.begin().await?;
         let done = sqlx::query("UPDATE users SET approval_limit_cents = ? WHERE id = ?")
             .bind(limit)
             .bind(user.as_uuid())

@@ -230,7 +230,8 @@ impl InterviewStore for SqliteStore {
         messages: &[OutboxMessage],
         audit: &AuditEntry,
     ) -> StoreResult<()> {
-        let mut tx = self.writer().begin().await?;
+        let mut guard = self.write().await?;
+        let mut tx = guard.begin().await?;
         sqlx::query(
             "INSERT INTO interviews (id, case_id, person_id, org_id, requested_by, requested_at, status,
                     age_at_interview, traumatized, requires_specialist, language, interpreter_needed, request,
@@ -264,7 +265,7 @@ impl InterviewStore for SqliteStore {
     async fn interview(&self, id: InterviewId) -> StoreResult<Option<InterviewRow>> {
         sqlx::query(concat!(interview_columns!(), "WHERE id = ?1"))
             .bind(id.as_uuid())
-            .fetch_optional(self.reader())
+            .fetch_optional(&mut *self.read().await?)
             .await?
             .as_ref()
             .map(interview_from_row)
@@ -277,7 +278,7 @@ impl InterviewStore for SqliteStore {
             "WHERE case_id = ?1 ORDER BY requested_at"
         ))
         .bind(case.as_uuid())
-        .fetch_all(self.reader())
+        .fetch_all(&mut *self.read().await?)
         .await?
         .iter()
         .map(interview_from_row)
@@ -290,7 +291,7 @@ impl InterviewStore for SqliteStore {
             "WHERE person_id = ?1 ORDER BY requested_at"
         ))
         .bind(person.as_uuid())
-        .fetch_all(self.reader())
+        .fetch_all(&mut *self.read().await?)
         .await?
         .iter()
         .map(interview_from_row)
@@ -309,7 +310,7 @@ impl InterviewStore for SqliteStore {
         ))
         .bind(org.as_uuid())
         .bind(i64::from(limit))
-        .fetch_all(self.reader())
+        .fetch_all(&mut *self.read().await?)
         .await?
         .iter()
         .map(interview_from_row)
@@ -323,7 +324,8 @@ impl InterviewStore for SqliteStore {
     ) -> StoreResult<ScheduleOutcome> {
         // One writer: the check and the booking cannot interleave with
         // another schedule.
-        let mut tx = self.writer().begin().await?;
+        let mut guard = self.write().await?;
+        let mut tx = guard.begin().await?;
         if let Some(conflict) = first_conflict(&mut tx, w).await? {
             return Ok(conflict);
         }
@@ -373,7 +375,8 @@ impl InterviewStore for SqliteStore {
         c: &InterviewChange<'_>,
         audit: &AuditEntry,
     ) -> StoreResult<bool> {
-        let mut tx = self.writer().begin().await?;
+        let mut guard = self.write().await?;
+        let mut tx = guard.begin().await?;
         let done = sqlx::query(
             "UPDATE interviews SET status = ?1,
                     summary = coalesce(?2, summary), summary_compartment = coalesce(?3, summary_compartment),
@@ -418,7 +421,7 @@ impl InterviewStore for SqliteStore {
         .bind(&f.content_type)
         .bind(f.by.as_uuid())
         .bind(ts(f.at))
-        .execute(self.writer())
+        .execute(&mut *self.write().await?)
         .await?;
         Ok(())
     }
@@ -437,7 +440,7 @@ impl InterviewStore for SqliteStore {
         .bind(file.as_uuid())
         .bind(seq)
         .bind(data)
-        .execute(self.writer())
+        .execute(&mut *self.write().await?)
         .await?;
         Ok(())
     }
@@ -450,7 +453,8 @@ impl InterviewStore for SqliteStore {
         custody: &CustodyRow,
         audit: &AuditEntry,
     ) -> StoreResult<()> {
-        let mut tx = self.writer().begin().await?;
+        let mut guard = self.write().await?;
+        let mut tx = guard.begin().await?;
         sqlx::query(
             "UPDATE interview_files SET status = 'stored', size = ?1, sha256 = ?2 WHERE id = ?3 AND status = 'uploading'",
         )
@@ -466,7 +470,8 @@ impl InterviewStore for SqliteStore {
     }
 
     async fn discard_file(&self, file: InterviewFileId) -> StoreResult<()> {
-        let mut tx = self.writer().begin().await?;
+        let mut guard = self.write().await?;
+        let mut tx = guard.begin().await?;
         sqlx::query("DELETE FROM interview_file_chunks WHERE file_id = ?1")
             .bind(file.as_uuid())
             .execute(&mut *tx)
@@ -485,7 +490,7 @@ impl InterviewStore for SqliteStore {
             "WHERE interview_id = ?1 AND status = 'stored' ORDER BY at"
         ))
         .bind(interview.as_uuid())
-        .fetch_all(self.reader())
+        .fetch_all(&mut *self.read().await?)
         .await?
         .iter()
         .map(file_from_row)
@@ -495,7 +500,7 @@ impl InterviewStore for SqliteStore {
     async fn interview_file(&self, file: InterviewFileId) -> StoreResult<Option<InterviewFileRow>> {
         sqlx::query(concat!(file_columns!(), "WHERE id = ?1"))
             .bind(file.as_uuid())
-            .fetch_optional(self.reader())
+            .fetch_optional(&mut *self.read().await?)
             .await?
             .as_ref()
             .map(file_from_row)
@@ -512,7 +517,7 @@ impl InterviewStore for SqliteStore {
         )
         .bind(file.as_uuid())
         .bind(seq)
-        .fetch_optional(self.reader())
+        .fetch_optional(&mut *self.read().await?)
         .await?;
         Ok(match row {
             Some(r) => Some((r.try_get("id")?, r.try_get("data")?)),
@@ -521,7 +526,8 @@ impl InterviewStore for SqliteStore {
     }
 
     async fn record_custody(&self, event: &CustodyRow, audit: &AuditEntry) -> StoreResult<()> {
-        let mut tx = self.writer().begin().await?;
+        let mut guard = self.write().await?;
+        let mut tx = guard.begin().await?;
         insert_custody(&mut tx, event).await?;
         insert_audit(&mut tx, audit).await?;
         tx.commit().await?;
@@ -534,7 +540,7 @@ impl InterviewStore for SqliteStore {
              WHERE file_id = ?1 ORDER BY at, id",
         )
         .bind(file.as_uuid())
-        .fetch_all(self.reader())
+        .fetch_all(&mut *self.read().await?)
         .await?
         .iter()
         .map(custody_from_row)
@@ -546,7 +552,8 @@ impl InterviewStore for SqliteStore {
         rows: &[DeliveryRow],
         audit: Option<&AuditEntry>,
     ) -> StoreResult<u64> {
-        let mut tx = self.writer().begin().await?;
+        let mut guard = self.write().await?;
+        let mut tx = guard.begin().await?;
         let new = insert_deliveries(&mut tx, rows).await?;
         if let Some(a) = audit {
             insert_audit(&mut tx, a).await?;
@@ -562,7 +569,8 @@ impl InterviewStore for SqliteStore {
         lease_until: OffsetDateTime,
         limit: u32,
     ) -> StoreResult<Vec<DeliveryRow>> {
-        let mut tx = self.writer().begin().await?;
+        let mut guard = self.write().await?;
+        let mut tx = guard.begin().await?;
         sqlx::query(
             "UPDATE deliveries SET status = 'opted_out', lease_owner = NULL, lease_until = NULL
              WHERE status = 'pending' AND EXISTS (SELECT 1 FROM opt_outs o
@@ -621,7 +629,7 @@ impl InterviewStore for SqliteStore {
         .bind(sent)
         .bind(id.as_uuid())
         .bind(owner)
-        .execute(self.writer())
+        .execute(&mut *self.write().await?)
         .await?;
         Ok(done.rows_affected() == 1)
     }
@@ -629,7 +637,7 @@ impl InterviewStore for SqliteStore {
     async fn delivery(&self, id: DeliveryId) -> StoreResult<Option<DeliveryRow>> {
         sqlx::query(concat!(delivery_columns!(), "WHERE id = ?1"))
             .bind(id.as_uuid())
-            .fetch_optional(self.reader())
+            .fetch_optional(&mut *self.read().await?)
             .await?
             .as_ref()
             .map(delivery_from_row)
@@ -643,7 +651,7 @@ impl InterviewStore for SqliteStore {
         ))
         .bind(case.as_uuid())
         .bind(i64::from(limit))
-        .fetch_all(self.reader())
+        .fetch_all(&mut *self.read().await?)
         .await?
         .iter()
         .map(delivery_from_row)
@@ -654,7 +662,7 @@ impl InterviewStore for SqliteStore {
         let rows = sqlx::query(
             "SELECT status, count(*), coalesce(sum(attempts), 0) FROM deliveries GROUP BY status ORDER BY status",
         )
-        .fetch_all(self.reader())
+        .fetch_all(&mut *self.read().await?)
         .await?;
         rows.iter()
             .map(|r| {
@@ -675,7 +683,8 @@ impl InterviewStore for SqliteStore {
         now: OffsetDateTime,
         audit: Option<&AuditEntry>,
     ) -> StoreResult<u64> {
-        let mut tx = self.writer().begin().await?;
+        let mut guard = self.write().await?;
+        let mut tx = guard.begin().await?;
         sqlx::query(
             "INSERT INTO opt_outs (destination_key, channel, at, source) VALUES (?1, ?2, ?3, ?4)
              ON CONFLICT (destination_key, channel) DO NOTHING",
@@ -708,7 +717,8 @@ impl InterviewStore for SqliteStore {
         channel: &str,
         audit: &AuditEntry,
     ) -> StoreResult<bool> {
-        let mut tx = self.writer().begin().await?;
+        let mut guard = self.write().await?;
+        let mut tx = guard.begin().await?;
         let done = sqlx::query("DELETE FROM opt_outs WHERE destination_key = ?1 AND channel = ?2")
             .bind(key)
             .bind(channel)
@@ -724,7 +734,7 @@ impl InterviewStore for SqliteStore {
             sqlx::query("SELECT 1 FROM opt_outs WHERE destination_key = ?1 AND channel = ?2")
                 .bind(key)
                 .bind(channel)
-                .fetch_optional(self.reader())
+                .fetch_optional(&mut *self.read().await?)
                 .await?
                 .is_some(),
         )
@@ -735,7 +745,7 @@ impl InterviewStore for SqliteStore {
             "SELECT kind, email FROM notification_settings WHERE user_id = ?1 ORDER BY kind",
         )
         .bind(user.as_uuid())
-        .fetch_all(self.reader())
+        .fetch_all(&mut *self.read().await?)
         .await?
         .iter()
         .map(|r| Ok((r.try_get("kind")?, r.try_get("email")?)))
@@ -748,7 +758,8 @@ impl InterviewStore for SqliteStore {
         settings: &[(String, bool)],
         audit: &AuditEntry,
     ) -> StoreResult<()> {
-        let mut tx = self.writer().begin().await?;
+        let mut guard = self.write().await?;
+        let mut tx = guard.begin().await?;
         for (kind, email) in settings {
             sqlx::query(
                 "INSERT INTO notification_settings (user_id, kind, email) VALUES (?1, ?2, ?3)
@@ -771,7 +782,7 @@ impl InterviewStore for SqliteStore {
              WHERE organization_id = ?1 ORDER BY lang, key",
         )
         .bind(org.as_uuid())
-        .fetch_all(self.reader())
+        .fetch_all(&mut *self.read().await?)
         .await?
         .iter()
         .map(template_from_row)
@@ -779,7 +790,8 @@ impl InterviewStore for SqliteStore {
     }
 
     async fn save_template(&self, t: &TemplateRow, audit: &AuditEntry) -> StoreResult<()> {
-        let mut tx = self.writer().begin().await?;
+        let mut guard = self.write().await?;
+        let mut tx = guard.begin().await?;
         sqlx::query(
             "INSERT INTO message_templates (organization_id, lang, key, body, updated_by, updated_at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6)
@@ -806,7 +818,8 @@ impl InterviewStore for SqliteStore {
         key: &str,
         audit: &AuditEntry,
     ) -> StoreResult<bool> {
-        let mut tx = self.writer().begin().await?;
+        let mut guard = self.write().await?;
+        let mut tx = guard.begin().await?;
         let done = sqlx::query(
             "DELETE FROM message_templates WHERE organization_id = ?1 AND lang = ?2 AND key = ?3",
         )

@@ -12,7 +12,7 @@ impl MfaStore for SqliteStore {
         let Some(row) =
             sqlx::query("SELECT secret, enabled_at, last_step FROM user_mfa WHERE user_id = ?")
                 .bind(user.as_uuid())
-                .fetch_optional(self.reader())
+                .fetch_optional(&mut *self.read().await?)
                 .await?
         else {
             return Ok(None);
@@ -35,7 +35,7 @@ impl MfaStore for SqliteStore {
         )
         .bind(user.as_uuid())
         .bind(secret)
-        .execute(self.writer())
+        .execute(&mut *self.write().await?)
         .await?;
         if done.rows_affected() == 0 {
             return Err(StoreError::Conflict { field: "mfa" });
@@ -51,7 +51,8 @@ impl MfaStore for SqliteStore {
         at: OffsetDateTime,
         audit: &AuditEntry,
     ) -> StoreResult<()> {
-        let mut tx = self.writer().begin().await?;
+        let mut guard = self.write().await?;
+        let mut tx = guard.begin().await?;
         let done = sqlx::query(
             "UPDATE user_mfa SET enabled_at = ?, last_step = ? WHERE user_id = ? AND enabled_at IS NULL",
         )
@@ -88,7 +89,7 @@ impl MfaStore for SqliteStore {
         .bind(step)
         .bind(user.as_uuid())
         .bind(step)
-        .execute(self.writer())
+        .execute(&mut *self.write().await?)
         .await?;
         Ok(done.rows_affected() == 1)
     }
@@ -105,7 +106,7 @@ impl MfaStore for SqliteStore {
         .bind(to_millis(at))
         .bind(user.as_uuid())
         .bind(&hash[..])
-        .execute(self.writer())
+        .execute(&mut *self.write().await?)
         .await?;
         Ok(done.rows_affected() == 1)
     }
@@ -115,13 +116,14 @@ impl MfaStore for SqliteStore {
             "SELECT count(*) FROM recovery_codes WHERE user_id = ? AND used_at IS NULL",
         )
         .bind(user.as_uuid())
-        .fetch_one(self.reader())
+        .fetch_one(&mut *self.read().await?)
         .await?;
         u64::try_from(n).map_err(|_| StoreError::Corrupt("recovery_codes"))
     }
 
     async fn reset_mfa(&self, user: UserId, audit: &AuditEntry) -> StoreResult<()> {
-        let mut tx = self.writer().begin().await?;
+        let mut guard = self.write().await?;
+        let mut tx = guard.begin().await?;
         sqlx::query("DELETE FROM recovery_codes WHERE user_id = ?")
             .bind(user.as_uuid())
             .execute(&mut *tx)

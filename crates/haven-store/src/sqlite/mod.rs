@@ -18,23 +18,26 @@ mod people;
 mod record;
 mod relief;
 mod sessions;
+mod snapshot;
 mod throttle;
 mod tokens;
 
 use crate::migrate::{self, SchemaStatus};
 use crate::{Backend, OpenOptions, SchemaStore, StoreError, StoreResult};
 use async_trait::async_trait;
+use sqlx::Row;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
-use sqlx::{Connection, Row};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 use time::OffsetDateTime;
 
 pub struct SqliteStore {
     writer: SqlitePool,
-    reader: SqlitePool,
+    readers: Arc<snapshot::Readers>,
+    gens: Arc<snapshot::Generations>,
     path: PathBuf,
 }
 
@@ -79,24 +82,26 @@ impl SqliteStore {
             .map_err(|e| not_a_database(path, &e))?;
         // Readers map the file into memory: point reads from several threads
         // are otherwise slower than from one.
-        let reader = SqlitePoolOptions::new()
-            .max_connections(options.sqlite_readers.max(1))
-            .acquire_timeout(Duration::from_secs(30))
-            .connect_with(
-                base.read_only(true)
-                    .pragma("mmap_size", "268435456")
-                    .pragma("cache_size", "-16384"),
-            )
-            .await
-            .map_err(|e| not_a_database(path, &e))?;
+        let gens = Arc::new(snapshot::Generations::default());
+        let readers = snapshot::Readers::open(
+            &base
+                .read_only(true)
+                .pragma("mmap_size", "2147418112")
+                .pragma("cache_size", "-262144"),
+            options.sqlite_readers,
+            Arc::clone(&gens),
+        )
+        .await
+        .map_err(|e| not_a_database(path, &e))?;
         let store = Self {
             writer,
-            reader,
+            readers,
+            gens,
             path: path.to_path_buf(),
         };
         // Touch the schema so that a non-database file fails here, clearly.
         sqlx::query("SELECT count(*) FROM sqlite_schema")
-            .fetch_one(&store.reader)
+            .fetch_one(&mut *store.read().await?)
             .await
             .map_err(|e| not_a_database(path, &e))?;
         Ok(store)
@@ -107,12 +112,34 @@ impl SqliteStore {
         &self.path
     }
 
-    pub(crate) fn writer(&self) -> &SqlitePool {
-        &self.writer
+    /// The writer, for a write of data: readers see it once it is committed.
+    pub(crate) async fn write(&self) -> StoreResult<snapshot::WriteGuard> {
+        Ok(snapshot::WriteGuard::new(
+            self.writer.acquire().await?,
+            Arc::clone(&self.gens),
+            false,
+        ))
     }
 
-    pub(crate) fn reader(&self) -> &SqlitePool {
-        &self.reader
+    /// The writer, for audit entries only: readers of data keep their
+    /// snapshots (see [`snapshot`]).
+    pub(crate) async fn write_audit(&self) -> StoreResult<snapshot::WriteGuard> {
+        Ok(snapshot::WriteGuard::new(
+            self.writer.acquire().await?,
+            Arc::clone(&self.gens),
+            true,
+        ))
+    }
+
+    /// A reader that sees every acknowledged write of data.
+    pub(crate) async fn read(&self) -> StoreResult<snapshot::ReadGuard<'_>> {
+        self.readers.get(snapshot::Fresh::Data).await
+    }
+
+    /// A reader with a new snapshot, for the audit log: it sees every entry
+    /// and every change, whoever made them.
+    pub(crate) async fn read_audit(&self) -> StoreResult<snapshot::ReadGuard<'_>> {
+        self.readers.get(snapshot::Fresh::Now).await
     }
 }
 
@@ -166,7 +193,7 @@ impl SchemaStore for SqliteStore {
     }
 
     async fn migrate(&self) -> StoreResult<SchemaStatus> {
-        let mut conn = self.writer.acquire().await?;
+        let mut conn = self.write().await?;
         sqlx::query(
             "CREATE TABLE IF NOT EXISTS haven_migrations (
                 version INTEGER PRIMARY KEY NOT NULL,
@@ -205,7 +232,7 @@ impl SchemaStore for SqliteStore {
     }
 
     async fn schema_status(&self) -> StoreResult<SchemaStatus> {
-        let mut conn = self.reader.acquire().await?;
+        let mut conn = self.read().await?;
         Ok(SchemaStatus::new(
             applied_versions(&mut conn).await?,
             migrate::SQLITE,
@@ -214,7 +241,7 @@ impl SchemaStore for SqliteStore {
 
     async fn ping(&self) -> StoreResult<()> {
         let one: i64 = sqlx::query("SELECT 1")
-            .fetch_one(&self.reader)
+            .fetch_one(&mut *self.read().await?)
             .await?
             .try_get(0)?;
         debug_assert_eq!(one, 1);
@@ -235,13 +262,13 @@ impl SchemaStore for SqliteStore {
         // serving: readers and the writer are not blocked.
         sqlx::query("VACUUM INTO ?")
             .bind(dest_str)
-            .execute(&self.reader)
+            .execute(&mut *self.readers.get(snapshot::Fresh::Autocommit).await?)
             .await?;
         Ok(())
     }
 
     async fn close(&self) {
-        self.reader.close().await;
+        self.readers.close().await;
         self.writer.close().await;
     }
 }

@@ -63,7 +63,8 @@ pub(super) fn user_from_row(row: &SqliteRow) -> StoreResult<User> {
 #[async_trait]
 impl PeopleStore for SqliteStore {
     async fn create_organization(&self, org: &Organization, audit: &AuditEntry) -> StoreResult<()> {
-        let mut tx = self.writer().begin().await?;
+        let mut guard = self.write().await?;
+        let mut tx = guard.begin().await?;
         sqlx::query("INSERT INTO organizations (id, name, kind, created_at) VALUES (?, ?, ?, ?)")
             .bind(org.id.as_uuid())
             .bind(&org.name)
@@ -80,7 +81,7 @@ impl PeopleStore for SqliteStore {
     async fn organization(&self, id: OrganizationId) -> StoreResult<Option<Organization>> {
         sqlx::query("SELECT id, name, kind, created_at FROM organizations WHERE id = ?")
             .bind(id.as_uuid())
-            .fetch_optional(self.reader())
+            .fetch_optional(&mut *self.read().await?)
             .await?
             .as_ref()
             .map(org_from_row)
@@ -89,7 +90,7 @@ impl PeopleStore for SqliteStore {
 
     async fn list_organizations(&self) -> StoreResult<Vec<Organization>> {
         sqlx::query("SELECT id, name, kind, created_at FROM organizations ORDER BY name, id")
-            .fetch_all(self.reader())
+            .fetch_all(&mut *self.read().await?)
             .await?
             .iter()
             .map(org_from_row)
@@ -97,7 +98,8 @@ impl PeopleStore for SqliteStore {
     }
 
     async fn create_user(&self, user: &User, audit: &AuditEntry) -> StoreResult<()> {
-        let mut tx = self.writer().begin().await?;
+        let mut guard = self.write().await?;
+        let mut tx = guard.begin().await?;
         sqlx::query(
             "INSERT INTO users (id, organization_id, login, display_name, password_hash, disabled, created_at)
              VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -128,7 +130,7 @@ impl PeopleStore for SqliteStore {
     async fn user(&self, id: UserId) -> StoreResult<Option<User>> {
         sqlx::query(select_user!("u.id = ?"))
             .bind(id.as_uuid())
-            .fetch_optional(self.reader())
+            .fetch_optional(&mut *self.read().await?)
             .await?
             .as_ref()
             .map(user_from_row)
@@ -138,7 +140,7 @@ impl PeopleStore for SqliteStore {
     async fn user_by_login(&self, login: &LoginName) -> StoreResult<Option<User>> {
         sqlx::query(select_user!("u.login = ?"))
             .bind(login.as_str())
-            .fetch_optional(self.reader())
+            .fetch_optional(&mut *self.read().await?)
             .await?
             .as_ref()
             .map(user_from_row)
@@ -149,7 +151,7 @@ impl PeopleStore for SqliteStore {
         let done = sqlx::query("UPDATE users SET password_hash = ? WHERE id = ?")
             .bind(phc)
             .bind(id.as_uuid())
-            .execute(self.writer())
+            .execute(&mut *self.write().await?)
             .await?;
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound);
@@ -164,7 +166,8 @@ impl PeopleStore for SqliteStore {
         disabled: bool,
         audit: &AuditEntry,
     ) -> StoreResult<()> {
-        let mut tx = self.writer().begin().await?;
+        let mut guard = self.write().await?;
+        let mut tx = guard.begin().await?;
         let done = sqlx::query("UPDATE users SET disabled = ? WHERE id = ?")
             .bind(disabled)
             .bind(id.as_uuid())
@@ -208,7 +211,7 @@ impl PeopleStore for SqliteStore {
         };
         sqlx::query(sql)
             .bind(id)
-            .fetch_all(self.reader())
+            .fetch_all(&mut *self.read().await?)
             .await?
             .iter()
             .map(|row| Ok((user_from_row(row)?, row.try_get::<bool, _>("mfa_on")?)))
@@ -221,7 +224,7 @@ impl PeopleStore for SqliteStore {
              AND EXISTS (SELECT 1 FROM user_roles r WHERE r.user_id = u.id \
                          AND r.role IN ('law_enforcement_agent', 'forensic_interviewer'))"
         ))
-        .fetch_all(self.reader())
+        .fetch_all(&mut *self.read().await?)
         .await?
         .iter()
         .map(user_from_row)
@@ -241,7 +244,7 @@ impl PeopleStore for SqliteStore {
             "u.id IN (SELECT unhex(value) FROM json_each(?))"
         ))
         .bind(json)
-        .fetch_all(self.reader())
+        .fetch_all(&mut *self.read().await?)
         .await?
         .iter()
         .map(user_from_row)
@@ -250,7 +253,7 @@ impl PeopleStore for SqliteStore {
 
     async fn count_users(&self) -> StoreResult<u64> {
         let n: i64 = sqlx::query_scalar("SELECT count(*) FROM users")
-            .fetch_one(self.reader())
+            .fetch_one(&mut *self.read().await?)
             .await?;
         u64::try_from(n).map_err(|_| StoreError::Corrupt("users"))
     }

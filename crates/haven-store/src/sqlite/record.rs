@@ -460,7 +460,8 @@ const CASELOAD_BY_DUE: &str = concat!(
 #[async_trait]
 impl CaseRecordStore for SqliteStore {
     async fn create_intake(&self, intake: &NewIntake<'_>, audit: &AuditEntry) -> StoreResult<()> {
-        let mut tx = self.writer().begin().await?;
+        let mut guard = self.write().await?;
+        let mut tx = guard.begin().await?;
         insert_intake(&mut tx, intake).await?;
         insert_audit(&mut tx, audit).await?;
         tx.commit().await?;
@@ -468,7 +469,8 @@ impl CaseRecordStore for SqliteStore {
     }
 
     async fn import_cases(&self, cases: &[ImportCase], audit: &AuditEntry) -> StoreResult<()> {
-        let mut tx = self.writer().begin().await?;
+        let mut guard = self.write().await?;
+        let mut tx = guard.begin().await?;
         import_batch(&mut tx, cases).await?;
         insert_audit(&mut tx, audit).await?;
         tx.commit().await?;
@@ -481,7 +483,7 @@ impl CaseRecordStore for SqliteStore {
              FROM cases WHERE id = ?",
         )
         .bind(case.as_uuid())
-        .fetch_optional(self.reader())
+        .fetch_optional(&mut *self.read().await?)
         .await?
         .map(|r| header_from_row(&r, "profile"))
         .transpose()
@@ -495,7 +497,8 @@ impl CaseRecordStore for SqliteStore {
         at: OffsetDateTime,
         audit: &AuditEntry,
     ) -> StoreResult<bool> {
-        let mut tx = self.writer().begin().await?;
+        let mut guard = self.write().await?;
+        let mut tx = guard.begin().await?;
         let done = match change {
             HeaderChange::Stage { from, to, reason } => {
                 sqlx::query("UPDATE cases SET stage = ?, closed_reason = ?, updated_at = ? WHERE id = ? AND stage = ?")
@@ -551,7 +554,8 @@ impl CaseRecordStore for SqliteStore {
         at: OffsetDateTime,
         audit: &AuditEntry,
     ) -> StoreResult<bool> {
-        let mut tx = self.writer().begin().await?;
+        let mut guard = self.write().await?;
+        let mut tx = guard.begin().await?;
         let done = sqlx::query(
             "UPDATE persons SET name = ?, birth_date = ?, name_dob_index = ?, profile = ?
              WHERE id = ? AND id = (SELECT person_id FROM cases WHERE id = ?)",
@@ -585,7 +589,7 @@ impl CaseRecordStore for SqliteStore {
         limit: u32,
     ) -> StoreResult<Vec<(PersonId, Option<CaseId>, u32)>> {
         let mut hits: std::collections::HashMap<Uuid, u32> = std::collections::HashMap::new();
-        let mut conn = self.reader().acquire().await?;
+        let mut conn = self.read().await?;
         for key in keys {
             let people: Vec<Uuid> = sqlx::query_scalar(
                 "SELECT person_id FROM person_match_keys WHERE organization_id = ? AND match_key = ? LIMIT 200",
@@ -622,7 +626,8 @@ impl CaseRecordStore for SqliteStore {
         add: bool,
         audit: &AuditEntry,
     ) -> StoreResult<bool> {
-        let mut tx = self.writer().begin().await?;
+        let mut guard = self.write().await?;
+        let mut tx = guard.begin().await?;
         let done = if add {
             sqlx::query("INSERT INTO case_team (case_id, user_id, team_role) VALUES (?, ?, ?) ON CONFLICT DO NOTHING")
                 .bind(case.as_uuid())
@@ -653,7 +658,8 @@ impl CaseRecordStore for SqliteStore {
         audit: &AuditEntry,
         notices: &[crate::DeliveryRow],
     ) -> StoreResult<()> {
-        let mut tx = self.writer().begin().await?;
+        let mut guard = self.write().await?;
+        let mut tx = guard.begin().await?;
         insert_entry(&mut tx, entry).await?;
         super::interview::insert_deliveries(&mut tx, notices).await?;
         insert_audit(&mut tx, audit).await?;
@@ -662,7 +668,8 @@ impl CaseRecordStore for SqliteStore {
     }
 
     async fn update_entry(&self, u: &EntryUpdate, audit: &AuditEntry) -> StoreResult<bool> {
-        let mut tx = self.writer().begin().await?;
+        let mut guard = self.write().await?;
+        let mut tx = guard.begin().await?;
         let done = sqlx::query(
             "UPDATE case_entries SET status = ?, due_on = ?, assignee = ?, body = ?, updated_at = ?
              WHERE id = ? AND case_id = ?",
@@ -692,7 +699,7 @@ impl CaseRecordStore for SqliteStore {
         )
         .bind(id.as_uuid())
         .bind(case.as_uuid())
-        .fetch_optional(self.reader())
+        .fetch_optional(&mut *self.read().await?)
         .await?
         .map(|r| entry_from_row(&r))
         .transpose()
@@ -722,7 +729,7 @@ impl CaseRecordStore for SqliteStore {
         )
         .bind(case.as_uuid())
         .bind(i64::from(timeline_limit))
-        .fetch_all(self.reader())
+        .fetch_all(&mut *self.read().await?)
         .await?;
         let total = match rows.first() {
             Some(r) => u64::try_from(r.try_get::<i64, _>("total")?).unwrap_or(0),
@@ -741,7 +748,7 @@ impl CaseRecordStore for SqliteStore {
         }
         let sql = match q.sort {
             CaseloadSort::Updated => {
-                caseload_page!("v.updated_at DESC, v.id", "page.updated_at DESC, page.id")
+                caseload_page!("v.updated_at DESC, v.id DESC", "page.updated_at DESC, page.id DESC")
             }
             CaseloadSort::Created => caseload_page!("v.created_at, v.id", "page.created_at, page.id"),
             CaseloadSort::Stage => caseload_page!(
@@ -761,7 +768,7 @@ impl CaseRecordStore for SqliteStore {
             .join(",");
         let today = day(Some(q.now.date()));
         let stage = q.stage.map(Stage::as_str);
-        let mut conn = self.reader().acquire().await?;
+        let mut conn = self.read().await?;
         let rows = sqlx::query(sql)
             .bind(q.filter.team_member.as_uuid())
             .bind(q.filter.supervised_org.map(|o| *o.as_uuid()))
@@ -816,7 +823,8 @@ impl CaseRecordStore for SqliteStore {
         content: &[u8],
         audit: &AuditEntry,
     ) -> StoreResult<()> {
-        let mut tx = self.writer().begin().await?;
+        let mut guard = self.write().await?;
+        let mut tx = guard.begin().await?;
         sqlx::query(
             "INSERT INTO case_attachments (id, case_id, compartment, name, content_type, size, sha256, content, by_user, at)
              VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -846,7 +854,7 @@ impl CaseRecordStore for SqliteStore {
              FROM case_attachments WHERE case_id = ? ORDER BY at DESC, id DESC",
         )
         .bind(case.as_uuid())
-        .fetch_all(self.reader())
+        .fetch_all(&mut *self.read().await?)
         .await?
         .iter()
         .map(attachment_from_row)
@@ -864,7 +872,7 @@ impl CaseRecordStore for SqliteStore {
         )
         .bind(id.as_uuid())
         .bind(case.as_uuid())
-        .fetch_optional(self.reader())
+        .fetch_optional(&mut *self.read().await?)
         .await?
         else {
             return Ok(None);
@@ -873,7 +881,8 @@ impl CaseRecordStore for SqliteStore {
     }
 
     async fn save_draft(&self, d: &StoredDraft, audit: &AuditEntry) -> StoreResult<()> {
-        let mut tx = self.writer().begin().await?;
+        let mut guard = self.write().await?;
+        let mut tx = guard.begin().await?;
         let done = sqlx::query(
             "INSERT INTO intake_drafts (id, user_id, body, created_at, updated_at) VALUES (?, ?, ?, ?, ?)
              ON CONFLICT (id) DO UPDATE SET body = excluded.body, updated_at = excluded.updated_at
@@ -899,7 +908,7 @@ impl CaseRecordStore for SqliteStore {
             "SELECT id, user_id, body, created_at, updated_at FROM intake_drafts WHERE user_id = ? ORDER BY updated_at DESC",
         )
         .bind(user.as_uuid())
-        .fetch_all(self.reader())
+        .fetch_all(&mut *self.read().await?)
         .await?
         .iter()
         .map(draft_from_row)
@@ -912,7 +921,7 @@ impl CaseRecordStore for SqliteStore {
         )
         .bind(id.as_uuid())
         .bind(user.as_uuid())
-        .fetch_optional(self.reader())
+        .fetch_optional(&mut *self.read().await?)
         .await?
         .map(|r| draft_from_row(&r))
         .transpose()
@@ -924,7 +933,8 @@ impl CaseRecordStore for SqliteStore {
         id: DraftId,
         audit: &AuditEntry,
     ) -> StoreResult<bool> {
-        let mut tx = self.writer().begin().await?;
+        let mut guard = self.write().await?;
+        let mut tx = guard.begin().await?;
         let done = sqlx::query("DELETE FROM intake_drafts WHERE id = ? AND user_id = ?")
             .bind(id.as_uuid())
             .bind(user.as_uuid())

@@ -136,7 +136,7 @@ impl ReliefStore for SqliteStore {
     async fn relief(&self, case: CaseId) -> StoreResult<Option<StoredRelief>> {
         sqlx::query("SELECT facts, updated_by, updated_at FROM case_relief WHERE case_id = ?")
             .bind(case.as_uuid())
-            .fetch_optional(self.reader())
+            .fetch_optional(&mut *self.read().await?)
             .await?
             .map(|r| {
                 Ok(StoredRelief {
@@ -149,7 +149,8 @@ impl ReliefStore for SqliteStore {
     }
 
     async fn save_relief(&self, w: &ReliefWrite<'_>, audit: &AuditEntry) -> StoreResult<()> {
-        let mut tx = self.writer().begin().await?;
+        let mut guard = self.write().await?;
+        let mut tx = guard.begin().await?;
         write_relief(&mut tx, w).await?;
         insert_audit(&mut tx, audit).await?;
         tx.commit().await?;
@@ -162,7 +163,7 @@ impl ReliefStore for SqliteStore {
              WHERE case_id = ? ORDER BY due_on, kind, family_member",
         )
         .bind(case.as_uuid())
-        .fetch_all(self.reader())
+        .fetch_all(&mut *self.read().await?)
         .await?
         .iter()
         .map(deadline_from_row)
@@ -170,7 +171,8 @@ impl ReliefStore for SqliteStore {
     }
 
     async fn create_document(&self, d: &StoredDocument, audit: &AuditEntry) -> StoreResult<()> {
-        let mut tx = self.writer().begin().await?;
+        let mut guard = self.write().await?;
+        let mut tx = guard.begin().await?;
         sqlx::query(
             "INSERT INTO relief_documents (id, case_id, kind, agency_id, status, content, drafted_by, drafted_at, updated_at)
              VALUES (?, ?, ?, ?, 'draft', ?, ?, ?, ?)",
@@ -197,7 +199,8 @@ impl ReliefStore for SqliteStore {
         at: OffsetDateTime,
         audit: &AuditEntry,
     ) -> StoreResult<bool> {
-        let mut tx = self.writer().begin().await?;
+        let mut guard = self.write().await?;
+        let mut tx = guard.begin().await?;
         let done = sqlx::query(
             "UPDATE relief_documents SET content = ?, updated_at = ? WHERE id = ? AND status = 'draft'",
         )
@@ -220,7 +223,8 @@ impl ReliefStore for SqliteStore {
         relief: &ReliefWrite<'_>,
         audit: &AuditEntry,
     ) -> StoreResult<bool> {
-        let mut tx = self.writer().begin().await?;
+        let mut guard = self.write().await?;
+        let mut tx = guard.begin().await?;
         let done = sqlx::query(
             "UPDATE relief_documents SET status = 'signed', signed_by = ?, signer_role = ?, signed_at = ?,
                     content_sha256 = ?, updated_at = ?
@@ -252,7 +256,8 @@ impl ReliefStore for SqliteStore {
         relief: &ReliefWrite<'_>,
         audit: &AuditEntry,
     ) -> StoreResult<bool> {
-        let mut tx = self.writer().begin().await?;
+        let mut guard = self.write().await?;
+        let mut tx = guard.begin().await?;
         let done = sqlx::query(
             "UPDATE relief_documents SET status = 'withdrawn', withdrawn_by = ?, withdrawn_at = ?,
                     withdrawal_reason = ?, updated_at = ?
@@ -277,7 +282,7 @@ impl ReliefStore for SqliteStore {
     async fn document(&self, id: DocumentId) -> StoreResult<Option<StoredDocument>> {
         sqlx::query(concat!(document_columns!(), "WHERE id = ?"))
             .bind(id.as_uuid())
-            .fetch_optional(self.reader())
+            .fetch_optional(&mut *self.read().await?)
             .await?
             .as_ref()
             .map(document_from_row)
@@ -290,7 +295,7 @@ impl ReliefStore for SqliteStore {
             "WHERE case_id = ? ORDER BY drafted_at, id"
         ))
         .bind(case.as_uuid())
-        .fetch_all(self.reader())
+        .fetch_all(&mut *self.read().await?)
         .await?
         .iter()
         .map(document_from_row)
@@ -303,7 +308,7 @@ impl ReliefStore for SqliteStore {
             "WHERE agency_id = ? AND status = 'draft' ORDER BY drafted_at, id"
         ))
         .bind(agency.as_uuid())
-        .fetch_all(self.reader())
+        .fetch_all(&mut *self.read().await?)
         .await?
         .iter()
         .map(document_from_row)
@@ -332,7 +337,7 @@ impl ReliefStore for SqliteStore {
             .bind(day(Some(q.from)))
             .bind(day(Some(q.to)))
             .bind(i64::from(q.limit))
-            .fetch_all(self.reader())
+            .fetch_all(&mut *self.read().await?)
             .await?
             .iter()
             .map(|r| {
@@ -353,7 +358,7 @@ impl ReliefStore for SqliteStore {
         )
         .bind(day(Some(from)))
         .bind(day(Some(to)))
-        .fetch_one(self.reader())
+        .fetch_one(&mut *self.read().await?)
         .await?;
         u64::try_from(n).map_err(|_| StoreError::Corrupt("deadline count"))
     }
@@ -368,7 +373,8 @@ impl ReliefStore for SqliteStore {
         // the team index their recipients, and the unique dedupe key drops
         // any repeat (a team member in two roles, a rerun). The payload
         // carries codes and dates, never a name.
-        let mut tx = self.writer().begin().await?;
+        let mut guard = self.write().await?;
+        let mut tx = guard.begin().await?;
         let done = sqlx::query(
             "INSERT INTO outbox (id, dedupe_key, kind, user_id, case_id, payload, status, available_at, created_at)
              SELECT randomblob(16),
@@ -418,7 +424,7 @@ impl ReliefStore for SqliteStore {
         .bind(ts(lease_until))
         .bind(ts(now))
         .bind(i64::from(limit))
-        .fetch_all(self.writer())
+        .fetch_all(&mut *self.write().await?)
         .await?
         .iter()
         .map(claimed_from_row)
@@ -432,7 +438,8 @@ impl ReliefStore for SqliteStore {
         now: OffsetDateTime,
         email: Option<&crate::interview::DeliveryRow>,
     ) -> StoreResult<bool> {
-        let mut tx = self.writer().begin().await?;
+        let mut guard = self.write().await?;
+        let mut tx = guard.begin().await?;
         let done = sqlx::query(
             "UPDATE outbox SET status = 'delivered', delivered_at = ?, lease_owner = NULL, lease_until = NULL
              WHERE id = ? AND status = 'pending' AND lease_owner = ?",
@@ -468,7 +475,7 @@ impl ReliefStore for SqliteStore {
         )
         .bind(user.as_uuid())
         .bind(i64::from(limit))
-        .fetch_all(self.reader())
+        .fetch_all(&mut *self.read().await?)
         .await?
         .iter()
         .map(|r| {
@@ -491,7 +498,7 @@ impl ReliefStore for SqliteStore {
             "SELECT count(*) FROM notifications WHERE user_id = ? AND read_at IS NULL",
         )
         .bind(user.as_uuid())
-        .fetch_one(self.reader())
+        .fetch_one(&mut *self.read().await?)
         .await?;
         u64::try_from(n).map_err(|_| StoreError::Corrupt("notification count"))
     }
@@ -508,7 +515,7 @@ impl ReliefStore for SqliteStore {
         .bind(ts(at))
         .bind(id.as_uuid())
         .bind(user.as_uuid())
-        .execute(self.writer())
+        .execute(&mut *self.write().await?)
         .await?;
         Ok(done.rows_affected() == 1)
     }
@@ -521,7 +528,8 @@ impl ReliefStore for SqliteStore {
         now: OffsetDateTime,
         lease_until: OffsetDateTime,
     ) -> StoreResult<bool> {
-        let mut tx = self.writer().begin().await?;
+        let mut guard = self.write().await?;
+        let mut tx = guard.begin().await?;
         sqlx::query("INSERT INTO job_leases (name) VALUES (?) ON CONFLICT (name) DO NOTHING")
             .bind(name)
             .execute(&mut *tx)
@@ -550,7 +558,7 @@ impl ReliefStore for SqliteStore {
         .bind(day(Some(today)))
         .bind(name)
         .bind(owner)
-        .execute(self.writer())
+        .execute(&mut *self.write().await?)
         .await?;
         Ok(())
     }

@@ -25,7 +25,8 @@ fn session_from_row(row: &SqliteRow) -> StoreResult<SessionRecord> {
 #[async_trait]
 impl SessionStore for SqliteStore {
     async fn create_session(&self, s: &SessionRecord, audit: &AuditEntry) -> StoreResult<()> {
-        let mut tx = self.writer().begin().await?;
+        let mut guard = self.write().await?;
+        let mut tx = guard.begin().await?;
         sqlx::query(
             "INSERT INTO sessions (token_hash, id, user_id, created_at, last_seen_at, csrf_token, stage)
              VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -51,7 +52,7 @@ impl SessionStore for SqliteStore {
              FROM sessions WHERE token_hash = ?",
         )
         .bind(&hash[..])
-        .fetch_optional(self.reader())
+        .fetch_optional(&mut *self.read().await?)
         .await?
         else {
             return Ok(None);
@@ -74,7 +75,7 @@ impl SessionStore for SqliteStore {
              WHERE s.token_hash = ?",
         )
         .bind(&hash[..])
-        .fetch_optional(self.reader())
+        .fetch_optional(&mut *self.read().await?)
         .await?
         else {
             return Ok(None);
@@ -109,7 +110,7 @@ impl SessionStore for SqliteStore {
              FROM sessions WHERE user_id = ? ORDER BY last_seen_at DESC, id",
         )
         .bind(user.as_uuid())
-        .fetch_all(self.reader())
+        .fetch_all(&mut *self.read().await?)
         .await?
         .iter()
         .map(session_from_row)
@@ -120,13 +121,14 @@ impl SessionStore for SqliteStore {
         sqlx::query("UPDATE sessions SET last_seen_at = ? WHERE id = ?")
             .bind(to_millis(at))
             .bind(id.as_uuid())
-            .execute(self.writer())
+            .execute(&mut *self.write().await?)
             .await?;
         Ok(())
     }
 
     async fn delete_session(&self, id: SessionId, audit: Option<&AuditEntry>) -> StoreResult<()> {
-        let mut tx = self.writer().begin().await?;
+        let mut guard = self.write().await?;
+        let mut tx = guard.begin().await?;
         let done = sqlx::query("DELETE FROM sessions WHERE id = ?")
             .bind(id.as_uuid())
             .execute(&mut *tx)
@@ -143,7 +145,8 @@ impl SessionStore for SqliteStore {
         user: UserId,
         audit: Option<&AuditEntry>,
     ) -> StoreResult<u64> {
-        let mut tx = self.writer().begin().await?;
+        let mut guard = self.write().await?;
+        let mut tx = guard.begin().await?;
         let n = sqlx::query("DELETE FROM sessions WHERE user_id = ?")
             .bind(user.as_uuid())
             .execute(&mut *tx)
@@ -159,7 +162,7 @@ impl SessionStore for SqliteStore {
     async fn count_sessions_for_user(&self, user: UserId) -> StoreResult<u64> {
         let n: i64 = sqlx::query_scalar("SELECT count(*) FROM sessions WHERE user_id = ?")
             .bind(user.as_uuid())
-            .fetch_one(self.reader())
+            .fetch_one(&mut *self.read().await?)
             .await?;
         u64::try_from(n).map_err(|_| StoreError::Corrupt("sessions"))
     }

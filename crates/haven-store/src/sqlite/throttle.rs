@@ -14,7 +14,8 @@ impl ThrottleStore for SqliteStore {
         forget_before: OffsetDateTime,
         audit: Option<&AuditEntry>,
     ) -> StoreResult<()> {
-        let mut tx = self.writer().begin().await?;
+        let mut guard = self.write().await?;
+        let mut tx = guard.begin().await?;
         sqlx::query("DELETE FROM sign_in_failures WHERE key = ? AND at < ?")
             .bind(&key[..])
             .bind(to_millis(forget_before))
@@ -41,7 +42,7 @@ impl ThrottleStore for SqliteStore {
             sqlx::query_scalar("SELECT count(*) FROM sign_in_failures WHERE key = ? AND at >= ?")
                 .bind(&key[..])
                 .bind(to_millis(since))
-                .fetch_one(self.reader())
+                .fetch_one(&mut *self.read().await?)
                 .await?;
         u64::try_from(n).map_err(|_| StoreError::Corrupt("sign_in_failures"))
     }
@@ -49,7 +50,7 @@ impl ThrottleStore for SqliteStore {
     async fn clear_sign_in_failures(&self, key: &[u8; 32]) -> StoreResult<()> {
         sqlx::query("DELETE FROM sign_in_failures WHERE key = ?")
             .bind(&key[..])
-            .execute(self.writer())
+            .execute(&mut *self.write().await?)
             .await?;
         Ok(())
     }

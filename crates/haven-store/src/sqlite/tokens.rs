@@ -29,7 +29,8 @@ fn token_from_row(r: &SqliteRow) -> StoreResult<ApiToken> {
 #[async_trait]
 impl TokenStore for SqliteStore {
     async fn create_api_token(&self, t: &ApiToken, audit: &AuditEntry) -> StoreResult<()> {
-        let mut tx = self.writer().begin().await?;
+        let mut guard = self.write().await?;
+        let mut tx = guard.begin().await?;
         sqlx::query(
             "INSERT INTO api_tokens (id, token_hash, user_id, name, scopes, created_at, expires_at, revoked_at, last_used_at)
              VALUES (?, ?, ?, ?, ?, ?, ?, NULL, NULL)",
@@ -52,7 +53,7 @@ impl TokenStore for SqliteStore {
     async fn api_token_by_hash(&self, hash: &[u8; 32]) -> StoreResult<Option<ApiToken>> {
         sqlx::query("SELECT id, token_hash, user_id, name, scopes, created_at, expires_at, revoked_at, last_used_at FROM api_tokens WHERE token_hash = ?")
             .bind(&hash[..])
-            .fetch_optional(self.reader())
+            .fetch_optional(&mut *self.read().await?)
             .await?
             .as_ref()
             .map(token_from_row)
@@ -62,7 +63,7 @@ impl TokenStore for SqliteStore {
     async fn api_tokens_of(&self, user: UserId) -> StoreResult<Vec<ApiToken>> {
         sqlx::query("SELECT id, token_hash, user_id, name, scopes, created_at, expires_at, revoked_at, last_used_at FROM api_tokens WHERE user_id = ? ORDER BY created_at DESC, id DESC")
             .bind(user.as_uuid())
-            .fetch_all(self.reader())
+            .fetch_all(&mut *self.read().await?)
             .await?
             .iter()
             .map(token_from_row)
@@ -76,7 +77,8 @@ impl TokenStore for SqliteStore {
         at: OffsetDateTime,
         audit: &AuditEntry,
     ) -> StoreResult<bool> {
-        let mut tx = self.writer().begin().await?;
+        let mut guard = self.write().await?;
+        let mut tx = guard.begin().await?;
         let done = sqlx::query("UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND user_id = ? AND revoked_at IS NULL")
             .bind(to_millis(at))
             .bind(id.as_uuid())
@@ -94,7 +96,7 @@ impl TokenStore for SqliteStore {
         sqlx::query("UPDATE api_tokens SET last_used_at = ? WHERE id = ?")
             .bind(to_millis(at))
             .bind(id.as_uuid())
-            .execute(self.writer())
+            .execute(&mut *self.write().await?)
             .await?;
         Ok(())
     }

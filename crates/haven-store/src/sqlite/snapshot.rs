@@ -1,0 +1,269 @@
+//! Read connections that keep their snapshot (and so their page cache) until
+//! the data they read has changed.
+//!
+//! SQLite throws away a reader's page cache and memory map whenever the file
+//! changed since that connection's last read transaction
+//! (`pagerBeginReadTransaction`). Haven writes every read to the audit log,
+//! so under load the file changes hundreds of times a second and every read
+//! started cold: measured at 100,000 cases, page loads, `pread` and `munmap`
+//! were a third of the server's CPU, and turning read auditing off doubled
+//! the caseload's throughput.
+//!
+//! So a reader keeps one read transaction open across reads and starts a new
+//! one only when it has to: after the writer committed anything other than
+//! audit entries (reads see every acknowledged write: the writer's guard
+//! counts the commit before the write method returns), for every read of the
+//! audit log itself (verification must see the file as it is, whoever wrote
+//! it), and at least every [`MAX_AGE`] (writes from another process, such as
+//! a CLI command, and so that the WAL can be checkpointed). A sweeper ends
+//! idle snapshots of that age.
+
+use crate::StoreResult;
+use sqlx::pool::PoolConnection;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection};
+use sqlx::{ConnectOptions, Sqlite};
+use std::ops::{Deref, DerefMut};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, Weak};
+use std::time::{Duration, Instant};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+
+/// The longest a reader keeps a snapshot.
+pub(crate) const MAX_AGE: Duration = Duration::from_secs(1);
+
+/// Counts the writer's commits of data (audit-only commits are not counted).
+#[derive(Default)]
+pub(crate) struct Generations {
+    data: AtomicU64,
+}
+
+/// What a read must see.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Fresh {
+    /// Every acknowledged write of data.
+    Data,
+    /// Everything committed so far, by any connection or process.
+    Now,
+    /// No transaction at all (statements that cannot run inside one).
+    Autocommit,
+}
+
+struct Reader {
+    conn: SqliteConnection,
+    /// Open read transaction: the data generation when it began, and when.
+    open: Option<(u64, Instant)>,
+}
+
+impl Reader {
+    async fn end(&mut self) -> StoreResult<()> {
+        if self.open.take().is_some() {
+            sqlx::query("COMMIT").execute(&mut self.conn).await?;
+        }
+        Ok(())
+    }
+
+    async fn prepare(&mut self, gens: &Generations, fresh: Fresh) -> StoreResult<()> {
+        let now = gens.data.load(Ordering::Acquire);
+        let stale = match self.open {
+            None => false,
+            Some((seen, since)) => {
+                fresh != Fresh::Data || seen != now || since.elapsed() >= MAX_AGE
+            }
+        };
+        if stale {
+            self.end().await?;
+        }
+        if self.open.is_none() && fresh != Fresh::Autocommit {
+            // Deferred: the snapshot is taken by the first read, after the
+            // generation was loaded, so it holds at least what that counts.
+            sqlx::query("BEGIN").execute(&mut self.conn).await?;
+            self.open = Some((now, Instant::now()));
+        }
+        Ok(())
+    }
+}
+
+/// A fixed set of read-only connections.
+pub(crate) struct Readers {
+    idle: Mutex<Vec<Reader>>,
+    permits: Arc<Semaphore>,
+    gens: Arc<Generations>,
+}
+
+impl Readers {
+    pub(crate) async fn open(
+        options: &SqliteConnectOptions,
+        count: u32,
+        gens: Arc<Generations>,
+    ) -> Result<Arc<Self>, sqlx::Error> {
+        let mut idle = Vec::new();
+        for _ in 0..count.max(1) {
+            idle.push(Reader {
+                conn: options.connect().await?,
+                open: None,
+            });
+        }
+        let readers = Arc::new(Self {
+            permits: Arc::new(Semaphore::new(idle.len())),
+            idle: Mutex::new(idle),
+            gens,
+        });
+        tokio::spawn(sweep(Arc::downgrade(&readers)));
+        Ok(readers)
+    }
+
+    /// A connection whose snapshot is as fresh as `fresh` asks.
+    pub(crate) async fn get(&self, fresh: Fresh) -> StoreResult<ReadGuard<'_>> {
+        let permit = Arc::clone(&self.permits)
+            .acquire_owned()
+            .await
+            .map_err(|_| crate::StoreError::Unavailable("the store is closed".to_owned()))?;
+        let reader = self.take();
+        let mut guard = ReadGuard {
+            readers: self,
+            reader: Some(reader),
+            _permit: permit,
+        };
+        if let Some(r) = guard.reader.as_mut()
+            && let Err(e) = r.prepare(&self.gens, fresh).await
+        {
+            // Leave nothing half-open for the next reader.
+            r.open = None;
+            let _ = sqlx::query("ROLLBACK").execute(&mut r.conn).await;
+            return Err(e);
+        }
+        Ok(guard)
+    }
+
+    fn take(&self) -> Reader {
+        // A permit guarantees an idle reader.
+        self.idle
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .pop()
+            .expect("a permit stands for an idle reader")
+    }
+
+    fn put(&self, r: Reader) {
+        self.idle
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .push(r);
+    }
+
+    pub(crate) async fn close(&self) {
+        self.permits.close();
+        let all = std::mem::take(
+            &mut *self
+                .idle
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner),
+        );
+        for mut r in all {
+            let _ = r.end().await;
+            let _ = sqlx::Connection::close(r.conn).await;
+        }
+    }
+}
+
+/// Ends the snapshots of idle readers once they are [`MAX_AGE`] old, so that
+/// a quiet server does not hold the WAL back.
+async fn sweep(readers: Weak<Readers>) {
+    loop {
+        tokio::time::sleep(MAX_AGE).await;
+        let Some(readers) = readers.upgrade() else {
+            return;
+        };
+        if readers.permits.is_closed() {
+            return;
+        }
+        // Only readers nobody is using: take them with their permits.
+        let mut held = Vec::new();
+        while let Ok(permit) = Arc::clone(&readers.permits).try_acquire_owned() {
+            held.push((permit, readers.take()));
+        }
+        for (_, r) in &mut held {
+            if r.open.is_some_and(|(_, since)| since.elapsed() >= MAX_AGE) {
+                let _ = r.end().await;
+            }
+        }
+        for (permit, r) in held {
+            readers.put(r);
+            drop(permit);
+        }
+    }
+}
+
+pub(crate) struct ReadGuard<'a> {
+    readers: &'a Readers,
+    reader: Option<Reader>,
+    _permit: OwnedSemaphorePermit,
+}
+
+impl Deref for ReadGuard<'_> {
+    type Target = SqliteConnection;
+    fn deref(&self) -> &SqliteConnection {
+        &self.reader.as_ref().expect("held until drop").conn
+    }
+}
+
+impl DerefMut for ReadGuard<'_> {
+    fn deref_mut(&mut self) -> &mut SqliteConnection {
+        &mut self.reader.as_mut().expect("held until drop").conn
+    }
+}
+
+impl Drop for ReadGuard<'_> {
+    fn drop(&mut self) {
+        if let Some(r) = self.reader.take() {
+            self.readers.put(r);
+        }
+    }
+}
+
+/// The writer connection; counts its commits for the readers when dropped,
+/// which is after the write method committed and before it returns.
+pub(crate) struct WriteGuard {
+    conn: PoolConnection<Sqlite>,
+    gens: Arc<Generations>,
+    audit_only: bool,
+}
+
+impl WriteGuard {
+    pub(crate) fn new(
+        conn: PoolConnection<Sqlite>,
+        gens: Arc<Generations>,
+        audit_only: bool,
+    ) -> Self {
+        Self {
+            conn,
+            gens,
+            audit_only,
+        }
+    }
+
+    pub(crate) async fn begin(&mut self) -> Result<sqlx::Transaction<'_, Sqlite>, sqlx::Error> {
+        sqlx::Connection::begin(&mut *self.conn).await
+    }
+}
+
+impl Deref for WriteGuard {
+    type Target = SqliteConnection;
+    fn deref(&self) -> &SqliteConnection {
+        &self.conn
+    }
+}
+
+impl DerefMut for WriteGuard {
+    fn deref_mut(&mut self) -> &mut SqliteConnection {
+        &mut self.conn
+    }
+}
+
+impl Drop for WriteGuard {
+    fn drop(&mut self) {
+        if !self.audit_only {
+            self.gens.data.fetch_add(1, Ordering::AcqRel);
+        }
+    }
+}
