@@ -79,6 +79,22 @@ def wrk(port, script):
     return rps, lat, int(non2xx.group(1)) if non2xx else 0
 
 
+def check_pages(port, pairs):
+    """Each session must get the real page: an expired session gets the
+    sign-in page with a 200, which wrk would count as a fast success."""
+    seen = set()
+    for token, path in pairs:
+        if token in seen:
+            continue
+        seen.add(token)
+        req = urllib.request.Request(f"http://127.0.0.1:{port}{path}",
+                                     headers={"Cookie": f"haven_session={token}"})
+        with urllib.request.urlopen(req, timeout=30) as r:
+            body = r.read().decode()
+        if 'action="/sign-out"' not in body or (path.startswith("/cases/") and path.split("/")[2] not in body):
+            raise SystemExit(f"{path}: not the signed-in page; the benchmark would measure something else")
+
+
 def dir_size_gib(path):
     total = 0
     for root, _, files in os.walk(path):
@@ -122,6 +138,7 @@ def main():
                 ("case page", [(u["session"], f"/cases/{c}") for u in specs for c in u["cases"]]),
             ]
             for name, pairs in scenarios:
+                check_pages(port, pairs)
                 script = lua_script(pairs)
                 wrk(port, script)  # warm-up
                 rps, lat, bad = wrk(port, script)
