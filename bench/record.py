@@ -7,6 +7,7 @@ Run through ./scripts/bench record, which builds the release binary and starts
 a throwaway PostgreSQL. Sizes: BENCH_PERSONS (default 1,000,000) persons and
 cases with BENCH_EVENTS (default 10) timeline events each. Prints a Markdown
 table for BENCHMARKS.md. BENCH_BACKENDS=sqlite,postgres picks the databases.
+BENCH_DATA=dir keeps the generated data there and reuses it next time.
 """
 import json
 import os
@@ -25,6 +26,10 @@ EVENTS = int(os.environ.get("BENCH_EVENTS", "10"))
 DURATION = os.environ.get("BENCH_DURATION", "20s")
 CLIENTS = int(os.environ.get("BENCH_CLIENTS", "32"))
 BACKENDS = os.environ.get("BENCH_BACKENDS", "sqlite,postgres").split(",")
+# Keep the generated data here and reuse it on the next run (generation is
+# most of the time at 1,000,000 cases). PostgreSQL data lives on the server
+# named by HAVEN_TEST_POSTGRES_URL, which must then outlive the run.
+KEEP = os.environ.get("BENCH_DATA", "")
 ENV = dict(os.environ, HAVEN_LOG_LEVEL="warn")
 
 
@@ -95,6 +100,19 @@ def check_pages(port, pairs):
             raise SystemExit(f"{path}: not the signed-in page; the benchmark would measure something else")
 
 
+def refresh_sessions(data_dir, db_url):
+    """Generated sessions expire like any other (30 minutes idle): a reused
+    data set gets its sessions renewed."""
+    if db_url:
+        subprocess.run(["psql", db_url, "-qc", "UPDATE sessions SET created_at = now(), last_seen_at = now()"],
+                       check=True)
+    else:
+        import sqlite3
+        now = int(time.time() * 1000)
+        with sqlite3.connect(os.path.join(data_dir, "haven.db")) as c:
+            c.execute("UPDATE sessions SET created_at = ?, last_seen_at = ?", (now, now))
+
+
 def dir_size_gib(path):
     total = 0
     for root, _, files in os.walk(path):
@@ -112,14 +130,28 @@ def pg_size_gib(url):
 def main():
     rows = []
     for backend in BACKENDS:
-        data_dir = tempfile.mkdtemp(prefix="haven-record-")
-        db_url = fresh_pg_db() if backend == "postgres" else None
+        if KEEP:
+            data_dir = os.path.join(KEEP, backend)
+            os.makedirs(data_dir, exist_ok=True)
+        else:
+            data_dir = tempfile.mkdtemp(prefix="haven-record-")
         manifest = os.path.join(data_dir, "manifest.json")
-        t0 = time.perf_counter()
-        subprocess.run([BIN] + db_args(data_dir, db_url) + [
-            "generate", "--persons", str(PERSONS), "--events-per-case", str(EVENTS),
-            "--sessions", "64", "--manifest", manifest], check=True, env=ENV)
-        gen_s = time.perf_counter() - t0
+        reuse = bool(KEEP) and os.path.exists(manifest)
+        url_file = os.path.join(data_dir, "database_url")
+        db_url = None
+        if backend == "postgres":
+            db_url = open(url_file).read().strip() if reuse else fresh_pg_db()
+            if KEEP:
+                open(url_file, "w").write(db_url)
+        if reuse:
+            gen_s = float("nan")
+            refresh_sessions(data_dir, db_url)
+        else:
+            t0 = time.perf_counter()
+            subprocess.run([BIN] + db_args(data_dir, db_url) + [
+                "generate", "--persons", str(PERSONS), "--events-per-case", str(EVENTS),
+                "--sessions", "64", "--manifest", manifest], check=True, env=ENV)
+            gen_s = time.perf_counter() - t0
         size = pg_size_gib(db_url) if db_url else dir_size_gib(data_dir)
         m = json.load(open(manifest))
         specs = [u for u in m["users"] if u["role"] == "victim_specialist"]
@@ -152,6 +184,8 @@ def main():
         print(f"{backend}: generated {m['persons']} persons, {m['events']} events in {gen_s:.0f} s; "
               f"database {size:.1f} GiB", flush=True)
         rows.append((backend, "data", m["persons"], {"gen_s": gen_s, "size": size, "events": m["events"]}, 0))
+        if KEEP:
+            continue
         if db_url:
             subprocess.run(["psql", PG_SERVER, "-qc", f"DROP DATABASE {db_url.rsplit('/', 1)[1]}"], check=False)
         shutil.rmtree(data_dir, ignore_errors=True)
@@ -170,4 +204,6 @@ def main():
 
 
 if __name__ == "__main__":
+    if len(os.sys.argv) > 1:
+        raise SystemExit(__doc__ + "\nSettings are environment variables; this script takes no arguments.")
     main()

@@ -91,21 +91,34 @@ impl AuditStore for PgStore {
     }
 
     async fn seal_audit(&self, seals: &[Seal]) -> StoreResult<()> {
+        if seals.is_empty() {
+            return Ok(());
+        }
+        // One statement for the batch: the sealer keeps pace with the reads
+        // it chains, and a statement per entry cost as much as the entry.
+        // "Unsealed" is written as coalesce(chain_seq, 0) = 0 (sequence
+        // numbers start at 1) so that the planner walks the batch's ids by
+        // primary key instead of every unsealed entry for each of them.
+        let ids: Vec<i64> = seals.iter().map(|s| s.id).collect();
+        let seqs: Vec<i64> = seals.iter().map(|s| s.chain_seq).collect();
+        let prevs: Vec<Vec<u8>> = seals.iter().map(|s| s.prev_hash.to_vec()).collect();
+        let hashes: Vec<Vec<u8>> = seals.iter().map(|s| s.hash.to_vec()).collect();
         let mut tx = self.pool().begin().await?;
-        for s in seals {
-            let done = sqlx::query(
-                "UPDATE audit_log SET chain_seq = $1, prev_hash = $2, hash = $3 WHERE id = $4 AND chain_seq IS NULL",
-            )
-            .bind(s.chain_seq)
-            .bind(&s.prev_hash[..])
-            .bind(&s.hash[..])
-            .bind(s.id)
-            .execute(&mut *tx)
-            .await
-            .map_err(|e| StoreError::unique(e, "chain_seq"))?;
-            if done.rows_affected() != 1 {
-                return Err(StoreError::Conflict { field: "chain_seq" });
-            }
+        let done = sqlx::query(
+            "UPDATE audit_log a SET chain_seq = s.seq, prev_hash = s.prev, hash = s.hash
+               FROM UNNEST($1::bigint[], $2::bigint[], $3::bytea[], $4::bytea[]) AS s(id, seq, prev, hash)
+              WHERE a.id = s.id AND coalesce(a.chain_seq, 0) = 0",
+        )
+        .bind(&ids)
+        .bind(&seqs)
+        .bind(&prevs)
+        .bind(&hashes)
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| StoreError::unique(e, "chain_seq"))?;
+        // An entry already sealed (or named twice) is not updated: nothing is.
+        if done.rows_affected() != seals.len() as u64 {
+            return Err(StoreError::Conflict { field: "chain_seq" });
         }
         tx.commit().await?;
         Ok(())

@@ -59,6 +59,16 @@ fn audit_row(row: &SqliteRow) -> StoreResult<AuditRow> {
     })
 }
 
+fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write;
+    bytes
+        .iter()
+        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
+            let _ = write!(s, "{b:02x}");
+            s
+        })
+}
+
 #[async_trait]
 impl AuditStore for SqliteStore {
     async fn append_audit(&self, entries: &[AuditEntry]) -> StoreResult<()> {
@@ -90,22 +100,32 @@ impl AuditStore for SqliteStore {
     }
 
     async fn seal_audit(&self, seals: &[Seal]) -> StoreResult<()> {
+        if seals.is_empty() {
+            return Ok(());
+        }
+        // One statement for the batch: the sealer keeps pace with the reads
+        // it chains, and a statement per entry cost as much as the entry.
+        // `+chain_seq` keeps the planner off the chain_seq index (every
+        // unsealed entry) and on the batch's ids.
+        let batch: Vec<serde_json::Value> = seals
+            .iter()
+            .map(|s| serde_json::json!([s.id, s.chain_seq, hex(&s.prev_hash), hex(&s.hash)]))
+            .collect();
         let mut guard = self.write_audit().await?;
         let mut tx = guard.begin().await?;
-        for s in seals {
-            let done = sqlx::query(
-                "UPDATE audit_log SET chain_seq = ?, prev_hash = ?, hash = ? WHERE id = ? AND chain_seq IS NULL",
-            )
-            .bind(s.chain_seq)
-            .bind(&s.prev_hash[..])
-            .bind(&s.hash[..])
-            .bind(s.id)
-            .execute(&mut *tx)
-            .await
-            .map_err(|e| StoreError::unique(e, "chain_seq"))?;
-            if done.rows_affected() != 1 {
-                return Err(StoreError::Conflict { field: "chain_seq" });
-            }
+        let done = sqlx::query(
+            "UPDATE audit_log SET chain_seq = s.seq, prev_hash = unhex(s.prev), hash = unhex(s.hash)
+               FROM (SELECT value ->> 0 AS id, value ->> 1 AS seq, value ->> 2 AS prev, value ->> 3 AS hash
+                       FROM json_each(?)) AS s
+              WHERE audit_log.id = s.id AND +audit_log.chain_seq IS NULL",
+        )
+        .bind(serde_json::Value::Array(batch).to_string())
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| StoreError::unique(e, "chain_seq"))?;
+        // An entry already sealed (or named twice) is not updated: nothing is.
+        if done.rows_affected() != seals.len() as u64 {
+            return Err(StoreError::Conflict { field: "chain_seq" });
         }
         tx.commit().await?;
         Ok(())

@@ -37,6 +37,7 @@ use time::OffsetDateTime;
 pub struct SqliteStore {
     writer: SqlitePool,
     readers: Arc<snapshot::Readers>,
+    audit_reader: Arc<snapshot::Readers>,
     gens: Arc<snapshot::Generations>,
     path: PathBuf,
 }
@@ -83,19 +84,28 @@ impl SqliteStore {
         // Readers map the file into memory: point reads from several threads
         // are otherwise slower than from one.
         let gens = Arc::new(snapshot::Generations::default());
+        let read_only = base
+            .read_only(true)
+            .pragma("mmap_size", "2147418112")
+            .pragma("cache_size", "-262144");
         let readers = snapshot::Readers::open(
-            &base
-                .read_only(true)
-                .pragma("mmap_size", "2147418112")
-                .pragma("cache_size", "-262144"),
+            &read_only,
             options.sqlite_readers,
             Arc::clone(&gens),
+            Some(writer.clone()),
         )
         .await
         .map_err(|e| not_a_database(path, &e))?;
+        // Reads of the audit log take a new snapshot each time (the sealer
+        // several times a second): on a connection of their own, so that the
+        // data readers' caches stay warm.
+        let audit_reader = snapshot::Readers::open(&read_only, 1, Arc::clone(&gens), None)
+            .await
+            .map_err(|e| not_a_database(path, &e))?;
         let store = Self {
             writer,
             readers,
+            audit_reader,
             gens,
             path: path.to_path_buf(),
         };
@@ -139,7 +149,7 @@ impl SqliteStore {
     /// A reader with a new snapshot, for the audit log: it sees every entry
     /// and every change, whoever made them.
     pub(crate) async fn read_audit(&self) -> StoreResult<snapshot::ReadGuard<'_>> {
-        self.readers.get(snapshot::Fresh::Now).await
+        self.audit_reader.get(snapshot::Fresh::Now).await
     }
 }
 
@@ -262,13 +272,14 @@ impl SchemaStore for SqliteStore {
         // serving: readers and the writer are not blocked.
         sqlx::query("VACUUM INTO ?")
             .bind(dest_str)
-            .execute(&mut *self.readers.get(snapshot::Fresh::Autocommit).await?)
+            .execute(&mut *self.readers.get(snapshot::Fresh::Now).await?)
             .await?;
         Ok(())
     }
 
     async fn close(&self) {
         self.readers.close().await;
+        self.audit_reader.close().await;
         self.writer.close().await;
     }
 }

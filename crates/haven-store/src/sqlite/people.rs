@@ -89,11 +89,29 @@ impl PeopleStore for SqliteStore {
     }
 
     async fn list_organizations(&self) -> StoreResult<Vec<Organization>> {
-        sqlx::query("SELECT id, name, kind, created_at FROM organizations ORDER BY name, id")
-            .fetch_all(&mut *self.read().await?)
-            .await?
-            .iter()
-            .map(org_from_row)
+        // The whole list as one row: sqlx hands every row over from SQLite's
+        // worker thread, a context switch each, and a national program's
+        // hundred organizations are on every case page's release form.
+        let json: String = sqlx::query_scalar(
+            "SELECT json_group_array(json_array(hex(id), name, kind, created_at) ORDER BY name, id)
+             FROM organizations",
+        )
+        .fetch_one(&mut *self.read().await?)
+        .await?;
+        let rows: Vec<(String, String, String, i64)> =
+            serde_json::from_str(&json).map_err(|_| StoreError::Corrupt("organizations"))?;
+        rows.into_iter()
+            .map(|(id, name, kind, created_at)| {
+                Ok(Organization {
+                    id: OrganizationId::from_uuid(
+                        uuid::Uuid::parse_str(&id)
+                            .map_err(|_| StoreError::Corrupt("organizations.id"))?,
+                    ),
+                    name,
+                    kind: OrgKind::parse(&kind).ok_or(StoreError::Corrupt("organizations.kind"))?,
+                    created_at: from_millis(created_at, "organizations.created_at")?,
+                })
+            })
             .collect()
     }
 
