@@ -25,10 +25,10 @@ mod tokens;
 use crate::migrate::{self, SchemaStatus};
 use crate::{Backend, OpenOptions, SchemaStore, StoreError, StoreResult};
 use async_trait::async_trait;
-use sqlx::Row;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
+use sqlx::{ConnectOptions, Row};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
@@ -36,6 +36,8 @@ use time::OffsetDateTime;
 
 pub struct SqliteStore {
     writer: SqlitePool,
+    /// How a reader connects (a backup opens one of its own).
+    read_only: SqliteConnectOptions,
     readers: Arc<snapshot::Readers>,
     audit_reader: Arc<snapshot::Readers>,
     gens: Arc<snapshot::Generations>,
@@ -104,6 +106,7 @@ impl SqliteStore {
             .map_err(|e| not_a_database(path, &e))?;
         let store = Self {
             writer,
+            read_only,
             readers,
             audit_reader,
             gens,
@@ -269,11 +272,15 @@ impl SchemaStore for SqliteStore {
             .to_str()
             .ok_or_else(|| StoreError::Config("the backup path must be valid UTF-8".to_owned()))?;
         // VACUUM INTO writes a consistent snapshot while the server keeps
-        // serving: readers and the writer are not blocked.
+        // serving: readers and the writer are not blocked. It runs on a
+        // connection of its own: on a pooled reader the sweeper's checkpoint
+        // round would wait for it, and every read behind the sweeper.
+        let mut conn = self.read_only.connect().await?;
         sqlx::query("VACUUM INTO ?")
             .bind(dest_str)
-            .execute(&mut *self.readers.get(snapshot::Fresh::Now).await?)
+            .execute(&mut conn)
             .await?;
+        sqlx::Connection::close(conn).await?;
         Ok(())
     }
 
