@@ -59,16 +59,6 @@ fn audit_row(row: &SqliteRow) -> StoreResult<AuditRow> {
     })
 }
 
-fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write;
-    bytes
-        .iter()
-        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
-            let _ = write!(s, "{b:02x}");
-            s
-        })
-}
-
 #[async_trait]
 impl AuditStore for SqliteStore {
     async fn append_audit(&self, entries: &[AuditEntry]) -> StoreResult<()> {
@@ -109,7 +99,14 @@ impl AuditStore for SqliteStore {
         // unsealed entry) and on the batch's ids.
         let batch: Vec<serde_json::Value> = seals
             .iter()
-            .map(|s| serde_json::json!([s.id, s.chain_seq, hex(&s.prev_hash), hex(&s.hash)]))
+            .map(|s| {
+                serde_json::json!([
+                    s.id,
+                    s.chain_seq,
+                    super::hex_json(&s.prev_hash),
+                    super::hex_json(&s.hash)
+                ])
+            })
             .collect();
         let mut guard = self.write_audit().await?;
         let mut tx = guard.begin().await?;

@@ -248,9 +248,7 @@ async fn insert_event(tx: &mut Transaction<'_, Sqlite>, e: &ReferralEventRow) ->
 /// Rows per bulk statement.
 const BULK: usize = 2_000;
 
-fn hex(b: &[u8]) -> Value {
-    Value::String(b.iter().map(|x| format!("{x:02x}")).collect())
-}
+use super::hex_json as hex;
 
 /// Upserts services with their search text and places: one statement per
 /// table for the whole chunk (`json_each`), not one per row.

@@ -146,13 +146,13 @@ impl SqliteStore {
 
     /// A reader that sees every acknowledged write of data.
     pub(crate) async fn read(&self) -> StoreResult<snapshot::ReadGuard<'_>> {
-        self.readers.get(snapshot::Fresh::Data).await
+        self.readers.get().await
     }
 
     /// A reader with a new snapshot, for the audit log: it sees every entry
     /// and every change, whoever made them.
     pub(crate) async fn read_audit(&self) -> StoreResult<snapshot::ReadGuard<'_>> {
-        self.audit_reader.get(snapshot::Fresh::Now).await
+        self.audit_reader.get().await
     }
 }
 
@@ -173,6 +173,12 @@ fn not_a_database(path: &Path, e: &sqlx::Error) -> StoreError {
         "cannot open the SQLite database {}: {e}",
         path.display()
     ))
+}
+
+/// Bytes as a hex JSON string, for batches unpacked with `json_each` and
+/// `unhex` (one statement per batch instead of one per row).
+pub(crate) fn hex_json(b: &[u8]) -> serde_json::Value {
+    serde_json::Value::String(b.iter().map(|x| format!("{x:02x}")).collect())
 }
 
 /// SQLite keeps times as milliseconds since the epoch, UTC.

@@ -194,10 +194,8 @@ async fn insert_intake(tx: &mut SqliteConnection, intake: &NewIntake<'_>) -> Sto
 /// array through `INSERT ... SELECT FROM json_each(?)` (blobs hex-encoded),
 /// one statement per table instead of one per row.
 async fn import_batch(tx: &mut SqliteConnection, cases: &[ImportCase]) -> StoreResult<()> {
+    use super::hex_json as hex;
     use serde_json::{Value, json};
-    fn hex(b: &[u8]) -> Value {
-        Value::String(b.iter().map(|x| format!("{x:02x}")).collect())
-    }
     fn opt_hex(b: Option<&[u8]>) -> Value {
         b.map_or(Value::Null, hex)
     }

@@ -38,16 +38,6 @@ pub(crate) struct Generations {
     data: AtomicU64,
 }
 
-/// What a read must see.
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Fresh {
-    /// Every acknowledged write of data.
-    Data,
-    /// Everything committed so far, by any connection or process: no
-    /// transaction is held (also for statements that cannot run in one).
-    Now,
-}
-
 struct Reader {
     conn: SqliteConnection,
     /// Open read transaction: the data generation when it began, and when.
@@ -62,21 +52,17 @@ impl Reader {
         Ok(())
     }
 
-    async fn prepare(&mut self, gens: &Generations, fresh: Fresh) -> StoreResult<()> {
+    /// Ends a snapshot older than the last commit of data (or [`MAX_AGE`])
+    /// and begins a new one.
+    async fn prepare(&mut self, gens: &Generations) -> StoreResult<()> {
         let now = gens.data.load(Ordering::Acquire);
-        let stale = match self.open {
-            None => false,
-            Some((seen, since)) => {
-                fresh != Fresh::Data || seen != now || since.elapsed() >= MAX_AGE
-            }
-        };
-        if stale {
+        if self
+            .open
+            .is_some_and(|(seen, since)| seen != now || since.elapsed() >= MAX_AGE)
+        {
             self.end().await?;
         }
-        // A read of everything so far needs no snapshot after it: each of its
-        // statements reads the latest commit, and holding none leaves the WAL
-        // free to start over.
-        if self.open.is_none() && fresh == Fresh::Data {
+        if self.open.is_none() {
             // Deferred: the snapshot is taken by the first read, after the
             // generation was loaded, so it holds at least what that counts.
             sqlx::query("BEGIN").execute(&mut self.conn).await?;
@@ -92,12 +78,15 @@ pub(crate) struct Readers {
     total: usize,
     permits: Arc<Semaphore>,
     gens: Arc<Generations>,
+    /// Whether readers keep snapshots between reads. Without, every
+    /// statement reads the latest commit, whoever made it.
+    snapshots: bool,
 }
 
 impl Readers {
-    /// `checkpoint`: the writer, for the periodic checkpoint that lets the
-    /// WAL start over (see [`sweep`]); `None` for a set that holds no
-    /// snapshots between reads.
+    /// `checkpoint`: the writer, for readers that keep snapshots between reads
+    /// and the periodic checkpoint that lets the WAL start over (see
+    /// [`sweep`]); `None` for readers that keep none.
     pub(crate) async fn open(
         options: &SqliteConnectOptions,
         count: u32,
@@ -116,13 +105,17 @@ impl Readers {
             permits: Arc::new(Semaphore::new(idle.len())),
             idle: Mutex::new(idle),
             gens,
+            snapshots: checkpoint.is_some(),
         });
-        tokio::spawn(sweep(Arc::downgrade(&readers), checkpoint));
+        if let Some(writer) = checkpoint {
+            tokio::spawn(sweep(Arc::downgrade(&readers), writer));
+        }
         Ok(readers)
     }
 
-    /// A connection whose snapshot is as fresh as `fresh` asks.
-    pub(crate) async fn get(&self, fresh: Fresh) -> StoreResult<ReadGuard<'_>> {
+    /// A connection: with a snapshot that holds every acknowledged write of
+    /// data, or, for readers without snapshots, none.
+    pub(crate) async fn get(&self) -> StoreResult<ReadGuard<'_>> {
         let permit = Arc::clone(&self.permits)
             .acquire_owned()
             .await
@@ -133,8 +126,9 @@ impl Readers {
             reader: Some(reader),
             _permit: permit,
         };
-        if let Some(r) = guard.reader.as_mut()
-            && let Err(e) = r.prepare(&self.gens, fresh).await
+        if self.snapshots
+            && let Some(r) = guard.reader.as_mut()
+            && let Err(e) = r.prepare(&self.gens).await
         {
             // Leave nothing half-open for the next reader.
             r.open = None;
@@ -186,7 +180,7 @@ const CHECKPOINT_EVERY: u32 = 2;
 /// always hold one would let it grow without end under steady load
 /// (measured: 13 MB/s). The pause is the copy of the frames written since
 /// the last automatic checkpoint.
-async fn sweep(readers: Weak<Readers>, checkpoint: Option<sqlx::SqlitePool>) {
+async fn sweep(readers: Weak<Readers>, writer: sqlx::SqlitePool) {
     let mut round = 0u32;
     loop {
         tokio::time::sleep(MAX_AGE).await;
@@ -197,7 +191,7 @@ async fn sweep(readers: Weak<Readers>, checkpoint: Option<sqlx::SqlitePool>) {
             return;
         }
         round = round.wrapping_add(1);
-        let all = checkpoint.is_some() && round.is_multiple_of(CHECKPOINT_EVERY);
+        let all = round.is_multiple_of(CHECKPOINT_EVERY);
         let mut held = Vec::new();
         if all {
             let n = u32::try_from(readers.total).unwrap_or(u32::MAX);
@@ -210,10 +204,9 @@ async fn sweep(readers: Weak<Readers>, checkpoint: Option<sqlx::SqlitePool>) {
             for r in &mut held {
                 let _ = r.end().await;
             }
-            if let Some(writer) = &checkpoint
-                && let Err(e) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
-                    .execute(writer)
-                    .await
+            if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+                .execute(&writer)
+                .await
             {
                 tracing::warn!(error = %e, "WAL checkpoint failed");
             }
