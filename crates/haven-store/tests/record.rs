@@ -536,6 +536,24 @@ async fn the_caseload_filters_sorts_pages_and_counts() {
         let (total, rows) = db.store.caseload(&q).await.unwrap();
         assert_eq!((total, rows[0].id), (1, ids[0]));
 
+        // A page past the end is empty and still says how many there are,
+        // in every order.
+        for sort in [
+            CaseloadSort::Updated,
+            CaseloadSort::Created,
+            CaseloadSort::Stage,
+            CaseloadSort::NextDue,
+        ] {
+            let mut q = query(&me, sort);
+            q.offset = 25;
+            let (total, rows) = db.store.caseload(&q).await.unwrap();
+            assert_eq!((total, rows.len()), (7, 0), "{}: {sort:?}", db.name);
+            q.offset = 0;
+            q.limit = 2;
+            let (total, rows) = db.store.caseload(&q).await.unwrap();
+            assert_eq!((total, rows.len()), (7, 2), "{}: {sort:?}", db.name);
+        }
+
         // The supervisor sees the organization's cases, but none "of mine".
         let sup = Actor::of(&boss);
         assert_eq!(

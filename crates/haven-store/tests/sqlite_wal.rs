@@ -1,7 +1,7 @@
 //! SQLite only: readers keep their snapshots between reads (`sqlite::snapshot`),
 //! and a WAL can only start over while no reader holds one. This checks that
 //! it still does under steady reads and writes, so the file cannot grow
-//! without end.
+//! without end. And that SQLite is built as `.cargo/config.toml` says.
 
 use haven_domain::{AuditAction, AuditEntry, OrgKind, Organization, OrganizationId};
 use haven_store::DatabaseTarget;
@@ -51,4 +51,27 @@ async fn the_wal_starts_over_under_steady_reads_and_writes() {
     );
     probe.close().await.unwrap();
     db.store.close().await;
+}
+
+/// Built with libsqlite3-sys's defaults, every connection shares one page
+/// cache behind one mutex and every allocation takes the statistics mutex:
+/// parallel readers contend on both (BENCHMARKS.md, "fourth pass"). The flags
+/// in `.cargo/config.toml` undo that; a build without them fails here.
+#[tokio::test]
+async fn sqlite_is_built_with_a_page_cache_per_connection_and_no_memory_statistics() {
+    let mut c = sqlx::SqliteConnection::connect("sqlite::memory:")
+        .await
+        .unwrap();
+    let options: Vec<String> = sqlx::query_scalar("PRAGMA compile_options")
+        .fetch_all(&mut c)
+        .await
+        .unwrap();
+    assert!(
+        !options.iter().any(|o| o == "ENABLE_MEMORY_MANAGEMENT"),
+        "{options:?}"
+    );
+    assert!(
+        options.iter().any(|o| o == "DEFAULT_MEMSTATUS=0"),
+        "{options:?}"
+    );
 }
