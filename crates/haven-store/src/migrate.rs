@@ -73,6 +73,11 @@ pub(crate) const SQLITE: &[Migration] = &[
         name: "interviews_notices",
         sql: include_str!("../migrations/sqlite/0012_interviews_notices.sql"),
     },
+    Migration {
+        version: 13,
+        name: "case_stage_counts",
+        sql: include_str!("../migrations/sqlite/0013_case_stage_counts.sql"),
+    },
 ];
 
 pub(crate) const POSTGRES: &[Migration] = &[
@@ -135,6 +140,11 @@ pub(crate) const POSTGRES: &[Migration] = &[
         version: 12,
         name: "interviews_notices",
         sql: include_str!("../migrations/postgres/0012_interviews_notices.sql"),
+    },
+    Migration {
+        version: 13,
+        name: "case_stage_counts",
+        sql: include_str!("../migrations/postgres/0013_case_stage_counts.sql"),
     },
 ];
 

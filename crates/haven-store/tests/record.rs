@@ -644,6 +644,151 @@ async fn a_supervisors_caseload_merges_own_and_shared_cases_in_one_order_across_
     .await;
 }
 
+/// A supervisor's count comes from per-stage counts that triggers keep; the
+/// rows come from the cases themselves. Both must agree after intakes,
+/// imports, stage moves (also concurrent, in opposite directions), a stale
+/// move and a rolled-back import.
+#[tokio::test]
+async fn a_supervisors_count_follows_every_change_to_the_organizations_cases() {
+    each(async |db| {
+        let o = org(db).await;
+        let owner = user(db, o, &[Role::VictimSpecialist]).await;
+        let boss = user(db, o, &[Role::Supervisor]).await;
+        let t0 = haven_domain::now();
+        let mut ids = Vec::new();
+        for i in 0..12 {
+            ids.push(intake(db, &owner, t0 + Duration::seconds(i), &[]).await);
+        }
+        let imported: Vec<haven_store::ImportCase> = (0..3)
+            .map(|_| {
+                let case = CaseId::new();
+                haven_store::ImportCase {
+                    person: StoredPerson {
+                        id: PersonId::new(),
+                        organization: o,
+                        name: b"n".to_vec(),
+                        birth_date: None,
+                        name_dob_index: None,
+                        profile: None,
+                    },
+                    match_keys: vec![],
+                    facts: CaseFacts {
+                        id: case,
+                        organization: o,
+                        team: vec![(owner.id, TeamRole::OwnerSpecialist)],
+                        flag_1367: false,
+                    },
+                    header: header(t0),
+                    entries: vec![],
+                }
+            })
+            .collect();
+        db.store
+            .import_cases(&imported, &audit(AuditAction::CaseCreated))
+            .await
+            .unwrap();
+        // A clash rolls the batch back, counts included.
+        assert!(
+            db.store
+                .import_cases(&imported[..1], &audit(AuditAction::CaseCreated))
+                .await
+                .is_err()
+        );
+        let moved = async |case: CaseId, from: Stage, to: Stage| {
+            db.store
+                .update_case_header(
+                    case,
+                    &HeaderChange::Stage {
+                        from,
+                        to,
+                        reason: (to == Stage::Closed).then_some(ClosedReason::GoalsMet),
+                    },
+                    None,
+                    haven_domain::now(),
+                    &audit(AuditAction::CaseStageChanged),
+                )
+                .await
+                .unwrap()
+        };
+        assert!(moved(ids[0], Stage::Identified, Stage::Stabilizing).await);
+        assert!(moved(ids[1], Stage::Identified, Stage::Stabilizing).await);
+        assert!(moved(ids[1], Stage::Stabilizing, Stage::Closed).await);
+        assert!(moved(ids[1], Stage::Closed, Stage::Reopened).await);
+        assert!(
+            !moved(ids[2], Stage::Stabilizing, Stage::Closed).await,
+            "stale"
+        );
+        for id in &ids[3..6] {
+            assert!(moved(*id, Stage::Identified, Stage::Stabilizing).await);
+        }
+        // Six moves at once, three each way between the same two stages.
+        let tasks: Vec<_> = ids[3..9]
+            .iter()
+            .enumerate()
+            .map(|(i, id)| {
+                let store = Arc::clone(&db.store);
+                let id = *id;
+                let (from, to) = if i < 3 {
+                    (Stage::Stabilizing, Stage::Identified)
+                } else {
+                    (Stage::Identified, Stage::Stabilizing)
+                };
+                tokio::spawn(async move {
+                    store
+                        .update_case_header(
+                            id,
+                            &HeaderChange::Stage {
+                                from,
+                                to,
+                                reason: None,
+                            },
+                            None,
+                            haven_domain::now(),
+                            &AuditEntry::new(AuditAction::CaseStageChanged),
+                        )
+                        .await
+                        .unwrap()
+                })
+            })
+            .collect();
+        for t in tasks {
+            assert!(t.await.unwrap(), "{}", db.name);
+        }
+
+        let sup = Actor::of(&boss);
+        let listed = async |stage: Option<Stage>| {
+            let mut q = query(&sup, CaseloadSort::Updated);
+            q.stage = stage;
+            q.limit = 100;
+            let (total, rows) = db.store.caseload(&q).await.unwrap();
+            (total, rows.len() as u64)
+        };
+        assert_eq!(listed(None).await, (15, 15), "{}", db.name);
+        let mut expected = std::collections::HashMap::from([
+            (Stage::Identified, 10),
+            (Stage::Stabilizing, 4),
+            (Stage::Reopened, 1),
+        ]);
+        for stage in Stage::ALL {
+            let n = expected.remove(stage).unwrap_or(0);
+            assert_eq!(listed(Some(*stage)).await, (n, n), "{}: {stage:?}", db.name);
+        }
+        // Another organization's supervisor counts none of them.
+        let stranger = user(db, org(db).await, &[Role::Supervisor]).await;
+        assert_eq!(
+            db.store
+                .caseload(&query(&Actor::of(&stranger), CaseloadSort::Updated))
+                .await
+                .unwrap()
+                .0,
+            0,
+            "{}",
+            db.name
+        );
+    })
+    .await;
+}
+
 #[tokio::test]
 async fn attachments_and_drafts_belong_to_their_case_and_author() {
     each(async |db| {

@@ -283,11 +283,24 @@ macro_rules! visible_cases {
 }
 
 /// Counted as two sums: the organization's own cases straight from the
-/// covering index, without carrying rows through a union.
+/// covering index, without carrying rows through a union. Only the HHS-5
+/// filter needs this: see [`CASELOAD_COUNT_KEPT`].
 const CASELOAD_COUNT: &str = concat!(
     "SELECT (SELECT count(*) FROM cases c WHERE c.organization_id = $2 AND NOT $3",
     caseload_filters!(),
     ") + (SELECT count(*) FROM ",
+    granted_cases!(),
+    caseload_filters!(),
+    ")"
+);
+
+/// The same count with the organization's own cases read from the per-stage
+/// counts that triggers keep (`case_stage_counts`): a few rows instead of
+/// the organization's whole index.
+const CASELOAD_COUNT_KEPT: &str = concat!(
+    "SELECT coalesce((SELECT sum(s.total) FROM case_stage_counts s
+                      WHERE s.organization_id = $2 AND NOT $3 AND ($8 IS NULL OR s.stage = $8))::bigint, 0)
+          + (SELECT count(*) FROM ",
     granted_cases!(),
     caseload_filters!(),
     ")"
@@ -661,7 +674,12 @@ impl CaseRecordStore for PgStore {
             .await?;
         // Counted apart: folded into the page query, the planner re-reads
         // the visible set for it (measured: ten times slower).
-        let total: i64 = sqlx::query_scalar(CASELOAD_COUNT)
+        let count = if q.hhs_pending {
+            CASELOAD_COUNT
+        } else {
+            CASELOAD_COUNT_KEPT
+        };
+        let total: i64 = sqlx::query_scalar(count)
             .bind(q.filter.team_member.as_uuid())
             .bind(q.filter.supervised_org.map(|o| *o.as_uuid()))
             .bind(q.mine_only)
