@@ -388,8 +388,8 @@ pub trait CaseAccessStore: Send + Sync + 'static {
         audit: &AuditEntry,
     ) -> StoreResult<bool>;
     async fn consents_for_case(&self, case: CaseId) -> StoreResult<Vec<Consent>>;
-    /// Everything a case read needs (facts, releases, person) on one
-    /// connection, in three queries.
+    /// Everything a case read needs (facts, releases, person, header); one
+    /// round trip on PostgreSQL.
     async fn case_bundle(&self, case: CaseId) -> StoreResult<Option<CaseBundle>>;
     /// Records an emergency opening, audited, in one transaction.
     async fn record_emergency_access(

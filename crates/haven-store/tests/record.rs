@@ -253,6 +253,102 @@ async fn an_intake_writes_person_case_entries_and_removes_its_draft_in_one_go() 
     .await;
 }
 
+/// The case page opens a case with one read: the bundle must be exactly what
+/// the separate reads give (facts with the whole team, every release in
+/// order, the person and the header), with or without releases and team.
+#[tokio::test]
+async fn a_case_bundle_is_the_case_its_team_releases_person_and_header_in_one_read() {
+    use haven_domain::consent::{Consent, FieldGroup, Party, Recipient, Signer};
+    each(async |db| {
+        let o = org(db).await;
+        let owner = user(db, o, &[Role::VictimSpecialist]).await;
+        let agent = user(db, org(db).await, &[Role::LawEnforcementAgent]).await;
+        let boss = user(db, o, &[Role::Supervisor]).await;
+        let at = haven_domain::now();
+        let bare = intake(db, &owner, at, &[]).await;
+        let case = intake_with_team(
+            db,
+            &owner,
+            at,
+            &[],
+            &[(agent.id, TeamRole::Agent), (boss.id, TeamRole::Supervisor)],
+        )
+        .await;
+        let today = at.date();
+        let mut releases = Vec::new();
+        for (i, recipient) in [
+            Recipient::Organization(agent.organization_id),
+            Recipient::Role(Role::ForensicInterviewer),
+            Recipient::Organization(o),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let c = Consent {
+                id: haven_domain::ConsentId::new(),
+                case,
+                parties: vec![Party {
+                    signer: Signer::Victim,
+                    recorded_as_abuser: false,
+                }],
+                recipient,
+                purpose: format!("purpose {i}"),
+                fields: vec![FieldGroup::Identity],
+                // Signed in reverse order of creation: the bundle sorts.
+                signed_on: today - Duration::days(i as i64),
+                expires_on: today + Duration::days(30),
+                revoked_at: None,
+            };
+            db.store
+                .add_consent(&c, &audit(AuditAction::ConsentRecorded))
+                .await
+                .unwrap();
+            releases.push(c);
+        }
+        // One of them revoked.
+        assert!(
+            db.store
+                .revoke_consent(releases[1].id, at, &audit(AuditAction::ConsentRevoked))
+                .await
+                .unwrap()
+        );
+        releases[1].revoked_at = Some(at);
+        for id in [bare, case] {
+            let bundle = db.store.case_bundle(id).await.unwrap().unwrap();
+            assert_eq!(
+                Some(&bundle.facts),
+                db.store.case_facts(id).await.unwrap().as_ref(),
+                "{}",
+                db.name
+            );
+            assert_eq!(
+                bundle.consents,
+                db.store.consents_for_case(id).await.unwrap(),
+                "{}",
+                db.name
+            );
+            assert_eq!(bundle.header, header(at), "{}", db.name);
+            assert_eq!(
+                bundle.person.map(|p| p.name),
+                Some(b"name-ciphertext".to_vec())
+            );
+        }
+        let full = db.store.case_bundle(case).await.unwrap().unwrap();
+        assert_eq!(full.facts.team.len(), 3, "{}", db.name);
+        releases.reverse();
+        assert_eq!(full.consents, releases, "{}: oldest first", db.name);
+        let bare = db.store.case_bundle(bare).await.unwrap().unwrap();
+        assert_eq!(
+            (bare.facts.team.len(), bare.consents.len()),
+            (1, 0),
+            "{}",
+            db.name
+        );
+        assert!(db.store.case_bundle(CaseId::new()).await.unwrap().is_none());
+    })
+    .await;
+}
+
 #[tokio::test]
 async fn stage_changes_apply_only_from_the_stage_the_worker_saw() {
     each(async |db| {

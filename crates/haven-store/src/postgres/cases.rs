@@ -15,6 +15,12 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 fn consent_from_row(r: &PgRow) -> StoreResult<Consent> {
+    consent_from_row_with_id(r, "id")
+}
+
+/// A consent read from a row whose `id` column is something else's (the
+/// case bundle's rows carry the person's).
+fn consent_from_row_with_id(r: &PgRow, id: &str) -> StoreResult<Consent> {
     let recipient = match (
         r.try_get::<Option<Uuid>, _>("recipient_org")?,
         r.try_get::<Option<String>, _>("recipient_role")?,
@@ -26,7 +32,7 @@ fn consent_from_row(r: &PgRow) -> StoreResult<Consent> {
         _ => return Err(StoreError::Corrupt("consents.recipient")),
     };
     Ok(Consent {
-        id: ConsentId::from_uuid(r.try_get("id")?),
+        id: ConsentId::from_uuid(r.try_get(id)?),
         case: CaseId::from_uuid(r.try_get("case_id")?),
         parties: decode_parties(r.try_get("parties")?)?,
         recipient,
@@ -246,47 +252,52 @@ impl CaseAccessStore for PgStore {
     }
 
     async fn case_bundle(&self, id: CaseId) -> StoreResult<Option<CaseBundle>> {
-        let mut conn = self.pool().acquire().await?;
-        let Some(row) = sqlx::query(
+        // One round trip: the case and its person on every row, the team as
+        // two parallel arrays, one row per consent (or one row without).
+        let rows = sqlx::query(
             "SELECT c.id AS case_id, c.organization_id AS case_org, c.flag_1367,
                     c.stage, c.closed_reason, c.cooperation, c.profile AS case_profile, c.hhs_notice_due_at,
                     c.hhs_notice_met_at, c.created_at, c.updated_at,
-                    p.id, p.organization_id, p.name, p.birth_date, p.name_dob_index, p.profile
-             FROM cases c LEFT JOIN persons p ON p.id = c.person_id WHERE c.id = $1",
+                    p.id, p.organization_id, p.name, p.birth_date, p.name_dob_index, p.profile,
+                    ARRAY(SELECT t.user_id FROM case_team t WHERE t.case_id = c.id
+                          ORDER BY t.user_id, t.team_role) AS team_users,
+                    ARRAY(SELECT t.team_role FROM case_team t WHERE t.case_id = c.id
+                          ORDER BY t.user_id, t.team_role) AS team_roles,
+                    k.id AS consent_id, k.parties, k.recipient_org, k.recipient_role, k.purpose, k.fields,
+                    k.signed_on, k.expires_on, k.revoked_at
+             FROM cases c LEFT JOIN persons p ON p.id = c.person_id LEFT JOIN consents k ON k.case_id = c.id
+             WHERE c.id = $1
+             ORDER BY k.signed_on, k.id",
         )
         .bind(id.as_uuid())
-        .fetch_optional(&mut *conn)
-        .await?
-        else {
+        .fetch_all(self.pool())
+        .await?;
+        let Some(row) = rows.first() else {
             return Ok(None);
         };
         let person = if row.try_get::<Option<Uuid>, _>("id")?.is_some() {
-            Some(person_from_row(&row)?)
+            Some(person_from_row(row)?)
         } else {
             None
         };
-        let team = sqlx::query("SELECT user_id, team_role FROM case_team WHERE case_id = $1 ORDER BY user_id, team_role")
-            .bind(id.as_uuid())
-            .fetch_all(&mut *conn)
-            .await?
-            .iter()
-            .map(|r| {
+        let users: Vec<Uuid> = row.try_get("team_users")?;
+        let roles: Vec<String> = row.try_get("team_roles")?;
+        let team = users
+            .into_iter()
+            .zip(roles)
+            .map(|(u, r)| {
                 Ok((
-                    UserId::from_uuid(r.try_get("user_id")?),
-                    TeamRole::parse(r.try_get("team_role")?).ok_or(StoreError::Corrupt("case_team.team_role"))?,
+                    UserId::from_uuid(u),
+                    TeamRole::parse(&r).ok_or(StoreError::Corrupt("case_team.team_role"))?,
                 ))
             })
             .collect::<StoreResult<Vec<_>>>()?;
-        let consents = sqlx::query(
-            "SELECT id, case_id, parties, recipient_org, recipient_role, purpose, fields, signed_on, expires_on, revoked_at
-             FROM consents WHERE case_id = $1 ORDER BY signed_on, id",
-        )
-        .bind(id.as_uuid())
-        .fetch_all(&mut *conn)
-        .await?
-        .iter()
-        .map(consent_from_row)
-        .collect::<StoreResult<Vec<_>>>()?;
+        let mut consents = Vec::new();
+        for r in &rows {
+            if r.try_get::<Option<Uuid>, _>("consent_id")?.is_some() {
+                consents.push(consent_from_row_with_id(r, "consent_id")?);
+            }
+        }
         Ok(Some(CaseBundle {
             facts: CaseFacts {
                 id,
@@ -296,7 +307,7 @@ impl CaseAccessStore for PgStore {
             },
             consents,
             person,
-            header: super::record::header_from_row(&row, "case_profile")?,
+            header: super::record::header_from_row(row, "case_profile")?,
         }))
     }
 
