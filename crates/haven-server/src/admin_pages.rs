@@ -775,7 +775,10 @@ pub async fn create_organization(
         .on("organization", org.id)
         .request(rid);
     match state.store.create_organization(&org, &audit).await {
-        Ok(()) => see_other("/admin/organizations"),
+        Ok(()) => {
+            state.lists.organizations.forget();
+            see_other("/admin/organizations")
+        }
         Err(e) => error_page(&state, lang, &e.into()),
     }
 }

@@ -340,7 +340,10 @@ pub async fn create_organization(
         .audit(AuditAction::OrganizationCreated, rid)
         .on("organization", org.id);
     match state.store.create_organization(&org, &audit).await {
-        Ok(()) => (StatusCode::CREATED, Json(OrganizationBody::from(org))).into_response(),
+        Ok(()) => {
+            state.lists.organizations.forget();
+            (StatusCode::CREATED, Json(OrganizationBody::from(org))).into_response()
+        }
         Err(e) => AppError::from(e).into_response(),
     }
 }

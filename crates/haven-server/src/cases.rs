@@ -720,7 +720,11 @@ async fn consent_ui(
     form: ConsentPrefill,
 ) -> Result<ConsentUi, AppError> {
     use haven_domain::consent::{FieldGroup, Recipient};
-    let orgs = state.store.list_organizations().await?;
+    let orgs = state
+        .lists
+        .organizations
+        .get(|| state.store.list_organizations())
+        .await?;
     let org_name = |id| {
         orgs.iter()
             .find(|o| o.id == id)

@@ -941,6 +941,7 @@ pub async fn save_hotline(
             &audit(actor, AuditAction::HotlineSaved, "hotline", id, rid),
         )
         .await?;
+    state.lists.hotlines.forget();
     Ok(id)
 }
 
@@ -966,6 +967,7 @@ pub async fn delete_hotline(
         )
         .await?
     {
+        state.lists.hotlines.forget();
         Ok(())
     } else {
         Err(AppError::NotFound)

@@ -936,10 +936,12 @@ pub struct HotlineLine {
 /// Storage.
 pub async fn hotline_lines(state: &AppState, lang: Lang) -> Result<Vec<HotlineLine>, AppError> {
     Ok(state
-        .store
-        .hotlines()
+        .lists
+        .hotlines
+        .get(|| state.store.hotlines())
         .await?
-        .into_iter()
+        .iter()
+        .cloned()
         .map(|h| HotlineLine {
             id: h.id,
             position: h.position,

@@ -36,6 +36,7 @@ pub mod relief;
 mod relief_pages;
 mod security;
 pub mod session;
+pub mod shared_lists;
 pub mod throttle;
 mod token_pages;
 
@@ -146,6 +147,8 @@ pub struct AppState {
     pub audit: AuditChain,
     /// Group commit for audit entries of reads.
     pub audit_writer: audit::AuditWriter,
+    /// Organizations and hotlines, kept for a few seconds.
+    pub lists: Arc<shared_lists::SharedLists>,
 }
 
 impl AppState {
@@ -163,6 +166,7 @@ impl AppState {
             hasher: Hasher::new(hash_cost),
             audit: AuditChain::new(keys.master()),
             keyring: Arc::new(keys),
+            lists: Arc::default(),
         }
     }
 }
