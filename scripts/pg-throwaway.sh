@@ -39,7 +39,7 @@ PG_PORT="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0))
 
 as_pg "$PG_BIN/initdb" -D "$PG_THROWAWAY_DIR/data" -U haven --auth=trust -E UTF8 --locale=C.UTF-8 >/dev/null
 as_pg "$PG_BIN/pg_ctl" -D "$PG_THROWAWAY_DIR/data" -l "$PG_THROWAWAY_DIR/log" -w -t 60 \
-    -o "-p $PG_PORT -k $PG_THROWAWAY_DIR -c listen_addresses=127.0.0.1 -c max_connections=300 -c fsync=on" start >/dev/null \
+    -o "-p $PG_PORT -k $PG_THROWAWAY_DIR -c listen_addresses=127.0.0.1 -c max_connections=300 -c fsync=on ${PG_THROWAWAY_OPTS:-}" start >/dev/null \
     || { cat "$PG_THROWAWAY_DIR/log" >&2; echo "FATAL: PostgreSQL did not start" >&2; exit 1; }
 
 export PG_THROWAWAY_DIR PG_BIN
