@@ -3,6 +3,24 @@
 //! Nothing here relies on process memory for correctness: sessions live in
 //! the database and migrations are serialized with an advisory lock.
 
+/// The ids of the cases granted to a user other than by supervising their
+/// organization: the policy filter's (`case_filter`) team and release
+/// grounds, deduplicated, for the caseload and the deadline list alike.
+/// Parameters: $1 user, $3 mine only, $4 the user's organization, $5 now,
+/// $6 today, $7 roles.
+macro_rules! granted_case_ids {
+    () => {
+        "SELECT case_id FROM case_team WHERE user_id = $1
+         UNION SELECT k.case_id FROM consents k
+           WHERE NOT $3 AND k.recipient_org = $4
+             AND (k.revoked_at IS NULL OR k.revoked_at > $5) AND k.signed_on <= $6 AND $6 <= k.expires_on
+         UNION SELECT k.case_id FROM consents k
+           WHERE NOT $3 AND k.recipient_role IS NOT NULL
+             AND k.recipient_role = ANY($7)
+             AND (k.revoked_at IS NULL OR k.revoked_at > $5) AND k.signed_on <= $6 AND $6 <= k.expires_on"
+    };
+}
+
 mod audit;
 mod cases;
 mod directory;

@@ -8,6 +8,24 @@
 //! (about 7,000 single-row commits/s on this class of disk), which Haven's
 //! write rates are far below, and batching recovers it where needed.
 
+/// The ids of the cases granted to a user other than by supervising their
+/// organization: the policy filter's (`case_filter`) team and release
+/// grounds, deduplicated, for the caseload and the deadline list alike.
+/// Parameters: ?1 user, ?3 mine only, ?4 the user's organization, ?5 now,
+/// ?6 today, ?7 roles (comma-separated).
+macro_rules! granted_case_ids {
+    () => {
+        "SELECT case_id FROM case_team WHERE user_id = ?1
+         UNION SELECT k.case_id FROM consents k
+           WHERE NOT ?3 AND k.recipient_org = ?4
+             AND (k.revoked_at IS NULL OR k.revoked_at > ?5) AND k.signed_on <= ?6 AND ?6 <= k.expires_on
+         UNION SELECT k.case_id FROM consents k
+           WHERE NOT ?3 AND k.recipient_role IS NOT NULL
+             AND instr(',' || ?7 || ',', ',' || k.recipient_role || ',') > 0
+             AND (k.revoked_at IS NULL OR k.revoked_at > ?5) AND k.signed_on <= ?6 AND ?6 <= k.expires_on"
+    };
+}
+
 mod audit;
 mod cases;
 mod directory;

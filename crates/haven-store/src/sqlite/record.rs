@@ -387,17 +387,12 @@ fn draft_from_row(r: &SqliteRow) -> StoreResult<StoredDraft> {
 /// ?7 roles.
 macro_rules! granted_cases {
     () => {
-        "cases c JOIN (
-            SELECT case_id FROM case_team WHERE user_id = ?1
-            UNION SELECT k.case_id FROM consents k
-              WHERE NOT ?3 AND k.recipient_org = ?4
-                AND (k.revoked_at IS NULL OR k.revoked_at > ?5) AND k.signed_on <= ?6 AND ?6 <= k.expires_on
-            UNION SELECT k.case_id FROM consents k
-              WHERE NOT ?3 AND k.recipient_role IS NOT NULL
-                AND instr(',' || ?7 || ',', ',' || k.recipient_role || ',') > 0
-                AND (k.revoked_at IS NULL OR k.revoked_at > ?5) AND k.signed_on <= ?6 AND ?6 <= k.expires_on
-          ) g ON g.case_id = c.id
-          WHERE (?2 IS NULL OR ?3 OR c.organization_id <> ?2)"
+        concat!(
+            "cases c JOIN (",
+            granted_case_ids!(),
+            ") g ON g.case_id = c.id
+             WHERE (?2 IS NULL OR ?3 OR c.organization_id <> ?2)"
+        )
     };
 }
 

@@ -115,21 +115,16 @@ async fn write_relief(tx: &mut Transaction<'_, Sqlite>, w: &ReliefWrite<'_>) -> 
 /// as the caseload's (?1 user, ?2 supervised organization, ?3 mine only, ?4
 /// the user's organization, ?5 now, ?6 today, ?7 roles), then ?8 from, ?9 to,
 /// ?10 limit.
-const UPCOMING: &str = "WITH granted(id) AS (
-        SELECT case_id FROM case_team WHERE user_id = ?1
-        UNION SELECT k.case_id FROM consents k
-          WHERE NOT ?3 AND k.recipient_org = ?4
-            AND (k.revoked_at IS NULL OR k.revoked_at > ?5) AND k.signed_on <= ?6 AND ?6 <= k.expires_on
-        UNION SELECT k.case_id FROM consents k
-          WHERE NOT ?3 AND k.recipient_role IS NOT NULL
-            AND instr(',' || ?7 || ',', ',' || k.recipient_role || ',') > 0
-            AND (k.revoked_at IS NULL OR k.revoked_at > ?5) AND k.signed_on <= ?6 AND ?6 <= k.expires_on
-     )
+const UPCOMING: &str = concat!(
+    "WITH granted(id) AS (",
+    granted_case_ids!(),
+    ")
      SELECT d.case_id, d.kind, d.family_member, d.pathway, d.actor, d.due_on, d.due_at, c.person_id, p.name
      FROM case_deadlines d JOIN cases c ON c.id = d.case_id LEFT JOIN persons p ON p.id = c.person_id
      WHERE d.due_on >= ?8 AND d.due_on <= ?9
        AND ((NOT ?3 AND c.organization_id = ?2) OR d.case_id IN (SELECT id FROM granted))
-     ORDER BY d.due_on, d.case_id, d.kind, d.family_member LIMIT ?10";
+     ORDER BY d.due_on, d.case_id, d.kind, d.family_member LIMIT ?10"
+);
 
 #[async_trait]
 impl ReliefStore for SqliteStore {
