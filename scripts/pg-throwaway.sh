@@ -32,7 +32,8 @@ if [[ "$(id -u)" == 0 ]] && ! id postgres >/dev/null 2>&1; then
     useradd --system --no-create-home postgres
 fi
 
-PG_THROWAWAY_DIR="$(mktemp -d /tmp/haven-pg.XXXXXX)"
+# TMPDIR picks where the cluster lives (the benchmarks can put it on tmpfs).
+PG_THROWAWAY_DIR="$(mktemp -d "${TMPDIR:-/tmp}/haven-pg.XXXXXX")"
 chmod 755 "$PG_THROWAWAY_DIR"
 [[ "$(id -u)" == 0 ]] && chown postgres "$PG_THROWAWAY_DIR"
 PG_PORT="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')"

@@ -53,6 +53,7 @@ pub struct SessionFile {
 #[serde(deny_unknown_fields)]
 pub struct DatabaseFile {
     pub max_connections: Option<u32>,
+    pub sqlite_readers: Option<u32>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -78,6 +79,8 @@ pub struct Config {
     pub idle_timeout_minutes: u32,
     pub absolute_timeout_hours: u32,
     pub max_connections: u32,
+    /// SQLite reader connections (each on a thread of its own).
+    pub sqlite_readers: u32,
     /// Largest file attached to a case, in MiB.
     pub attachment_max_mib: u32,
     /// Days before a relief deadline that the case team is reminded.
@@ -346,6 +349,13 @@ impl Config {
                 "database.max_connections",
                 16,
                 1000,
+            )?,
+            sqlite_readers: number(
+                "HAVEN_DATABASE_SQLITE_READERS",
+                file.database.sqlite_readers,
+                "database.sqlite_readers",
+                4,
+                64,
             )?,
             attachment_max_mib: number(
                 "HAVEN_ATTACHMENT_MAX_MIB",

@@ -456,7 +456,7 @@ fn init_logging(config: &Config) {
 async fn open(config: &Config, target: &DatabaseTarget) -> Result<DynStore> {
     let options = OpenOptions {
         max_connections: config.max_connections,
-        ..OpenOptions::default()
+        sqlite_readers: config.sqlite_readers,
     };
     Ok(haven_store::open(target, &options).await?)
 }

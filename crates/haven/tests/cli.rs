@@ -261,6 +261,24 @@ fn bad_configuration_names_the_key_and_its_source() {
     );
 
     let err = stderr(&run(haven()
+        .env("HAVEN_DATABASE_SQLITE_READERS", "0")
+        .arg("migrate")
+        .current_dir(dir.path())));
+    assert!(
+        err.contains("HAVEN_DATABASE_SQLITE_READERS") && err.contains("out of range (1 to 64)"),
+        "{err}"
+    );
+    std::fs::write(&cfg, "[database]\nsqlite_readers = 2\n").unwrap();
+    let out = run(haven()
+        .arg("--config")
+        .arg(&cfg)
+        .arg("--data-dir")
+        .arg(dir.path().join("data"))
+        .arg("migrate"));
+    assert!(out.status.success(), "{}", stderr(&out));
+    std::fs::remove_file(&cfg).unwrap();
+
+    let err = stderr(&run(haven()
         .env("HAVEN_LOG_FORMAT", "xml")
         .arg("migrate")
         .current_dir(dir.path())));
