@@ -513,13 +513,7 @@ async fn access(
 }
 
 async fn names(state: &AppState, ids: &[UserId]) -> Result<Vec<(UserId, String)>, AppError> {
-    Ok(state
-        .store
-        .users_by_ids(ids)
-        .await?
-        .into_iter()
-        .map(|u| (u.id, u.display_name))
-        .collect())
+    Ok(state.store.display_names(ids).await?.into_iter().collect())
 }
 
 /// One interview with its files and their custody.

@@ -240,11 +240,8 @@ async fn contact_name(
         .iter()
         .find(|(_, r)| *r == TeamRole::OwnerSpecialist)
         .map_or(fallback, |(u, _)| *u);
-    let users = state.store.users_by_ids(&[owner]).await?;
-    Ok(users
-        .first()
-        .map(|u| first_name(&u.display_name))
-        .unwrap_or_default())
+    let names = state.store.display_names(&[owner]).await?;
+    Ok(names.get(&owner).map(|n| first_name(n)).unwrap_or_default())
 }
 
 /// The first word of a display name: enough to know who to call.

@@ -378,13 +378,7 @@ pub async fn record_sections(
     ids.extend(stored_requests.iter().map(|r| r.requested_by));
     ids.sort_unstable();
     ids.dedup();
-    let members: HashMap<UserId, String> = state
-        .store
-        .users_by_ids(&ids)
-        .await?
-        .into_iter()
-        .map(|u| (u.id, u.display_name))
-        .collect();
+    let members: HashMap<UserId, String> = state.store.display_names(&ids).await?;
     let name = |u: UserId| {
         members
             .get(&u)
@@ -1331,13 +1325,7 @@ pub async fn team_page(
             ));
         }
         let on_team: Vec<UserId> = case.facts.team.iter().map(|(u, _)| *u).collect();
-        let names: HashMap<UserId, String> = state
-            .store
-            .users_by_ids(&on_team)
-            .await?
-            .into_iter()
-            .map(|u| (u.id, u.display_name))
-            .collect();
+        let names: HashMap<UserId, String> = state.store.display_names(&on_team).await?;
         let mut candidates: Vec<(UserId, String)> = state
             .store
             .list_users(UserScope::Organization(case.facts.organization))

@@ -141,6 +141,12 @@ pub trait PeopleStore: Send + Sync + 'static {
     async fn partner_staff(&self) -> StoreResult<Vec<User>>;
     /// These users (any organization), for showing names; one query.
     async fn users_by_ids(&self, ids: &[UserId]) -> StoreResult<Vec<User>>;
+    /// These users' display names (any organization), for pages that show
+    /// who did what: one lean query, without roles or sign-in data.
+    async fn display_names(
+        &self,
+        ids: &[UserId],
+    ) -> StoreResult<std::collections::HashMap<UserId, String>>;
 }
 
 /// A signed-in session. The token itself is never stored: only its SHA-256.

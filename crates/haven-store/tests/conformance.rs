@@ -151,6 +151,52 @@ async fn users_round_trip_with_roles_and_unique_logins() {
 }
 
 #[tokio::test]
+async fn users_and_display_names_are_found_by_ids_across_organizations() {
+    each(async |db| {
+        let a = org("Harbor NGO", OrgKind::Ngo);
+        let b = org("County Police", OrgKind::LawEnforcement);
+        for o in [&a, &b] {
+            db.store.create_organization(o, &audit()).await.unwrap();
+        }
+        let mut ana = user(a.id, "ana@example.org", &[Role::VictimSpecialist]);
+        ana.display_name = "Ana Ruiz".into();
+        let mut ben = user(b.id, "ben@example.org", &[Role::LawEnforcementAgent]);
+        ben.display_name = "Ben Okafor".into();
+        let cleo = user(a.id, "cleo@example.org", &[Role::Supervisor]);
+        for u in [&ana, &ben, &cleo] {
+            db.store.create_user(u, &audit()).await.unwrap();
+        }
+        let unknown = UserId::new();
+        let wanted = [ana.id, ben.id, unknown];
+
+        let names = db.store.display_names(&wanted).await.unwrap();
+        assert_eq!(names.len(), 2, "{}: only the users that exist", db.name);
+        assert_eq!(names[&ana.id], ana.display_name, "{}", db.name);
+        assert_eq!(names[&ben.id], ben.display_name, "{}", db.name);
+        assert!(
+            !names.contains_key(&cleo.id),
+            "{}: only those asked for",
+            db.name
+        );
+        assert!(db.store.display_names(&[]).await.unwrap().is_empty());
+
+        let mut users: Vec<UserId> = db
+            .store
+            .users_by_ids(&wanted)
+            .await
+            .unwrap()
+            .iter()
+            .map(|u| u.id)
+            .collect();
+        users.sort_unstable();
+        let mut expected = vec![ana.id, ben.id];
+        expected.sort_unstable();
+        assert_eq!(users, expected, "{}", db.name);
+    })
+    .await;
+}
+
+#[tokio::test]
 async fn a_user_needs_an_existing_organization() {
     each(async |db| {
         let orphan = user(
@@ -1008,4 +1054,32 @@ async fn reads_see_every_acknowledged_write_and_audit_reads_every_entry() {
         other.close().await;
     })
     .await;
+}
+
+/// PostgreSQL only: pooled connections are not pinged before each use (see
+/// `PgStore::connect`), but one that sat idle is, so a connection the server
+/// ended (a restart, a failover) is replaced rather than failing a request.
+#[tokio::test]
+async fn a_postgresql_connection_the_server_ended_is_replaced_after_idling() {
+    use sqlx::Connection;
+    let db = testing::postgres().await;
+    let haven_store::DatabaseTarget::Postgres { url } = &db.target else {
+        panic!("a PostgreSQL target");
+    };
+    db.store.count_users().await.unwrap();
+    let mut admin = sqlx::PgConnection::connect(url).await.unwrap();
+    let ended: Vec<bool> = sqlx::query_scalar(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+         WHERE datname = current_database() AND pid <> pg_backend_pid()",
+    )
+    .fetch_all(&mut admin)
+    .await
+    .unwrap();
+    assert!(!ended.is_empty(), "the store's connections were ended");
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    for _ in 0..10 {
+        assert_eq!(db.store.count_users().await.unwrap(), 0);
+    }
+    let _ = admin.close().await;
+    db.store.close().await;
 }

@@ -244,6 +244,25 @@ impl PeopleStore for PgStore {
             .collect()
     }
 
+    async fn display_names(
+        &self,
+        ids: &[UserId],
+    ) -> StoreResult<std::collections::HashMap<UserId, String>> {
+        if ids.is_empty() {
+            return Ok(std::collections::HashMap::new());
+        }
+        let ids: Vec<uuid::Uuid> = ids.iter().map(|u| *u.as_uuid()).collect();
+        let rows: Vec<(uuid::Uuid, String)> =
+            sqlx::query_as("SELECT id, display_name FROM users WHERE id = ANY($1)")
+                .bind(ids)
+                .fetch_all(self.pool())
+                .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, name)| (UserId::from_uuid(id), name))
+            .collect())
+    }
+
     async fn count_users(&self) -> StoreResult<u64> {
         let n: i64 = sqlx::query_scalar("SELECT count(*) FROM users")
             .fetch_one(self.pool())

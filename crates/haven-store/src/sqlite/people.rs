@@ -253,11 +253,7 @@ impl PeopleStore for SqliteStore {
         if ids.is_empty() {
             return Ok(Vec::new());
         }
-        let hex: Vec<String> = ids
-            .iter()
-            .map(|u| u.as_uuid().simple().to_string())
-            .collect();
-        let json = serde_json::to_string(&hex).map_err(|_| StoreError::Corrupt("user ids"))?;
+        let json = ids_json(ids)?;
         sqlx::query(list_users!(
             "u.id IN (SELECT unhex(value) FROM json_each(?))"
         ))
@@ -269,10 +265,39 @@ impl PeopleStore for SqliteStore {
         .collect()
     }
 
+    async fn display_names(
+        &self,
+        ids: &[UserId],
+    ) -> StoreResult<std::collections::HashMap<UserId, String>> {
+        if ids.is_empty() {
+            return Ok(std::collections::HashMap::new());
+        }
+        let json = ids_json(ids)?;
+        let rows: Vec<(uuid::Uuid, String)> = sqlx::query_as(
+            "SELECT id, display_name FROM users WHERE id IN (SELECT unhex(value) FROM json_each(?))",
+        )
+        .bind(json)
+        .fetch_all(&mut *self.read().await?)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, name)| (UserId::from_uuid(id), name))
+            .collect())
+    }
+
     async fn count_users(&self) -> StoreResult<u64> {
         let n: i64 = sqlx::query_scalar("SELECT count(*) FROM users")
             .fetch_one(&mut *self.read().await?)
             .await?;
         u64::try_from(n).map_err(|_| StoreError::Corrupt("users"))
     }
+}
+
+/// Ids as a JSON array of hex strings, for `unhex(value) FROM json_each(?)`.
+fn ids_json(ids: &[UserId]) -> StoreResult<String> {
+    let hex: Vec<String> = ids
+        .iter()
+        .map(|u| u.as_uuid().simple().to_string())
+        .collect();
+    serde_json::to_string(&hex).map_err(|_| StoreError::Corrupt("user ids"))
 }
