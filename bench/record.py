@@ -157,8 +157,10 @@ def main():
         specs = [u for u in m["users"] if u["role"] == "victim_specialist"]
         sups = [u for u in m["users"] if u["role"] == "supervisor"]
         port = free_port()
+        # The server's warnings and errors (a non-2xx response is explained there).
+        server_log = open(os.path.join(data_dir, "server.log"), "w")
         p = subprocess.Popen([BIN] + db_args(data_dir, db_url) + ["serve", "--listen", f"127.0.0.1:{port}"],
-                             env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                             env=ENV, stdout=subprocess.DEVNULL, stderr=server_log)
         try:
             while not ready(port):
                 if p.poll() is not None:
@@ -178,9 +180,12 @@ def main():
                 rows.append((backend, name, rps, lat, bad))
                 print(f"{backend}: {name}: {rps:.0f} req/s, p50 {lat.get('50')}, p99 {lat.get('99')}, non-2xx {bad}",
                       flush=True)
+                if bad:
+                    print(f"{backend}: non-2xx responses: see {server_log.name}", flush=True)
         finally:
             p.terminate()
             p.wait(timeout=60)
+            server_log.close()
         print(f"{backend}: generated {m['persons']} persons, {m['events']} events in {gen_s:.0f} s; "
               f"database {size:.1f} GiB", flush=True)
         rows.append((backend, "data", m["persons"], {"gen_s": gen_s, "size": size, "events": m["events"]}, 0))
