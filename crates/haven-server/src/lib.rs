@@ -325,7 +325,14 @@ async fn time_limit(
     }
     match tokio::time::timeout(state.settings.request_timeout, next.run(req)).await {
         Ok(res) => res,
-        Err(_) => axum::http::StatusCode::SERVICE_UNAVAILABLE.into_response(),
+        Err(_) => {
+            // Inside the request's span: the route template and request id.
+            tracing::warn!(
+                limit_s = state.settings.request_timeout.as_secs(),
+                "no answer within the request time limit: 503"
+            );
+            axum::http::StatusCode::SERVICE_UNAVAILABLE.into_response()
+        }
     }
 }
 
