@@ -69,7 +69,8 @@ impl PgStore {
             .acquire_timeout(Duration::from_secs(5))
             // sqlx pings a connection when it is returned to the pool, and by
             // default again when it is taken out: a third round trip for every
-            // statement (measured: a sixth of the server's CPU on a case page).
+            // statement (measured: the two pings were a fifth of the server's
+            // CPU on a case page).
             // A connection returned within the last IDLE_PING was checked
             // then; one idle longer (a restarted server, a firewall's idle
             // cut) is pinged before use, so that it is replaced, not failed.
