@@ -157,8 +157,10 @@ def main():
         specs = [u for u in m["users"] if u["role"] == "victim_specialist"]
         sups = [u for u in m["users"] if u["role"] == "supervisor"]
         port = free_port()
-        # The server's warnings and errors (a non-2xx response is explained there).
-        server_log = open(os.path.join(data_dir, "server.log"), "w")
+        # The server's warnings and errors (a non-2xx response is explained
+        # there): beside kept data, else outside the directory removed below.
+        server_log = open(os.path.join(data_dir if KEEP else tempfile.gettempdir(),
+                                       f"haven-record-{backend}.log"), "w")
         p = subprocess.Popen([BIN] + db_args(data_dir, db_url) + ["serve", "--listen", f"127.0.0.1:{port}"],
                              env=ENV, stdout=subprocess.DEVNULL, stderr=server_log)
         try:
