@@ -78,6 +78,11 @@ pub(crate) const SQLITE: &[Migration] = &[
         name: "case_stage_counts",
         sql: include_str!("../migrations/sqlite/0013_case_stage_counts.sql"),
     },
+    Migration {
+        version: 14,
+        name: "team_caseloads",
+        sql: include_str!("../migrations/sqlite/0014_team_caseloads.sql"),
+    },
 ];
 
 pub(crate) const POSTGRES: &[Migration] = &[
@@ -145,6 +150,11 @@ pub(crate) const POSTGRES: &[Migration] = &[
         version: 13,
         name: "case_stage_counts",
         sql: include_str!("../migrations/postgres/0013_case_stage_counts.sql"),
+    },
+    Migration {
+        version: 14,
+        name: "team_caseloads",
+        sql: include_str!("../migrations/postgres/0014_team_caseloads.sql"),
     },
 ];
 

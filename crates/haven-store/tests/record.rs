@@ -885,6 +885,198 @@ async fn a_supervisors_count_follows_every_change_to_the_organizations_cases() {
     .await;
 }
 
+/// A team member's caseload reads each case's caseload columns from copies
+/// that triggers keep (`team_caseloads`); the rows it shows come from the
+/// cases themselves. Order, filters and membership must agree with the cases
+/// after intakes, imports, added and removed roles (a member with two roles
+/// keeps the case until the last goes), new entries, stage moves and an
+/// HHS-5 notice marked sent.
+#[tokio::test]
+async fn a_team_members_caseload_follows_every_change_to_the_case_and_the_team() {
+    each(async |db| {
+        let o = org(db).await;
+        let owner = user(db, o, &[Role::VictimSpecialist]).await;
+        let helper = user(db, o, &[Role::VictimSpecialist]).await;
+        // Law enforcement from another organization, on the team.
+        let agent = user(db, org(db).await, &[Role::LawEnforcementAgent]).await;
+        let t0 = haven_domain::now() - Duration::hours(1);
+        let a = intake(db, &owner, t0, &[]).await;
+        let b = intake_with_team(
+            db,
+            &owner,
+            t0 + Duration::seconds(1),
+            &[],
+            &[(agent.id, TeamRole::Agent)],
+        )
+        .await;
+        let c = intake(db, &owner, t0 + Duration::seconds(2), &[]).await;
+        let mut due = header(t0 + Duration::seconds(3));
+        due.hhs_notice_due_at = Some(t0 + Duration::hours(24));
+        let d = CaseId::new();
+        db.store
+            .import_cases(
+                &[haven_store::ImportCase {
+                    person: StoredPerson {
+                        id: PersonId::new(),
+                        organization: o,
+                        name: b"n".to_vec(),
+                        birth_date: None,
+                        name_dob_index: None,
+                        profile: None,
+                    },
+                    match_keys: vec![],
+                    facts: CaseFacts {
+                        id: d,
+                        organization: o,
+                        team: vec![
+                            (owner.id, TeamRole::OwnerSpecialist),
+                            (agent.id, TeamRole::Agent),
+                        ],
+                        flag_1367: false,
+                    },
+                    header: due,
+                    entries: vec![],
+                }],
+                &audit(AuditAction::CaseCreated),
+            )
+            .await
+            .unwrap();
+        // The caseload of `who` in the default order (newest change first),
+        // optionally filtered, checked against each case's own header.
+        let listed = async |who: &User, stage: Option<Stage>, hhs_pending: bool| {
+            let mut q = query(&Actor::of(who), CaseloadSort::Updated);
+            q.stage = stage;
+            q.hhs_pending = hhs_pending;
+            let (total, rows) = db.store.caseload(&q).await.unwrap();
+            assert_eq!(total, rows.len() as u64, "{}", db.name);
+            for r in &rows {
+                let h = db.store.case_header(r.id).await.unwrap().unwrap();
+                assert_eq!(
+                    (r.stage, r.updated_at),
+                    (h.stage, h.updated_at),
+                    "{}",
+                    db.name
+                );
+                assert!(stage.is_none_or(|s| s == h.stage), "{}", db.name);
+                assert!(
+                    !hhs_pending
+                        || (h.hhs_notice_due_at.is_some() && h.hhs_notice_met_at.is_none()),
+                    "{}",
+                    db.name
+                );
+            }
+            assert!(
+                rows.windows(2).all(|w| w[0].updated_at >= w[1].updated_at),
+                "{}: newest change first",
+                db.name
+            );
+            rows.iter().map(|r| r.id).collect::<Vec<_>>()
+        };
+        assert_eq!(
+            listed(&owner, None, false).await,
+            [d, c, b, a],
+            "{}",
+            db.name
+        );
+        assert_eq!(listed(&agent, None, false).await, [d, b], "{}", db.name);
+        assert!(listed(&helper, None, false).await.is_empty(), "{}", db.name);
+        assert_eq!(listed(&agent, None, true).await, [d], "{}", db.name);
+
+        let team = async |case: CaseId, who: &User, role: TeamRole, add: bool| {
+            assert!(
+                db.store
+                    .set_team_member(case, who.id, role, add, &audit(AuditAction::TeamChanged))
+                    .await
+                    .unwrap(),
+                "{}",
+                db.name
+            );
+        };
+        team(a, &helper, TeamRole::Interviewer, true).await;
+        team(a, &helper, TeamRole::Supervisor, true).await;
+        assert_eq!(listed(&helper, None, false).await, [a], "{}", db.name);
+
+        // A new entry makes its case the most recently changed.
+        db.store
+            .add_entry(
+                &entry(a, owner.id, EntryKind::Note, haven_domain::now()),
+                &audit(AuditAction::EntryRecorded),
+                &[],
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            listed(&owner, None, false).await,
+            [a, d, c, b],
+            "{}",
+            db.name
+        );
+
+        // A stage move, seen by the stage filter of every member.
+        assert!(
+            db.store
+                .update_case_header(
+                    b,
+                    &HeaderChange::Stage {
+                        from: Stage::Identified,
+                        to: Stage::Stabilizing,
+                        reason: None,
+                    },
+                    None,
+                    haven_domain::now() + Duration::seconds(1),
+                    &audit(AuditAction::CaseStageChanged),
+                )
+                .await
+                .unwrap()
+        );
+        assert_eq!(
+            listed(&owner, Some(Stage::Stabilizing), false).await,
+            [b],
+            "{}",
+            db.name
+        );
+        assert_eq!(
+            listed(&agent, Some(Stage::Stabilizing), false).await,
+            [b],
+            "{}",
+            db.name
+        );
+        assert_eq!(
+            listed(&agent, Some(Stage::Identified), false).await,
+            [d],
+            "{}",
+            db.name
+        );
+        assert_eq!(listed(&agent, None, false).await, [b, d], "{}", db.name);
+
+        // The HHS-5 notice sent: no longer pending for anyone.
+        assert!(
+            db.store
+                .update_case_header(
+                    d,
+                    &HeaderChange::HhsNotified(haven_domain::now()),
+                    None,
+                    haven_domain::now() + Duration::seconds(2),
+                    &audit(AuditAction::HhsNotified),
+                )
+                .await
+                .unwrap()
+        );
+        assert!(listed(&agent, None, true).await.is_empty(), "{}", db.name);
+        assert!(listed(&owner, None, true).await.is_empty(), "{}", db.name);
+
+        // One of two roles gone: still on the team; the last one: gone.
+        team(a, &helper, TeamRole::Interviewer, false).await;
+        assert_eq!(listed(&helper, None, false).await, [a], "{}", db.name);
+        team(a, &helper, TeamRole::Supervisor, false).await;
+        assert!(listed(&helper, None, false).await.is_empty(), "{}", db.name);
+        team(b, &agent, TeamRole::Agent, false).await;
+        assert_eq!(listed(&agent, None, false).await, [d], "{}", db.name);
+        assert_eq!(listed(&owner, None, false).await.len(), 4, "{}", db.name);
+    })
+    .await;
+}
+
 #[tokio::test]
 async fn attachments_and_drafts_belong_to_their_case_and_author() {
     each(async |db| {

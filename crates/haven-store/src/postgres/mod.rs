@@ -10,8 +10,19 @@
 /// $6 today, $7 roles.
 macro_rules! granted_case_ids {
     () => {
-        "SELECT case_id FROM case_team WHERE user_id = $1
-         UNION SELECT k.case_id FROM consents k
+        concat!(
+            "SELECT case_id FROM case_team WHERE user_id = $1 UNION ",
+            released_case_ids!()
+        )
+    };
+}
+
+/// The release grounds alone (to the user's organization or one of their
+/// roles; none for "mine only"), deduplicated among themselves. Parameters
+/// as [`granted_case_ids`].
+macro_rules! released_case_ids {
+    () => {
+        "SELECT k.case_id FROM consents k
            WHERE NOT $3 AND k.recipient_org = $4
              AND (k.revoked_at IS NULL OR k.revoked_at > $5) AND k.signed_on <= $6 AND $6 <= k.expires_on
          UNION SELECT k.case_id FROM consents k

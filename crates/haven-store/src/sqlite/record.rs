@@ -382,15 +382,24 @@ fn draft_from_row(r: &SqliteRow) -> StoreResult<StoredDraft> {
 
 /// The cases granted to the user other than by supervising their
 /// organization (team, releases to the organization or a role), as `c`,
-/// deduplicated among themselves. Parameters: ?1 user, ?2 supervised
+/// deduplicated among themselves. The team's cases come from
+/// `team_caseloads` (migration 0014: their caseload columns in one range,
+/// not a lookup by id per case). Parameters: ?1 user, ?2 supervised
 /// organization, ?3 mine only, ?4 the user's organization, ?5 now, ?6 today,
 /// ?7 roles.
 macro_rules! granted_cases {
     () => {
         concat!(
-            "cases c JOIN (",
-            granted_case_ids!(),
+            "(SELECT t.case_id AS id, t.organization_id, t.updated_at, t.created_at, t.stage,
+                     t.hhs_notice_due_at, t.hhs_notice_met_at
+                FROM team_caseloads t WHERE t.user_id = ?1
+              UNION ALL
+              SELECT c.id, c.organization_id, c.updated_at, c.created_at, c.stage,
+                     c.hhs_notice_due_at, c.hhs_notice_met_at
+                FROM cases c JOIN (",
+            released_case_ids!(),
             ") g ON g.case_id = c.id
+               WHERE NOT EXISTS (SELECT 1 FROM team_caseloads t WHERE t.user_id = ?1 AND t.case_id = c.id)) c
              WHERE (?2 IS NULL OR ?3 OR c.organization_id <> ?2)"
         )
     };
