@@ -515,12 +515,27 @@ async fn case_page(
     } else {
         Vec::new()
     };
-    let rec = crate::record_pages::record_sections(state, lang, &open, &person, echo).await?;
-    let referrals = crate::directory_pages::case_referrals(state, lang, &open).await?;
+    // The page's small lists in one read (one connection on PostgreSQL).
+    let mut lists = state
+        .store
+        .case_lists(
+            case_id,
+            actor.organization,
+            crate::notices::CASE_NOTICES_SHOWN,
+        )
+        .await?;
+    let rec =
+        crate::record_pages::record_sections(state, lang, &open, &person, echo, &mut lists).await?;
+    let referrals = crate::directory_pages::case_referrals(state, lang, &mut lists).await?;
     let hotlines = crate::directory_pages::hotline_lines(state, lang).await?;
-    let notices =
-        crate::interview_pages::notice_section(state, lang, &open, q.notice_error.as_deref())
-            .await?;
+    let notices = crate::interview_pages::notice_section(
+        state,
+        lang,
+        &open,
+        q.notice_error.as_deref(),
+        &mut lists,
+    )
+    .await?;
     let page = CasePage {
         notices,
         referrals,

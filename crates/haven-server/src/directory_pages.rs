@@ -874,45 +874,47 @@ pub struct CaseReferralRow {
 pub async fn case_referrals(
     state: &AppState,
     lang: Lang,
-    open: &crate::record::OpenCase,
+    lists: &mut haven_store::CaseLists,
 ) -> Result<Vec<CaseReferralRow>, AppError> {
-    Ok(referrals::for_case(state, open)
-        .await?
-        .into_iter()
-        .map(|r| {
-            let status = ReferralStatus::parse(&r.status).unwrap_or(ReferralStatus::Sent);
-            CaseReferralRow {
-                id: r.id,
-                service_id: r.service_id,
-                service: r.service_name,
-                provider: r.provider,
-                need: need_label(lang, &r.need),
-                status: match &r.decline_reason {
-                    Some(reason) => format!(
-                        "{} ({})",
-                        lang.t(&format!("ref-status-{}", r.status)),
-                        lang.t(&format!("ref-decline-{reason}"))
-                    ),
-                    None => lang.t(&format!("ref-status-{}", r.status)),
-                },
-                status_code: r.status.clone(),
-                sent: when(r.sent_at),
-                personal: r.with_personal_details,
-                history: r
-                    .history
-                    .iter()
-                    .map(|e| {
-                        (
-                            when(e.at),
-                            lang.t(&format!("ref-status-{}", e.status)),
-                            e.note.clone().unwrap_or_default(),
-                        )
-                    })
-                    .collect(),
-                open: !status.is_final(),
-            }
-        })
-        .collect())
+    Ok(
+        referrals::views(state, std::mem::take(&mut lists.referrals))
+            .await?
+            .into_iter()
+            .map(|r| {
+                let status = ReferralStatus::parse(&r.status).unwrap_or(ReferralStatus::Sent);
+                CaseReferralRow {
+                    id: r.id,
+                    service_id: r.service_id,
+                    service: r.service_name,
+                    provider: r.provider,
+                    need: need_label(lang, &r.need),
+                    status: match &r.decline_reason {
+                        Some(reason) => format!(
+                            "{} ({})",
+                            lang.t(&format!("ref-status-{}", r.status)),
+                            lang.t(&format!("ref-decline-{reason}"))
+                        ),
+                        None => lang.t(&format!("ref-status-{}", r.status)),
+                    },
+                    status_code: r.status.clone(),
+                    sent: when(r.sent_at),
+                    personal: r.with_personal_details,
+                    history: r
+                        .history
+                        .iter()
+                        .map(|e| {
+                            (
+                                when(e.at),
+                                lang.t(&format!("ref-status-{}", e.status)),
+                                e.note.clone().unwrap_or_default(),
+                            )
+                        })
+                        .collect(),
+                    open: !status.is_final(),
+                }
+            })
+            .collect(),
+    )
 }
 
 /// A hotline line for the case page and the printable list.

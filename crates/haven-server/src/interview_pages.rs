@@ -664,8 +664,9 @@ pub async fn notice_section(
     lang: Lang,
     open: &crate::record::OpenCase,
     error_code: Option<&str>,
+    lists: &mut haven_store::CaseLists,
 ) -> Result<NoticeSection, AppError> {
-    let history = notices::case_notices(state, open)
+    let history = notices::notice_views(state, std::mem::take(&mut lists.deliveries))
         .await?
         .into_iter()
         .map(|n| NoticeRow {
@@ -687,7 +688,7 @@ pub async fn notice_section(
         .iter()
         .map(|e| (e.as_str().to_owned(), lang.t(&format!("notice-event-{e}"))))
         .collect();
-    let interviews = interviews::for_case(state, open.facts.id).await?;
+    let interviews = interviews::lines(state, std::mem::take(&mut lists.interviews)).await?;
     Ok(NoticeSection {
         history,
         channels,

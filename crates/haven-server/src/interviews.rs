@@ -683,7 +683,14 @@ pub struct InterviewLine {
     pub organization: String,
 }
 
-async fn lines(state: &AppState, rows: Vec<InterviewRow>) -> Result<Vec<InterviewLine>, AppError> {
+/// The lines of interviews already read.
+///
+/// # Errors
+/// Store and decryption failures.
+pub async fn lines(
+    state: &AppState,
+    rows: Vec<InterviewRow>,
+) -> Result<Vec<InterviewLine>, AppError> {
     let mut out = Vec::with_capacity(rows.len());
     // A queue is one organization's; a case has few: read each name once.
     let mut orgs: Vec<(OrganizationId, String)> = Vec::new();

@@ -498,7 +498,25 @@ fn mask(s: &str) -> String {
 /// # Errors
 /// Store and decryption failures.
 pub async fn case_notices(state: &AppState, open: &OpenCase) -> Result<Vec<NoticeView>, AppError> {
-    let rows = state.store.deliveries_for_case(open.facts.id, 100).await?;
+    let rows = state
+        .store
+        .deliveries_for_case(open.facts.id, CASE_NOTICES_SHOWN)
+        .await?;
+    notice_views(state, rows).await
+}
+
+/// How many of a case's newest notices are shown.
+pub const CASE_NOTICES_SHOWN: u32 = 100;
+
+/// [`case_notices`] from rows already read (the case page reads them with
+/// its other lists).
+///
+/// # Errors
+/// Decryption failures.
+pub async fn notice_views(
+    state: &AppState,
+    rows: Vec<haven_store::DeliveryRow>,
+) -> Result<Vec<NoticeView>, AppError> {
     let mut out = Vec::with_capacity(rows.len());
     for d in rows.into_iter().filter(|d| d.audience == "victim") {
         let row = d.id.to_string();

@@ -364,12 +364,13 @@ pub async fn record_sections(
     case: &OpenCase,
     person: &PersonView,
     echo: Echo,
+    lists: &mut haven_store::CaseLists,
 ) -> Result<RecordSections, AppError> {
     let now = haven_domain::now();
     let today = now.date();
     let (entries, timeline_total) = record::entries_view(state, case, 100).await?;
-    let stored_attachments = state.store.attachments(case.facts.id).await?;
-    let stored_requests = state.store.fund_requests_for_case(case.facts.id).await?;
+    let stored_attachments = std::mem::take(&mut lists.attachments);
+    let stored_requests = std::mem::take(&mut lists.fund_requests);
     // Names of the people the page mentions only (the team, authors,
     // uploaders, requesters), in one query, from any organization.
     let mut ids: Vec<UserId> = case.facts.team.iter().map(|(u, _)| *u).collect();
@@ -575,7 +576,7 @@ pub async fn record_sections(
             note: r.note,
         })
         .collect();
-    let org_funds = state.store.funds(case.actor.organization).await?;
+    let org_funds = std::mem::take(&mut lists.funds);
     let may_request_funds = org_funds
         .first()
         .is_some_and(|f| access::may_request_funds(&case.actor, &case.facts, f.organization));

@@ -397,6 +397,18 @@ async fn service_names(
 /// Storage; a note that does not decrypt.
 pub async fn for_case(state: &AppState, open: &OpenCase) -> Result<Vec<CaseReferral>, AppError> {
     let rows = state.store.referrals_for_case(open.facts.id).await?;
+    views(state, rows).await
+}
+
+/// [`for_case`] from rows already read (the case page reads them with its
+/// other lists).
+///
+/// # Errors
+/// Store failures.
+pub async fn views(
+    state: &AppState,
+    rows: Vec<haven_store::ReferralRow>,
+) -> Result<Vec<CaseReferral>, AppError> {
     let mut ids: Vec<ServiceId> = rows.iter().map(|r| r.service).collect();
     ids.sort();
     ids.dedup();

@@ -70,6 +70,7 @@ pub trait Store:
     + ReliefStore
     + DirectoryStore
     + InterviewStore
+    + CasePageStore
 {
 }
 impl<T> Store for T where
@@ -87,7 +88,37 @@ impl<T> Store for T where
         + ReliefStore
         + DirectoryStore
         + InterviewStore
+        + CasePageStore
 {
+}
+
+/// The lists a case page shows beside the record.
+#[derive(Clone, Debug, Default)]
+pub struct CaseLists {
+    pub attachments: Vec<AttachmentMeta>,
+    pub fund_requests: Vec<FundRequest>,
+    /// The viewer's organization's funds (whether they may request one).
+    pub funds: Vec<Fund>,
+    pub referrals: Vec<ReferralRow>,
+    /// The newest notices, at most the number asked for.
+    pub deliveries: Vec<DeliveryRow>,
+    pub interviews: Vec<InterviewRow>,
+}
+
+/// Reads that a case page makes together.
+#[async_trait]
+pub trait CasePageStore: Send + Sync + 'static {
+    /// The same rows as `attachments`, `fund_requests_for_case`, `funds`,
+    /// `referrals_for_case`, `deliveries_for_case` and `interviews_for_case`,
+    /// read together: on PostgreSQL on one connection, one pool checkout
+    /// instead of six (sqlx pings a connection each time it goes back, one
+    /// round trip more per statement).
+    async fn case_lists(
+        &self,
+        case: CaseId,
+        viewer_organization: OrganizationId,
+        deliveries: u32,
+    ) -> StoreResult<CaseLists>;
 }
 
 /// The shared handle the server and commands hold.

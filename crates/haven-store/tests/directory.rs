@@ -453,6 +453,11 @@ async fn the_referral_loop_on_both_databases() {
             s.referrals_for_case(case.id).await.unwrap()[0].status,
             "sent"
         );
+        // The case page reads them with its other lists.
+        assert_eq!(
+            s.case_lists(case.id, ngo, 10).await.unwrap().referrals,
+            s.referrals_for_case(case.id).await.unwrap()
+        );
 
         // Reminders: sender and provider staff (not the analyst), once.
         let now = haven_domain::now();

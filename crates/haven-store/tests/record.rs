@@ -1198,6 +1198,171 @@ fn fund_request(
     }
 }
 
+/// The case page's lists read together are the separate reads, for that
+/// case only, with the newest notices up to the limit.
+#[tokio::test]
+async fn a_case_pages_lists_read_together_are_the_separate_reads() {
+    each(async |db| {
+        let o = org(db).await;
+        let owner = user(db, o, &[Role::VictimSpecialist]).await;
+        let at = haven_domain::now();
+        let case = intake(db, &owner, at, &[]).await;
+        let other = intake(db, &owner, at, &[]).await;
+        let fund = Fund {
+            id: FundId::new(),
+            organization: o,
+            name: "Emergency".into(),
+            budget: 1_000_00,
+            balance: 1_000_00,
+            created_at: at,
+        };
+        db.store
+            .create_fund(&fund, &audit(AuditAction::FundCreated))
+            .await
+            .unwrap();
+        for (c, purpose) in [
+            (case, FundPurpose::Lodging),
+            (case, FundPurpose::Food),
+            (other, FundPurpose::Food),
+        ] {
+            db.store
+                .request_funds(
+                    &fund_request(fund.id, c, owner.id, 50_00, purpose),
+                    &audit(AuditAction::FundRequested),
+                )
+                .await
+                .unwrap();
+        }
+        for c in [case, other] {
+            let meta = AttachmentMeta {
+                id: AttachmentId::new(),
+                case: c,
+                compartment: Compartment::Shared,
+                name: b"enc-name".to_vec(),
+                content_type: "application/pdf".into(),
+                size: 4,
+                sha256: [9; 32],
+                by: owner.id,
+                at,
+            };
+            db.store
+                .add_attachment(&meta, b"%PDF", &audit(AuditAction::AttachmentAdded))
+                .await
+                .unwrap();
+        }
+        let interview = haven_store::InterviewRow {
+            id: haven_domain::InterviewId::new(),
+            case,
+            person: None,
+            org: o,
+            requested_by: owner.id,
+            requested_at: at,
+            status: "requested".into(),
+            age_at_interview: Some(15),
+            traumatized: false,
+            requires_specialist: true,
+            language: "es".into(),
+            interpreter_needed: true,
+            request: vec![1, 2, 3],
+            prior_count: 0,
+            observers: String::new(),
+            interviewer: None,
+            specialist: None,
+            starts_at: None,
+            ends_at: None,
+            schedule: None,
+            summary: None,
+            summary_compartment: None,
+            completed_at: None,
+            updated_at: at,
+        };
+        db.store
+            .create_interview(&interview, &[], &audit(AuditAction::InterviewRequested))
+            .await
+            .unwrap();
+        let notices: Vec<haven_store::DeliveryRow> = [case, case, case, other]
+            .iter()
+            .enumerate()
+            .map(|(i, c)| haven_store::DeliveryRow {
+                id: haven_domain::DeliveryId::new(),
+                dedupe_key: format!("n{i}-{c}"),
+                audience: "victim".into(),
+                channel: "sms".into(),
+                kind: "appointment".into(),
+                rule: "R-2".into(),
+                lang: "es".into(),
+                reduced: false,
+                case: Some(*c),
+                user: None,
+                destination: b"sealed".to_vec(),
+                destination_key: vec![7; 32],
+                subject: None,
+                body: b"sealed".to_vec(),
+                status: "pending".into(),
+                attempts: 0,
+                available_at: at,
+                last_error: None,
+                provider_id: None,
+                created_by: None,
+                created_at: at + Duration::seconds(i as i64),
+                sent_at: None,
+            })
+            .collect();
+        db.store.queue_deliveries(&notices, None).await.unwrap();
+
+        let lists = db.store.case_lists(case, o, 2).await.unwrap();
+        assert_eq!(
+            lists.attachments,
+            db.store.attachments(case).await.unwrap(),
+            "{}",
+            db.name
+        );
+        assert_eq!(lists.attachments.len(), 1, "{}", db.name);
+        assert_eq!(
+            lists.fund_requests,
+            db.store.fund_requests_for_case(case).await.unwrap(),
+            "{}",
+            db.name
+        );
+        assert_eq!(lists.fund_requests.len(), 2, "{}", db.name);
+        assert_eq!(lists.funds, db.store.funds(o).await.unwrap(), "{}", db.name);
+        assert_eq!(lists.funds.len(), 1, "{}", db.name);
+        assert_eq!(
+            lists.interviews,
+            db.store.interviews_for_case(case).await.unwrap(),
+            "{}",
+            db.name
+        );
+        assert_eq!(lists.interviews.len(), 1, "{}", db.name);
+        assert_eq!(
+            lists.deliveries,
+            db.store.deliveries_for_case(case, 2).await.unwrap(),
+            "{}",
+            db.name
+        );
+        let newest: Vec<_> = lists.deliveries.iter().map(|d| d.id).collect();
+        assert_eq!(newest, [notices[2].id, notices[1].id], "{}", db.name);
+        assert_eq!(
+            lists.referrals,
+            db.store.referrals_for_case(case).await.unwrap(),
+            "{}",
+            db.name
+        );
+        // Another organization's viewer gets that organization's funds.
+        assert!(
+            db.store
+                .case_lists(case, org(db).await, 2)
+                .await
+                .unwrap()
+                .funds
+                .is_empty(),
+            "{}",
+            db.name
+        );
+    })
+    .await;
+}
+
 #[tokio::test]
 async fn concurrent_approvals_never_take_a_fund_below_zero() {
     each(async |db| {

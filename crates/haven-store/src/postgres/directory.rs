@@ -332,6 +332,22 @@ async fn write_services(
     Ok(())
 }
 
+pub(crate) async fn referrals_for_case_on(
+    conn: &mut sqlx::PgConnection,
+    case: CaseId,
+) -> StoreResult<Vec<ReferralRow>> {
+    sqlx::query(concat!(
+        referral_columns!(),
+        "WHERE case_id = $1 ORDER BY sent_at DESC"
+    ))
+    .bind(case.as_uuid())
+    .fetch_all(&mut *conn)
+    .await?
+    .iter()
+    .map(referral_from_row)
+    .collect()
+}
+
 #[async_trait]
 impl DirectoryStore for PgStore {
     async fn directory_known(
@@ -682,16 +698,7 @@ impl DirectoryStore for PgStore {
     }
 
     async fn referrals_for_case(&self, case: CaseId) -> StoreResult<Vec<ReferralRow>> {
-        sqlx::query(concat!(
-            referral_columns!(),
-            "WHERE case_id = $1 ORDER BY sent_at DESC"
-        ))
-        .bind(case.as_uuid())
-        .fetch_all(self.pool())
-        .await?
-        .iter()
-        .map(referral_from_row)
-        .collect()
+        referrals_for_case_on(&mut *self.pool().acquire().await?, case).await
     }
 
     async fn referrals_to(

@@ -49,6 +49,36 @@ fn request_from_row(r: &PgRow) -> StoreResult<FundRequest> {
     })
 }
 
+pub(crate) async fn funds_on(
+    conn: &mut sqlx::PgConnection,
+    organization: OrganizationId,
+) -> StoreResult<Vec<Fund>> {
+    sqlx::query(
+        "SELECT id, organization_id, name, budget_cents, balance_cents, created_at FROM funds WHERE organization_id = $1 ORDER BY name",
+    )
+    .bind(organization.as_uuid())
+    .fetch_all(&mut *conn)
+    .await?
+    .iter()
+    .map(fund_from_row)
+    .collect()
+}
+
+pub(crate) async fn fund_requests_for_case_on(
+    conn: &mut sqlx::PgConnection,
+    case: CaseId,
+) -> StoreResult<Vec<FundRequest>> {
+    sqlx::query(
+        "SELECT * FROM fund_requests WHERE case_id = $1 ORDER BY requested_at DESC, id DESC",
+    )
+    .bind(case.as_uuid())
+    .fetch_all(&mut *conn)
+    .await?
+    .iter()
+    .map(request_from_row)
+    .collect()
+}
+
 #[async_trait]
 impl FundStore for PgStore {
     async fn create_fund(&self, f: &Fund, audit: &AuditEntry) -> StoreResult<()> {
@@ -71,15 +101,7 @@ impl FundStore for PgStore {
     }
 
     async fn funds(&self, organization: OrganizationId) -> StoreResult<Vec<Fund>> {
-        sqlx::query(
-            "SELECT id, organization_id, name, budget_cents, balance_cents, created_at FROM funds WHERE organization_id = $1 ORDER BY name",
-        )
-        .bind(organization.as_uuid())
-        .fetch_all(self.pool())
-        .await?
-        .iter()
-        .map(fund_from_row)
-        .collect()
+        funds_on(&mut *self.pool().acquire().await?, organization).await
     }
 
     async fn fund(&self, id: FundId) -> StoreResult<Option<Fund>> {
@@ -149,15 +171,7 @@ impl FundStore for PgStore {
     }
 
     async fn fund_requests_for_case(&self, case: CaseId) -> StoreResult<Vec<FundRequest>> {
-        sqlx::query(
-            "SELECT * FROM fund_requests WHERE case_id = $1 ORDER BY requested_at DESC, id DESC",
-        )
-        .bind(case.as_uuid())
-        .fetch_all(self.pool())
-        .await?
-        .iter()
-        .map(request_from_row)
-        .collect()
+        fund_requests_for_case_on(&mut *self.pool().acquire().await?, case).await
     }
 
     async fn pending_fund_requests(

@@ -33,6 +33,7 @@ macro_rules! released_case_ids {
 }
 
 mod audit;
+mod case_page;
 mod cases;
 mod directory;
 mod funds;

@@ -429,6 +429,22 @@ const CASELOAD_COUNTED: [&str; 4] = caseload_orders!(
 /// The page alone, for a supervisor's whole organization.
 const CASELOAD_STREAMED: [&str; 4] = caseload_orders!(streamed, CASELOAD_BY_UPDATED);
 
+pub(crate) async fn attachments_on(
+    conn: &mut sqlx::PgConnection,
+    case: CaseId,
+) -> StoreResult<Vec<AttachmentMeta>> {
+    sqlx::query(
+        "SELECT id, case_id, compartment, name, content_type, size, sha256, by_user, at
+         FROM case_attachments WHERE case_id = $1 ORDER BY at DESC, id DESC",
+    )
+    .bind(case.as_uuid())
+    .fetch_all(&mut *conn)
+    .await?
+    .iter()
+    .map(attachment_from_row)
+    .collect()
+}
+
 #[async_trait]
 impl CaseRecordStore for PgStore {
     async fn create_intake(&self, intake: &NewIntake<'_>, audit: &AuditEntry) -> StoreResult<()> {
@@ -832,16 +848,7 @@ impl CaseRecordStore for PgStore {
     }
 
     async fn attachments(&self, case: CaseId) -> StoreResult<Vec<AttachmentMeta>> {
-        sqlx::query(
-            "SELECT id, case_id, compartment, name, content_type, size, sha256, by_user, at
-             FROM case_attachments WHERE case_id = $1 ORDER BY at DESC, id DESC",
-        )
-        .bind(case.as_uuid())
-        .fetch_all(self.pool())
-        .await?
-        .iter()
-        .map(attachment_from_row)
-        .collect()
+        attachments_on(&mut *self.pool().acquire().await?, case).await
     }
 
     async fn attachment(

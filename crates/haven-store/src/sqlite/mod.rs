@@ -38,6 +38,7 @@ macro_rules! released_case_ids {
 }
 
 mod audit;
+mod case_page;
 mod cases;
 mod directory;
 mod funds;
