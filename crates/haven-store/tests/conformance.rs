@@ -459,6 +459,53 @@ async fn sign_in_failures_are_counted_per_key_in_a_window_and_cleared() {
     .await;
 }
 
+/// A group commit's entries go in as one batch: every field kept, nulls
+/// included, and ids in the batch's order (the chain seals by id).
+#[tokio::test]
+async fn a_batch_of_audit_entries_keeps_its_order_and_every_field() {
+    each(async |db| {
+        let o = org("Batch Org", OrgKind::Ngo);
+        db.store
+            .create_organization(&o, &AuditEntry::new(AuditAction::OrganizationCreated))
+            .await
+            .unwrap();
+        let before = db.store.unsealed_audit(100).await.unwrap().len();
+        let batch: Vec<AuditEntry> = (0..20)
+            .map(|i| {
+                let e = AuditEntry::new(if i % 2 == 0 {
+                    AuditAction::RecordViewed
+                } else {
+                    AuditAction::SignInFailed
+                });
+                if i % 3 == 0 {
+                    e
+                } else {
+                    e.on("organization", o.id).request(Some(format!("req-{i}")))
+                }
+            })
+            .collect();
+        db.store.append_audit(&batch).await.unwrap();
+        let rows = db.store.unsealed_audit(100).await.unwrap();
+        let rows = &rows[before..];
+        assert_eq!(rows.len(), 20, "{}", db.name);
+        for (r, e) in rows.iter().zip(&batch) {
+            assert_eq!(r.action, e.action.as_str(), "{}", db.name);
+            assert_eq!(r.at, e.at, "{}", db.name);
+            assert_eq!(r.resource_kind.as_deref(), e.resource_kind, "{}", db.name);
+            assert_eq!(r.resource_id, e.resource_id, "{}", db.name);
+            assert_eq!(r.request_id, e.request_id, "{}", db.name);
+            assert_eq!(r.actor_user, e.actor_user, "{}", db.name);
+        }
+        assert!(rows.windows(2).all(|w| w[0].id < w[1].id), "{}", db.name);
+        db.store.append_audit(&[]).await.unwrap();
+        assert_eq!(
+            db.store.unsealed_audit(100).await.unwrap().len(),
+            before + 20
+        );
+    })
+    .await;
+}
+
 #[tokio::test]
 async fn audit_entries_commit_with_their_action_and_are_sealed_in_order() {
     each(async |db| {
