@@ -5,7 +5,8 @@
 
 /// The ids of the cases granted to a user other than by supervising their
 /// organization: the policy filter's (`case_filter`) team and release
-/// grounds, deduplicated, for the caseload and the deadline list alike.
+/// grounds, deduplicated, for the deadline list. (The caseload reads the
+/// team ground from `team_caseloads` and adds [`released_case_ids`].)
 /// Parameters: $1 user, $3 mine only, $4 the user's organization, $5 now,
 /// $6 today, $7 roles.
 macro_rules! granted_case_ids {
