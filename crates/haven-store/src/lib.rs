@@ -110,9 +110,8 @@ pub struct CaseLists {
 pub trait CasePageStore: Send + Sync + 'static {
     /// The same rows as `attachments`, `fund_requests_for_case`, `funds`,
     /// `referrals_for_case`, `deliveries_for_case` and `interviews_for_case`,
-    /// read together: on PostgreSQL on one connection, one pool checkout
-    /// instead of six (sqlx pings a connection each time it goes back, one
-    /// round trip more per statement).
+    /// read together: on PostgreSQL in one statement (each list a
+    /// `json_agg`), where six cost six executor start-ups and round trips.
     async fn case_lists(
         &self,
         case: CaseId,

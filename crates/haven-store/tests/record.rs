@@ -1220,19 +1220,44 @@ async fn a_case_pages_lists_read_together_are_the_separate_reads() {
             .create_fund(&fund, &audit(AuditAction::FundCreated))
             .await
             .unwrap();
+        let mut requested = Vec::new();
         for (c, purpose) in [
             (case, FundPurpose::Lodging),
             (case, FundPurpose::Food),
             (other, FundPurpose::Food),
         ] {
+            let q = fund_request(fund.id, c, owner.id, 50_00, purpose);
             db.store
-                .request_funds(
-                    &fund_request(fund.id, c, owner.id, 50_00, purpose),
-                    &audit(AuditAction::FundRequested),
-                )
+                .request_funds(&q, &audit(AuditAction::FundRequested))
                 .await
                 .unwrap();
+            requested.push(q.id);
         }
+        // One decided and paid: its optional columns hold values.
+        let boss = user(db, o, &[Role::Supervisor]).await;
+        db.store
+            .decide_fund_request(
+                requested[0],
+                true,
+                boss.id,
+                Some(b"sealed note"),
+                at,
+                &audit(AuditAction::FundApproved),
+            )
+            .await
+            .unwrap();
+        assert!(
+            db.store
+                .disburse(
+                    requested[0],
+                    boss.id,
+                    "check",
+                    at,
+                    &audit(AuditAction::FundDisbursed)
+                )
+                .await
+                .unwrap()
+        );
         for c in [case, other] {
             let meta = AttachmentMeta {
                 id: AttachmentId::new(),
@@ -1325,6 +1350,14 @@ async fn a_case_pages_lists_read_together_are_the_separate_reads() {
             db.name
         );
         assert_eq!(lists.fund_requests.len(), 2, "{}", db.name);
+        assert!(
+            lists
+                .fund_requests
+                .iter()
+                .any(|q| q.decision_note.is_some() && q.disbursed_at.is_some()),
+            "{}",
+            db.name
+        );
         assert_eq!(lists.funds, db.store.funds(o).await.unwrap(), "{}", db.name);
         assert_eq!(lists.funds.len(), 1, "{}", db.name);
         assert_eq!(

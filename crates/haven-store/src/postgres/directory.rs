@@ -1,5 +1,6 @@
 use super::PgStore;
 use super::audit::insert_audit;
+use super::columns::Columns;
 use super::record::{get_opt_ts, get_ts, ts};
 use crate::StoreResult;
 use crate::directory::{
@@ -68,38 +69,36 @@ fn org_from_row(r: &PgRow) -> StoreResult<DirOrganizationRow> {
         name: r.try_get("name")?,
         record: r.try_get("record")?,
         haven_org: r
-            .try_get::<Option<Uuid>, _>("haven_org_id")?
+            .col::<Option<Uuid>>("haven_org_id")?
             .map(OrganizationId::from_uuid),
         updated_at: get_ts(r, "updated_at")?,
     })
 }
 
-fn referral_from_row(r: &PgRow) -> StoreResult<ReferralRow> {
+pub(super) fn referral_from_row(r: &impl Columns) -> StoreResult<ReferralRow> {
     Ok(ReferralRow {
-        id: ReferralId::from_uuid(r.try_get("id")?),
-        case: CaseId::from_uuid(r.try_get("case_id")?),
-        plan_item: EntryId::from_uuid(r.try_get("plan_item_id")?),
-        need: r.try_get("need")?,
-        service: ServiceId::from_uuid(r.try_get("service_id")?),
-        from_org: OrganizationId::from_uuid(r.try_get("from_org")?),
-        to_org: OrganizationId::from_uuid(r.try_get("to_org")?),
-        sent_by: UserId::from_uuid(r.try_get("sent_by")?),
-        sent_at: get_ts(r, "sent_at")?,
-        urgency: r.try_get("urgency")?,
-        age_range: r.try_get("age_range")?,
-        languages: r.try_get("languages")?,
-        note: r.try_get("note")?,
+        id: ReferralId::from_uuid(r.col("id")?),
+        case: CaseId::from_uuid(r.col("case_id")?),
+        plan_item: EntryId::from_uuid(r.col("plan_item_id")?),
+        need: r.col("need")?,
+        service: ServiceId::from_uuid(r.col("service_id")?),
+        from_org: OrganizationId::from_uuid(r.col("from_org")?),
+        to_org: OrganizationId::from_uuid(r.col("to_org")?),
+        sent_by: UserId::from_uuid(r.col("sent_by")?),
+        sent_at: r.col("sent_at")?,
+        urgency: r.col("urgency")?,
+        age_range: r.col("age_range")?,
+        languages: r.col("languages")?,
+        note: r.col("note")?,
         consent: r
-            .try_get::<Option<Uuid>, _>("consent_id")?
+            .col::<Option<Uuid>>("consent_id")?
             .map(ConsentId::from_uuid),
-        personal: r.try_get("personal")?,
-        status: r.try_get("status")?,
-        decline_reason: r.try_get("decline_reason")?,
-        answered_at: get_opt_ts(r, "answered_at")?,
-        answered_by: r
-            .try_get::<Option<Uuid>, _>("answered_by")?
-            .map(UserId::from_uuid),
-        updated_at: get_ts(r, "updated_at")?,
+        personal: r.col("personal")?,
+        status: r.col("status")?,
+        decline_reason: r.col("decline_reason")?,
+        answered_at: r.col("answered_at")?,
+        answered_by: r.col::<Option<Uuid>>("answered_by")?.map(UserId::from_uuid),
+        updated_at: r.col("updated_at")?,
     })
 }
 
@@ -585,15 +584,13 @@ impl DirectoryStore for PgStore {
                     id: ServiceId::from_uuid(r.try_get("id")?),
                     organization: r.try_get("organization_id")?,
                     haven_org: r
-                        .try_get::<Option<Uuid>, _>("haven_org_id")?
+                        .col::<Option<Uuid>>("haven_org_id")?
                         .map(OrganizationId::from_uuid),
                     name: r.try_get("name")?,
                     organization_name: r.try_get("organization_name")?,
                     relevance: r.try_get("relevance")?,
                     point: lat.zip(lon),
-                    confidential: r
-                        .try_get::<Option<bool>, _>("confidential")?
-                        .unwrap_or(false),
+                    confidential: r.col::<Option<bool>>("confidential")?.unwrap_or(false),
                     languages: languages_from(r.try_get("languages")?),
                     needs: r.try_get("needs")?,
                     capacity_available: r.try_get("capacity_available")?,

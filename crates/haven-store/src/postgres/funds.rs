@@ -1,51 +1,58 @@
 use super::PgStore;
 use super::audit::insert_audit;
-use super::record::{get_opt_ts, get_ts, ts};
+use super::columns::Columns;
+use super::record::ts;
 use crate::record::{Decided, Fund, FundRequest, FundStore, Spending};
 use crate::{StoreError, StoreResult};
 use async_trait::async_trait;
 use haven_domain::record::{Cents, FundPurpose, FundRequestStatus, Urgency};
 use haven_domain::{AuditEntry, CaseId, FundId, FundRequestId, OrganizationId, UserId};
 use sqlx::Row;
-use sqlx::postgres::PgRow;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-fn fund_from_row(r: &PgRow) -> StoreResult<Fund> {
+/// A fund as [`fund_from_row`] reads it.
+macro_rules! fund_columns {
+    () => {
+        "SELECT id, organization_id, name, budget_cents, balance_cents, created_at FROM funds "
+    };
+}
+
+pub(super) fn fund_from_row(r: &impl Columns) -> StoreResult<Fund> {
     Ok(Fund {
-        id: FundId::from_uuid(r.try_get("id")?),
-        organization: OrganizationId::from_uuid(r.try_get("organization_id")?),
-        name: r.try_get("name")?,
-        budget: r.try_get("budget_cents")?,
-        balance: r.try_get("balance_cents")?,
-        created_at: get_ts(r, "created_at")?,
+        id: FundId::from_uuid(r.col("id")?),
+        organization: OrganizationId::from_uuid(r.col("organization_id")?),
+        name: r.col("name")?,
+        budget: r.col("budget_cents")?,
+        balance: r.col("balance_cents")?,
+        created_at: r.col("created_at")?,
     })
 }
 
-fn request_from_row(r: &PgRow) -> StoreResult<FundRequest> {
+pub(super) fn request_from_row(r: &impl Columns) -> StoreResult<FundRequest> {
     let user = |col: &'static str| -> StoreResult<Option<UserId>> {
-        Ok(r.try_get::<Option<Uuid>, _>(col)?.map(UserId::from_uuid))
+        Ok(r.col::<Option<Uuid>>(col)?.map(UserId::from_uuid))
     };
     Ok(FundRequest {
-        id: FundRequestId::from_uuid(r.try_get("id")?),
-        fund: FundId::from_uuid(r.try_get("fund_id")?),
-        case: CaseId::from_uuid(r.try_get("case_id")?),
-        amount: r.try_get("amount_cents")?,
-        purpose: FundPurpose::parse(r.try_get("purpose")?)
+        id: FundRequestId::from_uuid(r.col("id")?),
+        fund: FundId::from_uuid(r.col("fund_id")?),
+        case: CaseId::from_uuid(r.col("case_id")?),
+        amount: r.col("amount_cents")?,
+        purpose: FundPurpose::parse(r.col("purpose")?)
             .ok_or(StoreError::Corrupt("fund_requests.purpose"))?,
-        urgency: Urgency::parse(r.try_get("urgency")?)
+        urgency: Urgency::parse(r.col("urgency")?)
             .ok_or(StoreError::Corrupt("fund_requests.urgency"))?,
-        description: r.try_get("description")?,
-        status: FundRequestStatus::parse(r.try_get("status")?)
+        description: r.col("description")?,
+        status: FundRequestStatus::parse(r.col("status")?)
             .ok_or(StoreError::Corrupt("fund_requests.status"))?,
-        requested_by: UserId::from_uuid(r.try_get("requested_by")?),
-        requested_at: get_ts(r, "requested_at")?,
+        requested_by: UserId::from_uuid(r.col("requested_by")?),
+        requested_at: r.col("requested_at")?,
         decided_by: user("decided_by")?,
-        decided_at: get_opt_ts(r, "decided_at")?,
-        decision_note: r.try_get("decision_note")?,
+        decided_at: r.col("decided_at")?,
+        decision_note: r.col("decision_note")?,
         disbursed_by: user("disbursed_by")?,
-        disbursed_at: get_opt_ts(r, "disbursed_at")?,
-        method: r.try_get("method")?,
+        disbursed_at: r.col("disbursed_at")?,
+        method: r.col("method")?,
     })
 }
 
@@ -53,9 +60,10 @@ pub(crate) async fn funds_on(
     conn: &mut sqlx::PgConnection,
     organization: OrganizationId,
 ) -> StoreResult<Vec<Fund>> {
-    sqlx::query(
-        "SELECT id, organization_id, name, budget_cents, balance_cents, created_at FROM funds WHERE organization_id = $1 ORDER BY name",
-    )
+    sqlx::query(concat!(
+        fund_columns!(),
+        "WHERE organization_id = $1 ORDER BY name"
+    ))
     .bind(organization.as_uuid())
     .fetch_all(&mut *conn)
     .await?
@@ -105,14 +113,12 @@ impl FundStore for PgStore {
     }
 
     async fn fund(&self, id: FundId) -> StoreResult<Option<Fund>> {
-        sqlx::query(
-            "SELECT id, organization_id, name, budget_cents, balance_cents, created_at FROM funds WHERE id = $1",
-        )
-        .bind(id.as_uuid())
-        .fetch_optional(self.pool())
-        .await?
-        .map(|r| fund_from_row(&r))
-        .transpose()
+        sqlx::query(concat!(fund_columns!(), "WHERE id = $1"))
+            .bind(id.as_uuid())
+            .fetch_optional(self.pool())
+            .await?
+            .map(|r| fund_from_row(&r))
+            .transpose()
     }
 
     async fn add_to_fund(

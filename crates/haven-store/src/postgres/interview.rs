@@ -1,7 +1,8 @@
 use super::PgStore;
 use super::audit::insert_audit;
+use super::columns::Columns;
 use super::directory::insert_messages;
-use super::record::{get_opt_ts, get_ts, ts};
+use super::record::{get_ts, ts};
 use crate::StoreResult;
 use crate::directory::OutboxMessage;
 use crate::interview::{
@@ -43,38 +44,32 @@ macro_rules! file_columns {
     };
 }
 
-fn interview_from_row(r: &PgRow) -> StoreResult<InterviewRow> {
+pub(super) fn interview_from_row(r: &impl Columns) -> StoreResult<InterviewRow> {
     Ok(InterviewRow {
-        id: InterviewId::from_uuid(r.try_get("id")?),
-        case: CaseId::from_uuid(r.try_get("case_id")?),
-        person: r
-            .try_get::<Option<Uuid>, _>("person_id")?
-            .map(PersonId::from_uuid),
-        org: OrganizationId::from_uuid(r.try_get("org_id")?),
-        requested_by: UserId::from_uuid(r.try_get("requested_by")?),
-        requested_at: get_ts(r, "requested_at")?,
-        status: r.try_get("status")?,
-        age_at_interview: r.try_get("age_at_interview")?,
-        traumatized: r.try_get("traumatized")?,
-        requires_specialist: r.try_get("requires_specialist")?,
-        language: r.try_get("language")?,
-        interpreter_needed: r.try_get("interpreter_needed")?,
-        request: r.try_get("request")?,
-        prior_count: r.try_get("prior_count")?,
-        observers: r.try_get("observers")?,
-        interviewer: r
-            .try_get::<Option<Uuid>, _>("interviewer")?
-            .map(UserId::from_uuid),
-        specialist: r
-            .try_get::<Option<Uuid>, _>("specialist")?
-            .map(UserId::from_uuid),
-        starts_at: get_opt_ts(r, "starts_at")?,
-        ends_at: get_opt_ts(r, "ends_at")?,
-        schedule: r.try_get("schedule")?,
-        summary: r.try_get("summary")?,
-        summary_compartment: r.try_get("summary_compartment")?,
-        completed_at: get_opt_ts(r, "completed_at")?,
-        updated_at: get_ts(r, "updated_at")?,
+        id: InterviewId::from_uuid(r.col("id")?),
+        case: CaseId::from_uuid(r.col("case_id")?),
+        person: r.col::<Option<Uuid>>("person_id")?.map(PersonId::from_uuid),
+        org: OrganizationId::from_uuid(r.col("org_id")?),
+        requested_by: UserId::from_uuid(r.col("requested_by")?),
+        requested_at: r.col("requested_at")?,
+        status: r.col("status")?,
+        age_at_interview: r.col("age_at_interview")?,
+        traumatized: r.col("traumatized")?,
+        requires_specialist: r.col("requires_specialist")?,
+        language: r.col("language")?,
+        interpreter_needed: r.col("interpreter_needed")?,
+        request: r.col("request")?,
+        prior_count: r.col("prior_count")?,
+        observers: r.col("observers")?,
+        interviewer: r.col::<Option<Uuid>>("interviewer")?.map(UserId::from_uuid),
+        specialist: r.col::<Option<Uuid>>("specialist")?.map(UserId::from_uuid),
+        starts_at: r.col("starts_at")?,
+        ends_at: r.col("ends_at")?,
+        schedule: r.col("schedule")?,
+        summary: r.col("summary")?,
+        summary_compartment: r.col("summary_compartment")?,
+        completed_at: r.col("completed_at")?,
+        updated_at: r.col("updated_at")?,
     })
 }
 
@@ -105,36 +100,30 @@ fn custody_from_row(r: &PgRow) -> StoreResult<CustodyRow> {
     })
 }
 
-fn delivery_from_row(r: &PgRow) -> StoreResult<DeliveryRow> {
+pub(super) fn delivery_from_row(r: &impl Columns) -> StoreResult<DeliveryRow> {
     Ok(DeliveryRow {
-        id: DeliveryId::from_uuid(r.try_get("id")?),
-        dedupe_key: r.try_get("dedupe_key")?,
-        audience: r.try_get("audience")?,
-        channel: r.try_get("channel")?,
-        kind: r.try_get("kind")?,
-        rule: r.try_get("rule")?,
-        lang: r.try_get("lang")?,
-        reduced: r.try_get("reduced")?,
-        case: r
-            .try_get::<Option<Uuid>, _>("case_id")?
-            .map(CaseId::from_uuid),
-        user: r
-            .try_get::<Option<Uuid>, _>("user_id")?
-            .map(UserId::from_uuid),
-        destination: r.try_get("destination")?,
-        destination_key: r.try_get("destination_key")?,
-        subject: r.try_get("subject")?,
-        body: r.try_get("body")?,
-        status: r.try_get("status")?,
-        attempts: r.try_get("attempts")?,
-        available_at: get_ts(r, "available_at")?,
-        last_error: r.try_get("last_error")?,
-        provider_id: r.try_get("provider_id")?,
-        created_by: r
-            .try_get::<Option<Uuid>, _>("created_by")?
-            .map(UserId::from_uuid),
-        created_at: get_ts(r, "created_at")?,
-        sent_at: get_opt_ts(r, "sent_at")?,
+        id: DeliveryId::from_uuid(r.col("id")?),
+        dedupe_key: r.col("dedupe_key")?,
+        audience: r.col("audience")?,
+        channel: r.col("channel")?,
+        kind: r.col("kind")?,
+        rule: r.col("rule")?,
+        lang: r.col("lang")?,
+        reduced: r.col("reduced")?,
+        case: r.col::<Option<Uuid>>("case_id")?.map(CaseId::from_uuid),
+        user: r.col::<Option<Uuid>>("user_id")?.map(UserId::from_uuid),
+        destination: r.col("destination")?,
+        destination_key: r.col("destination_key")?,
+        subject: r.col("subject")?,
+        body: r.col("body")?,
+        status: r.col("status")?,
+        attempts: r.col("attempts")?,
+        available_at: r.col("available_at")?,
+        last_error: r.col("last_error")?,
+        provider_id: r.col("provider_id")?,
+        created_by: r.col::<Option<Uuid>>("created_by")?.map(UserId::from_uuid),
+        created_at: r.col("created_at")?,
+        sent_at: r.col("sent_at")?,
     })
 }
 

@@ -34,19 +34,25 @@ macro_rules! released_case_ids {
 }
 
 mod audit;
-mod case_page;
 mod cases;
+mod columns;
+#[macro_use]
 mod directory;
+#[macro_use]
 mod funds;
 mod import;
+#[macro_use]
 mod interview;
 mod mfa;
 mod people;
+#[macro_use]
 mod record;
 mod relief;
 mod sessions;
 mod throttle;
 mod tokens;
+// Last: it reads the row macros of `directory`, `funds`, `interview` and `record`.
+mod case_page;
 
 use crate::migrate::{self, SchemaStatus};
 use crate::{Backend, DatabaseTarget, OpenOptions, SchemaStore, StoreError, StoreResult};

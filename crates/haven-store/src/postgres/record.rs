@@ -1,5 +1,6 @@
 use super::PgStore;
 use super::audit::insert_audit;
+use super::columns::Columns;
 use crate::record::{
     AttachmentMeta, CaseHeader, CaseRecordStore, CaseloadQuery, CaseloadRow, CaseloadSort,
     EntryUpdate, HeaderChange, ImportCase, NewIntake, StoredDraft, StoredEntry,
@@ -57,7 +58,7 @@ pub(super) fn header_from_row(r: &PgRow, profile_col: &'static str) -> StoreResu
     Ok(CaseHeader {
         stage: Stage::parse(r.try_get("stage")?).ok_or(StoreError::Corrupt("cases.stage"))?,
         closed_reason: r
-            .try_get::<Option<String>, _>("closed_reason")?
+            .col::<Option<String>>("closed_reason")?
             .map(|s| ClosedReason::parse(&s).ok_or(StoreError::Corrupt("cases.closed_reason")))
             .transpose()?,
         cooperation: Cooperation::parse(r.try_get("cooperation")?)
@@ -80,12 +81,8 @@ fn entry_from_row(r: &PgRow) -> StoreResult<StoredEntry> {
         category: r.try_get("category")?,
         status: r.try_get("status")?,
         due_on: get_opt_day(r, "due_on")?,
-        assignee: r
-            .try_get::<Option<Uuid>, _>("assignee")?
-            .map(UserId::from_uuid),
-        parent: r
-            .try_get::<Option<Uuid>, _>("parent_id")?
-            .map(EntryId::from_uuid),
+        assignee: r.col::<Option<Uuid>>("assignee")?.map(UserId::from_uuid),
+        parent: r.col::<Option<Uuid>>("parent_id")?.map(EntryId::from_uuid),
         body: r.try_get("body")?,
         by: UserId::from_uuid(r.try_get("by_user")?),
         at: get_ts(r, "at")?,
@@ -211,18 +208,27 @@ async fn insert_match_keys(
     Ok(())
 }
 
-fn attachment_from_row(r: &PgRow) -> StoreResult<AttachmentMeta> {
+/// An attachment's metadata (never its content), as
+/// [`attachment_from_row`] reads it.
+macro_rules! attachment_columns {
+    () => {
+        "SELECT id, case_id, compartment, name, content_type, size, sha256, by_user, at
+         FROM case_attachments "
+    };
+}
+
+pub(super) fn attachment_from_row(r: &impl Columns) -> StoreResult<AttachmentMeta> {
     Ok(AttachmentMeta {
-        id: AttachmentId::from_uuid(r.try_get("id")?),
-        case: CaseId::from_uuid(r.try_get("case_id")?),
-        compartment: parse_compartment(r.try_get("compartment")?)?,
-        name: r.try_get("name")?,
-        content_type: r.try_get("content_type")?,
-        size: u64::try_from(r.try_get::<i64, _>("size")?)
+        id: AttachmentId::from_uuid(r.col("id")?),
+        case: CaseId::from_uuid(r.col("case_id")?),
+        compartment: parse_compartment(r.col("compartment")?)?,
+        name: r.col("name")?,
+        content_type: r.col("content_type")?,
+        size: u64::try_from(r.col::<i64>("size")?)
             .map_err(|_| StoreError::Corrupt("case_attachments.size"))?,
-        sha256: crate::bytes32(r.try_get("sha256")?, "case_attachments.sha256")?,
-        by: UserId::from_uuid(r.try_get("by_user")?),
-        at: get_ts(r, "at")?,
+        sha256: crate::bytes32(r.col("sha256")?, "case_attachments.sha256")?,
+        by: UserId::from_uuid(r.col("by_user")?),
+        at: r.col("at")?,
     })
 }
 
@@ -433,10 +439,10 @@ pub(crate) async fn attachments_on(
     conn: &mut sqlx::PgConnection,
     case: CaseId,
 ) -> StoreResult<Vec<AttachmentMeta>> {
-    sqlx::query(
-        "SELECT id, case_id, compartment, name, content_type, size, sha256, by_user, at
-         FROM case_attachments WHERE case_id = $1 ORDER BY at DESC, id DESC",
-    )
+    sqlx::query(concat!(
+        attachment_columns!(),
+        "WHERE case_id = $1 ORDER BY at DESC, id DESC"
+    ))
     .bind(case.as_uuid())
     .fetch_all(&mut *conn)
     .await?
@@ -802,9 +808,7 @@ impl CaseRecordStore for PgStore {
             .map(|r| {
                 Ok(CaseloadRow {
                     id: CaseId::from_uuid(r.try_get("id")?),
-                    person: r
-                        .try_get::<Option<Uuid>, _>("person_id")?
-                        .map(PersonId::from_uuid),
+                    person: r.col::<Option<Uuid>>("person_id")?.map(PersonId::from_uuid),
                     name: r.try_get("name")?,
                     stage: Stage::parse(r.try_get("stage")?)
                         .ok_or(StoreError::Corrupt("cases.stage"))?,
