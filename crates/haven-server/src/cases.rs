@@ -515,14 +515,17 @@ async fn case_page(
     } else {
         Vec::new()
     };
-    // The page's small lists in one read (one connection on PostgreSQL).
+    // The page's rows in one read (one statement on PostgreSQL).
+    let team: Vec<haven_domain::UserId> = open.facts.team.iter().map(|(u, _)| *u).collect();
     let mut lists = state
         .store
-        .case_lists(
-            case_id,
-            actor.organization,
-            crate::notices::CASE_NOTICES_SHOWN,
-        )
+        .case_lists(haven_store::CasePageQuery {
+            case: case_id,
+            viewer_organization: actor.organization,
+            deliveries: crate::notices::CASE_NOTICES_SHOWN,
+            timeline: crate::record_pages::TIMELINE_SHOWN,
+            people: &team,
+        })
         .await?;
     let rec =
         crate::record_pages::record_sections(state, lang, &open, &person, echo, &mut lists).await?;

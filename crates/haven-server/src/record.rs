@@ -1752,13 +1752,26 @@ pub async fn entries_view(
         .store
         .case_entries(case.facts.id, timeline_limit)
         .await?;
+    Ok((visible_entries(state, case, entries).await?, total))
+}
+
+/// The entries the actor may see, of those read for an opened case,
+/// decrypted.
+///
+/// # Errors
+/// When a value does not decrypt.
+pub async fn visible_entries(
+    state: &AppState,
+    case: &OpenCase,
+    entries: Vec<StoredEntry>,
+) -> Result<Vec<EntryView>, AppError> {
     let mut out = Vec::with_capacity(entries.len());
     for e in entries.into_iter().filter(|e| case.sees(e.compartment)) {
         let details =
             unseal_json(state, "case_entries", "body", &e.id.to_string(), &e.body).await?;
         out.push(EntryView { entry: e, details });
     }
-    Ok((out, total))
+    Ok(out)
 }
 
 #[cfg(test)]

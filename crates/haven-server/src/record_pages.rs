@@ -354,6 +354,9 @@ fn trafficking_facts(lang: Lang, t: &rec::TraffickingProfile) -> Vec<(String, St
     out
 }
 
+/// The newest timeline events a case page shows (the rest are counted).
+pub const TIMELINE_SHOWN: u32 = 100;
+
 /// Builds the record sections of an opened case.
 ///
 /// # Errors
@@ -368,18 +371,13 @@ pub async fn record_sections(
 ) -> Result<RecordSections, AppError> {
     let now = haven_domain::now();
     let today = now.date();
-    let (entries, timeline_total) = record::entries_view(state, case, 100).await?;
+    let timeline_total = lists.timeline_total;
+    let entries = record::visible_entries(state, case, std::mem::take(&mut lists.entries)).await?;
     let stored_attachments = std::mem::take(&mut lists.attachments);
     let stored_requests = std::mem::take(&mut lists.fund_requests);
     // Names of the people the page mentions only (the team, authors,
-    // uploaders, requesters), in one query, from any organization.
-    let mut ids: Vec<UserId> = case.facts.team.iter().map(|(u, _)| *u).collect();
-    ids.extend(entries.iter().map(|e| e.entry.by));
-    ids.extend(stored_attachments.iter().map(|a| a.by));
-    ids.extend(stored_requests.iter().map(|r| r.requested_by));
-    ids.sort_unstable();
-    ids.dedup();
-    let members: HashMap<UserId, String> = state.store.display_names(&ids).await?;
+    // assignees, uploaders, requesters), read with the lists.
+    let members: HashMap<UserId, String> = std::mem::take(&mut lists.names);
     let name = |u: UserId| {
         members
             .get(&u)

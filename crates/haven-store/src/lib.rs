@@ -92,9 +92,28 @@ impl<T> Store for T where
 {
 }
 
-/// The lists a case page shows beside the record.
+/// What a case page reads once the case is opened.
+#[derive(Clone, Copy, Debug)]
+pub struct CasePageQuery<'a> {
+    pub case: CaseId,
+    /// Whose funds the page offers (the viewer's organization's).
+    pub viewer_organization: OrganizationId,
+    /// The newest notices to read.
+    pub deliveries: u32,
+    /// The newest timeline events to read (as `case_entries`).
+    pub timeline: u32,
+    /// People whose names the page shows besides those the rows mention
+    /// (the case team).
+    pub people: &'a [UserId],
+}
+
+/// The rows a case page shows beside the case's header and person.
 #[derive(Clone, Debug, Default)]
 pub struct CaseLists {
+    /// As `case_entries`: every structured entry, then the newest timeline
+    /// events, with the number of timeline events.
+    pub entries: Vec<StoredEntry>,
+    pub timeline_total: u64,
     pub attachments: Vec<AttachmentMeta>,
     pub fund_requests: Vec<FundRequest>,
     /// The viewer's organization's funds (whether they may request one).
@@ -103,21 +122,38 @@ pub struct CaseLists {
     /// The newest notices, at most the number asked for.
     pub deliveries: Vec<DeliveryRow>,
     pub interviews: Vec<InterviewRow>,
+    /// Display names of the query's people and of everyone these rows
+    /// name: entry authors and assignees, uploaders, requesters.
+    pub names: std::collections::HashMap<UserId, String>,
+}
+
+impl CaseLists {
+    /// The people whose names [`CaseLists::names`] holds, deduplicated.
+    #[must_use]
+    pub fn named_people(&self, people: &[UserId]) -> Vec<UserId> {
+        let mut ids: Vec<UserId> = people.to_vec();
+        for e in &self.entries {
+            ids.push(e.by);
+            ids.extend(e.assignee);
+        }
+        ids.extend(self.attachments.iter().map(|a| a.by));
+        ids.extend(self.fund_requests.iter().map(|r| r.requested_by));
+        ids.sort_unstable();
+        ids.dedup();
+        ids
+    }
 }
 
 /// Reads that a case page makes together.
 #[async_trait]
 pub trait CasePageStore: Send + Sync + 'static {
-    /// The same rows as `attachments`, `fund_requests_for_case`, `funds`,
-    /// `referrals_for_case`, `deliveries_for_case` and `interviews_for_case`,
+    /// The same rows as `case_entries`, `attachments`,
+    /// `fund_requests_for_case`, `funds`, `referrals_for_case`,
+    /// `deliveries_for_case`, `interviews_for_case` and `display_names`,
     /// read together: on PostgreSQL in one statement (each list a
-    /// `json_agg`), where six cost six executor start-ups and round trips.
-    async fn case_lists(
-        &self,
-        case: CaseId,
-        viewer_organization: OrganizationId,
-        deliveries: u32,
-    ) -> StoreResult<CaseLists>;
+    /// `json_agg`), where eight cost eight executor start-ups, round trips
+    /// and pool checkouts.
+    async fn case_lists(&self, q: CasePageQuery<'_>) -> StoreResult<CaseLists>;
 }
 
 /// The shared handle the server and commands hold.

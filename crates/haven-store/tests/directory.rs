@@ -455,7 +455,16 @@ async fn the_referral_loop_on_both_databases() {
         );
         // The case page reads them with its other lists.
         assert_eq!(
-            s.case_lists(case.id, ngo, 10).await.unwrap().referrals,
+            s.case_lists(haven_store::CasePageQuery {
+                case: case.id,
+                viewer_organization: ngo,
+                deliveries: 10,
+                timeline: 10,
+                people: &[],
+            })
+            .await
+            .unwrap()
+            .referrals,
             s.referrals_for_case(case.id).await.unwrap()
         );
 

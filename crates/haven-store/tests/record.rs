@@ -12,8 +12,8 @@ use haven_domain::{
 };
 use haven_store::testing::{self, TestDb};
 use haven_store::{
-    AttachmentMeta, CaseHeader, CaseloadQuery, CaseloadSort, Decided, EntryUpdate, Fund,
-    FundRequest, HeaderChange, NewIntake, StoreError, StoredDraft, StoredEntry, StoredPerson,
+    AttachmentMeta, CaseHeader, CasePageQuery, CaseloadQuery, CaseloadSort, Decided, EntryUpdate,
+    Fund, FundRequest, HeaderChange, NewIntake, StoreError, StoredDraft, StoredEntry, StoredPerson,
 };
 use std::sync::Arc;
 use time::macros::date;
@@ -1335,7 +1335,50 @@ async fn a_case_pages_lists_read_together_are_the_separate_reads() {
             .collect();
         db.store.queue_deliveries(&notices, None).await.unwrap();
 
-        let lists = db.store.case_lists(case, o, 2).await.unwrap();
+        // Entries: a structured one by another author with an assignee, and
+        // three timeline events of which the newest two are read.
+        let helper = user(db, o, &[Role::VictimSpecialist]).await;
+        let outsider = user(db, org(db).await, &[Role::VictimSpecialist]).await;
+        let mut task = entry(case, helper.id, EntryKind::Task, at);
+        task.status = Some("open".into());
+        task.due_on = Some(date!(2026 - 12 - 01));
+        task.assignee = Some(boss.id);
+        db.store
+            .add_entry(&task, &audit(AuditAction::EntryRecorded), &[])
+            .await
+            .unwrap();
+        for i in 0..3 {
+            let e = entry(case, owner.id, EntryKind::Note, at + Duration::minutes(i));
+            db.store
+                .add_entry(&e, &audit(AuditAction::EntryRecorded), &[])
+                .await
+                .unwrap();
+        }
+        let q = CasePageQuery {
+            case,
+            viewer_organization: o,
+            deliveries: 2,
+            timeline: 2,
+            people: &[outsider.id],
+        };
+        let lists = db.store.case_lists(q).await.unwrap();
+        let (entries, total) = db.store.case_entries(case, 2).await.unwrap();
+        assert_eq!(lists.entries, entries, "{}", db.name);
+        assert_eq!(lists.timeline_total, total, "{}", db.name);
+        assert_eq!(total, 3, "{}", db.name);
+        assert!(lists.entries.contains(&task), "{}", db.name);
+        // Every person the rows name, and the people asked for; no one else.
+        let mut named: Vec<_> = lists.names.keys().copied().collect();
+        named.sort_unstable();
+        let mut expected = vec![owner.id, helper.id, boss.id, outsider.id];
+        expected.sort_unstable();
+        assert_eq!(named, expected, "{}", db.name);
+        assert_eq!(
+            lists.names,
+            db.store.display_names(&expected).await.unwrap(),
+            "{}",
+            db.name
+        );
         assert_eq!(
             lists.attachments,
             db.store.attachments(case).await.unwrap(),
@@ -1384,7 +1427,10 @@ async fn a_case_pages_lists_read_together_are_the_separate_reads() {
         // Another organization's viewer gets that organization's funds.
         assert!(
             db.store
-                .case_lists(case, org(db).await, 2)
+                .case_lists(CasePageQuery {
+                    viewer_organization: org(db).await,
+                    ..q
+                })
                 .await
                 .unwrap()
                 .funds

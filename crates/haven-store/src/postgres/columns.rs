@@ -11,8 +11,8 @@ use crate::{StoreError, StoreResult};
 use serde_json::{Map, Value};
 use sqlx::Row;
 use sqlx::postgres::PgRow;
-use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
+use time::{Date, OffsetDateTime};
 use uuid::Uuid;
 
 /// A row a decoder reads by column name.
@@ -93,6 +93,11 @@ cell!(OffsetDateTime, |v| OffsetDateTime::parse(
     &Rfc3339
 )
 .ok());
+cell!(Date, |v| Date::parse(v.as_str()?, DAY).ok());
+
+/// PostgreSQL's `date` in JSON.
+const DAY: &[time::format_description::BorrowedFormatItem<'static>] =
+    time::macros::format_description!("[year]-[month]-[day]");
 
 fn unhex(s: &str) -> Option<Vec<u8>> {
     let digit = |c: u8| char::from(c).to_digit(16);
@@ -119,7 +124,8 @@ mod tests {
         let r = row(serde_json::json!({
             "id": "01a238b5-bedb-70a4-9f40-8c713b47f785",
             "name": "x", "n": 9_007_199_254_740_993_i64, "ok": true,
-            "b": "\\x00ff10", "at": "2026-12-02T21:52:45.123456+00:00", "none": null
+            "b": "\\x00ff10", "at": "2026-12-02T21:52:45.123456+00:00", "none": null,
+            "day": "2026-02-28"
         }));
         assert_eq!(
             r.col::<Uuid>("id").unwrap().to_string(),
@@ -132,6 +138,10 @@ mod tests {
         let at: OffsetDateTime = r.col("at").unwrap();
         assert_eq!(at.microsecond(), 123_456);
         assert_eq!(r.col::<Option<Vec<u8>>>("none").unwrap(), None);
+        assert_eq!(
+            r.col::<Date>("day").unwrap(),
+            time::macros::date!(2026 - 02 - 28)
+        );
         assert_eq!(
             r.col::<Option<String>>("name").unwrap().as_deref(),
             Some("x")

@@ -71,22 +71,42 @@ pub(super) fn header_from_row(r: &PgRow, profile_col: &'static str) -> StoreResu
     })
 }
 
-fn entry_from_row(r: &PgRow) -> StoreResult<StoredEntry> {
+/// An entry as [`entry_from_row`] reads it.
+macro_rules! entry_columns {
+    () => {
+        "SELECT id, case_id, kind, compartment, category, status, due_on, assignee, parent_id, body, by_user, at, updated_at
+         FROM case_entries "
+    };
+}
+
+/// The structured entries (all read) and the timeline events (the newest
+/// read, and counted): `case_entries`.
+macro_rules! structured_kinds {
+    () => {
+        "kind IN ('need', 'plan_item', 'task', 'rights', 'screening')"
+    };
+}
+macro_rules! timeline_kinds {
+    () => {
+        "kind IN ('contact', 'service', 'court', 'interview', 'note', 'status_change')"
+    };
+}
+
+pub(super) fn entry_from_row(r: &impl Columns) -> StoreResult<StoredEntry> {
     Ok(StoredEntry {
-        id: EntryId::from_uuid(r.try_get("id")?),
-        case: CaseId::from_uuid(r.try_get("case_id")?),
-        kind: EntryKind::parse(r.try_get("kind")?)
-            .ok_or(StoreError::Corrupt("case_entries.kind"))?,
-        compartment: parse_compartment(r.try_get("compartment")?)?,
-        category: r.try_get("category")?,
-        status: r.try_get("status")?,
-        due_on: get_opt_day(r, "due_on")?,
+        id: EntryId::from_uuid(r.col("id")?),
+        case: CaseId::from_uuid(r.col("case_id")?),
+        kind: EntryKind::parse(r.col("kind")?).ok_or(StoreError::Corrupt("case_entries.kind"))?,
+        compartment: parse_compartment(r.col("compartment")?)?,
+        category: r.col("category")?,
+        status: r.col("status")?,
+        due_on: r.col("due_on")?,
         assignee: r.col::<Option<Uuid>>("assignee")?.map(UserId::from_uuid),
         parent: r.col::<Option<Uuid>>("parent_id")?.map(EntryId::from_uuid),
-        body: r.try_get("body")?,
-        by: UserId::from_uuid(r.try_get("by_user")?),
-        at: get_ts(r, "at")?,
-        updated_at: get_ts(r, "updated_at")?,
+        body: r.col("body")?,
+        by: UserId::from_uuid(r.col("by_user")?),
+        at: r.col("at")?,
+        updated_at: r.col("updated_at")?,
     })
 }
 
@@ -698,21 +718,24 @@ impl CaseRecordStore for PgStore {
     ) -> StoreResult<(Vec<StoredEntry>, u64)> {
         // One round trip: every structured entry, the newest timeline events,
         // and the number of timeline events.
-        let rows = sqlx::query(
+        let rows = sqlx::query(concat!(
             "SELECT x.*, n.total FROM (
-                SELECT 0 AS part, s.* FROM (
-                    SELECT id, case_id, kind, compartment, category, status, due_on, assignee, parent_id, body, by_user, at, updated_at
-                    FROM case_entries WHERE case_id = $1 AND kind IN ('need', 'plan_item', 'task', 'rights', 'screening')) s
+                SELECT 0 AS part, s.* FROM (",
+            entry_columns!(),
+            "WHERE case_id = $1 AND ",
+            structured_kinds!(),
+            ") s
                 UNION ALL
-                SELECT 1 AS part, t.* FROM (
-                    SELECT id, case_id, kind, compartment, category, status, due_on, assignee, parent_id, body, by_user, at, updated_at
-                    FROM case_entries
-                    WHERE case_id = $1 AND kind IN ('contact', 'service', 'court', 'interview', 'note', 'status_change')
-                    ORDER BY at DESC, id DESC LIMIT $2) t
-             ) x, (SELECT count(*) AS total FROM case_entries
-                   WHERE case_id = $1 AND kind IN ('contact', 'service', 'court', 'interview', 'note', 'status_change')) n
+                SELECT 1 AS part, t.* FROM (",
+            entry_columns!(),
+            "WHERE case_id = $1 AND ",
+            timeline_kinds!(),
+            " ORDER BY at DESC, id DESC LIMIT $2) t
+             ) x, (SELECT count(*) AS total FROM case_entries WHERE case_id = $1 AND ",
+            timeline_kinds!(),
+            ") n
              ORDER BY x.part, x.at DESC, x.id DESC",
-        )
+        ))
         .bind(case.as_uuid())
         .bind(i64::from(timeline_limit))
         .fetch_all(self.pool())
