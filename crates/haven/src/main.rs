@@ -21,6 +21,12 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 use tokio::net::TcpListener;
 
+// mimalloc for every allocation, the bundled SQLite's too (feature
+// `override`): glibc's malloc and free were about a tenth of the CPU of a
+// loaded server (BENCHMARKS.md, ninth pass).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Haven: victim-centered case management and referrals for human-trafficking response.
 ///
 /// Runs on an embedded SQLite database in a data directory by default, or on
