@@ -69,7 +69,7 @@ fn org_from_row(r: &PgRow) -> StoreResult<DirOrganizationRow> {
         name: r.try_get("name")?,
         record: r.try_get("record")?,
         haven_org: r
-            .col::<Option<Uuid>>("haven_org_id")?
+            .try_get::<Option<Uuid>, _>("haven_org_id")?
             .map(OrganizationId::from_uuid),
         updated_at: get_ts(r, "updated_at")?,
     })
@@ -331,22 +331,6 @@ async fn write_services(
     Ok(())
 }
 
-pub(crate) async fn referrals_for_case_on(
-    conn: &mut sqlx::PgConnection,
-    case: CaseId,
-) -> StoreResult<Vec<ReferralRow>> {
-    sqlx::query(concat!(
-        referral_columns!(),
-        "WHERE case_id = $1 ORDER BY sent_at DESC"
-    ))
-    .bind(case.as_uuid())
-    .fetch_all(&mut *conn)
-    .await?
-    .iter()
-    .map(referral_from_row)
-    .collect()
-}
-
 #[async_trait]
 impl DirectoryStore for PgStore {
     async fn directory_known(
@@ -584,13 +568,15 @@ impl DirectoryStore for PgStore {
                     id: ServiceId::from_uuid(r.try_get("id")?),
                     organization: r.try_get("organization_id")?,
                     haven_org: r
-                        .col::<Option<Uuid>>("haven_org_id")?
+                        .try_get::<Option<Uuid>, _>("haven_org_id")?
                         .map(OrganizationId::from_uuid),
                     name: r.try_get("name")?,
                     organization_name: r.try_get("organization_name")?,
                     relevance: r.try_get("relevance")?,
                     point: lat.zip(lon),
-                    confidential: r.col::<Option<bool>>("confidential")?.unwrap_or(false),
+                    confidential: r
+                        .try_get::<Option<bool>, _>("confidential")?
+                        .unwrap_or(false),
                     languages: languages_from(r.try_get("languages")?),
                     needs: r.try_get("needs")?,
                     capacity_available: r.try_get("capacity_available")?,
@@ -695,7 +681,16 @@ impl DirectoryStore for PgStore {
     }
 
     async fn referrals_for_case(&self, case: CaseId) -> StoreResult<Vec<ReferralRow>> {
-        referrals_for_case_on(&mut *self.pool().acquire().await?, case).await
+        sqlx::query(concat!(
+            referral_columns!(),
+            "WHERE case_id = $1 ORDER BY sent_at DESC"
+        ))
+        .bind(case.as_uuid())
+        .fetch_all(self.pool())
+        .await?
+        .iter()
+        .map(referral_from_row)
+        .collect()
     }
 
     async fn referrals_to(

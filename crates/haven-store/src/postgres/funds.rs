@@ -56,37 +56,6 @@ pub(super) fn request_from_row(r: &impl Columns) -> StoreResult<FundRequest> {
     })
 }
 
-pub(crate) async fn funds_on(
-    conn: &mut sqlx::PgConnection,
-    organization: OrganizationId,
-) -> StoreResult<Vec<Fund>> {
-    sqlx::query(concat!(
-        fund_columns!(),
-        "WHERE organization_id = $1 ORDER BY name"
-    ))
-    .bind(organization.as_uuid())
-    .fetch_all(&mut *conn)
-    .await?
-    .iter()
-    .map(fund_from_row)
-    .collect()
-}
-
-pub(crate) async fn fund_requests_for_case_on(
-    conn: &mut sqlx::PgConnection,
-    case: CaseId,
-) -> StoreResult<Vec<FundRequest>> {
-    sqlx::query(
-        "SELECT * FROM fund_requests WHERE case_id = $1 ORDER BY requested_at DESC, id DESC",
-    )
-    .bind(case.as_uuid())
-    .fetch_all(&mut *conn)
-    .await?
-    .iter()
-    .map(request_from_row)
-    .collect()
-}
-
 #[async_trait]
 impl FundStore for PgStore {
     async fn create_fund(&self, f: &Fund, audit: &AuditEntry) -> StoreResult<()> {
@@ -109,7 +78,16 @@ impl FundStore for PgStore {
     }
 
     async fn funds(&self, organization: OrganizationId) -> StoreResult<Vec<Fund>> {
-        funds_on(&mut *self.pool().acquire().await?, organization).await
+        sqlx::query(concat!(
+            fund_columns!(),
+            "WHERE organization_id = $1 ORDER BY name"
+        ))
+        .bind(organization.as_uuid())
+        .fetch_all(self.pool())
+        .await?
+        .iter()
+        .map(fund_from_row)
+        .collect()
     }
 
     async fn fund(&self, id: FundId) -> StoreResult<Option<Fund>> {
@@ -177,7 +155,15 @@ impl FundStore for PgStore {
     }
 
     async fn fund_requests_for_case(&self, case: CaseId) -> StoreResult<Vec<FundRequest>> {
-        fund_requests_for_case_on(&mut *self.pool().acquire().await?, case).await
+        sqlx::query(
+            "SELECT * FROM fund_requests WHERE case_id = $1 ORDER BY requested_at DESC, id DESC",
+        )
+        .bind(case.as_uuid())
+        .fetch_all(self.pool())
+        .await?
+        .iter()
+        .map(request_from_row)
+        .collect()
     }
 
     async fn pending_fund_requests(

@@ -211,40 +211,6 @@ async fn first_conflict(
     Ok(None)
 }
 
-pub(crate) async fn interviews_for_case_on(
-    conn: &mut sqlx::PgConnection,
-    case: CaseId,
-) -> StoreResult<Vec<InterviewRow>> {
-    sqlx::query(concat!(
-        interview_columns!(),
-        "WHERE case_id = $1 ORDER BY requested_at"
-    ))
-    .bind(case.as_uuid())
-    .fetch_all(&mut *conn)
-    .await?
-    .iter()
-    .map(interview_from_row)
-    .collect()
-}
-
-pub(crate) async fn deliveries_for_case_on(
-    conn: &mut sqlx::PgConnection,
-    case: CaseId,
-    limit: u32,
-) -> StoreResult<Vec<DeliveryRow>> {
-    sqlx::query(concat!(
-        delivery_columns!(),
-        "WHERE case_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2"
-    ))
-    .bind(case.as_uuid())
-    .bind(i64::from(limit))
-    .fetch_all(&mut *conn)
-    .await?
-    .iter()
-    .map(delivery_from_row)
-    .collect()
-}
-
 #[async_trait]
 impl InterviewStore for PgStore {
     async fn create_interview(
@@ -295,7 +261,16 @@ impl InterviewStore for PgStore {
     }
 
     async fn interviews_for_case(&self, case: CaseId) -> StoreResult<Vec<InterviewRow>> {
-        interviews_for_case_on(&mut *self.pool().acquire().await?, case).await
+        sqlx::query(concat!(
+            interview_columns!(),
+            "WHERE case_id = $1 ORDER BY requested_at"
+        ))
+        .bind(case.as_uuid())
+        .fetch_all(self.pool())
+        .await?
+        .iter()
+        .map(interview_from_row)
+        .collect()
     }
 
     async fn interviews_for_person(&self, person: PersonId) -> StoreResult<Vec<InterviewRow>> {
@@ -659,7 +634,17 @@ impl InterviewStore for PgStore {
     }
 
     async fn deliveries_for_case(&self, case: CaseId, limit: u32) -> StoreResult<Vec<DeliveryRow>> {
-        deliveries_for_case_on(&mut *self.pool().acquire().await?, case, limit).await
+        sqlx::query(concat!(
+            delivery_columns!(),
+            "WHERE case_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2"
+        ))
+        .bind(case.as_uuid())
+        .bind(i64::from(limit))
+        .fetch_all(self.pool())
+        .await?
+        .iter()
+        .map(delivery_from_row)
+        .collect()
     }
 
     async fn delivery_counts(&self) -> StoreResult<Vec<DeliveryCount>> {

@@ -58,7 +58,7 @@ pub(super) fn header_from_row(r: &PgRow, profile_col: &'static str) -> StoreResu
     Ok(CaseHeader {
         stage: Stage::parse(r.try_get("stage")?).ok_or(StoreError::Corrupt("cases.stage"))?,
         closed_reason: r
-            .col::<Option<String>>("closed_reason")?
+            .try_get::<Option<String>, _>("closed_reason")?
             .map(|s| ClosedReason::parse(&s).ok_or(StoreError::Corrupt("cases.closed_reason")))
             .transpose()?,
         cooperation: Cooperation::parse(r.try_get("cooperation")?)
@@ -455,22 +455,6 @@ const CASELOAD_COUNTED: [&str; 4] = caseload_orders!(
 /// The page alone, for a supervisor's whole organization.
 const CASELOAD_STREAMED: [&str; 4] = caseload_orders!(streamed, CASELOAD_BY_UPDATED);
 
-pub(crate) async fn attachments_on(
-    conn: &mut sqlx::PgConnection,
-    case: CaseId,
-) -> StoreResult<Vec<AttachmentMeta>> {
-    sqlx::query(concat!(
-        attachment_columns!(),
-        "WHERE case_id = $1 ORDER BY at DESC, id DESC"
-    ))
-    .bind(case.as_uuid())
-    .fetch_all(&mut *conn)
-    .await?
-    .iter()
-    .map(attachment_from_row)
-    .collect()
-}
-
 #[async_trait]
 impl CaseRecordStore for PgStore {
     async fn create_intake(&self, intake: &NewIntake<'_>, audit: &AuditEntry) -> StoreResult<()> {
@@ -831,7 +815,9 @@ impl CaseRecordStore for PgStore {
             .map(|r| {
                 Ok(CaseloadRow {
                     id: CaseId::from_uuid(r.try_get("id")?),
-                    person: r.col::<Option<Uuid>>("person_id")?.map(PersonId::from_uuid),
+                    person: r
+                        .try_get::<Option<Uuid>, _>("person_id")?
+                        .map(PersonId::from_uuid),
                     name: r.try_get("name")?,
                     stage: Stage::parse(r.try_get("stage")?)
                         .ok_or(StoreError::Corrupt("cases.stage"))?,
@@ -875,7 +861,16 @@ impl CaseRecordStore for PgStore {
     }
 
     async fn attachments(&self, case: CaseId) -> StoreResult<Vec<AttachmentMeta>> {
-        attachments_on(&mut *self.pool().acquire().await?, case).await
+        sqlx::query(concat!(
+            attachment_columns!(),
+            "WHERE case_id = $1 ORDER BY at DESC, id DESC"
+        ))
+        .bind(case.as_uuid())
+        .fetch_all(self.pool())
+        .await?
+        .iter()
+        .map(attachment_from_row)
+        .collect()
     }
 
     async fn attachment(
