@@ -13,10 +13,10 @@
 //! deleted or moved. See ARCHITECTURE.md for several instances.
 
 use haven_crypto::{SecretKey, hmac_sha256};
-use haven_store::{AuditRow, DynStore, Seal, StoreError, StoreResult};
+use haven_store::{AuditRow, ChainHasher, DynStore, StoreResult};
 
 /// The hash of the (empty) chain before the first entry.
-pub const GENESIS: [u8; 32] = [0; 32];
+pub const GENESIS: [u8; 32] = haven_store::AUDIT_GENESIS;
 
 /// Computes chain hashes with the audit key.
 #[derive(Clone, Debug)]
@@ -68,39 +68,16 @@ impl AuditChain {
     }
 
     /// Chains every pending entry, in batches. Safe with several instances:
-    /// when another one sealed first, this one re-reads the head and retries.
+    /// each batch holds the chain (see [`haven_store::AuditStore`]).
     ///
     /// # Errors
     /// When the database fails.
     pub async fn seal_pending(&self, store: &DynStore, batch: u32) -> StoreResult<u64> {
         let mut sealed = 0u64;
         loop {
-            let rows = store.unsealed_audit(batch).await?;
-            if rows.is_empty() {
-                return Ok(sealed);
-            }
-            let (mut seq, mut prev) = match store.audit_head().await? {
-                Some((s, h)) => (s, h),
-                None => (0, GENESIS.to_vec()),
-            };
-            let mut seals = Vec::with_capacity(rows.len());
-            for row in &rows {
-                seq += 1;
-                let hash = self.hash(seq, &prev, row);
-                seals.push(Seal {
-                    id: row.id,
-                    chain_seq: seq,
-                    prev_hash: prev.as_slice().try_into().unwrap_or(GENESIS),
-                    hash,
-                });
-                prev = hash.to_vec();
-            }
-            match store.seal_audit(&seals).await {
-                Ok(()) => sealed += seals.len() as u64,
-                // Another sealer committed first, so the chain grew: no
-                // livelock is possible. Re-read the head and go on.
-                Err(StoreError::Conflict { .. }) => tokio::task::yield_now().await,
-                Err(e) => return Err(e),
+            match store.seal_pending_audit(batch, self).await? {
+                0 => return Ok(sealed),
+                n => sealed += n,
             }
         }
     }
@@ -226,11 +203,18 @@ impl PendingAudit {
     }
 }
 
+impl ChainHasher for AuditChain {
+    fn chain_hash(&self, seq: i64, prev: &[u8], row: &AuditRow) -> [u8; 32] {
+        self.hash(seq, prev, row)
+    }
+}
+
 /// Group commit for audit entries that have no transaction of their own
 /// (reads). Requests hand their entry to one writer task and wait; the task
 /// writes every entry waiting at that moment in one transaction, so a burst of
 /// reads costs one commit, not one each. A request answers only after its
-/// entry is durable.
+/// entry is durable. The entries are chained as they are written: a read
+/// costs one insert, not an insert and the sealer's update.
 #[derive(Clone)]
 pub struct AuditWriter {
     tx: tokio::sync::mpsc::Sender<(haven_domain::AuditEntry, tokio::sync::oneshot::Sender<bool>)>,
@@ -247,7 +231,7 @@ pub struct WriterStats {
 impl AuditWriter {
     /// Starts the writer task (needs a Tokio runtime).
     #[must_use]
-    pub fn spawn(store: DynStore, max_batch: usize) -> Self {
+    pub fn spawn(store: DynStore, chain: AuditChain, max_batch: usize) -> Self {
         use std::sync::atomic::Ordering::Relaxed;
         let (tx, mut rx) = tokio::sync::mpsc::channel::<(
             haven_domain::AuditEntry,
@@ -266,7 +250,7 @@ impl AuditWriter {
                     }
                 }
                 let entries: Vec<_> = batch.iter().map(|(e, _)| e.clone()).collect();
-                let ok = match store.append_audit(&entries).await {
+                let ok = match store.append_chained_audit(&entries, &chain).await {
                     Ok(()) => true,
                     Err(e) => {
                         tracing::error!(error = %e, entries = entries.len(), "audit batch failed");

@@ -159,12 +159,13 @@ impl AppState {
         hash_cost: HashCost,
         keys: KeyringHandle,
     ) -> Self {
+        let audit = AuditChain::new(keys.master());
         Self {
-            audit_writer: audit::AuditWriter::spawn(store.clone(), 512),
+            audit_writer: audit::AuditWriter::spawn(store.clone(), audit.clone(), 512),
             store,
             settings: Arc::new(settings),
             hasher: Hasher::new(hash_cost),
-            audit: AuditChain::new(keys.master()),
+            audit,
             keyring: Arc::new(keys),
             lists: Arc::default(),
         }

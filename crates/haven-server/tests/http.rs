@@ -743,6 +743,20 @@ async fn tamper(db: &TestDb, sql: &[&str]) {
     }
 }
 
+/// Every audit entry: the chain, then what is not chained yet (reads are
+/// chained as they are written; actions' entries wait for the sealer).
+trait AuditTrail {
+    async fn audit_trail(&self) -> Vec<haven_store::AuditRow>;
+}
+
+impl AuditTrail for haven_store::DynStore {
+    async fn audit_trail(&self) -> Vec<haven_store::AuditRow> {
+        let mut rows = self.sealed_audit_after(0, 100_000).await.unwrap();
+        rows.extend(self.unsealed_audit(100_000).await.unwrap());
+        rows
+    }
+}
+
 /// An app with a sealed audit chain of at least eight entries.
 async fn audited_app(db: TestDb) -> App {
     let app = app_on(db, no_mfa()).await;
@@ -1161,9 +1175,8 @@ async fn recovery_codes_work_once_each() {
         let actions: Vec<String> = app
             .db
             .store
-            .unsealed_audit(1000)
+            .audit_trail()
             .await
-            .unwrap()
             .into_iter()
             .map(|r| r.action)
             .collect();
@@ -1343,9 +1356,8 @@ async fn key_rotation_while_serving_keeps_every_secret_readable() {
         let actions: Vec<String> = app
             .db
             .store
-            .unsealed_audit(1000)
+            .audit_trail()
             .await
-            .unwrap()
             .into_iter()
             .map(|r| r.action)
             .collect();
@@ -1556,9 +1568,8 @@ async fn administration_follows_the_role_matrix_and_denials_look_like_not_found(
         let denied = app
             .db
             .store
-            .unsealed_audit(10_000)
+            .audit_trail()
             .await
-            .unwrap()
             .into_iter()
             .filter(|r| r.action == "access.denied")
             .count();
@@ -1687,6 +1698,13 @@ async fn reads_are_audited_through_group_commit() {
     for app in apps(no_mfa()).await {
         let writer = app.state.audit_writer.clone();
         let before = app.db.store.count_unsealed_audit().await.unwrap();
+        let chained = app
+            .db
+            .store
+            .sealed_audit_after(0, 100_000)
+            .await
+            .unwrap()
+            .len();
         let tasks: Vec<_> = (0..300)
             .map(|_| {
                 let w = writer.clone();
@@ -1700,11 +1718,19 @@ async fn reads_are_audited_through_group_commit() {
             t.await.unwrap().unwrap();
         }
         assert_eq!(
-            app.db.store.count_unsealed_audit().await.unwrap(),
-            before + 300,
-            "{}: every read committed",
+            app.db
+                .store
+                .sealed_audit_after(0, 100_000)
+                .await
+                .unwrap()
+                .len(),
+            chained + 300,
+            "{}: every read committed, chained as it was written",
             app.db.name
         );
+        assert_eq!(app.db.store.count_unsealed_audit().await.unwrap(), before);
+        let report = app.chain.verify(&app.db.store).await.unwrap();
+        assert_eq!(report.first_problem, None, "{}", app.db.name);
         let (batches, entries) = (
             writer.stats().batches.load(Relaxed),
             writer.stats().entries.load(Relaxed),
@@ -4652,9 +4678,8 @@ async fn an_agent_drafts_a_certification_only_a_certifying_official_signs_and_si
         let actions: Vec<String> = app
             .db
             .store
-            .unsealed_audit(100_000)
+            .audit_trail()
             .await
-            .unwrap()
             .into_iter()
             .map(|r| r.action)
             .collect();

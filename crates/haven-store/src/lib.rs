@@ -306,32 +306,106 @@ pub struct AuditRow {
     pub hash: Option<Vec<u8>>,
 }
 
+/// The hash before the first entry of the chain.
+pub const AUDIT_GENESIS: [u8; 32] = [0; 32];
+
 /// The chain values computed for one row.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Seal {
+pub(crate) struct Seal {
     pub id: i64,
     pub chain_seq: i64,
     pub prev_hash: [u8; 32],
     pub hash: [u8; 32],
 }
 
-/// The audit log. Entries arrive unchained (inside the transactions of the
-/// actions they record, or in batches for reads); a sealer chains them.
+/// Chains `rows`, in order, after `head` (the last chained row's sequence
+/// number and hash; none for an empty chain).
+pub(crate) fn chain_after(
+    head: Option<(i64, Vec<u8>)>,
+    rows: &[AuditRow],
+    chain: &dyn ChainHasher,
+) -> StoreResult<Vec<Seal>> {
+    let (mut seq, mut prev) = match head {
+        None => (0, AUDIT_GENESIS),
+        Some((seq, hash)) => (
+            seq,
+            hash.try_into()
+                .map_err(|_| StoreError::Corrupt("audit_log.hash"))?,
+        ),
+    };
+    Ok(rows
+        .iter()
+        .map(|row| {
+            seq += 1;
+            let hash = chain.chain_hash(seq, &prev, row);
+            let seal = Seal {
+                id: row.id,
+                chain_seq: seq,
+                prev_hash: prev,
+                hash,
+            };
+            prev = hash;
+            seal
+        })
+        .collect())
+}
+
+/// A new entry as the row it becomes (its id is not part of its hash). The
+/// time is cut to whole milliseconds, the precision the chain hashes, so the
+/// hash matches the row as either database returns it.
+pub(crate) fn entry_row(e: &AuditEntry) -> AuditRow {
+    let at =
+        e.at.replace_nanosecond(e.at.nanosecond() / 1_000_000 * 1_000_000)
+            .unwrap_or(e.at);
+    AuditRow {
+        id: 0,
+        at,
+        actor_user: e.actor_user,
+        actor_org: e.actor_org,
+        action: e.action.as_str().to_owned(),
+        resource_kind: e.resource_kind.map(str::to_owned),
+        resource_id: e.resource_id.clone(),
+        request_id: e.request_id.clone(),
+        chain_seq: None,
+        prev_hash: None,
+        hash: None,
+    }
+}
+
+/// Computes a row's chain hash at a position, after the hash before it. The
+/// server implements it with the audit key, which the store never holds.
+pub trait ChainHasher: Send + Sync {
+    fn chain_hash(&self, seq: i64, prev: &[u8], row: &AuditRow) -> [u8; 32];
+}
+
+/// The audit log. Entries that commit with an action arrive unchained, in the
+/// action's transaction, and a sealer chains them; read entries, written in
+/// batches of their own, are chained as they are written.
+///
+/// Both chaining methods hold the chain for their whole transaction (an
+/// advisory lock on PostgreSQL, the write lock on SQLite): they read the head
+/// after taking it, so several instances append to one chain without gaps,
+/// forks or retries.
 #[async_trait]
 pub trait AuditStore: Send + Sync + 'static {
-    /// Appends entries in one transaction (group commit for reads).
+    /// Appends entries in one transaction, unchained.
     async fn append_audit(&self, entries: &[AuditEntry]) -> StoreResult<()>;
+    /// Appends entries in one transaction, each chained after the head in
+    /// the batch's order (group commit for reads: one write per entry
+    /// instead of an insert and a later update).
+    async fn append_chained_audit(
+        &self,
+        entries: &[AuditEntry],
+        chain: &dyn ChainHasher,
+    ) -> StoreResult<()>;
+    /// Chains up to `limit` unchained rows after the head, in insertion
+    /// order, in one transaction; returns how many.
+    async fn seal_pending_audit(&self, limit: u32, chain: &dyn ChainHasher) -> StoreResult<u64>;
     /// Unchained rows in insertion order.
     async fn unsealed_audit(&self, limit: u32) -> StoreResult<Vec<AuditRow>>;
-    /// The last chained row's sequence number and hash.
-    async fn audit_head(&self) -> StoreResult<Option<(i64, Vec<u8>)>>;
-    /// Writes seals in one transaction. If another instance sealed any of
-    /// these rows or sequence numbers first, nothing is written
-    /// ([`StoreError::Conflict`]).
-    async fn seal_audit(&self, seals: &[Seal]) -> StoreResult<()>;
     /// Chained rows with `chain_seq > after`, in chain order.
     async fn sealed_audit_after(&self, after: i64, limit: u32) -> StoreResult<Vec<AuditRow>>;
-    /// The most recent entries about one record, newest first.
+    /// The most recent entries about one record, newest first. Lists of
+    /// records (`case_list`) are not looked up this way.
     async fn audit_for_resource(
         &self,
         kind: &str,

@@ -83,6 +83,11 @@ pub(crate) const SQLITE: &[Migration] = &[
         name: "team_caseloads",
         sql: include_str!("../migrations/sqlite/0014_team_caseloads.sql"),
     },
+    Migration {
+        version: 15,
+        name: "audit_resource_index",
+        sql: include_str!("../migrations/sqlite/0015_audit_resource_index.sql"),
+    },
 ];
 
 pub(crate) const POSTGRES: &[Migration] = &[
@@ -155,6 +160,11 @@ pub(crate) const POSTGRES: &[Migration] = &[
         version: 14,
         name: "team_caseloads",
         sql: include_str!("../migrations/postgres/0014_team_caseloads.sql"),
+    },
+    Migration {
+        version: 15,
+        name: "audit_resource_index",
+        sql: include_str!("../migrations/postgres/0015_audit_resource_index.sql"),
     },
 ];
 

@@ -1,7 +1,7 @@
 use super::PgStore;
 use crate::{
-    AuditRow, AuditStore, Ciphertext, EncryptedColumn, KeyStore, Seal, StoreError, StoreResult,
-    StoredKey,
+    AuditRow, AuditStore, ChainHasher, Ciphertext, EncryptedColumn, KeyStore, StoreError,
+    StoreResult, StoredKey,
 };
 use async_trait::async_trait;
 use haven_domain::{AuditEntry, OrganizationId, UserId};
@@ -27,6 +27,29 @@ pub(crate) async fn insert_audit(conn: &mut PgConnection, e: &AuditEntry) -> Sto
     .execute(conn)
     .await?;
     Ok(())
+}
+
+/// A transaction holding the chain: whoever extends it holds this
+/// transaction-scoped advisory lock (0x6861_7665_6e41_7564, "havenAud"), on
+/// every instance sharing the database. `BEGIN` and the lock in one round
+/// trip.
+async fn begin_chain(store: &PgStore) -> StoreResult<sqlx::Transaction<'static, sqlx::Postgres>> {
+    Ok(store
+        .pool()
+        .begin_with("BEGIN; SELECT pg_advisory_xact_lock(7521423030698997092)")
+        .await?)
+}
+
+/// The chain's head, read after the lock was taken: a statement of its own,
+/// so its snapshot includes what the lock's last holder committed.
+async fn chain_head(conn: &mut PgConnection) -> StoreResult<Option<(i64, Vec<u8>)>> {
+    let row = sqlx::query(
+        "SELECT chain_seq, hash FROM audit_log WHERE chain_seq IS NOT NULL ORDER BY chain_seq DESC LIMIT 1",
+    )
+    .fetch_optional(conn)
+    .await?;
+    row.map(|r| Ok((r.try_get("chain_seq")?, r.try_get::<Vec<u8>, _>("hash")?)))
+        .transpose()
 }
 
 macro_rules! audit_select {
@@ -102,46 +125,81 @@ impl AuditStore for PgStore {
         .collect()
     }
 
-    async fn audit_head(&self) -> StoreResult<Option<(i64, Vec<u8>)>> {
-        let row = sqlx::query("SELECT chain_seq, hash FROM audit_log WHERE chain_seq IS NOT NULL ORDER BY chain_seq DESC LIMIT 1")
-            .fetch_optional(self.pool())
-            .await?;
-        row.map(|r| Ok((r.try_get("chain_seq")?, r.try_get::<Vec<u8>, _>("hash")?)))
-            .transpose()
-    }
-
-    async fn seal_audit(&self, seals: &[Seal]) -> StoreResult<()> {
-        if seals.is_empty() {
+    async fn append_chained_audit(
+        &self,
+        entries: &[AuditEntry],
+        chain: &dyn ChainHasher,
+    ) -> StoreResult<()> {
+        if entries.is_empty() {
             return Ok(());
         }
-        // One statement for the batch: the sealer keeps pace with the reads
-        // it chains, and a statement per entry cost as much as the entry.
-        // "Unsealed" is written as coalesce(chain_seq, 0) = 0 (sequence
-        // numbers start at 1) so that the planner walks the batch's ids by
-        // primary key instead of every unsealed entry for each of them.
-        let ids: Vec<i64> = seals.iter().map(|s| s.id).collect();
-        let seqs: Vec<i64> = seals.iter().map(|s| s.chain_seq).collect();
-        let prevs: Vec<Vec<u8>> = seals.iter().map(|s| s.prev_hash.to_vec()).collect();
-        let hashes: Vec<Vec<u8>> = seals.iter().map(|s| s.hash.to_vec()).collect();
-        let mut tx = self.pool().begin().await?;
+        let rows: Vec<AuditRow> = entries.iter().map(crate::entry_row).collect();
+        let mut tx = begin_chain(self).await?;
+        let seals = crate::chain_after(chain_head(&mut tx).await?, &rows, chain)?;
+        sqlx::query(
+            "INSERT INTO audit_log (at, actor_user, actor_org, action, resource_kind, resource_id, request_id,
+                                    chain_seq, prev_hash, hash)
+             SELECT at, actor_user, actor_org, action, resource_kind, resource_id, request_id, seq, prev, hash
+             FROM UNNEST($1::timestamptz[], $2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::text[], $7::text[],
+                         $8::bigint[], $9::bytea[], $10::bytea[])
+                  WITH ORDINALITY AS e (at, actor_user, actor_org, action, resource_kind, resource_id, request_id,
+                                        seq, prev, hash, n)
+             ORDER BY n",
+        )
+        .bind(rows.iter().map(|r| r.at).collect::<Vec<_>>())
+        .bind(rows.iter().map(|r| r.actor_user.map(|u| *u.as_uuid())).collect::<Vec<_>>())
+        .bind(rows.iter().map(|r| r.actor_org.map(|o| *o.as_uuid())).collect::<Vec<_>>())
+        .bind(rows.iter().map(|r| r.action.as_str()).collect::<Vec<_>>())
+        .bind(rows.iter().map(|r| r.resource_kind.as_deref()).collect::<Vec<_>>())
+        .bind(rows.iter().map(|r| r.resource_id.as_deref()).collect::<Vec<_>>())
+        .bind(rows.iter().map(|r| r.request_id.as_deref()).collect::<Vec<_>>())
+        .bind(seals.iter().map(|s| s.chain_seq).collect::<Vec<_>>())
+        .bind(seals.iter().map(|s| &s.prev_hash[..]).collect::<Vec<_>>())
+        .bind(seals.iter().map(|s| &s.hash[..]).collect::<Vec<_>>())
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn seal_pending_audit(&self, limit: u32, chain: &dyn ChainHasher) -> StoreResult<u64> {
+        let mut tx = begin_chain(self).await?;
+        let rows = sqlx::query(audit_select!(
+            "WHERE chain_seq IS NULL ORDER BY id LIMIT $1"
+        ))
+        .bind(i64::from(limit))
+        .fetch_all(&mut *tx)
+        .await?
+        .iter()
+        .map(audit_row)
+        .collect::<StoreResult<Vec<_>>>()?;
+        if rows.is_empty() {
+            // Let go of the chain now, not when the connection is next used.
+            tx.rollback().await?;
+            return Ok(0);
+        }
+        let seals = crate::chain_after(chain_head(&mut tx).await?, &rows, chain)?;
+        // One statement for the batch: a statement per entry cost as much as
+        // the entry. "Unsealed" is written as coalesce(chain_seq, 0) = 0
+        // (sequence numbers start at 1) so that the planner walks the batch's
+        // ids by primary key instead of every unsealed entry for each of them.
         let done = sqlx::query(
             "UPDATE audit_log a SET chain_seq = s.seq, prev_hash = s.prev, hash = s.hash
                FROM UNNEST($1::bigint[], $2::bigint[], $3::bytea[], $4::bytea[]) AS s(id, seq, prev, hash)
               WHERE a.id = s.id AND coalesce(a.chain_seq, 0) = 0",
         )
-        .bind(&ids)
-        .bind(&seqs)
-        .bind(&prevs)
-        .bind(&hashes)
+        .bind(seals.iter().map(|s| s.id).collect::<Vec<_>>())
+        .bind(seals.iter().map(|s| s.chain_seq).collect::<Vec<_>>())
+        .bind(seals.iter().map(|s| &s.prev_hash[..]).collect::<Vec<_>>())
+        .bind(seals.iter().map(|s| &s.hash[..]).collect::<Vec<_>>())
         .execute(&mut *tx)
-        .await
-        .map_err(|e| StoreError::unique(e, "chain_seq"))?;
-        // An entry already sealed (or named twice) is not updated: nothing is.
+        .await?;
+        // Only a writer that ignored the chain lock could have sealed them.
         if done.rows_affected() != seals.len() as u64 {
             return Err(StoreError::Conflict { field: "chain_seq" });
         }
         tx.commit().await?;
-        Ok(())
+        Ok(seals.len() as u64)
     }
 
     async fn sealed_audit_after(&self, after: i64, limit: u32) -> StoreResult<Vec<AuditRow>> {
@@ -157,6 +215,8 @@ impl AuditStore for PgStore {
         .collect()
     }
 
+    // The repeated `resource_kind <> 'case_list'` is the resource index's
+    // predicate: a query must state it for the planner to use that index.
     async fn audit_for_resource(
         &self,
         kind: &str,
@@ -164,7 +224,7 @@ impl AuditStore for PgStore {
         limit: u32,
     ) -> StoreResult<Vec<AuditRow>> {
         sqlx::query(audit_select!(
-            "WHERE resource_kind = $1 AND resource_id = $2 ORDER BY at DESC, id DESC LIMIT $3"
+            "WHERE resource_kind = $1 AND resource_kind <> 'case_list' AND resource_id = $2 ORDER BY at DESC, id DESC LIMIT $3"
         ))
         .bind(kind)
         .bind(id)

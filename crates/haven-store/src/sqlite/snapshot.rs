@@ -284,6 +284,15 @@ impl WriteGuard {
     pub(crate) async fn begin(&mut self) -> Result<sqlx::Transaction<'_, Sqlite>, sqlx::Error> {
         sqlx::Connection::begin(&mut *self.conn).await
     }
+
+    /// A transaction that takes the write lock at once: what it reads (the
+    /// audit chain's head) cannot change before it commits, even when another
+    /// process (a CLI command) writes to the same file.
+    pub(crate) async fn begin_chain(
+        &mut self,
+    ) -> Result<sqlx::Transaction<'_, Sqlite>, sqlx::Error> {
+        sqlx::Connection::begin_with(&mut *self.conn, "BEGIN IMMEDIATE").await
+    }
 }
 
 impl Deref for WriteGuard {
