@@ -28,7 +28,12 @@ pub use people::{LoginName, OrgKind, Organization, Role, SessionStage, User};
 /// databases keep, so a value read back equals the value written.
 #[must_use]
 pub fn now() -> time::OffsetDateTime {
-    let t = time::OffsetDateTime::now_utc();
+    whole_millis(time::OffsetDateTime::now_utc())
+}
+
+/// `t` cut to whole milliseconds (see [`now`]).
+#[must_use]
+pub fn whole_millis(t: time::OffsetDateTime) -> time::OffsetDateTime {
     t.replace_nanosecond(t.nanosecond() / 1_000_000 * 1_000_000)
         .unwrap_or(t)
 }

@@ -353,12 +353,9 @@ pub(crate) fn chain_after(
 /// time is cut to whole milliseconds, the precision the chain hashes, so the
 /// hash matches the row as either database returns it.
 pub(crate) fn entry_row(e: &AuditEntry) -> AuditRow {
-    let at =
-        e.at.replace_nanosecond(e.at.nanosecond() / 1_000_000 * 1_000_000)
-            .unwrap_or(e.at);
     AuditRow {
         id: 0,
-        at,
+        at: haven_domain::whole_millis(e.at),
         actor_user: e.actor_user,
         actor_org: e.actor_org,
         action: e.action.as_str().to_owned(),

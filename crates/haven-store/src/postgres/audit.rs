@@ -1,6 +1,6 @@
 use super::PgStore;
 use crate::{
-    AuditRow, AuditStore, ChainHasher, Ciphertext, EncryptedColumn, KeyStore, StoreError,
+    AuditRow, AuditStore, ChainHasher, Ciphertext, EncryptedColumn, KeyStore, Seal, StoreError,
     StoreResult, StoredKey,
 };
 use async_trait::async_trait;
@@ -24,6 +24,39 @@ pub(crate) async fn insert_audit(conn: &mut PgConnection, e: &AuditEntry) -> Sto
     .bind(e.resource_kind)
     .bind(e.resource_id.as_deref())
     .bind(e.request_id.as_deref())
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Inserts a batch in one statement (atomic without a transaction around
+/// it), ids in the batch's order: chained with `seals`, or unchained.
+async fn insert_batch(
+    conn: &mut PgConnection,
+    rows: &[AuditRow],
+    seals: Option<&[Seal]>,
+) -> StoreResult<()> {
+    let seal = |i: usize| seals.and_then(|s| s.get(i));
+    sqlx::query(
+        "INSERT INTO audit_log (at, actor_user, actor_org, action, resource_kind, resource_id, request_id,
+                                chain_seq, prev_hash, hash)
+         SELECT at, actor_user, actor_org, action, resource_kind, resource_id, request_id, seq, prev, hash
+         FROM UNNEST($1::timestamptz[], $2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::text[], $7::text[],
+                     $8::bigint[], $9::bytea[], $10::bytea[])
+              WITH ORDINALITY AS e (at, actor_user, actor_org, action, resource_kind, resource_id, request_id,
+                                    seq, prev, hash, n)
+         ORDER BY n",
+    )
+    .bind(rows.iter().map(|r| r.at).collect::<Vec<_>>())
+    .bind(rows.iter().map(|r| r.actor_user.map(|u| *u.as_uuid())).collect::<Vec<_>>())
+    .bind(rows.iter().map(|r| r.actor_org.map(|o| *o.as_uuid())).collect::<Vec<_>>())
+    .bind(rows.iter().map(|r| r.action.as_str()).collect::<Vec<_>>())
+    .bind(rows.iter().map(|r| r.resource_kind.as_deref()).collect::<Vec<_>>())
+    .bind(rows.iter().map(|r| r.resource_id.as_deref()).collect::<Vec<_>>())
+    .bind(rows.iter().map(|r| r.request_id.as_deref()).collect::<Vec<_>>())
+    .bind((0..rows.len()).map(|i| seal(i).map(|s| s.chain_seq)).collect::<Vec<_>>())
+    .bind((0..rows.len()).map(|i| seal(i).map(|s| &s.prev_hash[..])).collect::<Vec<_>>())
+    .bind((0..rows.len()).map(|i| seal(i).map(|s| &s.hash[..])).collect::<Vec<_>>())
     .execute(conn)
     .await?;
     Ok(())
@@ -84,31 +117,15 @@ fn audit_row(row: &PgRow) -> StoreResult<AuditRow> {
 
 #[async_trait]
 impl AuditStore for PgStore {
-    /// One statement for the whole batch (a group commit of page reads):
-    /// atomic without a transaction around it, and one round trip instead
-    /// of one per entry plus two. Ids follow the batch's order.
+    /// One statement for the whole batch: one round trip instead of one per
+    /// entry plus two.
     async fn append_audit(&self, entries: &[AuditEntry]) -> StoreResult<()> {
         match entries {
             [] => Ok(()),
             [e] => insert_audit(&mut *self.pool().acquire().await?, e).await,
             _ => {
-                sqlx::query(
-                    "INSERT INTO audit_log (at, actor_user, actor_org, action, resource_kind, resource_id, request_id)
-                     SELECT at, actor_user, actor_org, action, resource_kind, resource_id, request_id
-                     FROM UNNEST($1::timestamptz[], $2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::text[], $7::text[])
-                          WITH ORDINALITY AS e (at, actor_user, actor_org, action, resource_kind, resource_id, request_id, n)
-                     ORDER BY n",
-                )
-                .bind(entries.iter().map(|e| e.at).collect::<Vec<_>>())
-                .bind(entries.iter().map(|e| e.actor_user.map(|u| *u.as_uuid())).collect::<Vec<_>>())
-                .bind(entries.iter().map(|e| e.actor_org.map(|o| *o.as_uuid())).collect::<Vec<_>>())
-                .bind(entries.iter().map(|e| e.action.as_str()).collect::<Vec<_>>())
-                .bind(entries.iter().map(|e| e.resource_kind).collect::<Vec<_>>())
-                .bind(entries.iter().map(|e| e.resource_id.as_deref()).collect::<Vec<_>>())
-                .bind(entries.iter().map(|e| e.request_id.as_deref()).collect::<Vec<_>>())
-                .execute(self.pool())
-                .await?;
-                Ok(())
+                let rows: Vec<AuditRow> = entries.iter().map(crate::entry_row).collect();
+                insert_batch(&mut *self.pool().acquire().await?, &rows, None).await
             }
         }
     }
@@ -136,28 +153,7 @@ impl AuditStore for PgStore {
         let rows: Vec<AuditRow> = entries.iter().map(crate::entry_row).collect();
         let mut tx = begin_chain(self).await?;
         let seals = crate::chain_after(chain_head(&mut tx).await?, &rows, chain)?;
-        sqlx::query(
-            "INSERT INTO audit_log (at, actor_user, actor_org, action, resource_kind, resource_id, request_id,
-                                    chain_seq, prev_hash, hash)
-             SELECT at, actor_user, actor_org, action, resource_kind, resource_id, request_id, seq, prev, hash
-             FROM UNNEST($1::timestamptz[], $2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::text[], $7::text[],
-                         $8::bigint[], $9::bytea[], $10::bytea[])
-                  WITH ORDINALITY AS e (at, actor_user, actor_org, action, resource_kind, resource_id, request_id,
-                                        seq, prev, hash, n)
-             ORDER BY n",
-        )
-        .bind(rows.iter().map(|r| r.at).collect::<Vec<_>>())
-        .bind(rows.iter().map(|r| r.actor_user.map(|u| *u.as_uuid())).collect::<Vec<_>>())
-        .bind(rows.iter().map(|r| r.actor_org.map(|o| *o.as_uuid())).collect::<Vec<_>>())
-        .bind(rows.iter().map(|r| r.action.as_str()).collect::<Vec<_>>())
-        .bind(rows.iter().map(|r| r.resource_kind.as_deref()).collect::<Vec<_>>())
-        .bind(rows.iter().map(|r| r.resource_id.as_deref()).collect::<Vec<_>>())
-        .bind(rows.iter().map(|r| r.request_id.as_deref()).collect::<Vec<_>>())
-        .bind(seals.iter().map(|s| s.chain_seq).collect::<Vec<_>>())
-        .bind(seals.iter().map(|s| &s.prev_hash[..]).collect::<Vec<_>>())
-        .bind(seals.iter().map(|s| &s.hash[..]).collect::<Vec<_>>())
-        .execute(&mut *tx)
-        .await?;
+        insert_batch(&mut tx, &rows, Some(&seals)).await?;
         tx.commit().await?;
         Ok(())
     }

@@ -1,6 +1,6 @@
 use super::{SqliteStore, from_millis, to_millis};
 use crate::{
-    AuditRow, AuditStore, ChainHasher, Ciphertext, EncryptedColumn, KeyStore, StoreError,
+    AuditRow, AuditStore, ChainHasher, Ciphertext, EncryptedColumn, KeyStore, Seal, StoreError,
     StoreResult, StoredKey,
 };
 use async_trait::async_trait;
@@ -13,17 +13,30 @@ use uuid::Uuid;
 /// Inserts one audit entry on `conn`: callers pass their transaction so the
 /// entry commits or rolls back with the action it records.
 pub(crate) async fn insert_audit(conn: &mut SqliteConnection, e: &AuditEntry) -> StoreResult<()> {
+    insert_row(conn, &crate::entry_row(e), None).await
+}
+
+/// Inserts one row, chained with `seal` or unchained.
+async fn insert_row(
+    conn: &mut SqliteConnection,
+    row: &AuditRow,
+    seal: Option<&Seal>,
+) -> StoreResult<()> {
     sqlx::query(
-        "INSERT INTO audit_log (at, actor_user, actor_org, action, resource_kind, resource_id, request_id)
-         VALUES (?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO audit_log (at, actor_user, actor_org, action, resource_kind, resource_id, request_id,
+                                chain_seq, prev_hash, hash)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     )
-    .bind(to_millis(e.at))
-    .bind(e.actor_user.map(|u| *u.as_uuid()))
-    .bind(e.actor_org.map(|o| *o.as_uuid()))
-    .bind(e.action.as_str())
-    .bind(e.resource_kind)
-    .bind(e.resource_id.as_deref())
-    .bind(e.request_id.as_deref())
+    .bind(to_millis(row.at))
+    .bind(row.actor_user.map(|u| *u.as_uuid()))
+    .bind(row.actor_org.map(|o| *o.as_uuid()))
+    .bind(row.action.as_str())
+    .bind(row.resource_kind.as_deref())
+    .bind(row.resource_id.as_deref())
+    .bind(row.request_id.as_deref())
+    .bind(seal.map(|s| s.chain_seq))
+    .bind(seal.map(|s| &s.prev_hash[..]))
+    .bind(seal.map(|s| &s.hash[..]))
     .execute(conn)
     .await?;
     Ok(())
@@ -105,23 +118,7 @@ impl AuditStore for SqliteStore {
         let rows: Vec<AuditRow> = entries.iter().map(crate::entry_row).collect();
         let seals = crate::chain_after(chain_head(&mut tx).await?, &rows, chain)?;
         for (row, seal) in rows.iter().zip(&seals) {
-            sqlx::query(
-                "INSERT INTO audit_log (at, actor_user, actor_org, action, resource_kind, resource_id, request_id,
-                                        chain_seq, prev_hash, hash)
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            )
-            .bind(to_millis(row.at))
-            .bind(row.actor_user.map(|u| *u.as_uuid()))
-            .bind(row.actor_org.map(|o| *o.as_uuid()))
-            .bind(row.action.as_str())
-            .bind(row.resource_kind.as_deref())
-            .bind(row.resource_id.as_deref())
-            .bind(row.request_id.as_deref())
-            .bind(seal.chain_seq)
-            .bind(&seal.prev_hash[..])
-            .bind(&seal.hash[..])
-            .execute(&mut *tx)
-            .await?;
+            insert_row(&mut tx, row, Some(seal)).await?;
         }
         tx.commit().await?;
         Ok(())
