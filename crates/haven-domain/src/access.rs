@@ -9,8 +9,9 @@
 //! to a T, U or VAWA application carry the 8 U.S.C. 1367 flag and leave only
 //! with a recorded exception or consent.
 
-use crate::consent::{Consent, FieldGroup};
+use crate::consent::{Consent, FieldGroup, Recipient};
 use crate::ids::{CaseId, OrganizationId, UserId};
+use crate::people::OrgKind;
 use crate::people::Role;
 use crate::policy::Actor;
 use time::OffsetDateTime;
@@ -228,14 +229,95 @@ pub fn may_open_case(actor: &Actor) -> Option<TeamRole> {
     }
 }
 
-/// Who may record or revoke a victim's release of information: the case team
-/// and supervisors of the case's organization, never someone whose only
-/// access is a release itself.
+/// Victim-services staff: victim specialists, and supervisors who do not act
+/// for law enforcement. They keep the advocate compartment and record the
+/// victim's releases.
 #[must_use]
-pub fn may_manage_consent(actor: &Actor, case: &CaseFacts) -> bool {
+pub fn acts_for_victim_services(roles: &[Role]) -> bool {
+    !acts_for_law_enforcement(roles)
+        && roles
+            .iter()
+            .any(|r| matches!(r, Role::VictimSpecialist | Role::Supervisor))
+}
+
+/// Who may see a case's releases of information: the case team and
+/// supervisors of the case's organization.
+#[must_use]
+pub fn may_see_consents(actor: &Actor, case: &CaseFacts) -> bool {
     token_may_read_cases(actor)
         && (case.team.iter().any(|(u, _)| *u == actor.user)
             || (actor.roles.contains(&Role::Supervisor) && actor.organization == case.organization))
+}
+
+/// Who may record or revoke a victim's release of information.
+/// A release records the victim's own decision, made with their advocate: so
+/// only victim-services staff of the organization that owns the case, on its
+/// team or supervising it, and never through a token without `cases:write`.
+/// Law enforcement on the team, release recipients and other organizations
+/// never do (an agent recording a "release" to their own agency would open
+/// the advocate compartment to themself).
+#[must_use]
+pub fn may_manage_consent(actor: &Actor, case: &CaseFacts) -> bool {
+    token_may_write_cases(actor)
+        && actor.organization == case.organization
+        && acts_for_victim_services(&actor.roles)
+        && (case.team.iter().any(|(u, _)| *u == actor.user)
+            || actor.roles.contains(&Role::Supervisor))
+}
+
+/// Why a release cannot name its recipient when `actor` records it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RecipientDeny {
+    /// The recorder's own organization: it holds the case already, and a
+    /// release to it could only widen what its own staff see.
+    OwnOrganization,
+    /// A role the recorder holds: they would be releasing to themself.
+    OwnRole,
+}
+
+/// Nobody records a release naming themself, their own organization or a
+/// role they hold: a release widens someone else's access, at the victim's
+/// word, never the recorder's.
+///
+/// # Errors
+/// Why the recipient is refused.
+pub fn may_name_recipient(actor: &Actor, recipient: Recipient) -> Result<(), RecipientDeny> {
+    match recipient {
+        Recipient::Organization(o) if o == actor.organization => {
+            Err(RecipientDeny::OwnOrganization)
+        }
+        Recipient::Role(r) if actor.roles.contains(&r) => Err(RecipientDeny::OwnRole),
+        _ => Ok(()),
+    }
+}
+
+/// Whether `actor` may see a case's immigration information (relief and
+/// benefits: T, U and VAWA applications, their facts, trackers and
+/// deadlines). A case linked to such an application carries the 8 U.S.C.
+/// 1367 flag: its immigration information stays with the victim-services
+/// staff of the owning organization (team and supervisors), and reaches law
+/// enforcement or anyone whose access is a release only with the victim's
+/// prior written consent: an active release covering `immigration`.
+#[must_use]
+pub fn may_see_immigration(
+    actor: &Actor,
+    case: &CaseFacts,
+    consents: &[Consent],
+    now: OffsetDateTime,
+) -> bool {
+    if !authorize_case(actor, CaseAction::View, case, consents, now).is_allowed() {
+        return false;
+    }
+    if !case.flag_1367 {
+        return true;
+    }
+    let own_victim_services = actor.organization == case.organization
+        && acts_for_victim_services(&actor.roles)
+        && matches!(
+            basis(actor, case, consents, now),
+            Some(Basis::Team | Basis::Supervisor)
+        );
+    own_victim_services || consent_covers(actor, case, consents, FieldGroup::Immigration, now)
 }
 
 /// Who may change a case record (stage, needs, plan, notes, tasks, rights):
@@ -245,7 +327,7 @@ pub fn may_manage_consent(actor: &Actor, case: &CaseFacts) -> bool {
 /// [`may_write_compartment`]).
 #[must_use]
 pub fn may_edit_case(actor: &Actor, case: &CaseFacts) -> bool {
-    may_manage_consent(actor, case) && token_may_write_cases(actor)
+    may_see_consents(actor, case) && token_may_write_cases(actor)
 }
 
 fn token_may_write_cases(actor: &Actor) -> bool {
@@ -259,7 +341,7 @@ fn token_may_write_cases(actor: &Actor) -> bool {
 /// the owner specialist.
 #[must_use]
 pub fn may_manage_team(actor: &Actor, case: &CaseFacts) -> bool {
-    token_may_read_cases(actor)
+    token_may_write_cases(actor)
         && ((actor.roles.contains(&Role::Supervisor) && actor.organization == case.organization)
             || case
                 .team
@@ -366,15 +448,42 @@ pub fn may_see_case_history(actor: &Actor, case: &CaseFacts) -> bool {
     actor.roles.contains(&Role::Supervisor) && actor.organization == case.organization
 }
 
+/// What break glass needs to know besides the actor and the reason.
+#[derive(Clone, Copy, Debug)]
+pub struct EmergencyContext<'a> {
+    pub case: &'a CaseFacts,
+    /// The organizations of the case team's members.
+    pub team_organizations: &'a [OrganizationId],
+    /// The kind of the actor's own organization.
+    pub actor_org_kind: OrgKind,
+}
+
 /// Emergency ("break glass") access to a case outside the actor's scope: only
-/// a supervisor, only with a written reason. Always audited and flagged.
+/// a supervisor, only with a written reason of at least ten visible
+/// characters, only into a case of their own organization or one their
+/// organization works on (a member on the team), and never by law
+/// enforcement into a record protected by 8 U.S.C. 1367. Always
+/// audited, shown on the case and reviewed by the owning organization's
+/// supervisors.
 #[must_use]
-pub fn authorize_emergency(actor: &Actor, reason: &str) -> CaseDecision {
-    if actor.roles.contains(&Role::Supervisor) && reason.trim().chars().count() >= 10 {
-        CaseDecision::AllowEmergency
-    } else {
-        CaseDecision::Deny(CaseDeny::EmergencyNeedsReason)
+pub fn authorize_emergency(actor: &Actor, reason: &str, ctx: EmergencyContext<'_>) -> CaseDecision {
+    if !actor.roles.contains(&Role::Supervisor) || crate::text::visible_chars(reason) < 10 {
+        return CaseDecision::Deny(CaseDeny::EmergencyNeedsReason);
     }
+    if !token_may_write_cases(actor) {
+        return CaseDecision::Deny(CaseDeny::OutOfScope);
+    }
+    let related = ctx.case.organization == actor.organization
+        || ctx.team_organizations.contains(&actor.organization);
+    if !related {
+        return CaseDecision::Deny(CaseDeny::NotOnCase);
+    }
+    let law_enforcement =
+        acts_for_law_enforcement(&actor.roles) || ctx.actor_org_kind == OrgKind::LawEnforcement;
+    if law_enforcement && ctx.case.flag_1367 {
+        return CaseDecision::Deny(CaseDeny::Protected1367);
+    }
+    CaseDecision::AllowEmergency
 }
 
 /// The filter a case list applies: exactly the cases `authorize_case(View)`
@@ -464,11 +573,12 @@ mod tests {
                 recorded_as_abuser: false,
             }],
             recipient: to,
-            purpose: "coordination".into(),
+            purpose: Vec::new(),
             fields: fields.to_vec(),
             signed_on: date!(2026 - 11 - 01),
             expires_on: date!(2026 - 12 - 31),
             revoked_at: None,
+            witnessed_by: None,
         }
     }
 
@@ -696,23 +806,204 @@ mod tests {
         );
     }
 
+    fn emergency(
+        a: &Actor,
+        reason: &str,
+        c: &CaseFacts,
+        team_orgs: &[OrganizationId],
+        kind: OrgKind,
+    ) -> CaseDecision {
+        authorize_emergency(
+            a,
+            reason,
+            EmergencyContext {
+                case: c,
+                team_organizations: team_orgs,
+                actor_org_kind: kind,
+            },
+        )
+    }
+
     #[test]
     fn emergency_access_needs_a_supervisor_and_a_reason() {
         let org = OrganizationId::new();
+        let c = case(org, vec![]);
+        let reason = "Victim in danger tonight; owner unreachable";
         assert_eq!(
-            authorize_emergency(
+            emergency(
                 &actor(org, &[Role::Supervisor]),
-                "Victim in danger tonight; owner unreachable"
+                reason,
+                &c,
+                &[],
+                OrgKind::Ngo
             ),
             CaseDecision::AllowEmergency
         );
-        assert!(!authorize_emergency(&actor(org, &[Role::Supervisor]), "urgent").is_allowed());
+        for short in ["urgent", &"\u{200B}".repeat(12), "  a  b  c  "] {
+            assert!(
+                !emergency(
+                    &actor(org, &[Role::Supervisor]),
+                    short,
+                    &c,
+                    &[],
+                    OrgKind::Ngo
+                )
+                .is_allowed(),
+                "{short:?}"
+            );
+        }
         assert!(
-            !authorize_emergency(
+            !emergency(
                 &actor(org, &[Role::VictimSpecialist]),
-                "Victim in danger tonight"
+                reason,
+                &c,
+                &[],
+                OrgKind::Ngo
             )
             .is_allowed()
+        );
+        let read_only =
+            actor(org, &[Role::Supervisor]).with_scopes(vec![crate::policy::Scope::CasesRead]);
+        assert!(!emergency(&read_only, reason, &c, &[], OrgKind::Ngo).is_allowed());
+    }
+
+    #[test]
+    fn r3_break_glass_stays_in_the_supervisors_own_organizations_cases() {
+        let ngo = OrganizationId::new();
+        let agency = OrganizationId::new();
+        let reason = "Victim in danger tonight; owner unreachable";
+        let mut c = case(ngo, vec![]);
+        let boss = actor(agency, &[Role::Supervisor]);
+        assert_eq!(
+            emergency(&boss, reason, &c, &[], OrgKind::LawEnforcement),
+            CaseDecision::Deny(CaseDeny::NotOnCase),
+            "another organization's case"
+        );
+        assert_eq!(
+            emergency(&boss, reason, &c, &[agency], OrgKind::LawEnforcement),
+            CaseDecision::AllowEmergency,
+            "their agency works on the case"
+        );
+        c.flag_1367 = true;
+        assert_eq!(
+            emergency(&boss, reason, &c, &[agency], OrgKind::LawEnforcement),
+            CaseDecision::Deny(CaseDeny::Protected1367)
+        );
+        let agent_boss = actor(ngo, &[Role::Supervisor, Role::LawEnforcementAgent]);
+        assert_eq!(
+            emergency(&agent_boss, reason, &c, &[], OrgKind::Ngo),
+            CaseDecision::Deny(CaseDeny::Protected1367)
+        );
+        assert_eq!(
+            emergency(
+                &actor(ngo, &[Role::Supervisor]),
+                reason,
+                &c,
+                &[],
+                OrgKind::Ngo
+            ),
+            CaseDecision::AllowEmergency
+        );
+    }
+
+    #[test]
+    fn releases_are_recorded_by_victim_services_of_the_owning_organization_only() {
+        let ngo = OrganizationId::new();
+        let agency = OrganizationId::new();
+        let specialist = actor(ngo, &[Role::VictimSpecialist]);
+        let agent = actor(agency, &[Role::LawEnforcementAgent]);
+        let ngo_agent = actor(ngo, &[Role::LawEnforcementAgent]);
+        let boss = actor(ngo, &[Role::Supervisor]);
+        let other_boss = actor(agency, &[Role::Supervisor]);
+        let c = case(
+            ngo,
+            vec![
+                (specialist.user, TeamRole::OwnerSpecialist),
+                (agent.user, TeamRole::Agent),
+                (ngo_agent.user, TeamRole::Agent),
+                (other_boss.user, TeamRole::Supervisor),
+            ],
+        );
+        assert!(may_manage_consent(&specialist, &c));
+        assert!(may_manage_consent(&boss, &c));
+        assert!(
+            !may_manage_consent(&agent, &c),
+            "law enforcement on the team"
+        );
+        assert!(
+            !may_manage_consent(&ngo_agent, &c),
+            "law enforcement of the owner"
+        );
+        assert!(!may_manage_consent(&other_boss, &c), "another organization");
+        let read = specialist
+            .clone()
+            .with_scopes(vec![crate::policy::Scope::CasesRead]);
+        assert!(!may_manage_consent(&read, &c), "a read-only token");
+        assert!(may_see_consents(&read, &c));
+        assert!(may_see_consents(&agent, &c));
+        assert_eq!(
+            may_name_recipient(&specialist, Recipient::Organization(ngo)),
+            Err(RecipientDeny::OwnOrganization)
+        );
+        assert_eq!(
+            may_name_recipient(&specialist, Recipient::Role(Role::VictimSpecialist)),
+            Err(RecipientDeny::OwnRole)
+        );
+        assert_eq!(
+            may_name_recipient(&specialist, Recipient::Organization(agency)),
+            Ok(())
+        );
+    }
+
+    #[test]
+    fn r3_immigration_information_of_a_protected_case_stays_with_victim_services() {
+        let ngo = OrganizationId::new();
+        let agency = OrganizationId::new();
+        let specialist = actor(ngo, &[Role::VictimSpecialist]);
+        let agent = actor(agency, &[Role::LawEnforcementAgent]);
+        let mut c = case(
+            ngo,
+            vec![
+                (specialist.user, TeamRole::OwnerSpecialist),
+                (agent.user, TeamRole::Agent),
+            ],
+        );
+        assert!(may_see_immigration(&agent, &c, &[], NOW), "no flag, no bar");
+        c.flag_1367 = true;
+        assert!(may_see_immigration(&specialist, &c, &[], NOW));
+        assert!(may_see_immigration(
+            &actor(ngo, &[Role::Supervisor]),
+            &c,
+            &[],
+            NOW
+        ));
+        assert!(!may_see_immigration(&agent, &c, &[], NOW));
+        let identity = consent(
+            c.id,
+            Recipient::Organization(agency),
+            &[FieldGroup::Identity],
+        );
+        assert!(!may_see_immigration(
+            &agent,
+            &c,
+            std::slice::from_ref(&identity),
+            NOW
+        ));
+        let immigration = consent(
+            c.id,
+            Recipient::Organization(agency),
+            &[FieldGroup::Immigration],
+        );
+        assert!(may_see_immigration(
+            &agent,
+            &c,
+            std::slice::from_ref(&immigration),
+            NOW
+        ));
+        let outsider = actor(OrganizationId::new(), &[Role::VictimSpecialist]);
+        assert!(
+            !may_see_immigration(&outsider, &c, &[], NOW),
+            "not on the case at all"
         );
     }
 

@@ -9,9 +9,14 @@
 //! Consent is never a condition of service: nothing that helps the victim
 //! asks for one (R-4 (D)(ii), R-5).
 
-use crate::ids::{CaseId, ConsentId, OrganizationId};
+use crate::ids::{CaseId, ConsentId, OrganizationId, UserId};
 use crate::people::Role;
-use time::{Date, OffsetDateTime};
+use time::{Date, Duration, OffsetDateTime};
+
+/// The longest term Haven records a release for: R-6 sets no number, OVW
+/// expects "short and case-specific"; a year is Haven's policy maximum, and
+/// a victim can renew a release that is still needed.
+pub const MAX_TERM: Duration = Duration::days(366);
 
 /// Who receives the information.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -95,11 +100,16 @@ pub struct Consent {
     pub case: CaseId,
     pub parties: Vec<Party>,
     pub recipient: Recipient,
-    pub purpose: String,
+    /// The purpose as the victim agreed to it, sealed by the server: free
+    /// text about a person is personal data (read it with the keyring).
+    pub purpose: Vec<u8>,
     pub fields: Vec<FieldGroup>,
     pub signed_on: Date,
     pub expires_on: Date,
     pub revoked_at: Option<OffsetDateTime>,
+    /// The victim-services staff member who witnessed the signature and
+    /// recorded it (`None` for releases recorded before Haven kept it).
+    pub witnessed_by: Option<UserId>,
 }
 
 /// Facts about the victim that decide who must sign.
@@ -131,21 +141,53 @@ pub enum ConsentError {
     GuardianRequired,
     #[error("the victim must sign their own release (R-4)")]
     VictimMustSign,
+    #[error(
+        "advocate records are released to a named organization, never to a role in every organization (R-4)"
+    )]
+    AdvocateRecordsToRole,
+    #[error("a release is signed on or before the day it is recorded (R-6)")]
+    SignedInFuture,
+    #[error("a release may run for at most a year; the victim can renew it (R-6)")]
+    TermTooLong,
 }
 
-/// Checks a release before it is recorded.
+/// The purpose as typed: trimmed, and refused when nothing visible is left
+/// a release names its purpose).
+///
+/// # Errors
+/// [`ConsentError::NoPurpose`].
+pub fn purpose_text(typed: &str) -> Result<String, ConsentError> {
+    let t = crate::text::trim_invisible(typed);
+    if crate::text::has_visible(t) {
+        Ok(t.to_owned())
+    } else {
+        Err(ConsentError::NoPurpose)
+    }
+}
+
+/// Checks a release before it is recorded on `today` (the purpose is
+/// checked as typed, by [`purpose_text`]).
 ///
 /// # Errors
 /// The first rule it breaks.
-pub fn validate(consent: &Consent, ctx: ConsentContext) -> Result<(), ConsentError> {
-    if consent.purpose.trim().is_empty() {
-        return Err(ConsentError::NoPurpose);
-    }
+pub fn validate(consent: &Consent, ctx: ConsentContext, today: Date) -> Result<(), ConsentError> {
     if consent.fields.is_empty() {
         return Err(ConsentError::NoFields);
     }
     if consent.expires_on <= consent.signed_on {
         return Err(ConsentError::ExpiryNotAfterSigning);
+    }
+    // A day's grace: the signer's calendar may be ahead of UTC.
+    if consent.signed_on > today + Duration::days(1) {
+        return Err(ConsentError::SignedInFuture);
+    }
+    if consent.expires_on - consent.signed_on > MAX_TERM {
+        return Err(ConsentError::TermTooLong);
+    }
+    if matches!(consent.recipient, Recipient::Role(_))
+        && consent.fields.contains(&FieldGroup::AdvocateRecords)
+    {
+        return Err(ConsentError::AdvocateRecordsToRole);
     }
     if consent.parties.iter().any(|p| p.recorded_as_abuser) {
         return Err(ConsentError::AbuserCannotConsent);
@@ -188,7 +230,14 @@ impl Consent {
         group: FieldGroup,
         now: OffsetDateTime,
     ) -> bool {
-        self.is_active(now) && self.fields.contains(&group) && self.reaches(organization, roles)
+        // Advocate records go to a named organization only, whatever
+        // an older row says.
+        let role_to_advocate =
+            group == FieldGroup::AdvocateRecords && matches!(self.recipient, Recipient::Role(_));
+        !role_to_advocate
+            && self.is_active(now)
+            && self.fields.contains(&group)
+            && self.reaches(organization, roles)
     }
 
     /// Whether the recipient is this organization or one of these roles.
@@ -215,23 +264,28 @@ mod tests {
                 recorded_as_abuser: false,
             }],
             recipient: Recipient::Organization(OrganizationId::new()),
-            purpose: "Housing referral".into(),
+            purpose: Vec::new(),
             fields: vec![FieldGroup::Identity, FieldGroup::Contact],
             signed_on: date!(2026 - 11 - 01),
             expires_on: date!(2026 - 12 - 01),
             revoked_at: None,
+            witnessed_by: None,
         }
+    }
+
+    const TODAY: Date = date!(2026 - 11 - 02);
+
+    fn validate(c: &Consent, ctx: ConsentContext) -> Result<(), ConsentError> {
+        super::validate(c, ctx, TODAY)
     }
 
     #[test]
     fn r6_a_release_names_purpose_fields_and_an_expiry_after_signing() {
         assert_eq!(validate(&release(), ConsentContext::default()), Ok(()));
-        let mut c = release();
-        c.purpose = "  ".into();
-        assert_eq!(
-            validate(&c, ConsentContext::default()),
-            Err(ConsentError::NoPurpose)
-        );
+        for nothing in ["  ", "\u{200B}\u{200B}\u{200B}", "\u{FEFF}"] {
+            assert_eq!(purpose_text(nothing), Err(ConsentError::NoPurpose));
+        }
+        assert_eq!(purpose_text(" Housing \u{200B}").as_deref(), Ok("Housing"));
         let mut c = release();
         c.fields.clear();
         assert_eq!(
@@ -348,6 +402,51 @@ mod tests {
             OrganizationId::new(),
             &[Role::LawEnforcementAgent],
             FieldGroup::Identity,
+            now
+        ));
+    }
+
+    #[test]
+    fn r6_a_release_is_reasonably_time_limited_and_not_signed_in_the_future() {
+        let mut c = release();
+        c.signed_on = date!(0000 - 01 - 01);
+        c.expires_on = date!(9999 - 12 - 31);
+        assert_eq!(
+            validate(&c, ConsentContext::default()),
+            Err(ConsentError::TermTooLong)
+        );
+        let mut c = release();
+        c.expires_on = c.signed_on + MAX_TERM;
+        assert_eq!(validate(&c, ConsentContext::default()), Ok(()));
+        c.expires_on += Duration::days(1);
+        assert_eq!(
+            validate(&c, ConsentContext::default()),
+            Err(ConsentError::TermTooLong)
+        );
+        let mut c = release();
+        c.signed_on = TODAY + Duration::days(2);
+        c.expires_on = c.signed_on + Duration::days(30);
+        assert_eq!(
+            validate(&c, ConsentContext::default()),
+            Err(ConsentError::SignedInFuture)
+        );
+    }
+
+    #[test]
+    fn r4_advocate_records_go_to_a_named_organization_never_to_a_role() {
+        let mut c = release();
+        c.recipient = Recipient::Role(Role::LawEnforcementAgent);
+        c.fields = vec![FieldGroup::AdvocateRecords];
+        assert_eq!(
+            validate(&c, ConsentContext::default()),
+            Err(ConsentError::AdvocateRecordsToRole)
+        );
+        // A row recorded before the rule still covers nothing of them.
+        let now = datetime!(2026-11-15 12:00 UTC);
+        assert!(!c.covers(
+            OrganizationId::new(),
+            &[Role::LawEnforcementAgent],
+            FieldGroup::AdvocateRecords,
             now
         ));
     }

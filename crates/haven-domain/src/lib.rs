@@ -15,6 +15,7 @@ pub mod people;
 pub mod policy;
 pub mod record;
 pub mod relief;
+pub mod text;
 
 pub use audit::{AuditAction, AuditEntry};
 pub use ids::{

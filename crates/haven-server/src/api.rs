@@ -630,9 +630,11 @@ pub struct ConsentBody {
     #[serde(with = "time::serde::rfc3339::option")]
     pub revoked_at: Option<OffsetDateTime>,
     pub active: bool,
+    /// The staff member who witnessed the signature and recorded it.
+    pub witnessed_by: Option<uuid::Uuid>,
 }
 
-fn consent_body(c: &haven_domain::consent::Consent) -> ConsentBody {
+fn consent_body(c: &haven_domain::consent::Consent, purpose: String) -> ConsentBody {
     use haven_domain::consent::Recipient;
     let (org, role) = match c.recipient {
         Recipient::Organization(o) => (Some(*o.as_uuid()), None),
@@ -643,8 +645,9 @@ fn consent_body(c: &haven_domain::consent::Consent) -> ConsentBody {
         case_id: *c.case.as_uuid(),
         recipient_organization_id: org,
         recipient_role: role,
-        purpose: c.purpose.clone(),
+        purpose,
         fields: c.fields.iter().map(|f| f.as_str().to_owned()).collect(),
+        witnessed_by: c.witnessed_by.map(|u| *u.as_uuid()),
         signed_on: c.signed_on.to_string(),
         expires_on: c.expires_on.to_string(),
         revoked_at: c.revoked_at,
@@ -652,12 +655,29 @@ fn consent_body(c: &haven_domain::consent::Consent) -> ConsentBody {
     }
 }
 
-/// The case, if the caller may manage its releases; otherwise not found.
+/// A release's purpose in plain text (empty for one an older Haven recorded
+/// and the start-up has not sealed yet).
+///
+/// # Errors
+/// When it does not decrypt.
+pub(crate) async fn consent_purpose(
+    state: &AppState,
+    c: &haven_domain::consent::Consent,
+) -> Result<String, AppError> {
+    if c.purpose.is_empty() {
+        return Ok(String::new());
+    }
+    crate::record::unseal_text(state, "consents", "purpose", &c.id.to_string(), &c.purpose).await
+}
+
+/// The case, if the caller may see (`write == false`) or record and revoke
+/// (`write == true`) its releases; otherwise not found.
 async fn consent_case(
     state: &AppState,
     caller: &ApiCaller,
     id: &str,
     rid: Option<String>,
+    write: bool,
 ) -> Result<haven_domain::access::CaseFacts, Response> {
     let Ok(case_id) = id.parse::<haven_domain::CaseId>() else {
         return Err(AppError::NotFound.into_response());
@@ -667,15 +687,26 @@ async fn consent_case(
         .case_facts(case_id)
         .await
         .map_err(|e| AppError::from(e).into_response())?;
+    let allowed = |f: &haven_domain::access::CaseFacts| {
+        if write {
+            haven_domain::access::may_manage_consent(&caller.actor, f)
+        } else {
+            haven_domain::access::may_see_consents(&caller.actor, f)
+        }
+    };
     match facts {
-        Some(f) if haven_domain::access::may_manage_consent(&caller.actor, &f) => Ok(f),
+        Some(f) if allowed(&f) => Ok(f),
         Some(_) => Err(refused(state, caller, "case", Some(case_id.to_string()), rid).await),
         None => Err(AppError::NotFound.into_response()),
     }
 }
 
-/// Records a release of information for a case (the case team or a supervisor).
-/// Checked against; recording one is never required for any service.
+/// Records a release of information for a case: the victim's decision, made
+/// with their advocate. Only victim-services staff of the organization that
+/// owns the case (its team or supervisors) record one, never naming
+/// themselves, their own organization or a role they hold; the recorder is
+/// kept as the witness of the signature. Checked against;
+/// recording one is never required for any service.
 #[utoipa::path(post, path = "/api/v1/cases/{id}/consents", tag = "cases", request_body = NewConsent,
     params(("id" = uuid::Uuid, Path, description = "The case's id")),
     responses((status = 201, body = ConsentBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 415, body = ErrorBody), (status = 422, body = ErrorBody)))]
@@ -686,12 +717,12 @@ pub async fn create_consent(
     Path(id): Path<String>,
     JsonObject(body): JsonObject<NewConsent>,
 ) -> Response {
-    let facts = match consent_case(&state, &caller, &id, rid.clone()).await {
+    let facts = match consent_case(&state, &caller, &id, rid.clone(), true).await {
         Ok(f) => f,
         Err(res) => return res,
     };
-    let b = body;
-    let release = match release_from_input(&state, &facts, b).await {
+    let purpose = body.purpose.clone();
+    let release = match release_from_input(&state, &caller.actor, &facts, body).await {
         Ok(r) => r,
         Err(ReleaseProblem::Rule(field, code, message)) => return invalid(field, code, &message),
         Err(ReleaseProblem::Failed(e)) => return e.into_response(),
@@ -700,7 +731,14 @@ pub async fn create_consent(
         .audit(AuditAction::ConsentRecorded, rid)
         .on("case", facts.id);
     match state.store.add_consent(&release, &audit).await {
-        Ok(()) => (StatusCode::CREATED, Json(consent_body(&release))).into_response(),
+        Ok(()) => (
+            StatusCode::CREATED,
+            Json(consent_body(
+                &release,
+                haven_domain::consent::purpose_text(&purpose).unwrap_or_default(),
+            )),
+        )
+            .into_response(),
         Err(e) => AppError::from(e).into_response(),
     }
 }
@@ -715,6 +753,7 @@ pub(crate) enum ReleaseProblem {
 /// A release as entered (API or page), checked against.
 pub(crate) async fn release_from_input(
     state: &AppState,
+    actor: &haven_domain::policy::Actor,
     facts: &haven_domain::access::CaseFacts,
     b: NewConsent,
 ) -> Result<haven_domain::consent::Consent, ReleaseProblem> {
@@ -761,6 +800,23 @@ pub(crate) async fn release_from_input(
             ));
         }
     };
+    match haven_domain::access::may_name_recipient(actor, recipient) {
+        Ok(()) => {}
+        Err(haven_domain::access::RecipientDeny::OwnOrganization) => {
+            return Err(rule(
+                "recipient_organization_id",
+                "own_organization",
+                "A release names someone else: your organization holds the case already (R-4).",
+            ));
+        }
+        Err(haven_domain::access::RecipientDeny::OwnRole) => {
+            return Err(rule(
+                "recipient_role",
+                "own_role",
+                "A release cannot name a role you hold: it would release the record to you (R-4).",
+            ));
+        }
+    }
     if let Recipient::Organization(o) = recipient {
         match state.store.organization(o).await {
             Ok(Some(_)) => {}
@@ -794,6 +850,10 @@ pub(crate) async fn release_from_input(
             "The purpose is plain text of at most 500 characters.",
         ));
     }
+    let purpose = match consent::purpose_text(&b.purpose) {
+        Ok(p) => p,
+        Err(e) => return Err(ReleaseProblem::Rule("purpose", "no_purpose", e.to_string())),
+    };
     let date = time::macros::format_description!("[year]-[month]-[day]");
     let Ok(signed_on) = time::Date::parse(b.signed_on.trim(), date) else {
         return Err(rule("signed_on", "date_format", "Dates are YYYY-MM-DD."));
@@ -805,23 +865,36 @@ pub(crate) async fn release_from_input(
             "Every release needs an expiry date, YYYY-MM-DD (R-6).",
         ));
     };
+    let id = haven_domain::ConsentId::new();
+    let purpose = state
+        .keyring
+        .encrypt(
+            purpose.as_bytes(),
+            haven_crypto::Binding {
+                table: "consents",
+                column: "purpose",
+                row: &id.to_string(),
+            },
+        )
+        .map_err(|e| ReleaseProblem::Failed(AppError::Internal(e.to_string())))?;
     let release = Consent {
-        id: haven_domain::ConsentId::new(),
+        id,
         case: facts.id,
         parties,
         recipient,
-        purpose: b.purpose.trim().to_owned(),
+        purpose,
         fields,
         signed_on,
         expires_on,
         revoked_at: None,
+        witnessed_by: Some(actor.user),
     };
     let ctx = ConsentContext {
         unemancipated_minor: b.unemancipated_minor,
         minor_may_consent_alone: b.minor_may_consent_alone,
         legal_incapacity: b.legal_incapacity,
     };
-    if let Err(e) = consent::validate(&release, ctx) {
+    if let Err(e) = consent::validate(&release, ctx, haven_domain::now().date()) {
         let (field, code) = match e {
             ConsentError::NoPurpose => ("purpose", "no_purpose"),
             ConsentError::NoFields => ("fields", "no_fields"),
@@ -830,6 +903,9 @@ pub(crate) async fn release_from_input(
             ConsentError::MinorNeedsBoth => ("parties", "minor_needs_guardian"),
             ConsentError::GuardianRequired => ("parties", "court_guardian_required"),
             ConsentError::VictimMustSign => ("parties", "victim_must_sign"),
+            ConsentError::AdvocateRecordsToRole => ("fields", "advocate_records_to_role"),
+            ConsentError::SignedInFuture => ("signed_on", "signed_in_future"),
+            ConsentError::TermTooLong => ("expires_on", "term_too_long"),
         };
         return Err(ReleaseProblem::Rule(field, code, e.to_string()));
     }
@@ -846,7 +922,7 @@ pub async fn list_consents(
     ReqId(rid): ReqId,
     Path(id): Path<String>,
 ) -> Response {
-    let facts = match consent_case(&state, &caller, &id, rid.clone()).await {
+    let facts = match consent_case(&state, &caller, &id, rid.clone(), false).await {
         Ok(f) => f,
         Err(res) => return res,
     };
@@ -857,10 +933,18 @@ pub async fn list_consents(
     if let Err(e) = state.audit_writer.record(read).await {
         return e.into_response();
     }
-    match state.store.consents_for_case(facts.id).await {
-        Ok(list) => Json(list.iter().map(consent_body).collect::<Vec<_>>()).into_response(),
-        Err(e) => AppError::from(e).into_response(),
+    let list = match state.store.consents_for_case(facts.id).await {
+        Ok(list) => list,
+        Err(e) => return AppError::from(e).into_response(),
+    };
+    let mut out = Vec::with_capacity(list.len());
+    for c in &list {
+        match consent_purpose(&state, c).await {
+            Ok(p) => out.push(consent_body(c, p)),
+            Err(e) => return e.into_response(),
+        }
     }
+    Json(out).into_response()
 }
 
 /// Revokes a release at once: every read path stops honoring it immediately.
@@ -873,7 +957,7 @@ pub async fn revoke_consent(
     ReqId(rid): ReqId,
     Path((id, consent_id)): Path<(String, String)>,
 ) -> Response {
-    let facts = match consent_case(&state, &caller, &id, rid.clone()).await {
+    let facts = match consent_case(&state, &caller, &id, rid.clone(), true).await {
         Ok(f) => f,
         Err(res) => return res,
     };

@@ -17,7 +17,7 @@ use axum::response::Response;
 use haven_crypto::Binding;
 use haven_domain::access::{self, CaseFacts};
 use haven_domain::policy::Actor;
-use haven_domain::{AuditAction, AuditEntry, CaseId};
+use haven_domain::{AuditAction, AuditEntry, CaseId, OrganizationId};
 use serde::Deserialize;
 
 #[derive(Template)]
@@ -220,6 +220,8 @@ struct CasePage {
     rec: crate::record_pages::RecordSections,
     consents: String,
     history: Vec<(String, String, String)>,
+    /// Emergency openings of this case: when, by whom, reviewed or waiting.
+    openings: Vec<(String, String, String)>,
     emergency: bool,
     case_id: CaseId,
     csrf: String,
@@ -237,6 +239,7 @@ pub struct ConsentRow {
     purpose: String,
     fields: String,
     dates: String,
+    witness: String,
     status: String,
     active: bool,
 }
@@ -383,6 +386,56 @@ pub struct EmergencyForm {
     reason: String,
 }
 
+/// A case's emergency openings as the case page lists them.
+async fn emergency_openings(
+    state: &AppState,
+    lang: Lang,
+    case_id: CaseId,
+) -> Result<Vec<(String, String, String)>, AppError> {
+    let mut out = Vec::new();
+    for e in state.store.emergency_access_for_case(case_id).await? {
+        let who = state
+            .store
+            .user(e.user)
+            .await?
+            .map_or_else(|| lang.t("history-someone-else"), |u| u.display_name);
+        let status = match e.reviewed {
+            Some((_, at)) => format!(
+                "{} {}",
+                lang.t("emergency-reviewed"),
+                crate::pages::when(at)
+            ),
+            None => lang.t("emergency-waiting"),
+        };
+        out.push((crate::pages::when(e.at), who, status));
+    }
+    Ok(out)
+}
+
+/// What break glass decides on: the case's facts, the organizations of its
+/// team, and the kind of the supervisor's own organization.
+async fn emergency_facts(
+    state: &AppState,
+    me: &Authenticated,
+    case_id: CaseId,
+) -> Result<Option<(CaseFacts, Vec<OrganizationId>, haven_domain::OrgKind)>, AppError> {
+    let Some(facts) = state.store.case_facts(case_id).await? else {
+        return Ok(None);
+    };
+    let mut orgs = Vec::with_capacity(facts.team.len());
+    for (u, _) in &facts.team {
+        if let Some(user) = state.store.user(*u).await? {
+            orgs.push(user.organization_id);
+        }
+    }
+    let kind = state
+        .store
+        .organization(me.user.organization_id)
+        .await?
+        .map_or(haven_domain::OrgKind::Ngo, |o| o.kind);
+    Ok(Some((facts, orgs, kind)))
+}
+
 /// Break glass: a supervisor opens a case outside their scope, with a reason.
 pub async fn emergency(
     State(state): State<AppState>,
@@ -396,19 +449,38 @@ pub async fn emergency(
         return forbidden(&state, lang);
     }
     let actor = Actor::of(&me.user);
-    if !access::authorize_emergency(&actor, &form.reason).is_allowed() {
-        if !me.user.has_role(haven_domain::Role::Supervisor) {
-            return error_page(&state, lang, &AppError::NotFound);
-        }
-        return case_not_found(&state, lang, &me, &id, Some(lang.t("emergency-error")));
-    }
     let Ok(case_id) = id.parse::<CaseId>() else {
         return case_not_found(&state, lang, &me, &id, None);
     };
-    match state.store.case_facts(case_id).await {
-        Ok(Some(_)) => {}
+    let facts = match emergency_facts(&state, &me, case_id).await {
+        Ok(Some(f)) => f,
         Ok(None) => return case_not_found(&state, lang, &me, &id, None),
-        Err(e) => return error_page(&state, lang, &e.into()),
+        Err(e) => return error_page(&state, lang, &e),
+    };
+    let ctx = access::EmergencyContext {
+        case: &facts.0,
+        team_organizations: &facts.1,
+        actor_org_kind: facts.2,
+    };
+    match access::authorize_emergency(&actor, &form.reason, ctx) {
+        d if d.is_allowed() => {}
+        access::CaseDecision::Deny(access::CaseDeny::EmergencyNeedsReason)
+            if me.user.has_role(haven_domain::Role::Supervisor) =>
+        {
+            return case_not_found(&state, lang, &me, &id, Some(lang.t("emergency-error")));
+        }
+        _ => {
+            // Outside the supervisor's organizations, or a protected record:
+            // the same "not found" as a case that does not exist, audited.
+            let denied = AuditEntry::new(AuditAction::AccessDenied)
+                .by(me.user.id, me.user.organization_id)
+                .on("case", case_id)
+                .request(rid.clone());
+            if let Err(e) = state.store.append_audit(&[denied]).await {
+                return error_page(&state, lang, &e.into());
+            }
+            return case_not_found(&state, lang, &me, &id, None);
+        }
     }
     let entry_id = uuid::Uuid::now_v7();
     let row = entry_id.to_string();
@@ -430,6 +502,7 @@ pub async fn emergency(
         organization: me.user.organization_id,
         reason,
         at: haven_domain::now(),
+        reviewed: None,
     };
     let audit = AuditEntry::new(AuditAction::EmergencyAccess)
         .by(me.user.id, me.user.organization_id)
@@ -506,12 +579,17 @@ async fn case_page(
     let active = open.consents.iter().filter(|c| c.is_active(now)).count();
     let consent_ui = if !emergency && access::may_manage_consent(&actor, &open.facts) {
         let form = prefill.unwrap_or_else(|| ConsentPrefill::empty(now.date()));
-        Some(consent_ui(state, lang, &open.consents, now, form).await?)
+        Some(consent_ui(state, lang, &actor, &open.consents, now, form).await?)
     } else {
         None
     };
     let history = if access::may_see_case_history(&actor, &open.facts) {
         history(state, lang, &actor, "case", &case_id.to_string()).await?
+    } else {
+        Vec::new()
+    };
+    let openings = if access::may_see_consents(&actor, &open.facts) {
+        emergency_openings(state, lang, case_id).await?
     } else {
         Vec::new()
     };
@@ -548,6 +626,7 @@ async fn case_page(
         rec,
         consents: lang.t1("case-consents", "count", &active.to_string()),
         history,
+        openings,
         emergency,
         case_id,
         csrf: me.csrf_token(),
@@ -733,6 +812,7 @@ pub async fn mark_reviewed(
 async fn consent_ui(
     state: &AppState,
     lang: Lang,
+    actor: &Actor,
     consents: &[haven_domain::consent::Consent],
     now: time::OffsetDateTime,
     form: ConsentPrefill,
@@ -748,15 +828,23 @@ async fn consent_ui(
             .find(|o| o.id == id)
             .map_or_else(|| lang.t("history-someone-else"), |o| o.name.clone())
     };
-    let rows = consents
-        .iter()
-        .map(|c| ConsentRow {
+    let mut rows = Vec::with_capacity(consents.len());
+    for c in consents {
+        let witness = match c.witnessed_by {
+            Some(u) => state
+                .store
+                .user(u)
+                .await?
+                .map_or_else(|| lang.t("history-someone-else"), |u| u.display_name),
+            None => String::new(),
+        };
+        rows.push(ConsentRow {
             id: c.id,
             recipient: match c.recipient {
                 Recipient::Organization(o) => org_name(o),
                 Recipient::Role(r) => lang.t(&format!("role-{}", r.as_str())),
             },
-            purpose: c.purpose.clone(),
+            purpose: crate::api::consent_purpose(state, c).await?,
             fields: c
                 .fields
                 .iter()
@@ -764,24 +852,33 @@ async fn consent_ui(
                 .collect::<Vec<_>>()
                 .join(", "),
             dates: format!("{} – {}", c.signed_on, c.expires_on),
+            witness,
             status: lang.t(if c.is_active(now) {
                 "consents-active"
             } else {
                 "consents-ended"
             }),
             active: c.is_active(now),
-        })
-        .collect();
+        });
+    }
+    // Only recipients the recorder may name: never their own
+    // organization or a role they hold.
     let mut recipients: Vec<(String, String)> = orgs
         .iter()
+        .filter(|o| access::may_name_recipient(actor, Recipient::Organization(o.id)).is_ok())
         .map(|o| (format!("org:{}", o.id), o.name.clone()))
         .collect();
-    recipients.extend(haven_domain::Role::ALL.iter().map(|r| {
-        (
-            format!("role:{}", r.as_str()),
-            lang.t(&format!("role-{}", r.as_str())),
-        )
-    }));
+    recipients.extend(
+        haven_domain::Role::ALL
+            .iter()
+            .filter(|r| access::may_name_recipient(actor, Recipient::Role(**r)).is_ok())
+            .map(|r| {
+                (
+                    format!("role:{}", r.as_str()),
+                    lang.t(&format!("role-{}", r.as_str())),
+                )
+            }),
+    );
     Ok(ConsentUi {
         rows,
         recipients,
@@ -860,38 +957,39 @@ pub async fn record_consent(
         minor_may_consent_alone: one("minor_alone") == "1",
         legal_incapacity: one("incapacity") == "1",
     };
-    let release = match crate::api::release_from_input(&state, &facts, input).await {
-        Ok(r) => r,
-        Err(crate::api::ReleaseProblem::Rule(_, code, _)) => {
-            // Show the page again with what was typed and the rule it broke.
-            let q = CaseQuery {
-                done: None,
-                consent_error: Some(code.to_owned()),
-                notice_error: None,
-            };
-            return match case_page(
-                &state,
-                lang,
-                &me,
-                &id,
-                rid,
-                CaseView {
-                    query: q,
-                    prefill: Some(prefill),
-                    ..CaseView::default()
-                },
-            )
-            .await
-            {
-                Ok(mut res) => {
-                    *res.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
-                    res
-                }
-                Err(e) => error_page(&state, lang, &e),
-            };
-        }
-        Err(crate::api::ReleaseProblem::Failed(e)) => return error_page(&state, lang, &e),
-    };
+    let release =
+        match crate::api::release_from_input(&state, &Actor::of(&me.user), &facts, input).await {
+            Ok(r) => r,
+            Err(crate::api::ReleaseProblem::Rule(_, code, _)) => {
+                // Show the page again with what was typed and the rule it broke.
+                let q = CaseQuery {
+                    done: None,
+                    consent_error: Some(code.to_owned()),
+                    notice_error: None,
+                };
+                return match case_page(
+                    &state,
+                    lang,
+                    &me,
+                    &id,
+                    rid,
+                    CaseView {
+                        query: q,
+                        prefill: Some(prefill),
+                        ..CaseView::default()
+                    },
+                )
+                .await
+                {
+                    Ok(mut res) => {
+                        *res.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+                        res
+                    }
+                    Err(e) => error_page(&state, lang, &e),
+                };
+            }
+            Err(crate::api::ReleaseProblem::Failed(e)) => return error_page(&state, lang, &e),
+        };
     let audit = AuditEntry::new(AuditAction::ConsentRecorded)
         .by(me.user.id, me.user.organization_id)
         .on("case", facts.id)

@@ -241,3 +241,36 @@ pub async fn rotate(
     }
     Ok(report)
 }
+
+/// Seals the release purposes an older Haven stored in plaintext
+/// (`consents.legacy_purpose`, migration 16) and empties the plaintext.
+/// Runs at every start; after the first it finds nothing. Returns how many
+/// it sealed.
+///
+/// # Errors
+/// When the database fails or nothing can be encrypted.
+pub async fn seal_legacy_consent_purposes(
+    store: &DynStore,
+    keys: &KeyringHandle,
+) -> Result<u64, KeyError> {
+    let mut sealed = 0u64;
+    loop {
+        let batch = store.legacy_consent_purposes(500).await?;
+        if batch.is_empty() {
+            return Ok(sealed);
+        }
+        for (id, text) in batch {
+            let row = id.to_string();
+            let bytes = keys.encrypt(
+                text.as_bytes(),
+                Binding {
+                    table: "consents",
+                    column: "purpose",
+                    row: &row,
+                },
+            )?;
+            store.seal_consent_purpose(id, &bytes).await?;
+            sealed += 1;
+        }
+    }
+}

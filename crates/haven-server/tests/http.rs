@@ -2497,7 +2497,7 @@ async fn supervisors_break_glass_with_a_reason_and_another_supervisor_reviews_it
         let other = Organization {
             id: OrganizationId::new(),
             name: "Regional office".into(),
-            kind: OrgKind::Ngo,
+            kind: OrgKind::LawEnforcement,
             created_at: haven_domain::now(),
         };
         app.db
@@ -2506,7 +2506,26 @@ async fn supervisors_break_glass_with_a_reason_and_another_supervisor_reviews_it
             .await
             .unwrap();
         let (_, sup) = person(&app, other.id, "sup-a@example.test", &[Role::Supervisor]).await;
-        let (_, sup2) = person(&app, other.id, "sup-b@example.test", &[Role::Supervisor]).await;
+        let owner_org = app_org(&app).await;
+        let (_, sup2) = person(&app, owner_org, "sup-b@example.test", &[Role::Supervisor]).await;
+        // Break glass reaches a case the supervisor's organization works on:
+        // an agent of theirs is on the team.
+        let (agent_id, _) = person(
+            &app,
+            other.id,
+            "agent-glass@example.test",
+            &[Role::LawEnforcementAgent],
+        )
+        .await;
+        let owner_token = make_token(&app, &specialist, &["cases:read", "cases:write"]).await;
+        add_to_team(
+            &app,
+            &owner_token,
+            case_url.trim_start_matches("/cases/"),
+            agent_id,
+            "agent",
+        )
+        .await;
 
         let refused = send(&app, get(&case_url, Some(&sup))).await;
         assert_eq!(refused.status(), StatusCode::NOT_FOUND, "{}", app.db.name);
@@ -2554,7 +2573,7 @@ async fn supervisors_break_glass_with_a_reason_and_another_supervisor_reviews_it
 
         let (_, spec_b) = person(
             &app,
-            other.id,
+            owner_org,
             "spec-b@example.test",
             &[Role::VictimSpecialist],
         )
@@ -2576,16 +2595,23 @@ async fn supervisors_break_glass_with_a_reason_and_another_supervisor_reviews_it
             app.db.name
         );
 
-        let list = text(send(&app, get("/review/emergency", Some(&sup))).await).await;
+        // The owning organization's supervisors review it, not the opener's.
+        let list = text(send(&app, get("/review/emergency", Some(&sup2))).await).await;
+        assert!(list.contains(reason), "{}", app.db.name);
+        let theirs = text(send(&app, get("/review/emergency", Some(&sup))).await).await;
+        assert!(!theirs.contains(reason), "{}", app.db.name);
         assert!(
-            list.contains(reason) && list.contains("another supervisor must review it"),
-            "{}",
-            app.db.name
+            app.db
+                .store
+                .pending_emergency_access(other.id)
+                .await
+                .unwrap()
+                .is_empty()
         );
         let pending = app
             .db
             .store
-            .pending_emergency_access(other.id)
+            .pending_emergency_access(owner_org)
             .await
             .unwrap();
         assert_eq!(pending.len(), 1);
@@ -2604,6 +2630,13 @@ async fn supervisors_break_glass_with_a_reason_and_another_supervisor_reviews_it
             "{}: nobody reviews their own",
             app.db.name
         );
+        // The opening shows on the case, waiting for review.
+        let page = text(send(&app, get(&case_url, Some(&specialist))).await).await;
+        assert!(
+            page.contains("Emergency openings") && page.contains("Waiting for review"),
+            "{}",
+            app.db.name
+        );
         let home = text(send(&app, get("/", Some(&sup2))).await).await;
         assert!(home.contains("Emergency openings to review: 1"));
         let csrf2 = csrf_of(&app, &sup2).await;
@@ -2620,11 +2653,13 @@ async fn supervisors_break_glass_with_a_reason_and_another_supervisor_reviews_it
         assert!(
             app.db
                 .store
-                .pending_emergency_access(other.id)
+                .pending_emergency_access(owner_org)
                 .await
                 .unwrap()
                 .is_empty()
         );
+        let page = text(send(&app, get(&case_url, Some(&specialist))).await).await;
+        assert!(page.contains("Reviewed"), "{}", app.db.name);
         let trail: Vec<String> = app
             .db
             .store
@@ -2667,7 +2702,7 @@ async fn a_recorded_release_opens_a_case_to_its_recipient_until_revoked() {
         )
         .await;
         let agent_token = make_token(&app, &agent, &["cases:read"]).await;
-        let spec_token = make_token(&app, &specialist, &["cases:read"]).await;
+        let spec_token = make_token(&app, &specialist, &["cases:read", "cases:write"]).await;
         let get_case = |tok: &str| api("GET", &format!("/api/v1/cases/{case_id}"), Some(tok), None);
         assert_eq!(
             send(&app, get_case(&agent_token)).await.status(),

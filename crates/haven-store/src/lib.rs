@@ -531,6 +531,11 @@ pub trait CaseAccessStore: Send + Sync + 'static {
         audit: &AuditEntry,
     ) -> StoreResult<bool>;
     async fn consents_for_case(&self, case: CaseId) -> StoreResult<Vec<Consent>>;
+    /// Releases whose purpose an older Haven wrote in plaintext
+    /// (`legacy_purpose`), at most `limit`.
+    async fn legacy_consent_purposes(&self, limit: u32) -> StoreResult<Vec<(ConsentId, String)>>;
+    /// Stores a release's sealed purpose and empties its plaintext.
+    async fn seal_consent_purpose(&self, id: ConsentId, sealed: &[u8]) -> StoreResult<()>;
     /// Everything a case read needs (facts, releases, person, header); one
     /// round trip on PostgreSQL.
     async fn case_bundle(&self, case: CaseId) -> StoreResult<Option<CaseBundle>>;
@@ -540,11 +545,15 @@ pub trait CaseAccessStore: Send + Sync + 'static {
         e: &EmergencyAccess,
         audit: &AuditEntry,
     ) -> StoreResult<()>;
-    /// Emergency openings in `organization` not yet reviewed, oldest first.
+    /// Emergency openings of cases `organization` owns, not yet reviewed,
+    /// oldest first: the owning organization's supervisors review them,
+    /// whoever opened them.
     async fn pending_emergency_access(
         &self,
         organization: OrganizationId,
     ) -> StoreResult<Vec<EmergencyAccess>>;
+    /// Every emergency opening of one case, newest first.
+    async fn emergency_access_for_case(&self, case: CaseId) -> StoreResult<Vec<EmergencyAccess>>;
     /// Marks one reviewed by `reviewer` (never the person who opened it);
     /// `false` if there is no such pending entry for another person.
     async fn review_emergency_access(
@@ -576,9 +585,12 @@ pub struct EmergencyAccess {
     pub id: uuid::Uuid,
     pub case: CaseId,
     pub user: UserId,
+    /// The opener's organization.
     pub organization: OrganizationId,
     pub reason: Vec<u8>,
     pub at: OffsetDateTime,
+    /// Who reviewed it, and when (`None` while it waits).
+    pub reviewed: Option<(UserId, OffsetDateTime)>,
 }
 
 /// A person as stored: personal fields are ciphertexts.
@@ -712,10 +724,12 @@ pub enum EncryptedColumn {
     DeliverySubject,
     /// `deliveries.body`, bound to `deliveries/body/<id>`.
     DeliveryBody,
+    /// `consents.purpose`, bound to `consents/purpose/<id>`.
+    ConsentPurpose,
 }
 
 impl EncryptedColumn {
-    pub const ALL: [EncryptedColumn; 28] = [
+    pub const ALL: [EncryptedColumn; 29] = [
         Self::MfaSecret,
         Self::PersonName,
         Self::PersonBirthDate,
@@ -744,6 +758,7 @@ impl EncryptedColumn {
         Self::DeliveryDestination,
         Self::DeliverySubject,
         Self::DeliveryBody,
+        Self::ConsentPurpose,
     ];
 
     /// (table, column) as bound into the ciphertext.
@@ -778,6 +793,7 @@ impl EncryptedColumn {
             Self::DeliveryDestination => ("deliveries", "destination"),
             Self::DeliverySubject => ("deliveries", "subject"),
             Self::DeliveryBody => ("deliveries", "body"),
+            Self::ConsentPurpose => ("consents", "purpose"),
         }
     }
 }
@@ -819,13 +835,14 @@ mod encrypted_column_tests {
                 | EncryptedColumn::CustodyDetail
                 | EncryptedColumn::DeliveryDestination
                 | EncryptedColumn::DeliverySubject
-                | EncryptedColumn::DeliveryBody => {}
+                | EncryptedColumn::DeliveryBody
+                | EncryptedColumn::ConsentPurpose => {}
             }
         }
         let mut bindings: Vec<_> = EncryptedColumn::ALL.iter().map(|c| c.binding()).collect();
         bindings.sort_unstable();
         bindings.dedup();
-        assert_eq!(bindings.len(), 28);
+        assert_eq!(bindings.len(), EncryptedColumn::ALL.len());
     }
 }
 

@@ -88,6 +88,11 @@ pub(crate) const SQLITE: &[Migration] = &[
         name: "audit_resource_index",
         sql: include_str!("../migrations/sqlite/0015_audit_resource_index.sql"),
     },
+    Migration {
+        version: 16,
+        name: "release_purpose_sealed",
+        sql: include_str!("../migrations/sqlite/0016_release_purpose_sealed.sql"),
+    },
 ];
 
 pub(crate) const POSTGRES: &[Migration] = &[
@@ -165,6 +170,11 @@ pub(crate) const POSTGRES: &[Migration] = &[
         version: 15,
         name: "audit_resource_index",
         sql: include_str!("../migrations/postgres/0015_audit_resource_index.sql"),
+    },
+    Migration {
+        version: 16,
+        name: "release_purpose_sealed",
+        sql: include_str!("../migrations/postgres/0016_release_purpose_sealed.sql"),
     },
 ];
 

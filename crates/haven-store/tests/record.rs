@@ -292,7 +292,8 @@ async fn a_case_bundle_is_the_case_its_team_releases_person_and_header_in_one_re
                     recorded_as_abuser: false,
                 }],
                 recipient,
-                purpose: format!("purpose {i}"),
+                purpose: format!("purpose {i}").into_bytes(),
+                witnessed_by: None,
                 fields: vec![FieldGroup::Identity],
                 // Signed in reverse order of creation: the bundle sorts.
                 signed_on: today - Duration::days(i as i64),

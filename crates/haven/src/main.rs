@@ -542,6 +542,10 @@ async fn serve(config: &Config, target: &DatabaseTarget, demo: bool) -> Result<(
         ..Settings::default()
     };
     let keys = keys::load(&config.master_key_file, &store).await?;
+    let sealed = haven_server::keys::seal_legacy_consent_purposes(&store, &keys).await?;
+    if sealed > 0 {
+        tracing::info!(sealed, "release purposes of an older version encrypted");
+    }
     let state = AppState::new(store.clone(), settings, HashCost::PRODUCTION, keys);
     if demo {
         demo::seed(&state).await?;

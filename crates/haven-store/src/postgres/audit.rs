@@ -321,6 +321,7 @@ fn rotation_sql(column: EncryptedColumn) -> (&'static str, &'static str, &'stati
         EncryptedColumn::DeliveryDestination => rotation_sql!("deliveries", "destination", "id"),
         EncryptedColumn::DeliverySubject => rotation_sql!("deliveries", "subject", "id"),
         EncryptedColumn::DeliveryBody => rotation_sql!("deliveries", "body", "id"),
+        EncryptedColumn::ConsentPurpose => rotation_sql!("consents", "purpose", "id"),
     }
 }
 

@@ -36,7 +36,12 @@ fn consent_from_row_with_id(r: &PgRow, id: &str) -> StoreResult<Consent> {
         case: CaseId::from_uuid(r.try_get("case_id")?),
         parties: decode_parties(r.try_get("parties")?)?,
         recipient,
-        purpose: r.try_get("purpose")?,
+        purpose: r
+            .try_get::<Option<Vec<u8>>, _>("purpose")?
+            .unwrap_or_default(),
+        witnessed_by: r
+            .try_get::<Option<Uuid>, _>("witnessed_by")?
+            .map(UserId::from_uuid),
         fields: decode_fields(r.try_get("fields")?)?,
         signed_on: r.try_get("signed_on")?,
         expires_on: r.try_get("expires_on")?,
@@ -125,8 +130,9 @@ impl CaseAccessStore for PgStore {
         };
         let mut tx = self.pool().begin().await?;
         sqlx::query(
-            "INSERT INTO consents (id, case_id, parties, recipient_org, recipient_role, purpose, fields, signed_on, expires_on, revoked_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, NULL)",
+            "INSERT INTO consents (id, case_id, parties, recipient_org, recipient_role, legacy_purpose, purpose, fields,
+                                   signed_on, expires_on, revoked_at, witnessed_by)
+             VALUES ($1, $2, $3, $4, $5, '', $6, $7, $8, $9, NULL, $10)",
         )
         .bind(c.id.as_uuid())
         .bind(c.case.as_uuid())
@@ -137,11 +143,31 @@ impl CaseAccessStore for PgStore {
         .bind(encode_fields(&c.fields))
         .bind(c.signed_on)
         .bind(c.expires_on)
+        .bind(c.witnessed_by.map(|u| *u.as_uuid()))
         .execute(&mut *tx)
         .await
         .map_err(|e| StoreError::unique(e, "consent id"))?;
         insert_audit(&mut tx, audit).await?;
         tx.commit().await?;
+        Ok(())
+    }
+
+    async fn legacy_consent_purposes(&self, limit: u32) -> StoreResult<Vec<(ConsentId, String)>> {
+        sqlx::query("SELECT id, legacy_purpose FROM consents WHERE legacy_purpose <> '' ORDER BY id LIMIT $1")
+            .bind(i64::from(limit))
+            .fetch_all(self.pool())
+            .await?
+            .iter()
+            .map(|r| Ok((ConsentId::from_uuid(r.try_get("id")?), r.try_get("legacy_purpose")?)))
+            .collect()
+    }
+
+    async fn seal_consent_purpose(&self, id: ConsentId, sealed: &[u8]) -> StoreResult<()> {
+        sqlx::query("UPDATE consents SET purpose = $1, legacy_purpose = '' WHERE id = $2")
+            .bind(sealed)
+            .bind(id.as_uuid())
+            .execute(self.pool())
+            .await?;
         Ok(())
     }
 
@@ -167,7 +193,7 @@ impl CaseAccessStore for PgStore {
 
     async fn consents_for_case(&self, case: CaseId) -> StoreResult<Vec<Consent>> {
         sqlx::query(
-            "SELECT id, case_id, parties, recipient_org, recipient_role, purpose, fields, signed_on, expires_on, revoked_at
+            "SELECT id, case_id, parties, recipient_org, recipient_role, purpose, fields, signed_on, expires_on, revoked_at, witnessed_by
              FROM consents WHERE case_id = $1 ORDER BY signed_on, id",
         )
         .bind(case.as_uuid())
@@ -206,23 +232,28 @@ impl CaseAccessStore for PgStore {
         organization: OrganizationId,
     ) -> StoreResult<Vec<EmergencyAccess>> {
         sqlx::query(
-            "SELECT id, case_id, user_id, organization_id, reason, at FROM emergency_access
-             WHERE organization_id = $1 AND reviewed_at IS NULL ORDER BY at, id",
+            "SELECT e.id, e.case_id, e.user_id, e.organization_id, e.reason, e.at, e.reviewed_by, e.reviewed_at
+             FROM emergency_access e JOIN cases c ON c.id = e.case_id
+             WHERE c.organization_id = $1 AND e.reviewed_at IS NULL ORDER BY e.at, e.id",
         )
         .bind(organization.as_uuid())
         .fetch_all(self.pool())
         .await?
         .iter()
-        .map(|r| {
-            Ok(EmergencyAccess {
-                id: r.try_get("id")?,
-                case: CaseId::from_uuid(r.try_get("case_id")?),
-                user: UserId::from_uuid(r.try_get("user_id")?),
-                organization: OrganizationId::from_uuid(r.try_get("organization_id")?),
-                reason: r.try_get("reason")?,
-                at: r.try_get("at")?,
-            })
-        })
+        .map(emergency_from_row)
+        .collect()
+    }
+
+    async fn emergency_access_for_case(&self, case: CaseId) -> StoreResult<Vec<EmergencyAccess>> {
+        sqlx::query(
+            "SELECT id, case_id, user_id, organization_id, reason, at, reviewed_by, reviewed_at
+             FROM emergency_access WHERE case_id = $1 ORDER BY at DESC, id DESC",
+        )
+        .bind(case.as_uuid())
+        .fetch_all(self.pool())
+        .await?
+        .iter()
+        .map(emergency_from_row)
         .collect()
     }
 
@@ -263,7 +294,7 @@ impl CaseAccessStore for PgStore {
                           ORDER BY t.user_id, t.team_role) AS team_users,
                     ARRAY(SELECT t.team_role FROM case_team t WHERE t.case_id = c.id
                           ORDER BY t.user_id, t.team_role) AS team_roles,
-                    k.id AS consent_id, k.parties, k.recipient_org, k.recipient_role, k.purpose, k.fields,
+                    k.id AS consent_id, k.parties, k.recipient_org, k.recipient_role, k.purpose, k.witnessed_by, k.fields,
                     k.signed_on, k.expires_on, k.revoked_at
              FROM cases c LEFT JOIN persons p ON p.id = c.person_id LEFT JOIN consents k ON k.case_id = c.id
              WHERE c.id = $1
@@ -331,4 +362,20 @@ impl CaseAccessStore for PgStore {
         })
         .collect()
     }
+}
+
+fn emergency_from_row(r: &PgRow) -> StoreResult<EmergencyAccess> {
+    let reviewed_at = r.try_get::<Option<OffsetDateTime>, _>("reviewed_at")?;
+    Ok(EmergencyAccess {
+        id: r.try_get("id")?,
+        case: CaseId::from_uuid(r.try_get("case_id")?),
+        user: UserId::from_uuid(r.try_get("user_id")?),
+        organization: OrganizationId::from_uuid(r.try_get("organization_id")?),
+        reason: r.try_get("reason")?,
+        at: r.try_get("at")?,
+        reviewed: r
+            .try_get::<Option<Uuid>, _>("reviewed_by")?
+            .map(UserId::from_uuid)
+            .zip(reviewed_at),
+    })
 }

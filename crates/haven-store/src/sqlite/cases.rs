@@ -41,7 +41,9 @@ fn consent_from_row(r: &SqliteRow) -> StoreResult<Consent> {
         case: CaseId::from_uuid(r.try_get("case_id")?),
         parties: decode_parties(r.try_get("parties")?)?,
         recipient,
-        purpose: r.try_get("purpose")?,
+        purpose: r
+            .try_get::<Option<Vec<u8>>, _>("purpose")?
+            .unwrap_or_default(),
         fields: decode_fields(r.try_get("fields")?)?,
         signed_on: parse_date(r.try_get("signed_on")?)?,
         expires_on: parse_date(r.try_get("expires_on")?)?,
@@ -49,6 +51,9 @@ fn consent_from_row(r: &SqliteRow) -> StoreResult<Consent> {
             .try_get::<Option<i64>, _>("revoked_at")?
             .map(|ms| from_millis(ms, "consents.revoked_at"))
             .transpose()?,
+        witnessed_by: r
+            .try_get::<Option<Uuid>, _>("witnessed_by")?
+            .map(UserId::from_uuid),
     })
 }
 
@@ -137,8 +142,9 @@ impl CaseAccessStore for SqliteStore {
         let mut guard = self.write().await?;
         let mut tx = guard.begin().await?;
         sqlx::query(
-            "INSERT INTO consents (id, case_id, parties, recipient_org, recipient_role, purpose, fields, signed_on, expires_on, revoked_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)",
+            "INSERT INTO consents (id, case_id, parties, recipient_org, recipient_role, legacy_purpose, purpose, fields,
+                                   signed_on, expires_on, revoked_at, witnessed_by)
+             VALUES (?, ?, ?, ?, ?, '', ?, ?, ?, ?, NULL, ?)",
         )
         .bind(c.id.as_uuid())
         .bind(c.case.as_uuid())
@@ -149,11 +155,31 @@ impl CaseAccessStore for SqliteStore {
         .bind(encode_fields(&c.fields))
         .bind(date_text(c.signed_on))
         .bind(date_text(c.expires_on))
+        .bind(c.witnessed_by.map(|u| *u.as_uuid()))
         .execute(&mut *tx)
         .await
         .map_err(|e| StoreError::unique(e, "consent id"))?;
         insert_audit(&mut tx, audit).await?;
         tx.commit().await?;
+        Ok(())
+    }
+
+    async fn legacy_consent_purposes(&self, limit: u32) -> StoreResult<Vec<(ConsentId, String)>> {
+        sqlx::query("SELECT id, legacy_purpose FROM consents WHERE legacy_purpose <> '' ORDER BY id LIMIT ?")
+            .bind(i64::from(limit))
+            .fetch_all(&mut *self.read().await?)
+            .await?
+            .iter()
+            .map(|r| Ok((ConsentId::from_uuid(r.try_get("id")?), r.try_get("legacy_purpose")?)))
+            .collect()
+    }
+
+    async fn seal_consent_purpose(&self, id: ConsentId, sealed: &[u8]) -> StoreResult<()> {
+        sqlx::query("UPDATE consents SET purpose = ?, legacy_purpose = '' WHERE id = ?")
+            .bind(sealed)
+            .bind(id.as_uuid())
+            .execute(&mut *self.write().await?)
+            .await?;
         Ok(())
     }
 
@@ -180,7 +206,7 @@ impl CaseAccessStore for SqliteStore {
 
     async fn consents_for_case(&self, case: CaseId) -> StoreResult<Vec<Consent>> {
         sqlx::query(
-            "SELECT id, case_id, parties, recipient_org, recipient_role, purpose, fields, signed_on, expires_on, revoked_at
+            "SELECT id, case_id, parties, recipient_org, recipient_role, purpose, fields, signed_on, expires_on, revoked_at, witnessed_by
              FROM consents WHERE case_id = ? ORDER BY signed_on, id",
         )
         .bind(case.as_uuid())
@@ -220,23 +246,28 @@ impl CaseAccessStore for SqliteStore {
         organization: OrganizationId,
     ) -> StoreResult<Vec<EmergencyAccess>> {
         sqlx::query(
-            "SELECT id, case_id, user_id, organization_id, reason, at FROM emergency_access
-             WHERE organization_id = ? AND reviewed_at IS NULL ORDER BY at, id",
+            "SELECT e.id, e.case_id, e.user_id, e.organization_id, e.reason, e.at, e.reviewed_by, e.reviewed_at
+             FROM emergency_access e JOIN cases c ON c.id = e.case_id
+             WHERE c.organization_id = ? AND e.reviewed_at IS NULL ORDER BY e.at, e.id",
         )
         .bind(organization.as_uuid())
         .fetch_all(&mut *self.read().await?)
         .await?
         .iter()
-        .map(|r| {
-            Ok(EmergencyAccess {
-                id: r.try_get("id")?,
-                case: CaseId::from_uuid(r.try_get("case_id")?),
-                user: UserId::from_uuid(r.try_get("user_id")?),
-                organization: OrganizationId::from_uuid(r.try_get("organization_id")?),
-                reason: r.try_get("reason")?,
-                at: from_millis(r.try_get("at")?, "emergency_access.at")?,
-            })
-        })
+        .map(emergency_from_row)
+        .collect()
+    }
+
+    async fn emergency_access_for_case(&self, case: CaseId) -> StoreResult<Vec<EmergencyAccess>> {
+        sqlx::query(
+            "SELECT id, case_id, user_id, organization_id, reason, at, reviewed_by, reviewed_at
+             FROM emergency_access WHERE case_id = ? ORDER BY at DESC, id DESC",
+        )
+        .bind(case.as_uuid())
+        .fetch_all(&mut *self.read().await?)
+        .await?
+        .iter()
+        .map(emergency_from_row)
         .collect()
     }
 
@@ -299,7 +330,7 @@ impl CaseAccessStore for SqliteStore {
             })
             .collect::<StoreResult<Vec<_>>>()?;
         let consents = sqlx::query(
-            "SELECT id, case_id, parties, recipient_org, recipient_role, purpose, fields, signed_on, expires_on, revoked_at
+            "SELECT id, case_id, parties, recipient_org, recipient_role, purpose, fields, signed_on, expires_on, revoked_at, witnessed_by
              FROM consents WHERE case_id = ? ORDER BY signed_on, id",
         )
         .bind(id.as_uuid())
@@ -341,4 +372,23 @@ impl CaseAccessStore for SqliteStore {
         })
         .collect()
     }
+}
+
+fn emergency_from_row(r: &SqliteRow) -> StoreResult<EmergencyAccess> {
+    let reviewed_at = r
+        .try_get::<Option<i64>, _>("reviewed_at")?
+        .map(|ms| from_millis(ms, "emergency_access.reviewed_at"))
+        .transpose()?;
+    Ok(EmergencyAccess {
+        id: r.try_get("id")?,
+        case: CaseId::from_uuid(r.try_get("case_id")?),
+        user: UserId::from_uuid(r.try_get("user_id")?),
+        organization: OrganizationId::from_uuid(r.try_get("organization_id")?),
+        reason: r.try_get("reason")?,
+        at: from_millis(r.try_get("at")?, "emergency_access.at")?,
+        reviewed: r
+            .try_get::<Option<Uuid>, _>("reviewed_by")?
+            .map(UserId::from_uuid)
+            .zip(reviewed_at),
+    })
 }
