@@ -71,6 +71,9 @@ pub use throttle::ThrottlePolicy;
 pub struct Settings {
     pub session: SessionPolicy,
     pub throttle: ThrottlePolicy,
+    /// Proxies whose `Forwarded` / `X-Forwarded-For` headers name the client
+    /// (`trusted_proxies`); none: the connection's address is the client's.
+    pub trusted_proxies: Vec<throttle::IpNet>,
     /// Send `Strict-Transport-Security` (Haven is reached over TLS).
     pub hsts: bool,
     /// Show the "demonstration system" banner.
@@ -118,6 +121,7 @@ impl Default for Settings {
         Self {
             session: SessionPolicy::default(),
             throttle: ThrottlePolicy::default(),
+            trusted_proxies: Vec::new(),
             hsts: false,
             demo: false,
             require_mfa: true,

@@ -123,7 +123,7 @@ pub async fn challenge_submit(
     if !me.csrf_matches(&form.csrf) {
         return forbidden(&state, lang);
     }
-    let attempt = Attempt::new(me.user.login.as_str(), peer);
+    let attempt = Attempt::new(&state, me.user.login.as_str(), peer);
     match attempt.is_locked(&state).await {
         Ok(false) => {}
         Ok(true) => {

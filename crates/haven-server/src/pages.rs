@@ -348,7 +348,7 @@ pub async fn sign_in(
             StatusCode::UNPROCESSABLE_ENTITY,
         );
     }
-    let attempt = Attempt::new(&form.login, peer);
+    let attempt = Attempt::new(&state, &form.login, peer);
     match attempt.is_locked(&state).await {
         Ok(false) => {}
         Ok(true) => {
@@ -508,7 +508,8 @@ pub async fn set_language(Path(code): Path<String>, Query(q): Query<LanguageQuer
     };
     let next = q
         .next
-        .filter(|n| n.starts_with('/') && !n.starts_with("//") && !n.contains('\\'))
+        .as_deref()
+        .and_then(local_path)
         .unwrap_or_else(|| "/".to_owned());
     let mut res = see_other(&next);
     let cookie = format!(
@@ -520,6 +521,33 @@ pub async fn set_language(Path(code): Path<String>, Query(q): Query<LanguageQuer
         HeaderValue::from_str(&cookie).expect("ASCII cookie"),
     );
     res
+}
+
+/// `next` as a path on this site, or `None`. Browsers drop tabs and
+/// newlines from URLs and read `\\` as `/`, so `/\t/evil.example` would
+/// leave the site: only a path of printable ASCII (no backslash, no
+/// control character, no scheme or authority) that starts with exactly one
+/// `/` is kept, and it is rebuilt from its parsed form.
+pub(crate) fn local_path(next: &str) -> Option<String> {
+    let plain = next.bytes().all(|b| b.is_ascii_graphic() && b != b'\\');
+    if !plain || !next.starts_with('/') || next.starts_with("//") {
+        return None;
+    }
+    let base = url::Url::parse("http://haven.invalid/").ok()?;
+    let url = base.join(next).ok()?;
+    if url.origin() != base.origin() {
+        return None;
+    }
+    let mut out = url.path().to_owned();
+    if let Some(q) = url.query() {
+        out.push('?');
+        out.push_str(q);
+    }
+    if let Some(f) = url.fragment() {
+        out.push('#');
+        out.push_str(f);
+    }
+    (out.starts_with('/') && !out.starts_with("//")).then_some(out)
 }
 
 /// 404 for everything else: a page for people, JSON under `/api`.

@@ -768,9 +768,36 @@ pub struct OpenCase {
     pub may_edit: bool,
     /// May see advocate (victim-services) records.
     pub advocate: bool,
+    /// May see immigration information (relief and benefits): always, unless
+    /// the case carries the 1367 flag and the reader is outside the owning
+    /// organization's victim services without a release covering it.
+    pub immigration: bool,
 }
 
 impl OpenCase {
+    /// Refuses, audited and answered "not found", a reader who may not see
+    /// this case's immigration information.
+    ///
+    /// # Errors
+    /// [`AppError::NotFound`] when refused; store failures.
+    pub async fn require_immigration(
+        &self,
+        state: &AppState,
+        rid: Option<String>,
+    ) -> Result<(), AppError> {
+        if self.immigration {
+            return Ok(());
+        }
+        state
+            .store
+            .append_audit(&[AuditEntry::new(AuditAction::AccessDenied)
+                .by(self.actor.user, self.actor.organization)
+                .on("case_relief", self.facts.id)
+                .request(rid)])
+            .await?;
+        Err(AppError::NotFound)
+    }
+
     /// The compartments this actor may read.
     #[must_use]
     pub fn sees(&self, c: Compartment) -> bool {
@@ -878,9 +905,11 @@ pub async fn open_case_pending(
         now,
     )
     .is_allowed();
+    let immigration = access::may_see_immigration(actor, &bundle.facts, &bundle.consents, now);
     let open = OpenCase {
         may_edit: !emergency && access::may_edit_case(actor, &bundle.facts),
         advocate: advocate && !emergency,
+        immigration: immigration && !emergency,
         facts: bundle.facts,
         consents: bundle.consents,
         person: bundle.person,

@@ -166,7 +166,8 @@ pub async fn relief_view(
     case: CaseId,
     rid: Option<String>,
 ) -> Result<ReliefView, AppError> {
-    let open = open_case(state, actor, case, rid).await?;
+    let open = open_case(state, actor, case, rid.clone()).await?;
+    open.require_immigration(state, rid).await?;
     let stored = stored_facts(state, case).await?;
     let (facts, person) = compose(state, &open, stored.clone()).await?;
     let evaluation = relief::evaluate(&facts, today(), &Parameters::default());
@@ -221,9 +222,34 @@ pub async fn save_facts(
     facts: Facts,
     rid: Option<String>,
 ) -> Result<Evaluation, AppError> {
+    let open = open_relief_for_edit(state, actor, case, rid.clone()).await?;
+    write_facts(state, &open, facts, rid).await
+}
+
+/// Opens a case to change its relief facts: audited, then refused unless the
+/// actor may see its immigration information and edit it, before any
+/// stored fact is decrypted.
+async fn open_relief_for_edit(
+    state: &AppState,
+    actor: &Actor,
+    case: CaseId,
+    rid: Option<String>,
+) -> Result<OpenCase, AppError> {
     let open = open_case(state, actor, case, rid.clone()).await?;
+    open.require_immigration(state, rid).await?;
     open.require_edit()?;
-    let (sealed, deadlines, flag, evaluation) = prepare_write(state, &open, facts).await?;
+    Ok(open)
+}
+
+async fn write_facts(
+    state: &AppState,
+    open: &OpenCase,
+    facts: Facts,
+    rid: Option<String>,
+) -> Result<Evaluation, AppError> {
+    let actor = &open.actor;
+    let case = open.facts.id;
+    let (sealed, deadlines, flag, evaluation) = prepare_write(state, open, facts).await?;
     let write = ReliefWrite {
         case,
         facts: &sealed,
@@ -247,20 +273,13 @@ pub async fn update_facts(
     state: &AppState,
     actor: &Actor,
     case: CaseId,
-    change: impl FnOnce(&mut Facts),
+    change: impl FnOnce(&mut Facts) -> Result<(), AppError>,
     rid: Option<String>,
 ) -> Result<Evaluation, AppError> {
+    let open = open_relief_for_edit(state, actor, case, rid.clone()).await?;
     let mut facts = stored_facts(state, case).await?;
-    change(&mut facts);
-    save_facts(state, actor, case, facts, rid).await
-}
-
-/// The trackers' facts as stored (for forms that edit them).
-///
-/// # Errors
-/// Decryption failures.
-pub async fn tracker_facts(state: &AppState, case: CaseId) -> Result<Facts, AppError> {
-    stored_facts(state, case).await
+    change(&mut facts)?;
+    write_facts(state, &open, facts, rid).await
 }
 
 // ---------------------------------------------------------------- documents
@@ -643,6 +662,7 @@ fn open_for_write(actor: &Actor, bundle: CaseBundle) -> OpenCase {
     OpenCase {
         may_edit: false,
         advocate: false,
+        immigration: false,
         facts: bundle.facts,
         consents: bundle.consents,
         person: bundle.person,
@@ -786,7 +806,27 @@ pub async fn upcoming(
         limit: 200,
         now,
     };
-    let rows = state.store.upcoming_deadlines(&q).await?;
+    let mut rows = state.store.upcoming_deadlines(&q).await?;
+    // Deadlines are immigration information: on a 1367-protected case they
+    // show only to those the policy lets see it.
+    let mut protected: Vec<CaseId> = rows
+        .iter()
+        .filter(|r| r.flag_1367)
+        .map(|r| r.deadline.case)
+        .collect();
+    protected.sort_unstable();
+    protected.dedup();
+    let mut hidden = Vec::new();
+    for case in protected {
+        let visible = match state.store.case_bundle(case).await? {
+            Some(b) => access::may_see_immigration(actor, &b.facts, &b.consents, now),
+            None => false,
+        };
+        if !visible {
+            hidden.push(case);
+        }
+    }
+    rows.retain(|r| !hidden.contains(&r.deadline.case));
     if !rows.is_empty() {
         // Each case once (a case's deadlines need not be adjacent in date order).
         let mut ids: Vec<String> = rows.iter().map(|r| r.deadline.case.to_string()).collect();
@@ -878,6 +918,18 @@ pub async fn deliver_messages(
         .await?;
     let mut delivered = 0;
     for m in claimed {
+        if !may_be_told(state, &m).await? {
+            state
+                .store
+                .withhold_message(
+                    m.id,
+                    owner,
+                    now,
+                    "withheld: the reader may not see it (R-3)",
+                )
+                .await?;
+            continue;
+        }
         let email = crate::notices::staff_email(state, m.user, &m, now).await?;
         if state
             .store
@@ -888,6 +940,28 @@ pub async fn deliver_messages(
         }
     }
     Ok(delivered)
+}
+
+/// Whether a staff message's reader may see what it is about: a deadline
+/// reminder on a 1367-protected case reaches only those who may see the
+/// case's immigration information, checked when it is delivered, so a
+/// release revoked since it was queued counts.
+async fn may_be_told(state: &AppState, m: &haven_store::ClaimedMessage) -> Result<bool, AppError> {
+    let (Some(case), "deadline_reminder") = (m.case, m.kind.as_str()) else {
+        return Ok(true);
+    };
+    let Some(user) = state.store.user(m.user).await? else {
+        return Ok(false);
+    };
+    let Some(b) = state.store.case_bundle(case).await? else {
+        return Ok(false);
+    };
+    Ok(access::may_see_immigration(
+        &Actor::of(&user),
+        &b.facts,
+        &b.consents,
+        haven_domain::now(),
+    ))
 }
 
 /// Marks a notification read.

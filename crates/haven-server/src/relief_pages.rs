@@ -674,11 +674,20 @@ pub async fn save_section(
     };
     let actor = Actor::of(&me.user);
     let r = async {
-        let current = relief::tracker_facts(&state, case).await?;
-        let next = apply_section(&current, &section, &f)?;
-        relief::save_facts(&state, &actor, case, next, rid)
-            .await
-            .map(|_| ())
+        // The stored facts are read only after the case is opened and the
+        // policy allowed the change.
+        relief::update_facts(
+            &state,
+            &actor,
+            case,
+            |facts| {
+                *facts = apply_section(facts, &section, &f)?;
+                Ok(())
+            },
+            rid,
+        )
+        .await
+        .map(|_| ())
     }
     .await;
     back(case, r, "saved", &format!("tracker-{section}"))
@@ -742,22 +751,25 @@ pub async fn change_list(
                     &state,
                     &actor,
                     case,
-                    |facts| match (remove, member) {
-                        (Some(i), _) if i < facts.family.len() => {
-                            facts.family.remove(i);
+                    |facts| {
+                        match (remove, member) {
+                            (Some(i), _) if i < facts.family.len() => {
+                                facts.family.remove(i);
+                            }
+                            (_, Some(mut m)) => {
+                                // Labels, never names: the relation and a number.
+                                let rel = m.relation.map(|r| code(&r)).unwrap_or_default();
+                                let n = (1..)
+                                    .find(|n| {
+                                        !facts.family.iter().any(|x| x.id == format!("{rel}-{n}"))
+                                    })
+                                    .unwrap_or(1);
+                                m.id = format!("{rel}-{n}");
+                                facts.family.push(m);
+                            }
+                            _ => {}
                         }
-                        (_, Some(mut m)) => {
-                            // Labels, never names: the relation and a number.
-                            let rel = m.relation.map(|r| code(&r)).unwrap_or_default();
-                            let n = (1..)
-                                .find(|n| {
-                                    !facts.family.iter().any(|x| x.id == format!("{rel}-{n}"))
-                                })
-                                .unwrap_or(1);
-                            m.id = format!("{rel}-{n}");
-                            facts.family.push(m);
-                        }
-                        _ => {}
+                        Ok(())
                     },
                     rid,
                 )
@@ -782,12 +794,15 @@ pub async fn change_list(
                     &state,
                     &actor,
                     case,
-                    |facts| match (remove, trip) {
-                        (Some(i), _) if i < facts.absences.len() => {
-                            facts.absences.remove(i);
+                    |facts| {
+                        match (remove, trip) {
+                            (Some(i), _) if i < facts.absences.len() => {
+                                facts.absences.remove(i);
+                            }
+                            (_, Some(t)) => facts.absences.push(t),
+                            _ => {}
                         }
-                        (_, Some(t)) => facts.absences.push(t),
-                        _ => {}
+                        Ok(())
                     },
                     rid,
                 )

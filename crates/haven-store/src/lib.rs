@@ -280,14 +280,21 @@ pub trait ThrottleStore: Send + Sync + 'static {
         forget_before: OffsetDateTime,
         audit: Option<&AuditEntry>,
     ) -> StoreResult<()>;
-    /// Failures for `key` since `since`.
+    /// Failures for `key` since `since`, and when the last one was.
     async fn sign_in_failures_since(
         &self,
         key: &[u8; 32],
         since: OffsetDateTime,
-    ) -> StoreResult<u64>;
+    ) -> StoreResult<FailureCount>;
     /// Forgets every failure for `key` (after a successful sign-in).
     async fn clear_sign_in_failures(&self, key: &[u8; 32]) -> StoreResult<()>;
+}
+
+/// How many sign-in failures a throttle key has, and the last one's time.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct FailureCount {
+    pub count: u64,
+    pub last: Option<OffsetDateTime>,
 }
 
 /// An audit row as stored, chained or not yet.

@@ -97,6 +97,8 @@ pub struct DeadlineListRow {
     pub person: Option<PersonId>,
     /// Encrypted person name.
     pub name: Option<Vec<u8>>,
+    /// The case carries the 8 U.S.C. 1367 flag.
+    pub flag_1367: bool,
 }
 
 /// A message claimed for delivery under a lease.
@@ -198,6 +200,16 @@ pub trait ReliefStore: Send + Sync + 'static {
     ) -> StoreResult<bool>;
     async fn notifications(&self, user: UserId, limit: u32) -> StoreResult<Vec<Notification>>;
     async fn unread_notifications(&self, user: UserId) -> StoreResult<u64>;
+    /// Ends a claimed message without notifying anyone (its reader may not
+    /// see what it is about), with the reason kept; `false` if the lease was
+    /// lost.
+    async fn withhold_message(
+        &self,
+        id: MessageId,
+        owner: &str,
+        now: OffsetDateTime,
+        reason: &str,
+    ) -> StoreResult<bool>;
     async fn mark_notification_read(
         &self,
         user: UserId,

@@ -413,7 +413,7 @@ async fn sign_in_failures_are_counted_per_key_in_a_window_and_cleared() {
             .await
             .unwrap();
         assert_eq!(
-            db.store.sign_in_failures_since(&a, t0).await.unwrap(),
+            db.store.sign_in_failures_since(&a, t0).await.unwrap().count,
             3,
             "{}",
             db.name
@@ -422,15 +422,22 @@ async fn sign_in_failures_are_counted_per_key_in_a_window_and_cleared() {
             db.store
                 .sign_in_failures_since(&a, t0 + Duration::seconds(1))
                 .await
-                .unwrap(),
+                .unwrap()
+                .count,
             2,
             "{}: window",
             db.name
         );
         assert_eq!(
-            db.store.sign_in_failures_since(&b, t0).await.unwrap(),
+            db.store.sign_in_failures_since(&b, t0).await.unwrap().count,
             1,
             "{}: per key",
+            db.name
+        );
+        assert_eq!(
+            db.store.sign_in_failures_since(&a, t0).await.unwrap().last,
+            Some(t0 + Duration::seconds(2)),
+            "{}: the last failure's time",
             db.name
         );
 
@@ -441,7 +448,11 @@ async fn sign_in_failures_are_counted_per_key_in_a_window_and_cleared() {
             .await
             .unwrap();
         assert_eq!(
-            db.store.sign_in_failures_since(&a, long_ago).await.unwrap(),
+            db.store
+                .sign_in_failures_since(&a, long_ago)
+                .await
+                .unwrap()
+                .count,
             1,
             "{}: old rows purged",
             db.name
@@ -449,11 +460,19 @@ async fn sign_in_failures_are_counted_per_key_in_a_window_and_cleared() {
 
         db.store.clear_sign_in_failures(&a).await.unwrap();
         assert_eq!(
-            db.store.sign_in_failures_since(&a, long_ago).await.unwrap(),
+            db.store
+                .sign_in_failures_since(&a, long_ago)
+                .await
+                .unwrap()
+                .count,
             0
         );
         assert_eq!(
-            db.store.sign_in_failures_since(&b, long_ago).await.unwrap(),
+            db.store
+                .sign_in_failures_since(&b, long_ago)
+                .await
+                .unwrap()
+                .count,
             1,
             "{}: other keys kept",
             db.name

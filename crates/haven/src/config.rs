@@ -36,6 +36,7 @@ pub struct FileConfig {
     pub sms_token_file: Option<PathBuf>,
     pub sms_inbound_token_file: Option<PathBuf>,
     pub sms_from: Option<String>,
+    pub trusted_proxies: Option<Vec<String>>,
     #[serde(default)]
     pub session: SessionFile,
     #[serde(default)]
@@ -95,6 +96,8 @@ pub struct Config {
     pub sms: Option<haven_server::delivery::SmsConfig>,
     /// The SMS provider's token for its reply webhook (`POST /api/v1/sms/inbound`).
     pub sms_inbound_token: Option<haven_server::delivery::WebhookToken>,
+    /// Proxies whose forwarding headers name the client (sign-in throttling).
+    pub trusted_proxies: Vec<haven_server::throttle::IpNet>,
 }
 
 /// Values given on the command line (they win over everything else).
@@ -305,6 +308,25 @@ impl Config {
             "sms_inbound_token_file",
         )?
         .map(haven_server::delivery::WebhookToken::new);
+        let trusted_proxies = match env("HAVEN_TRUSTED_PROXIES") {
+            Some((v, src)) => v
+                .split(',')
+                .filter(|p| !p.trim().is_empty())
+                .map(|p| {
+                    haven_server::throttle::IpNet::parse(p)
+                        .map_err(|e| anyhow::anyhow!("{src}: {e}"))
+                })
+                .collect::<Result<Vec<_>>>()?,
+            None => file
+                .trusted_proxies
+                .iter()
+                .flatten()
+                .map(|p| {
+                    haven_server::throttle::IpNet::parse(p)
+                        .map_err(|e| anyhow::anyhow!("{}: {e}", from_file("trusted_proxies")))
+                })
+                .collect::<Result<Vec<_>>>()?,
+        };
         // Refuse an unreadable SMTP or SMS setting at start-up, not at the
         // first message.
         haven_server::delivery::Transports::new(mail.clone(), sms.clone())
@@ -313,6 +335,7 @@ impl Config {
             mail,
             sms,
             sms_inbound_token,
+            trusted_proxies,
             recording_max_mib: number(
                 "HAVEN_RECORDING_MAX_MIB",
                 file.recording_max_mib,

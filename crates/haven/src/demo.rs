@@ -318,6 +318,7 @@ async fn seed_record(state: &AppState) -> Result<()> {
             f.u_crime.possesses_information = Some(true);
             f.u_crime.helpful = Some(true);
             f.u_crime.culpable = Some(false);
+            Ok(())
         },
         None,
     )

@@ -539,6 +539,7 @@ async fn serve(config: &Config, target: &DatabaseTarget, demo: bool) -> Result<(
         referral_reminder_hours: config.referral_reminder_hours,
         recording_limit_bytes: u64::from(config.recording_max_mib) * 1024 * 1024,
         sms_inbound_token: config.sms_inbound_token.clone(),
+        trusted_proxies: config.trusted_proxies.clone(),
         ..Settings::default()
     };
     let keys = keys::load(&config.master_key_file, &store).await?;

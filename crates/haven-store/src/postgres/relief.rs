@@ -115,7 +115,7 @@ const UPCOMING: &str = concat!(
     "WITH granted(id) AS (",
     granted_case_ids!(),
     ")
-     SELECT d.case_id, d.kind, d.family_member, d.pathway, d.actor, d.due_on, d.due_at, c.person_id, p.name
+     SELECT d.case_id, d.kind, d.family_member, d.pathway, d.actor, d.due_on, d.due_at, c.person_id, c.flag_1367, p.name
      FROM case_deadlines d JOIN cases c ON c.id = d.case_id LEFT JOIN persons p ON p.id = c.person_id
      WHERE d.due_on >= $8 AND d.due_on <= $9
        AND ((NOT $3 AND c.organization_id = $2) OR d.case_id IN (SELECT id FROM granted))
@@ -332,6 +332,7 @@ impl ReliefStore for PgStore {
                         .try_get::<Option<Uuid>, _>("person_id")?
                         .map(PersonId::from_uuid),
                     name: r.try_get("name")?,
+                    flag_1367: r.try_get("flag_1367")?,
                 })
             })
             .collect()
@@ -446,6 +447,27 @@ impl ReliefStore for PgStore {
         }
         tx.commit().await?;
         Ok(true)
+    }
+
+    async fn withhold_message(
+        &self,
+        id: MessageId,
+        owner: &str,
+        now: OffsetDateTime,
+        reason: &str,
+    ) -> StoreResult<bool> {
+        let done = sqlx::query(
+            "UPDATE outbox SET status = 'failed', last_error = $1, delivered_at = $2,
+                               lease_owner = NULL, lease_until = NULL
+             WHERE id = $3 AND status = 'pending' AND lease_owner = $4",
+        )
+        .bind(reason)
+        .bind(ts(now))
+        .bind(id.as_uuid())
+        .bind(owner)
+        .execute(self.pool())
+        .await?;
+        Ok(done.rows_affected() == 1)
     }
 
     async fn notifications(&self, user: UserId, limit: u32) -> StoreResult<Vec<Notification>> {

@@ -1,6 +1,6 @@
 use super::PgStore;
 use super::audit::insert_audit;
-use crate::{StoreError, StoreResult, ThrottleStore};
+use crate::{FailureCount, StoreError, StoreResult, ThrottleStore};
 use async_trait::async_trait;
 use haven_domain::AuditEntry;
 use time::OffsetDateTime;
@@ -36,14 +36,18 @@ impl ThrottleStore for PgStore {
         &self,
         key: &[u8; 32],
         since: OffsetDateTime,
-    ) -> StoreResult<u64> {
-        let n: i64 =
-            sqlx::query_scalar("SELECT count(*) FROM sign_in_failures WHERE key = $1 AND at >= $2")
-                .bind(&key[..])
-                .bind(since)
-                .fetch_one(self.pool())
-                .await?;
-        u64::try_from(n).map_err(|_| StoreError::Corrupt("sign_in_failures"))
+    ) -> StoreResult<FailureCount> {
+        let (n, last): (i64, Option<OffsetDateTime>) = sqlx::query_as(
+            "SELECT count(*), max(at) FROM sign_in_failures WHERE key = $1 AND at >= $2",
+        )
+        .bind(&key[..])
+        .bind(since)
+        .fetch_one(self.pool())
+        .await?;
+        Ok(FailureCount {
+            count: u64::try_from(n).map_err(|_| StoreError::Corrupt("sign_in_failures"))?,
+            last,
+        })
     }
 
     async fn clear_sign_in_failures(&self, key: &[u8; 32]) -> StoreResult<()> {

@@ -1,6 +1,6 @@
 use super::audit::insert_audit;
-use super::{SqliteStore, to_millis};
-use crate::{StoreError, StoreResult, ThrottleStore};
+use super::{SqliteStore, from_millis, to_millis};
+use crate::{FailureCount, StoreError, StoreResult, ThrottleStore};
 use async_trait::async_trait;
 use haven_domain::AuditEntry;
 use time::OffsetDateTime;
@@ -37,14 +37,20 @@ impl ThrottleStore for SqliteStore {
         &self,
         key: &[u8; 32],
         since: OffsetDateTime,
-    ) -> StoreResult<u64> {
-        let n: i64 =
-            sqlx::query_scalar("SELECT count(*) FROM sign_in_failures WHERE key = ? AND at >= ?")
-                .bind(&key[..])
-                .bind(to_millis(since))
-                .fetch_one(&mut *self.read().await?)
-                .await?;
-        u64::try_from(n).map_err(|_| StoreError::Corrupt("sign_in_failures"))
+    ) -> StoreResult<FailureCount> {
+        let (n, last): (i64, Option<i64>) = sqlx::query_as(
+            "SELECT count(*), max(at) FROM sign_in_failures WHERE key = ? AND at >= ?",
+        )
+        .bind(&key[..])
+        .bind(to_millis(since))
+        .fetch_one(&mut *self.read().await?)
+        .await?;
+        Ok(FailureCount {
+            count: u64::try_from(n).map_err(|_| StoreError::Corrupt("sign_in_failures"))?,
+            last: last
+                .map(|ms| from_millis(ms, "sign_in_failures.at"))
+                .transpose()?,
+        })
     }
 
     async fn clear_sign_in_failures(&self, key: &[u8; 32]) -> StoreResult<()> {

@@ -1,0 +1,509 @@
+//! The attacker's view, one test per attack (issue 22), each on SQLite and
+//! PostgreSQL as tests of their own (`<attack>::sqlite`, `<attack>::postgres`).
+//! Every test here failed on the code before its fix.
+
+mod helpers;
+
+use axum::http::StatusCode;
+use haven_domain::{OrgKind, Role};
+use haven_store::testing::TestDb;
+use helpers::{App, CaseWorld, Recipient, encode, form_req, text};
+
+/// Finding 1: an agent on the case team records a "victim release" naming
+/// their own agency (or the agent role everywhere) and then reads the
+/// advocate's confidential notes. A release records the victim's decision
+/// with their advocate: only the owning organization's victim services
+/// record one, never naming themselves.
+async fn law_enforcement_records_a_release_to_itself_to_read_advocate_notes(db: TestDb) {
+    let w = CaseWorld::new(db).await;
+    let app = &w.app;
+    let note = w.advocate_note().await;
+    let consents = format!("/api/v1/cases/{}/consents", w.case);
+    let agent_token = app.token(&w.agent, &["cases:read", "cases:write"]).await;
+    for body in [
+        CaseWorld::release(Recipient::Org(w.agency), &["advocate_records", "identity"]),
+        CaseWorld::release(
+            Recipient::Role("law_enforcement_agent"),
+            &["advocate_records"],
+        ),
+        CaseWorld::release(Recipient::Role("law_enforcement_agent"), &["identity"]),
+    ] {
+        let (s, _) = app.api(&agent_token, "POST", &consents, Some(body)).await;
+        assert_eq!(
+            s,
+            StatusCode::NOT_FOUND,
+            "{}: the agent's release is refused",
+            w.name()
+        );
+    }
+    // The same through the case page's form.
+    let res = app
+        .post(
+            &w.agent,
+            &format!("/cases/{}/consents", w.case),
+            &[
+                ("recipient", &format!("org:{}", w.agency)),
+                ("purpose", "Investigation"),
+                ("fields", "advocate_records"),
+                ("signed_on", &haven_domain::now().date().to_string()),
+                (
+                    "expires_on",
+                    &(haven_domain::now().date() + time::Duration::days(30)).to_string(),
+                ),
+                ("signers", "victim"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        res.status(),
+        StatusCode::NOT_FOUND,
+        "{}: page form",
+        w.name()
+    );
+    let (s, case) = app
+        .api(
+            &agent_token,
+            "GET",
+            &format!("/api/v1/cases/{}", w.case),
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(
+        !case.to_string().contains(&note),
+        "{}: the advocate's note stays closed to the agent",
+        w.name()
+    );
+    // An agent of another agency, never on the team, does not see the case.
+    let other = app.token(&w.other_agent, &["cases:read"]).await;
+    let (_, list) = app.api(&other, "GET", "/api/v1/cases", None).await;
+    assert!(!list.to_string().contains(&w.case), "{}", w.name());
+
+    // Victim services of the owning organization record releases, within
+    // the rules: never to themselves, never advocate records to a role.
+    for (recipient, fields, code) in [
+        (Recipient::Org(w.ngo), &["identity"][..], "own_organization"),
+        (
+            Recipient::Role("victim_specialist"),
+            &["identity"][..],
+            "own_role",
+        ),
+        (
+            Recipient::Role("law_enforcement_agent"),
+            &["advocate_records"][..],
+            "advocate_records_to_role",
+        ),
+    ] {
+        let (s, b) = app
+            .api(
+                &w.owner_token,
+                "POST",
+                &consents,
+                Some(CaseWorld::release(recipient, fields)),
+            )
+            .await;
+        assert_eq!(
+            (s, b["code"].as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some(code)),
+            "{}",
+            w.name()
+        );
+    }
+    let (s, b) = app
+        .api(
+            &w.owner_token,
+            "POST",
+            &consents,
+            Some(CaseWorld::release(Recipient::Org(w.agency), &["identity"])),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{}: {b}", w.name());
+    assert_eq!(
+        b["witnessed_by"],
+        w.specialist.id.to_string(),
+        "the witness is kept"
+    );
+    // A colleague not on the team, and the partner agency's supervisor,
+    // record nothing; the owner's supervisor may.
+    for p in [&w.colleague, &w.agency_supervisor] {
+        let t = app.token(p, &["cases:read", "cases:write"]).await;
+        let (s, _) = app
+            .api(
+                &t,
+                "POST",
+                &consents,
+                Some(CaseWorld::release(
+                    Recipient::Org(w.other_ngo),
+                    &["identity"],
+                )),
+            )
+            .await;
+        assert_eq!(s, StatusCode::NOT_FOUND, "{}", w.name());
+    }
+    let boss = app
+        .token(&w.ngo_supervisor, &["cases:read", "cases:write"])
+        .await;
+    let (s, _) = app
+        .api(
+            &boss,
+            "POST",
+            &consents,
+            Some(CaseWorld::release(
+                Recipient::Org(w.other_ngo),
+                &["identity"],
+            )),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{}", w.name());
+}
+on_both!(law_enforcement_records_a_release_to_itself_to_read_advocate_notes);
+
+/// Finding 2: a token with only `cases:read` recorded and revoked releases.
+async fn a_read_only_token_records_and_revokes_releases(db: TestDb) {
+    let w = CaseWorld::new(db).await;
+    let app = &w.app;
+    let consents = format!("/api/v1/cases/{}/consents", w.case);
+    let read_only = app.token(&w.specialist, &["cases:read"]).await;
+    let (s, _) = app
+        .api(
+            &read_only,
+            "POST",
+            &consents,
+            Some(CaseWorld::release(Recipient::Org(w.agency), &["identity"])),
+        )
+        .await;
+    assert_eq!(
+        s,
+        StatusCode::NOT_FOUND,
+        "{}: recording needs cases:write",
+        w.name()
+    );
+    let (s, b) = app
+        .api(
+            &w.owner_token,
+            "POST",
+            &consents,
+            Some(CaseWorld::release(Recipient::Org(w.agency), &["identity"])),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED);
+    let id = b["id"].as_str().unwrap().to_owned();
+    let (s, _) = app
+        .api(&read_only, "DELETE", &format!("{consents}/{id}"), None)
+        .await;
+    assert_eq!(
+        s,
+        StatusCode::NOT_FOUND,
+        "{}: revoking needs cases:write",
+        w.name()
+    );
+    let (s, list) = app.api(&read_only, "GET", &consents, None).await;
+    assert_eq!(s, StatusCode::OK, "reading releases needs only cases:read");
+    assert_eq!(list[0]["active"], true, "{}: still in force", w.name());
+    // Changing the team is a write too.
+    let (s, _) = app
+        .api(
+            &read_only,
+            "POST",
+            &format!("/api/v1/cases/{}/team", w.case),
+            Some(serde_json::json!({"user_id": w.colleague.id.to_string(), "role": "owner_specialist"})),
+        )
+        .await;
+    assert!(
+        matches!(s, StatusCode::NOT_FOUND | StatusCode::FORBIDDEN),
+        "{}: {s}",
+        w.name()
+    );
+}
+on_both!(a_read_only_token_records_and_revokes_releases);
+
+/// Sets a relief tracker on the case that links it to a T application (the
+/// 1367 flag, R-3) and gives it a U filing deadline in five days.
+async fn protected_case_with_deadline(w: &CaseWorld) {
+    let today = haven_domain::now().date();
+    let facts = serde_json::json!({
+        "format": "haven.relief-facts/1",
+        "t_application": {"filed_on": (today - time::Duration::days(10)).to_string()},
+        "u_certification": {"signed_on": haven_domain::relief::calendar::add_months(today, -6)
+            .map(|d| d + time::Duration::days(5)).unwrap().to_string()},
+    });
+    let (s, b) = w
+        .app
+        .api(
+            &w.owner_token,
+            "PUT",
+            &format!("/api/v1/cases/{}/relief/facts", w.case),
+            Some(facts),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{}: {b}", w.name());
+}
+
+/// Finding 4: the 1367 flag protected nothing but exports. Immigration
+/// information of a protected case stays with the owner's victim services;
+/// law enforcement on the team reaches it only with the victim's release.
+async fn law_enforcement_reads_a_1367_protected_case_s_immigration_information(db: TestDb) {
+    let w = CaseWorld::new(db).await;
+    let app = &w.app;
+    protected_case_with_deadline(&w).await;
+    let relief = format!("/api/v1/cases/{}/relief", w.case);
+    let agent_token = app.token(&w.agent, &["cases:read"]).await;
+    let (s, _) = app.api(&agent_token, "GET", &relief, None).await;
+    assert_eq!(s, StatusCode::NOT_FOUND, "{}: API", w.name());
+    let res = app
+        .get(&w.agent, &format!("/cases/{}/relief", w.case))
+        .await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND, "{}: page", w.name());
+    let (s, _) = app.api(&w.owner_token, "GET", &relief, None).await;
+    assert_eq!(s, StatusCode::OK, "{}: the owner sees it", w.name());
+    let deadlines = "/api/v1/relief/deadlines?days=90";
+    let (_, mine) = app.api(&w.owner_token, "GET", deadlines, None).await;
+    assert!(
+        mine.to_string().contains(&w.case),
+        "{}: the owner's deadline list",
+        w.name()
+    );
+    let (_, theirs) = app.api(&agent_token, "GET", deadlines, None).await;
+    assert!(
+        !theirs.to_string().contains(&w.case),
+        "{}: the agent's deadline list",
+        w.name()
+    );
+    let page = text(app.get(&w.agent, "/deadlines").await).await;
+    assert!(
+        !page.contains("Marisol"),
+        "{}: the deadlines page",
+        w.name()
+    );
+    // Reminders reach the owner's team, not the agent.
+    let now = haven_domain::now();
+    haven_server::relief::queue_reminders(&app.state, "test", now)
+        .await
+        .unwrap();
+    haven_server::relief::deliver_messages(&app.state, "test", now)
+        .await
+        .unwrap();
+    let (_, told) = app
+        .api(&agent_token, "GET", "/api/v1/notifications", None)
+        .await;
+    assert!(
+        !told.to_string().contains(&w.case),
+        "{}: no reminder to the agent",
+        w.name()
+    );
+    let (_, told) = app
+        .api(&w.owner_token, "GET", "/api/v1/notifications", None)
+        .await;
+    assert!(
+        told.to_string().contains(&w.case),
+        "{}: the owner is reminded",
+        w.name()
+    );
+    // The victim's prior written consent opens it (R-3(b)).
+    let (s, _) = app
+        .api(
+            &w.owner_token,
+            "POST",
+            &format!("/api/v1/cases/{}/consents", w.case),
+            Some(CaseWorld::release(
+                Recipient::Org(w.agency),
+                &["immigration"],
+            )),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED);
+    let (s, _) = app.api(&agent_token, "GET", &relief, None).await;
+    assert_eq!(s, StatusCode::OK, "{}: with the release", w.name());
+}
+on_both!(law_enforcement_reads_a_1367_protected_case_s_immigration_information);
+
+/// Finding 4: a supervisor of a law-enforcement agency broke glass into an
+/// NGO's 1367-protected case and read name, address and phone.
+async fn an_agency_supervisor_breaks_glass_into_another_organization_s_case(db: TestDb) {
+    let w = CaseWorld::new(db).await;
+    let app = &w.app;
+    let reason = [(
+        "reason",
+        "Victim in danger tonight; the owner is unreachable",
+    )];
+    let glass = format!("/cases/{}/emergency", w.case);
+    // Another agency, not on the case: refused, like a case that does not exist.
+    let elsewhere = app
+        .person(w.other_agency, "boss@police.test", &[Role::Supervisor])
+        .await;
+    let res = app.post(&elsewhere, &glass, &reason).await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND, "{}", w.name());
+    assert!(!text(res).await.contains("Marisol"));
+    let other_ngo_boss = app
+        .person(w.other_ngo, "boss@elsewhere.test", &[Role::Supervisor])
+        .await;
+    let res = app.post(&other_ngo_boss, &glass, &reason).await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND, "{}", w.name());
+    // The agency works on the case (its agent is on the team), but the case
+    // is protected by 1367: never law enforcement.
+    protected_case_with_deadline(&w).await;
+    let res = app.post(&w.agency_supervisor, &glass, &reason).await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND, "{}", w.name());
+    assert!(!text(res).await.contains("Marisol"));
+    let openings = app.db.store.pending_emergency_access(w.ngo).await.unwrap();
+    assert!(openings.is_empty(), "{}: nothing was opened", w.name());
+    assert!(
+        app.trail("case", &w.case)
+            .await
+            .contains(&"access.denied".to_owned())
+    );
+}
+on_both!(an_agency_supervisor_breaks_glass_into_another_organization_s_case);
+
+/// Finding 5: `/language/en?next=/%09/evil.example` redirected off the site
+/// (browsers drop the tab and read `//evil.example`).
+async fn the_language_switch_redirects_off_the_site(db: TestDb) {
+    let app = App::new(db).await;
+    for next in [
+        "/%09/evil.example",
+        "/%0a/evil.example",
+        "/%0d%0a/evil.example",
+        "//evil.example",
+        "/%5C%5Cevil.example",
+        "/%5cevil.example",
+        "https://evil.example/",
+        "/%2F%2Fevil.example",
+        "%2F%2Fevil.example",
+        "/%20/evil.example",
+        "javascript:alert(1)",
+    ] {
+        let res = app
+            .send(helpers::get_req(&format!("/language/es?next={next}"), None))
+            .await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        let to = helpers::location(&res);
+        assert!(
+            to.starts_with('/')
+                && !to.starts_with("//")
+                && !to.contains('\\')
+                && !to.contains("evil.example")
+                || to == "/",
+            "{}: {next} -> {to}",
+            app.db.name
+        );
+        assert!(to.bytes().all(|b| b.is_ascii_graphic()), "{next} -> {to:?}");
+    }
+    let res = app
+        .send(helpers::get_req(
+            "/language/es?next=/cases%3Fstage%3Dopen",
+            None,
+        ))
+        .await;
+    assert_eq!(
+        helpers::location(&res),
+        "/cases?stage=open",
+        "a local path is kept"
+    );
+}
+on_both!(the_language_switch_redirects_off_the_site);
+
+/// Finding 6: behind the recommended TLS proxy every sign-in came from the
+/// proxy's address, so twenty failures locked everyone out.
+async fn twenty_failures_behind_the_proxy_lock_every_user_out(db: TestDb) {
+    let settings = haven_server::Settings {
+        trusted_proxies: vec![haven_server::throttle::IpNet::parse("10.0.0.0/8").unwrap()],
+        ..helpers::no_mfa()
+    };
+    let app = App::with(db, settings).await;
+    let org = app.org("Safe Harbor", OrgKind::Ngo).await;
+    let user = app
+        .person(org, "real.user@ngo.test", &[Role::VictimSpecialist])
+        .await;
+    let _ = user;
+    let attempt = |login: &str, password: &str, client: &str, peer: [u8; 4]| {
+        let mut req = form_req(
+            "/sign-in",
+            &encode(&[("login", login), ("password", password)]),
+            None,
+        );
+        req.headers_mut()
+            .insert("x-forwarded-for", client.parse().unwrap());
+        req.extensions_mut()
+            .insert(axum::extract::ConnectInfo(std::net::SocketAddr::from((
+                peer, 443,
+            ))));
+        req
+    };
+    let proxy = [10, 0, 0, 2];
+    for i in 0..25 {
+        let res = app
+            .send(attempt(
+                &format!("guess{i}@ngo.test"),
+                "wrong",
+                "203.0.113.9",
+                proxy,
+            ))
+            .await;
+        assert!(
+            matches!(
+                res.status(),
+                StatusCode::UNAUTHORIZED | StatusCode::TOO_MANY_REQUESTS
+            ),
+            "{}",
+            app.db.name
+        );
+    }
+    // Another client behind the same proxy signs in at once.
+    let res = app
+        .send(attempt(
+            "real.user@ngo.test",
+            helpers::PASSWORD,
+            "198.51.100.4",
+            proxy,
+        ))
+        .await;
+    assert_eq!(
+        res.status(),
+        StatusCode::SEE_OTHER,
+        "{}: not locked out",
+        app.db.name
+    );
+    // The guesser is slowed, not the proxy: its next try must wait.
+    let res = app
+        .send(attempt("guess@ngo.test", "wrong", "203.0.113.9", proxy))
+        .await;
+    assert_eq!(
+        res.status(),
+        StatusCode::TOO_MANY_REQUESTS,
+        "{}",
+        app.db.name
+    );
+    // A forged header from a client that is not a trusted proxy is ignored:
+    // the guesser cannot pose as someone else.
+    let res = app
+        .send(attempt(
+            "guess@ngo.test",
+            "wrong",
+            "198.51.100.77",
+            [203, 0, 113, 9],
+        ))
+        .await;
+    assert_eq!(
+        res.status(),
+        StatusCode::TOO_MANY_REQUESTS,
+        "{}: forged header",
+        app.db.name
+    );
+    // Even the guesser's own address gets a try again after the pause.
+    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    let res = app
+        .send(attempt(
+            "real.user@ngo.test",
+            helpers::PASSWORD,
+            "203.0.113.9",
+            proxy,
+        ))
+        .await;
+    assert_eq!(
+        res.status(),
+        StatusCode::SEE_OTHER,
+        "{}: slowed, never locked",
+        app.db.name
+    );
+}
+on_both!(twenty_failures_behind_the_proxy_lock_every_user_out);
