@@ -11,17 +11,57 @@
 //! someone who can write to the database cannot forge a consistent chain.
 //! `verify` recomputes the chain and reports the first entry that was edited,
 //! deleted or moved. See ARCHITECTURE.md for several instances.
+//!
+//! Removing entries and clearing the chain fields of every later row would
+//! let a sealer chain what is left again, consistently. So an entry once
+//! chained is never chained again: each process remembers the head it last
+//! saw committed ([`AuditChain`]'s known head) and refuses to extend a chain
+//! that is shorter or differs there; and it writes that head, keyed, to a
+//! checkpoint file outside the database (beside the master key) and to its
+//! log, which a restarted server, `haven audit seal` and `haven audit verify`
+//! hold the chain against. `docs/threat-model.md` says what this leaves.
 
 use haven_crypto::{SecretKey, hmac_sha256};
 use haven_store::{AuditRow, ChainHasher, DynStore, StoreResult};
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use time::OffsetDateTime;
 
 /// The hash of the (empty) chain before the first entry.
 pub const GENESIS: [u8; 32] = haven_store::AUDIT_GENESIS;
 
-/// Computes chain hashes with the audit key.
+/// Computes chain hashes with the audit key, and remembers the head this
+/// process last saw committed (shared by its clones).
 #[derive(Clone, Debug)]
 pub struct AuditChain {
     key: SecretKey,
+    known: Arc<Mutex<Option<(i64, [u8; 32])>>>,
+    /// The sequence number of the last checkpoint written.
+    saved: Arc<Mutex<Option<i64>>>,
+}
+
+/// A head of the chain, kept outside the database: the chain must reach
+/// `seq` and hold `hash` there.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Checkpoint {
+    pub seq: i64,
+    pub hash: [u8; 32],
+    pub at: OffsetDateTime,
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn unhex32(s: &str) -> Option<[u8; 32]> {
+    if s.len() != 64 {
+        return None;
+    }
+    let mut out = [0u8; 32];
+    for (i, o) in out.iter_mut().enumerate() {
+        *o = u8::from_str_radix(s.get(2 * i..2 * i + 2)?, 16).ok()?;
+    }
+    Some(out)
 }
 
 fn opt(b: Option<&[u8]>) -> Vec<u8> {
@@ -42,7 +82,128 @@ impl AuditChain {
     pub fn new(master: &SecretKey) -> Self {
         Self {
             key: haven_crypto::Keyring::derived_key(master, "audit chain v1"),
+            known: Arc::default(),
+            saved: Arc::default(),
         }
+    }
+
+    /// The head this process holds the chain to.
+    #[must_use]
+    pub fn known(&self) -> Option<(i64, [u8; 32])> {
+        *self
+            .known
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn checkpoint_mac(&self, cp: &Checkpoint) -> [u8; 32] {
+        let at = (cp.at.unix_timestamp_nanos() / 1_000_000).to_be_bytes();
+        hmac_sha256(
+            &self.key,
+            &[b"audit checkpoint v1", &cp.seq.to_be_bytes(), &cp.hash, &at],
+        )
+    }
+
+    /// A checkpoint as one line of JSON, keyed so that an edit shows.
+    #[must_use]
+    pub fn checkpoint_line(&self, cp: &Checkpoint) -> String {
+        let at = cp
+            .at
+            .format(&time::format_description::well_known::Rfc3339)
+            .unwrap_or_default();
+        serde_json::json!({
+            "seq": cp.seq,
+            "hash": hex(&cp.hash),
+            "at": at,
+            "mac": hex(&self.checkpoint_mac(cp)),
+        })
+        .to_string()
+    }
+
+    /// Reads a checkpoint line and checks its key.
+    ///
+    /// # Errors
+    /// What is wrong with it (unreadable, or not written with this key).
+    pub fn parse_checkpoint(&self, line: &str) -> Result<Checkpoint, String> {
+        let v: serde_json::Value =
+            serde_json::from_str(line.trim()).map_err(|e| format!("not a checkpoint: {e}"))?;
+        let seq = v["seq"]
+            .as_i64()
+            .ok_or("the checkpoint has no sequence number")?;
+        let hash = v["hash"]
+            .as_str()
+            .and_then(unhex32)
+            .ok_or("the checkpoint has no hash")?;
+        let at = v["at"]
+            .as_str()
+            .and_then(|t| {
+                OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339).ok()
+            })
+            .ok_or("the checkpoint has no time")?;
+        let cp = Checkpoint { seq, hash, at };
+        let mac = v["mac"]
+            .as_str()
+            .and_then(unhex32)
+            .ok_or("the checkpoint has no key")?;
+        if !bool::from(subtle::ConstantTimeEq::ct_eq(
+            &mac[..],
+            &self.checkpoint_mac(&cp)[..],
+        )) {
+            return Err(
+                "the checkpoint was not written with this master key, or was edited".into(),
+            );
+        }
+        Ok(cp)
+    }
+
+    /// Loads the checkpoint file, if there is one, and holds the chain to
+    /// it from now on.
+    ///
+    /// # Errors
+    /// A file that cannot be read or is not a valid checkpoint.
+    pub fn load_checkpoint(&self, path: &Path) -> Result<Option<Checkpoint>, String> {
+        let text = match std::fs::read_to_string(path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(format!("{}: {e}", path.display())),
+        };
+        let cp = self
+            .parse_checkpoint(&text)
+            .map_err(|e| format!("{}: {e}", path.display()))?;
+        self.committed(cp.seq, cp.hash);
+        *self
+            .saved
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(cp.seq);
+        Ok(Some(cp))
+    }
+
+    /// Writes the known head to `path` (atomically, durably) when it moved
+    /// since the last checkpoint, and logs it.
+    ///
+    /// # Errors
+    /// When the file cannot be written.
+    pub fn save_checkpoint(&self, path: &Path) -> std::io::Result<Option<Checkpoint>> {
+        let Some((seq, hash)) = self.known() else {
+            return Ok(None);
+        };
+        let mut saved = self
+            .saved
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if *saved == Some(seq) {
+            return Ok(None);
+        }
+        let cp = Checkpoint {
+            seq,
+            hash,
+            at: haven_domain::now(),
+        };
+        let line = self.checkpoint_line(&cp);
+        crate::durable_file::replace(path, format!("{line}\n").as_bytes(), 0o600)?;
+        *saved = Some(seq);
+        tracing::info!(audit_seq = seq, audit_head = %hex(&hash), "audit checkpoint");
+        Ok(Some(cp))
     }
 
     /// The hash of `row` at position `seq` after `prev`.
@@ -87,6 +248,19 @@ impl AuditChain {
     /// # Errors
     /// When the database fails (a broken chain is a report, not an error).
     pub async fn verify(&self, store: &DynStore) -> StoreResult<VerifyReport> {
+        self.verify_against(store, None).await
+    }
+
+    /// Recomputes the whole chain and holds it to `checkpoint`: the chain
+    /// must reach the checkpoint's entry and hold its hash there.
+    ///
+    /// # Errors
+    /// When the database fails (a broken chain is a report, not an error).
+    pub async fn verify_against(
+        &self,
+        store: &DynStore,
+        checkpoint: Option<&Checkpoint>,
+    ) -> StoreResult<VerifyReport> {
         let mut report = VerifyReport::default();
         let mut prev = GENESIS.to_vec();
         let mut last = 0i64;
@@ -115,6 +289,11 @@ impl AuditChain {
                 } else {
                     None
                 };
+                let problem = problem.or_else(|| {
+                    checkpoint
+                        .filter(|cp| cp.seq == seq && row.hash.as_deref() != Some(&cp.hash[..]))
+                        .map(|cp| Problem::Rechained { chain_seq: cp.seq })
+                });
                 if let Some(p) = problem {
                     report.first_problem = Some(p);
                     report.unsealed = store.count_unsealed_audit().await?;
@@ -124,6 +303,14 @@ impl AuditChain {
                 prev = row.hash.clone().unwrap_or_default();
                 last = seq;
             }
+        }
+        if let Some(cp) = checkpoint
+            && last < cp.seq
+        {
+            report.first_problem = Some(Problem::Truncated {
+                head: last,
+                checkpoint: cp.seq,
+            });
         }
         report.head = (last > 0).then_some((last, prev));
         report.unsealed = store.count_unsealed_audit().await?;
@@ -141,6 +328,11 @@ pub enum Problem {
     OutOfOrder { chain_seq: i64, row_id: i64 },
     /// This entry's content changed after it was sealed.
     Edited { chain_seq: i64, row_id: i64 },
+    /// The chain ends before the checkpoint's entry: its tail was removed.
+    Truncated { head: i64, checkpoint: i64 },
+    /// The checkpoint's entry is not the one that was chained: entries
+    /// before it were removed and the rest chained again.
+    Rechained { chain_seq: i64 },
 }
 
 impl std::fmt::Display for Problem {
@@ -158,6 +350,14 @@ impl std::fmt::Display for Problem {
                     "entry {chain_seq} (row {row_id}) was edited after it was recorded"
                 )
             }
+            Self::Truncated { head, checkpoint } => write!(
+                f,
+                "the chain ends at entry {head}, but the checkpoint saw entry {checkpoint}: entries at the end were removed"
+            ),
+            Self::Rechained { chain_seq } => write!(
+                f,
+                "entry {chain_seq} differs from the checkpoint: entries were removed and the rest chained again"
+            ),
         }
     }
 }
@@ -206,6 +406,20 @@ impl PendingAudit {
 impl ChainHasher for AuditChain {
     fn chain_hash(&self, seq: i64, prev: &[u8], row: &AuditRow) -> [u8; 32] {
         self.hash(seq, prev, row)
+    }
+
+    fn known_head(&self) -> Option<(i64, [u8; 32])> {
+        self.known()
+    }
+
+    fn committed(&self, seq: i64, hash: [u8; 32]) {
+        let mut known = self
+            .known
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if known.is_none_or(|(s, _)| seq > s) {
+            *known = Some((seq, hash));
+        }
     }
 }
 

@@ -14,6 +14,7 @@ pub mod cases;
 pub mod delivery;
 pub mod directory;
 mod directory_pages;
+pub mod durable_file;
 pub mod error;
 mod form;
 mod fund_pages;

@@ -23,6 +23,11 @@ pub enum StoreError {
     /// The database holds a value this binary cannot read.
     #[error("corrupt value in {0}")]
     Corrupt(&'static str),
+    /// The audit chain in the database is shorter than, or differs from,
+    /// the head this process last saw committed: entries were removed or
+    /// re-chained. Nothing is chained until an operator looks.
+    #[error("the audit chain was tampered with: {0}")]
+    AuditTampered(String),
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
 }

@@ -379,6 +379,42 @@ pub(crate) fn entry_row(e: &AuditEntry) -> AuditRow {
 /// server implements it with the audit key, which the store never holds.
 pub trait ChainHasher: Send + Sync {
     fn chain_hash(&self, seq: i64, prev: &[u8], row: &AuditRow) -> [u8; 32];
+    /// The last head (sequence number, hash) this process saw committed or
+    /// loaded from its checkpoint. The chain may grow past it, never shrink
+    /// below it or differ at it: an entry once chained is never chained again.
+    fn known_head(&self) -> Option<(i64, [u8; 32])> {
+        None
+    }
+    /// A chaining transaction committed with this new head.
+    fn committed(&self, _seq: i64, _hash: [u8; 32]) {}
+}
+
+/// Refuses to extend a chain whose head is behind, or differs from, the head
+/// `chain` knows (`at_known`: the hash stored at the known sequence number,
+/// read when the head has moved past it).
+pub(crate) fn check_known_head(
+    head: Option<&(i64, Vec<u8>)>,
+    at_known: Option<&[u8]>,
+    chain: &dyn ChainHasher,
+) -> StoreResult<()> {
+    let Some((kseq, khash)) = chain.known_head() else {
+        return Ok(());
+    };
+    match head {
+        None => Err(StoreError::AuditTampered(format!(
+            "the log is empty, but entry {kseq} was chained"
+        ))),
+        Some((seq, _)) if *seq < kseq => Err(StoreError::AuditTampered(format!(
+            "the chain ends at entry {seq}, but entry {kseq} was chained: entries were removed"
+        ))),
+        Some((seq, hash)) if *seq == kseq && hash.as_slice() != khash => Err(
+            StoreError::AuditTampered(format!("entry {kseq} is not the entry that was chained")),
+        ),
+        Some(_) if at_known.is_some_and(|h| h != khash) => Err(StoreError::AuditTampered(format!(
+            "entry {kseq} is not the entry that was chained"
+        ))),
+        Some(_) => Ok(()),
+    }
 }
 
 /// The audit log. Entries that commit with an action arrive unchained, in the

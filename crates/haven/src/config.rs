@@ -37,6 +37,7 @@ pub struct FileConfig {
     pub sms_inbound_token_file: Option<PathBuf>,
     pub sms_from: Option<String>,
     pub trusted_proxies: Option<Vec<String>>,
+    pub audit_checkpoint_file: Option<PathBuf>,
     #[serde(default)]
     pub session: SessionFile,
     #[serde(default)]
@@ -98,6 +99,9 @@ pub struct Config {
     pub sms_inbound_token: Option<haven_server::delivery::WebhookToken>,
     /// Proxies whose forwarding headers name the client (sign-in throttling).
     pub trusted_proxies: Vec<haven_server::throttle::IpNet>,
+    /// Where the audit chain's head is kept outside the database (default:
+    /// beside the master key).
+    pub audit_checkpoint: Option<PathBuf>,
 }
 
 /// Values given on the command line (they win over everything else).
@@ -129,6 +133,18 @@ fn read_secret(path: &Path, what: &str) -> Result<String> {
 }
 
 impl Config {
+    /// The audit checkpoint file: configured, or `audit-checkpoint.json`
+    /// beside the master key (outside the database, like the key).
+    #[must_use]
+    pub fn audit_checkpoint_file(&self) -> PathBuf {
+        self.audit_checkpoint.clone().unwrap_or_else(|| {
+            self.master_key_file
+                .parent()
+                .unwrap_or(Path::new("."))
+                .join("audit-checkpoint.json")
+        })
+    }
+
     /// Loads the configuration file (from the flag, `HAVEN_CONFIG`, or
     /// `./haven.toml` when present), applies the environment and the flags.
     ///
@@ -331,11 +347,16 @@ impl Config {
         // first message.
         haven_server::delivery::Transports::new(mail.clone(), sms.clone())
             .map_err(|e| anyhow::anyhow!("{e}"))?;
+        let audit_checkpoint = std::env::var_os("HAVEN_AUDIT_CHECKPOINT_FILE")
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+            .or(file.audit_checkpoint_file.clone());
         Ok(Self {
             mail,
             sms,
             sms_inbound_token,
             trusted_proxies,
+            audit_checkpoint,
             recording_max_mib: number(
                 "HAVEN_RECORDING_MAX_MIB",
                 file.recording_max_mib,

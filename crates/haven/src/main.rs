@@ -169,9 +169,12 @@ enum KeysCommand {
 #[derive(Subcommand, Debug)]
 enum AuditCommand {
     /// Recompute the audit chain and report the first entry that was edited,
-    /// deleted or moved. Exits 0 when intact, 2 when broken.
+    /// deleted or moved, and hold it to the checkpoint file (entries removed
+    /// at the end, or removed and chained again). Exits 0 when intact, 2
+    /// when broken.
     Verify,
-    /// Chain entries recorded while no server was running.
+    /// Chain entries recorded while no server was running (never entries
+    /// the checkpoint shows were chained before).
     Seal,
 }
 
@@ -284,14 +287,30 @@ async fn run(cli: Cli) -> Result<Outcome> {
             let store = open_migrated(&config, &target).await?;
             let master = keys::read_master(&config.master_key_file)?;
             let chain = haven_server::audit::AuditChain::new(&master);
+            let checkpoint_file = config.audit_checkpoint_file();
+            let checkpoint = chain
+                .load_checkpoint(&checkpoint_file)
+                .map_err(|e| anyhow::anyhow!("the audit checkpoint: {e}"))?;
             let outcome = match cmd {
                 AuditCommand::Seal => {
                     let n = chain.seal_pending(&store, 10_000).await?;
+                    chain.save_checkpoint(&checkpoint_file)?;
                     println!("chained {n} entries");
                     Outcome::Done
                 }
                 AuditCommand::Verify => {
-                    let report = chain.verify(&store).await?;
+                    match &checkpoint {
+                        Some(cp) => println!(
+                            "checkpoint: entry {} ({})",
+                            cp.seq,
+                            checkpoint_file.display()
+                        ),
+                        None => println!(
+                            "no checkpoint at {}: a removed tail cannot be detected",
+                            checkpoint_file.display()
+                        ),
+                    }
+                    let report = chain.verify_against(&store, checkpoint.as_ref()).await?;
                     println!("checked {} entries", report.checked);
                     if report.unsealed > 0 {
                         println!(
@@ -307,9 +326,7 @@ async fn run(cli: Cli) -> Result<Outcome> {
                         None => {
                             if let Some((seq, hash)) = report.head {
                                 let hex: String = hash.iter().map(|b| format!("{b:02x}")).collect();
-                                println!(
-                                    "intact; head is entry {seq} with hash {hex} (record it elsewhere to detect truncation)"
-                                );
+                                println!("intact; head is entry {seq} with hash {hex}");
                             } else {
                                 println!("intact; the log is empty");
                             }
@@ -379,7 +396,23 @@ async fn run(cli: Cli) -> Result<Outcome> {
             .await
             .map(|()| Outcome::Done),
         Command::Restore { source, yes } => {
-            restore(&target, &source, yes).await.map(|()| Outcome::Done)
+            restore(&target, &source, yes).await?;
+            // A restore takes the audit chain back to the backup's head: the
+            // checkpoint of the later chain is kept aside, not held against it.
+            let cp = config.audit_checkpoint_file();
+            if cp.exists() {
+                let aside = cp.with_extension(format!(
+                    "json.before-restore-{}",
+                    haven_domain::now().unix_timestamp()
+                ));
+                std::fs::rename(&cp, &aside)
+                    .with_context(|| format!("moving {} aside", cp.display()))?;
+                println!(
+                    "the audit checkpoint of the replaced database is kept as {}",
+                    aside.display()
+                );
+            }
+            Ok(Outcome::Done)
         }
         Command::AddOrg { name, kind } => {
             let kind = OrgKind::parse(&kind).with_context(|| {
@@ -548,6 +581,14 @@ async fn serve(config: &Config, target: &DatabaseTarget, demo: bool) -> Result<(
         tracing::info!(sealed, "release purposes of an older version encrypted");
     }
     let state = AppState::new(store.clone(), settings, HashCost::PRODUCTION, keys);
+    let checkpoint_file = config.audit_checkpoint_file();
+    if let Some(cp) = state
+        .audit
+        .load_checkpoint(&checkpoint_file)
+        .map_err(|e| anyhow::anyhow!("the audit checkpoint: {e}"))?
+    {
+        tracing::info!(audit_seq = cp.seq, "audit chain held to its checkpoint");
+    }
     if demo {
         demo::seed(&state).await?;
     }
@@ -575,15 +616,24 @@ async fn serve(config: &Config, target: &DatabaseTarget, demo: bool) -> Result<(
     if demo {
         demo::print_accounts(addr);
     }
-    // Chain new audit entries about once a second.
+    // Chain new audit entries about once a second; checkpoint the head
+    // every ten seconds.
     let sealer = {
         let (chain, store) = (state.audit.clone(), store.clone());
+        let checkpoint_file = checkpoint_file.clone();
         tokio::spawn(async move {
             let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
+            let mut n = 0u64;
             loop {
                 tick.tick().await;
                 if let Err(e) = chain.seal_pending(&store, 5_000).await {
                     tracing::warn!(error = %e, "audit sealing failed; will retry");
+                }
+                n += 1;
+                if n % 10 == 0
+                    && let Err(e) = chain.save_checkpoint(&checkpoint_file)
+                {
+                    tracing::warn!(error = %e, "writing the audit checkpoint failed; will retry");
                 }
             }
         })
@@ -660,6 +710,9 @@ async fn serve(config: &Config, target: &DatabaseTarget, demo: bool) -> Result<(
     jobs.abort();
     if let Err(e) = state.audit.seal_pending(&store, 10_000).await {
         tracing::warn!(error = %e, "final audit sealing failed; `haven audit seal` will finish it");
+    }
+    if let Err(e) = state.audit.save_checkpoint(&checkpoint_file) {
+        tracing::warn!(error = %e, "writing the last audit checkpoint failed");
     }
     tracing::info!("stopped accepting requests; closing the database");
     store.close().await;

@@ -430,3 +430,31 @@ pub enum Recipient<'a> {
     Org(OrganizationId),
     Role(&'a str),
 }
+
+/// Runs SQL on the database directly: what someone with write access to the
+/// database (or a copy of it) can do, with no key.
+pub async fn tamper(db: &TestDb, sql: &[&str]) {
+    use sqlx::Connection;
+    match &db.target {
+        haven_store::DatabaseTarget::Sqlite { path } => {
+            let mut c = sqlx::SqliteConnection::connect(&format!("sqlite://{}", path.display()))
+                .await
+                .unwrap();
+            for q in sql {
+                sqlx::raw_sql(sqlx::AssertSqlSafe(*q))
+                    .execute(&mut c)
+                    .await
+                    .unwrap();
+            }
+        }
+        haven_store::DatabaseTarget::Postgres { url } => {
+            let mut c = sqlx::PgConnection::connect(url).await.unwrap();
+            for q in sql {
+                sqlx::raw_sql(sqlx::AssertSqlSafe(*q))
+                    .execute(&mut c)
+                    .await
+                    .unwrap();
+            }
+        }
+    }
+}

@@ -85,6 +85,27 @@ async fn chain_head(conn: &mut PgConnection) -> StoreResult<Option<(i64, Vec<u8>
         .transpose()
 }
 
+/// The chain's head, refused when it is behind or differs from the head this
+/// process knows (see [`ChainHasher::known_head`]).
+async fn guarded_head(
+    conn: &mut PgConnection,
+    chain: &dyn ChainHasher,
+) -> StoreResult<Option<(i64, Vec<u8>)>> {
+    let head = chain_head(conn).await?;
+    let at_known = match (chain.known_head(), &head) {
+        (Some((kseq, _)), Some((seq, _))) if *seq > kseq => Some(
+            sqlx::query_scalar::<_, Vec<u8>>("SELECT hash FROM audit_log WHERE chain_seq = $1")
+                .bind(kseq)
+                .fetch_optional(&mut *conn)
+                .await?
+                .unwrap_or_default(),
+        ),
+        _ => None,
+    };
+    crate::check_known_head(head.as_ref(), at_known.as_deref(), chain)?;
+    Ok(head)
+}
+
 macro_rules! audit_select {
     ($rest:literal) => {
         concat!(
@@ -152,9 +173,12 @@ impl AuditStore for PgStore {
         }
         let rows: Vec<AuditRow> = entries.iter().map(crate::entry_row).collect();
         let mut tx = begin_chain(self).await?;
-        let seals = crate::chain_after(chain_head(&mut tx).await?, &rows, chain)?;
+        let seals = crate::chain_after(guarded_head(&mut tx, chain).await?, &rows, chain)?;
         insert_batch(&mut tx, &rows, Some(&seals)).await?;
         tx.commit().await?;
+        if let Some(last) = seals.last() {
+            chain.committed(last.chain_seq, last.hash);
+        }
         Ok(())
     }
 
@@ -174,7 +198,7 @@ impl AuditStore for PgStore {
             tx.rollback().await?;
             return Ok(0);
         }
-        let seals = crate::chain_after(chain_head(&mut tx).await?, &rows, chain)?;
+        let seals = crate::chain_after(guarded_head(&mut tx, chain).await?, &rows, chain)?;
         // One statement for the batch: a statement per entry cost as much as
         // the entry. "Unsealed" is written as coalesce(chain_seq, 0) = 0
         // (sequence numbers start at 1) so that the planner walks the batch's
@@ -195,6 +219,9 @@ impl AuditStore for PgStore {
             return Err(StoreError::Conflict { field: "chain_seq" });
         }
         tx.commit().await?;
+        if let Some(last) = seals.last() {
+            chain.committed(last.chain_seq, last.hash);
+        }
         Ok(seals.len() as u64)
     }
 

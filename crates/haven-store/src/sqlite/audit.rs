@@ -53,6 +53,27 @@ async fn chain_head(conn: &mut SqliteConnection) -> StoreResult<Option<(i64, Vec
         .transpose()
 }
 
+/// The chain's head, refused when it is behind or differs from the head this
+/// process knows (see [`ChainHasher::known_head`]).
+async fn guarded_head(
+    conn: &mut SqliteConnection,
+    chain: &dyn ChainHasher,
+) -> StoreResult<Option<(i64, Vec<u8>)>> {
+    let head = chain_head(conn).await?;
+    let at_known = match (chain.known_head(), &head) {
+        (Some((kseq, _)), Some((seq, _))) if *seq > kseq => Some(
+            sqlx::query_scalar::<_, Vec<u8>>("SELECT hash FROM audit_log WHERE chain_seq = ?")
+                .bind(kseq)
+                .fetch_optional(&mut *conn)
+                .await?
+                .unwrap_or_default(),
+        ),
+        _ => None,
+    };
+    crate::check_known_head(head.as_ref(), at_known.as_deref(), chain)?;
+    Ok(head)
+}
+
 macro_rules! audit_select {
     ($rest:literal) => {
         concat!(
@@ -116,11 +137,14 @@ impl AuditStore for SqliteStore {
         let mut guard = self.write_audit().await?;
         let mut tx = guard.begin_chain().await?;
         let rows: Vec<AuditRow> = entries.iter().map(crate::entry_row).collect();
-        let seals = crate::chain_after(chain_head(&mut tx).await?, &rows, chain)?;
+        let seals = crate::chain_after(guarded_head(&mut tx, chain).await?, &rows, chain)?;
         for (row, seal) in rows.iter().zip(&seals) {
             insert_row(&mut tx, row, Some(seal)).await?;
         }
         tx.commit().await?;
+        if let Some(last) = seals.last() {
+            chain.committed(last.chain_seq, last.hash);
+        }
         Ok(())
     }
 
@@ -139,7 +163,7 @@ impl AuditStore for SqliteStore {
             tx.rollback().await?;
             return Ok(0);
         }
-        let seals = crate::chain_after(chain_head(&mut tx).await?, &rows, chain)?;
+        let seals = crate::chain_after(guarded_head(&mut tx, chain).await?, &rows, chain)?;
         // One statement for the batch: a statement per entry cost as much as
         // the entry. `+chain_seq` keeps the planner off the chain_seq index
         // (every unsealed entry) and on the batch's ids.
@@ -168,6 +192,9 @@ impl AuditStore for SqliteStore {
             return Err(StoreError::Conflict { field: "chain_seq" });
         }
         tx.commit().await?;
+        if let Some(last) = seals.last() {
+            chain.committed(last.chain_seq, last.hash);
+        }
         Ok(seals.len() as u64)
     }
 
