@@ -52,6 +52,11 @@ pub enum AuditAction {
     ApprovalLimitChanged,
     TeamChanged,
     RecordsListed,
+    /// Intake searched for an existing record of a person (name and date
+    /// of birth): every probe is audited, found or not.
+    DuplicateProbe,
+    /// A role that sees personal data was granted to an account.
+    RoleGranted,
     ReliefUpdated,
     DocumentDrafted,
     DocumentRead,
@@ -79,7 +84,7 @@ pub enum AuditAction {
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 66] = [
+    pub const ALL: [AuditAction; 68] = [
         Self::SignInSucceeded,
         Self::PasswordAccepted,
         Self::SignInFailed,
@@ -122,6 +127,8 @@ impl AuditAction {
         Self::ApprovalLimitChanged,
         Self::TeamChanged,
         Self::RecordsListed,
+        Self::DuplicateProbe,
+        Self::RoleGranted,
         Self::ReliefUpdated,
         Self::DocumentDrafted,
         Self::DocumentRead,
@@ -193,6 +200,8 @@ impl AuditAction {
             Self::ApprovalLimitChanged => "user.approval_limit_changed",
             Self::TeamChanged => "case.team_changed",
             Self::RecordsListed => "record.listed",
+            Self::DuplicateProbe => "intake.duplicate_probe",
+            Self::RoleGranted => "user.role_granted",
             Self::ReliefUpdated => "relief.updated",
             Self::DocumentDrafted => "document.drafted",
             Self::DocumentRead => "document.read",

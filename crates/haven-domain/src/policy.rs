@@ -62,7 +62,7 @@ impl Scope {
     #[must_use]
     pub const fn needed_for(action: Action) -> Self {
         match action {
-            Action::View | Action::ViewHistory => Self::AdminRead,
+            Action::View | Action::ViewHistory | Action::ViewGrants => Self::AdminRead,
             Action::Create | Action::ResetMfa | Action::EndSessions | Action::UpdateAccess => {
                 Self::AdminWrite
             }
@@ -129,6 +129,9 @@ pub enum Action {
     ViewHistory,
     /// Change an account's roles, or disable or enable it.
     UpdateAccess,
+    /// See who in an organization holds roles that see personal data, and
+    /// the grants of them: its administrators and supervisors.
+    ViewGrants,
 }
 
 /// Why something was refused. Shown to nobody but logs and tests: the person
@@ -183,6 +186,7 @@ pub fn authorize(actor: &Actor, action: Action, resource: Resource) -> Decision 
         Resource::User { id, .. } if id == actor.user && action == Action::UpdateAccess => {
             Deny(DenyReason::OwnAccess)
         }
+        Resource::UsersOf(_) if action == Action::ViewGrants && actor.is(Role::Supervisor) => Allow,
         // Anyone may end their own sessions.
         Resource::User { id, .. } if id == actor.user && action == Action::EndSessions => Allow,
         Resource::UsersOf(_) | Resource::User { .. } if admin => Allow,

@@ -163,6 +163,81 @@ impl UserForm {
 }
 
 #[derive(Template)]
+#[template(path = "access.html")]
+struct AccessPage {
+    page: PageFrame,
+    title: String,
+    /// Name and roles of everyone who may see personal data.
+    holders: Vec<(String, String)>,
+    /// When, who, which role, granted by.
+    grants: Vec<(String, String, String, String)>,
+}
+
+/// Who in the organization can see personal data, and how they came to: for
+/// its administrators and supervisors (issue 22: granting such a role never
+/// goes unseen).
+pub async fn access(
+    State(state): State<AppState>,
+    lang: Lang,
+    SignedIn(me): SignedIn,
+    ReqId(rid): ReqId,
+) -> Response {
+    let actor = Actor::of(&me.user);
+    if !policy::authorize(
+        &actor,
+        Action::ViewGrants,
+        Resource::UsersOf(actor.organization),
+    )
+    .is_allowed()
+    {
+        return refuse(&state, lang, &me, "users", None, rid).await;
+    }
+    let r: Result<Response, AppError> = async {
+        let people = state
+            .store
+            .list_users(policy::UserScope::Organization(actor.organization))
+            .await?;
+        let name_of = |id: UserId| {
+            people.iter().find(|(u, _)| u.id == id).map_or_else(
+                || lang.t("history-someone-else"),
+                |(u, _)| u.display_name.clone(),
+            )
+        };
+        let holders = people
+            .iter()
+            .filter(|(u, _)| !u.disabled && u.roles.iter().any(|r| r.sees_personal_data()))
+            .map(|(u, _)| (u.display_name.clone(), role_names(lang, &u.roles)))
+            .collect();
+        let grants = state
+            .store
+            .role_grants(actor.organization, 100)
+            .await?
+            .into_iter()
+            .map(|g| {
+                (
+                    crate::pages::when(g.granted_at),
+                    name_of(g.user),
+                    lang.t(&format!("role-{}", g.role.as_str())),
+                    g.granted_by
+                        .map_or_else(|| lang.t("access-granted-cli"), name_of),
+                )
+            })
+            .collect();
+        Ok(render(
+            &AccessPage {
+                page: PageFrame::new(&state, lang, "/access", Some(&me)),
+                title: lang.t1("access-title", "org", &me.organization.name),
+                holders,
+                grants,
+            },
+            StatusCode::OK,
+        ))
+    }
+    .await;
+    r.unwrap_or_else(|e| error_page(&state, lang, &e))
+}
+
+#[derive(Template)]
 #[template(path = "admin_users.html")]
 struct UsersPage {
     page: PageFrame,

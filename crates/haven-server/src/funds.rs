@@ -204,7 +204,7 @@ pub async fn request_funds(
         FundPurpose::parse,
         FundPurpose::codes,
     );
-    if purpose.is_none() && input.purpose.trim().is_empty() {
+    if purpose.is_none() && !haven_domain::text::has_visible(&input.purpose) {
         p.add("purpose", "required", "purpose is required.");
     }
     let urgency = p

@@ -173,6 +173,7 @@ mod tests {
                         ("unit", "U"),
                         ("day", "Y"),
                         ("status", "S"),
+                        ("role", "R"),
                         ("orgs", "1"),
                         ("locations", "1"),
                         ("services", "1"),

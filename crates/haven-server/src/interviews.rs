@@ -44,8 +44,9 @@ fn invalid(code: &'static str, field: &'static str, message: impl Into<String>) 
 }
 
 fn text(field: &'static str, raw: &str) -> Result<String, AppError> {
-    let t = raw.trim();
-    if t.chars().count() > TEXT_MAX || t.contains('\0') {
+    // Invisible-only text counts as empty (see `haven_domain::text`).
+    let t = haven_domain::text::trim_invisible(raw);
+    if t.chars().count() > TEXT_MAX || raw.contains('\0') {
         return Err(invalid(
             "too_long",
             field,

@@ -192,6 +192,7 @@ pub fn router(state: AppState) -> Router {
         .route("/sign-in/mfa", get(mfa_pages::challenge_form).post(mfa_pages::challenge_submit))
         .route("/mfa/setup", get(mfa_pages::setup_form).post(mfa_pages::setup_submit))
         .route("/admin/users", get(admin_pages::users).post(admin_pages::create_user))
+        .route("/access", get(admin_pages::access))
         .route("/admin/users/{id}", get(admin_pages::user))
         .route("/admin/users/{id}/reset-mfa", post(admin_pages::reset_mfa))
         .route("/admin/users/{id}/end-sessions", post(admin_pages::end_sessions))

@@ -944,7 +944,7 @@ pub async fn save_template(
         actor.organization,
         rid,
     );
-    if body.trim().is_empty() {
+    if !haven_domain::text::has_visible(body) {
         if !template_keys().iter().any(|k| k == key) || !languages().iter().any(|l| l == lang) {
             return Err(AppError::NotFound);
         }

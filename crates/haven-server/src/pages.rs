@@ -144,6 +144,13 @@ pub(crate) fn reminder_text(lang: Lang, kind: &str, payload: &str) -> String {
             let what = lang.t(&format!("pick-need-{}", field("need")));
             lang.t1(&format!("home-{}", kind.replace('_', "-")), "what", &what)
         }
+        "role_granted" => {
+            let role = lang.t(&format!("role-{}", field("role")));
+            lang.t_args(
+                "home-role-granted",
+                &[("name", field("name").as_str()), ("role", role.as_str())],
+            )
+        }
         "interview_requested" => lang.t("home-interview-requested"),
         "interview_scheduled" => lang.t1("home-interview-scheduled", "date", &field("date")),
         "referral_updated" => {
@@ -172,6 +179,7 @@ fn reminder_href(kind: &str, case: Option<haven_domain::CaseId>, payload: &str) 
         return Some(format!("/interviews/{i}"));
     }
     match (kind, case, referral) {
+        ("role_granted", _, _) => Some("/access".to_owned()),
         ("deadline_reminder", Some(c), _) => Some(format!("/cases/{c}/relief")),
         (k, Some(c), _) if k.starts_with("referral") => Some(format!("/cases/{c}#referrals")),
         (k, None, Some(r)) if k.starts_with("referral") => Some(format!("/referrals/{r}")),

@@ -132,8 +132,10 @@ impl Problems {
 
     /// Free text: trimmed, at most `max` characters.
     pub fn text(&mut self, field: &'static str, raw: &str, max: usize) -> String {
-        let t = raw.trim();
-        if t.contains('\0') {
+        // Text of invisible characters only (zero-width spaces...) says
+        // nothing: it counts as empty, so a required field refuses it.
+        let t = haven_domain::text::trim_invisible(raw);
+        if raw.contains('\0') {
             self.add(
                 field,
                 "bad_text",
@@ -445,8 +447,9 @@ pub fn validate_intake(input: &IntakeInput, today: Date) -> Result<ValidIntake, 
     let name = p.required("name", &input.name, SHORT_MAX);
     let name = name.split_whitespace().collect::<Vec<_>>().join(" ");
     let birth_date = p.past_date("birth_date", &input.birth_date, today);
+    // Year 0 or -1 is past too, and its age does not fit a u8.
     if let Some(b) = birth_date
-        && rec::age_on(b, today).is_some_and(|a| a > 120)
+        && rec::age_on(b, today).is_none_or(|a| a > 120)
     {
         p.add(
             "birth_date",
@@ -1033,7 +1036,7 @@ pub async fn create_intake(
             Some(ix) => state.store.persons_by_index(&ix).await?,
             None => Vec::new(),
         };
-        let mut here: Vec<CaseId> = exact
+        let mut candidates: Vec<CaseId> = exact
             .iter()
             .filter(|(p, _)| p.organization == actor.organization)
             .filter_map(|(_, c)| *c)
@@ -1044,14 +1047,39 @@ pub async fn create_intake(
             .await?
         {
             if let Some(c) = case
-                && !here.contains(&c)
+                && !candidates.contains(&c)
             {
-                here.push(c);
+                candidates.push(c);
             }
         }
-        let elsewhere = exact
+        let mut elsewhere = exact
             .iter()
             .any(|(p, _)| p.organization != actor.organization);
+        // Only cases the caller may open are named; any other match is
+        // "a record may exist elsewhere", never an id.
+        let mut here = Vec::with_capacity(candidates.len());
+        for c in candidates {
+            let open = match state.store.case_bundle(c).await? {
+                Some(b) => {
+                    access::authorize_case(actor, CaseAction::View, &b.facts, &b.consents, now)
+                        .is_allowed()
+                }
+                None => false,
+            };
+            if open {
+                here.push(c);
+            } else {
+                elsewhere = true;
+            }
+        }
+        // Every probe is audited, found or not: it says whether a person is
+        // known, so a run of probes must show.
+        let mut probe = audit_by(actor, AuditAction::DuplicateProbe, rid.clone());
+        if !here.is_empty() {
+            let ids: Vec<String> = here.iter().map(ToString::to_string).collect();
+            probe = probe.on("case_list", ids.join(","));
+        }
+        state.audit_writer.record(probe).await?;
         if !here.is_empty() || elsewhere {
             return Ok(IntakeOutcome::PossibleDuplicates { here, elsewhere });
         }
@@ -1146,6 +1174,13 @@ pub async fn save_draft(
     input: &IntakeInput,
     rid: Option<String>,
 ) -> Result<DraftId, AppError> {
+    // A draft is the start of a registration: only those who register
+    // victims keep one (the page and the API alike).
+    if access::may_open_case(actor).is_none() {
+        return Err(AppError::Forbidden(
+            "Only specialists, agents and supervisors register victims.".into(),
+        ));
+    }
     let now = haven_domain::now();
     let (id, created_at) = match id {
         Some(id) => match state.store.draft(actor.user, id).await? {
@@ -1521,6 +1556,13 @@ pub async fn update_entry(
         .await?
         .filter(|e| case.sees(e.compartment))
         .ok_or(AppError::NotFound)?;
+    // Advocate entries are changed by victim services only, like they are
+    // written (a release may let law enforcement read them, never edit).
+    if !access::may_write_compartment(&case.actor, e.compartment) {
+        return Err(AppError::Forbidden(
+            "Advocate records are changed by victim services only.".into(),
+        ));
+    }
     let mut details: EntryDetails =
         unseal_json(state, "case_entries", "body", &id.to_string(), &e.body).await?;
     let mut p = Problems::default();

@@ -699,8 +699,8 @@ pub async fn withdraw_document(
             }
         });
     }
-    let reason = reason.trim();
-    if reason.is_empty() {
+    let reason = haven_domain::text::trim_invisible(reason);
+    if !haven_domain::text::has_visible(reason) {
         return Err(AppError::Invalid {
             code: "required",
             field: Some("reason"),

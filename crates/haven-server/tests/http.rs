@@ -681,6 +681,7 @@ async fn sign_ins_sign_outs_and_failures_are_audited_without_personal_data() {
             [
                 "organization.created",
                 "user.created",
+                "user.role_granted",
                 "key.created",
                 "sign_in.failed",
                 "sign_in.failed",
@@ -691,18 +692,18 @@ async fn sign_ins_sign_outs_and_failures_are_audited_without_personal_data() {
             app.db.name
         );
         assert_eq!(
-            rows[3].resource_id,
+            rows[4].resource_id,
             Some(app.user.to_string()),
             "a failure on a real account names it by id"
         );
         assert_eq!(
-            rows[4].resource_id, None,
+            rows[5].resource_id, None,
             "an unknown name leaves no trace of itself"
         );
-        assert_eq!(rows[5].actor_user, Some(app.user));
-        assert!(rows[5].request_id.is_some(), "entries carry the request id");
+        assert_eq!(rows[6].actor_user, Some(app.user));
+        assert!(rows[6].request_id.is_some(), "entries carry the request id");
         assert_eq!(
-            rows[5].resource_id, rows[6].resource_id,
+            rows[6].resource_id, rows[7].resource_id,
             "the same session starts and ends"
         );
         let dump = format!("{rows:?}");
@@ -764,13 +765,15 @@ async fn audited_app(db: TestDb) -> App {
         let cookie = sign_in(&app).await;
         sign_out(&app, &cookie).await;
     }
+    // Organization, user, its grant of a role that sees personal data, the
+    // key, three sign-ins and sign-outs.
     let sealed = app.chain.seal_pending(&app.db.store, 4).await.unwrap();
-    assert_eq!(sealed, 9, "{}: sealed in batches of 4", app.db.name);
+    assert_eq!(sealed, 10, "{}: sealed in batches of 4", app.db.name);
     let report = app.chain.verify(&app.db.store).await.unwrap();
     assert_eq!(report.first_problem, None, "{}", app.db.name);
-    assert_eq!(report.checked, 9);
+    assert_eq!(report.checked, 10);
     assert_eq!(report.unsealed, 0);
-    assert_eq!(report.head.as_ref().map(|h| h.0), Some(9));
+    assert_eq!(report.head.as_ref().map(|h| h.0), Some(10));
     app
 }
 
@@ -781,7 +784,7 @@ async fn audit_verify_finds_an_edited_entry() {
         let app = audited_app(db).await;
         tamper(
             &app.db,
-            &["UPDATE audit_log SET action = 'session.signed_out' WHERE chain_seq = 6"],
+            &["UPDATE audit_log SET action = 'sign_in.failed' WHERE chain_seq = 6"],
         )
         .await;
         let report = app.chain.verify(&app.db.store).await.unwrap();
@@ -891,13 +894,13 @@ async fn sealing_from_two_instances_at_once_builds_one_chain() {
         let (x, y) = tokio::join!(a.seal_pending(&s1, 50), b.seal_pending(&s2, 50));
         assert_eq!(
             x.unwrap() + y.unwrap(),
-            503,
+            504,
             "{}: every entry sealed once",
             app.db.name
         );
         let report = app.chain.verify(&app.db.store).await.unwrap();
         assert_eq!(report.first_problem, None, "{}", app.db.name);
-        assert_eq!(report.checked, 503);
+        assert_eq!(report.checked, 504);
     }
 }
 

@@ -201,6 +201,14 @@ pub trait PeopleStore: Send + Sync + 'static {
     /// The accounts a policy scope allows, by display name, each with whether
     /// a second factor is on.
     async fn list_users(&self, scope: UserScope) -> StoreResult<Vec<(User, bool)>>;
+    /// The latest grants of roles that see personal data in `organization`,
+    /// newest first. `create_user` and `update_user_access` record them (and
+    /// tell the organization's supervisors) in their own transaction.
+    async fn role_grants(
+        &self,
+        organization: OrganizationId,
+        limit: u32,
+    ) -> StoreResult<Vec<RoleGrant>>;
     /// Enabled law-enforcement agents and forensic interviewers of
     /// law-enforcement organizations: the partner-agency staff a case team
     /// may include.
@@ -288,6 +296,44 @@ pub trait ThrottleStore: Send + Sync + 'static {
     ) -> StoreResult<FailureCount>;
     /// Forgets every failure for `key` (after a successful sign-in).
     async fn clear_sign_in_failures(&self, key: &[u8; 32]) -> StoreResult<()>;
+}
+
+/// A role that sees personal data, as it was granted.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RoleGrant {
+    pub user: UserId,
+    pub role: Role,
+    /// `None` when granted from the command line.
+    pub granted_by: Option<UserId>,
+    pub granted_at: OffsetDateTime,
+}
+
+/// The roles of `after` that see personal data and `before` did not have.
+pub(crate) fn granted_roles(before: &[Role], after: &[Role]) -> Vec<Role> {
+    after
+        .iter()
+        .copied()
+        .filter(|r| r.sees_personal_data() && !before.contains(r))
+        .collect()
+}
+
+/// The account whose roles change, as grants are recorded.
+pub(crate) struct Grantee<'a> {
+    pub id: UserId,
+    pub organization: OrganizationId,
+    pub name: &'a str,
+    pub roles: &'a [Role],
+}
+
+/// The staff message telling supervisors of a grant: codes and ids, and the
+/// grantee's display name (staff, never a victim).
+pub(crate) fn grant_payload(user: &Grantee<'_>, role: Role) -> String {
+    serde_json::json!({
+        "role": role.as_str(),
+        "user": user.id.to_string(),
+        "name": user.name,
+    })
+    .to_string()
 }
 
 /// How many sign-in failures a throttle key has, and the last one's time.

@@ -132,14 +132,17 @@ impl DocumentContent {
                 gaps.push(Gap { field, rule });
             }
         };
-        need(self.agency_name.trim().is_empty(), "agency_name");
-        need(self.victim_name.trim().is_empty(), "victim_name");
-        need(self.description.trim().is_empty(), "description");
+        need(!crate::text::has_visible(&self.agency_name), "agency_name");
+        need(!crate::text::has_visible(&self.victim_name), "victim_name");
+        need(!crate::text::has_visible(&self.description), "description");
         need(!self.victim_of_the_crime, "victim_of_the_crime");
         if kind == DocumentKind::I918b {
             need(self.crimes.is_empty(), "crimes");
-            need(self.crime_location.trim().is_empty(), "crime_location");
-            need(self.helpfulness.trim().is_empty(), "helpfulness");
+            need(
+                !crate::text::has_visible(&self.crime_location),
+                "crime_location",
+            );
+            need(!crate::text::has_visible(&self.helpfulness), "helpfulness");
             need(!self.signer_authorized, "signer_authorized");
             need(!self.agency_responsible, "agency_responsible");
             need(!self.possesses_information, "possesses_information");

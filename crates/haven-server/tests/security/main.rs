@@ -623,3 +623,376 @@ async fn the_audit_chain_is_rewritten_to_the_same_length(db: TestDb) {
     assert!(report.first_problem.is_some(), "{}", w.name());
 }
 on_both!(the_audit_chain_is_rewritten_to_the_same_length);
+
+/// Finding 7: intake's duplicate check was an unaudited existence oracle and
+/// named a case the specialist could not open.
+async fn intake_probes_for_a_person_and_learns_a_case_id(db: TestDb) {
+    let w = CaseWorld::new(db).await;
+    let app = &w.app;
+    // A colleague in the same organization, not on the team, registers the
+    // same person (same name, date of birth).
+    let colleague_token = app
+        .token(&w.colleague, &["cases:read", "cases:write"])
+        .await;
+    let (s, b) = app
+        .api(
+            &colleague_token,
+            "POST",
+            "/api/v1/cases",
+            Some(serde_json::json!({"name": "Marisol Quintero", "birth_date": "1994-03-02"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CONFLICT, "{}: {b}", w.name());
+    assert!(
+        !b.to_string().contains(&w.case),
+        "{}: the id is never shown: {b}",
+        w.name()
+    );
+    assert_eq!(
+        b["elsewhere"],
+        true,
+        "{}: only 'a record may exist elsewhere'",
+        w.name()
+    );
+    let page = app
+        .post(
+            &w.colleague,
+            "/cases",
+            &[
+                ("name", "Marisol Quintero"),
+                ("birth_date", "1994-03-02"),
+                ("action", "register"),
+            ],
+        )
+        .await;
+    assert!(!text(page).await.contains(&w.case), "{}: page", w.name());
+    // The owner sees their own case named.
+    let (s, b) = app
+        .api(
+            &w.owner_token,
+            "POST",
+            "/api/v1/cases",
+            Some(serde_json::json!({"name": "Marisol Quintero", "birth_date": "1994-03-02"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CONFLICT);
+    assert!(b.to_string().contains(&w.case), "{}: {b}", w.name());
+    // Every probe is audited, a miss too.
+    let (s, _) = app
+        .api(
+            &colleague_token,
+            "POST",
+            "/api/v1/cases",
+            Some(serde_json::json!({"name": "Nobody Known", "birth_date": "1980-01-01", "confirm_duplicate": false})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED);
+    let rows = app.db.store.unsealed_audit(10_000).await.unwrap();
+    let mut all = app.db.store.sealed_audit_after(0, 100_000).await.unwrap();
+    all.extend(rows);
+    let probes = all
+        .iter()
+        .filter(|r| r.action == "intake.duplicate_probe" && r.actor_user == Some(w.colleague.id))
+        .count();
+    assert_eq!(probes, 3, "{}: every probe of the colleague", w.name());
+}
+on_both!(intake_probes_for_a_person_and_learns_a_case_id);
+
+/// Finding 9: invisible-only text and impossible dates were accepted.
+async fn invisible_text_and_impossible_dates_are_accepted(db: TestDb) {
+    let w = CaseWorld::new(db).await;
+    let app = &w.app;
+    let zw = "\u{200B}".repeat(10);
+    for (name, dob, field) in [
+        ("\u{200B}", "1990-01-01", "name"),
+        ("\u{FEFF}\u{2060}", "1990-01-01", "name"),
+        ("Ana Real", "0000-01-01", "birth_date"),
+        ("Ana Real", "-0001-01-01", "birth_date"),
+        ("Ana Real", "1850-06-01", "birth_date"),
+    ] {
+        let (s, b) = app
+            .api(
+                &w.owner_token,
+                "POST",
+                "/api/v1/cases",
+                Some(
+                    serde_json::json!({"name": name, "birth_date": dob, "confirm_duplicate": true}),
+                ),
+            )
+            .await;
+        assert_eq!(
+            s,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{}: {name:?} {dob}: {b}",
+            w.name()
+        );
+        assert!(
+            b.to_string().contains(field),
+            "{}: names {field}: {b}",
+            w.name()
+        );
+    }
+    // A release from year 0 to 9999, or longer than the policy allows.
+    let consents = format!("/api/v1/cases/{}/consents", w.case);
+    let mut forever = CaseWorld::release(Recipient::Org(w.agency), &["identity"]);
+    forever["signed_on"] = "0000-01-01".into();
+    forever["expires_on"] = "9999-12-31".into();
+    let (s, b) = app
+        .api(&w.owner_token, "POST", &consents, Some(forever))
+        .await;
+    assert_eq!(
+        (s, b["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("term_too_long")),
+        "{}",
+        w.name()
+    );
+    let mut long = CaseWorld::release(Recipient::Org(w.agency), &["identity"]);
+    long["expires_on"] = (haven_domain::now().date() + time::Duration::days(400))
+        .to_string()
+        .into();
+    let (s, b) = app.api(&w.owner_token, "POST", &consents, Some(long)).await;
+    assert_eq!(
+        (s, b["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("term_too_long"))
+    );
+    let mut purpose = CaseWorld::release(Recipient::Org(w.agency), &["identity"]);
+    purpose["purpose"] = zw.clone().into();
+    let (s, b) = app
+        .api(&w.owner_token, "POST", &consents, Some(purpose))
+        .await;
+    assert_eq!(
+        (s, b["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("no_purpose"))
+    );
+    // Break glass with a reason of ten zero-width spaces.
+    let res = app
+        .post(
+            &w.agency_supervisor,
+            &format!("/cases/{}/emergency", w.case),
+            &[("reason", &zw)],
+        )
+        .await;
+    assert_eq!(
+        res.status(),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        w.name()
+    );
+    assert!(
+        app.db
+            .store
+            .pending_emergency_access(w.ngo)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let res = app
+        .post(
+            &w.agency_supervisor,
+            &format!("/cases/{}/emergency", w.case),
+            &[("reason", "Victim in danger tonight; owner unreachable")],
+        )
+        .await;
+    assert_eq!(
+        res.status(),
+        StatusCode::OK,
+        "{}: a real reason opens it",
+        w.name()
+    );
+    assert_eq!(
+        app.db
+            .store
+            .pending_emergency_access(w.ngo)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+}
+on_both!(invisible_text_and_impossible_dates_are_accepted);
+
+/// Finding 10: the database files were world-readable (0644).
+#[cfg(unix)]
+#[tokio::test]
+async fn the_database_files_are_world_readable() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("haven-data");
+    let target = haven_store::DatabaseTarget::parse(None, &data).unwrap();
+    let store = haven_store::open(&target, &haven_store::OpenOptions::default())
+        .await
+        .unwrap();
+    store.migrate().await.unwrap();
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&data), 0o700, "the data directory");
+    let db = data.join(haven_store::SQLITE_FILE_NAME);
+    for p in [
+        db.clone(),
+        data.join("haven.db-wal"),
+        data.join("haven.db-shm"),
+    ] {
+        if p.exists() {
+            assert_eq!(mode(&p), 0o600, "{}", p.display());
+        }
+    }
+    let backup = dir.path().join("backup.db");
+    store.backup_to(&backup).await.unwrap();
+    assert_eq!(mode(&backup), 0o600, "the backup");
+    store.close().await;
+    // A database an older Haven left readable is restricted at the next open.
+    std::fs::set_permissions(&db, std::fs::Permissions::from_mode(0o644)).unwrap();
+    std::fs::set_permissions(&data, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let store = haven_store::open(&target, &haven_store::OpenOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(mode(&db), 0o600);
+    assert_eq!(mode(&data), 0o700);
+    store.close().await;
+}
+
+/// Finding 11: one administrator granted a role that sees personal data and
+/// nobody else learned of it.
+async fn an_administrator_quietly_grants_access_to_personal_data(db: TestDb) {
+    let w = CaseWorld::new(db).await;
+    let app = &w.app;
+    let admin = app
+        .person(w.ngo, "admin@ngo.test", &[Role::Administrator])
+        .await;
+    let analyst = app
+        .person(w.ngo, "analyst@ngo.test", &[Role::Analyst])
+        .await;
+    let res = app
+        .post(
+            &admin,
+            &format!("/admin/users/{}/access", analyst.id),
+            &[("roles", "analyst"), ("roles", "supervisor")],
+        )
+        .await;
+    assert!(
+        res.status().is_redirection() || res.status().is_success(),
+        "{}: {}",
+        w.name(),
+        res.status()
+    );
+    assert!(
+        app.trail("user", &analyst.id.to_string())
+            .await
+            .contains(&"user.role_granted".to_owned()),
+        "{}: audited as a grant",
+        w.name()
+    );
+    let grants: Vec<_> = app
+        .db
+        .store
+        .role_grants(w.ngo, 10)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|g| g.user == analyst.id)
+        .collect();
+    assert_eq!(grants.len(), 1, "{}: {grants:?}", w.name());
+    assert_eq!(
+        (grants[0].user, grants[0].role, grants[0].granted_by),
+        (analyst.id, Role::Supervisor, Some(admin.id))
+    );
+    // The organization's supervisor is told, and finds it on the access page.
+    let now = haven_domain::now();
+    haven_server::relief::deliver_messages(&app.state, "test", now)
+        .await
+        .unwrap();
+    let home = text(app.get(&w.ngo_supervisor, "/").await).await;
+    assert!(
+        home.contains("analyst@ngo.test") && home.contains("can now see personal data"),
+        "{}",
+        w.name()
+    );
+    let page = text(app.get(&w.ngo_supervisor, "/access").await).await;
+    assert!(
+        page.contains("Person analyst@ngo.test") && page.contains("Person admin@ngo.test"),
+        "{}",
+        w.name()
+    );
+    // Another organization's supervisor learns nothing, and a specialist
+    // does not see the page.
+    let res = app.get(&w.agency_supervisor, "/access").await;
+    assert!(!text(res).await.contains("analyst@ngo.test"));
+    assert_eq!(
+        app.get(&w.specialist, "/access").await.status(),
+        StatusCode::NOT_FOUND
+    );
+}
+on_both!(an_administrator_quietly_grants_access_to_personal_data);
+
+/// Found while listing every write: law enforcement that may read advocate
+/// notes under a release could edit them; and analysts kept intake drafts
+/// through the API.
+async fn a_release_recipient_edits_advocate_notes_and_analysts_keep_drafts(db: TestDb) {
+    let w = CaseWorld::new(db).await;
+    let app = &w.app;
+    w.advocate_note().await;
+    let (s, _) = app
+        .api(
+            &w.owner_token,
+            "POST",
+            &format!("/api/v1/cases/{}/consents", w.case),
+            Some(CaseWorld::release(
+                Recipient::Org(w.agency),
+                &["advocate_records"],
+            )),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED);
+    let agent = app.token(&w.agent, &["cases:read", "cases:write"]).await;
+    let (_, case) = app
+        .api(&agent, "GET", &format!("/api/v1/cases/{}", w.case), None)
+        .await;
+    let text_of = case.to_string();
+    let entry = case["entries"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .chain(case["timeline"].as_array().into_iter().flatten())
+        .find(|e| e["compartment"] == "advocate")
+        .unwrap_or_else(|| {
+            panic!(
+                "{}: the agent reads it under the release: {text_of}",
+                w.name()
+            )
+        })
+        .clone();
+    let (s, _) = app
+        .api(
+            &agent,
+            "PATCH",
+            &format!(
+                "/api/v1/cases/{}/entries/{}",
+                w.case,
+                entry["id"].as_str().unwrap()
+            ),
+            Some(serde_json::json!({"text": "rewritten by the agent"})),
+        )
+        .await;
+    assert!(
+        matches!(s, StatusCode::FORBIDDEN | StatusCode::NOT_FOUND),
+        "{}: {s}",
+        w.name()
+    );
+    let analyst = app
+        .person(w.ngo, "analyst2@ngo.test", &[Role::Analyst])
+        .await;
+    let t = app.token(&analyst, &["cases:read", "cases:write"]).await;
+    let (s, _) = app
+        .api(
+            &t,
+            "POST",
+            "/api/v1/intake-drafts",
+            Some(serde_json::json!({"name": "Someone"})),
+        )
+        .await;
+    assert!(
+        matches!(s, StatusCode::FORBIDDEN | StatusCode::NOT_FOUND),
+        "{}: {s}",
+        w.name()
+    );
+}
+on_both!(a_release_recipient_edits_advocate_notes_and_analysts_keep_drafts);

@@ -8,3 +8,16 @@ ALTER TABLE consents ALTER COLUMN legacy_purpose SET DEFAULT '';
 ALTER TABLE consents ADD COLUMN purpose BYTEA;
 ALTER TABLE consents ADD COLUMN witnessed_by UUID REFERENCES users (id);
 CREATE INDEX emergency_access_case ON emergency_access (case_id, at);
+
+-- Roles that see personal data, as they were granted (issue 22, finding 11):
+-- listed on the organization's access page; the organization's supervisors
+-- are told of each (an outbox message in the same transaction).
+CREATE TABLE role_grants (
+    id               UUID PRIMARY KEY,
+    user_id          UUID NOT NULL REFERENCES users (id),
+    organization_id  UUID NOT NULL REFERENCES organizations (id),
+    role             TEXT NOT NULL,
+    granted_by       UUID REFERENCES users (id),
+    granted_at       TIMESTAMPTZ NOT NULL
+);
+CREATE INDEX role_grants_organization ON role_grants (organization_id, granted_at);

@@ -93,6 +93,7 @@ impl SqliteStore {
             ))
         })?;
         check_writable(&dir)?;
+        private_files(&dir, path)?;
 
         let base = SqliteConnectOptions::new()
             .filename(path)
@@ -307,6 +308,10 @@ impl SchemaStore for SqliteStore {
                 dest.display()
             )));
         }
+        // VACUUM INTO accepts an empty file: made first, readable only by
+        // Haven's user, it gives the backup that mode.
+        new_private_file(dest)
+            .map_err(|e| StoreError::Config(format!("cannot create {}: {e}", dest.display())))?;
         let dest_str = dest
             .to_str()
             .ok_or_else(|| StoreError::Config("the backup path must be valid UTF-8".to_owned()))?;
@@ -328,4 +333,60 @@ impl SchemaStore for SqliteStore {
         self.audit_reader.close().await;
         self.writer.close().await;
     }
+}
+
+/// A new, empty file readable and writable only by its owner.
+fn new_private_file(path: &Path) -> std::io::Result<()> {
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
+    opts.open(path).map(drop)
+}
+
+/// The data directory (0700) and the database with its WAL and shared
+/// memory (0600) are Haven's user's alone: a database file others may read is
+/// a copy of every ciphertext and every plaintext column for anyone on the
+/// machine. SQLite gives the `-wal` and `-shm` files the database file's
+/// mode, so the database is created empty with 0600 before SQLite opens it.
+fn private_files(dir: &Path, db: &Path) -> StoreResult<()> {
+    let fail = |what: &Path, e: std::io::Error| {
+        StoreError::Config(format!(
+            "cannot restrict {} to its owner: {e}",
+            what.display()
+        ))
+    };
+    if !db.exists() {
+        match new_private_file(db) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+            Err(e) => return Err(fail(db, e)),
+        }
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let tighten = |p: &Path, mode: u32| -> StoreResult<()> {
+            match std::fs::metadata(p) {
+                Ok(m) if m.permissions().mode() & 0o777 != mode => {
+                    std::fs::set_permissions(p, std::fs::Permissions::from_mode(mode))
+                        .map_err(|e| fail(p, e))
+                }
+                _ => Ok(()),
+            }
+        };
+        // Never the working directory itself: only a directory named for Haven.
+        if dir != Path::new(".") {
+            tighten(dir, 0o700)?;
+        }
+        tighten(db, 0o600)?;
+        for side in ["-wal", "-shm"] {
+            let mut p = db.as_os_str().to_owned();
+            p.push(side);
+            tighten(Path::new(&p), 0o600)?;
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = dir;
+    Ok(())
 }

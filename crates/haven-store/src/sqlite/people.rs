@@ -4,10 +4,11 @@ use crate::{PeopleStore, StoreError, StoreResult};
 use async_trait::async_trait;
 use haven_domain::policy::UserScope;
 use haven_domain::{
-    AuditEntry, LoginName, OrgKind, Organization, OrganizationId, Role, User, UserId,
+    AuditAction, AuditEntry, LoginName, OrgKind, Organization, OrganizationId, Role, User, UserId,
 };
-use sqlx::Row;
 use sqlx::sqlite::SqliteRow;
+use sqlx::{Row, SqliteConnection};
+use uuid::Uuid;
 
 macro_rules! list_users {
     ($where:literal) => {
@@ -141,6 +142,13 @@ impl PeopleStore for SqliteStore {
                 .map_err(|e| StoreError::unique(e, "roles"))?;
         }
         insert_audit(&mut tx, audit).await?;
+        let grantee = crate::Grantee {
+            id: user.id,
+            organization: user.organization_id,
+            name: &user.display_name,
+            roles: &user.roles,
+        };
+        record_grants(&mut tx, &grantee, &[], audit).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -186,6 +194,7 @@ impl PeopleStore for SqliteStore {
     ) -> StoreResult<()> {
         let mut guard = self.write().await?;
         let mut tx = guard.begin().await?;
+        let before = user_access(&mut tx, id).await?;
         let done = sqlx::query("UPDATE users SET disabled = ? WHERE id = ?")
             .bind(disabled)
             .bind(id.as_uuid())
@@ -212,9 +221,46 @@ impl PeopleStore for SqliteStore {
                 .execute(&mut *tx)
                 .await?;
         }
+        if let Some((old, org, name)) = before {
+            let grantee = crate::Grantee {
+                id,
+                organization: org,
+                name: &name,
+                roles,
+            };
+            record_grants(&mut tx, &grantee, &old, audit).await?;
+        }
         insert_audit(&mut tx, audit).await?;
         tx.commit().await?;
         Ok(())
+    }
+
+    async fn role_grants(
+        &self,
+        organization: OrganizationId,
+        limit: u32,
+    ) -> StoreResult<Vec<crate::RoleGrant>> {
+        sqlx::query(
+            "SELECT user_id, role, granted_by, granted_at FROM role_grants
+             WHERE organization_id = ? ORDER BY granted_at DESC, id DESC LIMIT ?",
+        )
+        .bind(organization.as_uuid())
+        .bind(i64::from(limit))
+        .fetch_all(&mut *self.read().await?)
+        .await?
+        .iter()
+        .map(|r| {
+            Ok(crate::RoleGrant {
+                user: UserId::from_uuid(r.try_get("user_id")?),
+                role: Role::parse(r.try_get("role")?)
+                    .ok_or(StoreError::Corrupt("role_grants.role"))?,
+                granted_by: r
+                    .try_get::<Option<Uuid>, _>("granted_by")?
+                    .map(UserId::from_uuid),
+                granted_at: from_millis(r.try_get("granted_at")?, "role_grants.granted_at")?,
+            })
+        })
+        .collect()
     }
 
     async fn list_users(&self, scope: UserScope) -> StoreResult<Vec<(User, bool)>> {
@@ -300,4 +346,75 @@ fn ids_json(ids: &[UserId]) -> StoreResult<String> {
         .map(|u| u.as_uuid().simple().to_string())
         .collect();
     serde_json::to_string(&hex).map_err(|_| StoreError::Corrupt("user ids"))
+}
+
+/// Records each role of `user` that sees personal data and `before` lacked:
+/// the grant, a message to every other supervisor of the organization, and
+/// an audit entry, in the caller's transaction.
+async fn record_grants(
+    conn: &mut SqliteConnection,
+    user: &crate::Grantee<'_>,
+    before: &[Role],
+    audit: &AuditEntry,
+) -> StoreResult<()> {
+    let at = haven_domain::whole_millis(audit.at);
+    for role in crate::granted_roles(before, user.roles) {
+        let id = Uuid::now_v7();
+        sqlx::query(
+            "INSERT INTO role_grants (id, user_id, organization_id, role, granted_by, granted_at)
+             VALUES (?, ?, ?, ?, ?, ?)",
+        )
+        .bind(id)
+        .bind(user.id.as_uuid())
+        .bind(user.organization.as_uuid())
+        .bind(role.as_str())
+        .bind(audit.actor_user.map(|u| *u.as_uuid()))
+        .bind(to_millis(at))
+        .execute(&mut *conn)
+        .await?;
+        sqlx::query("INSERT INTO outbox (id, dedupe_key, kind, user_id, case_id, payload, status, available_at, created_at)
+             SELECT randomblob(16), 'role-grant:' || hex(?1) || ':' || hex(u.id), 'role_granted', u.id, NULL,
+                    ?2, 'pending', ?3, ?3
+             FROM users u JOIN user_roles r ON r.user_id = u.id
+             WHERE u.organization_id = ?4 AND r.role = 'supervisor' AND u.disabled = 0 AND u.id <> ?5
+             ON CONFLICT (dedupe_key) DO NOTHING")
+            .bind(id)
+            .bind(crate::grant_payload(user, role))
+            .bind(to_millis(at))
+            .bind(user.organization.as_uuid())
+            .bind(user.id.as_uuid())
+            .execute(&mut *conn)
+            .await?;
+        let entry = AuditEntry {
+            action: AuditAction::RoleGranted,
+            resource_kind: Some("user"),
+            resource_id: Some(user.id.to_string()),
+            ..audit.clone()
+        };
+        insert_audit(&mut *conn, &entry).await?;
+    }
+    Ok(())
+}
+
+/// The roles, organization and name of an account, read in a transaction.
+async fn user_access(
+    conn: &mut SqliteConnection,
+    id: UserId,
+) -> StoreResult<Option<(Vec<Role>, OrganizationId, String)>> {
+    let Some(row) = sqlx::query("SELECT organization_id, display_name FROM users WHERE id = ?")
+        .bind(id.as_uuid())
+        .fetch_optional(&mut *conn)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let roles: Vec<String> = sqlx::query_scalar("SELECT role FROM user_roles WHERE user_id = ?")
+        .bind(id.as_uuid())
+        .fetch_all(&mut *conn)
+        .await?;
+    Ok(Some((
+        roles.iter().filter_map(|r| Role::parse(r)).collect(),
+        OrganizationId::from_uuid(row.try_get("organization_id")?),
+        row.try_get("display_name")?,
+    )))
 }
