@@ -35,10 +35,13 @@ pub const GENESIS: [u8; 32] = haven_store::AUDIT_GENESIS;
 #[derive(Clone, Debug)]
 pub struct AuditChain {
     key: SecretKey,
-    known: Arc<Mutex<Option<(i64, [u8; 32])>>>,
+    known: Arc<Mutex<Option<Head>>>,
     /// The sequence number of the last checkpoint written.
     saved: Arc<Mutex<Option<i64>>>,
 }
+
+/// A chain's head: the last entry's sequence number and hash.
+type Head = (i64, [u8; 32]);
 
 /// A head of the chain, kept outside the database: the chain must reach
 /// `seq` and hold `hash` there.

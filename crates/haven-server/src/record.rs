@@ -1371,12 +1371,11 @@ pub async fn record_entry(
             Compartment::Shared
         }
     };
+    // A refusal, not a mistake in the input: answered like every other.
     if !access::may_write_compartment(&case.actor, compartment) {
-        p.add(
-            "compartment",
-            "not_allowed",
-            "Advocate records are written by victim services only.",
-        );
+        return Err(AppError::Forbidden(
+            "Advocate records are written by victim services only.".into(),
+        ));
     }
     let mut cols = EntryColumns::default();
     let mut details = EntryDetails::default();

@@ -3580,10 +3580,7 @@ async fn advocate_records_stay_closed_to_law_enforcement_on_the_team() {
             serde_json::json!({"kind": "note", "compartment": "advocate", "text": "x"}),
         )
         .await;
-        assert_eq!(
-            (s, b["code"].as_str()),
-            (StatusCode::UNPROCESSABLE_ENTITY, Some("not_allowed"))
-        );
+        assert_eq!(s, StatusCode::FORBIDDEN, "{b}");
         let (_, mine) = call(
             &app,
             "GET",

@@ -630,7 +630,7 @@ async fn serve(config: &Config, target: &DatabaseTarget, demo: bool) -> Result<(
                     tracing::warn!(error = %e, "audit sealing failed; will retry");
                 }
                 n += 1;
-                if n % 10 == 0
+                if n.is_multiple_of(10)
                     && let Err(e) = chain.save_checkpoint(&checkpoint_file)
                 {
                     tracing::warn!(error = %e, "writing the audit checkpoint failed; will retry");

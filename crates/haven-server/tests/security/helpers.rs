@@ -101,7 +101,6 @@ impl App {
         assert_eq!(res.status(), StatusCode::SEE_OTHER, "{login} signs in");
         Person {
             id: u.id,
-            org,
             cookie: cookie_of(&res),
         }
     }
@@ -212,7 +211,6 @@ impl App {
 #[derive(Clone, Debug)]
 pub struct Person {
     pub id: UserId,
-    pub org: OrganizationId,
     pub cookie: String,
 }
 

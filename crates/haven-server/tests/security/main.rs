@@ -3,6 +3,7 @@
 //! Every test here failed on the code before its fix.
 
 mod helpers;
+mod matrix;
 
 use axum::http::StatusCode;
 use haven_domain::{OrgKind, Role};
