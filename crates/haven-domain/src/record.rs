@@ -578,6 +578,21 @@ picklist!(
 );
 
 picklist!(
+    /// How an emergency-fund payment was made. A closed list, not free text:
+    /// a typed "method" would name people and places in a plaintext column.
+    /// The details belong in the request's (encrypted) description.
+    PaymentMethod {
+        Cash => "cash",
+        Check => "check",
+        Card => "card",
+        BankTransfer => "bank_transfer",
+        Voucher => "voucher",
+        PaidToVendor => "paid_to_vendor",
+        Other => "other",
+    }
+);
+
+picklist!(
     /// The life of an emergency-fund request.
     FundRequestStatus {
         Requested => "requested",

@@ -209,7 +209,7 @@ fn facts(wide: bool) -> BoxedStrategy<Facts> {
                 .enumerate()
                 .map(
                     |(i, (relation, dob, married, crime, danger))| FamilyMember {
-                        id: format!("member-{i}"),
+                        id: format!("relative-{i}"),
                         relation,
                         date_of_birth: dob,
                         married,

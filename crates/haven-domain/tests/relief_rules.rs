@@ -495,7 +495,7 @@ fn the_table_covers_every_rule_the_engine_cites() {
 #[test]
 fn outcomes_for_every_pathway_and_family_member() {
     let facts = relief::parse(
-        &with(json!({"family": [{"id": "b", "relation": "spouse"}, {"id": "a", "relation": "child"}]})).to_string(),
+        &with(json!({"family": [{"id": "wife", "relation": "spouse"}, {"id": "son", "relation": "child"}]})).to_string(),
         date("2026-11-28"),
     )
     .unwrap();
@@ -508,7 +508,11 @@ fn outcomes_for_every_pathway_and_family_member() {
         .filter(|o| o.pathway == Pathway::TFamily)
         .map(|o| o.family_member.clone().unwrap())
         .collect();
-    assert_eq!(members, ["a", "b"], "family results are sorted by label");
+    assert_eq!(
+        members,
+        ["son", "wife"],
+        "family results are sorted by label"
+    );
 }
 
 #[test]
@@ -536,8 +540,16 @@ fn impossible_or_malformed_facts_name_the_field() {
             "u_certification.withdrawn_on",
         ),
         (
-            json!({"family": [{"id": "x", "relation": "spouse"}, {"id": "x", "relation": "child"}]}),
+            json!({"family": [{"id": "spouse", "relation": "spouse"}, {"id": "spouse", "relation": "child"}]}),
             "family[1].id",
+        ),
+        (
+            json!({"family": [{"id": "Maria Lopez", "relation": "child"}]}),
+            "family[0].id",
+        ),
+        (
+            json!({"family": [{"id": "maria", "relation": "child"}]}),
+            "family[0].id",
         ),
         (
             json!({"absences": [{"left_on": "2026-05-01", "returned_on": "2026-04-01"}]}),

@@ -895,7 +895,8 @@ pub async fn decide(
 #[derive(Deserialize, ToSchema, Default)]
 #[serde(default)]
 pub struct Disbursement {
-    /// How it was paid, e.g. "prepaid card" or "check 1042".
+    /// How it was paid: cash, check, card, bank_transfer, voucher,
+    /// paid_to_vendor or other (the details go in the request's description).
     pub method: String,
 }
 

@@ -404,12 +404,23 @@ pub async fn disburse(
         ));
     }
     let mut p = Problems::default();
-    let method = p.required("method", method, 100);
+    let method = if method.trim().is_empty() {
+        p.add("method", "required", "method: say how it was paid.");
+        None
+    } else {
+        p.code(
+            "method",
+            method,
+            haven_domain::record::PaymentMethod::parse,
+            haven_domain::record::PaymentMethod::codes,
+        )
+    };
     p.finish()?;
+    let method = method.map_or("other", haven_domain::record::PaymentMethod::as_str);
     let a = audit(actor, AuditAction::FundDisbursed, rid).on("fund_request", id);
     if state
         .store
-        .disburse(id, actor.user, &method, haven_domain::now(), &a)
+        .disburse(id, actor.user, method, haven_domain::now(), &a)
         .await?
     {
         Ok(())

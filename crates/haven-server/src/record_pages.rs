@@ -172,6 +172,8 @@ pub struct RecordSections {
     pub screenings: Vec<ScreeningView>,
     pub attachments: Vec<(AttachmentId, String, String, String, String)>,
     pub fund_requests: Vec<FundRow>,
+    /// How a payment can be made: code and label.
+    pub payment_methods: Vec<(&'static str, String)>,
     pub funds: Vec<(FundId, String)>,
     pub may_request_funds: bool,
     pub need_categories: Vec<Choice>,
@@ -664,6 +666,10 @@ pub async fn record_sections(
         screenings,
         attachments,
         fund_requests,
+        payment_methods: haven_domain::record::PaymentMethod::ALL
+            .iter()
+            .map(|m| (m.as_str(), lang.t(&format!("funds-method-{}", m.as_str()))))
+            .collect(),
         funds: org_funds
             .iter()
             .map(|f| {

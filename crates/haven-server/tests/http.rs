@@ -3228,7 +3228,7 @@ async fn declining_to_cooperate_never_blocks_a_need_plan_fund_or_any_other_servi
             "POST",
             &format!("/api/v1/fund-requests/{rid}/disbursement"),
             &spec,
-            serde_json::json!({"method": "prepaid card"}),
+            serde_json::json!({"method": "card"}),
         )
         .await;
         assert_eq!(s, StatusCode::NO_CONTENT);

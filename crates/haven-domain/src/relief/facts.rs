@@ -591,6 +591,12 @@ impl Facts {
                     "is required (a label such as \"spouse\" or \"child-1\")",
                 ));
             }
+            if !is_family_label(id) {
+                return Err(FactsError::new(
+                    format!("family[{i}].id"),
+                    "is a label such as \"spouse\", \"daughter\" or \"child-2\", never a name: labels are stored in plaintext with deadlines and reminders",
+                ));
+            }
             if ids.contains(&id) {
                 return Err(FactsError::new(
                     format!("family[{i}].id"),
@@ -639,4 +645,56 @@ fn not_before(
         )),
         _ => Ok(()),
     }
+}
+
+/// The words a family label may be made of: relations, never names. A label
+/// is one of them, optionally with a number (`child-2`).
+const FAMILY_WORDS: &[&str] = &[
+    "spouse",
+    "husband",
+    "wife",
+    "partner",
+    "child",
+    "son",
+    "daughter",
+    "stepchild",
+    "stepson",
+    "stepdaughter",
+    "parent",
+    "mother",
+    "father",
+    "stepmother",
+    "stepfather",
+    "guardian",
+    "sibling",
+    "brother",
+    "sister",
+    "half_brother",
+    "half_sister",
+    "grandchild",
+    "grandson",
+    "granddaughter",
+    "grandparent",
+    "grandmother",
+    "grandfather",
+    "child_of_derivative",
+    "niece",
+    "nephew",
+    "aunt",
+    "uncle",
+    "cousin",
+    "relative",
+];
+
+/// Whether `id` is a family label Haven may keep in plaintext (see
+/// [`FAMILY_WORDS`]).
+#[must_use]
+pub fn is_family_label(id: &str) -> bool {
+    let (word, number) = match id.rsplit_once('-') {
+        Some((w, n)) => (w, Some(n)),
+        None => (id, None),
+    };
+    FAMILY_WORDS.contains(&word)
+        && number
+            .is_none_or(|n| !n.is_empty() && n.len() <= 3 && n.bytes().all(|b| b.is_ascii_digit()))
 }
