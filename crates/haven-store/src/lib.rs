@@ -435,15 +435,16 @@ pub trait ChainHasher: Send + Sync {
     fn committed(&self, _seq: i64, _hash: [u8; 32]) {}
 }
 
-/// Refuses to extend a chain whose head is behind, or differs from, the head
-/// `chain` knows (`at_known`: the hash stored at the known sequence number,
-/// read when the head has moved past it).
+/// Refuses to extend a chain whose head is behind, or differs from, the
+/// `known` head (`at_known`: the hash stored at the known sequence number,
+/// read when the head has moved past it). `known` is read once by the caller:
+/// another task of the process may move it meanwhile.
 pub(crate) fn check_known_head(
     head: Option<&(i64, Vec<u8>)>,
+    known: Option<(i64, [u8; 32])>,
     at_known: Option<&[u8]>,
-    chain: &dyn ChainHasher,
 ) -> StoreResult<()> {
-    let Some((kseq, khash)) = chain.known_head() else {
+    let Some((kseq, khash)) = known else {
         return Ok(());
     };
     match head {

@@ -60,7 +60,8 @@ async fn guarded_head(
     chain: &dyn ChainHasher,
 ) -> StoreResult<Option<(i64, Vec<u8>)>> {
     let head = chain_head(conn).await?;
-    let at_known = match (chain.known_head(), &head) {
+    let known = chain.known_head();
+    let at_known = match (known, &head) {
         (Some((kseq, _)), Some((seq, _))) if *seq > kseq => Some(
             sqlx::query_scalar::<_, Vec<u8>>("SELECT hash FROM audit_log WHERE chain_seq = ?")
                 .bind(kseq)
@@ -70,7 +71,7 @@ async fn guarded_head(
         ),
         _ => None,
     };
-    crate::check_known_head(head.as_ref(), at_known.as_deref(), chain)?;
+    crate::check_known_head(head.as_ref(), known, at_known.as_deref())?;
     Ok(head)
 }
 
