@@ -310,6 +310,9 @@ pub fn router(state: AppState) -> Router {
                 .on_response(DefaultOnResponse::new().level(Level::INFO)),
         )
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+        // A client's own request id reaches the logs and the audit log only
+        // when it is a short token; anything else is replaced by a new one.
+        .layer(axum::middleware::from_fn(security::plain_request_id))
         .layer(SetSensitiveHeadersLayer::new([header::COOKIE, header::SET_COOKIE, header::AUTHORIZATION]))
         .with_state(state)
 }

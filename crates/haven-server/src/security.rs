@@ -54,6 +54,22 @@ pub async fn headers(State(state): State<AppState>, req: Request, next: Next) ->
     res
 }
 
+/// Drops an incoming `x-request-id` that is not a short token of letters,
+/// digits and `-_.:` (at most 64): it is logged and kept in the audit log
+/// forever, so it must not carry text someone typed.
+pub async fn plain_request_id(mut req: Request, next: Next) -> Response {
+    let ok = req.headers().get("x-request-id").is_none_or(|v| {
+        let b = v.as_bytes();
+        (1..=64).contains(&b.len())
+            && b.iter()
+                .all(|c| c.is_ascii_alphanumeric() || b"-_.:".contains(c))
+    });
+    if !ok {
+        req.headers_mut().remove("x-request-id");
+    }
+    next.run(req).await
+}
+
 /// Counts requests and their latency by route template (never the raw path,
 /// which could carry an id).
 pub async fn metrics(req: Request, next: Next) -> Response {

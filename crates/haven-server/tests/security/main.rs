@@ -997,3 +997,29 @@ async fn a_release_recipient_edits_advocate_notes_and_analysts_keep_drafts(db: T
     );
 }
 on_both!(a_release_recipient_edits_advocate_notes_and_analysts_keep_drafts);
+
+/// Found while classifying every column: a client's `x-request-id` went
+/// as sent into the logs and the audit log, which is never erased.
+async fn a_client_writes_free_text_into_the_audit_log_through_its_request_id(db: TestDb) {
+    let app = App::new(db).await;
+    let mut req = helpers::get_req("/healthz", None);
+    req.headers_mut()
+        .insert("x-request-id", "Maria Lopez 555-0100".parse().unwrap());
+    let res = app.send(req).await;
+    let id = res.headers()["x-request-id"].to_str().unwrap().to_owned();
+    assert!(
+        !id.contains("Maria") && id.len() == 36,
+        "{}: replaced: {id}",
+        app.db.name
+    );
+    let mut req = helpers::get_req("/healthz", None);
+    req.headers_mut()
+        .insert("x-request-id", "trace-0af7651916cd43dd".parse().unwrap());
+    let res = app.send(req).await;
+    assert_eq!(
+        res.headers()["x-request-id"],
+        "trace-0af7651916cd43dd",
+        "a token is kept"
+    );
+}
+on_both!(a_client_writes_free_text_into_the_audit_log_through_its_request_id);
