@@ -300,7 +300,7 @@ fn to_json<T: Serialize>(v: &T) -> Result<serde_json::Value, AppError> {
 /// Not found (missing or refused); store and decryption failures.
 pub async fn read_case(state: &AppState, case: &OpenCase) -> Result<CaseBody, AppError> {
     let person = case.person.as_ref().ok_or(AppError::NotFound)?;
-    let person = record::person_view(state, person).await?;
+    let person = record::person_view(state, person).await?.for_reader(case);
     let trafficking = record::trafficking_view(state, case).await?;
     let (entries, timeline_total) = entries_view(state, case, 100).await?;
     let mut attachments = Vec::new();

@@ -575,7 +575,9 @@ async fn case_page(
         crate::record::open_case_pending(state, &actor, case_id, rid, emergency).await?;
     let now = haven_domain::now();
     let person = open.person.as_ref().ok_or(AppError::NotFound)?;
-    let person = crate::record::person_view(state, person).await?;
+    let person = crate::record::person_view(state, person)
+        .await?
+        .for_reader(&open);
     let active = open.consents.iter().filter(|c| c.is_active(now)).count();
     let consent_ui = if !emergency && access::may_manage_consent(&actor, &open.facts) {
         let form = prefill.unwrap_or_else(|| ConsentPrefill::empty(now.date()));

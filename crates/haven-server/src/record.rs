@@ -967,6 +967,21 @@ pub async fn person_view(state: &AppState, p: &StoredPerson) -> Result<PersonVie
     })
 }
 
+impl PersonView {
+    /// The person as `case`'s reader may see them: on a case protected by
+    /// 8 U.S.C. 1367, immigration status and residency are left out for
+    /// readers outside the owner's victim services without a release
+    /// covering them.
+    #[must_use]
+    pub fn for_reader(mut self, case: &OpenCase) -> Self {
+        if !case.immigration {
+            self.profile.immigration_status.clear();
+            self.profile.residency = None;
+        }
+        self
+    }
+}
+
 /// The trafficking profile of an opened case.
 ///
 /// # Errors

@@ -588,6 +588,16 @@ async fn serve(config: &Config, target: &DatabaseTarget, demo: bool) -> Result<(
         .map_err(|e| anyhow::anyhow!("the audit checkpoint: {e}"))?
     {
         tracing::info!(audit_seq = cp.seq, "audit chain held to its checkpoint");
+    } else {
+        // A first start, or the file was removed: from now on the chain is
+        // held to a new checkpoint; what happened before cannot be checked.
+        state.audit.seal_pending(&store, 10_000).await?;
+        if state.audit.save_checkpoint(&checkpoint_file)?.is_some() {
+            tracing::warn!(
+                file = %checkpoint_file.display(),
+                "no audit checkpoint was found; a new one holds the chain from now on"
+            );
+        }
     }
     if demo {
         demo::seed(&state).await?;

@@ -315,6 +315,71 @@ async fn law_enforcement_reads_a_1367_protected_case_s_immigration_information(d
     assert_eq!(s, StatusCode::CREATED);
     let (s, _) = app.api(&agent_token, "GET", &relief, None).await;
     assert_eq!(s, StatusCode::OK, "{}: with the release", w.name());
+
+    // The person's own immigration status on a protected case: not in the
+    // agent's read of the case, page or API, without such a release.
+    let (s, b) = app
+        .api(
+            &w.owner_token,
+            "POST",
+            "/api/v1/cases",
+            Some(serde_json::json!({
+                "name": "Lucia Ferreira",
+                "birth_date": "1992-04-04",
+                "immigration_status": "T visa application pending (USCIS receipt)",
+                "residency": "foreign_national",
+                "confirm_duplicate": true,
+            })),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{b}");
+    let other = b["id"].as_str().unwrap().to_owned();
+    app.add_to_team(&w.owner_token, &other, w.agent.id, "agent")
+        .await;
+    let today = haven_domain::now().date();
+    let (s, _) = app
+        .api(
+            &w.owner_token,
+            "PUT",
+            &format!("/api/v1/cases/{other}/relief/facts"),
+            Some(serde_json::json!({"format": "haven.relief-facts/1",
+                "t_application": {"filed_on": (today - time::Duration::days(3)).to_string()}})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    let (_, own) = app
+        .api(
+            &w.owner_token,
+            "GET",
+            &format!("/api/v1/cases/{other}"),
+            None,
+        )
+        .await;
+    assert!(
+        own.to_string().contains("T visa application pending"),
+        "{}",
+        w.name()
+    );
+    let (s, theirs) = app
+        .api(&agent_token, "GET", &format!("/api/v1/cases/{other}"), None)
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(
+        !theirs.to_string().contains("T visa application pending"),
+        "{}: API",
+        w.name()
+    );
+    assert!(
+        !theirs.to_string().contains("foreign_national"),
+        "{}: API",
+        w.name()
+    );
+    let page = text(app.get(&w.agent, &format!("/cases/{other}")).await).await;
+    assert!(
+        page.contains("Lucia Ferreira") && !page.contains("T visa application pending"),
+        "{}: page",
+        w.name()
+    );
 }
 on_both!(law_enforcement_reads_a_1367_protected_case_s_immigration_information);
 
