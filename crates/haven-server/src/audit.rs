@@ -378,7 +378,10 @@ pub struct VerifyReport {
 }
 
 fn audit_unavailable() -> crate::error::AppError {
-    crate::error::AppError::Unavailable("the audit log cannot be written".into())
+    crate::error::AppError::Unavailable(
+        crate::error::Outage::AuditLog,
+        "the audit log cannot be written".into(),
+    )
 }
 
 /// An audit entry handed to the writer whose commit is still to come.

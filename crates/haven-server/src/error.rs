@@ -31,10 +31,47 @@ pub enum AppError {
     },
     /// Allowed to see, not to do this; the message says why.
     Forbidden(String),
-    Unavailable(String),
+    /// Haven cannot do this now; what is out, and the cause (logged only).
+    Unavailable(Outage, String),
     /// A fault in Haven, not in the request. The cause is logged under a
     /// reference that the user can quote.
     Internal(String),
+}
+
+/// What is out when Haven answers 503: the answer says which.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Outage {
+    /// The database cannot be reached.
+    Database,
+    /// The disk is full: nothing was saved.
+    Disk,
+    /// Entries cannot be written to the audit log, or it cannot be trusted:
+    /// no record leaves unaudited.
+    AuditLog,
+}
+
+impl Outage {
+    const fn code(self) -> &'static str {
+        match self {
+            Self::Database => "database_unavailable",
+            Self::Disk => "disk_full",
+            Self::AuditLog => "audit_log_unavailable",
+        }
+    }
+
+    const fn message(self) -> &'static str {
+        match self {
+            Self::Database => {
+                "Haven cannot reach its database right now. Nothing was changed. Try again shortly."
+            }
+            Self::Disk => {
+                "The server's disk is full: nothing was saved. Reading still works; an administrator must free space."
+            }
+            Self::AuditLog => {
+                "Haven cannot write its audit log right now, so it shows no records. Nothing was changed. Try again shortly."
+            }
+        }
+    }
 }
 
 /// The body of every error answer.
@@ -74,7 +111,7 @@ impl AppError {
             }
             Self::Conflict { .. } => StatusCode::CONFLICT,
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
-            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Unavailable(..) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -128,14 +165,9 @@ impl AppError {
                 None,
             ),
             Self::Forbidden(message) => ("forbidden", None, message.clone(), None),
-            Self::Unavailable(cause) => {
-                tracing::warn!(cause = %cause, "service unavailable");
-                (
-                    "unavailable",
-                    None,
-                    "Haven cannot reach its database right now. Try again shortly.".to_owned(),
-                    None,
-                )
+            Self::Unavailable(outage, cause) => {
+                tracing::warn!(cause = %cause, outage = outage.code(), "service unavailable");
+                (outage.code(), None, outage.message().to_owned(), None)
             }
             Self::InvalidMany(..) => unreachable!("handled above"),
             Self::Internal(cause) => {
@@ -165,12 +197,14 @@ impl From<StoreError> for AppError {
         match e {
             StoreError::NotFound => Self::NotFound,
             StoreError::Conflict { field } => Self::Conflict { field },
-            StoreError::Unavailable(m) => Self::Unavailable(m),
+            StoreError::Unavailable(m) => Self::Unavailable(Outage::Database, m),
+            StoreError::Full => Self::Unavailable(Outage::Disk, "disk full".into()),
+            StoreError::AuditTampered(m) => Self::Unavailable(Outage::AuditLog, m),
             StoreError::Database(
                 sqlx_err @ (haven_store::sqlx_error::PoolTimedOut
                 | haven_store::sqlx_error::PoolClosed
                 | haven_store::sqlx_error::Io(_)),
-            ) => Self::Unavailable(sqlx_err.to_string()),
+            ) => Self::Unavailable(Outage::Database, sqlx_err.to_string()),
             // PostgreSQL refuses NUL in text (SQLSTATE 22021): that is bad
             // input, not a fault. Fields validate it first; this is the net.
             StoreError::Database(haven_store::sqlx_error::Database(db))

@@ -23,13 +23,29 @@ pub enum StoreError {
     /// The database holds a value this binary cannot read.
     #[error("corrupt value in {0}")]
     Corrupt(&'static str),
+    /// The disk (or the database's size limit) is full: nothing was written.
+    #[error("the database's disk is full: nothing was saved")]
+    Full,
     /// The audit chain in the database is shorter than, or differs from,
     /// the head this process last saw committed: entries were removed or
     /// re-chained. Nothing is chained until an operator looks.
     #[error("the audit chain was tampered with: {0}")]
     AuditTampered(String),
     #[error("database error: {0}")]
-    Database(#[from] sqlx::Error),
+    Database(sqlx::Error),
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> Self {
+        // SQLITE_FULL (13) and PostgreSQL's disk_full (53100) say the same
+        // thing: the write was refused for want of space.
+        if let sqlx::Error::Database(db) = &e
+            && matches!(db.code().as_deref(), Some("13" | "53100"))
+        {
+            return Self::Full;
+        }
+        Self::Database(e)
+    }
 }
 
 impl StoreError {
@@ -38,7 +54,7 @@ impl StoreError {
     pub(crate) fn unique(err: sqlx::Error, field: &'static str) -> Self {
         match &err {
             sqlx::Error::Database(db) if db.is_unique_violation() => Self::Conflict { field },
-            _ => Self::Database(err),
+            _ => Self::from(err),
         }
     }
 }

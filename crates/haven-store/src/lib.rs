@@ -982,6 +982,12 @@ pub struct OpenOptions {
     pub max_connections: u32,
     /// Reader connections for SQLite (the writer is always exactly one).
     pub sqlite_readers: u32,
+    /// MiB kept free beside the SQLite database for the audit log when the
+    /// disk fills (`sqlite/reserve.rs`); 0 keeps none.
+    pub sqlite_reserve_mib: u32,
+    /// For tests: a size limit on the SQLite database, in pages, so that it
+    /// fills without filling a disk.
+    pub sqlite_max_page_count: Option<u64>,
 }
 
 impl Default for OpenOptions {
@@ -989,6 +995,8 @@ impl Default for OpenOptions {
         Self {
             max_connections: 16,
             sqlite_readers: 4,
+            sqlite_reserve_mib: 16,
+            sqlite_max_page_count: None,
         }
     }
 }

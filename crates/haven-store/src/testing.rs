@@ -36,9 +36,12 @@ pub fn postgres_server_url() -> String {
 pub async fn sqlite() -> TestDb {
     let dir = tempfile::tempdir().expect("temp dir");
     let target = DatabaseTarget::parse(None, dir.path()).expect("sqlite target");
-    let store = crate::open(&target, &OpenOptions::default())
-        .await
-        .expect("open sqlite");
+    // A small reserve: every test database writes it.
+    let options = OpenOptions {
+        sqlite_reserve_mib: 1,
+        ..OpenOptions::default()
+    };
+    let store = crate::open(&target, &options).await.expect("open sqlite");
     store.migrate().await.expect("migrate sqlite");
     TestDb {
         store,

@@ -496,6 +496,7 @@ async fn open(config: &Config, target: &DatabaseTarget) -> Result<DynStore> {
     let options = OpenOptions {
         max_connections: config.max_connections,
         sqlite_readers: config.sqlite_readers,
+        ..OpenOptions::default()
     };
     Ok(haven_store::open(target, &options).await?)
 }

@@ -48,6 +48,7 @@ mod mfa;
 mod people;
 mod record;
 mod relief;
+mod reserve;
 mod sessions;
 mod snapshot;
 mod throttle;
@@ -73,6 +74,10 @@ pub struct SqliteStore {
     audit_reader: Arc<snapshot::Readers>,
     gens: Arc<snapshot::Generations>,
     path: PathBuf,
+    /// Room kept for the audit log when the disk fills (see [`reserve`]).
+    reserve: Arc<reserve::Reserve>,
+    /// The test size limit in pages (0: none).
+    page_limit: Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl SqliteStore {
@@ -101,18 +106,37 @@ impl SqliteStore {
             .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(5));
+        let writer_options = base
+            .clone()
+            .create_if_missing(true)
+            // A 64 MiB page cache: index inserts at scale (blind indexes,
+            // match keys) touch pages all over the file; the default 2 MiB
+            // cache turns each into a read and a write.
+            .pragma("cache_size", "-65536");
+        // Tests make the database "full" without filling a disk, and give
+        // the room back later: every new writer connection takes the limit.
+        let page_limit = Arc::new(std::sync::atomic::AtomicU64::new(
+            options.sqlite_max_page_count.unwrap_or(0),
+        ));
+        let limit = Arc::clone(&page_limit);
         let writer = SqlitePoolOptions::new()
             .max_connections(1)
             .min_connections(1)
             .acquire_timeout(Duration::from_secs(30))
-            // A 64 MiB page cache: index inserts at scale (blind indexes,
-            // match keys) touch pages all over the file; the default 2 MiB
-            // cache turns each into a read and a write.
-            .connect_with(
-                base.clone()
-                    .create_if_missing(true)
-                    .pragma("cache_size", "-65536"),
-            )
+            .after_connect(move |conn, _| {
+                let pages = limit.load(std::sync::atomic::Ordering::Acquire);
+                Box::pin(async move {
+                    if pages > 0 {
+                        sqlx::query(sqlx::AssertSqlSafe(format!(
+                            "PRAGMA max_page_count = {pages}"
+                        )))
+                        .execute(conn)
+                        .await?;
+                    }
+                    Ok(())
+                })
+            })
+            .connect_with(writer_options)
             .await
             .map_err(|e| not_a_database(path, &e))?;
         // Readers read through their page cache, not a memory map: SQLite
@@ -145,6 +169,11 @@ impl SqliteStore {
             audit_reader,
             gens,
             path: path.to_path_buf(),
+            page_limit,
+            reserve: Arc::new(reserve::Reserve::new(
+                path,
+                u64::from(options.sqlite_reserve_mib) * 1024 * 1024,
+            )),
         };
         // Touch the schema so that a non-database file fails here, clearly.
         sqlx::query("SELECT count(*) FROM sqlite_schema")
@@ -160,12 +189,44 @@ impl SqliteStore {
     }
 
     /// The writer, for a write of data: readers see it once it is committed.
+    /// Refused at once while the disk is full.
     pub(crate) async fn write(&self) -> StoreResult<snapshot::WriteGuard> {
+        if self.reserve.refuses() {
+            return Err(StoreError::Full);
+        }
         Ok(snapshot::WriteGuard::new(
             self.writer.acquire().await?,
             Arc::clone(&self.gens),
             false,
+            Arc::clone(&self.reserve),
         ))
+    }
+
+    /// For tests: changes the size limit of the database in pages (0: none),
+    /// as if a disk filled or space came back.
+    ///
+    /// # Errors
+    /// When the writer cannot be reached.
+    pub async fn set_max_page_count(&self, pages: u64) -> StoreResult<()> {
+        self.page_limit
+            .store(pages, std::sync::atomic::Ordering::Release);
+        let pages = if pages == 0 {
+            u64::from(u32::MAX)
+        } else {
+            pages
+        };
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "PRAGMA max_page_count = {pages}"
+        )))
+        .execute(&mut *self.write_audit().await?)
+        .await?;
+        Ok(())
+    }
+
+    /// Whether the disk was found full and data writes are refused.
+    #[must_use]
+    pub fn disk_full(&self) -> bool {
+        self.reserve.is_full()
     }
 
     /// The writer, for audit entries only: readers of data keep their
@@ -175,6 +236,7 @@ impl SqliteStore {
             self.writer.acquire().await?,
             Arc::clone(&self.gens),
             true,
+            Arc::clone(&self.reserve),
         ))
     }
 

@@ -266,6 +266,7 @@ pub(crate) struct WriteGuard {
     conn: PoolConnection<Sqlite>,
     gens: Arc<Generations>,
     audit_only: bool,
+    reserve: Arc<super::reserve::Reserve>,
 }
 
 impl WriteGuard {
@@ -273,11 +274,13 @@ impl WriteGuard {
         conn: PoolConnection<Sqlite>,
         gens: Arc<Generations>,
         audit_only: bool,
+        reserve: Arc<super::reserve::Reserve>,
     ) -> Self {
         Self {
             conn,
             gens,
             audit_only,
+            reserve,
         }
     }
 
@@ -312,6 +315,15 @@ impl Drop for WriteGuard {
     fn drop(&mut self) {
         if !self.audit_only {
             self.gens.data.fetch_add(1, Ordering::AcqRel);
+        }
+        // A transaction still open here did not commit: a failed COMMIT (a
+        // full disk) can leave SQLite's and sqlx's ideas of the transaction
+        // apart, and the next BEGIN would become a SAVEPOINT inside a
+        // transaction that never commits: writes acknowledged, then lost.
+        // The connection is closed instead; the pool opens a clean one.
+        if sqlx::Connection::is_in_transaction(&*self.conn) {
+            self.conn.close_on_drop();
+            self.reserve.probe();
         }
     }
 }
