@@ -38,6 +38,8 @@ pub struct AuditChain {
     known: Arc<Mutex<Option<Head>>>,
     /// The sequence number of the last checkpoint written.
     saved: Arc<Mutex<Option<i64>>>,
+    /// The last sealing failed (readiness says so).
+    sealer_failing: Arc<std::sync::atomic::AtomicBool>,
 }
 
 /// A chain's head: the last entry's sequence number and hash.
@@ -87,6 +89,7 @@ impl AuditChain {
             key: haven_crypto::Keyring::derived_key(master, "audit chain v1"),
             known: Arc::default(),
             saved: Arc::default(),
+            sealer_failing: Arc::default(),
         }
     }
 
@@ -237,13 +240,28 @@ impl AuditChain {
     /// # Errors
     /// When the database fails.
     pub async fn seal_pending(&self, store: &DynStore, batch: u32) -> StoreResult<u64> {
+        use std::sync::atomic::Ordering::Relaxed;
         let mut sealed = 0u64;
         loop {
-            match store.seal_pending_audit(batch, self).await? {
-                0 => return Ok(sealed),
-                n => sealed += n,
+            match store.seal_pending_audit(batch, self).await {
+                Ok(0) => {
+                    self.sealer_failing.store(false, Relaxed);
+                    return Ok(sealed);
+                }
+                Ok(n) => sealed += n,
+                Err(e) => {
+                    self.sealer_failing.store(true, Relaxed);
+                    return Err(e);
+                }
             }
         }
+    }
+
+    /// Whether the last sealing failed.
+    #[must_use]
+    pub fn sealer_failing(&self) -> bool {
+        self.sealer_failing
+            .load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Recomputes the whole chain.
@@ -441,11 +459,13 @@ pub struct AuditWriter {
     stats: std::sync::Arc<WriterStats>,
 }
 
-/// How much batching happened (for tests and metrics).
+/// How much batching happened (for tests and metrics), and whether the last
+/// batch failed (readiness).
 #[derive(Debug, Default)]
 pub struct WriterStats {
     pub batches: std::sync::atomic::AtomicU64,
     pub entries: std::sync::atomic::AtomicU64,
+    pub failing: std::sync::atomic::AtomicBool,
 }
 
 impl AuditWriter {
@@ -477,6 +497,7 @@ impl AuditWriter {
                         false
                     }
                 };
+                task_stats.failing.store(!ok, Relaxed);
                 task_stats.batches.fetch_add(1, Relaxed);
                 task_stats.entries.fetch_add(entries.len() as u64, Relaxed);
                 metrics::histogram!("haven_audit_batch_size").record(entries.len() as f64);

@@ -171,6 +171,11 @@ pub trait SchemaStore: Send + Sync + 'static {
     async fn schema_status(&self) -> StoreResult<SchemaStatus>;
     /// A cheap round trip to the database.
     async fn ping(&self) -> StoreResult<()>;
+    /// Whether data writes are refused now because the disk is full
+    /// (SQLite's reserve is in use; see `sqlite/reserve.rs`).
+    fn disk_full(&self) -> bool {
+        false
+    }
     /// A consistent online copy of the whole database to `dest` (SQLite only;
     /// PostgreSQL is backed up with its own tools, see the README).
     async fn backup_to(&self, dest: &Path) -> StoreResult<()>;

@@ -18,6 +18,20 @@ pub struct TestDb {
     _dir: Option<tempfile::TempDir>,
 }
 
+impl TestDb {
+    /// A store a test opened itself (through a proxy, with options of its
+    /// own), with nothing to clean up.
+    #[must_use]
+    pub fn opened(store: DynStore, target: DatabaseTarget, name: &'static str) -> Self {
+        Self {
+            store,
+            target,
+            name,
+            _dir: None,
+        }
+    }
+}
+
 /// The URL of the PostgreSQL server the test command started.
 ///
 /// # Panics

@@ -70,6 +70,10 @@ const MIGRATION_LOCK: i64 = 0x0048_4156_454e;
 /// within milliseconds; a quiet server checks them as before.
 const IDLE_PING: Duration = Duration::from_secs(1);
 
+/// How long a request waits for a connection: a full pool or an unreachable
+/// server is a 503 after this.
+const ACQUIRE_TIMEOUT: Duration = Duration::from_millis(1500);
+
 pub struct PgStore {
     pool: PgPool,
 }
@@ -85,7 +89,9 @@ impl PgStore {
         };
         let pool = PgPoolOptions::new()
             .max_connections(options.max_connections.max(1))
-            .acquire_timeout(Duration::from_secs(5))
+            // An outage is answered within about a second, not after the
+            // five seconds sqlx would keep retrying (issue 23).
+            .acquire_timeout(ACQUIRE_TIMEOUT)
             // sqlx pings a connection when it is returned to the pool, and by
             // default again when it is taken out: a third round trip for every
             // statement (measured: the two pings were a fifth of the server's

@@ -223,12 +223,6 @@ impl SqliteStore {
         Ok(())
     }
 
-    /// Whether the disk was found full and data writes are refused.
-    #[must_use]
-    pub fn disk_full(&self) -> bool {
-        self.reserve.is_full()
-    }
-
     /// The writer, for audit entries only: readers of data keep their
     /// snapshots (see [`snapshot`]).
     pub(crate) async fn write_audit(&self) -> StoreResult<snapshot::WriteGuard> {
@@ -305,6 +299,10 @@ async fn applied_versions(conn: &mut sqlx::SqliteConnection) -> StoreResult<Vec<
 impl SchemaStore for SqliteStore {
     fn backend(&self) -> Backend {
         Backend::Sqlite
+    }
+
+    fn disk_full(&self) -> bool {
+        self.reserve.is_full()
     }
 
     async fn migrate(&self) -> StoreResult<SchemaStatus> {
