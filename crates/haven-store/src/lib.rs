@@ -993,6 +993,10 @@ pub struct OpenOptions {
     /// For tests: a size limit on the SQLite database, in pages, so that it
     /// fills without filling a disk.
     pub sqlite_max_page_count: Option<u64>,
+    /// The size, in MiB, the SQLite WAL file is cut back to each time it
+    /// starts over (`journal_size_limit`): the WAL grows under load between
+    /// checkpoints, and without a limit keeps its largest size for good.
+    pub sqlite_wal_limit_mib: u32,
 }
 
 impl Default for OpenOptions {
@@ -1002,6 +1006,7 @@ impl Default for OpenOptions {
             sqlite_readers: 4,
             sqlite_reserve_mib: 16,
             sqlite_max_page_count: None,
+            sqlite_wal_limit_mib: 64,
         }
     }
 }

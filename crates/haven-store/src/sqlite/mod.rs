@@ -112,7 +112,14 @@ impl SqliteStore {
             // A 64 MiB page cache: index inserts at scale (blind indexes,
             // match keys) touch pages all over the file; the default 2 MiB
             // cache turns each into a read and a write.
-            .pragma("cache_size", "-65536");
+            .pragma("cache_size", "-65536")
+            // The WAL is cut back to this size whenever it starts over (the
+            // sweeper's checkpoints make it start over every few seconds
+            // under load), so its file stays bounded (issue 23).
+            .pragma(
+                "journal_size_limit",
+                (u64::from(options.sqlite_wal_limit_mib) * 1024 * 1024).to_string(),
+            );
         // Tests make the database "full" without filling a disk, and give
         // the room back later: every new writer connection takes the limit.
         let page_limit = Arc::new(std::sync::atomic::AtomicU64::new(
