@@ -39,7 +39,7 @@ mod security;
 pub mod session;
 pub mod shared_lists;
 pub mod throttle;
-mod token_pages;
+pub mod token_pages;
 
 use audit::AuditChain;
 use axum::Router;

@@ -104,6 +104,33 @@ async fn page(
     render(&page, status)
 }
 
+/// A new API token for `user`: the record to store (its hash only) and the
+/// secret to show once. The page and `haven token create` both make them.
+#[must_use]
+pub fn mint(
+    user: haven_domain::UserId,
+    name: String,
+    scopes: Vec<Scope>,
+    expires_at: time::OffsetDateTime,
+) -> (ApiToken, String) {
+    let secret = format!(
+        "{TOKEN_PREFIX}{}",
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(random_bytes())
+    );
+    let token = ApiToken {
+        id: ApiTokenId::new(),
+        token_hash: token_hash(&secret),
+        user_id: user,
+        name,
+        scopes,
+        created_at: haven_domain::now(),
+        expires_at,
+        revoked_at: None,
+        last_used_at: None,
+    };
+    (token, secret)
+}
+
 pub async fn list(State(state): State<AppState>, lang: Lang, SignedIn(me): SignedIn) -> Response {
     page(&state, lang, &me, None, Vec::new(), StatusCode::OK).await
 }
@@ -154,22 +181,12 @@ pub async fn create(
         )
         .await;
     }
-    let secret = format!(
-        "{TOKEN_PREFIX}{}",
-        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(random_bytes())
-    );
-    let now = haven_domain::now();
-    let token = ApiToken {
-        id: ApiTokenId::new(),
-        token_hash: token_hash(&secret),
-        user_id: me.user.id,
+    let (token, secret) = mint(
+        me.user.id,
         name,
         scopes,
-        created_at: now,
-        expires_at: now + time::Duration::days(days),
-        revoked_at: None,
-        last_used_at: None,
-    };
+        haven_domain::now() + time::Duration::days(days),
+    );
     let audit = AuditEntry::new(AuditAction::ApiTokenCreated)
         .by(me.user.id, me.user.organization_id)
         .on("api_token", token.id)

@@ -91,6 +91,9 @@ enum Command {
     /// Check the tamper-evident audit log.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// API tokens for programs (an integration, a script).
+    #[command(subcommand)]
+    Token(TokenCommand),
     /// The immigration-relief and benefits rules engine (no database needed).
     #[command(subcommand)]
     Relief(relief::ReliefCommand),
@@ -145,6 +148,28 @@ enum Command {
         /// Where to write the manifest (JSON, readable by you only).
         #[arg(long)]
         manifest: PathBuf,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum TokenCommand {
+    /// Make an API token for a staff account and print it once. It acts as
+    /// that person, narrowed to its scopes; making it is audited.
+    Create {
+        /// The account's sign-in name.
+        #[arg(long, value_name = "LOGIN")]
+        user: String,
+        /// Comma-separated: admin:read, admin:write, cases:read, cases:write,
+        /// directory:read, referrals:read, referrals:write.
+        #[arg(long, value_name = "SCOPES", value_delimiter = ',', required = true)]
+        scopes: Vec<String>,
+        /// Days until it expires (1 to 366), or the date it expires
+        /// (YYYY-MM-DD).
+        #[arg(long, value_name = "DAYS|DATE", default_value = "30")]
+        expires: String,
+        /// What the token is for, as the account's token list shows it.
+        #[arg(long, value_name = "NAME", default_value = "Made by an operator")]
+        name: String,
     },
 }
 
@@ -281,6 +306,19 @@ async fn run(cli: Cli) -> Result<Outcome> {
                 println!("retired data key {k}: nothing uses it any more");
             }
             store.close().await;
+            Ok(Outcome::Done)
+        }
+        Command::Token(TokenCommand::Create {
+            user,
+            scopes,
+            expires,
+            name,
+        }) => {
+            let store = open_migrated(&config, &target).await?;
+            let secret = create_token(&store, &user, &scopes, &expires, name).await;
+            store.close().await;
+            println!("{}", secret?);
+            eprintln!("This token is shown once. Keep it like a password.");
             Ok(Outcome::Done)
         }
         Command::Audit(cmd) => {
@@ -490,6 +528,62 @@ fn init_logging(config: &Config) {
         LogFormat::Json => builder.json().flatten_event(true).try_init(),
         LogFormat::Text => builder.try_init(),
     };
+}
+
+/// `haven token create`: checks the account, the scopes and the expiry,
+/// stores the token's hash with its audit entry, returns the secret.
+async fn create_token(
+    store: &DynStore,
+    login: &str,
+    scopes: &[String],
+    expires: &str,
+    name: String,
+) -> Result<String> {
+    let login_name = LoginName::parse(login)
+        .with_context(|| format!("--user: \"{login}\" is not a sign-in name"))?;
+    let user = store
+        .user_by_login(&login_name)
+        .await?
+        .with_context(|| format!("--user: no account signs in as {login}"))?;
+    if user.disabled {
+        bail!("--user: the account {login} is disabled");
+    }
+    let scopes = scopes
+        .iter()
+        .map(|s| {
+            haven_domain::policy::Scope::parse(s.trim())
+                .with_context(|| format!("--scopes: \"{s}\" is not a scope"))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let now = haven_domain::now();
+    let expires_at = match expires.parse::<i64>() {
+        Ok(days) if (1..=366).contains(&days) => now + time::Duration::days(days),
+        Ok(_) => bail!("--expires: between 1 and 366 days"),
+        Err(_) => {
+            let date = time::Date::parse(
+                expires,
+                time::macros::format_description!("[year]-[month]-[day]"),
+            )
+            .with_context(|| {
+                format!(
+                    "--expires: \"{expires}\" is neither a number of days nor a date YYYY-MM-DD"
+                )
+            })?;
+            let at = date.midnight().assume_utc();
+            if at <= now || at > now + time::Duration::days(366) {
+                bail!("--expires: a date within the next year");
+            }
+            at
+        }
+    };
+    let name = name.trim().to_owned();
+    if name.is_empty() || name.chars().count() > 100 {
+        bail!("--name: 1 to 100 characters");
+    }
+    let (token, secret) = haven_server::token_pages::mint(user.id, name, scopes, expires_at);
+    let audit = AuditEntry::new(AuditAction::ApiTokenCreated).on("api_token", token.id);
+    store.create_api_token(&token, &audit).await?;
+    Ok(secret)
 }
 
 async fn open(config: &Config, target: &DatabaseTarget) -> Result<DynStore> {
