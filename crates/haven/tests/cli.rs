@@ -1201,13 +1201,20 @@ fn token_create_prints_a_working_token_once() {
     let (ok, _, err) = server.terminate();
     assert!(ok, "{err}");
     // Making it was audited.
-    let out = run(haven()
-        .args(["audit", "verify"])
-        .arg("--data-dir")
-        .arg(&data));
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stdout)
-    );
+    let db = data.join("haven.db");
+    let made: i64 = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(async {
+            use sqlx::Connection;
+            let mut c = sqlx::SqliteConnection::connect(&format!("sqlite://{}", db.display()))
+                .await
+                .unwrap();
+            sqlx::query_scalar("SELECT count(*) FROM audit_log WHERE action = 'api_token.created'")
+                .fetch_one(&mut c)
+                .await
+                .unwrap()
+        });
+    assert_eq!(made, 1);
 }
