@@ -133,7 +133,7 @@ test("register, assess needs, plan, request funds, supervisor approves", async (
   await signIn(back, "specialist@demo.haven.test");
   await back.goto(caseUrl);
   await back.getByRole("cell", { name: /^Approved/ }).waitFor();
-  await back.getByLabel("Paid how").fill("prepaid card");
+  await back.getByLabel("Paid how").selectOption({ label: "Card" });
   await back.getByRole("button", { name: "Record payment" }).click();
   await back.getByText("Payment recorded.").waitFor();
   assert.ok(await back.getByRole("cell", { name: "Paid" }).isVisible());
