@@ -69,7 +69,7 @@ fn main() {
                 .create_api_token(
                     &ApiToken {
                         id: ApiTokenId::new(),
-                        token_hash: haven_server::api::token_hash(TOKEN),
+                        token_hash: haven_server::web::api::token_hash(TOKEN),
                         user_id: user.id,
                         name: "bench".into(),
                         scopes: vec![Scope::CasesRead],

@@ -13,7 +13,7 @@
 //! Run with `./scripts/bench directory`. Prints the figures for BENCHMARKS.md.
 
 use haven_domain::directory::geo;
-use haven_server::directory::{self, Search};
+use haven_server::features::directory::{self, Search};
 use haven_server::{AppState, HashCost, KeyringHandle, Settings};
 use haven_store::testing;
 use std::time::Instant;

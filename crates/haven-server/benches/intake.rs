@@ -8,7 +8,7 @@ use haven_domain::policy::Actor;
 use haven_domain::{
     AuditAction, AuditEntry, LoginName, OrgKind, Organization, OrganizationId, Role, User, UserId,
 };
-use haven_server::record::{IntakeInput, IntakeOutcome, create_intake};
+use haven_server::features::record::{IntakeInput, IntakeOutcome, create_intake};
 use haven_server::{AppState, HashCost, KeyringHandle, Settings};
 use haven_store::DatabaseTarget;
 use std::time::Instant;

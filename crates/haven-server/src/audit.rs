@@ -395,9 +395,9 @@ pub struct VerifyReport {
     pub head: Option<(i64, Vec<u8>)>,
 }
 
-fn audit_unavailable() -> crate::error::AppError {
-    crate::error::AppError::Unavailable(
-        crate::error::Outage::AuditLog,
+fn audit_unavailable() -> crate::web::error::AppError {
+    crate::web::error::AppError::Unavailable(
+        crate::web::error::Outage::AuditLog,
         "the audit log cannot be written".into(),
     )
 }
@@ -416,7 +416,7 @@ impl PendingAudit {
     ///
     /// # Errors
     /// When it could not be written: the caller must not answer with the data.
-    pub async fn durable(self) -> Result<(), crate::error::AppError> {
+    pub async fn durable(self) -> Result<(), crate::web::error::AppError> {
         match self.0 {
             None => Ok(()),
             Some(done) => match done.await {
@@ -518,7 +518,7 @@ impl AuditWriter {
     pub async fn submit(
         &self,
         entry: haven_domain::AuditEntry,
-    ) -> Result<PendingAudit, crate::error::AppError> {
+    ) -> Result<PendingAudit, crate::web::error::AppError> {
         let (ack, done) = tokio::sync::oneshot::channel();
         self.tx
             .send((entry, ack))
@@ -534,7 +534,7 @@ impl AuditWriter {
     pub async fn record(
         &self,
         entry: haven_domain::AuditEntry,
-    ) -> Result<(), crate::error::AppError> {
+    ) -> Result<(), crate::web::error::AppError> {
         self.submit(entry).await?.durable().await
     }
 
@@ -546,7 +546,7 @@ impl AuditWriter {
     pub async fn record_many(
         &self,
         entries: Vec<haven_domain::AuditEntry>,
-    ) -> Result<(), crate::error::AppError> {
+    ) -> Result<(), crate::web::error::AppError> {
         let mut pending = Vec::with_capacity(entries.len());
         for entry in entries {
             pending.push(self.submit(entry).await?);

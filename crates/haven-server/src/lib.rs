@@ -3,43 +3,11 @@
 //! The server is started from a listener and a shutdown future, so tests run
 //! it in-process on a random port and the binary runs it on the configured one.
 
-mod admin_pages;
-pub mod api;
-mod api_directory;
-mod api_interviews;
-mod api_record;
-mod api_relief;
 pub mod audit;
-pub mod cases;
-pub mod delivery;
-pub mod directory;
-mod directory_pages;
 pub mod durable_file;
-pub mod error;
-mod form;
-mod fund_pages;
-pub mod funds;
-mod health;
-pub mod i18n;
-mod intake;
-pub mod interview_pages;
-pub mod interviews;
+pub mod features;
 pub mod keys;
-pub mod mfa;
-mod mfa_pages;
-pub mod notices;
-mod pages;
-pub mod password;
-pub mod record;
-pub mod record_pages;
-pub mod referrals;
-pub mod relief;
-mod relief_pages;
-mod security;
-pub mod session;
-pub mod shared_lists;
-pub mod throttle;
-pub mod token_pages;
+pub mod web;
 
 use audit::AuditChain;
 use axum::Router;
@@ -61,11 +29,11 @@ use tower_http::sensitive_headers::SetSensitiveHeadersLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
+pub use features::account::password::{HashCost, Hasher};
+pub use features::account::throttle::ThrottlePolicy;
 pub use keys::{KeyError, KeyringHandle};
-pub use password::{HashCost, Hasher};
-pub use security::CONTENT_SECURITY_POLICY;
-pub use session::SessionPolicy;
-pub use throttle::ThrottlePolicy;
+pub use web::security::CONTENT_SECURITY_POLICY;
+pub use web::session::SessionPolicy;
 
 /// Server behaviour chosen by configuration.
 #[derive(Clone, Debug)]
@@ -74,7 +42,7 @@ pub struct Settings {
     pub throttle: ThrottlePolicy,
     /// Proxies whose `Forwarded` / `X-Forwarded-For` headers name the client
     /// (`trusted_proxies`); none: the connection's address is the client's.
-    pub trusted_proxies: Vec<throttle::IpNet>,
+    pub trusted_proxies: Vec<features::account::throttle::IpNet>,
     /// Send `Strict-Transport-Security` (Haven is reached over TLS).
     pub hsts: bool,
     /// Show the "demonstration system" banner.
@@ -101,7 +69,7 @@ pub struct Settings {
     /// Largest interview recording or document accepted (streamed).
     pub recording_limit_bytes: u64,
     /// The SMS provider's token for its reply webhook; none: no webhook.
-    pub sms_inbound_token: Option<delivery::WebhookToken>,
+    pub sms_inbound_token: Option<features::notices::delivery::WebhookToken>,
     /// Only for the read benchmark's baseline (`benches/case_read.rs`): never
     /// settable from configuration, and `true` everywhere else.
     #[doc(hidden)]
@@ -153,7 +121,7 @@ pub struct AppState {
     /// Group commit for audit entries of reads.
     pub audit_writer: audit::AuditWriter,
     /// Organizations and hotlines, kept for a few seconds.
-    pub lists: Arc<shared_lists::SharedLists>,
+    pub lists: Arc<web::shared_lists::SharedLists>,
 }
 
 impl AppState {
@@ -186,99 +154,99 @@ pub fn router(state: AppState) -> Router {
     // the small limit through the extractors' default.
     let upload_limit = state.settings.attachment_limit_bytes + 64 * 1024;
     Router::new()
-        .route("/", get(pages::home))
-        .route("/sign-in", get(pages::sign_in_form).post(pages::sign_in))
-        .route("/sign-out", post(pages::sign_out))
-        .route("/sign-in/mfa", get(mfa_pages::challenge_form).post(mfa_pages::challenge_submit))
-        .route("/mfa/setup", get(mfa_pages::setup_form).post(mfa_pages::setup_submit))
-        .route("/admin/users", get(admin_pages::users).post(admin_pages::create_user))
-        .route("/access", get(admin_pages::access))
-        .route("/admin/users/{id}", get(admin_pages::user))
-        .route("/admin/users/{id}/reset-mfa", post(admin_pages::reset_mfa))
-        .route("/admin/users/{id}/end-sessions", post(admin_pages::end_sessions))
-        .route("/admin/users/{id}/access", post(admin_pages::update_access))
-        .route("/admin/organizations", get(admin_pages::organizations).post(admin_pages::create_organization))
-        .route("/account/sign-out-everywhere", post(admin_pages::sign_out_everywhere))
-        .route("/account/tokens", get(token_pages::list).post(token_pages::create))
-        .route("/account/tokens/{id}/revoke", post(token_pages::revoke))
-        .route("/cases", get(cases::caseload).post(intake::create_case))
-        .route("/cases/new", get(intake::new_case))
-        .route("/cases/drafts/{id}/delete", post(intake::delete_draft))
-        .route("/cases/{id}", get(cases::case))
-        .route("/cases/{id}/entries", post(record_pages::add_entry))
-        .route("/cases/{id}/entries/update", post(record_pages::update_entry))
-        .route("/cases/{id}/stage", post(record_pages::change_stage))
-        .route("/cases/{id}/cooperation", post(record_pages::set_cooperation))
-        .route("/cases/{id}/hhs-notified", post(record_pages::hhs_notified))
-        .route("/cases/{id}/team", get(record_pages::team_page).post(record_pages::change_team))
-        .route("/cases/{id}/fund-requests", post(record_pages::request_funds))
+        .route("/", get(web::pages::home))
+        .route("/sign-in", get(web::pages::sign_in_form).post(web::pages::sign_in))
+        .route("/sign-out", post(web::pages::sign_out))
+        .route("/sign-in/mfa", get(features::account::mfa_pages::challenge_form).post(features::account::mfa_pages::challenge_submit))
+        .route("/mfa/setup", get(features::account::mfa_pages::setup_form).post(features::account::mfa_pages::setup_submit))
+        .route("/admin/users", get(features::admin::pages::users).post(features::admin::pages::create_user))
+        .route("/access", get(features::admin::pages::access))
+        .route("/admin/users/{id}", get(features::admin::pages::user))
+        .route("/admin/users/{id}/reset-mfa", post(features::admin::pages::reset_mfa))
+        .route("/admin/users/{id}/end-sessions", post(features::admin::pages::end_sessions))
+        .route("/admin/users/{id}/access", post(features::admin::pages::update_access))
+        .route("/admin/organizations", get(features::admin::pages::organizations).post(features::admin::pages::create_organization))
+        .route("/account/sign-out-everywhere", post(features::admin::pages::sign_out_everywhere))
+        .route("/account/tokens", get(features::account::tokens::list).post(features::account::tokens::create))
+        .route("/account/tokens/{id}/revoke", post(features::account::tokens::revoke))
+        .route("/cases", get(features::cases::pages::caseload).post(features::cases::intake::create_case))
+        .route("/cases/new", get(features::cases::intake::new_case))
+        .route("/cases/drafts/{id}/delete", post(features::cases::intake::delete_draft))
+        .route("/cases/{id}", get(features::cases::pages::case))
+        .route("/cases/{id}/entries", post(features::record::pages::add_entry))
+        .route("/cases/{id}/entries/update", post(features::record::pages::update_entry))
+        .route("/cases/{id}/stage", post(features::record::pages::change_stage))
+        .route("/cases/{id}/cooperation", post(features::record::pages::set_cooperation))
+        .route("/cases/{id}/hhs-notified", post(features::record::pages::hhs_notified))
+        .route("/cases/{id}/team", get(features::record::pages::team_page).post(features::record::pages::change_team))
+        .route("/cases/{id}/fund-requests", post(features::record::pages::request_funds))
         .route(
             "/cases/{id}/attachments",
-            post(record_pages::upload_attachment).layer(DefaultBodyLimit::max(upload_limit)),
+            post(features::record::pages::upload_attachment).layer(DefaultBodyLimit::max(upload_limit)),
         )
-        .route("/cases/{id}/attachments/{attachment}", get(record_pages::download_attachment))
-        .route("/interviews", get(interview_pages::queue))
-        .route("/interviews/{id}", get(interview_pages::detail))
-        .route("/interviews/{id}/schedule", post(interview_pages::schedule))
+        .route("/cases/{id}/attachments/{attachment}", get(features::record::pages::download_attachment))
+        .route("/interviews", get(features::interviews::pages::queue))
+        .route("/interviews/{id}", get(features::interviews::pages::detail))
+        .route("/interviews/{id}/schedule", post(features::interviews::pages::schedule))
         .route(
             "/interviews/{id}/files",
-            post(interview_pages::upload).layer(DefaultBodyLimit::disable()),
+            post(features::interviews::pages::upload).layer(DefaultBodyLimit::disable()),
         )
-        .route("/interviews/{id}/files/{file}/{action}", post(interview_pages::file_action))
-        .route("/interviews/{id}/{action}", post(interview_pages::action))
-        .route("/interview-files/{id}", get(interview_pages::download))
-        .route("/cases/{id}/interviews/new", get(interview_pages::new_request))
-        .route("/cases/{id}/interviews", post(interview_pages::create_request))
-        .route("/cases/{id}/interviews/{interview}/observe", post(interview_pages::observe))
-        .route("/cases/{id}/notices", post(interview_pages::notify))
-        .route("/cases/{id}/opt-outs", post(interview_pages::opt_out))
-        .route("/account/notifications", get(interview_pages::settings).post(interview_pages::save_settings))
-        .route("/admin/templates", get(interview_pages::templates).post(interview_pages::save_template))
-        .route("/funds", get(fund_pages::list).post(fund_pages::create))
-        .route("/funds/{id}/add", post(fund_pages::add))
-        .route("/fund-requests/{id}/decide", post(fund_pages::decide))
-        .route("/fund-requests/{id}/disburse", post(fund_pages::disburse))
-        .route("/rights-notice", get(record_pages::rights_notice))
-        .route("/cases/{id}/relief", get(relief_pages::show))
-        .route("/cases/{id}/relief/facts/{section}", post(relief_pages::save_section))
-        .route("/cases/{id}/relief/list/{list}", post(relief_pages::change_list))
-        .route("/cases/{id}/documents", post(relief_pages::draft))
-        .route("/documents/{id}", get(relief_pages::document))
-        .route("/documents/{id}/{action}", post(relief_pages::document_action))
-        .route("/relief/deadlines", get(relief_pages::deadlines))
-        .route("/notifications/{id}/read", post(relief_pages::read_notification))
-        .route("/directory", get(directory_pages::search_page))
-        .route("/directory/services/{id}", get(directory_pages::service_page))
-        .route("/directory/services/{id}/capacity", post(directory_pages::update_capacity))
-        .route("/directory/manage", get(directory_pages::manage))
+        .route("/interviews/{id}/files/{file}/{action}", post(features::interviews::pages::file_action))
+        .route("/interviews/{id}/{action}", post(features::interviews::pages::action))
+        .route("/interview-files/{id}", get(features::interviews::pages::download))
+        .route("/cases/{id}/interviews/new", get(features::interviews::pages::new_request))
+        .route("/cases/{id}/interviews", post(features::interviews::pages::create_request))
+        .route("/cases/{id}/interviews/{interview}/observe", post(features::interviews::pages::observe))
+        .route("/cases/{id}/notices", post(features::interviews::pages::notify))
+        .route("/cases/{id}/opt-outs", post(features::interviews::pages::opt_out))
+        .route("/account/notifications", get(features::interviews::pages::settings).post(features::interviews::pages::save_settings))
+        .route("/admin/templates", get(features::interviews::pages::templates).post(features::interviews::pages::save_template))
+        .route("/funds", get(features::funds::pages::list).post(features::funds::pages::create))
+        .route("/funds/{id}/add", post(features::funds::pages::add))
+        .route("/fund-requests/{id}/decide", post(features::funds::pages::decide))
+        .route("/fund-requests/{id}/disburse", post(features::funds::pages::disburse))
+        .route("/rights-notice", get(features::record::pages::rights_notice))
+        .route("/cases/{id}/relief", get(features::relief::pages::show))
+        .route("/cases/{id}/relief/facts/{section}", post(features::relief::pages::save_section))
+        .route("/cases/{id}/relief/list/{list}", post(features::relief::pages::change_list))
+        .route("/cases/{id}/documents", post(features::relief::pages::draft))
+        .route("/documents/{id}", get(features::relief::pages::document))
+        .route("/documents/{id}/{action}", post(features::relief::pages::document_action))
+        .route("/relief/deadlines", get(features::relief::pages::deadlines))
+        .route("/notifications/{id}/read", post(features::relief::pages::read_notification))
+        .route("/directory", get(features::directory::pages::search_page))
+        .route("/directory/services/{id}", get(features::directory::pages::service_page))
+        .route("/directory/services/{id}/capacity", post(features::directory::pages::update_capacity))
+        .route("/directory/manage", get(features::directory::pages::manage))
         .route(
             "/directory/import",
-            post(directory_pages::import_upload).layer(DefaultBodyLimit::max(upload_limit)),
+            post(features::directory::pages::import_upload).layer(DefaultBodyLimit::max(upload_limit)),
         )
-        .route("/directory/organizations/{id}/link", post(directory_pages::link_org))
-        .route("/cases/{id}/referrals/new", get(directory_pages::new_referral))
-        .route("/cases/{id}/referrals", post(directory_pages::send_referral))
-        .route("/referrals", get(directory_pages::incoming_page))
-        .route("/referrals/stats", get(directory_pages::stats_page))
-        .route("/referrals/{id}", get(directory_pages::incoming_one).post(directory_pages::respond))
-        .route("/referrals/{id}/withdraw", post(directory_pages::withdraw_referral))
-        .route("/hotlines", get(directory_pages::hotlines).post(directory_pages::save_hotline))
-        .route("/hotlines/print", get(directory_pages::hotlines_print))
-        .route("/hotlines/{id}", post(directory_pages::save_hotline))
-        .route("/hotlines/{id}/delete", post(directory_pages::delete_hotline))
-        .route("/cases/{id}/emergency", post(cases::emergency))
-        .route("/cases/{id}/consents", post(cases::record_consent))
-        .route("/cases/{id}/consents/{consent_id}/revoke", post(cases::revoke_consent))
-        .route("/review/emergency", get(cases::review))
-        .route("/review/emergency/{id}", post(cases::mark_reviewed))
-        .route("/language/{code}", get(pages::set_language))
-        .route("/static/{name}", get(pages::static_file))
-        .merge(api::routes(upload_limit))
-        .route("/healthz", get(health::healthz))
-        .route("/readyz", get(health::readyz))
-        .fallback(pages::not_found)
-        .layer(axum::middleware::from_fn(security::metrics))
-        .layer(axum::middleware::from_fn_with_state(state.clone(), security::headers))
+        .route("/directory/organizations/{id}/link", post(features::directory::pages::link_org))
+        .route("/cases/{id}/referrals/new", get(features::directory::pages::new_referral))
+        .route("/cases/{id}/referrals", post(features::directory::pages::send_referral))
+        .route("/referrals", get(features::directory::pages::incoming_page))
+        .route("/referrals/stats", get(features::directory::pages::stats_page))
+        .route("/referrals/{id}", get(features::directory::pages::incoming_one).post(features::directory::pages::respond))
+        .route("/referrals/{id}/withdraw", post(features::directory::pages::withdraw_referral))
+        .route("/hotlines", get(features::directory::pages::hotlines).post(features::directory::pages::save_hotline))
+        .route("/hotlines/print", get(features::directory::pages::hotlines_print))
+        .route("/hotlines/{id}", post(features::directory::pages::save_hotline))
+        .route("/hotlines/{id}/delete", post(features::directory::pages::delete_hotline))
+        .route("/cases/{id}/emergency", post(features::cases::pages::emergency))
+        .route("/cases/{id}/consents", post(features::cases::pages::record_consent))
+        .route("/cases/{id}/consents/{consent_id}/revoke", post(features::cases::pages::revoke_consent))
+        .route("/review/emergency", get(features::cases::pages::review))
+        .route("/review/emergency/{id}", post(features::cases::pages::mark_reviewed))
+        .route("/language/{code}", get(web::pages::set_language))
+        .route("/static/{name}", get(web::pages::static_file))
+        .merge(web::api::routes(upload_limit))
+        .route("/healthz", get(web::health::healthz))
+        .route("/readyz", get(web::health::readyz))
+        .fallback(web::pages::not_found)
+        .layer(axum::middleware::from_fn(web::security::metrics))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), web::security::headers))
         // Cross-site form posts are refused before any handler runs; signed-in
         // forms also carry a per-session token.
         .layer(CsrfLayer::new())
@@ -312,7 +280,7 @@ pub fn router(state: AppState) -> Router {
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
         // A client's own request id reaches the logs and the audit log only
         // when it is a short token; anything else is replaced by a new one.
-        .layer(axum::middleware::from_fn(security::plain_request_id))
+        .layer(axum::middleware::from_fn(web::security::plain_request_id))
         .layer(SetSensitiveHeadersLayer::new([header::COOKIE, header::SET_COOKIE, header::AUTHORIZATION]))
         .with_state(state)
 }

@@ -769,7 +769,11 @@ async fn enrol(t: &Tour, c: &Cast) -> (String, Vec<u8>) {
     let at = html.find(marker).expect("the secret is shown") + marker.len();
     let shown = html[at..].split('<').next().unwrap().trim().to_owned();
     let secret = base32_decode(&shown);
-    let code = haven_server::mfa::code_at(&secret, haven_server::mfa::now_unix()).unwrap();
+    let code = haven_server::features::account::mfa::code_at(
+        &secret,
+        haven_server::features::account::mfa::now_unix(),
+    )
+    .unwrap();
     let res = t
         .send(form_req(
             "/mfa/setup",
@@ -975,7 +979,7 @@ async fn tour_and_check(db: impl std::future::Future<Output = TestDb>) {
     interview(&t, &c, &case).await;
     notice(&t, &c, &case).await;
     // The background job that turns queued messages into notifications.
-    haven_server::relief::deliver_messages(&t.state, "canary", haven_domain::now())
+    haven_server::features::relief::deliver_messages(&t.state, "canary", haven_domain::now())
         .await
         .unwrap();
     let (secret_shown, secret) = enrol(&t, &c).await;

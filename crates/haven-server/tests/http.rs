@@ -988,8 +988,8 @@ async fn enrol(app: &App) -> (String, Vec<u8>, Vec<String>, u64) {
     )
     .await;
     assert_eq!(wrong.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    let t = haven_server::mfa::now_unix();
-    let code = haven_server::mfa::code_at(&secret, t).unwrap();
+    let t = haven_server::features::account::mfa::now_unix();
+    let code = haven_server::features::account::mfa::code_at(&secret, t).unwrap();
     let res = send(
         app,
         post_form(
@@ -1056,7 +1056,7 @@ async fn roles_that_see_personal_data_must_enrol_and_then_use_totp() {
         let pending = cookie_of(&res);
         let html = text(send(&app, get("/sign-in/mfa", Some(&pending))).await).await;
         let csrf = csrf_from(&html);
-        let replay = haven_server::mfa::code_at(&secret, t).unwrap();
+        let replay = haven_server::features::account::mfa::code_at(&secret, t).unwrap();
         let res = send(
             &app,
             post_form(
@@ -1075,7 +1075,7 @@ async fn roles_that_see_personal_data_must_enrol_and_then_use_totp() {
         assert!(text(res).await.contains("already used"));
 
         // A code from the next step is accepted once.
-        let next = haven_server::mfa::code_at(&secret, t + 30).unwrap();
+        let next = haven_server::features::account::mfa::code_at(&secret, t + 30).unwrap();
         let res = send(
             &app,
             post_form(
@@ -1274,7 +1274,9 @@ async fn key_rotation_while_serving_keeps_every_secret_readable() {
                 .await
                 .unwrap();
             let secret = vec![i as u8; 20];
-            let sealed = haven_server::mfa::seal_secret(&app.state, u.id, &secret).unwrap();
+            let sealed =
+                haven_server::features::account::mfa::seal_secret(&app.state, u.id, &secret)
+                    .unwrap();
             app.db.store.put_pending_mfa(u.id, &sealed).await.unwrap();
             users.push((u.id, secret));
         }
@@ -1299,9 +1301,13 @@ async fn key_rotation_while_serving_keeps_every_secret_readable() {
                 while !stop.load(std::sync::atomic::Ordering::Relaxed) {
                     for (id, secret) in &users {
                         let stored = state.store.mfa(*id).await.unwrap().unwrap();
-                        let plain = haven_server::mfa::open_secret(&state, *id, &stored.secret)
-                            .await
-                            .unwrap();
+                        let plain = haven_server::features::account::mfa::open_secret(
+                            &state,
+                            *id,
+                            &stored.secret,
+                        )
+                        .await
+                        .unwrap();
                         assert_eq!(&plain, secret);
                         reads += 1;
                     }
@@ -1339,9 +1345,13 @@ async fn key_rotation_while_serving_keeps_every_secret_readable() {
             let stored = app.db.store.mfa(*id).await.unwrap().unwrap();
             assert_eq!(haven_crypto::Keyring::key_id_of(&stored.secret), Ok(2));
             assert_eq!(
-                &haven_server::mfa::open_secret(&other_state, *id, &stored.secret)
-                    .await
-                    .unwrap(),
+                &haven_server::features::account::mfa::open_secret(
+                    &other_state,
+                    *id,
+                    &stored.secret
+                )
+                .await
+                .unwrap(),
                 secret
             );
         }
@@ -2060,7 +2070,7 @@ async fn a_token_never_exceeds_its_owner_and_expired_tokens_fail() {
         let now = haven_domain::now();
         let expired = haven_store::ApiToken {
             id: haven_domain::ApiTokenId::new(),
-            token_hash: haven_server::api::token_hash("hvn_expired-token"),
+            token_hash: haven_server::web::api::token_hash("hvn_expired-token"),
             user_id: spec,
             name: "old".into(),
             scopes: vec![haven_domain::policy::Scope::AdminRead],
@@ -4771,21 +4781,21 @@ async fn deadline_reminders_reach_the_team_once_even_with_two_instances() {
         assert_eq!(s, StatusCode::OK, "{e}");
         let now = haven_domain::now();
         let (a, b) = tokio::join!(
-            haven_server::relief::queue_reminders(&app.state, "instance-a", now),
-            haven_server::relief::queue_reminders(&app.state, "instance-b", now)
+            haven_server::features::relief::queue_reminders(&app.state, "instance-a", now),
+            haven_server::features::relief::queue_reminders(&app.state, "instance-b", now)
         );
         let queued: Vec<u64> = [a.unwrap(), b.unwrap()].into_iter().flatten().collect();
         assert_eq!(queued, [1], "{}: one instance queues, once", app.db.name);
         assert_eq!(
-            haven_server::relief::queue_reminders(&app.state, "instance-a", now)
+            haven_server::features::relief::queue_reminders(&app.state, "instance-a", now)
                 .await
                 .unwrap(),
             None,
             "once a day"
         );
         let (a, b) = tokio::join!(
-            haven_server::relief::deliver_messages(&app.state, "instance-a", now),
-            haven_server::relief::deliver_messages(&app.state, "instance-b", now)
+            haven_server::features::relief::deliver_messages(&app.state, "instance-a", now),
+            haven_server::features::relief::deliver_messages(&app.state, "instance-b", now)
         );
         assert_eq!(
             a.unwrap() + b.unwrap(),
@@ -4882,7 +4892,7 @@ async fn seed_shelter(app: &App, provider: Option<OrganizationId>) {
         "../../../tests/directory/haven-attributes.json"
     ))
     .unwrap();
-    let report = haven_server::directory::import(&app.state, None, batch, false, None)
+    let report = haven_server::features::directory::import(&app.state, None, batch, false, None)
         .await
         .unwrap();
     assert!(report.rejected.is_empty(), "{:?}", report.rejected);
@@ -5517,7 +5527,7 @@ async fn a_referral_goes_round_the_loop_with_the_minimum_necessary() {
         // are reminded once; the provider's reminder names no case.
         let later = haven_domain::now() + time::Duration::hours(49);
         assert_eq!(
-            haven_server::referrals::queue_reminders(&app.state, later)
+            haven_server::features::referrals::queue_reminders(&app.state, later)
                 .await
                 .unwrap(),
             2,
@@ -5525,12 +5535,12 @@ async fn a_referral_goes_round_the_loop_with_the_minimum_necessary() {
             app.db.name
         );
         assert_eq!(
-            haven_server::referrals::queue_reminders(&app.state, later)
+            haven_server::features::referrals::queue_reminders(&app.state, later)
                 .await
                 .unwrap(),
             0
         );
-        haven_server::relief::deliver_messages(&app.state, "test", later)
+        haven_server::features::relief::deliver_messages(&app.state, "test", later)
             .await
             .unwrap();
         let theirs = app.db.store.notifications(provider_id, 10).await.unwrap();
@@ -5624,9 +5634,9 @@ fn interview_settings() -> Settings {
     Settings {
         require_mfa: false,
         recording_limit_bytes: 3 * 1024 * 1024,
-        sms_inbound_token: Some(haven_server::delivery::WebhookToken::new(
-            "provider-secret".into(),
-        )),
+        sms_inbound_token: Some(
+            haven_server::features::notices::delivery::WebhookToken::new("provider-secret".into()),
+        ),
         ..Settings::default()
     }
 }
@@ -6358,14 +6368,14 @@ impl Sink {
         }
     }
 
-    fn transports(&self) -> haven_server::delivery::Transports {
-        haven_server::delivery::Transports::new(
-            Some(haven_server::delivery::MailConfig {
+    fn transports(&self) -> haven_server::features::notices::delivery::Transports {
+        haven_server::features::notices::delivery::Transports::new(
+            Some(haven_server::features::notices::delivery::MailConfig {
                 url: format!("smtp://127.0.0.1:{}", self.smtp),
                 password: None,
                 from: "Haven <notices@haven.test>".into(),
             }),
-            Some(haven_server::delivery::SmsConfig {
+            Some(haven_server::features::notices::delivery::SmsConfig {
                 url: format!("http://127.0.0.1:{}/sms", self.http),
                 token: Some("sms-provider-token".into()),
                 from: "+15550000000".into(),
@@ -6448,7 +6458,7 @@ async fn notices_and_staff_copies_reach_the_sink_once_with_retries_after_a_provi
         assert_eq!(s, StatusCode::CREATED, "{name}: {b}");
         let now = haven_domain::now();
         assert!(
-            haven_server::relief::deliver_messages(&app.state, "owner-a", now)
+            haven_server::features::relief::deliver_messages(&app.state, "owner-a", now)
                 .await
                 .unwrap()
                 >= 1,
@@ -6473,10 +6483,14 @@ async fn notices_and_staff_copies_reach_the_sink_once_with_retries_after_a_provi
 
         // The provider is down once: the SMS waits and is retried.
         sink.control("POST", "/fail-sms?count=1");
-        let (claimed, sent) =
-            haven_server::delivery::deliver_due(&app.state, &transports, "owner-a", now)
-                .await
-                .unwrap();
+        let (claimed, sent) = haven_server::features::notices::delivery::deliver_due(
+            &app.state,
+            &transports,
+            "owner-a",
+            now,
+        )
+        .await
+        .unwrap();
         assert_eq!((claimed, sent), (3, 2), "{name}");
         let (_, n) = call(
             &app,
@@ -6497,7 +6511,7 @@ async fn notices_and_staff_copies_reach_the_sink_once_with_retries_after_a_provi
             "{name}: {n}"
         );
         // Not before its back-off...
-        let (claimed, _) = haven_server::delivery::deliver_due(
+        let (claimed, _) = haven_server::features::notices::delivery::deliver_due(
             &app.state,
             &transports,
             "owner-b",
@@ -6508,12 +6522,16 @@ async fn notices_and_staff_copies_reach_the_sink_once_with_retries_after_a_provi
         assert_eq!(claimed, 0, "{name}");
         // ...then once.
         let later = haven_domain::now() + time::Duration::minutes(2);
-        let (claimed, sent) =
-            haven_server::delivery::deliver_due(&app.state, &transports, "owner-b", later)
-                .await
-                .unwrap();
+        let (claimed, sent) = haven_server::features::notices::delivery::deliver_due(
+            &app.state,
+            &transports,
+            "owner-b",
+            later,
+        )
+        .await
+        .unwrap();
         assert_eq!((claimed, sent), (1, 1), "{name}");
-        let (claimed, _) = haven_server::delivery::deliver_due(
+        let (claimed, _) = haven_server::features::notices::delivery::deliver_due(
             &app.state,
             &transports,
             "owner-a",

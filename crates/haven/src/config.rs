@@ -92,13 +92,13 @@ pub struct Config {
     /// Largest interview recording or document, in MiB.
     pub recording_max_mib: u32,
     /// E-mail out (SMTP); none: e-mail waits, with the reason recorded.
-    pub mail: Option<haven_server::delivery::MailConfig>,
+    pub mail: Option<haven_server::features::notices::delivery::MailConfig>,
     /// SMS out (the provider's HTTP endpoint).
-    pub sms: Option<haven_server::delivery::SmsConfig>,
+    pub sms: Option<haven_server::features::notices::delivery::SmsConfig>,
     /// The SMS provider's token for its reply webhook (`POST /api/v1/sms/inbound`).
-    pub sms_inbound_token: Option<haven_server::delivery::WebhookToken>,
+    pub sms_inbound_token: Option<haven_server::features::notices::delivery::WebhookToken>,
     /// Proxies whose forwarding headers name the client (sign-in throttling).
-    pub trusted_proxies: Vec<haven_server::throttle::IpNet>,
+    pub trusted_proxies: Vec<haven_server::features::account::throttle::IpNet>,
     /// Where the audit chain's head is kept outside the database (default:
     /// beside the master key).
     pub audit_checkpoint: Option<PathBuf>,
@@ -292,7 +292,7 @@ impl Config {
                 }
             };
         let mail = match pick(None, "HAVEN_SMTP_URL", file.smtp_url.clone(), "smtp_url") {
-            Some((url, _)) => Some(haven_server::delivery::MailConfig {
+            Some((url, _)) => Some(haven_server::features::notices::delivery::MailConfig {
                 url,
                 password: secret_file(
                     "HAVEN_SMTP_PASSWORD_FILE",
@@ -305,7 +305,7 @@ impl Config {
             None => None,
         };
         let sms = match pick(None, "HAVEN_SMS_URL", file.sms_url.clone(), "sms_url") {
-            Some((url, _)) => Some(haven_server::delivery::SmsConfig {
+            Some((url, _)) => Some(haven_server::features::notices::delivery::SmsConfig {
                 url,
                 token: secret_file(
                     "HAVEN_SMS_TOKEN_FILE",
@@ -323,13 +323,13 @@ impl Config {
             file.sms_inbound_token_file.clone(),
             "sms_inbound_token_file",
         )?
-        .map(haven_server::delivery::WebhookToken::new);
+        .map(haven_server::features::notices::delivery::WebhookToken::new);
         let trusted_proxies = match env("HAVEN_TRUSTED_PROXIES") {
             Some((v, src)) => v
                 .split(',')
                 .filter(|p| !p.trim().is_empty())
                 .map(|p| {
-                    haven_server::throttle::IpNet::parse(p)
+                    haven_server::features::account::throttle::IpNet::parse(p)
                         .map_err(|e| anyhow::anyhow!("{src}: {e}"))
                 })
                 .collect::<Result<Vec<_>>>()?,
@@ -338,14 +338,14 @@ impl Config {
                 .iter()
                 .flatten()
                 .map(|p| {
-                    haven_server::throttle::IpNet::parse(p)
+                    haven_server::features::account::throttle::IpNet::parse(p)
                         .map_err(|e| anyhow::anyhow!("{}: {e}", from_file("trusted_proxies")))
                 })
                 .collect::<Result<Vec<_>>>()?,
         };
         // Refuse an unreadable SMTP or SMS setting at start-up, not at the
         // first message.
-        haven_server::delivery::Transports::new(mail.clone(), sms.clone())
+        haven_server::features::notices::delivery::Transports::new(mail.clone(), sms.clone())
             .map_err(|e| anyhow::anyhow!("{e}"))?;
         let audit_checkpoint = std::env::var_os("HAVEN_AUDIT_CHECKPOINT_FILE")
             .filter(|v| !v.is_empty())

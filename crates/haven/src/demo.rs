@@ -153,7 +153,7 @@ pub async fn seed(state: &AppState) -> Result<()> {
         .await?
         .expect("just created");
     let secret = base32_decode(DEMO_TOTP_KEY);
-    let sealed = haven_server::mfa::seal_secret(state, certifier.id, &secret)
+    let sealed = haven_server::features::account::mfa::seal_secret(state, certifier.id, &secret)
         .map_err(|e| anyhow::anyhow!("{e:?}"))?;
     store.put_pending_mfa(certifier.id, &sealed).await?;
     let audit = AuditEntry::new(AuditAction::MfaEnabled).on("user", certifier.id);
@@ -173,10 +173,10 @@ pub async fn seed(state: &AppState) -> Result<()> {
 /// providers around New York City, one in Philadelphia), with Cedar House's
 /// directory entry linked to the demo shelter so it receives referrals.
 async fn seed_directory(state: &AppState, shelter: OrganizationId) -> Result<()> {
-    let err = |e: haven_server::error::AppError| anyhow::anyhow!("{:?}", e.body().message);
+    let err = |e: haven_server::web::error::AppError| anyhow::anyhow!("{:?}", e.body().message);
     let batch = haven_domain::directory::import::from_json(include_str!("demo/directory.json"))
         .map_err(|e| anyhow::anyhow!("demo directory: {e}"))?;
-    let report = haven_server::directory::import(state, None, batch, false, None)
+    let report = haven_server::features::directory::import(state, None, batch, false, None)
         .await
         .map_err(err)?;
     if !report.rejected.is_empty() {
@@ -198,7 +198,7 @@ const CEDAR_HOUSE_DIRECTORY_ID: &str = "222eb9cc-0c1c-5057-a3fb-09eb710ab695";
 /// and a plan, made through the same operations the pages use.
 async fn seed_record(state: &AppState) -> Result<()> {
     use haven_domain::policy::Actor;
-    use haven_server::record::{self, EntryInput, IntakeInput, IntakeOutcome};
+    use haven_server::features::record::{self, EntryInput, IntakeInput, IntakeOutcome};
     let store = &state.store;
     let user = |login: &'static str| async move {
         store
@@ -214,8 +214,8 @@ async fn seed_record(state: &AppState) -> Result<()> {
         let audit = AuditEntry::new(AuditAction::ApprovalLimitChanged).on("user", u.id);
         store.set_approval_limit(u.id, limit, &audit).await?;
     }
-    let err = |e: haven_server::error::AppError| anyhow::anyhow!("{:?}", e.body().message);
-    haven_server::funds::create_fund(
+    let err = |e: haven_server::web::error::AppError| anyhow::anyhow!("{:?}", e.body().message);
+    haven_server::features::funds::create_fund(
         state,
         &Actor::of(&supervisor),
         "Emergency assistance (demo)",
@@ -295,7 +295,7 @@ async fn seed_record(state: &AppState) -> Result<()> {
         .await?;
     let today = haven_domain::now().date();
     let months_ago = |m: i32| haven_domain::relief::calendar::add_months(today, -m);
-    haven_server::relief::update_facts(
+    haven_server::features::relief::update_facts(
         state,
         &actor,
         case_id,

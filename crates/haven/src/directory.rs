@@ -4,7 +4,7 @@
 use anyhow::{Context, Result};
 use clap::Subcommand;
 use haven_server::AppState;
-use haven_server::directory::{self, ImportReport};
+use haven_server::features::directory::{self, ImportReport};
 use std::path::{Path, PathBuf};
 
 #[derive(Subcommand, Debug)]

@@ -580,7 +580,8 @@ async fn create_token(
     if name.is_empty() || name.chars().count() > 100 {
         bail!("--name: 1 to 100 characters");
     }
-    let (token, secret) = haven_server::token_pages::mint(user.id, name, scopes, expires_at);
+    let (token, secret) =
+        haven_server::features::account::tokens::mint(user.id, name, scopes, expires_at);
     let audit = AuditEntry::new(AuditAction::ApiTokenCreated).on("api_token", token.id);
     store.create_api_token(&token, &audit).await?;
     Ok(secret)
@@ -766,13 +767,19 @@ async fn serve(config: &Config, target: &DatabaseTarget, demo: bool) -> Result<(
             loop {
                 tick.tick().await;
                 let now = haven_domain::now();
-                if let Err(e) = haven_server::relief::queue_reminders(&state, &owner, now).await {
+                if let Err(e) =
+                    haven_server::features::relief::queue_reminders(&state, &owner, now).await
+                {
                     tracing::warn!(error = ?e.body().message, "queueing reminders failed; will retry");
                 }
-                if let Err(e) = haven_server::referrals::queue_reminders(&state, now).await {
+                if let Err(e) =
+                    haven_server::features::referrals::queue_reminders(&state, now).await
+                {
                     tracing::warn!(error = ?e.body().message, "queueing referral reminders failed; will retry");
                 }
-                if let Err(e) = haven_server::relief::deliver_messages(&state, &owner, now).await {
+                if let Err(e) =
+                    haven_server::features::relief::deliver_messages(&state, &owner, now).await
+                {
                     tracing::warn!(error = ?e.body().message, "delivering notifications failed; will retry");
                 }
             }
@@ -780,16 +787,18 @@ async fn serve(config: &Config, target: &DatabaseTarget, demo: bool) -> Result<(
     };
     // Messages that leave Haven (e-mail, SMS): every instance, leased; a
     // full batch is followed at once by the next.
-    let transports =
-        haven_server::delivery::Transports::new(config.mail.clone(), config.sms.clone())
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let transports = haven_server::features::notices::delivery::Transports::new(
+        config.mail.clone(),
+        config.sms.clone(),
+    )
+    .map_err(|e| anyhow::anyhow!("{e}"))?;
     let sender = {
         let state = state.clone();
         let owner = format!("haven-{}-{}", std::process::id(), uuid_suffix());
         tokio::spawn(async move {
             loop {
                 let now = haven_domain::now();
-                let pause = match haven_server::delivery::deliver_due(
+                let pause = match haven_server::features::notices::delivery::deliver_due(
                     &state,
                     &transports,
                     &owner,

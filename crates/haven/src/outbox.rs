@@ -47,7 +47,7 @@ pub async fn run(state: &AppState, cmd: OutboxCommand) -> Result<()> {
         OutboxCommand::Test { to, channel, count } => {
             let channel = Channel::parse(&channel)
                 .ok_or_else(|| anyhow::anyhow!("--channel: \"{channel}\" is not email or sms"))?;
-            let n = haven_server::notices::queue_test(state, channel, &to, count)
+            let n = haven_server::features::notices::queue_test(state, channel, &to, count)
                 .await
                 .map_err(|e| anyhow::anyhow!("{}", e.body().message))?;
             println!("queued {n} test messages");

@@ -278,10 +278,10 @@ async fn law_enforcement_reads_a_1367_protected_case_s_immigration_information(d
     );
     // Reminders reach the owner's team, not the agent.
     let now = haven_domain::now();
-    haven_server::relief::queue_reminders(&app.state, "test", now)
+    haven_server::features::relief::queue_reminders(&app.state, "test", now)
         .await
         .unwrap();
-    haven_server::relief::deliver_messages(&app.state, "test", now)
+    haven_server::features::relief::deliver_messages(&app.state, "test", now)
         .await
         .unwrap();
     let (_, told) = app
@@ -472,7 +472,9 @@ on_both!(the_language_switch_redirects_off_the_site);
 /// proxy's address, so twenty failures locked everyone out.
 async fn twenty_failures_behind_the_proxy_lock_every_user_out(db: TestDb) {
     let settings = haven_server::Settings {
-        trusted_proxies: vec![haven_server::throttle::IpNet::parse("10.0.0.0/8").unwrap()],
+        trusted_proxies: vec![
+            haven_server::features::account::throttle::IpNet::parse("10.0.0.0/8").unwrap(),
+        ],
         ..helpers::no_mfa()
     };
     let app = App::with(db, settings).await;
@@ -963,7 +965,7 @@ async fn an_administrator_quietly_grants_access_to_personal_data(db: TestDb) {
     );
     // The organization's supervisor is told, and finds it on the access page.
     let now = haven_domain::now();
-    haven_server::relief::deliver_messages(&app.state, "test", now)
+    haven_server::features::relief::deliver_messages(&app.state, "test", now)
         .await
         .unwrap();
     let home = text(app.get(&w.ngo_supervisor, "/").await).await;

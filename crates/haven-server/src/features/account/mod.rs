@@ -1,0 +1,5 @@
+pub mod mfa;
+pub mod mfa_pages;
+pub mod password;
+pub mod throttle;
+pub mod tokens;

@@ -1,0 +1,1612 @@
+//! Pages for the service directory, referrals and the hotline directory:
+//! the search with its filters, a service's page (with the capacity form for
+//! its own staff), the referral form on a case, the provider's incoming
+//! referrals and answers, loop-closure figures, the administrator's import
+//! and organization links, and the hotline list (printable for a victim in
+//! English or Spanish).
+
+use crate::AppState;
+use crate::features::directory::{self, Search, SearchResult, ServiceView};
+use crate::features::referrals::{self, Incoming};
+use crate::web::error::AppError;
+use crate::web::form::FormData;
+use crate::web::i18n::Lang;
+use crate::web::pages::{PageFrame, error_page, forbidden, render, see_other, when};
+use crate::web::session::{Authenticated, ReqId, SignedIn};
+use askama::Template;
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use haven_domain::consent::FieldGroup;
+use haven_domain::directory::geo::{self, Point};
+use haven_domain::directory::referral::{self, DeclineReason, ReferralStatus};
+use haven_domain::directory::{FundingSource, LANGUAGES, Population, language_name};
+use haven_domain::policy::Actor;
+use haven_domain::record::{EntryKind, NeedCategory};
+use haven_domain::{CaseId, HotlineId, ReferralId, Role, ServiceId};
+use serde::Deserialize;
+use uuid::Uuid;
+
+/// One option of a select.
+pub struct Opt {
+    pub value: String,
+    pub label: String,
+    pub selected: bool,
+}
+
+fn opts<T: Copy>(
+    all: &[T],
+    code: impl Fn(T) -> &'static str,
+    label: impl Fn(&str) -> String,
+    chosen: &str,
+) -> Vec<Opt> {
+    all.iter()
+        .map(|x| {
+            let c = code(*x);
+            Opt {
+                value: c.to_owned(),
+                label: label(c),
+                selected: c == chosen,
+            }
+        })
+        .collect()
+}
+
+fn need_label(lang: Lang, code: &str) -> String {
+    lang.t(&format!("pick-need-{code}"))
+}
+
+fn language_opts(chosen: &str) -> Vec<Opt> {
+    LANGUAGES
+        .iter()
+        .map(|l| Opt {
+            value: l.0.to_owned(),
+            label: if l.2 == l.3 {
+                l.2.to_owned()
+            } else {
+                format!("{} ({})", l.3, l.2)
+            },
+            selected: l.0 == chosen,
+        })
+        .collect()
+}
+
+fn languages_text(codes: &[String]) -> String {
+    codes
+        .iter()
+        .map(|c| language_name(c, true))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Whether the nav shows incoming referrals.
+#[must_use]
+pub fn sees_referrals(me: &Authenticated) -> bool {
+    me.user.has_role(Role::ProviderStaff) || me.user.has_role(Role::Supervisor)
+}
+
+// ---------------------------------------------------------------- search
+
+#[derive(Debug, Default, Deserialize)]
+pub struct SearchParams {
+    #[serde(default)]
+    pub q: String,
+    #[serde(default)]
+    pub near: String,
+    #[serde(default)]
+    pub radius: String,
+    #[serde(default)]
+    pub need: String,
+    #[serde(default)]
+    pub language: String,
+    #[serde(default)]
+    pub population: String,
+    #[serde(default)]
+    pub age: String,
+    #[serde(default)]
+    pub funding: String,
+    #[serde(default)]
+    pub open_now: String,
+    #[serde(default)]
+    pub capacity: String,
+    #[serde(default)]
+    pub page: String,
+    /// Searching for a case's plan item: results offer "Refer".
+    #[serde(default)]
+    pub case: String,
+    #[serde(default)]
+    pub plan_item: String,
+}
+
+/// A place from "10001", "10001-1234" or "40.75, -73.99".
+pub fn parse_place(s: &str) -> Result<Option<Point>, &'static str> {
+    let s = s.trim();
+    if s.is_empty() {
+        return Ok(None);
+    }
+    if let Some((a, b)) = s.split_once(',') {
+        let (Ok(lat), Ok(lon)) = (a.trim().parse::<f64>(), b.trim().parse::<f64>()) else {
+            return Err("dir-error-place");
+        };
+        return Point::new(lat, lon).map(Some).ok_or("dir-error-place");
+    }
+    geo::zip_centroid(s).map(Some).ok_or("dir-error-zip")
+}
+
+pub const RADII: [u32; 6] = [5, 10, 25, 50, 100, 250];
+
+/// The search a query string asks for, or the message key of what is wrong.
+pub fn search_from(p: &SearchParams) -> Result<Search, &'static str> {
+    let near = parse_place(&p.near)?;
+    let radius = match p.radius.trim() {
+        "" => directory::DEFAULT_RADIUS_MILES,
+        r => match r.parse::<u32>() {
+            Ok(r) if (1..=500).contains(&r) => f64::from(r),
+            _ => return Err("dir-error-radius"),
+        },
+    };
+    let pick = |s: &str| (!s.trim().is_empty()).then(|| s.trim().to_owned());
+    let need = match pick(&p.need) {
+        Some(n) => Some(NeedCategory::parse(&n).ok_or("dir-error-filter")?),
+        None => None,
+    };
+    let population = match pick(&p.population) {
+        Some(n) => Some(Population::parse(&n).ok_or("dir-error-filter")?),
+        None => None,
+    };
+    let funding = match pick(&p.funding) {
+        Some(n) => Some(FundingSource::parse(&n).ok_or("dir-error-filter")?),
+        None => None,
+    };
+    let language = match pick(&p.language) {
+        Some(l) => Some(haven_domain::directory::language_code(&l).ok_or("dir-error-filter")?),
+        None => None,
+    };
+    let age = match pick(&p.age) {
+        Some(a) => Some(
+            a.parse::<u8>()
+                .ok()
+                .filter(|a| *a <= 120)
+                .ok_or("dir-error-age")?,
+        ),
+        None => None,
+    };
+    Ok(Search {
+        q: p.q.chars().take(200).collect(),
+        need,
+        population,
+        funding,
+        language,
+        age,
+        open_now: !p.open_now.is_empty(),
+        capacity_only: !p.capacity.is_empty(),
+        near,
+        radius_miles: radius,
+        organization: None,
+        page: p.page.parse::<usize>().unwrap_or(1).clamp(1, 1000) - 1,
+        per_page: directory::PAGE_SIZE,
+    })
+}
+
+pub struct HitRow {
+    pub id: ServiceId,
+    pub name: String,
+    pub organization: String,
+    pub distance: String,
+    pub open_now: Option<bool>,
+    pub languages: String,
+    pub needs: String,
+    pub capacity: String,
+    pub referable: bool,
+}
+
+#[derive(Template)]
+#[template(path = "directory.html")]
+struct DirectoryPage {
+    page: PageFrame,
+    p: SearchParams,
+    error: Option<String>,
+    searched: bool,
+    hits: Vec<HitRow>,
+    summary: String,
+    needs: Vec<Opt>,
+    languages: Vec<Opt>,
+    populations: Vec<Opt>,
+    fundings: Vec<Opt>,
+    radii: Vec<Opt>,
+    prev: Option<String>,
+    next: Option<String>,
+    /// Query string carrying the case context to service pages.
+    context: String,
+    manage: bool,
+}
+
+fn context_of(p: &SearchParams) -> String {
+    if p.case.is_empty() {
+        String::new()
+    } else {
+        format!(
+            "?case={}&plan_item={}",
+            urlencode(&p.case),
+            urlencode(&p.plan_item)
+        )
+    }
+}
+
+fn urlencode(s: &str) -> String {
+    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+fn page_link(p: &SearchParams, page: usize) -> String {
+    let mut s = url::form_urlencoded::Serializer::new(String::new());
+    for (k, v) in [
+        ("q", &p.q),
+        ("near", &p.near),
+        ("radius", &p.radius),
+        ("need", &p.need),
+        ("language", &p.language),
+        ("population", &p.population),
+        ("age", &p.age),
+        ("funding", &p.funding),
+        ("open_now", &p.open_now),
+        ("capacity", &p.capacity),
+        ("case", &p.case),
+        ("plan_item", &p.plan_item),
+    ] {
+        if !v.is_empty() {
+            s.append_pair(k, v);
+        }
+    }
+    s.append_pair("page", &page.to_string());
+    format!("/directory?{}", s.finish())
+}
+
+fn hit_rows(lang: Lang, r: &SearchResult) -> Vec<HitRow> {
+    r.hits
+        .iter()
+        .map(|h| HitRow {
+            id: h.id,
+            name: h.name.clone(),
+            organization: h.organization.clone().unwrap_or_default(),
+            distance: h
+                .distance_miles
+                .map(|d| {
+                    if h.distance_approximate {
+                        lang.t1("dir-miles-about", "count", &format!("{d:.0}"))
+                    } else {
+                        lang.t1("dir-miles", "count", &format!("{d:.1}"))
+                    }
+                })
+                .unwrap_or_default(),
+            open_now: h.open_now,
+            languages: languages_text(&h.languages),
+            needs: h
+                .needs
+                .iter()
+                .map(|n| need_label(lang, n))
+                .collect::<Vec<_>>()
+                .join(", "),
+            capacity: h
+                .capacity_available
+                .map(|c| lang.t1("dir-capacity-available", "count", &c.to_string()))
+                .unwrap_or_default(),
+            referable: h.referable,
+        })
+        .collect()
+}
+
+pub async fn search_page(
+    State(state): State<AppState>,
+    lang: Lang,
+    SignedIn(me): SignedIn,
+    Query(p): Query<SearchParams>,
+) -> Response {
+    let searched = [
+        &p.q,
+        &p.near,
+        &p.need,
+        &p.language,
+        &p.population,
+        &p.age,
+        &p.funding,
+        &p.open_now,
+        &p.capacity,
+    ]
+    .iter()
+    .any(|v| !v.is_empty());
+    let (mut error, mut hits, mut summary, mut prev, mut next) =
+        (None, Vec::new(), String::new(), None, None);
+    if searched {
+        match search_from(&p) {
+            Err(key) => error = Some(lang.t(key)),
+            Ok(s) => match directory::search(&state, &s, haven_domain::now()).await {
+                Ok(r) => {
+                    hits = hit_rows(lang, &r);
+                    summary = if r.truncated {
+                        lang.t1("dir-results-many", "count", &r.total.to_string())
+                    } else {
+                        lang.t1("dir-results", "count", &r.total.to_string())
+                    };
+                    if r.page > 0 {
+                        prev = Some(page_link(&p, r.page));
+                    }
+                    if (r.page + 1) * r.per_page < r.total {
+                        next = Some(page_link(&p, r.page + 2));
+                    }
+                }
+                Err(e) => return error_page(&state, lang, &e),
+            },
+        }
+    }
+    let radius = if p.radius.is_empty() {
+        "25".to_owned()
+    } else {
+        p.radius.clone()
+    };
+    let page = DirectoryPage {
+        page: PageFrame::new(&state, lang, "/directory", Some(&me)),
+        error,
+        searched,
+        hits,
+        summary,
+        needs: opts(
+            NeedCategory::ALL,
+            NeedCategory::as_str,
+            |c| need_label(lang, c),
+            &p.need,
+        ),
+        languages: language_opts(&p.language),
+        populations: opts(
+            Population::ALL,
+            Population::as_str,
+            |c| lang.t(&format!("dir-pop-{c}")),
+            &p.population,
+        ),
+        fundings: opts(
+            FundingSource::ALL,
+            FundingSource::as_str,
+            |c| lang.t(&format!("dir-funding-{c}")),
+            &p.funding,
+        ),
+        radii: RADII
+            .iter()
+            .map(|r| Opt {
+                value: r.to_string(),
+                label: lang.t1("dir-miles", "count", &r.to_string()),
+                selected: r.to_string() == radius,
+            })
+            .collect(),
+        prev,
+        next,
+        context: context_of(&p),
+        manage: directory::may_manage(&Actor::of(&me.user)),
+        p,
+    };
+    render(&page, StatusCode::OK)
+}
+
+// ---------------------------------------------------------------- service
+
+#[derive(Debug, Default, Deserialize)]
+pub struct ContextParams {
+    #[serde(default)]
+    pub case: String,
+    #[serde(default)]
+    pub plan_item: String,
+    #[serde(default)]
+    pub done: String,
+}
+
+pub struct PlaceRow {
+    pub name: String,
+    pub address: String,
+    pub confidential: bool,
+    pub revealed: bool,
+    pub phones: String,
+}
+
+#[derive(Template)]
+#[template(path = "service.html")]
+struct ServicePage {
+    page: PageFrame,
+    v: ServiceView,
+    org_name: String,
+    description: String,
+    eligibility: String,
+    ages: String,
+    languages: String,
+    needs: String,
+    populations: String,
+    funding: String,
+    fees: String,
+    hours: Vec<String>,
+    hours_text: Vec<String>,
+    phones: Vec<String>,
+    areas: Vec<String>,
+    places: Vec<PlaceRow>,
+    capacity: String,
+    capacity_form: bool,
+    capacity_available: String,
+    capacity_maximum: String,
+    capacity_unit: String,
+    refer_href: Option<String>,
+    referable: bool,
+    notice: Option<String>,
+    csrf: String,
+}
+
+const DAY_KEYS: [&str; 7] = [
+    "day-mo", "day-tu", "day-we", "day-th", "day-fr", "day-sa", "day-su",
+];
+
+fn hhmm(m: u16) -> String {
+    format!("{:02}:{:02}", m / 60, m % 60)
+}
+
+pub async fn service_page(
+    State(state): State<AppState>,
+    lang: Lang,
+    SignedIn(me): SignedIn,
+    Path(id): Path<String>,
+    Query(c): Query<ContextParams>,
+) -> Response {
+    let Ok(id) = id.parse::<ServiceId>() else {
+        return error_page(&state, lang, &AppError::NotFound);
+    };
+    let actor = Actor::of(&me.user);
+    let v = match directory::service_view(&state, Some(&actor), id).await {
+        Ok(v) => v,
+        Err(e) => return error_page(&state, lang, &e),
+    };
+    let s = &v.service;
+    let ages = match (
+        s.minimum_age.as_ref().and_then(|n| n.as_i64()),
+        s.maximum_age.as_ref().and_then(|n| n.as_i64()),
+    ) {
+        (Some(a), Some(b)) => lang.t_args(
+            "dir-ages-range",
+            &[("min", &a.to_string()), ("max", &b.to_string())],
+        ),
+        (Some(a), None) => lang.t1("dir-ages-from", "min", &a.to_string()),
+        (None, Some(b)) => lang.t1("dir-ages-to", "max", &b.to_string()),
+        (None, None) => String::new(),
+    };
+    let hours = v
+        .openings
+        .iter()
+        .map(|o| {
+            let d = lang.t(DAY_KEYS[usize::from(o.day % 7)]);
+            if o.opens == 0 && o.closes >= 1440 {
+                lang.t1("dir-hours-all-day", "day", &d)
+            } else {
+                format!("{d}: {}–{}", hhmm(o.opens), hhmm(o.closes))
+            }
+        })
+        .collect();
+    let hours_text = s
+        .schedules
+        .iter()
+        .filter_map(|x| x.description.clone())
+        .filter(|d| !d.trim().is_empty())
+        .collect::<Vec<_>>();
+    let phones = s
+        .phones
+        .iter()
+        .map(|p| p.number.trim_matches('"').to_owned())
+        .chain(v.organization_record.iter().flat_map(|o| {
+            o.phones
+                .iter()
+                .map(|p| p.number.trim_matches('"').to_owned())
+        }))
+        .collect();
+    let places = v
+        .places
+        .iter()
+        .map(|p| PlaceRow {
+            name: p.location.name.clone().unwrap_or_default(),
+            address: p
+                .location
+                .addresses
+                .iter()
+                .map(|a| {
+                    [
+                        Some(a.address_1.as_str()),
+                        a.address_2.as_deref(),
+                        Some(a.city.as_str()),
+                        Some(a.state_province.as_str()),
+                        Some(a.postal_code.as_str()),
+                    ]
+                    .into_iter()
+                    .flatten()
+                    .filter(|x| !x.trim().is_empty())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+                })
+                .collect::<Vec<_>>()
+                .join("; "),
+            confidential: p.confidential,
+            revealed: p.revealed,
+            phones: p
+                .location
+                .phones
+                .iter()
+                .map(|x| x.number.clone())
+                .collect::<Vec<_>>()
+                .join(", "),
+        })
+        .collect();
+    let cap = v.haven.capacity.clone();
+    let refer_href = (!c.case.is_empty() && v.receiving_org().is_some()).then(|| {
+        format!(
+            "/cases/{}/referrals/new?service={}&plan_item={}",
+            urlencode(&c.case),
+            v.row.id,
+            urlencode(&c.plan_item)
+        )
+    });
+    let page = ServicePage {
+        page: PageFrame::new(&state, lang, "/directory", Some(&me)),
+        org_name: v
+            .organization
+            .as_ref()
+            .map(|o| o.name.clone())
+            .unwrap_or_default(),
+        description: s.description.clone().unwrap_or_default(),
+        eligibility: s.eligibility_description.clone().unwrap_or_default(),
+        ages,
+        languages: languages_text(&v.row.languages),
+        needs: v
+            .haven
+            .needs
+            .iter()
+            .map(|n| need_label(lang, n.as_str()))
+            .collect::<Vec<_>>()
+            .join(", "),
+        populations: v
+            .haven
+            .populations
+            .iter()
+            .map(|p| lang.t(&format!("dir-pop-{p}")))
+            .collect::<Vec<_>>()
+            .join(", "),
+        funding: v
+            .haven
+            .funding
+            .iter()
+            .map(|p| lang.t(&format!("dir-funding-{p}")))
+            .collect::<Vec<_>>()
+            .join(", "),
+        fees: s
+            .fees_description
+            .clone()
+            .or_else(|| s.fees.clone())
+            .unwrap_or_default(),
+        hours,
+        hours_text,
+        phones,
+        areas: s
+            .service_areas
+            .iter()
+            .filter_map(|a| a.name.clone().or_else(|| a.description.clone()))
+            .collect(),
+        places,
+        capacity: cap
+            .as_ref()
+            .map(|c| match c.maximum {
+                Some(m) => lang.t_args(
+                    "dir-capacity-of",
+                    &[
+                        ("count", &c.available.to_string()),
+                        ("max", &m.to_string()),
+                        ("unit", &c.unit),
+                    ],
+                ),
+                None => lang.t1("dir-capacity-available", "count", &c.available.to_string()),
+            })
+            .unwrap_or_default(),
+        capacity_form: directory::may_update_capacity(&actor, &v),
+        capacity_available: cap
+            .as_ref()
+            .map(|c| c.available.to_string())
+            .unwrap_or_default(),
+        capacity_maximum: cap
+            .as_ref()
+            .and_then(|c| c.maximum)
+            .map(|m| m.to_string())
+            .unwrap_or_default(),
+        capacity_unit: cap
+            .as_ref()
+            .map(|c| c.unit.clone())
+            .unwrap_or_else(|| "beds".to_owned()),
+        referable: v.receiving_org().is_some(),
+        refer_href,
+        notice: (c.done == "capacity").then(|| lang.t("dir-capacity-saved")),
+        csrf: me.csrf_token(),
+        v,
+    };
+    render(&page, StatusCode::OK)
+}
+
+pub async fn update_capacity(
+    State(state): State<AppState>,
+    lang: Lang,
+    SignedIn(me): SignedIn,
+    ReqId(rid): ReqId,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Response {
+    let f = FormData::parse(&body);
+    if !me.csrf_matches(&f.one("csrf")) {
+        return forbidden(&state, lang);
+    }
+    let Ok(id) = id.parse::<ServiceId>() else {
+        return error_page(&state, lang, &AppError::NotFound);
+    };
+    let num = |k: &str| -> Result<Option<u32>, AppError> {
+        let v = f.one(k);
+        if v.trim().is_empty() {
+            return Ok(None);
+        }
+        v.trim()
+            .parse::<u32>()
+            .map(Some)
+            .map_err(|_| AppError::Invalid {
+                code: "not_a_number",
+                field: None,
+                message: lang.t("dir-capacity-number"),
+            })
+    };
+    let r = async {
+        let (a, m) = (num("available")?, num("maximum")?);
+        directory::update_capacity(&state, &Actor::of(&me.user), id, a, m, &f.one("unit"), rid)
+            .await
+    }
+    .await;
+    match r {
+        Ok(()) => see_other(&format!("/directory/services/{id}?done=capacity")),
+        Err(e) => error_page(&state, lang, &e),
+    }
+}
+
+// ---------------------------------------------------------------- referral form
+
+#[derive(Template)]
+#[template(path = "referral_new.html")]
+struct ReferralForm {
+    page: PageFrame,
+    case_id: CaseId,
+    service_id: ServiceId,
+    service_name: String,
+    provider: String,
+    plan_items: Vec<Opt>,
+    release: bool,
+    error: Option<String>,
+    note: String,
+    csrf: String,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct NewReferralParams {
+    #[serde(default)]
+    pub service: String,
+    #[serde(default)]
+    pub plan_item: String,
+}
+
+/// What the referral form shows again: the chosen service and plan item,
+/// the note typed, and why it was refused.
+struct Prefill<'a> {
+    service: &'a str,
+    plan_item: &'a str,
+    note: String,
+    error: Option<String>,
+}
+
+async fn referral_form(
+    state: &AppState,
+    lang: Lang,
+    me: &Authenticated,
+    case_id: CaseId,
+    prefill: Prefill<'_>,
+    rid: Option<String>,
+) -> Result<ReferralForm, AppError> {
+    let actor = Actor::of(&me.user);
+    let open = crate::features::record::open_case(state, &actor, case_id, rid).await?;
+    if !referral::may_send(&actor, &open.facts) {
+        return Err(AppError::Forbidden(lang.t("ref-team-only")));
+    }
+    let Prefill {
+        service,
+        plan_item,
+        note,
+        error,
+    } = prefill;
+    let service_id = service
+        .parse::<ServiceId>()
+        .map_err(|_| AppError::NotFound)?;
+    let v = directory::service_view(state, Some(&actor), service_id).await?;
+    let (entries, _) = crate::features::record::entries_view(state, &open, 0).await?;
+    let plan_items = entries
+        .iter()
+        .filter(|e| e.entry.kind == EntryKind::PlanItem)
+        .map(|e| Opt {
+            value: e.entry.id.to_string(),
+            label: format!(
+                "{}: {}",
+                e.entry
+                    .category
+                    .as_deref()
+                    .map(|c| need_label(lang, c))
+                    .unwrap_or_default(),
+                e.details.text
+            ),
+            selected: e.entry.id.to_string() == plan_item,
+        })
+        .collect();
+    let now = haven_domain::now();
+    let release = v.receiving_org().is_some_and(|org| {
+        open.consents
+            .iter()
+            .any(|c| c.covers(org, &[Role::ProviderStaff], FieldGroup::Identity, now))
+    });
+    Ok(ReferralForm {
+        page: PageFrame::new(state, lang, "/cases/", Some(me)),
+        case_id,
+        service_id,
+        service_name: v.row.name.clone(),
+        provider: v
+            .organization
+            .as_ref()
+            .map(|o| o.name.clone())
+            .unwrap_or_default(),
+        plan_items,
+        release,
+        error,
+        note,
+        csrf: me.csrf_token(),
+    })
+}
+
+pub async fn new_referral(
+    State(state): State<AppState>,
+    lang: Lang,
+    SignedIn(me): SignedIn,
+    ReqId(rid): ReqId,
+    Path(id): Path<String>,
+    Query(q): Query<NewReferralParams>,
+) -> Response {
+    let Ok(case_id) = id.parse::<CaseId>() else {
+        return error_page(&state, lang, &AppError::NotFound);
+    };
+    let prefill = Prefill {
+        service: &q.service,
+        plan_item: &q.plan_item,
+        note: String::new(),
+        error: None,
+    };
+    match referral_form(&state, lang, &me, case_id, prefill, rid).await {
+        Ok(p) => render(&p, StatusCode::OK),
+        Err(e) => error_page(&state, lang, &e),
+    }
+}
+
+pub async fn send_referral(
+    State(state): State<AppState>,
+    lang: Lang,
+    SignedIn(me): SignedIn,
+    ReqId(rid): ReqId,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Response {
+    let f = FormData::parse(&body);
+    if !me.csrf_matches(&f.one("csrf")) {
+        return forbidden(&state, lang);
+    }
+    let Ok(case_id) = id.parse::<CaseId>() else {
+        return error_page(&state, lang, &AppError::NotFound);
+    };
+    let input = referrals::SendInput {
+        plan_item_id: Uuid::parse_str(&f.one("plan_item")).ok(),
+        service_id: Uuid::parse_str(&f.one("service")).ok(),
+        note: f.one("note"),
+        include_personal: f.flag("include_personal"),
+    };
+    match referrals::send(&state, &Actor::of(&me.user), case_id, &input, rid.clone()).await {
+        Ok(_) => see_other(&format!("/cases/{case_id}?done=referral#referrals")),
+        Err(AppError::Invalid { message, .. }) => {
+            let (service, plan_item) = (f.one("service"), f.one("plan_item"));
+            let prefill = Prefill {
+                service: &service,
+                plan_item: &plan_item,
+                note: input.note,
+                error: Some(message),
+            };
+            match referral_form(&state, lang, &me, case_id, prefill, rid).await {
+                Ok(p) => render(&p, StatusCode::UNPROCESSABLE_ENTITY),
+                Err(e) => error_page(&state, lang, &e),
+            }
+        }
+        Err(e) => error_page(&state, lang, &e),
+    }
+}
+
+pub async fn withdraw_referral(
+    State(state): State<AppState>,
+    lang: Lang,
+    SignedIn(me): SignedIn,
+    ReqId(rid): ReqId,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Response {
+    let f = FormData::parse(&body);
+    if !me.csrf_matches(&f.one("csrf")) {
+        return forbidden(&state, lang);
+    }
+    let Ok(id) = id.parse::<ReferralId>() else {
+        return error_page(&state, lang, &AppError::NotFound);
+    };
+    match referrals::withdraw(&state, &Actor::of(&me.user), id, rid).await {
+        Ok(case) => see_other(&format!("/cases/{case}?done=referral-withdrawn#referrals")),
+        Err(e) => error_page(&state, lang, &e),
+    }
+}
+
+/// A referral line on the case page.
+pub struct CaseReferralRow {
+    pub id: ReferralId,
+    pub service_id: ServiceId,
+    pub service: String,
+    pub provider: String,
+    pub need: String,
+    pub status: String,
+    pub status_code: String,
+    pub sent: String,
+    pub personal: bool,
+    pub history: Vec<(String, String, String)>,
+    pub open: bool,
+}
+
+/// The case page's referrals, in the reader's language.
+///
+/// # Errors
+/// Storage.
+pub async fn case_referrals(
+    state: &AppState,
+    lang: Lang,
+    lists: &mut haven_store::CaseLists,
+) -> Result<Vec<CaseReferralRow>, AppError> {
+    Ok(
+        referrals::views(state, std::mem::take(&mut lists.referrals))
+            .await?
+            .into_iter()
+            .map(|r| {
+                let status = ReferralStatus::parse(&r.status).unwrap_or(ReferralStatus::Sent);
+                CaseReferralRow {
+                    id: r.id,
+                    service_id: r.service_id,
+                    service: r.service_name,
+                    provider: r.provider,
+                    need: need_label(lang, &r.need),
+                    status: match &r.decline_reason {
+                        Some(reason) => format!(
+                            "{} ({})",
+                            lang.t(&format!("ref-status-{}", r.status)),
+                            lang.t(&format!("ref-decline-{reason}"))
+                        ),
+                        None => lang.t(&format!("ref-status-{}", r.status)),
+                    },
+                    status_code: r.status.clone(),
+                    sent: when(r.sent_at),
+                    personal: r.with_personal_details,
+                    history: r
+                        .history
+                        .iter()
+                        .map(|e| {
+                            (
+                                when(e.at),
+                                lang.t(&format!("ref-status-{}", e.status)),
+                                e.note.clone().unwrap_or_default(),
+                            )
+                        })
+                        .collect(),
+                    open: !status.is_final(),
+                }
+            })
+            .collect(),
+    )
+}
+
+/// A hotline line for the case page and the printable list.
+pub struct HotlineLine {
+    pub id: HotlineId,
+    pub position: i32,
+    pub name: String,
+    pub phone: String,
+    pub tel: String,
+    pub text_number: String,
+    pub description: String,
+    pub name_en: String,
+    pub name_es: String,
+    pub description_en: String,
+    pub description_es: String,
+}
+
+/// The hotline directory in `lang`.
+///
+/// # Errors
+/// Storage.
+pub async fn hotline_lines(state: &AppState, lang: Lang) -> Result<Vec<HotlineLine>, AppError> {
+    Ok(state
+        .lists
+        .hotlines
+        .get(|| state.store.hotlines())
+        .await?
+        .iter()
+        .cloned()
+        .map(|h| HotlineLine {
+            id: h.id,
+            position: h.position,
+            name: if lang == Lang::Es {
+                h.name_es.clone()
+            } else {
+                h.name_en.clone()
+            },
+            tel: h
+                .phone
+                .chars()
+                .filter(|c| c.is_ascii_digit() || *c == '+')
+                .collect(),
+            phone: h.phone,
+            text_number: h.text_number,
+            description: if lang == Lang::Es {
+                h.description_es.clone()
+            } else {
+                h.description_en.clone()
+            },
+            name_en: h.name_en,
+            name_es: h.name_es,
+            description_en: h.description_en,
+            description_es: h.description_es,
+        })
+        .collect())
+}
+
+// ---------------------------------------------------------------- provider
+
+pub struct IncomingRow {
+    pub id: ReferralId,
+    pub service: String,
+    pub need: String,
+    pub urgency: String,
+    pub urgency_code: String,
+    pub age: String,
+    pub languages: String,
+    pub from: String,
+    pub status: String,
+    pub sent: String,
+}
+
+#[derive(Template)]
+#[template(path = "referrals.html")]
+struct IncomingPage {
+    page: PageFrame,
+    rows: Vec<IncomingRow>,
+    all: bool,
+}
+
+fn incoming_row(lang: Lang, r: &Incoming) -> IncomingRow {
+    IncomingRow {
+        id: r.id,
+        service: r.service_name.clone(),
+        need: need_label(lang, &r.need),
+        urgency: lang.t(&format!("pick-urgency-{}", r.urgency)),
+        urgency_code: r.urgency.clone(),
+        age: lang.t(&format!("ref-age-{}", r.age_range)),
+        languages: languages_text(&r.languages),
+        from: r.from.clone(),
+        status: lang.t(&format!("ref-status-{}", r.status)),
+        sent: when(r.sent_at),
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct IncomingParams {
+    #[serde(default)]
+    pub all: String,
+}
+
+pub async fn incoming_page(
+    State(state): State<AppState>,
+    lang: Lang,
+    SignedIn(me): SignedIn,
+    Query(q): Query<IncomingParams>,
+) -> Response {
+    let all = q.all == "1";
+    match referrals::incoming(&state, &Actor::of(&me.user), !all).await {
+        Ok(list) => render(
+            &IncomingPage {
+                page: PageFrame::new(&state, lang, "/referrals", Some(&me)),
+                rows: list.iter().map(|r| incoming_row(lang, r)).collect(),
+                all,
+            },
+            StatusCode::OK,
+        ),
+        Err(e) => error_page(&state, lang, &e),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "referral.html")]
+struct IncomingDetail {
+    page: PageFrame,
+    r: IncomingRow,
+    note: String,
+    personal: Option<referrals::PersonalDetails>,
+    safe_contact: Vec<(String, String)>,
+    next: Vec<Opt>,
+    reasons: Vec<Opt>,
+    may_decline: bool,
+    history: Vec<(String, String, String)>,
+    error: Option<String>,
+    notice: Option<String>,
+    csrf: String,
+}
+
+async fn incoming_detail(
+    state: &AppState,
+    lang: Lang,
+    me: &Authenticated,
+    id: ReferralId,
+    error: Option<String>,
+    notice: Option<String>,
+    rid: Option<String>,
+) -> Result<IncomingDetail, AppError> {
+    let r = referrals::incoming_one(state, &Actor::of(&me.user), id, rid).await?;
+    let may_decline = r.next.iter().any(|s| s == "declined");
+    let safe_contact = r
+        .personal
+        .as_ref()
+        .and_then(|p| p.safe_contact.as_ref())
+        .map(|s| {
+            let mut v = Vec::new();
+            if let Some(c) = s.channel {
+                v.push((
+                    lang.t("ref-safe-channel"),
+                    lang.t(&format!("pick-channel-{}", c.as_str())),
+                ));
+            }
+            if !s.safe_times.is_empty() {
+                v.push((lang.t("ref-safe-times"), s.safe_times.clone()));
+            }
+            v.push((
+                lang.t("ref-may-leave-message"),
+                lang.t(if s.may_leave_message { "yes" } else { "no" }),
+            ));
+            if !s.code_word.is_empty() {
+                v.push((lang.t("ref-code-word"), s.code_word.clone()));
+            }
+            v
+        })
+        .unwrap_or_default();
+    Ok(IncomingDetail {
+        page: PageFrame::new(state, lang, "/referrals", Some(me)),
+        r: incoming_row(lang, &r),
+        note: r.note.clone().unwrap_or_default(),
+        safe_contact,
+        next: r
+            .next
+            .iter()
+            .filter(|s| *s != "declined")
+            .map(|s| Opt {
+                value: s.clone(),
+                label: lang.t(&format!("ref-action-{s}")),
+                selected: false,
+            })
+            .collect(),
+        reasons: opts(
+            DeclineReason::ALL,
+            DeclineReason::as_str,
+            |c| lang.t(&format!("ref-decline-{c}")),
+            "",
+        ),
+        may_decline,
+        history: r
+            .history
+            .iter()
+            .map(|e| {
+                (
+                    when(e.at),
+                    lang.t(&format!("ref-status-{}", e.status)),
+                    e.note.clone().unwrap_or_default(),
+                )
+            })
+            .collect(),
+        personal: r.personal,
+        error,
+        notice,
+        csrf: me.csrf_token(),
+    })
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct DoneParams {
+    #[serde(default)]
+    pub done: String,
+}
+
+pub async fn incoming_one(
+    State(state): State<AppState>,
+    lang: Lang,
+    SignedIn(me): SignedIn,
+    ReqId(rid): ReqId,
+    Path(id): Path<String>,
+    Query(q): Query<DoneParams>,
+) -> Response {
+    let Ok(id) = id.parse::<ReferralId>() else {
+        return error_page(&state, lang, &AppError::NotFound);
+    };
+    let notice = (q.done == "1").then(|| lang.t("ref-answer-saved"));
+    match incoming_detail(&state, lang, &me, id, None, notice, rid).await {
+        Ok(p) => render(&p, StatusCode::OK),
+        Err(e) => error_page(&state, lang, &e),
+    }
+}
+
+pub async fn respond(
+    State(state): State<AppState>,
+    lang: Lang,
+    SignedIn(me): SignedIn,
+    ReqId(rid): ReqId,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Response {
+    let f = FormData::parse(&body);
+    if !me.csrf_matches(&f.one("csrf")) {
+        return forbidden(&state, lang);
+    }
+    let Ok(id) = id.parse::<ReferralId>() else {
+        return error_page(&state, lang, &AppError::NotFound);
+    };
+    let input = referrals::Response {
+        status: f.one("status"),
+        decline_reason: f.one("decline_reason"),
+        note: f.one("note"),
+    };
+    match referrals::respond(&state, &Actor::of(&me.user), id, &input, rid.clone()).await {
+        Ok(()) => see_other(&format!("/referrals/{id}?done=1")),
+        Err(AppError::Invalid { message, .. }) => {
+            match incoming_detail(&state, lang, &me, id, Some(message), None, rid).await {
+                Ok(p) => render(&p, StatusCode::UNPROCESSABLE_ENTITY),
+                Err(e) => error_page(&state, lang, &e),
+            }
+        }
+        Err(AppError::Conflict { .. }) => {
+            match incoming_detail(&state, lang, &me, id, Some(lang.t("ref-moved")), None, rid).await
+            {
+                Ok(p) => render(&p, StatusCode::CONFLICT),
+                Err(e) => error_page(&state, lang, &e),
+            }
+        }
+        Err(e) => error_page(&state, lang, &e),
+    }
+}
+
+pub struct StatsRow {
+    pub provider: String,
+    pub total: i64,
+    pub waiting: i64,
+    pub accepted: String,
+    pub completed: String,
+    pub declined: String,
+    pub answer_hours: String,
+    pub accept_hours: String,
+    pub reasons: String,
+}
+
+#[derive(Template)]
+#[template(path = "referral_stats.html")]
+struct StatsPage {
+    page: PageFrame,
+    rows: Vec<StatsRow>,
+}
+
+fn share(part: i64, total: i64) -> String {
+    if total == 0 {
+        "—".to_owned()
+    } else {
+        format!("{part} ({:.0}%)", part as f64 * 100.0 / total as f64)
+    }
+}
+
+pub async fn stats_page(
+    State(state): State<AppState>,
+    lang: Lang,
+    SignedIn(me): SignedIn,
+) -> Response {
+    let r = async {
+        let stats = referrals::stats(&state, &Actor::of(&me.user), None).await?;
+        let mut rows = Vec::new();
+        for s in stats {
+            let provider = match s.to_org {
+                Some(o) => state
+                    .store
+                    .organization(o)
+                    .await?
+                    .map(|o| o.name)
+                    .unwrap_or_default(),
+                None => String::new(),
+            };
+            rows.push(StatsRow {
+                provider,
+                total: s.total,
+                waiting: s.waiting,
+                accepted: share(s.accepted, s.total),
+                completed: share(s.completed, s.total),
+                declined: share(s.declined, s.total),
+                answer_hours: s
+                    .mean_hours_to_answer
+                    .map(|h| format!("{h:.1}"))
+                    .unwrap_or_else(|| "—".into()),
+                accept_hours: s
+                    .median_hours_to_accept
+                    .map(|h| format!("{h:.1}"))
+                    .unwrap_or_else(|| "—".into()),
+                reasons: s
+                    .decline_reasons
+                    .iter()
+                    .map(|(r, n)| format!("{} ({n})", lang.t(&format!("ref-decline-{r}"))))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            });
+        }
+        Ok::<_, AppError>(rows)
+    }
+    .await;
+    match r {
+        Ok(rows) => render(
+            &StatsPage {
+                page: PageFrame::new(&state, lang, "/referrals", Some(&me)),
+                rows,
+            },
+            StatusCode::OK,
+        ),
+        Err(e) => error_page(&state, lang, &e),
+    }
+}
+
+// ---------------------------------------------------------------- admin
+
+pub struct OrgRow {
+    pub id: Uuid,
+    pub name: String,
+    pub linked: String,
+}
+
+#[derive(Template)]
+#[template(path = "directory_manage.html")]
+struct ManagePage {
+    page: PageFrame,
+    report: Option<directory::ImportReport>,
+    error: Option<String>,
+    orgs: Vec<OrgRow>,
+    havens: Vec<(String, String)>,
+    total: u64,
+    offset: u32,
+    prev: Option<u32>,
+    next: Option<u32>,
+    csrf: String,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct ManageParams {
+    #[serde(default)]
+    pub offset: u32,
+}
+
+async fn manage_page(
+    state: &AppState,
+    lang: Lang,
+    me: &Authenticated,
+    offset: u32,
+    report: Option<directory::ImportReport>,
+    error: Option<String>,
+) -> Result<ManagePage, AppError> {
+    if !directory::may_manage(&Actor::of(&me.user)) {
+        return Err(AppError::NotFound);
+    }
+    let (rows, total) = state.store.directory_organization_page(offset, 50).await?;
+    let havens: Vec<(String, String)> = state
+        .store
+        .list_organizations()
+        .await?
+        .into_iter()
+        .filter(|o| {
+            o.kind == haven_domain::OrgKind::ServiceProvider || o.kind == haven_domain::OrgKind::Ngo
+        })
+        .map(|o| (o.id.to_string(), o.name))
+        .collect();
+    Ok(ManagePage {
+        page: PageFrame::new(state, lang, "/directory/manage", Some(me)),
+        report,
+        error,
+        orgs: rows
+            .into_iter()
+            .map(|o| OrgRow {
+                id: o.id,
+                name: o.name,
+                linked: o.haven_org.map(|h| h.to_string()).unwrap_or_default(),
+            })
+            .collect(),
+        havens,
+        total,
+        offset,
+        prev: (offset > 0).then(|| offset.saturating_sub(50)),
+        next: (u64::from(offset) + 50 < total).then_some(offset + 50),
+        csrf: me.csrf_token(),
+    })
+}
+
+pub async fn manage(
+    State(state): State<AppState>,
+    lang: Lang,
+    SignedIn(me): SignedIn,
+    Query(q): Query<ManageParams>,
+) -> Response {
+    match manage_page(&state, lang, &me, q.offset, None, None).await {
+        Ok(p) => render(&p, StatusCode::OK),
+        Err(e) => error_page(&state, lang, &e),
+    }
+}
+
+pub async fn import_upload(
+    State(state): State<AppState>,
+    lang: Lang,
+    SignedIn(me): SignedIn,
+    ReqId(rid): ReqId,
+    mut multipart: axum::extract::Multipart,
+) -> Response {
+    let (mut csrf, mut dry_run, mut files) = (String::new(), false, Vec::new());
+    loop {
+        match multipart.next_field().await {
+            Ok(Some(field)) => {
+                let name = field.name().unwrap_or_default().to_owned();
+                let file_name = field.file_name().unwrap_or_default().to_owned();
+                let Ok(bytes) = field.bytes().await else {
+                    return error_page(
+                        &state,
+                        lang,
+                        &AppError::Invalid {
+                            code: "too_large",
+                            field: Some("files"),
+                            message: lang.t("dir-import-too-large"),
+                        },
+                    );
+                };
+                match name.as_str() {
+                    "csrf" => csrf = String::from_utf8_lossy(&bytes).into_owned(),
+                    "dry_run" => dry_run = !bytes.is_empty(),
+                    "files" if !file_name.is_empty() => {
+                        files.push((file_name, String::from_utf8_lossy(&bytes).into_owned()))
+                    }
+                    _ => {}
+                }
+            }
+            Ok(None) => break,
+            Err(_) => {
+                return error_page(
+                    &state,
+                    lang,
+                    &AppError::Invalid {
+                        code: "too_large",
+                        field: Some("files"),
+                        message: lang.t("dir-import-too-large"),
+                    },
+                );
+            }
+        }
+    }
+    if !me.csrf_matches(&csrf) {
+        return forbidden(&state, lang);
+    }
+    let actor = Actor::of(&me.user);
+    let r = async {
+        if files.is_empty() {
+            return Err(AppError::Invalid {
+                code: "required",
+                field: Some("files"),
+                message: lang.t("dir-import-choose"),
+            });
+        }
+        let batch = directory::batch_from_files(files)?;
+        directory::import(&state, Some(&actor), batch, dry_run, rid).await
+    }
+    .await;
+    let (report, error) = match r {
+        Ok(rep) => (Some(rep), None),
+        Err(AppError::Invalid { message, .. }) => (None, Some(message)),
+        Err(e) => return error_page(&state, lang, &e),
+    };
+    match manage_page(&state, lang, &me, 0, report, error).await {
+        Ok(p) => render(&p, StatusCode::OK),
+        Err(e) => error_page(&state, lang, &e),
+    }
+}
+
+pub async fn link_org(
+    State(state): State<AppState>,
+    lang: Lang,
+    SignedIn(me): SignedIn,
+    ReqId(rid): ReqId,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Response {
+    let f = FormData::parse(&body);
+    if !me.csrf_matches(&f.one("csrf")) {
+        return forbidden(&state, lang);
+    }
+    let Ok(id) = Uuid::parse_str(&id) else {
+        return error_page(&state, lang, &AppError::NotFound);
+    };
+    let haven = match f.one("haven").as_str() {
+        "" => None,
+        h => match h.parse() {
+            Ok(h) => Some(h),
+            Err(_) => return error_page(&state, lang, &AppError::NotFound),
+        },
+    };
+    match directory::link_organization(&state, &Actor::of(&me.user), id, haven, rid).await {
+        Ok(()) => see_other(&format!(
+            "/directory/manage?offset={}",
+            f.one("offset").parse::<u32>().unwrap_or(0)
+        )),
+        Err(e) => error_page(&state, lang, &e),
+    }
+}
+
+// ---------------------------------------------------------------- hotlines
+
+#[derive(Template)]
+#[template(path = "hotlines.html")]
+struct HotlinesPage {
+    page: PageFrame,
+    lines: Vec<HotlineLine>,
+    manage: bool,
+    error: Option<String>,
+    csrf: String,
+}
+
+pub async fn hotlines(
+    State(state): State<AppState>,
+    lang: Lang,
+    SignedIn(me): SignedIn,
+) -> Response {
+    hotlines_with(&state, lang, &me, None).await
+}
+
+async fn hotlines_with(
+    state: &AppState,
+    lang: Lang,
+    me: &Authenticated,
+    error: Option<String>,
+) -> Response {
+    let has_error = error.is_some();
+    match hotline_lines(state, lang).await {
+        Ok(lines) => render(
+            &HotlinesPage {
+                page: PageFrame::new(state, lang, "/hotlines", Some(me)),
+                lines,
+                manage: directory::may_manage(&Actor::of(&me.user)),
+                error,
+                csrf: me.csrf_token(),
+            },
+            if has_error {
+                StatusCode::UNPROCESSABLE_ENTITY
+            } else {
+                StatusCode::OK
+            },
+        ),
+        Err(e) => error_page(state, lang, &e),
+    }
+}
+
+pub async fn save_hotline(
+    State(state): State<AppState>,
+    lang: Lang,
+    SignedIn(me): SignedIn,
+    ReqId(rid): ReqId,
+    id: Option<Path<String>>,
+    body: Bytes,
+) -> Response {
+    let f = FormData::parse(&body);
+    if !me.csrf_matches(&f.one("csrf")) {
+        return forbidden(&state, lang);
+    }
+    let id = match id {
+        Some(Path(s)) => match s.parse::<HotlineId>() {
+            Ok(h) => Some(h),
+            Err(_) => return error_page(&state, lang, &AppError::NotFound),
+        },
+        None => None,
+    };
+    let input = directory::HotlineInput {
+        position: f.one("position").trim().parse().unwrap_or(100),
+        name_en: f.one("name_en"),
+        name_es: f.one("name_es"),
+        phone: f.one("phone"),
+        text_number: f.one("text_number"),
+        description_en: f.one("description_en"),
+        description_es: f.one("description_es"),
+    };
+    match directory::save_hotline(&state, &Actor::of(&me.user), id, &input, rid).await {
+        Ok(_) => see_other("/hotlines"),
+        Err(AppError::InvalidMany(first, _)) => {
+            hotlines_with(&state, lang, &me, Some(first.body().message)).await
+        }
+        Err(e @ AppError::Invalid { .. }) => {
+            hotlines_with(&state, lang, &me, Some(e.body().message)).await
+        }
+        Err(e) => error_page(&state, lang, &e),
+    }
+}
+
+pub async fn delete_hotline(
+    State(state): State<AppState>,
+    lang: Lang,
+    SignedIn(me): SignedIn,
+    ReqId(rid): ReqId,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Response {
+    let f = FormData::parse(&body);
+    if !me.csrf_matches(&f.one("csrf")) {
+        return forbidden(&state, lang);
+    }
+    let Ok(id) = id.parse::<HotlineId>() else {
+        return error_page(&state, lang, &AppError::NotFound);
+    };
+    match directory::delete_hotline(&state, &Actor::of(&me.user), id, rid).await {
+        Ok(()) => see_other("/hotlines"),
+        Err(e) => error_page(&state, lang, &e),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "hotlines_print.html")]
+struct HotlinesPrint {
+    lang: Lang,
+    lines: Vec<HotlineLine>,
+}
+
+impl HotlinesPrint {
+    fn t(&self, key: &str) -> String {
+        self.lang.t(key)
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct PrintParams {
+    #[serde(default)]
+    pub lang: String,
+}
+
+/// The hotline list to hand to a victim, in the language asked for (not
+/// necessarily the worker's), with no case data on it.
+pub async fn hotlines_print(
+    State(state): State<AppState>,
+    lang: Lang,
+    SignedIn(_me): SignedIn,
+    Query(q): Query<PrintParams>,
+) -> Response {
+    let print_lang = Lang::parse(&q.lang).unwrap_or(lang);
+    match hotline_lines(&state, print_lang).await {
+        Ok(lines) => render(
+            &HotlinesPrint {
+                lang: print_lang,
+                lines,
+            },
+            StatusCode::OK,
+        ),
+        Err(e) => error_page(&state, lang, &e),
+    }
+}

@@ -1,0 +1,4 @@
+pub mod pages;
+pub mod service;
+
+pub use service::*;

@@ -1,0 +1,274 @@
+//! The funds page: budgets and balances, requests waiting for a decision,
+//! approved requests waiting to be paid, and spending by category.
+//! Supervisors decide; administrators see balances and spending only.
+
+use crate::AppState;
+use crate::features::cases::intake::error_text;
+use crate::features::funds::{self, money};
+use crate::web::error::AppError;
+use crate::web::form::FormData;
+use crate::web::i18n::Lang;
+use crate::web::pages::{PageFrame, error_page, forbidden, render, see_other, when};
+use crate::web::session::{Authenticated, ReqId, SignedIn};
+use askama::Template;
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use haven_domain::policy::{Actor, UserScope};
+use haven_domain::{CaseId, FundId, FundRequestId, Role, UserId};
+use std::collections::HashMap;
+
+pub struct FundView {
+    pub id: FundId,
+    pub name: String,
+    pub budget: String,
+    pub balance: String,
+    pub spending: Vec<(String, u64, String, String)>,
+}
+
+pub struct PendingView {
+    pub id: FundRequestId,
+    pub case: CaseId,
+    pub fund: String,
+    pub amount: String,
+    pub purpose: String,
+    pub urgency: String,
+    pub description: String,
+    pub requested: String,
+    pub own: bool,
+}
+
+#[derive(Template)]
+#[template(path = "funds.html")]
+struct FundsPage {
+    page: PageFrame,
+    csrf: String,
+    supervisor: bool,
+    limit: String,
+    funds: Vec<FundView>,
+    pending: Vec<PendingView>,
+    notice: Option<String>,
+    error: Option<String>,
+}
+
+#[derive(serde::Deserialize, Default)]
+pub struct FundsQuery {
+    done: Option<String>,
+    error: Option<String>,
+}
+
+fn may_see(me: &Authenticated) -> bool {
+    me.user.has_role(Role::Supervisor) || me.user.has_role(Role::Administrator)
+}
+
+async fn funds_page(
+    state: &AppState,
+    lang: Lang,
+    me: &Authenticated,
+    q: FundsQuery,
+    rid: Option<String>,
+) -> Result<Response, AppError> {
+    let org = me.user.organization_id;
+    let supervisor = me.user.has_role(Role::Supervisor);
+    let names: HashMap<UserId, String> = state
+        .store
+        .list_users(UserScope::Organization(org))
+        .await?
+        .into_iter()
+        .map(|(u, _)| (u.id, u.display_name))
+        .collect();
+    let mut funds = Vec::new();
+    let mut fund_names = HashMap::new();
+    for f in state.store.funds(org).await? {
+        fund_names.insert(f.id, f.name.clone());
+        let spending = state
+            .store
+            .spending(f.id)
+            .await?
+            .into_iter()
+            .map(|s| {
+                (
+                    lang.t(&format!("pick-purpose-{}", s.purpose.as_str())),
+                    s.requests,
+                    money(s.committed),
+                    money(s.disbursed),
+                )
+            })
+            .collect();
+        funds.push(FundView {
+            id: f.id,
+            name: f.name,
+            budget: money(f.budget),
+            balance: money(f.balance),
+            spending,
+        });
+    }
+    // Request descriptions are case details: supervisors only.
+    let pending = if supervisor {
+        funds::pending_views(state, &Actor::of(&me.user), rid)
+            .await?
+            .into_iter()
+            .map(|r| PendingView {
+                id: r.request.id,
+                case: r.request.case,
+                fund: fund_names.get(&r.request.fund).cloned().unwrap_or_default(),
+                amount: money(r.request.amount),
+                purpose: lang.t(&format!("pick-purpose-{}", r.request.purpose.as_str())),
+                urgency: lang.t(&format!("pick-urgency-{}", r.request.urgency.as_str())),
+                description: r.description,
+                requested: format!(
+                    "{} — {}",
+                    when(r.request.requested_at),
+                    names
+                        .get(&r.request.requested_by)
+                        .cloned()
+                        .unwrap_or_default()
+                ),
+                own: r.request.requested_by == me.user.id,
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let limit = money(state.store.approval_limit(me.user.id).await?);
+    let page = FundsPage {
+        page: PageFrame::new(state, lang, "/funds", Some(me)),
+        csrf: me.csrf_token(),
+        supervisor,
+        limit,
+        funds,
+        pending,
+        notice: q.done.map(|d| lang.t(&format!("funds-done-{d}"))),
+        error: q.error.map(|c| error_text(lang, &c)),
+    };
+    Ok(render(&page, StatusCode::OK))
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    lang: Lang,
+    SignedIn(me): SignedIn,
+    ReqId(rid): ReqId,
+    Query(q): Query<FundsQuery>,
+) -> Response {
+    if !may_see(&me) {
+        return error_page(&state, lang, &AppError::NotFound);
+    }
+    match funds_page(&state, lang, &me, q, rid).await {
+        Ok(r) => r,
+        Err(e) => error_page(&state, lang, &e),
+    }
+}
+
+/// Back to the funds page with a result or a reason.
+fn back(result: Result<(), AppError>, done: &str) -> Response {
+    match result {
+        Ok(()) => see_other(&format!("/funds?done={done}")),
+        Err(AppError::InvalidMany(first, _)) => back(Err(*first), done),
+        Err(AppError::Invalid { code, .. }) => see_other(&format!("/funds?error={code}")),
+        Err(AppError::Forbidden(_)) => see_other("/funds?error=not_allowed"),
+        Err(AppError::NotFound) => see_other("/funds?error=not_found"),
+        Err(e) => see_other(&format!(
+            "/funds?error={}",
+            if matches!(e, AppError::Conflict { .. }) {
+                "name_taken"
+            } else {
+                "other"
+            }
+        )),
+    }
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    lang: Lang,
+    SignedIn(me): SignedIn,
+    ReqId(rid): ReqId,
+    body: Bytes,
+) -> Response {
+    let f = FormData::parse(&body);
+    if !me.csrf_matches(&f.one("csrf")) {
+        return forbidden(&state, lang);
+    }
+    let r = funds::create_fund(
+        &state,
+        &Actor::of(&me.user),
+        &f.one("name"),
+        &f.one("budget"),
+        rid,
+    )
+    .await
+    .map(|_| ());
+    back(r, "created")
+}
+
+pub async fn add(
+    State(state): State<AppState>,
+    lang: Lang,
+    SignedIn(me): SignedIn,
+    ReqId(rid): ReqId,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Response {
+    let f = FormData::parse(&body);
+    if !me.csrf_matches(&f.one("csrf")) {
+        return forbidden(&state, lang);
+    }
+    let Ok(id) = id.parse::<FundId>() else {
+        return error_page(&state, lang, &AppError::NotFound);
+    };
+    let r = funds::add_to_fund(&state, &Actor::of(&me.user), id, &f.one("amount"), rid).await;
+    back(r, "added")
+}
+
+pub async fn decide(
+    State(state): State<AppState>,
+    lang: Lang,
+    SignedIn(me): SignedIn,
+    ReqId(rid): ReqId,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Response {
+    let f = FormData::parse(&body);
+    if !me.csrf_matches(&f.one("csrf")) {
+        return forbidden(&state, lang);
+    }
+    let Ok(id) = id.parse::<FundRequestId>() else {
+        return error_page(&state, lang, &AppError::NotFound);
+    };
+    let approve = f.one("decision") == "approve";
+    let r = funds::decide(
+        &state,
+        &Actor::of(&me.user),
+        id,
+        approve,
+        &f.one("note"),
+        rid,
+    )
+    .await;
+    back(r, if approve { "approved" } else { "denied" })
+}
+
+/// Records a payment; posted from the case page.
+pub async fn disburse(
+    State(state): State<AppState>,
+    lang: Lang,
+    SignedIn(me): SignedIn,
+    ReqId(rid): ReqId,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Response {
+    let f = FormData::parse(&body);
+    if !me.csrf_matches(&f.one("csrf")) {
+        return forbidden(&state, lang);
+    }
+    let Ok(id) = id.parse::<FundRequestId>() else {
+        return error_page(&state, lang, &AppError::NotFound);
+    };
+    let case = f.one("case");
+    match funds::disburse(&state, &Actor::of(&me.user), id, &f.one("method"), rid).await {
+        Ok(()) if !case.is_empty() => see_other(&format!("/cases/{case}?done=paid#funds")),
+        r => back(r, "paid"),
+    }
+}

@@ -1,0 +1,4 @@
+pub mod delivery;
+pub mod service;
+
+pub use service::*;

@@ -1,0 +1,1038 @@
+//! The case record in the JSON API: the same operations as the pages
+//! (`record`, `funds`), the same policy, the same audit. Reads need the
+//! `cases:read` scope; changes also `cases:write` (for API tokens).
+
+use crate::AppState;
+use crate::features::funds::{self, FundRequestInput};
+use crate::features::record::{
+    self, EntryInput, EntryPatch, IntakeInput, IntakeOutcome, OpenCase, entries_view,
+};
+use crate::web::api::{ApiCaller, ApiQuery, JsonObject};
+use crate::web::error::{AppError, ErrorBody};
+use crate::web::session::ReqId;
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use haven_domain::record::AgeOn;
+use haven_domain::{CaseId, DraftId, EntryId, FundId, FundRequestId, Role};
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use utoipa::ToSchema;
+
+pub(crate) fn answer<T: Serialize>(status: StatusCode, r: Result<T, AppError>) -> Response {
+    match r {
+        Ok(body) => (status, Json(body)).into_response(),
+        Err(e) => e.into_response(),
+    }
+}
+
+pub(crate) fn done(r: Result<(), AppError>) -> Response {
+    match r {
+        Ok(()) => StatusCode::NO_CONTENT.into_response(),
+        Err(e) => e.into_response(),
+    }
+}
+
+async fn open(
+    state: &AppState,
+    caller: &ApiCaller,
+    id: &str,
+    rid: Option<String>,
+) -> Result<OpenCase, AppError> {
+    let id = id.parse::<CaseId>().map_err(|_| AppError::NotFound)?;
+    record::open_case(state, &caller.actor, id, rid).await
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Created {
+    pub id: uuid::Uuid,
+}
+
+// ---------------------------------------------------------------- caseload
+
+#[derive(Deserialize, Default, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct CaseloadParams {
+    /// Only cases at this stage.
+    pub stage: Option<String>,
+    /// updated (default), created, stage or due.
+    pub sort: Option<String>,
+    /// "mine": only cases whose team includes you.
+    pub scope: Option<String>,
+    /// true: only cases with an HHS-5 notification still due.
+    pub hhs_pending: Option<bool>,
+    /// 1-based page of 25.
+    pub page: Option<u32>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct CaseloadLine {
+    pub id: uuid::Uuid,
+    pub person_name: String,
+    pub stage: String,
+    /// The earliest open task's due date.
+    pub next_due: Option<String>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub updated_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub hhs_notice_due_at: Option<OffsetDateTime>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct CaseloadBody {
+    pub total: u64,
+    pub page: u32,
+    pub per_page: u32,
+    pub cases: Vec<CaseloadLine>,
+}
+
+/// The cases you may see, one page at a time (each listed case is an audited read).
+#[utoipa::path(get, path = "/api/v1/cases", tag = "cases", params(CaseloadParams),
+    responses((status = 200, body = CaseloadBody), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn caseload(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    ReqId(rid): ReqId,
+    ApiQuery(p): ApiQuery<CaseloadParams>,
+) -> Response {
+    let params = crate::features::cases::pages::CaseloadParams {
+        stage: p.stage.unwrap_or_default(),
+        sort: p.sort.unwrap_or_default(),
+        scope: p.scope.unwrap_or_default(),
+        hhs: if p.hhs_pending == Some(true) {
+            "1".into()
+        } else {
+            String::new()
+        },
+        page: p.page,
+    };
+    let q = crate::features::cases::pages::caseload_query(&caller.actor, &params);
+    let r =
+        match crate::features::cases::pages::caseload_page(&state, &caller.actor, &q, rid).await {
+            Ok((total, rows, audit)) => audit.durable().await.map(|()| (total, rows)),
+            Err(e) => Err(e),
+        }
+        .map(|(total, rows)| CaseloadBody {
+            total,
+            page: q.offset / q.limit + 1,
+            per_page: q.limit,
+            cases: rows
+                .into_iter()
+                .map(|(r, name)| CaseloadLine {
+                    id: *r.id.as_uuid(),
+                    person_name: name,
+                    stage: r.stage.as_str().to_owned(),
+                    next_due: r.next_due.map(|d| d.to_string()),
+                    updated_at: r.updated_at,
+                    hhs_notice_due_at: r.hhs_notice_due_at,
+                })
+                .collect(),
+        });
+    answer(StatusCode::OK, r)
+}
+
+// ---------------------------------------------------------------- intake
+
+#[derive(Serialize, ToSchema)]
+pub struct PossibleDuplicates {
+    pub status: u16,
+    /// Always `possible_duplicate`.
+    pub code: &'static str,
+    pub message: String,
+    /// Cases in your organization that may be the same person.
+    pub here: Vec<uuid::Uuid>,
+    /// The same name and date of birth exist in another organization: ask for access.
+    pub elsewhere: bool,
+}
+
+/// Registers a person and opens their case. Search comes first: possible
+/// duplicates answer 409 and nothing is written; send `confirm_duplicate`
+/// to register anyway. Only `name` is required.
+#[utoipa::path(post, path = "/api/v1/cases", tag = "cases", request_body = IntakeInput,
+    responses((status = 201, body = Created), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 409, body = PossibleDuplicates), (status = 415, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn create_case(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    ReqId(rid): ReqId,
+    JsonObject(input): JsonObject<IntakeInput>,
+) -> Response {
+    if !may_write(&caller) {
+        return no_write();
+    }
+    match record::create_intake(&state, &caller.actor, &input, None, rid).await {
+        Ok(IntakeOutcome::Created(id)) => (
+            StatusCode::CREATED,
+            Json(Created { id: *id.as_uuid() }),
+        )
+            .into_response(),
+        Ok(IntakeOutcome::PossibleDuplicates { here, elsewhere }) => (
+            StatusCode::CONFLICT,
+            Json(PossibleDuplicates {
+                status: 409,
+                code: "possible_duplicate",
+                message: "This person may already have a record. Nothing was written; send confirm_duplicate: true to register anyway.".into(),
+                here: here.iter().map(|c| *c.as_uuid()).collect(),
+                elsewhere,
+            }),
+        )
+            .into_response(),
+        Err(e) => e.into_response(),
+    }
+}
+
+fn may_write(caller: &ApiCaller) -> bool {
+    caller
+        .actor
+        .scopes
+        .as_ref()
+        .is_none_or(|s| s.contains(&haven_domain::policy::Scope::CasesWrite))
+}
+
+fn no_write() -> Response {
+    write_refused().into_response()
+}
+
+fn write_refused() -> AppError {
+    AppError::Forbidden("This token may not change cases: it needs the cases:write scope.".into())
+}
+
+/// [`may_write`] as a result, for handlers written with `?`.
+pub(crate) fn require_write(caller: &ApiCaller) -> Result<(), AppError> {
+    if may_write(caller) {
+        Ok(())
+    } else {
+        Err(write_refused())
+    }
+}
+
+// ---------------------------------------------------------------- one case
+
+#[derive(Serialize, ToSchema)]
+pub struct EntryBody {
+    pub id: uuid::Uuid,
+    /// contact, service, court, interview, note, status_change, need,
+    /// plan_item, task, rights or screening.
+    pub kind: String,
+    pub compartment: String,
+    pub category: Option<String>,
+    pub status: Option<String>,
+    pub due_on: Option<String>,
+    pub assignee: Option<uuid::Uuid>,
+    pub parent_id: Option<uuid::Uuid>,
+    pub by: uuid::Uuid,
+    #[serde(with = "time::serde::rfc3339")]
+    pub at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    pub updated_at: OffsetDateTime,
+    /// The entry's text and kind-specific details (rights items, screening
+    /// answers, stage change).
+    #[schema(value_type = Object)]
+    pub details: serde_json::Value,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct AttachmentBody {
+    pub id: uuid::Uuid,
+    pub name: String,
+    pub content_type: String,
+    pub size: u64,
+    /// SHA-256 of the content, hex.
+    pub sha256: String,
+    pub compartment: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub at: OffsetDateTime,
+}
+
+/// A case as the API shows it.
+#[derive(Serialize, ToSchema)]
+pub struct CaseBody {
+    pub id: uuid::Uuid,
+    pub organization_id: uuid::Uuid,
+    pub person_id: uuid::Uuid,
+    pub person_name: String,
+    /// YYYY-MM-DD, when recorded.
+    pub person_birth_date: Option<String>,
+    /// Age today in years (D-6), from the date of birth or the estimate.
+    pub age: Option<u8>,
+    pub age_estimated: bool,
+    /// Under 18 today (D-6); null when the age is unknown.
+    pub minor: Option<bool>,
+    /// Aliases, gender, citizenship, languages, contact and safe-contact
+    /// preferences, safety and location.
+    #[schema(value_type = Object)]
+    pub person_profile: serde_json::Value,
+    /// Exploitation type, means of control, recruiter relation, country,
+    /// industry, identification source.
+    #[schema(value_type = Object)]
+    pub trafficking_profile: serde_json::Value,
+    pub stage: String,
+    pub closed_reason: Option<String>,
+    /// Recorded, never a condition for any service.
+    pub cooperation: String,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub hhs_notice_due_at: Option<OffsetDateTime>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub hhs_notice_met_at: Option<OffsetDateTime>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    pub updated_at: OffsetDateTime,
+    /// (user id, team role) pairs.
+    pub team: Vec<(uuid::Uuid, String)>,
+    /// Needs, plan items, tasks, rights notices, screenings and the newest
+    /// 100 timeline events you may see.
+    pub entries: Vec<EntryBody>,
+    pub timeline_total: u64,
+    pub attachments: Vec<AttachmentBody>,
+    /// You may change this case.
+    pub may_edit: bool,
+}
+
+fn to_json<T: Serialize>(v: &T) -> Result<serde_json::Value, AppError> {
+    serde_json::to_value(v).map_err(|e| AppError::Internal(e.to_string()))
+}
+
+/// Reads one case for the API: authorized, audited, then decrypted.
+///
+/// # Errors
+/// Not found (missing or refused); store and decryption failures.
+pub async fn read_case(state: &AppState, case: &OpenCase) -> Result<CaseBody, AppError> {
+    let person = case.person.as_ref().ok_or(AppError::NotFound)?;
+    let person = record::person_view(state, person).await?.for_reader(case);
+    let trafficking = record::trafficking_view(state, case).await?;
+    let (entries, timeline_total) = entries_view(state, case, 100).await?;
+    let mut attachments = Vec::new();
+    for a in state.store.attachments(case.facts.id).await? {
+        if !case.sees(a.compartment) {
+            continue;
+        }
+        attachments.push(AttachmentBody {
+            id: *a.id.as_uuid(),
+            name: record::unseal_text(
+                state,
+                "case_attachments",
+                "name",
+                &a.id.to_string(),
+                &a.name,
+            )
+            .await?,
+            content_type: a.content_type,
+            size: a.size,
+            sha256: a.sha256.iter().map(|b| format!("{b:02x}")).collect(),
+            compartment: compartment(a.compartment).into(),
+            at: a.at,
+        });
+    }
+    let age = person.age(haven_domain::now().date());
+    let h = &case.header;
+    Ok(CaseBody {
+        id: *case.facts.id.as_uuid(),
+        organization_id: *case.facts.organization.as_uuid(),
+        person_id: *person.id.as_uuid(),
+        person_name: person.name.clone(),
+        person_birth_date: person.birth_date.map(|d| d.to_string()),
+        age: match age {
+            AgeOn::Known(a) | AgeOn::Estimated(a) => Some(a),
+            AgeOn::Unknown => None,
+        },
+        age_estimated: matches!(age, AgeOn::Estimated(_)),
+        minor: age.is_minor(),
+        person_profile: to_json(&person.profile)?,
+        trafficking_profile: to_json(&trafficking)?,
+        stage: h.stage.as_str().into(),
+        closed_reason: h.closed_reason.map(|r| r.as_str().into()),
+        cooperation: h.cooperation.as_str().into(),
+        hhs_notice_due_at: h.hhs_notice_due_at,
+        hhs_notice_met_at: h.hhs_notice_met_at,
+        created_at: h.created_at,
+        updated_at: h.updated_at,
+        team: case
+            .facts
+            .team
+            .iter()
+            .map(|(u, r)| (*u.as_uuid(), r.as_str().to_owned()))
+            .collect(),
+        entries: entries
+            .into_iter()
+            .map(|e| {
+                Ok(EntryBody {
+                    id: *e.entry.id.as_uuid(),
+                    kind: e.entry.kind.as_str().into(),
+                    compartment: compartment(e.entry.compartment).into(),
+                    category: e.entry.category,
+                    status: e.entry.status,
+                    due_on: e.entry.due_on.map(|d| d.to_string()),
+                    assignee: e.entry.assignee.map(|u| *u.as_uuid()),
+                    parent_id: e.entry.parent.map(|p| *p.as_uuid()),
+                    by: *e.entry.by.as_uuid(),
+                    at: e.entry.at,
+                    updated_at: e.entry.updated_at,
+                    details: to_json(&e.details)?,
+                })
+            })
+            .collect::<Result<_, AppError>>()?,
+        timeline_total,
+        attachments,
+        may_edit: case.may_edit,
+    })
+}
+
+fn compartment(c: haven_domain::access::Compartment) -> &'static str {
+    match c {
+        haven_domain::access::Compartment::Advocate => "advocate",
+        haven_domain::access::Compartment::Shared => "shared",
+    }
+}
+
+/// One case with its record: authorized by the case policy, audited,
+/// decrypted (scope `cases:read`). Advocate entries appear only to those
+/// who may see them.
+#[utoipa::path(get, path = "/api/v1/cases/{id}", tag = "cases",
+    params(("id" = uuid::Uuid, Path, description = "The case's id")),
+    responses((status = 200, body = CaseBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn get_case(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    ReqId(rid): ReqId,
+    Path(id): Path<String>,
+) -> Response {
+    let r = async {
+        let case = open(&state, &caller, &id, rid).await?;
+        read_case(&state, &case).await
+    }
+    .await;
+    answer(StatusCode::OK, r)
+}
+
+/// Records an entry: a need, plan item, task, timeline event, note or rights notice.
+#[utoipa::path(post, path = "/api/v1/cases/{id}/entries", tag = "cases", request_body = EntryInput,
+    params(("id" = uuid::Uuid, Path, description = "The case's id")),
+    responses((status = 201, body = Created), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 415, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn add_entry(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    ReqId(rid): ReqId,
+    Path(id): Path<String>,
+    JsonObject(input): JsonObject<EntryInput>,
+) -> Response {
+    if !may_write(&caller) {
+        return no_write();
+    }
+    let r = async {
+        let case = open(&state, &caller, &id, rid.clone()).await?;
+        let id = record::record_entry(&state, &case, &input, rid).await?;
+        Ok(Created { id: *id.as_uuid() })
+    }
+    .await;
+    answer(StatusCode::CREATED, r)
+}
+
+/// Changes a plan item's or task's status, date, assignee or text.
+#[utoipa::path(patch, path = "/api/v1/cases/{id}/entries/{entry_id}", tag = "cases", request_body = EntryPatch,
+    params(("id" = uuid::Uuid, Path, description = "The case's id"), ("entry_id" = uuid::Uuid, Path, description = "The entry's id")),
+    responses((status = 204), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 415, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn update_entry(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    ReqId(rid): ReqId,
+    Path((id, entry)): Path<(String, String)>,
+    JsonObject(patch): JsonObject<EntryPatch>,
+) -> Response {
+    if !may_write(&caller) {
+        return no_write();
+    }
+    done(
+        async {
+            let case = open(&state, &caller, &id, rid.clone()).await?;
+            let entry = entry.parse::<EntryId>().map_err(|_| AppError::NotFound)?;
+            record::update_entry(&state, &case, entry, &patch, rid).await
+        }
+        .await,
+    )
+}
+
+#[derive(Deserialize, ToSchema, Default)]
+#[serde(default)]
+pub struct StageChange {
+    /// identified, stabilizing, receiving_services, long_term_support, closed or reopened.
+    pub stage: String,
+    /// Required to close: goals_met, lost_contact, declined_services,
+    /// transferred, relocated, deceased or other.
+    pub closed_reason: String,
+    pub note: String,
+}
+
+/// Moves the case to another stage (closing needs a reason; a closed case only reopens).
+#[utoipa::path(post, path = "/api/v1/cases/{id}/stage", tag = "cases", request_body = StageChange,
+    params(("id" = uuid::Uuid, Path, description = "The case's id")),
+    responses((status = 204), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 415, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn change_stage(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    ReqId(rid): ReqId,
+    Path(id): Path<String>,
+    JsonObject(body): JsonObject<StageChange>,
+) -> Response {
+    if !may_write(&caller) {
+        return no_write();
+    }
+    done(
+        async {
+            let case = open(&state, &caller, &id, rid.clone()).await?;
+            record::change_stage(
+                &state,
+                &case,
+                &body.stage,
+                &body.closed_reason,
+                &body.note,
+                rid,
+            )
+            .await
+        }
+        .await,
+    )
+}
+
+#[derive(Deserialize, ToSchema, Default)]
+#[serde(default)]
+pub struct CooperationBody {
+    /// unknown, cooperating, considering or declined.
+    pub cooperation: String,
+}
+
+/// Records the victim's stance on cooperating with law enforcement. It is
+/// never a condition for a need, plan item, referral, fund or benefit.
+#[utoipa::path(put, path = "/api/v1/cases/{id}/cooperation", tag = "cases", request_body = CooperationBody,
+    params(("id" = uuid::Uuid, Path, description = "The case's id")),
+    responses((status = 204), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 415, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn set_cooperation(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    ReqId(rid): ReqId,
+    Path(id): Path<String>,
+    JsonObject(body): JsonObject<CooperationBody>,
+) -> Response {
+    if !may_write(&caller) {
+        return no_write();
+    }
+    done(
+        async {
+            let case = open(&state, &caller, &id, rid.clone()).await?;
+            record::set_cooperation(&state, &case, &body.cooperation, rid).await
+        }
+        .await,
+    )
+}
+
+/// Records that HHS was notified (HHS-5), which ends the 24-hour deadline.
+#[utoipa::path(post, path = "/api/v1/cases/{id}/hhs-notification", tag = "cases",
+    params(("id" = uuid::Uuid, Path, description = "The case's id")),
+    responses((status = 204), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn hhs_notified(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    ReqId(rid): ReqId,
+    Path(id): Path<String>,
+) -> Response {
+    if !may_write(&caller) {
+        return no_write();
+    }
+    done(
+        async {
+            let case = open(&state, &caller, &id, rid.clone()).await?;
+            record::mark_hhs_notified(&state, &case, rid).await
+        }
+        .await,
+    )
+}
+
+#[derive(Deserialize, ToSchema, Default)]
+#[serde(default)]
+pub struct TeamChange {
+    pub user_id: String,
+    /// owner_specialist, agent, interviewer or supervisor.
+    pub role: String,
+    /// Remove instead of add.
+    pub remove: bool,
+}
+
+/// Adds or removes a team member (the owner specialist and supervisors).
+#[utoipa::path(post, path = "/api/v1/cases/{id}/team", tag = "cases", request_body = TeamChange,
+    params(("id" = uuid::Uuid, Path, description = "The case's id")),
+    responses((status = 204), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 415, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn change_team(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    ReqId(rid): ReqId,
+    Path(id): Path<String>,
+    JsonObject(body): JsonObject<TeamChange>,
+) -> Response {
+    if !may_write(&caller) {
+        return no_write();
+    }
+    done(
+        async {
+            let case = open(&state, &caller, &id, rid.clone()).await?;
+            crate::features::record::pages::set_team(
+                &state,
+                &case,
+                &body.user_id,
+                &body.role,
+                !body.remove,
+                rid,
+            )
+            .await
+        }
+        .await,
+    )
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct UploadParams {
+    /// The file's name.
+    pub name: String,
+    /// advocate or shared (default).
+    pub compartment: Option<String>,
+}
+
+/// Attaches a file (PDF, PNG, JPEG or plain text; the body is the file).
+/// Stored encrypted with its SHA-256.
+#[utoipa::path(post, path = "/api/v1/cases/{id}/attachments", tag = "cases",
+    params(("id" = uuid::Uuid, Path, description = "The case's id"), UploadParams),
+    request_body(content = Vec<u8>, content_type = "application/octet-stream"),
+    responses((status = 201, body = Created), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 413, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn upload_attachment(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    ReqId(rid): ReqId,
+    Path(id): Path<String>,
+    ApiQuery(p): ApiQuery<UploadParams>,
+    body: Bytes,
+) -> Response {
+    if !may_write(&caller) {
+        return no_write();
+    }
+    let r = async {
+        let case = open(&state, &caller, &id, rid.clone()).await?;
+        let id = crate::features::record::pages::store_attachment(
+            &state,
+            &case,
+            &p.name,
+            p.compartment.as_deref().unwrap_or("shared"),
+            &body,
+            rid,
+        )
+        .await?;
+        Ok(Created { id: *id.as_uuid() })
+    }
+    .await;
+    answer(StatusCode::CREATED, r)
+}
+
+/// Downloads an attachment (an audited read).
+#[utoipa::path(get, path = "/api/v1/cases/{id}/attachments/{attachment_id}", tag = "cases",
+    params(("id" = uuid::Uuid, Path, description = "The case's id"), ("attachment_id" = uuid::Uuid, Path, description = "The attachment's id")),
+    responses((status = 200, content_type = "application/octet-stream", body = Vec<u8>), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn download_attachment(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    ReqId(rid): ReqId,
+    Path((id, attachment)): Path<(String, String)>,
+) -> Response {
+    let r = async {
+        let case = open(&state, &caller, &id, rid).await?;
+        crate::features::record::pages::attachment_bytes(&state, &case, &attachment).await
+    }
+    .await;
+    match r {
+        Ok((name, kind, bytes)) => {
+            crate::features::record::pages::attachment_response(&name, &kind, bytes)
+        }
+        Err(e) => e.into_response(),
+    }
+}
+
+// ---------------------------------------------------------------- funds
+
+#[derive(Serialize, ToSchema)]
+pub struct FundBody {
+    pub id: uuid::Uuid,
+    pub name: String,
+    pub budget_cents: i64,
+    pub balance_cents: i64,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct FundRequestBody {
+    pub id: uuid::Uuid,
+    pub fund_id: uuid::Uuid,
+    pub case_id: uuid::Uuid,
+    pub amount_cents: i64,
+    pub purpose: String,
+    pub urgency: String,
+    pub description: String,
+    /// requested, approved, denied or disbursed.
+    pub status: String,
+    pub requested_by: uuid::Uuid,
+    #[serde(with = "time::serde::rfc3339")]
+    pub requested_at: OffsetDateTime,
+    pub decided_by: Option<uuid::Uuid>,
+    pub decision_note: String,
+    pub disbursed_by: Option<uuid::Uuid>,
+    pub method: Option<String>,
+}
+
+fn request_body(v: funds::RequestView) -> FundRequestBody {
+    let r = v.request;
+    FundRequestBody {
+        id: *r.id.as_uuid(),
+        fund_id: *r.fund.as_uuid(),
+        case_id: *r.case.as_uuid(),
+        amount_cents: r.amount,
+        purpose: r.purpose.as_str().into(),
+        urgency: r.urgency.as_str().into(),
+        description: v.description,
+        status: r.status.as_str().into(),
+        requested_by: *r.requested_by.as_uuid(),
+        requested_at: r.requested_at,
+        decided_by: r.decided_by.map(|u| *u.as_uuid()),
+        decision_note: v.note,
+        disbursed_by: r.disbursed_by.map(|u| *u.as_uuid()),
+        method: r.method,
+    }
+}
+
+/// Your organization's emergency funds.
+#[utoipa::path(get, path = "/api/v1/funds", tag = "funds",
+    responses((status = 200, body = Vec<FundBody>), (status = 401, body = ErrorBody)))]
+pub async fn list_funds(State(state): State<AppState>, caller: ApiCaller) -> Response {
+    let r = funds::funds_of(&state, caller.actor.organization)
+        .await
+        .map(|list| {
+            list.into_iter()
+                .map(|f| FundBody {
+                    id: *f.id.as_uuid(),
+                    name: f.name,
+                    budget_cents: f.budget,
+                    balance_cents: f.balance,
+                })
+                .collect::<Vec<_>>()
+        });
+    answer(StatusCode::OK, r)
+}
+
+#[derive(Deserialize, ToSchema, Default)]
+#[serde(default)]
+pub struct NewFund {
+    pub name: String,
+    /// An amount such as "5000" or "5000.00".
+    pub budget: String,
+}
+
+/// Creates a fund (supervisors and administrators).
+#[utoipa::path(post, path = "/api/v1/funds", tag = "funds", request_body = NewFund,
+    responses((status = 201, body = Created), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 409, body = ErrorBody), (status = 415, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn create_fund(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    ReqId(rid): ReqId,
+    JsonObject(body): JsonObject<NewFund>,
+) -> Response {
+    if !may_write(&caller) {
+        return no_write();
+    }
+    let r = funds::create_fund(&state, &caller.actor, &body.name, &body.budget, rid)
+        .await
+        .map(|id| Created { id: *id.as_uuid() });
+    answer(StatusCode::CREATED, r)
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct SpendingBody {
+    pub purpose: String,
+    pub requests: u64,
+    pub committed_cents: i64,
+    pub disbursed_cents: i64,
+}
+
+/// Spending from a fund by purpose category.
+#[utoipa::path(get, path = "/api/v1/funds/{id}/spending", tag = "funds",
+    params(("id" = uuid::Uuid, Path, description = "The fund's id")),
+    responses((status = 200, body = Vec<SpendingBody>), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn spending(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Path(id): Path<String>,
+) -> Response {
+    let r = async {
+        let id = id.parse::<FundId>().map_err(|_| AppError::NotFound)?;
+        let fund = state
+            .store
+            .fund(id)
+            .await?
+            .filter(|f| f.organization == caller.actor.organization)
+            .ok_or(AppError::NotFound)?;
+        Ok(state
+            .store
+            .spending(fund.id)
+            .await?
+            .into_iter()
+            .map(|s| SpendingBody {
+                purpose: s.purpose.as_str().into(),
+                requests: s.requests,
+                committed_cents: s.committed,
+                disbursed_cents: s.disbursed,
+            })
+            .collect::<Vec<_>>())
+    }
+    .await;
+    answer(StatusCode::OK, r)
+}
+
+/// Requests on a case (as the case's reader sees them).
+#[utoipa::path(get, path = "/api/v1/cases/{id}/fund-requests", tag = "funds",
+    params(("id" = uuid::Uuid, Path, description = "The case's id")),
+    responses((status = 200, body = Vec<FundRequestBody>), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn case_fund_requests(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    ReqId(rid): ReqId,
+    Path(id): Path<String>,
+) -> Response {
+    let r = async {
+        let case = open(&state, &caller, &id, rid).await?;
+        let list = state.store.fund_requests_for_case(case.facts.id).await?;
+        Ok(funds::request_views(&state, list)
+            .await?
+            .into_iter()
+            .map(request_body)
+            .collect::<Vec<_>>())
+    }
+    .await;
+    answer(StatusCode::OK, r)
+}
+
+/// Asks a fund to pay for something on a case.
+#[utoipa::path(post, path = "/api/v1/cases/{id}/fund-requests", tag = "funds", request_body = FundRequestInput,
+    params(("id" = uuid::Uuid, Path, description = "The case's id")),
+    responses((status = 201, body = Created), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 415, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn request_funds(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    ReqId(rid): ReqId,
+    Path(id): Path<String>,
+    JsonObject(input): JsonObject<FundRequestInput>,
+) -> Response {
+    if !may_write(&caller) {
+        return no_write();
+    }
+    let r = async {
+        let case = open(&state, &caller, &id, rid.clone()).await?;
+        let id = funds::request_funds(&state, &case, &input, rid).await?;
+        Ok(Created { id: *id.as_uuid() })
+    }
+    .await;
+    answer(StatusCode::CREATED, r)
+}
+
+/// Requests waiting for a decision in your organization (supervisors).
+#[utoipa::path(get, path = "/api/v1/fund-requests", tag = "funds",
+    responses((status = 200, body = Vec<FundRequestBody>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn pending_requests(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    ReqId(rid): ReqId,
+) -> Response {
+    if !caller.actor.roles.contains(&Role::Supervisor) {
+        return AppError::Forbidden("Pending requests are for supervisors.".into()).into_response();
+    }
+    let r = funds::pending_views(&state, &caller.actor, rid)
+        .await
+        .map(|list| list.into_iter().map(request_body).collect::<Vec<_>>());
+    answer(StatusCode::OK, r)
+}
+
+#[derive(Deserialize, ToSchema, Default)]
+#[serde(default)]
+pub struct Decision {
+    pub approve: bool,
+    /// Required when denying.
+    pub note: String,
+}
+
+/// Approves or denies a request (a supervisor other than the requester,
+/// within their approval limit; the balance never goes below zero).
+#[utoipa::path(post, path = "/api/v1/fund-requests/{id}/decision", tag = "funds", request_body = Decision,
+    params(("id" = uuid::Uuid, Path, description = "The request's id")),
+    responses((status = 204), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 415, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn decide(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    ReqId(rid): ReqId,
+    Path(id): Path<String>,
+    JsonObject(body): JsonObject<Decision>,
+) -> Response {
+    if !may_write(&caller) {
+        return no_write();
+    }
+    let Ok(id) = id.parse::<FundRequestId>() else {
+        return AppError::NotFound.into_response();
+    };
+    done(funds::decide(&state, &caller.actor, id, body.approve, &body.note, rid).await)
+}
+
+#[derive(Deserialize, ToSchema, Default)]
+#[serde(default)]
+pub struct Disbursement {
+    /// How it was paid: cash, check, card, bank_transfer, voucher,
+    /// paid_to_vendor or other (the details go in the request's description).
+    pub method: String,
+}
+
+/// Records that an approved request was paid.
+#[utoipa::path(post, path = "/api/v1/fund-requests/{id}/disbursement", tag = "funds", request_body = Disbursement,
+    params(("id" = uuid::Uuid, Path, description = "The request's id")),
+    responses((status = 204), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 415, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn disburse(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    ReqId(rid): ReqId,
+    Path(id): Path<String>,
+    JsonObject(body): JsonObject<Disbursement>,
+) -> Response {
+    if !may_write(&caller) {
+        return no_write();
+    }
+    let Ok(id) = id.parse::<FundRequestId>() else {
+        return AppError::NotFound.into_response();
+    };
+    done(funds::disburse(&state, &caller.actor, id, &body.method, rid).await)
+}
+
+// ---------------------------------------------------------------- drafts
+
+#[derive(Serialize, ToSchema)]
+pub struct DraftBody {
+    pub id: uuid::Uuid,
+    pub input: IntakeInput,
+    #[serde(with = "time::serde::rfc3339")]
+    pub updated_at: OffsetDateTime,
+}
+
+/// Saves an intake as a new draft (only its author sees it).
+#[utoipa::path(post, path = "/api/v1/intake-drafts", tag = "cases", request_body = IntakeInput,
+    responses((status = 201, body = Created), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 415, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn create_draft(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    ReqId(rid): ReqId,
+    JsonObject(input): JsonObject<IntakeInput>,
+) -> Response {
+    if !may_write(&caller) {
+        return no_write();
+    }
+    let r = record::save_draft(&state, &caller.actor, None, &input, rid)
+        .await
+        .map(|id| Created { id: *id.as_uuid() });
+    answer(StatusCode::CREATED, r)
+}
+
+/// Replaces one of your drafts.
+#[utoipa::path(put, path = "/api/v1/intake-drafts/{id}", tag = "cases", request_body = IntakeInput,
+    params(("id" = uuid::Uuid, Path, description = "The draft's id")),
+    responses((status = 204), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 415, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn put_draft(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    ReqId(rid): ReqId,
+    Path(id): Path<String>,
+    JsonObject(input): JsonObject<IntakeInput>,
+) -> Response {
+    if !may_write(&caller) {
+        return no_write();
+    }
+    let Ok(id) = id.parse::<DraftId>() else {
+        return AppError::NotFound.into_response();
+    };
+    done(
+        record::save_draft(&state, &caller.actor, Some(id), &input, rid)
+            .await
+            .map(|_| ()),
+    )
+}
+
+/// One of your drafts.
+#[utoipa::path(get, path = "/api/v1/intake-drafts/{id}", tag = "cases",
+    params(("id" = uuid::Uuid, Path, description = "The draft's id")),
+    responses((status = 200, body = DraftBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn get_draft(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Path(id): Path<String>,
+) -> Response {
+    let r = async {
+        let id = id.parse::<DraftId>().map_err(|_| AppError::NotFound)?;
+        let (d, input) = record::load_draft(&state, &caller.actor, id).await?;
+        Ok(DraftBody {
+            id: *d.id.as_uuid(),
+            input,
+            updated_at: d.updated_at,
+        })
+    }
+    .await;
+    answer(StatusCode::OK, r)
+}
+
+/// The API routes of the case record and funds.
+pub fn routes(upload_limit: usize) -> axum::Router<AppState> {
+    use axum::routing::{get, post};
+    axum::Router::new()
+        .route("/api/v1/cases", get(caseload).post(create_case))
+        .route("/api/v1/cases/{id}", get(get_case))
+        .route("/api/v1/cases/{id}/entries", post(add_entry))
+        .route(
+            "/api/v1/cases/{id}/entries/{entry_id}",
+            axum::routing::patch(update_entry),
+        )
+        .route("/api/v1/cases/{id}/stage", post(change_stage))
+        .route(
+            "/api/v1/cases/{id}/cooperation",
+            axum::routing::put(set_cooperation),
+        )
+        .route("/api/v1/cases/{id}/hhs-notification", post(hhs_notified))
+        .route("/api/v1/cases/{id}/team", post(change_team))
+        .route(
+            "/api/v1/cases/{id}/attachments",
+            post(upload_attachment).layer(axum::extract::DefaultBodyLimit::max(upload_limit)),
+        )
+        .route(
+            "/api/v1/cases/{id}/attachments/{attachment_id}",
+            get(download_attachment),
+        )
+        .route(
+            "/api/v1/cases/{id}/fund-requests",
+            get(case_fund_requests).post(request_funds),
+        )
+        .route("/api/v1/funds", get(list_funds).post(create_fund))
+        .route("/api/v1/funds/{id}/spending", get(spending))
+        .route("/api/v1/fund-requests", get(pending_requests))
+        .route("/api/v1/fund-requests/{id}/decision", post(decide))
+        .route("/api/v1/fund-requests/{id}/disbursement", post(disburse))
+        .route("/api/v1/intake-drafts", post(create_draft))
+        .route("/api/v1/intake-drafts/{id}", get(get_draft).put(put_draft))
+}

@@ -1,0 +1,3 @@
+pub mod service;
+
+pub use service::*;

@@ -1,0 +1,1347 @@
+//! Pages for relief and benefits: the case's "Relief and benefits" tab (each
+//! pathway's status, what is missing, next steps, dates and the explanation
+//! with rule IDs; the trackers), declarations and certifications (draft,
+//! sign, withdraw, print), the deadline dashboard and the signing queue.
+//!
+//! The tracker forms are generated from one table of fact paths: each form
+//! field is a path in the facts document (docs/relief-facts.md), so a form
+//! and the API write the same thing.
+
+use crate::AppState;
+use crate::features::relief::{self, DocumentView, ReliefView, code};
+use crate::web::error::AppError;
+use crate::web::form::FormData;
+use crate::web::i18n::Lang;
+use crate::web::pages::{PageFrame, error_page, forbidden, render, see_other, when};
+use crate::web::session::{Authenticated, ReqId, SignedIn};
+use askama::Template;
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use haven_domain::access;
+use haven_domain::policy::Actor;
+use haven_domain::relief::documents::{DocumentContent, DocumentKind, DocumentStatus};
+use haven_domain::relief::facts::{Absence, FamilyMember, QualifyingCrime, Relation};
+use haven_domain::relief::{Facts, Outcome, Status};
+use haven_domain::{CaseId, DocumentId, MessageId, Role};
+use serde_json::Value;
+use time::Date;
+
+/// How a tracker field is entered.
+#[derive(Clone, Copy)]
+enum Input {
+    Date,
+    YesNo,
+    Choice(&'static [&'static str]),
+}
+
+/// The tracker forms: (section, fact paths).
+const SECTIONS: &[(&str, &[(&str, Input)])] = &[
+    (
+        "eligibility",
+        &[
+            ("person.in_united_states", Input::YesNo),
+            ("trafficking.force_fraud_or_coercion", Input::YesNo),
+            ("trafficking.first_act_on", Input::Date),
+            ("trafficking.last_act_on", Input::Date),
+            (
+                "trafficking.present_on_account_of_trafficking",
+                Input::YesNo,
+            ),
+            ("trafficking.committed_trafficking", Input::YesNo),
+            ("person.unable_to_cooperate_due_to_trauma", Input::YesNo),
+            ("law_enforcement.reported_on", Input::Date),
+            (
+                "law_enforcement.complied_with_reasonable_requests",
+                Input::YesNo,
+            ),
+            ("law_enforcement.willing_to_assist", Input::YesNo),
+            ("law_enforcement.potential_witness", Input::YesNo),
+            ("law_enforcement.investigation_completed_on", Input::Date),
+            ("person.extreme_hardship", Input::YesNo),
+            ("person.admissible_or_waiver_requested", Input::YesNo),
+            ("person.good_moral_character", Input::YesNo),
+        ],
+    ),
+    (
+        "continued_presence",
+        &[
+            ("continued_presence.requested_on", Input::Date),
+            (
+                "continued_presence.requested_by",
+                Input::Choice(&["federal", "state_local_tribal"]),
+            ),
+            ("continued_presence.granted_on", Input::Date),
+            ("continued_presence.expires_on", Input::Date),
+            ("continued_presence.extension_requested_on", Input::Date),
+            ("continued_presence.denied_on", Input::Date),
+            ("continued_presence.revoked_on", Input::Date),
+        ],
+    ),
+    (
+        "t",
+        &[
+            ("t_declaration.signed_on", Input::Date),
+            ("t_declaration.withdrawn_on", Input::Date),
+            ("t_application.filed_on", Input::Date),
+            ("t_application.personal_statement_signed", Input::YesNo),
+            ("t_application.bona_fide_on", Input::Date),
+            ("t_application.waiting_list_on", Input::Date),
+            ("t_application.approved_on", Input::Date),
+            ("t_application.status_expires_on", Input::Date),
+            ("t_application.denied_on", Input::Date),
+            ("t_application.adjustment_filed_on", Input::Date),
+            ("t_application.adjustment_approved_on", Input::Date),
+        ],
+    ),
+    (
+        "u",
+        &[
+            ("u_crime.first_occurred_on", Input::Date),
+            ("u_crime.in_united_states_or_extraterritorial", Input::YesNo),
+            ("u_crime.substantial_abuse", Input::YesNo),
+            ("u_crime.possesses_information", Input::YesNo),
+            ("u_crime.helpful", Input::YesNo),
+            ("u_crime.culpable", Input::YesNo),
+            ("u_certification.signed_on", Input::Date),
+            ("u_certification.withdrawn_on", Input::Date),
+            ("u_petition.filed_on", Input::Date),
+            ("u_petition.personal_statement_signed", Input::YesNo),
+            ("u_petition.bona_fide_on", Input::Date),
+            ("u_petition.waiting_list_on", Input::Date),
+            ("u_petition.approved_on", Input::Date),
+            ("u_petition.status_expires_on", Input::Date),
+            ("u_petition.denied_on", Input::Date),
+            ("u_petition.adjustment_filed_on", Input::Date),
+            ("u_petition.adjustment_approved_on", Input::Date),
+            ("u_petition.refused_assistance_after_grant", Input::YesNo),
+        ],
+    ),
+    (
+        "hhs",
+        &[
+            ("hhs.rfa_submitted_on", Input::Date),
+            ("hhs.interim_letter_on", Input::Date),
+            ("hhs.interim_extended", Input::YesNo),
+            ("hhs.eligibility_letter_on", Input::Date),
+            ("hhs.rfc_submitted_on", Input::Date),
+            ("hhs.certification_letter_on", Input::Date),
+            (
+                "hhs.certification_basis",
+                Input::Choice(&["continued_presence", "t_bona_fide", "t_approved"]),
+            ),
+        ],
+    ),
+];
+
+const CRIMES: &[QualifyingCrime] = &[
+    QualifyingCrime::Trafficking,
+    QualifyingCrime::Peonage,
+    QualifyingCrime::InvoluntaryServitude,
+    QualifyingCrime::SlaveTrade,
+    QualifyingCrime::FraudInForeignLaborContracting,
+    QualifyingCrime::SexualExploitation,
+    QualifyingCrime::Prostitution,
+    QualifyingCrime::Rape,
+    QualifyingCrime::SexualAssault,
+    QualifyingCrime::AbusiveSexualContact,
+    QualifyingCrime::Incest,
+    QualifyingCrime::DomesticViolence,
+    QualifyingCrime::Stalking,
+    QualifyingCrime::Torture,
+    QualifyingCrime::FemaleGenitalMutilation,
+    QualifyingCrime::BeingHeldHostage,
+    QualifyingCrime::Kidnapping,
+    QualifyingCrime::Abduction,
+    QualifyingCrime::UnlawfulCriminalRestraint,
+    QualifyingCrime::FalseImprisonment,
+    QualifyingCrime::Blackmail,
+    QualifyingCrime::Extortion,
+    QualifyingCrime::Manslaughter,
+    QualifyingCrime::Murder,
+    QualifyingCrime::FeloniousAssault,
+    QualifyingCrime::WitnessTampering,
+    QualifyingCrime::ObstructionOfJustice,
+    QualifyingCrime::Perjury,
+    QualifyingCrime::SimilarActivity,
+];
+
+const RELATIONS: &[Relation] = &[
+    Relation::Spouse,
+    Relation::Child,
+    Relation::Parent,
+    Relation::Sibling,
+    Relation::ChildOfDerivative,
+];
+
+fn key(path: &str) -> String {
+    format!("relief-f-{}", path.replace('.', "-"))
+}
+
+fn at_path<'a>(v: &'a Value, path: &str) -> &'a Value {
+    path.split('.')
+        .fold(v, |v, part| v.get(part).unwrap_or(&Value::Null))
+}
+
+fn set_path(v: &mut Value, path: &str, new: Value) {
+    let mut cur = v;
+    let parts: Vec<&str> = path.split('.').collect();
+    for part in &parts[..parts.len() - 1] {
+        if !cur.get(*part).is_some_and(Value::is_object) {
+            cur[*part] = Value::Object(serde_json::Map::new());
+        }
+        cur = &mut cur[*part];
+    }
+    cur[parts[parts.len() - 1]] = new;
+}
+
+/// One field of a tracker form, ready to render.
+pub struct FieldView {
+    pub name: String,
+    pub id: String,
+    pub label: String,
+    pub kind: &'static str,
+    pub value: String,
+    /// (code, label, selected) for selects.
+    pub options: Vec<(String, String, bool)>,
+}
+
+pub struct SectionView {
+    pub code: &'static str,
+    pub title: String,
+    pub why: String,
+    pub fields: Vec<FieldView>,
+}
+
+fn sections(lang: Lang, facts: &Value) -> Vec<SectionView> {
+    SECTIONS
+        .iter()
+        .map(|(section, fields)| SectionView {
+            code: section,
+            title: lang.t(&format!("relief-section-{section}")),
+            why: lang.t(&format!("relief-section-{section}-why")),
+            fields: fields
+                .iter()
+                .map(|(path, input)| {
+                    let v = at_path(facts, path);
+                    let text = v.as_str().unwrap_or_default().to_owned();
+                    let (kind, options) = match input {
+                        Input::Date => ("date", Vec::new()),
+                        Input::YesNo => (
+                            "select",
+                            [
+                                ("", "relief-unknown"),
+                                ("yes", "relief-yes"),
+                                ("no", "relief-no"),
+                            ]
+                            .iter()
+                            .map(|(c, k)| {
+                                let on = match *c {
+                                    "yes" => v == &Value::Bool(true),
+                                    "no" => v == &Value::Bool(false),
+                                    _ => v.is_null(),
+                                };
+                                ((*c).to_owned(), lang.t(k), on)
+                            })
+                            .collect(),
+                        ),
+                        Input::Choice(codes) => (
+                            "select",
+                            std::iter::once((String::new(), lang.t("relief-unknown"), v.is_null()))
+                                .chain(codes.iter().map(|c| {
+                                    (
+                                        (*c).to_owned(),
+                                        lang.t(&format!("relief-choice-{c}")),
+                                        text == *c,
+                                    )
+                                }))
+                                .collect(),
+                        ),
+                    };
+                    FieldView {
+                        name: (*path).to_owned(),
+                        id: path.replace('.', "-"),
+                        label: lang.t(&key(path)),
+                        kind,
+                        value: text,
+                        options,
+                    }
+                })
+                .collect(),
+        })
+        .collect()
+}
+
+/// Applies a submitted tracker section to the facts (as JSON).
+fn apply_section(facts: &Facts, section: &str, f: &FormData) -> Result<Facts, AppError> {
+    let Some((_, fields)) = SECTIONS.iter().find(|(s, _)| *s == section) else {
+        return Err(AppError::NotFound);
+    };
+    let mut v = serde_json::to_value(facts).map_err(|e| AppError::Internal(e.to_string()))?;
+    for (path, input) in *fields {
+        let raw = f.one(path);
+        let raw = raw.trim();
+        let new = match input {
+            Input::YesNo => match raw {
+                "yes" => Value::Bool(true),
+                "no" => Value::Bool(false),
+                _ => Value::Null,
+            },
+            Input::Date | Input::Choice(_) if raw.is_empty() => Value::Null,
+            Input::Date | Input::Choice(_) => Value::String(raw.to_owned()),
+        };
+        set_path(&mut v, path, new);
+    }
+    if section == "u" {
+        let crimes: Vec<Value> = f
+            .many("u_crime.crimes")
+            .into_iter()
+            .map(Value::String)
+            .collect();
+        set_path(&mut v, "u_crime.crimes", Value::Array(crimes));
+    }
+    let json = v.to_string();
+    let mut de = serde_json::Deserializer::from_str(&json);
+    serde_path_to_error::deserialize(&mut de).map_err(|e| AppError::InvalidAt {
+        code: "invalid",
+        path: e.path().to_string(),
+        message: "This value is not valid here.".into(),
+    })
+}
+
+// ---------------------------------------------------------------- views
+
+pub struct LineView {
+    pub text: String,
+    pub rules: String,
+    pub uncertain: bool,
+}
+
+pub struct DeadlineView {
+    pub on: String,
+    pub what: String,
+    pub actor: String,
+    pub rules: String,
+    pub soon: bool,
+}
+
+pub struct OutcomeView {
+    pub title: String,
+    pub status: String,
+    pub status_code: &'static str,
+    pub missing: Vec<LineView>,
+    pub steps: Vec<(String, LineView)>,
+    pub deadlines: Vec<DeadlineView>,
+    pub explanation: Vec<LineView>,
+}
+
+fn rules(r: &[&str]) -> String {
+    r.join(", ")
+}
+
+fn outcome_view(lang: Lang, o: &Outcome, today: Date) -> OutcomeView {
+    let mut title = lang.t(&format!("relief-pathway-{}", o.pathway.as_str()));
+    if let Some(m) = &o.family_member {
+        title = format!("{title}: {m}");
+    }
+    OutcomeView {
+        title,
+        status: lang.t(&format!("relief-status-{}", o.status.as_str())),
+        status_code: o.status.as_str(),
+        missing: o
+            .missing
+            .iter()
+            .map(|m| LineView {
+                text: m.question.clone(),
+                rules: rules(&m.rules),
+                uncertain: false,
+            })
+            .collect(),
+        steps: o
+            .next_steps
+            .iter()
+            .map(|s| {
+                (
+                    lang.t(&format!("relief-actor-{}", code(&s.actor))),
+                    LineView {
+                        text: s.action.clone(),
+                        rules: rules(&s.rules),
+                        uncertain: false,
+                    },
+                )
+            })
+            .collect(),
+        deadlines: o
+            .deadlines
+            .iter()
+            .map(|d| DeadlineView {
+                on: d.at.map_or_else(
+                    || d.on.to_string(),
+                    |t| when(t.to_offset(time::UtcOffset::UTC)),
+                ),
+                what: lang.t(&format!("relief-deadline-{}", code(&d.kind))),
+                actor: lang.t(&format!("relief-actor-{}", code(&d.actor))),
+                rules: rules(&d.rules),
+                soon: (d.on - today).whole_days() <= 30,
+            })
+            .collect(),
+        explanation: o
+            .explanation
+            .iter()
+            .map(|l| LineView {
+                text: l.text.clone(),
+                rules: rules(&l.rules),
+                uncertain: l.uncertain,
+            })
+            .collect(),
+    }
+}
+
+pub struct DocumentRow {
+    pub id: DocumentId,
+    pub kind: String,
+    pub status: String,
+    pub drafted: String,
+    pub signed: String,
+}
+
+fn document_rows(lang: Lang, docs: &[haven_store::StoredDocument]) -> Vec<DocumentRow> {
+    docs.iter()
+        .map(|d| DocumentRow {
+            id: d.id,
+            kind: lang.t(&format!("relief-doc-{}", d.kind.as_str())),
+            status: lang.t(&format!("relief-docstatus-{}", d.status.as_str())),
+            drafted: when(d.drafted_at),
+            signed: d.signed_at.map(when).unwrap_or_default(),
+        })
+        .collect()
+}
+
+pub struct FamilyRow {
+    pub index: usize,
+    pub label: String,
+    pub relation: String,
+    pub born: String,
+}
+
+#[derive(Template)]
+#[template(path = "relief.html")]
+struct ReliefPage {
+    page: PageFrame,
+    csrf: String,
+    case_id: CaseId,
+    name: String,
+    as_of: String,
+    notice: Option<String>,
+    error: Option<String>,
+    may_edit: bool,
+    may_draft: bool,
+    active: Vec<OutcomeView>,
+    inactive: Vec<OutcomeView>,
+    sections: Vec<SectionView>,
+    crimes: Vec<(String, String, bool)>,
+    relations: Vec<(String, String)>,
+    family_questions: Vec<(&'static str, String)>,
+    family: Vec<FamilyRow>,
+    absences: Vec<(usize, String, String, String)>,
+    documents: Vec<DocumentRow>,
+}
+
+#[derive(serde::Deserialize, Default)]
+pub struct NoticeQuery {
+    done: Option<String>,
+    error: Option<String>,
+    field: Option<String>,
+    days: Option<u32>,
+    mine: Option<String>,
+}
+
+fn error_text(lang: Lang, q: &NoticeQuery) -> Option<String> {
+    q.error.as_ref().map(|code| {
+        let base = lang.t(&format!("relief-error-{code}"));
+        match &q.field {
+            Some(f) if !f.is_empty() => format!("{base} ({})", lang_field(lang, f)),
+            _ => base,
+        }
+    })
+}
+
+/// A field path shown with its label when there is one.
+fn lang_field(lang: Lang, path: &str) -> String {
+    let k = key(path);
+    let label = lang.t(&k);
+    if label == k {
+        path.to_owned()
+    } else {
+        format!("{label}: {path}")
+    }
+}
+
+async fn relief_page(
+    state: &AppState,
+    lang: Lang,
+    me: &Authenticated,
+    case: CaseId,
+    q: &NoticeQuery,
+    rid: Option<String>,
+) -> Result<Response, AppError> {
+    let actor = Actor::of(&me.user);
+    let ReliefView {
+        open,
+        name,
+        tracker,
+        facts,
+        evaluation,
+        documents,
+    } = relief::relief_view(state, &actor, case, rid).await?;
+    let today = relief::today();
+    let (inactive, active): (Vec<_>, Vec<_>) = evaluation
+        .outcomes
+        .iter()
+        .partition(|o| o.status == Status::NotApplicable);
+    let tracker_json =
+        serde_json::to_value(&tracker).map_err(|e| AppError::Internal(e.to_string()))?;
+    let page = ReliefPage {
+        page: PageFrame::new(state, lang, &format!("/cases/{case}/relief"), Some(me)),
+        csrf: me.csrf_token(),
+        case_id: case,
+        name,
+        as_of: today.to_string(),
+        notice: q.done.as_ref().map(|d| lang.t(&format!("relief-done-{d}"))),
+        error: error_text(lang, q),
+        may_edit: open.may_edit,
+        may_draft: access::may_draft_le_document(&actor, &open.facts),
+        active: active
+            .iter()
+            .map(|o| outcome_view(lang, o, today))
+            .collect(),
+        inactive: inactive
+            .iter()
+            .map(|o| outcome_view(lang, o, today))
+            .collect(),
+        sections: sections(lang, &tracker_json),
+        crimes: CRIMES
+            .iter()
+            .map(|c| {
+                (
+                    code(c),
+                    lang.t(&format!("relief-crime-{}", code(c))),
+                    tracker.u_crime.crimes.contains(c),
+                )
+            })
+            .collect(),
+        relations: RELATIONS
+            .iter()
+            .map(|r| (code(r), lang.t(&format!("relief-relation-{}", code(r)))))
+            .collect(),
+        family_questions: [
+            "married",
+            "committed_the_crime",
+            "present_danger_of_retaliation",
+        ]
+        .into_iter()
+        .map(|q| (q, lang.t(&format!("relief-fam-{q}"))))
+        .collect(),
+        family: facts
+            .family
+            .iter()
+            .enumerate()
+            .map(|(i, m)| FamilyRow {
+                index: i,
+                label: m.id.clone(),
+                relation: m
+                    .relation
+                    .map(|r| lang.t(&format!("relief-relation-{}", code(&r))))
+                    .unwrap_or_default(),
+                born: m.date_of_birth.map(|d| d.to_string()).unwrap_or_default(),
+            })
+            .collect(),
+        absences: facts
+            .absences
+            .iter()
+            .enumerate()
+            .map(|(i, a)| {
+                (
+                    i,
+                    a.left_on.map(|d| d.to_string()).unwrap_or_default(),
+                    a.returned_on.map(|d| d.to_string()).unwrap_or_default(),
+                    match a.justified_by_investigation {
+                        Some(true) => lang.t("relief-yes"),
+                        Some(false) => lang.t("relief-no"),
+                        None => lang.t("relief-unknown"),
+                    },
+                )
+            })
+            .collect(),
+        documents: document_rows(lang, &documents),
+    };
+    Ok(render(&page, StatusCode::OK))
+}
+
+fn parse_case(id: &str) -> Option<CaseId> {
+    id.parse().ok()
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    lang: Lang,
+    SignedIn(me): SignedIn,
+    ReqId(rid): ReqId,
+    Path(id): Path<String>,
+    Query(q): Query<NoticeQuery>,
+) -> Response {
+    let Some(case) = parse_case(&id) else {
+        return error_page(&state, lang, &AppError::NotFound);
+    };
+    match relief_page(&state, lang, &me, case, &q, rid).await {
+        Ok(r) => r,
+        Err(e) => error_page(&state, lang, &e),
+    }
+}
+
+/// Back to the relief tab with the outcome of a form.
+/// After a form: to `base` with the outcome in the query (codes and field
+/// paths only, never a value typed), at `anchor`; "not found" goes to
+/// `lost`.
+fn outcome_redirect(
+    base: &str,
+    anchor: &str,
+    lost: &str,
+    r: Result<(), AppError>,
+    done: &str,
+) -> Response {
+    let hash = if anchor.is_empty() {
+        String::new()
+    } else {
+        format!("#{anchor}")
+    };
+    match r {
+        Ok(()) => see_other(&format!("{base}?done={done}{hash}")),
+        Err(AppError::InvalidMany(first, _)) => {
+            outcome_redirect(base, anchor, lost, Err(*first), done)
+        }
+        Err(AppError::InvalidAt { code, path, .. }) => see_other(&format!(
+            "{base}?error={code}&field={}{hash}",
+            urlencode(&path)
+        )),
+        Err(AppError::Invalid { code, field, .. }) => see_other(&format!(
+            "{base}?error={code}&field={}{hash}",
+            field.unwrap_or_default()
+        )),
+        Err(AppError::Forbidden(_)) => see_other(&format!("{base}?error=not_allowed{hash}")),
+        Err(AppError::NotFound) => see_other(lost),
+        Err(_) => see_other(&format!("{base}?error=other{hash}")),
+    }
+}
+
+fn back(case: CaseId, r: Result<(), AppError>, done: &str, anchor: &str) -> Response {
+    outcome_redirect(&format!("/cases/{case}/relief"), anchor, "/cases", r, done)
+}
+
+/// An optional YYYY-MM-DD form field: empty is `None`, anything else must
+/// be a date.
+fn form_date(f: &FormData, key: &str) -> Result<Option<Date>, ()> {
+    let v = f.one(key);
+    let v = v.trim();
+    if v.is_empty() {
+        return Ok(None);
+    }
+    Date::parse(v, time::macros::format_description!("[year]-[month]-[day]"))
+        .map(Some)
+        .map_err(|_| ())
+}
+
+fn urlencode(s: &str) -> String {
+    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+/// Saves one tracker section.
+pub async fn save_section(
+    State(state): State<AppState>,
+    lang: Lang,
+    SignedIn(me): SignedIn,
+    ReqId(rid): ReqId,
+    Path((id, section)): Path<(String, String)>,
+    body: Bytes,
+) -> Response {
+    let f = FormData::parse(&body);
+    if !me.csrf_matches(&f.one("csrf")) {
+        return forbidden(&state, lang);
+    }
+    let Some(case) = parse_case(&id) else {
+        return error_page(&state, lang, &AppError::NotFound);
+    };
+    let actor = Actor::of(&me.user);
+    let r = async {
+        // The stored facts are read only after the case is opened and the
+        // policy allowed the change.
+        relief::update_facts(
+            &state,
+            &actor,
+            case,
+            |facts| {
+                *facts = apply_section(facts, &section, &f)?;
+                Ok(())
+            },
+            rid,
+        )
+        .await
+        .map(|_| ())
+    }
+    .await;
+    back(case, r, "saved", &format!("tracker-{section}"))
+}
+
+/// Adds or removes a family member or a trip abroad.
+pub async fn change_list(
+    State(state): State<AppState>,
+    lang: Lang,
+    SignedIn(me): SignedIn,
+    ReqId(rid): ReqId,
+    Path((id, list)): Path<(String, String)>,
+    body: Bytes,
+) -> Response {
+    let f = FormData::parse(&body);
+    if !me.csrf_matches(&f.one("csrf")) {
+        return forbidden(&state, lang);
+    }
+    let Some(case) = parse_case(&id) else {
+        return error_page(&state, lang, &AppError::NotFound);
+    };
+    let actor = Actor::of(&me.user);
+    let remove = f.one("remove").parse::<usize>().ok();
+    let date = |k: &str| {
+        form_date(&f, k).map_err(|()| AppError::InvalidAt {
+            code: "invalid",
+            path: format!("{list}.{k}"),
+            message: "Not a date.".into(),
+        })
+    };
+    let yes_no = |k: &str| match f.one(k).as_str() {
+        "yes" => Some(true),
+        "no" => Some(false),
+        _ => None,
+    };
+    let r: Result<(), AppError> = async {
+        match list.as_str() {
+            "family" => {
+                let member = if remove.is_none() {
+                    let relation = RELATIONS
+                        .iter()
+                        .copied()
+                        .find(|r| code(r) == f.one("relation"))
+                        .ok_or(AppError::InvalidAt {
+                            code: "required",
+                            path: "family.relation".into(),
+                            message: "Choose a relation.".into(),
+                        })?;
+                    Some(FamilyMember {
+                        id: String::new(),
+                        relation: Some(relation),
+                        date_of_birth: date("date_of_birth")?,
+                        married: yes_no("married"),
+                        committed_the_crime: yes_no("committed_the_crime"),
+                        present_danger_of_retaliation: yes_no("present_danger_of_retaliation"),
+                    })
+                } else {
+                    None
+                };
+                relief::update_facts(
+                    &state,
+                    &actor,
+                    case,
+                    |facts| {
+                        match (remove, member) {
+                            (Some(i), _) if i < facts.family.len() => {
+                                facts.family.remove(i);
+                            }
+                            (_, Some(mut m)) => {
+                                // Labels, never names: the relation and a number.
+                                let rel = m.relation.map(|r| code(&r)).unwrap_or_default();
+                                let n = (1..)
+                                    .find(|n| {
+                                        !facts.family.iter().any(|x| x.id == format!("{rel}-{n}"))
+                                    })
+                                    .unwrap_or(1);
+                                m.id = format!("{rel}-{n}");
+                                facts.family.push(m);
+                            }
+                            _ => {}
+                        }
+                        Ok(())
+                    },
+                    rid,
+                )
+                .await
+                .map(|_| ())
+            }
+            "absences" => {
+                let trip = if remove.is_none() {
+                    Some(Absence {
+                        left_on: Some(date("left_on")?.ok_or(AppError::InvalidAt {
+                            code: "required",
+                            path: "absences.left_on".into(),
+                            message: "When did the person leave?".into(),
+                        })?),
+                        returned_on: date("returned_on")?,
+                        justified_by_investigation: yes_no("justified_by_investigation"),
+                    })
+                } else {
+                    None
+                };
+                relief::update_facts(
+                    &state,
+                    &actor,
+                    case,
+                    |facts| {
+                        match (remove, trip) {
+                            (Some(i), _) if i < facts.absences.len() => {
+                                facts.absences.remove(i);
+                            }
+                            (_, Some(t)) => facts.absences.push(t),
+                            _ => {}
+                        }
+                        Ok(())
+                    },
+                    rid,
+                )
+                .await
+                .map(|_| ())
+            }
+            _ => Err(AppError::NotFound),
+        }
+    }
+    .await;
+    back(case, r, "saved", &format!("tracker-{list}"))
+}
+
+/// Drafts a declaration or certification and opens it.
+pub async fn draft(
+    State(state): State<AppState>,
+    lang: Lang,
+    SignedIn(me): SignedIn,
+    ReqId(rid): ReqId,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Response {
+    let f = FormData::parse(&body);
+    if !me.csrf_matches(&f.one("csrf")) {
+        return forbidden(&state, lang);
+    }
+    let Some(case) = parse_case(&id) else {
+        return error_page(&state, lang, &AppError::NotFound);
+    };
+    let Some(kind) = DocumentKind::parse(&f.one("kind")) else {
+        return back(
+            case,
+            Err(AppError::Invalid {
+                code: "invalid",
+                field: Some("kind"),
+                message: String::new(),
+            }),
+            "",
+            "documents",
+        );
+    };
+    match relief::draft_document(&state, &Actor::of(&me.user), case, kind, rid).await {
+        Ok(doc) => see_other(&format!("/documents/{doc}?done=drafted")),
+        Err(e) => back(case, Err(e), "", "documents"),
+    }
+}
+
+// ---------------------------------------------------------------- documents
+
+#[derive(Template)]
+#[template(path = "document.html")]
+struct DocumentPage {
+    page: PageFrame,
+    csrf: String,
+    v: DocumentView,
+    title: String,
+    status: String,
+    notice: Option<String>,
+    errors: Vec<String>,
+    crimes: Vec<(String, String, bool)>,
+    crime_labels: String,
+    signer: String,
+    hash: String,
+    statements: Vec<(&'static str, String, bool)>,
+    dob: String,
+    crime_from: String,
+    crime_to: String,
+    gaps: Vec<String>,
+    may_see_case: bool,
+    intro: String,
+    sign_explain: String,
+    signed_when: String,
+    withdrawn_when: String,
+}
+
+fn statements(
+    lang: Lang,
+    kind: DocumentKind,
+    c: &DocumentContent,
+) -> Vec<(&'static str, String, bool)> {
+    let mut all = vec![("victim_of_the_crime", c.victim_of_the_crime)];
+    if kind == DocumentKind::I918b {
+        all.extend([
+            ("signer_authorized", c.signer_authorized),
+            ("agency_responsible", c.agency_responsible),
+            ("possesses_information", c.possesses_information),
+            ("helpful", c.helpful),
+            ("occurred_in_united_states", c.occurred_in_united_states),
+        ]);
+    }
+    all.into_iter()
+        .map(|(f, on)| {
+            (
+                f,
+                lang.t(&format!("relief-doc-stmt-{}-{f}", kind.as_str())),
+                on,
+            )
+        })
+        .collect()
+}
+
+async fn document_page(
+    state: &AppState,
+    lang: Lang,
+    me: &Authenticated,
+    id: DocumentId,
+    q: &NoticeQuery,
+    rid: Option<String>,
+) -> Result<Response, AppError> {
+    let actor = Actor::of(&me.user);
+    let v = relief::open_document(state, &actor, id, rid).await?;
+    let c = &v.content;
+    let signer = match v.doc.signed_by {
+        Some(u) => state
+            .store
+            .user(u)
+            .await?
+            .map(|u| u.display_name)
+            .unwrap_or_default(),
+        None => String::new(),
+    };
+    let may_see_case = v.case_visible;
+    let mut errors = Vec::new();
+    if let Some(e) = error_text(lang, q) {
+        errors.push(e);
+    }
+    let gaps = if v.doc.status == DocumentStatus::Draft {
+        c.gaps(v.doc.kind)
+            .iter()
+            .map(|g| {
+                format!(
+                    "{} ({})",
+                    lang.t(&format!("relief-doc-field-{}", g.field)),
+                    g.rule
+                )
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let page = DocumentPage {
+        page: PageFrame::new(state, lang, &format!("/documents/{id}"), Some(me)),
+        csrf: me.csrf_token(),
+        title: lang.t(&format!("relief-doc-{}", v.doc.kind.as_str())),
+        status: lang.t(&format!("relief-docstatus-{}", v.doc.status.as_str())),
+        notice: q.done.as_ref().map(|d| lang.t(&format!("relief-done-{d}"))),
+        errors,
+        crimes: CRIMES
+            .iter()
+            .map(|x| {
+                (
+                    code(x),
+                    lang.t(&format!("relief-crime-{}", code(x))),
+                    c.crimes.contains(x),
+                )
+            })
+            .collect(),
+        crime_labels: c
+            .crimes
+            .iter()
+            .map(|x| lang.t(&format!("relief-crime-{}", code(x))))
+            .collect::<Vec<_>>()
+            .join(", "),
+        signer,
+        hash: v
+            .doc
+            .content_sha256
+            .as_deref()
+            .map(relief::hex)
+            .unwrap_or_default(),
+        statements: statements(lang, v.doc.kind, c),
+        dob: c
+            .victim_date_of_birth
+            .map(|d| d.to_string())
+            .unwrap_or_default(),
+        crime_from: c.crime_from.map(|d| d.to_string()).unwrap_or_default(),
+        crime_to: c.crime_to.map(|d| d.to_string()).unwrap_or_default(),
+        gaps,
+        may_see_case,
+        intro: lang.t(&format!("relief-doc-intro-{}", v.doc.kind.as_str())),
+        signed_when: v.doc.signed_at.map(when).unwrap_or_default(),
+        withdrawn_when: v.doc.withdrawn_at.map(when).unwrap_or_default(),
+        sign_explain: lang.t(&format!("relief-doc-sign-explain-{}", v.doc.kind.as_str())),
+        v,
+    };
+    Ok(render(&page, StatusCode::OK))
+}
+
+fn parse_doc(id: &str) -> Option<DocumentId> {
+    id.parse().ok()
+}
+
+pub async fn document(
+    State(state): State<AppState>,
+    lang: Lang,
+    SignedIn(me): SignedIn,
+    ReqId(rid): ReqId,
+    Path(id): Path<String>,
+    Query(q): Query<NoticeQuery>,
+) -> Response {
+    let Some(id) = parse_doc(&id) else {
+        return error_page(&state, lang, &AppError::NotFound);
+    };
+    match document_page(&state, lang, &me, id, &q, rid).await {
+        Ok(r) => r,
+        Err(e) => error_page(&state, lang, &e),
+    }
+}
+
+fn back_to_document(id: DocumentId, r: Result<(), AppError>, done: &str) -> Response {
+    outcome_redirect(&format!("/documents/{id}"), "", "/", r, done)
+}
+
+fn content_from_form(f: &FormData) -> Result<DocumentContent, AppError> {
+    let date = |k: &'static str| {
+        form_date(f, k).map_err(|()| AppError::Invalid {
+            code: "invalid",
+            field: Some(k),
+            message: "Not a date.".into(),
+        })
+    };
+    let crimes = f
+        .many("crimes")
+        .iter()
+        .filter_map(|c| CRIMES.iter().copied().find(|x| code(x) == *c))
+        .collect();
+    Ok(DocumentContent {
+        agency_name: f.one("agency_name"),
+        victim_name: f.one("victim_name"),
+        victim_date_of_birth: date("victim_date_of_birth")?,
+        crimes,
+        crime_from: date("crime_from")?,
+        crime_to: date("crime_to")?,
+        crime_location: f.one("crime_location"),
+        statutes: f.one("statutes"),
+        description: f.one("description"),
+        injuries: f.one("injuries"),
+        helpfulness: f.one("helpfulness"),
+        signer_authorized: f.flag("signer_authorized"),
+        agency_responsible: f.flag("agency_responsible"),
+        victim_of_the_crime: f.flag("victim_of_the_crime"),
+        possesses_information: f.flag("possesses_information"),
+        helpful: f.flag("helpful"),
+        occurred_in_united_states: f.flag("occurred_in_united_states"),
+    })
+}
+
+/// Saves a draft, signs it, or withdraws a signed document.
+pub async fn document_action(
+    State(state): State<AppState>,
+    lang: Lang,
+    SignedIn(me): SignedIn,
+    ReqId(rid): ReqId,
+    Path((id, action)): Path<(String, String)>,
+    body: Bytes,
+) -> Response {
+    let f = FormData::parse(&body);
+    if !me.csrf_matches(&f.one("csrf")) {
+        return forbidden(&state, lang);
+    }
+    let Some(id) = parse_doc(&id) else {
+        return error_page(&state, lang, &AppError::NotFound);
+    };
+    let actor = Actor::of(&me.user);
+    match action.as_str() {
+        "save" => {
+            let r = match content_from_form(&f) {
+                Ok(c) => relief::save_document(&state, &actor, id, &c, rid).await,
+                Err(e) => Err(e),
+            };
+            back_to_document(id, r, "saved")
+        }
+        "sign" => back_to_document(
+            id,
+            relief::sign_document(&state, &actor, id, rid)
+                .await
+                .map(|_| ()),
+            "signed",
+        ),
+        "withdraw" => back_to_document(
+            id,
+            relief::withdraw_document(&state, &actor, id, &f.one("reason"), rid).await,
+            "withdrawn",
+        ),
+        _ => error_page(&state, lang, &AppError::NotFound),
+    }
+}
+
+// ---------------------------------------------------------------- dashboards
+
+pub struct UpcomingRow {
+    pub case: CaseId,
+    pub name: String,
+    pub on: String,
+    pub what: String,
+    pub pathway: String,
+    pub actor: String,
+    pub member: String,
+}
+
+#[derive(Template)]
+#[template(path = "deadlines.html")]
+struct DeadlinesPage {
+    page: PageFrame,
+    days: u32,
+    mine: bool,
+    choices: Vec<u32>,
+    rows: Vec<UpcomingRow>,
+    to_sign: Vec<(DocumentId, String, String)>,
+}
+
+pub async fn deadlines(
+    State(state): State<AppState>,
+    lang: Lang,
+    SignedIn(me): SignedIn,
+    ReqId(rid): ReqId,
+    Query(q): Query<NoticeQuery>,
+) -> Response {
+    let days = q
+        .days
+        .filter(|d| [7, 14, 30, 60, 90, 180, 365].contains(d))
+        .unwrap_or(30);
+    let mine = q.mine.as_deref() == Some("1");
+    let actor = Actor::of(&me.user);
+    let r = async {
+        let rows = relief::upcoming(&state, &actor, days, mine, rid).await?;
+        let to_sign = relief::awaiting_signature(&state, &actor).await?;
+        Ok::<_, AppError>((rows, to_sign))
+    }
+    .await;
+    match r {
+        Ok((rows, to_sign)) => {
+            let page = DeadlinesPage {
+                page: PageFrame::new(&state, lang, "/relief/deadlines", Some(&me)),
+                days,
+                mine,
+                choices: vec![7, 14, 30, 60, 90, 180, 365],
+                rows: rows
+                    .into_iter()
+                    .map(|u| UpcomingRow {
+                        case: u.row.case,
+                        name: u.name,
+                        on: u.row.due_at.map_or_else(
+                            || u.row.due_on.to_string(),
+                            |t| when(t.to_offset(time::UtcOffset::UTC)),
+                        ),
+                        what: lang.t(&format!("relief-deadline-{}", u.row.kind)),
+                        pathway: lang.t(&format!("relief-pathway-{}", u.row.pathway)),
+                        actor: lang.t(&format!("relief-actor-{}", u.row.actor)),
+                        member: u.row.family_member,
+                    })
+                    .collect(),
+                to_sign: to_sign
+                    .iter()
+                    .map(|d| {
+                        (
+                            d.id,
+                            lang.t(&format!("relief-doc-{}", d.kind.as_str())),
+                            when(d.drafted_at),
+                        )
+                    })
+                    .collect(),
+            };
+            render(&page, StatusCode::OK)
+        }
+        Err(e) => error_page(&state, lang, &e),
+    }
+}
+
+/// Marks a notification read, back to the home page.
+pub async fn read_notification(
+    State(state): State<AppState>,
+    lang: Lang,
+    SignedIn(me): SignedIn,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Response {
+    let f = FormData::parse(&body);
+    if !me.csrf_matches(&f.one("csrf")) {
+        return forbidden(&state, lang);
+    }
+    let Ok(id) = id.parse::<MessageId>() else {
+        return error_page(&state, lang, &AppError::NotFound);
+    };
+    let _ = relief::mark_read(&state, &Actor::of(&me.user), id).await;
+    see_other("/#reminders")
+}
+
+/// Roles that see the deadline dashboard link.
+#[must_use]
+pub fn sees_deadlines(me: &Authenticated) -> bool {
+    [
+        Role::VictimSpecialist,
+        Role::Supervisor,
+        Role::LawEnforcementAgent,
+        Role::CertifyingOfficial,
+        Role::ForensicInterviewer,
+    ]
+    .iter()
+    .any(|r| me.user.has_role(*r))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every label the relief pages look up exists in both languages.
+    #[test]
+    fn every_relief_label_is_translated() {
+        use haven_domain::relief::{Actor as A, DeadlineKind as K, Pathway};
+        let mut keys: Vec<String> = Vec::new();
+        for (section, fields) in SECTIONS {
+            keys.push(format!("relief-section-{section}"));
+            keys.push(format!("relief-section-{section}-why"));
+            for (path, input) in *fields {
+                keys.push(key(path));
+                if let Input::Choice(codes) = input {
+                    keys.extend(codes.iter().map(|c| format!("relief-choice-{c}")));
+                }
+            }
+        }
+        keys.extend(
+            Pathway::ALL
+                .iter()
+                .map(|p| format!("relief-pathway-{}", p.as_str())),
+        );
+        for s in [
+            Status::NotApplicable,
+            Status::MayQualify,
+            Status::LikelyQualifies,
+            Status::InformationMissing,
+            Status::NotEligibleNow,
+            Status::Obtained,
+        ] {
+            keys.push(format!("relief-status-{}", s.as_str()));
+        }
+        for a in [A::Victim, A::Advocate, A::LawEnforcement, A::Uscis, A::Hhs] {
+            keys.push(format!("relief-actor-{}", code(&a)));
+        }
+        for k in [
+            K::ContinuedPresenceExpires,
+            K::TStatusExpires,
+            K::UStatusExpires,
+            K::USupplementBWarning,
+            K::UFileBy,
+            K::AdjustmentEligibleFrom,
+            K::AdjustmentFileBy,
+            K::TFileBeforeAge21,
+            K::RfaBeforeAge18,
+            K::InterimAssistanceEnds,
+            K::RcaRmaEnds,
+            K::HhsNotificationDue,
+        ] {
+            keys.push(format!("relief-deadline-{}", code(&k)));
+        }
+        keys.extend(CRIMES.iter().map(|c| format!("relief-crime-{}", code(c))));
+        keys.extend(
+            RELATIONS
+                .iter()
+                .map(|r| format!("relief-relation-{}", code(r))),
+        );
+        for kind in DocumentKind::ALL {
+            keys.push(format!("relief-doc-{}", kind.as_str()));
+            for (f, _, _) in statements(Lang::En, kind, &DocumentContent::default()) {
+                keys.push(format!("relief-doc-stmt-{}-{f}", kind.as_str()));
+            }
+            for g in DocumentContent::default().gaps(kind) {
+                keys.push(format!("relief-doc-field-{}", g.field));
+            }
+        }
+        for s in ["draft", "signed", "withdrawn"] {
+            keys.push(format!("relief-docstatus-{s}"));
+        }
+        for kind in DocumentKind::ALL {
+            keys.push(format!("relief-doc-intro-{}", kind.as_str()));
+            keys.push(format!("relief-doc-sign-explain-{}", kind.as_str()));
+        }
+        for q in [
+            "married",
+            "committed_the_crime",
+            "present_danger_of_retaliation",
+        ] {
+            keys.push(format!("relief-fam-{q}"));
+        }
+        for e in [
+            "impossible_facts",
+            "invalid",
+            "required",
+            "not_allowed",
+            "other",
+            "already_signed",
+            "not_signed",
+            "required_to_sign",
+            "too_long",
+            "bad_text",
+            "before_start",
+        ] {
+            keys.push(format!("relief-error-{e}"));
+        }
+        for d in ["saved", "drafted", "signed", "withdrawn"] {
+            keys.push(format!("relief-done-{d}"));
+        }
+        for lang in Lang::ALL {
+            for k in &keys {
+                assert_ne!(&lang.t(k), k, "{k} is missing in {}", lang.code());
+            }
+        }
+    }
+
+    #[test]
+    fn a_section_form_writes_the_facts_paths() {
+        let facts = Facts {
+            format: haven_domain::relief::FACTS_FORMAT.into(),
+            ..Facts::default()
+        };
+        let body = Bytes::from_static(
+            b"continued_presence.requested_on=2026-01-05&continued_presence.requested_by=federal&continued_presence.granted_on=",
+        );
+        let next = apply_section(&facts, "continued_presence", &FormData::parse(&body)).unwrap();
+        assert_eq!(
+            next.continued_presence.requested_on,
+            Some(time::macros::date!(2026 - 01 - 05))
+        );
+        assert!(next.continued_presence.granted_on.is_none());
+        let bad = Bytes::from_static(b"continued_presence.requested_on=05/01/2026");
+        match apply_section(&facts, "continued_presence", &FormData::parse(&bad)) {
+            Err(AppError::InvalidAt { path, .. }) => {
+                assert_eq!(path, "continued_presence.requested_on")
+            }
+            _ => panic!("a bad date names its field"),
+        }
+        let body = Bytes::from_static(
+            b"u_crime.crimes=stalking&u_crime.crimes=peonage&u_crime.helpful=yes",
+        );
+        let next = apply_section(&facts, "u", &FormData::parse(&body)).unwrap();
+        assert_eq!(
+            next.u_crime.crimes,
+            [QualifyingCrime::Stalking, QualifyingCrime::Peonage]
+        );
+        assert_eq!(next.u_crime.helpful, Some(true));
+    }
+}

@@ -1,0 +1,12 @@
+//! What every page and API handler is built from: errors and their
+//! answers, forms, languages, sessions, security headers, the API caller.
+
+pub mod api;
+pub mod error;
+pub mod form;
+pub mod health;
+pub mod i18n;
+pub mod pages;
+pub mod security;
+pub mod session;
+pub mod shared_lists;
