@@ -7,6 +7,7 @@ pub mod audit;
 pub mod durable_file;
 pub mod features;
 pub mod keys;
+pub mod openapi;
 pub mod web;
 
 use audit::AuditChain;
@@ -241,7 +242,7 @@ pub fn router(state: AppState) -> Router {
         .route("/review/emergency/{id}", post(features::cases::pages::mark_reviewed))
         .route("/language/{code}", get(web::pages::set_language))
         .route("/static/{name}", get(web::pages::static_file))
-        .merge(web::api::routes(upload_limit))
+        .merge(openapi::routes(upload_limit))
         .route("/healthz", get(web::health::healthz))
         .route("/readyz", get(web::health::readyz))
         .fallback(web::pages::not_found)

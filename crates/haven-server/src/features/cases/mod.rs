@@ -1,2 +1,3 @@
+pub mod consents;
 pub mod intake;
 pub mod pages;

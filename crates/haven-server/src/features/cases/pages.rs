@@ -850,7 +850,7 @@ async fn consent_ui(
                 Recipient::Organization(o) => org_name(o),
                 Recipient::Role(r) => lang.t(&format!("role-{}", r.as_str())),
             },
-            purpose: crate::web::api::consent_purpose(state, c).await?,
+            purpose: crate::features::cases::consents::consent_purpose(state, c).await?,
             fields: c
                 .fields
                 .iter()
@@ -945,10 +945,10 @@ pub async fn record_consent(
         Some(("role", r)) => (None, Some(r.to_owned())),
         _ => (None, None),
     };
-    let input = crate::web::api::NewConsent {
+    let input = crate::features::cases::consents::NewConsent {
         parties: many("signers")
             .into_iter()
-            .map(|s| crate::web::api::PartyBody {
+            .map(|s| crate::features::cases::consents::PartyBody {
                 signer: s,
                 recorded_as_abuser: false,
             })
@@ -963,7 +963,7 @@ pub async fn record_consent(
         minor_may_consent_alone: one("minor_alone") == "1",
         legal_incapacity: one("incapacity") == "1",
     };
-    let release = match crate::web::api::release_from_input(
+    let release = match crate::features::cases::consents::release_from_input(
         &state,
         &Actor::of(&me.user),
         &facts,
@@ -972,7 +972,7 @@ pub async fn record_consent(
     .await
     {
         Ok(r) => r,
-        Err(crate::web::api::ReleaseProblem::Rule(_, code, _)) => {
+        Err(crate::features::cases::consents::ReleaseProblem::Rule(_, code, _)) => {
             // Show the page again with what was typed and the rule it broke.
             let q = CaseQuery {
                 done: None,
@@ -1000,7 +1000,9 @@ pub async fn record_consent(
                 Err(e) => error_page(&state, lang, &e),
             };
         }
-        Err(crate::web::api::ReleaseProblem::Failed(e)) => return error_page(&state, lang, &e),
+        Err(crate::features::cases::consents::ReleaseProblem::Failed(e)) => {
+            return error_page(&state, lang, &e);
+        }
     };
     let audit = AuditEntry::new(AuditAction::ConsentRecorded)
         .by(me.user.id, me.user.organization_id)

@@ -7,9 +7,9 @@
 use crate::AppState;
 use crate::features::directory::pages::{SearchParams, search_from};
 use crate::features::directory::{self, HotlineInput, ImportReport, Search, SearchResult};
-use crate::features::record::api::{answer, done};
 use crate::features::referrals::{self, CaseReferral, Incoming, SendInput};
 use crate::web::api::{ApiCaller, ApiQuery, JsonObject};
+use crate::web::api::{answer, done};
 use crate::web::error::{AppError, ErrorBody};
 use crate::web::session::ReqId;
 use axum::Json;
@@ -296,7 +296,7 @@ pub async fn send(
     JsonObject(body): JsonObject<SendInput>,
 ) -> Response {
     let r = async {
-        crate::features::record::api::require_write(&caller)?;
+        crate::web::api::require_write(&caller)?;
         let case: CaseId = id.parse().map_err(|_| AppError::NotFound)?;
         let id = referrals::send(&state, &caller.actor, case, &body, rid).await?;
         Ok(CreatedReferral { id: *id.as_uuid() })
@@ -316,7 +316,7 @@ pub async fn case_referrals(
     Path(id): Path<String>,
 ) -> Response {
     let r = async {
-        crate::features::relief::api::may_read(&caller)?;
+        crate::web::api::may_read(&caller)?;
         let case: CaseId = id.parse().map_err(|_| AppError::NotFound)?;
         let open = crate::features::record::open_case(&state, &caller.actor, case, rid).await?;
         referrals::for_case(&state, &open).await
@@ -336,7 +336,7 @@ pub async fn withdraw(
     Path(id): Path<String>,
 ) -> Response {
     let r = async {
-        crate::features::record::api::require_write(&caller)?;
+        crate::web::api::require_write(&caller)?;
         let id: ReferralId = id.parse().map_err(|_| AppError::NotFound)?;
         referrals::withdraw(&state, &caller.actor, id, rid)
             .await

@@ -12,10 +12,11 @@ use crate::features::interviews::{
 use crate::features::notices::{
     self, ChannelState, NoticeInput, NoticeQueued, NoticeView, TemplateView,
 };
-use crate::features::record::api::{Created, answer, done, require_write};
+use crate::features::record::api::Created;
 use crate::features::record::open_case;
-use crate::features::relief::api::may_read;
+use crate::web::api::may_read;
 use crate::web::api::{ApiCaller, ApiQuery, JsonObject};
+use crate::web::api::{answer, done, require_write};
 use crate::web::error::{AppError, ErrorBody};
 use crate::web::session::ReqId;
 use axum::body::Body;

@@ -5,9 +5,9 @@
 //! and points there, where the JSON Schema is.
 
 use crate::AppState;
-use crate::features::record::api::{answer, done, require_write as may_write};
 use crate::features::relief;
 use crate::web::api::{ApiCaller, ApiQuery, JsonObject};
+use crate::web::api::{answer, done, may_read, require_write as may_write};
 use crate::web::error::{AppError, ErrorBody};
 use crate::web::session::ReqId;
 use axum::extract::{Path, State};
@@ -19,21 +19,6 @@ use haven_domain::{CaseId, DocumentId, MessageId};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use utoipa::ToSchema;
-
-pub(crate) fn may_read(caller: &ApiCaller) -> Result<(), AppError> {
-    if caller
-        .actor
-        .scopes
-        .as_ref()
-        .is_none_or(|s| s.contains(&haven_domain::policy::Scope::CasesRead))
-    {
-        Ok(())
-    } else {
-        Err(AppError::Forbidden(
-            "This token may not read cases: it needs the cases:read scope.".into(),
-        ))
-    }
-}
 
 /// Reads a facts document, naming the path of the first bad field.
 fn facts_from(value: serde_json::Value) -> Result<Facts, AppError> {
