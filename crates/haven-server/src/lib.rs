@@ -155,9 +155,9 @@ pub fn router(state: AppState) -> Router {
     // the small limit through the extractors' default.
     let upload_limit = state.settings.attachment_limit_bytes + 64 * 1024;
     Router::new()
-        .route("/", get(web::pages::home))
-        .route("/sign-in", get(web::pages::sign_in_form).post(web::pages::sign_in))
-        .route("/sign-out", post(web::pages::sign_out))
+        .route("/", get(features::account::pages::home))
+        .route("/sign-in", get(features::account::pages::sign_in_form).post(features::account::pages::sign_in))
+        .route("/sign-out", post(features::account::pages::sign_out))
         .route("/sign-in/mfa", get(features::account::mfa_pages::challenge_form).post(features::account::mfa_pages::challenge_submit))
         .route("/mfa/setup", get(features::account::mfa_pages::setup_form).post(features::account::mfa_pages::setup_submit))
         .route("/admin/users", get(features::admin::pages::users).post(features::admin::pages::create_user))
@@ -174,18 +174,18 @@ pub fn router(state: AppState) -> Router {
         .route("/cases/new", get(features::cases::intake::new_case))
         .route("/cases/drafts/{id}/delete", post(features::cases::intake::delete_draft))
         .route("/cases/{id}", get(features::cases::pages::case))
-        .route("/cases/{id}/entries", post(features::record::pages::add_entry))
-        .route("/cases/{id}/entries/update", post(features::record::pages::update_entry))
-        .route("/cases/{id}/stage", post(features::record::pages::change_stage))
-        .route("/cases/{id}/cooperation", post(features::record::pages::set_cooperation))
-        .route("/cases/{id}/hhs-notified", post(features::record::pages::hhs_notified))
-        .route("/cases/{id}/team", get(features::record::pages::team_page).post(features::record::pages::change_team))
-        .route("/cases/{id}/fund-requests", post(features::record::pages::request_funds))
+        .route("/cases/{id}/entries", post(features::cases::forms::add_entry))
+        .route("/cases/{id}/entries/update", post(features::cases::forms::update_entry))
+        .route("/cases/{id}/stage", post(features::cases::forms::change_stage))
+        .route("/cases/{id}/cooperation", post(features::cases::forms::set_cooperation))
+        .route("/cases/{id}/hhs-notified", post(features::cases::forms::hhs_notified))
+        .route("/cases/{id}/team", get(features::record::pages::team_page).post(features::cases::forms::change_team))
+        .route("/cases/{id}/fund-requests", post(features::cases::forms::request_funds))
         .route(
             "/cases/{id}/attachments",
-            post(features::record::pages::upload_attachment).layer(DefaultBodyLimit::max(upload_limit)),
+            post(features::cases::forms::upload_attachment).layer(DefaultBodyLimit::max(upload_limit)),
         )
-        .route("/cases/{id}/attachments/{attachment}", get(features::record::pages::download_attachment))
+        .route("/cases/{id}/attachments/{attachment}", get(features::cases::forms::download_attachment))
         .route("/interviews", get(features::interviews::pages::queue))
         .route("/interviews/{id}", get(features::interviews::pages::detail))
         .route("/interviews/{id}/schedule", post(features::interviews::pages::schedule))

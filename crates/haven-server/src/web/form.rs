@@ -1,6 +1,7 @@
 //! Reading `application/x-www-form-urlencoded` bodies that repeat keys
 //! (checkbox groups), which serde's form extractor cannot express.
 
+use crate::web::i18n::Lang;
 use axum::body::Bytes;
 
 pub struct FormData(Vec<(String, String)>);
@@ -42,4 +43,30 @@ impl FormData {
             .iter()
             .filter_map(move |(k, v)| k.strip_prefix(prefix).map(|k| (k, v.as_str())))
     }
+}
+
+/// One choice of a list or checkbox group.
+pub struct Choice {
+    pub code: &'static str,
+    pub label: String,
+    pub on: bool,
+}
+
+/// Labels of a picklist's codes, from `pick-<list>-<code>`.
+pub fn choices(lang: Lang, list: &str, codes: &[&'static str], selected: &[String]) -> Vec<Choice> {
+    codes
+        .iter()
+        .map(|c| Choice {
+            code: c,
+            label: lang.t(&format!("pick-{list}-{c}")),
+            on: selected.iter().any(|s| s == c),
+        })
+        .collect()
+}
+
+/// An error message for a field, in the reader's language.
+pub fn error_text(lang: Lang, code: &str) -> String {
+    let key = format!("err-{code}");
+    let t = lang.t(&key);
+    if t == key { lang.t("err-other") } else { t }
 }

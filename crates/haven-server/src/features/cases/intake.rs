@@ -7,7 +7,7 @@ use crate::features::record::{
     self, IntakeInput, IntakeOutcome, SCREENING_QUESTIONS, ScreeningAnswer,
 };
 use crate::web::error::AppError;
-use crate::web::form::FormData;
+use crate::web::form::{Choice, FormData, choices, error_text};
 use crate::web::i18n::Lang;
 use crate::web::pages::{PageFrame, error_page, forbidden, render, see_other};
 use crate::web::session::{Authenticated, ReqId, SignedIn};
@@ -21,13 +21,6 @@ use haven_domain::policy::Actor;
 use haven_domain::record as rec;
 use haven_domain::{AuditAction, AuditEntry, CaseId, DraftId};
 use serde::Deserialize;
-
-/// One choice of a list or checkbox group.
-pub struct Choice {
-    pub code: &'static str,
-    pub label: String,
-    pub on: bool,
-}
 
 /// One question of a form, rendered by the shared question macro.
 pub struct Question {
@@ -47,25 +40,6 @@ pub struct Section {
     pub title: String,
     pub intro: String,
     pub questions: Vec<Question>,
-}
-
-/// Labels of a picklist's codes, from `pick-<list>-<code>`.
-pub fn choices(lang: Lang, list: &str, codes: &[&'static str], selected: &[String]) -> Vec<Choice> {
-    codes
-        .iter()
-        .map(|c| Choice {
-            code: c,
-            label: lang.t(&format!("pick-{list}-{c}")),
-            on: selected.iter().any(|s| s == c),
-        })
-        .collect()
-}
-
-/// An error message for a field, in the reader's language.
-pub fn error_text(lang: Lang, code: &str) -> String {
-    let key = format!("err-{code}");
-    let t = lang.t(&key);
-    if t == key { lang.t("err-other") } else { t }
 }
 
 struct Ask<'a> {

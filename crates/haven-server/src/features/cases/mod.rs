@@ -1,3 +1,4 @@
 pub mod consents;
+pub mod forms;
 pub mod intake;
 pub mod pages;

@@ -30,8 +30,8 @@ struct CasesPage {
     page_no: u32,
     pages: u32,
     q: CaseloadParams,
-    stages: Vec<crate::features::cases::intake::Choice>,
-    sorts: Vec<crate::features::cases::intake::Choice>,
+    stages: Vec<crate::web::form::Choice>,
+    sorts: Vec<crate::web::form::Choice>,
     supervisor: bool,
 }
 
@@ -186,7 +186,7 @@ pub async fn caseload(
                 total,
                 page_no: q.offset / PAGE_SIZE + 1,
                 pages,
-                stages: crate::features::cases::intake::choices(
+                stages: crate::web::form::choices(
                     lang,
                     "stage",
                     &haven_domain::record::Stage::codes(),
@@ -194,7 +194,7 @@ pub async fn caseload(
                 ),
                 sorts: ["updated", "created", "stage", "due"]
                     .into_iter()
-                    .map(|c| crate::features::cases::intake::Choice {
+                    .map(|c| crate::web::form::Choice {
                         code: c,
                         label: lang.t(&format!("cases-sort-{c}")),
                         on: p.sort == c || (p.sort.is_empty() && c == "updated"),

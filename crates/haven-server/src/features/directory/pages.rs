@@ -80,12 +80,6 @@ fn languages_text(codes: &[String]) -> String {
         .join(", ")
 }
 
-/// Whether the nav shows incoming referrals.
-#[must_use]
-pub fn sees_referrals(me: &Authenticated) -> bool {
-    me.user.has_role(Role::ProviderStaff) || me.user.has_role(Role::Supervisor)
-}
-
 // ---------------------------------------------------------------- search
 
 #[derive(Debug, Default, Deserialize)]

@@ -3,10 +3,10 @@
 //! Supervisors decide; administrators see balances and spending only.
 
 use crate::AppState;
-use crate::features::cases::intake::error_text;
 use crate::features::funds::{self, money};
 use crate::web::error::AppError;
 use crate::web::form::FormData;
+use crate::web::form::error_text;
 use crate::web::i18n::Lang;
 use crate::web::pages::{PageFrame, error_page, forbidden, render, see_other, when};
 use crate::web::session::{Authenticated, ReqId, SignedIn};

@@ -724,6 +724,54 @@ pub async fn save_settings(
     Ok(())
 }
 
+/// A reminder in the reader's language, from the codes and dates it carries.
+pub fn reminder_text(lang: crate::web::i18n::Lang, kind: &str, payload: &str) -> String {
+    let v: serde_json::Value = serde_json::from_str(payload).unwrap_or_default();
+    let field = |k: &str| {
+        v.get(k)
+            .and_then(|x| x.as_str())
+            .unwrap_or_default()
+            .to_owned()
+    };
+    match kind {
+        "deadline_reminder" => {
+            let what = lang.t(&format!("relief-deadline-{}", field("kind")));
+            let member = field("family_member");
+            let what = if member.is_empty() {
+                what
+            } else {
+                format!("{what} ({member})")
+            };
+            lang.t_args(
+                "home-reminder",
+                &[("what", what.as_str()), ("date", field("due_on").as_str())],
+            )
+        }
+        "referral_received" | "referral_withdrawn" | "referral_overdue" => {
+            let what = lang.t(&format!("pick-need-{}", field("need")));
+            lang.t1(&format!("home-{}", kind.replace('_', "-")), "what", &what)
+        }
+        "role_granted" => {
+            let role = lang.t(&format!("role-{}", field("role")));
+            lang.t_args(
+                "home-role-granted",
+                &[("name", field("name").as_str()), ("role", role.as_str())],
+            )
+        }
+        "interview_requested" => lang.t("home-interview-requested"),
+        "interview_scheduled" => lang.t1("home-interview-scheduled", "date", &field("date")),
+        "referral_updated" => {
+            let what = lang.t(&format!("pick-need-{}", field("need")));
+            let status = lang.t(&format!("ref-status-{}", field("status")));
+            lang.t_args(
+                "home-referral-updated",
+                &[("what", what.as_str()), ("status", status.as_str())],
+            )
+        }
+        _ => lang.t("home-reminder-other"),
+    }
+}
+
 /// The e-mail copy of a staff notification, when its reader asked for one.
 /// It says what happened in codes and dates only and asks them to sign in:
 /// no personal data leaves Haven by staff e-mail.
@@ -754,7 +802,7 @@ pub async fn staff_email(
         return Ok(None);
     }
     let lang = crate::web::i18n::Lang::En;
-    let text = crate::web::pages::reminder_text(lang, &message.kind, &message.payload);
+    let text = reminder_text(lang, &message.kind, &message.payload);
     let body = format!("{text}\n\n{}", lang.t("notice-staff-sign-in"));
     staff_row(
         state,

@@ -24,7 +24,7 @@ use haven_domain::policy::Actor;
 use haven_domain::relief::documents::{DocumentContent, DocumentKind, DocumentStatus};
 use haven_domain::relief::facts::{Absence, FamilyMember, QualifyingCrime, Relation};
 use haven_domain::relief::{Facts, Outcome, Status};
-use haven_domain::{CaseId, DocumentId, MessageId, Role};
+use haven_domain::{CaseId, DocumentId, MessageId};
 use serde_json::Value;
 use time::Date;
 
@@ -1189,20 +1189,6 @@ pub async fn read_notification(
     };
     let _ = relief::mark_read(&state, &Actor::of(&me.user), id).await;
     see_other("/#reminders")
-}
-
-/// Roles that see the deadline dashboard link.
-#[must_use]
-pub fn sees_deadlines(me: &Authenticated) -> bool {
-    [
-        Role::VictimSpecialist,
-        Role::Supervisor,
-        Role::LawEnforcementAgent,
-        Role::CertifyingOfficial,
-        Role::ForensicInterviewer,
-    ]
-    .iter()
-    .any(|r| me.user.has_role(*r))
 }
 
 #[cfg(test)]
