@@ -4,6 +4,7 @@
 //! it in-process on a random port and the binary runs it on the configured one.
 
 pub mod audit;
+pub mod case;
 pub mod durable_file;
 pub mod features;
 pub mod keys;

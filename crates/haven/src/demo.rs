@@ -248,7 +248,7 @@ async fn seed_record(state: &AppState) -> Result<()> {
     else {
         bail!("the demo case looked like a duplicate");
     };
-    let case = record::open_case(state, &actor, case_id, None)
+    let case = haven_server::case::open_case(state, &actor, case_id, None)
         .await
         .map_err(err)?;
     let need = record::record_entry(

@@ -17,7 +17,8 @@ use haven_domain::{
     AuditAction, AuditEntry, CaseId, EntryId, LoginName, OrgKind, Organization, OrganizationId,
     PersonId, Role, SessionId, SessionStage, User, UserId,
 };
-use haven_server::features::record::{DATE, EntryDetails, match_keys, name_dob_key};
+use haven_server::case::sealed::DATE;
+use haven_server::features::record::{EntryDetails, match_keys, name_dob_key};
 use haven_store::{CaseHeader, DynStore, ImportCase, SessionRecord, StoredEntry, StoredPerson};
 use serde::Serialize;
 use std::path::Path;

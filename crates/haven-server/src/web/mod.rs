@@ -7,6 +7,7 @@ pub mod form;
 pub mod health;
 pub mod i18n;
 pub mod pages;
+pub mod problems;
 pub mod security;
 pub mod session;
 pub mod shared_lists;

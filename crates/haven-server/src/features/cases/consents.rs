@@ -95,14 +95,8 @@ pub(crate) async fn consent_purpose(
     if c.purpose.is_empty() {
         return Ok(String::new());
     }
-    crate::features::record::unseal_text(
-        state,
-        "consents",
-        "purpose",
-        &c.id.to_string(),
-        &c.purpose,
-    )
-    .await
+    crate::case::sealed::unseal_text(state, "consents", "purpose", &c.id.to_string(), &c.purpose)
+        .await
 }
 
 /// The case, if the caller may see (`write == false`) or record and revoke

@@ -331,7 +331,7 @@ async fn intake_page(
     match state.store.drafts(me.user.id).await {
         Ok(list) => {
             for d in list {
-                let label = match record::unseal_json::<IntakeInput>(
+                let label = match crate::case::sealed::unseal_json::<IntakeInput>(
                     state,
                     "intake_drafts",
                     "body",

@@ -141,7 +141,7 @@ pub async fn caseload_page(
     for r in rows {
         let name = match (&r.person, &r.name) {
             (Some(p), Some(n)) => {
-                crate::features::record::unseal_text(state, "persons", "name", &p.to_string(), n)
+                crate::case::sealed::unseal_text(state, "persons", "name", &p.to_string(), n)
                     .await?
             }
             _ => String::new(),
@@ -176,7 +176,7 @@ pub async fn caseload(
                         stage: label("stage", r.stage.as_str()),
                         next_due: r
                             .next_due
-                            .map(|d| d.format(crate::features::record::DATE).unwrap_or_default())
+                            .map(|d| d.format(crate::case::sealed::DATE).unwrap_or_default())
                             .unwrap_or_default(),
                         overdue: r.next_due.is_some_and(|d| d < today),
                         updated: crate::web::pages::when(r.updated_at),
@@ -573,10 +573,10 @@ async fn case_page(
     // The read's audit entry commits while the rest of the page is read and
     // rendered; the page leaves only once it is durable.
     let (open, audit) =
-        crate::features::record::open_case_pending(state, &actor, case_id, rid, emergency).await?;
+        crate::case::open_case_pending(state, &actor, case_id, rid, emergency).await?;
     let now = haven_domain::now();
     let person = open.person.as_ref().ok_or(AppError::NotFound)?;
-    let person = crate::features::record::person_view(state, person)
+    let person = crate::case::person_view(state, person)
         .await?
         .for_reader(&open);
     let active = open.consents.iter().filter(|c| c.is_active(now)).count();

@@ -318,7 +318,7 @@ pub async fn case_referrals(
     let r = async {
         crate::web::api::may_read(&caller)?;
         let case: CaseId = id.parse().map_err(|_| AppError::NotFound)?;
-        let open = crate::features::record::open_case(&state, &caller.actor, case, rid).await?;
+        let open = crate::case::open_case(&state, &caller.actor, case, rid).await?;
         referrals::for_case(&state, &open).await
     }
     .await;

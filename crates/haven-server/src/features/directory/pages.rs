@@ -706,7 +706,7 @@ async fn referral_form(
     rid: Option<String>,
 ) -> Result<ReferralForm, AppError> {
     let actor = Actor::of(&me.user);
-    let open = crate::features::record::open_case(state, &actor, case_id, rid).await?;
+    let open = crate::case::open_case(state, &actor, case_id, rid).await?;
     if !referral::may_send(&actor, &open.facts) {
         return Err(AppError::Forbidden(lang.t("ref-team-only")));
     }

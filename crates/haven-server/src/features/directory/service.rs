@@ -9,7 +9,8 @@
 //! measured from its ZIP code's centroid.
 
 use crate::AppState;
-use crate::features::record::{seal_json, unseal_json};
+use crate::case::sealed::seal_json;
+use crate::case::sealed::unseal_json;
 use crate::web::error::AppError;
 use haven_domain::directory::attributes::{self, Capacity, HavenAttributes};
 use haven_domain::directory::geo::{self, Point};
@@ -903,7 +904,7 @@ pub async fn save_hotline(
         // Answered like "not found", as every refusal is.
         return Err(AppError::NotFound);
     }
-    let mut p = crate::features::record::Problems::default();
+    let mut p = crate::web::problems::Problems::default();
     let name_en = p.required("name_en", &input.name_en, 120);
     let name_es = p.required("name_es", &input.name_es, 120);
     let phone = p.required("phone", &input.phone, 40);

@@ -4,8 +4,11 @@
 //! takes the amount inside the database transaction (see the store).
 
 use crate::AppState;
-use crate::features::record::{OpenCase, Problems, seal, unseal_text};
+use crate::case::OpenCase;
+use crate::case::sealed::seal;
+use crate::case::sealed::unseal_text;
 use crate::web::error::AppError;
+use crate::web::problems::Problems;
 use haven_domain::access::{self, FundDeny};
 use haven_domain::policy::Actor;
 use haven_domain::record::{Cents, FundPurpose, FundRequestStatus, Urgency};

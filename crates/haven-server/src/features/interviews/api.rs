@@ -6,6 +6,7 @@
 //! person's token but with the provider's own (`sms_inbound_token_file`).
 
 use crate::AppState;
+use crate::case::open_case;
 use crate::features::interviews::{
     self, EarlierInterview, InterviewLine, InterviewView, RequestInput, ScheduleInput, Scheduled,
 };
@@ -13,7 +14,6 @@ use crate::features::notices::{
     self, ChannelState, NoticeInput, NoticeQueued, NoticeView, TemplateView,
 };
 use crate::features::record::api::Created;
-use crate::features::record::open_case;
 use crate::web::api::may_read;
 use crate::web::api::{ApiCaller, ApiQuery, JsonObject};
 use crate::web::api::{answer, done, require_write};

@@ -662,7 +662,7 @@ pub struct NoticeRow {
 pub async fn notice_section(
     state: &AppState,
     lang: Lang,
-    open: &crate::features::record::OpenCase,
+    open: &crate::case::OpenCase,
     error_code: Option<&str>,
     lists: &mut haven_store::CaseLists,
 ) -> Result<NoticeSection, AppError> {

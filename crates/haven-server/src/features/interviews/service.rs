@@ -9,11 +9,15 @@
 //! another agency can observe an interview instead of repeating it.
 
 use crate::AppState;
+use crate::case::open_case;
+use crate::case::person_view;
+use crate::case::sealed::seal;
+use crate::case::sealed::seal_json;
+use crate::case::sealed::unseal;
+use crate::case::sealed::unseal_json;
+use crate::case::sealed::unseal_text;
 use crate::features::directory::audit;
 use crate::features::notices::{self, NoticeQueued};
-use crate::features::record::{
-    open_case, person_view, seal, seal_json, unseal, unseal_json, unseal_text,
-};
 use crate::web::error::AppError;
 use axum::body::Bytes;
 use haven_domain::access::{Compartment, may_write_compartment};

@@ -14,7 +14,7 @@
 //! with the provider's text, which may quote the address.
 
 use crate::AppState;
-use crate::features::record::unseal_text;
+use crate::case::sealed::unseal_text;
 use crate::web::error::AppError;
 use axum::body::Bytes;
 use haven_domain::notice;

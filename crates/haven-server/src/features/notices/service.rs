@@ -9,8 +9,12 @@
 //! be left, only "please call your specialist" is sent.
 
 use crate::AppState;
+use crate::case::OpenCase;
+use crate::case::open_case;
+use crate::case::person_view;
+use crate::case::sealed::seal;
+use crate::case::sealed::unseal_text;
 use crate::features::directory::audit;
-use crate::features::record::{OpenCase, open_case, person_view, seal, unseal_text};
 use crate::web::error::AppError;
 use fluent_templates::fluent_bundle::{FluentArgs, FluentBundle, FluentResource, FluentValue};
 use fluent_templates::{LanguageIdentifier, Loader};

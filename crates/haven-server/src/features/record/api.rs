@@ -3,8 +3,9 @@
 //! `cases:read` scope; changes also `cases:write` (for API tokens).
 
 use crate::AppState;
+use crate::case::OpenCase;
 use crate::features::record::{
-    self, EntryInput, EntryPatch, IntakeInput, IntakeOutcome, OpenCase, entries_view,
+    self, EntryInput, EntryPatch, IntakeInput, IntakeOutcome, entries_view,
 };
 use crate::web::api::{ApiCaller, ApiQuery, JsonObject, answer, done, may_write, no_write};
 use crate::web::error::{AppError, ErrorBody};
@@ -27,7 +28,7 @@ pub(crate) async fn open(
     rid: Option<String>,
 ) -> Result<OpenCase, AppError> {
     let id = id.parse::<CaseId>().map_err(|_| AppError::NotFound)?;
-    record::open_case(state, &caller.actor, id, rid).await
+    crate::case::open_case(state, &caller.actor, id, rid).await
 }
 
 #[derive(Serialize, ToSchema)]
@@ -261,8 +262,10 @@ fn to_json<T: Serialize>(v: &T) -> Result<serde_json::Value, AppError> {
 /// Not found (missing or refused); store and decryption failures.
 pub async fn read_case(state: &AppState, case: &OpenCase) -> Result<CaseBody, AppError> {
     let person = case.person.as_ref().ok_or(AppError::NotFound)?;
-    let person = record::person_view(state, person).await?.for_reader(case);
-    let trafficking = record::trafficking_view(state, case).await?;
+    let person = crate::case::person_view(state, person)
+        .await?
+        .for_reader(case);
+    let trafficking = crate::case::trafficking_view(state, case).await?;
     let (entries, timeline_total) = entries_view(state, case, 100).await?;
     let mut attachments = Vec::new();
     for a in state.store.attachments(case.facts.id).await? {
@@ -271,7 +274,7 @@ pub async fn read_case(state: &AppState, case: &OpenCase) -> Result<CaseBody, Ap
         }
         attachments.push(AttachmentBody {
             id: *a.id.as_uuid(),
-            name: record::unseal_text(
+            name: crate::case::sealed::unseal_text(
                 state,
                 "case_attachments",
                 "name",

@@ -3,8 +3,10 @@
 //! page (`features::cases`) composes; the team page; attachments.
 
 use crate::AppState;
+use crate::case::OpenCase;
+use crate::case::PersonView;
 use crate::features::funds::{self, money};
-use crate::features::record::{self, EntryView, OpenCase, PersonView, SCREENING_QUESTIONS};
+use crate::features::record::{self, EntryView, SCREENING_QUESTIONS};
 use crate::web::error::{AppError, FieldError};
 use crate::web::form::FormData;
 use crate::web::form::{Choice, choices, error_text};
@@ -245,7 +247,7 @@ fn person_facts(lang: Lang, p: &PersonView) -> Vec<(String, String)> {
     add(
         "birth_date",
         p.birth_date
-            .map(|d| d.format(record::DATE).unwrap_or_default())
+            .map(|d| d.format(crate::case::sealed::DATE).unwrap_or_default())
             .unwrap_or_default(),
     );
     add(
@@ -380,7 +382,7 @@ pub async fn record_sections(
             .get(&u)
             .map_or_else(|| lang.t("history-someone-else"), Clone::clone)
     };
-    let trafficking = record::trafficking_view(state, case).await?;
+    let trafficking = crate::case::trafficking_view(state, case).await?;
 
     let task_view = |e: &EntryView| TaskView {
         id: e.entry.id,
@@ -388,7 +390,7 @@ pub async fn record_sections(
         due: e
             .entry
             .due_on
-            .map(|d| d.format(record::DATE).unwrap_or_default())
+            .map(|d| d.format(crate::case::sealed::DATE).unwrap_or_default())
             .unwrap_or_default(),
         overdue: e.entry.status.as_deref() == Some("open")
             && e.entry.due_on.is_some_and(|d| d < today),
@@ -425,7 +427,7 @@ pub async fn record_sections(
                     target: p
                         .entry
                         .due_on
-                        .map(|d| d.format(record::DATE).unwrap_or_default())
+                        .map(|d| d.format(crate::case::sealed::DATE).unwrap_or_default())
                         .unwrap_or_default(),
                     status: p
                         .entry
@@ -476,7 +478,7 @@ pub async fn record_sections(
                 occurred_on: e
                     .details
                     .occurred_on
-                    .map(|d| d.format(record::DATE).unwrap_or_default())
+                    .map(|d| d.format(crate::case::sealed::DATE).unwrap_or_default())
                     .unwrap_or_default(),
                 text,
                 by: name(e.entry.by),
@@ -489,7 +491,7 @@ pub async fn record_sections(
             when: e
                 .details
                 .occurred_on
-                .map(|d| d.format(record::DATE).unwrap_or_default())
+                .map(|d| d.format(crate::case::sealed::DATE).unwrap_or_default())
                 .unwrap_or_else(|| when(e.entry.at)),
             items: e
                 .details
@@ -536,7 +538,7 @@ pub async fn record_sections(
         if !case.sees(a.compartment) {
             continue;
         }
-        let file = record::unseal_text(
+        let file = crate::case::sealed::unseal_text(
             state,
             "case_attachments",
             "name",
@@ -703,7 +705,7 @@ pub(crate) async fn posted_case(
     rid: Option<String>,
 ) -> Result<OpenCase, AppError> {
     let id = id.parse::<CaseId>().map_err(|_| AppError::NotFound)?;
-    record::open_case(state, &Actor::of(&me.user), id, rid).await
+    crate::case::open_case(state, &Actor::of(&me.user), id, rid).await
 }
 
 /// Adds or removes a team member.
@@ -723,7 +725,7 @@ pub async fn set_team(
             "The team is managed by the owner specialist and supervisors.".into(),
         ));
     }
-    let mut p = record::Problems::default();
+    let mut p = crate::web::problems::Problems::default();
     let role = p.code("role", role, TeamRole::parse, || {
         TeamRole::ALL.iter().map(|r| r.as_str()).collect()
     });
@@ -883,7 +885,7 @@ pub async fn store_attachment(
 ) -> Result<AttachmentId, AppError> {
     use sha2::Digest;
     case.require_edit()?;
-    let mut p = record::Problems::default();
+    let mut p = crate::web::problems::Problems::default();
     let compartment = match compartment {
         "advocate" => Compartment::Advocate,
         _ => Compartment::Shared,
@@ -925,14 +927,14 @@ pub async fn store_attachment(
         id,
         case: case.facts.id,
         compartment,
-        name: record::seal(state, "case_attachments", "name", &row, name.as_bytes())?,
+        name: crate::case::sealed::seal(state, "case_attachments", "name", &row, name.as_bytes())?,
         content_type: kind.unwrap_or("application/octet-stream").to_owned(),
         size: content.len() as u64,
         sha256: sha2::Sha256::digest(content).into(),
         by: case.actor.user,
         at: haven_domain::now(),
     };
-    let sealed = record::seal(state, "case_attachments", "content", &row, content)?;
+    let sealed = crate::case::sealed::seal(state, "case_attachments", "content", &row, content)?;
     let audit = AuditEntry::new(AuditAction::AttachmentAdded)
         .by(case.actor.user, case.actor.organization)
         .on("case", case.facts.id)
@@ -961,8 +963,11 @@ pub async fn attachment_bytes(
         .filter(|(m, _)| case.sees(m.compartment))
         .ok_or(AppError::NotFound)?;
     let row = aid.to_string();
-    let name = record::unseal_text(state, "case_attachments", "name", &row, &meta.name).await?;
-    let bytes = record::unseal(state, "case_attachments", "content", &row, &sealed).await?;
+    let name =
+        crate::case::sealed::unseal_text(state, "case_attachments", "name", &row, &meta.name)
+            .await?;
+    let bytes =
+        crate::case::sealed::unseal(state, "case_attachments", "content", &row, &sealed).await?;
     Ok((name, meta.content_type, bytes))
 }
 

@@ -10,10 +10,14 @@
 //! read, so a revocation takes effect at once).
 
 use crate::AppState;
+use crate::case::OpenCase;
+use crate::case::open_case;
+use crate::case::person_view;
+use crate::case::sealed::seal;
+use crate::case::sealed::seal_json;
+use crate::case::sealed::unseal_json;
+use crate::case::sealed::unseal_text;
 use crate::features::directory::{self, ServiceView, audit};
-use crate::features::record::{
-    OpenCase, open_case, person_view, seal, seal_json, unseal_json, unseal_text,
-};
 use crate::web::error::AppError;
 use haven_domain::consent::FieldGroup;
 use haven_domain::directory::referral::{self, AgeRange, DeclineReason, ReferralStatus};

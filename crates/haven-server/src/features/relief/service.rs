@@ -9,10 +9,15 @@
 //! stores the deadlines it finds, in the same transaction.
 
 use crate::AppState;
-use crate::features::record::{
-    OpenCase, PersonView, open_case, person_view, seal, seal_json, trafficking_view, unseal_json,
-    unseal_text,
-};
+use crate::case::OpenCase;
+use crate::case::PersonView;
+use crate::case::open_case;
+use crate::case::person_view;
+use crate::case::sealed::seal;
+use crate::case::sealed::seal_json;
+use crate::case::sealed::unseal_json;
+use crate::case::sealed::unseal_text;
+use crate::case::trafficking_view;
 use crate::web::error::{AppError, FieldError};
 use haven_domain::access::{self, CaseAction, CaseDecision};
 use haven_domain::policy::Actor;
