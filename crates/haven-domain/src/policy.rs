@@ -198,6 +198,18 @@ pub fn authorize(actor: &Actor, action: Action, resource: Resource) -> Decision 
     }
 }
 
+/// Who keeps the lists an organization shares with everyone (the service
+/// directory, hotlines, notice wording): administrators, and a token only
+/// with `admin:write`.
+#[must_use]
+pub fn may_manage_shared_lists(actor: &Actor) -> bool {
+    actor.is(Role::Administrator)
+        && actor
+            .scopes
+            .as_ref()
+            .is_none_or(|s| s.contains(&Scope::AdminWrite))
+}
+
 /// Which staff accounts a list may show `actor`: the same rule as
 /// `authorize(actor, View, User { .. })`, as a filter.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -562,3 +562,19 @@ impl AuditWriter {
         &self.stats
     }
 }
+
+/// An audit entry for `action` by `actor` on `kind`/`id`, with the request
+/// id: what every feature's operation writes with its change.
+#[must_use]
+pub fn entry(
+    actor: &haven_domain::policy::Actor,
+    action: haven_domain::AuditAction,
+    kind: &'static str,
+    id: impl std::fmt::Display,
+    rid: Option<String>,
+) -> haven_domain::AuditEntry {
+    haven_domain::AuditEntry::new(action)
+        .by(actor.user, actor.organization)
+        .on(kind, id)
+        .request(rid)
+}

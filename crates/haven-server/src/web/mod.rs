@@ -11,3 +11,4 @@ pub mod problems;
 pub mod security;
 pub mod session;
 pub mod shared_lists;
+pub mod time;

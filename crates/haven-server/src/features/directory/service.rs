@@ -9,6 +9,7 @@
 //! measured from its ZIP code's centroid.
 
 use crate::AppState;
+use crate::audit::entry as audit;
 use crate::case::sealed::seal_json;
 use crate::case::sealed::unseal_json;
 use crate::web::error::AppError;
@@ -43,11 +44,7 @@ pub const DEFAULT_RADIUS_MILES: f64 = 25.0;
 /// hotline list): administrators.
 #[must_use]
 pub fn may_manage(actor: &Actor) -> bool {
-    actor.roles.contains(&Role::Administrator)
-        && actor
-            .scopes
-            .as_ref()
-            .is_none_or(|s| s.contains(&Scope::AdminWrite))
+    haven_domain::policy::may_manage_shared_lists(actor)
 }
 
 /// Who may read the directory: every signed-in person; a token needs
@@ -58,19 +55,6 @@ pub fn may_read(actor: &Actor) -> bool {
         .scopes
         .as_ref()
         .is_none_or(|s| s.contains(&Scope::DirectoryRead) || s.contains(&Scope::CasesRead))
-}
-
-pub(crate) fn audit(
-    actor: &Actor,
-    action: AuditAction,
-    kind: &'static str,
-    id: impl std::fmt::Display,
-    rid: Option<String>,
-) -> AuditEntry {
-    AuditEntry::new(action)
-        .by(actor.user, actor.organization)
-        .on(kind, id)
-        .request(rid)
 }
 
 // ---------------------------------------------------------------- import

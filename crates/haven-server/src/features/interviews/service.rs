@@ -9,6 +9,7 @@
 //! another agency can observe an interview instead of repeating it.
 
 use crate::AppState;
+use crate::audit::entry as audit;
 use crate::case::open_case;
 use crate::case::person_view;
 use crate::case::sealed::seal;
@@ -16,9 +17,9 @@ use crate::case::sealed::seal_json;
 use crate::case::sealed::unseal;
 use crate::case::sealed::unseal_json;
 use crate::case::sealed::unseal_text;
-use crate::features::directory::audit;
 use crate::features::notices::{self, NoticeQueued};
 use crate::web::error::AppError;
+use crate::web::time::{local_text, parse_local};
 use axum::body::Bytes;
 use haven_domain::access::{Compartment, may_write_compartment};
 use haven_domain::interview::{self, CustodyAction, FileKind, InterviewStatus};
@@ -34,7 +35,7 @@ use haven_store::{
 };
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use time::{Date, Duration, OffsetDateTime, PrimitiveDateTime, UtcOffset};
+use time::{Date, Duration, OffsetDateTime};
 use uuid::Uuid;
 
 /// Plain size of one stored chunk of a file.
@@ -129,23 +130,6 @@ pub struct ScheduleDetails {
     pub interpreter_language: String,
     pub observers: String,
     pub notes: String,
-}
-
-/// "2026-12-08T10:00" in local time.
-pub(crate) fn parse_local(state: &AppState, raw: &str) -> Option<OffsetDateTime> {
-    let fmt = time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]");
-    let t = PrimitiveDateTime::parse(raw.trim(), &fmt).ok()?;
-    Some(
-        t.assume_offset(state.settings.local_offset())
-            .to_offset(UtcOffset::UTC),
-    )
-}
-
-/// A time shown in local time, "2026-12-08 10:00".
-#[must_use]
-pub fn local_text(state: &AppState, t: OffsetDateTime) -> String {
-    let l = t.to_offset(state.settings.local_offset());
-    format!("{} {:02}:{:02}", l.date(), l.hour(), l.minute())
 }
 
 /// The organizations with at least one active forensic interviewer.

@@ -9,12 +9,12 @@
 //! be left, only "please call your specialist" is sent.
 
 use crate::AppState;
+use crate::audit::entry as audit;
 use crate::case::OpenCase;
 use crate::case::open_case;
 use crate::case::person_view;
 use crate::case::sealed::seal;
 use crate::case::sealed::unseal_text;
-use crate::features::directory::audit;
 use crate::web::error::AppError;
 use fluent_templates::fluent_bundle::{FluentArgs, FluentBundle, FluentResource, FluentValue};
 use fluent_templates::{LanguageIdentifier, Loader};
@@ -388,9 +388,9 @@ pub async fn notify(
     };
     let when = if event.needs_when() {
         // Shown as the team typed it, in local time ("2026-12-08 10:00").
-        let at = crate::features::interviews::parse_local(state, &input.when);
+        let at = crate::web::time::parse_local(state, &input.when);
         let shown = at
-            .map(|t| crate::features::interviews::local_text(state, t))
+            .map(|t| crate::web::time::local_text(state, t))
             .ok_or_else(|| AppError::Invalid {
                 code: "required",
                 field: Some("when"),
@@ -944,7 +944,7 @@ pub struct TemplateView {
 }
 
 fn require_admin(actor: &Actor) -> Result<(), AppError> {
-    if crate::features::directory::may_manage(actor) {
+    if haven_domain::policy::may_manage_shared_lists(actor) {
         Ok(())
     } else {
         Err(AppError::NotFound)

@@ -10,6 +10,7 @@
 //! read, so a revocation takes effect at once).
 
 use crate::AppState;
+use crate::audit::entry as audit;
 use crate::case::OpenCase;
 use crate::case::open_case;
 use crate::case::person_view;
@@ -17,7 +18,7 @@ use crate::case::sealed::seal;
 use crate::case::sealed::seal_json;
 use crate::case::sealed::unseal_json;
 use crate::case::sealed::unseal_text;
-use crate::features::directory::{self, ServiceView, audit};
+use crate::features::directory::{self, ServiceView};
 use crate::web::error::AppError;
 use haven_domain::consent::FieldGroup;
 use haven_domain::directory::referral::{self, AgeRange, DeclineReason, ReferralStatus};
