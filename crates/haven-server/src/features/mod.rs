@@ -6,6 +6,7 @@ pub mod admin;
 pub mod cases;
 pub mod directory;
 pub mod funds;
+pub mod home;
 pub mod interviews;
 pub mod notices;
 pub mod record;

@@ -6,6 +6,7 @@
 //! `{status, code, field, message}`.
 
 use crate::AppState;
+use crate::case::OpenCase;
 use crate::web::error::{AppError, ErrorBody};
 use crate::web::session::{self};
 use axum::Json;
@@ -14,6 +15,7 @@ use axum::http::StatusCode;
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
+use haven_domain::CaseId;
 use haven_domain::policy::{self, Action, Actor, Resource};
 use haven_domain::{AuditAction, AuditEntry, SessionStage, User};
 use serde::Serialize;
@@ -29,6 +31,24 @@ pub fn token_hash(token: &str) -> [u8; 32] {
 }
 
 // ---------------------------------------------------------------- answers
+
+/// The answer to a creation: the new record's id.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Created {
+    pub id: uuid::Uuid,
+}
+
+/// The case named by a path segment, opened for the caller (404 when the
+/// id is malformed, like a case that does not exist).
+pub(crate) async fn open(
+    state: &AppState,
+    caller: &ApiCaller,
+    id: &str,
+    rid: Option<String>,
+) -> Result<OpenCase, AppError> {
+    let id = id.parse::<CaseId>().map_err(|_| AppError::NotFound)?;
+    crate::case::open_case(state, &caller.actor, id, rid).await
+}
 
 /// The answer of a handler written with `?`: `status` with the body, or the
 /// error's answer.

@@ -3,6 +3,7 @@
 
 use crate::web::i18n::Lang;
 use axum::body::Bytes;
+use haven_domain::directory::{LANGUAGES, language_name};
 
 pub struct FormData(Vec<(String, String)>);
 
@@ -69,4 +70,56 @@ pub fn error_text(lang: Lang, code: &str) -> String {
     let key = format!("err-{code}");
     let t = lang.t(&key);
     if t == key { lang.t("err-other") } else { t }
+}
+
+/// One option of a select.
+pub struct Opt {
+    pub value: String,
+    pub label: String,
+    pub selected: bool,
+}
+
+pub fn opts<T: Copy>(
+    all: &[T],
+    code: impl Fn(T) -> &'static str,
+    label: impl Fn(&str) -> String,
+    chosen: &str,
+) -> Vec<Opt> {
+    all.iter()
+        .map(|x| {
+            let c = code(*x);
+            Opt {
+                value: c.to_owned(),
+                label: label(c),
+                selected: c == chosen,
+            }
+        })
+        .collect()
+}
+
+pub fn need_label(lang: Lang, code: &str) -> String {
+    lang.t(&format!("pick-need-{code}"))
+}
+
+pub fn language_opts(chosen: &str) -> Vec<Opt> {
+    LANGUAGES
+        .iter()
+        .map(|l| Opt {
+            value: l.0.to_owned(),
+            label: if l.2 == l.3 {
+                l.2.to_owned()
+            } else {
+                format!("{} ({})", l.3, l.2)
+            },
+            selected: l.0 == chosen,
+        })
+        .collect()
+}
+
+pub fn languages_text(codes: &[String]) -> String {
+    codes
+        .iter()
+        .map(|c| language_name(c, true))
+        .collect::<Vec<_>>()
+        .join(", ")
 }

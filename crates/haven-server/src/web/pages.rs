@@ -248,3 +248,44 @@ pub fn sees_referrals(me: &Authenticated) -> bool {
     me.user.has_role(haven_domain::Role::ProviderStaff)
         || me.user.has_role(haven_domain::Role::Supervisor)
 }
+
+/// The `?done=` query of a page a form redirected back to.
+#[derive(serde::Deserialize, Default)]
+pub struct Done {
+    pub done: Option<String>,
+}
+
+/// A record's audit trail (an account, a case), with names for people the viewer may see.
+pub(crate) async fn history(
+    state: &AppState,
+    lang: Lang,
+    actor: &haven_domain::policy::Actor,
+    kind: &str,
+    id: &str,
+) -> Result<Vec<(String, String, String)>, AppError> {
+    let rows = state.store.audit_for_resource(kind, id, 50).await?;
+    let names: std::collections::HashMap<haven_domain::UserId, String> = state
+        .store
+        .list_users(haven_domain::policy::user_scope(actor))
+        .await?
+        .into_iter()
+        .map(|(u, _)| (u.id, u.display_name))
+        .collect();
+    let format = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]:[second]");
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            let who = match r.actor_user {
+                None => lang.t("history-haven"),
+                Some(id) => names
+                    .get(&id)
+                    .cloned()
+                    .unwrap_or_else(|| lang.t("history-someone-else")),
+            };
+            let key = format!("audit-{}", r.action.replace('.', "-"));
+            let what = lang.t(&key);
+            let what = if what == key { r.action.clone() } else { what };
+            (r.at.format(format).unwrap_or_default(), who, what)
+        })
+        .collect())
+}

@@ -5,6 +5,7 @@
 use crate::AppState;
 use crate::web::error::AppError;
 use crate::web::i18n::Lang;
+use crate::web::pages::history;
 use crate::web::pages::{PageFrame, error_page, forbidden, render, see_other};
 use crate::web::session::{Authenticated, ReqId, SignedIn};
 use askama::Template;
@@ -546,41 +547,6 @@ pub async fn user(
         csrf: me.csrf_token(),
     };
     render(&page, StatusCode::OK)
-}
-
-/// The account's audit trail, with names for people the viewer may see.
-pub(crate) async fn history(
-    state: &AppState,
-    lang: Lang,
-    actor: &Actor,
-    kind: &str,
-    id: &str,
-) -> Result<Vec<(String, String, String)>, AppError> {
-    let rows = state.store.audit_for_resource(kind, id, 50).await?;
-    let names: std::collections::HashMap<UserId, String> = state
-        .store
-        .list_users(policy::user_scope(actor))
-        .await?
-        .into_iter()
-        .map(|(u, _)| (u.id, u.display_name))
-        .collect();
-    let format = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]:[second]");
-    Ok(rows
-        .into_iter()
-        .map(|r| {
-            let who = match r.actor_user {
-                None => lang.t("history-haven"),
-                Some(id) => names
-                    .get(&id)
-                    .cloned()
-                    .unwrap_or_else(|| lang.t("history-someone-else")),
-            };
-            let key = format!("audit-{}", r.action.replace('.', "-"));
-            let what = lang.t(&key);
-            let what = if what == key { r.action.clone() } else { what };
-            (r.at.format(format).unwrap_or_default(), who, what)
-        })
-        .collect())
 }
 
 #[derive(Deserialize)]

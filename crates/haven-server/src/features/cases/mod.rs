@@ -1,3 +1,5 @@
+pub mod api;
+pub mod caseload;
 pub mod consents;
 pub mod forms;
 pub mod intake;

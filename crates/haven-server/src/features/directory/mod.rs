@@ -1,4 +1,5 @@
 pub mod api;
+pub mod hotlines;
 pub mod pages;
 pub mod service;
 

@@ -3,8 +3,8 @@
 
 use crate::AppState;
 use crate::features::funds::{self, FundRequestInput};
-use crate::features::record::api::{Created, open};
 use crate::web::api::{ApiCaller, JsonObject, answer, done, may_write, no_write};
+use crate::web::api::{Created, open};
 use crate::web::error::{AppError, ErrorBody};
 use crate::web::session::ReqId;
 use axum::extract::{Path, State};

@@ -272,3 +272,101 @@ pub async fn disburse(
         r => back(r, "paid"),
     }
 }
+
+// ---------------------------------------------------------------- on the case page
+
+pub struct FundRow {
+    pub id: FundRequestId,
+    pub amount: String,
+    pub purpose: String,
+    pub urgency: String,
+    pub description: String,
+    pub status: String,
+    pub status_code: &'static str,
+    pub requested: String,
+    pub note: String,
+}
+
+/// The emergency-fund section of a case page: its requests, and the request
+/// form for those who may ask.
+pub struct CaseFunds {
+    pub requests: Vec<FundRow>,
+    /// How a payment can be made: code and label.
+    pub payment_methods: Vec<(&'static str, String)>,
+    pub funds: Vec<(FundId, String)>,
+    pub may_request: bool,
+    pub purposes: Vec<crate::web::form::Choice>,
+}
+
+fn label(lang: Lang, list: &str, code: &str) -> String {
+    lang.t(&format!("pick-{list}-{code}"))
+}
+
+/// The case page's fund section, from the rows the case page read.
+///
+/// # Errors
+/// Store or decryption failures.
+pub async fn case_section(
+    state: &AppState,
+    lang: Lang,
+    case: &crate::case::OpenCase,
+    lists: &mut haven_store::CaseLists,
+) -> Result<CaseFunds, AppError> {
+    let stored_requests = std::mem::take(&mut lists.fund_requests);
+    let name = |u: UserId| {
+        lists
+            .names
+            .get(&u)
+            .map_or_else(|| lang.t("history-someone-else"), Clone::clone)
+    };
+    let requests = funds::request_views(state, stored_requests).await?;
+    let requests = requests
+        .into_iter()
+        .map(|r| FundRow {
+            id: r.request.id,
+            amount: money(r.request.amount),
+            purpose: label(lang, "purpose", r.request.purpose.as_str()),
+            urgency: label(lang, "urgency", r.request.urgency.as_str()),
+            description: r.description,
+            status: label(lang, "fundstatus", r.request.status.as_str()),
+            status_code: r.request.status.as_str(),
+            requested: format!(
+                "{} — {}",
+                when(r.request.requested_at),
+                name(r.request.requested_by)
+            ),
+            note: r.note,
+        })
+        .collect();
+    let org_funds = std::mem::take(&mut lists.funds);
+    let may_request = org_funds.first().is_some_and(|f| {
+        haven_domain::access::may_request_funds(&case.actor, &case.facts, f.organization)
+    });
+    Ok(CaseFunds {
+        requests,
+        payment_methods: haven_domain::record::PaymentMethod::ALL
+            .iter()
+            .map(|m| (m.as_str(), lang.t(&format!("funds-method-{}", m.as_str()))))
+            .collect(),
+        funds: org_funds
+            .iter()
+            .map(|f| {
+                (
+                    f.id,
+                    format!(
+                        "{} ({})",
+                        f.name,
+                        lang.t1("fund-balance", "count", &money(f.balance))
+                    ),
+                )
+            })
+            .collect(),
+        may_request,
+        purposes: crate::web::form::choices(
+            lang,
+            "purpose",
+            &haven_domain::record::FundPurpose::codes(),
+            &[],
+        ),
+    })
+}

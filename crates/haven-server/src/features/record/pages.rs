@@ -5,7 +5,6 @@
 use crate::AppState;
 use crate::case::OpenCase;
 use crate::case::PersonView;
-use crate::features::funds::{self, money};
 use crate::features::record::{self, EntryView, SCREENING_QUESTIONS};
 use crate::web::error::{AppError, FieldError};
 use crate::web::form::FormData;
@@ -18,9 +17,7 @@ use axum::response::Response;
 use haven_domain::access::{self, Compartment, TeamRole};
 use haven_domain::policy::{Actor, UserScope};
 use haven_domain::record::{self as rec, AgeOn, EntryKind, Stage};
-use haven_domain::{
-    AttachmentId, AuditAction, AuditEntry, CaseId, EntryId, FundId, FundRequestId, UserId,
-};
+use haven_domain::{AttachmentId, AuditAction, AuditEntry, CaseId, EntryId, UserId};
 use std::collections::HashMap;
 
 /// A form shown again after it was refused: which form, what was typed, why.
@@ -120,18 +117,6 @@ pub struct ScreeningView {
     pub notes: String,
 }
 
-pub struct FundRow {
-    pub id: FundRequestId,
-    pub amount: String,
-    pub purpose: String,
-    pub urgency: String,
-    pub description: String,
-    pub status: String,
-    pub status_code: &'static str,
-    pub requested: String,
-    pub note: String,
-}
-
 pub struct HhsView {
     pub due: String,
     pub overdue: bool,
@@ -168,17 +153,11 @@ pub struct RecordSections {
     pub rights: Vec<RightsView>,
     pub screenings: Vec<ScreeningView>,
     pub attachments: Vec<(AttachmentId, String, String, String, String)>,
-    pub fund_requests: Vec<FundRow>,
-    /// How a payment can be made: code and label.
-    pub payment_methods: Vec<(&'static str, String)>,
-    pub funds: Vec<(FundId, String)>,
-    pub may_request_funds: bool,
     pub need_categories: Vec<Choice>,
     pub urgencies: Vec<Choice>,
     pub event_kinds: Vec<Choice>,
     pub rights_items: Vec<Choice>,
     pub plan_statuses: Vec<Choice>,
-    pub purposes: Vec<Choice>,
     pub members: Vec<(UserId, String)>,
     pub echo: Echo,
 }
@@ -373,7 +352,6 @@ pub async fn record_sections(
     let timeline_total = lists.timeline_total;
     let entries = record::visible_entries(state, case, std::mem::take(&mut lists.entries)).await?;
     let stored_attachments = std::mem::take(&mut lists.attachments);
-    let stored_requests = std::mem::take(&mut lists.fund_requests);
     // Names of the people the page mentions only (the team, authors,
     // assignees, uploaders, requesters), read with the lists.
     let members: HashMap<UserId, String> = std::mem::take(&mut lists.names);
@@ -554,29 +532,6 @@ pub async fn record_sections(
             format!("{} — {}", when(a.at), name(a.by)),
         ));
     }
-    let requests = funds::request_views(state, stored_requests).await?;
-    let fund_requests = requests
-        .into_iter()
-        .map(|r| FundRow {
-            id: r.request.id,
-            amount: money(r.request.amount),
-            purpose: label(lang, "purpose", r.request.purpose.as_str()),
-            urgency: label(lang, "urgency", r.request.urgency.as_str()),
-            description: r.description,
-            status: label(lang, "fundstatus", r.request.status.as_str()),
-            status_code: r.request.status.as_str(),
-            requested: format!(
-                "{} — {}",
-                when(r.request.requested_at),
-                name(r.request.requested_by)
-            ),
-            note: r.note,
-        })
-        .collect();
-    let org_funds = std::mem::take(&mut lists.funds);
-    let may_request_funds = org_funds
-        .first()
-        .is_some_and(|f| access::may_request_funds(&case.actor, &case.facts, f.organization));
     let stage = case.header.stage;
     let age = person.age(today);
     let (age_label, minor) = age_text(lang, age);
@@ -662,25 +617,6 @@ pub async fn record_sections(
         rights,
         screenings,
         attachments,
-        fund_requests,
-        payment_methods: haven_domain::record::PaymentMethod::ALL
-            .iter()
-            .map(|m| (m.as_str(), lang.t(&format!("funds-method-{}", m.as_str()))))
-            .collect(),
-        funds: org_funds
-            .iter()
-            .map(|f| {
-                (
-                    f.id,
-                    format!(
-                        "{} ({})",
-                        f.name,
-                        lang.t1("fund-balance", "count", &money(f.balance))
-                    ),
-                )
-            })
-            .collect(),
-        may_request_funds,
         need_categories: choices(lang, "need", &rec::NeedCategory::codes(), &[]),
         urgencies: choices(lang, "urgency", &rec::Urgency::codes(), &[]),
         event_kinds: choices(
@@ -691,7 +627,6 @@ pub async fn record_sections(
         ),
         rights_items: choices(lang, "right", &rec::RightsItem::codes(), &[]),
         plan_statuses: choices(lang, "plan", &rec::PlanStatus::codes(), &[]),
-        purposes: choices(lang, "purpose", &rec::FundPurpose::codes(), &[]),
         members: member_list,
         echo,
     })

@@ -1,3 +1,5 @@
+pub mod api;
+pub mod pages;
 pub mod service;
 
 pub use service::*;
