@@ -885,37 +885,37 @@ pub const COVERED_ELSEWHERE: &[(&str, &str, &str)] = &[
     (
         "POST",
         "/sign-in",
-        "before authentication: tests/http.rs sign-in tests; security::twenty_failures_behind_the_proxy_lock_every_user_out",
+        "before authentication: tests/http/account.rs sign-in tests; security::twenty_failures_behind_the_proxy_lock_every_user_out",
     ),
     (
         "POST",
         "/sign-in/mfa",
-        "the session's own second factor: tests/http.rs roles_that_see_personal_data_must_enrol_and_then_use_totp",
+        "the session's own second factor: tests/http/account.rs roles_that_see_personal_data_must_enrol_and_then_use_totp",
     ),
     (
         "POST",
         "/mfa/setup",
-        "the session's own second factor: tests/http.rs roles_that_see_personal_data_must_enrol_and_then_use_totp",
+        "the session's own second factor: tests/http/account.rs roles_that_see_personal_data_must_enrol_and_then_use_totp",
     ),
     (
         "POST",
         "/sign-out",
-        "the session's own: tests/http.rs sign_out_needs_the_session_token_and_ends_the_session",
+        "the session's own: tests/http/account.rs sign_out_needs_the_session_token_and_ends_the_session",
     ),
     (
         "POST",
         "/account/sign-out-everywhere",
-        "own sessions: tests/http.rs sign_out_everywhere_ends_every_session_of_the_account",
+        "own sessions: tests/http/account.rs sign_out_everywhere_ends_every_session_of_the_account",
     ),
     (
         "POST",
         "/account/tokens",
-        "own tokens, never above the owner: tests/http.rs a_token_never_exceeds_its_owner_and_expired_tokens_fail",
+        "own tokens, never above the owner: tests/http/account.rs a_token_never_exceeds_its_owner_and_expired_tokens_fail",
     ),
     (
         "POST",
         "/account/tokens/{id}/revoke",
-        "own tokens: tests/http.rs api_tokens_act_as_their_owner_within_their_scopes_until_revoked",
+        "own tokens: tests/http/account.rs api_tokens_act_as_their_owner_within_their_scopes_until_revoked",
     ),
     ("POST", "/account/notifications", "own settings"),
     (
@@ -936,12 +936,12 @@ pub const COVERED_ELSEWHERE: &[(&str, &str, &str)] = &[
     (
         "POST",
         "/cases",
-        "access::may_open_case, as api_open_case: tests/http.rs a_registered_case_is_seen_by_its_team_and_supervisors_only",
+        "access::may_open_case, as api_open_case: tests/http/cases.rs a_registered_case_is_seen_by_its_team_and_supervisors_only",
     ),
     (
         "POST",
         "/cases/drafts/{id}/delete",
-        "own drafts: tests/http.rs intake_searches_first_through_the_api_and_drafts_belong_to_their_author",
+        "own drafts: tests/http/cases.rs intake_searches_first_through_the_api_and_drafts_belong_to_their_author",
     ),
     (
         "POST",
@@ -951,32 +951,32 @@ pub const COVERED_ELSEWHERE: &[(&str, &str, &str)] = &[
     (
         "PUT",
         "/api/v1/intake-drafts/{id}",
-        "own drafts: tests/http.rs intake_searches_first_through_the_api_and_drafts_belong_to_their_author",
+        "own drafts: tests/http/cases.rs intake_searches_first_through_the_api_and_drafts_belong_to_their_author",
     ),
     (
         "POST",
         "/cases/{id}/hhs-notified",
-        "record::mark_hhs_notified (may_edit_case): tests/http.rs a_minor_identified_by_an_official_starts_the_24_hour_hhs_clock",
+        "record::mark_hhs_notified (may_edit_case): tests/http/record.rs a_minor_identified_by_an_official_starts_the_24_hour_hhs_clock",
     ),
     (
         "POST",
         "/api/v1/cases/{id}/hhs-notification",
-        "record::mark_hhs_notified (may_edit_case): tests/http.rs a_minor_identified_by_an_official_starts_the_24_hour_hhs_clock",
+        "record::mark_hhs_notified (may_edit_case): tests/http/record.rs a_minor_identified_by_an_official_starts_the_24_hour_hhs_clock",
     ),
     (
         "POST",
         "/cases/{id}/attachments",
-        "store_attachment, as api_attach_file: tests/http.rs attachments_are_checked_encrypted_and_come_back_byte_for_byte",
+        "store_attachment, as api_attach_file: tests/http/record.rs attachments_are_checked_encrypted_and_come_back_byte_for_byte",
     ),
     (
         "POST",
         "/fund-requests/{id}/disburse",
-        "funds::disburse: tests/http.rs fund_decisions_respect_limits_roles_and_the_balance",
+        "funds::disburse: tests/http/funds.rs fund_decisions_respect_limits_roles_and_the_balance",
     ),
     (
         "POST",
         "/api/v1/fund-requests/{id}/disbursement",
-        "funds::disburse: tests/http.rs fund_decisions_respect_limits_roles_and_the_balance",
+        "funds::disburse: tests/http/funds.rs fund_decisions_respect_limits_roles_and_the_balance",
     ),
     (
         "POST",
@@ -991,17 +991,17 @@ pub const COVERED_ELSEWHERE: &[(&str, &str, &str)] = &[
     (
         "POST",
         "/documents/{id}/{action}",
-        "document policy (may_sign_le_document...): haven-domain access tests; tests/http.rs relief tests",
+        "document policy (may_sign_le_document...): haven-domain access tests; tests/http/? relief tests",
     ),
     (
         "POST",
         "/api/v1/documents/{id}/signature",
-        "may_sign_le_document: tests/http.rs relief tests",
+        "may_sign_le_document: tests/http/? relief tests",
     ),
     (
         "POST",
         "/api/v1/documents/{id}/withdrawal",
-        "may_sign_le_document: tests/http.rs relief tests",
+        "may_sign_le_document: tests/http/? relief tests",
     ),
     (
         "POST",
@@ -1103,12 +1103,12 @@ pub const COVERED_ELSEWHERE: &[(&str, &str, &str)] = &[
     (
         "POST",
         "/directory/services/{id}/capacity",
-        "directory::may_update_capacity: tests/http.rs directory tests",
+        "directory::may_update_capacity: tests/http/? directory tests",
     ),
     (
         "PUT",
         "/api/v1/directory/services/{id}/capacity",
-        "directory::may_update_capacity: tests/http.rs directory tests",
+        "directory::may_update_capacity: tests/http/? directory tests",
     ),
     (
         "POST",
@@ -1183,7 +1183,7 @@ pub const COVERED_ELSEWHERE: &[(&str, &str, &str)] = &[
     (
         "POST",
         "/review/emergency/{id}",
-        "the owning organization's other supervisors: tests/http.rs supervisors_break_glass_with_a_reason_and_another_supervisor_reviews_it",
+        "the owning organization's other supervisors: tests/http/cases.rs supervisors_break_glass_with_a_reason_and_another_supervisor_reviews_it",
     ),
 ];
 
