@@ -5,6 +5,31 @@
 //! a suite that silently ran on one backend would prove nothing.
 
 use crate::{DatabaseTarget, DynStore, OpenOptions};
+
+/// Runs `async fn name(db: TestDb)` once per database, each as its own test:
+/// `name::sqlite` and `name::postgres` (run one alone with
+/// `cargo test -- name::sqlite`). The store is closed after the test.
+#[macro_export]
+macro_rules! on_both {
+    ($name:ident) => {
+        mod $name {
+            #[tokio::test]
+            async fn sqlite() {
+                let db = $crate::testing::sqlite().await;
+                let store = db.store.clone();
+                super::$name(db).await;
+                store.close().await;
+            }
+            #[tokio::test]
+            async fn postgres() {
+                let db = $crate::testing::postgres().await;
+                let store = db.store.clone();
+                super::$name(db).await;
+                store.close().await;
+            }
+        }
+    };
+}
 use std::path::Path;
 
 /// The environment variable that names the PostgreSQL server for tests.

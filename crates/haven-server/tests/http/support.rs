@@ -2,6 +2,8 @@
 //! and the people, cases and organizations tests start from.
 #![allow(dead_code)]
 
+pub use haven_store::on_both;
+
 use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, Response, StatusCode, header};

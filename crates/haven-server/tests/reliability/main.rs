@@ -8,6 +8,7 @@ mod helpers;
 
 use axum::http::StatusCode;
 use haven_domain::{OrgKind, Role};
+use haven_store::on_both;
 use haven_store::testing::TestDb;
 use helpers::App;
 use std::sync::Arc;

@@ -14,24 +14,6 @@ use tower::ServiceExt;
 
 pub const PASSWORD: &str = "correct horse battery";
 
-/// Runs `$body(db)` as two tests, one per database, so that a failure says
-/// which and one backend can be run alone (`cargo test -- sqlite`).
-#[macro_export]
-macro_rules! on_both {
-    ($name:ident) => {
-        mod $name {
-            #[tokio::test]
-            async fn sqlite() {
-                super::$name(haven_store::testing::sqlite().await).await;
-            }
-            #[tokio::test]
-            async fn postgres() {
-                super::$name(haven_store::testing::postgres().await).await;
-            }
-        }
-    };
-}
-
 pub struct App {
     pub state: AppState,
     pub router: Router,

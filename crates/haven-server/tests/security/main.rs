@@ -5,6 +5,8 @@
 mod helpers;
 mod matrix;
 
+use haven_store::on_both;
+
 use axum::http::StatusCode;
 use haven_domain::{OrgKind, Role};
 use haven_store::testing::TestDb;
