@@ -8,6 +8,7 @@
 //! Stores move values; they do not decide who may see them. Authorization,
 //! encryption and auditing sit above this trait and are written once.
 
+mod backend;
 pub mod columns;
 pub mod directory;
 mod directory_stats;

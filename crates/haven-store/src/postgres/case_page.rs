@@ -2,17 +2,17 @@
 //!
 //! Each list is a `json_agg` of the rows its own query selects (the same
 //! column macros), decoded by the same row decoders through
-//! [`Columns`](super::columns::Columns). Eight statements cost the server
+//! [`Columns`](crate::backend::row::Columns). Eight statements cost the server
 //! eight executor start-ups, round trips and pool checkouts; most of these
 //! lists are empty or short, so their execution was the smaller part
 //! (measured: BENCHMARKS.md, ninth pass).
 
 use super::PgStore;
-use super::columns::{Columns, JsonRow, json_rows};
 use super::directory::referral_from_row;
 use super::funds::{fund_from_row, request_from_row};
 use super::interview::{delivery_from_row, interview_from_row};
 use super::record::{attachment_from_row, entry_from_row};
+use crate::backend::row::{Columns, JsonRow, json_rows};
 use crate::{CaseLists, CasePageQuery, CasePageStore, StoreError, StoreResult};
 use async_trait::async_trait;
 use haven_domain::UserId;

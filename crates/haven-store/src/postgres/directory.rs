@@ -1,8 +1,8 @@
 use super::PgStore;
 use super::audit::insert_audit;
-use super::columns::Columns;
 use super::record::{get_opt_ts, get_ts, ts};
 use crate::StoreResult;
+use crate::backend::row::Columns;
 use crate::directory::{
     DirLocationRow, DirOrganizationRow, DirServiceRow, DirectoryHit, DirectoryQuery,
     DirectoryStore, DirectoryWrite, HotlineRow, OutboxMessage, ReferralChange, ReferralEventRow,

@@ -1,9 +1,9 @@
 use super::PgStore;
 use super::audit::insert_audit;
-use super::columns::Columns;
 use super::directory::insert_messages;
 use super::record::{get_ts, ts};
 use crate::StoreResult;
+use crate::backend::row::Columns;
 use crate::directory::OutboxMessage;
 use crate::interview::{
     CustodyRow, DeliveryCount, DeliveryOutcome, DeliveryRow, InterviewChange, InterviewFileRow,

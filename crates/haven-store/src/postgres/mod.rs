@@ -33,9 +33,48 @@ macro_rules! released_case_ids {
     };
 }
 
+/// The shared store code's names on PostgreSQL (see `crate::backend`).
+macro_rules! sql {
+    ($s:expr) => {
+        $s
+    };
+}
+
+/// A write transaction from the pool, named `$tx`.
+macro_rules! write_tx {
+    ($store:expr, $tx:ident) => {
+        let mut $tx = $store.pool().begin().await?;
+    };
+}
+
+/// The pool, for one statement.
+macro_rules! reader {
+    ($store:expr) => {
+        $store.pool()
+    };
+}
+
+/// The pool, for one statement.
+macro_rules! writer {
+    ($store:expr) => {
+        $store.pool()
+    };
+}
+
+/// The aggregate that joins text with a separator.
+macro_rules! string_agg {
+    () => {
+        "string_agg"
+    };
+}
+
+/// The names the shared store code (`crate::shared`) is written against.
+pub(crate) type Store = PgStore;
+pub(crate) type DbRow = sqlx::postgres::PgRow;
+pub(crate) type Db = sqlx::Postgres;
+
 mod audit;
 mod cases;
-mod columns;
 #[macro_use]
 mod directory;
 #[macro_use]

@@ -1,6 +1,6 @@
 use super::PgStore;
 use super::audit::insert_audit;
-use super::columns::Columns;
+use crate::backend::row::Columns;
 use crate::record::{
     AttachmentMeta, CaseHeader, CaseRecordStore, CaseloadQuery, CaseloadRow, CaseloadSort,
     EntryUpdate, HeaderChange, ImportCase, NewIntake, StoredDraft, StoredEntry,

@@ -38,6 +38,49 @@ macro_rules! released_case_ids {
     };
 }
 
+/// The shared store code's names on SQLite (see `crate::backend`).
+macro_rules! sql {
+    ($s:expr) => {{
+        static SQL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+        SQL.get_or_init(|| crate::backend::sqlite_params($s))
+            .as_str()
+    }};
+}
+
+/// A write transaction on the one writer connection, named `$tx`.
+macro_rules! write_tx {
+    ($store:expr, $tx:ident) => {
+        let mut guard = $store.write().await?;
+        let mut $tx = guard.begin().await?;
+    };
+}
+
+/// A read-only connection for one statement.
+macro_rules! reader {
+    ($store:expr) => {
+        &mut *$store.read().await?
+    };
+}
+
+/// The writer connection for one statement.
+macro_rules! writer {
+    ($store:expr) => {
+        &mut *$store.write().await?
+    };
+}
+
+/// The aggregate that joins text with a separator.
+macro_rules! string_agg {
+    () => {
+        "group_concat"
+    };
+}
+
+/// The names the shared store code (`crate::shared`) is written against.
+pub(crate) type Store = SqliteStore;
+pub(crate) type DbRow = sqlx::sqlite::SqliteRow;
+pub(crate) type Db = sqlx::Sqlite;
+
 mod audit;
 mod case_page;
 mod cases;
@@ -279,14 +322,7 @@ pub(crate) fn hex_json(b: &[u8]) -> serde_json::Value {
 }
 
 /// SQLite keeps times as milliseconds since the epoch, UTC.
-pub(crate) fn to_millis(t: OffsetDateTime) -> i64 {
-    i64::try_from(t.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX)
-}
-
-pub(crate) fn from_millis(ms: i64, what: &'static str) -> StoreResult<OffsetDateTime> {
-    OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
-        .map_err(|_| StoreError::Corrupt(what))
-}
+pub(crate) use crate::backend::row::{from_millis, to_millis};
 
 async fn applied_versions(conn: &mut sqlx::SqliteConnection) -> StoreResult<Vec<i64>> {
     let exists: i64 = sqlx::query_scalar(

@@ -1,16 +1,18 @@
-//! One row decoder for two shapes of the same row: a binary PostgreSQL row,
-//! and that row rendered by `json_agg` so that several small lists come back
-//! in one statement (the case page: `case_page.rs`).
+//! One row decoder for every shape of the same row: a SQLite row, a binary
+//! PostgreSQL row, and that row rendered by PostgreSQL's `json_agg` so that
+//! several small lists come back in one statement (the case page).
 //!
 //! A decoder written against [`Columns`] reads `r.col("name")` with the type
-//! it needs; the JSON side follows PostgreSQL's own rendering of each type
-//! (uuid and text as strings, bytea as `\x` hex, bigint as a number,
-//! timestamptz as ISO 8601 with its offset).
+//! it needs. SQLite keeps times as milliseconds since the epoch and dates as
+//! `YYYY-MM-DD` text; the JSON side follows PostgreSQL's own rendering of
+//! each type (uuid and text as strings, bytea as `\x` hex, bigint as a
+//! number, timestamptz as ISO 8601 with its offset).
 
 use crate::{StoreError, StoreResult};
 use serde_json::{Map, Value};
 use sqlx::Row;
 use sqlx::postgres::PgRow;
+use sqlx::sqlite::SqliteRow;
 use time::format_description::well_known::Rfc3339;
 use time::{Date, OffsetDateTime};
 use uuid::Uuid;
@@ -23,6 +25,7 @@ pub(crate) trait Columns {
 /// A column value, as the binary protocol and as `to_json` give it.
 pub(crate) trait Cell<'r>: Sized {
     fn from_pg(row: &'r PgRow, name: &'static str) -> StoreResult<Self>;
+    fn from_sqlite(row: &'r SqliteRow, name: &'static str) -> StoreResult<Self>;
     /// `None` when the JSON value is not this type's rendering.
     fn from_json(v: &'r Value) -> Option<Self>;
 }
@@ -30,6 +33,12 @@ pub(crate) trait Cell<'r>: Sized {
 impl Columns for PgRow {
     fn col<'r, T: Cell<'r>>(&'r self, name: &'static str) -> StoreResult<T> {
         T::from_pg(self, name)
+    }
+}
+
+impl Columns for SqliteRow {
+    fn col<'r, T: Cell<'r>>(&'r self, name: &'static str) -> StoreResult<T> {
+        T::from_sqlite(self, name)
     }
 }
 
@@ -59,9 +68,20 @@ pub(crate) fn json_rows<T>(
 
 macro_rules! cell {
     ($t:ty, |$v:ident| $json:expr) => {
+        cell!(
+            $t,
+            |$v| $json,
+            |row, name| Ok(row.try_get::<$t, _>(name)?),
+            |row, name| Ok(row.try_get::<Option<$t>, _>(name)?)
+        );
+    };
+    ($t:ty, |$v:ident| $json:expr, |$r:ident, $n:ident| $lite:expr, |$ro:ident, $no:ident| $lite_opt:expr) => {
         impl<'r> Cell<'r> for $t {
             fn from_pg(row: &'r PgRow, name: &'static str) -> StoreResult<Self> {
                 Ok(row.try_get(name)?)
+            }
+            fn from_sqlite($r: &'r SqliteRow, $n: &'static str) -> StoreResult<Self> {
+                $lite
             }
             fn from_json($v: &'r Value) -> Option<Self> {
                 $json
@@ -70,6 +90,9 @@ macro_rules! cell {
         impl<'r> Cell<'r> for Option<$t> {
             fn from_pg(row: &'r PgRow, name: &'static str) -> StoreResult<Self> {
                 Ok(row.try_get(name)?)
+            }
+            fn from_sqlite($ro: &'r SqliteRow, $no: &'static str) -> StoreResult<Self> {
+                $lite_opt
             }
             fn from_json(v: &'r Value) -> Option<Self> {
                 if v.is_null() {
@@ -88,14 +111,40 @@ cell!(&'r str, |v| v.as_str());
 cell!(i64, |v| v.as_i64());
 cell!(bool, |v| v.as_bool());
 cell!(Vec<u8>, |v| unhex(v.as_str()?.strip_prefix("\\x")?));
-cell!(OffsetDateTime, |v| OffsetDateTime::parse(
-    v.as_str()?,
-    &Rfc3339
-)
-.ok());
-cell!(Date, |v| Date::parse(v.as_str()?, DAY).ok());
+cell!(
+    OffsetDateTime,
+    |v| OffsetDateTime::parse(v.as_str()?, &Rfc3339).ok(),
+    |row, name| from_millis(row.try_get(name)?, name),
+    |row, name| row
+        .try_get::<Option<i64>, _>(name)?
+        .map(|ms| from_millis(ms, name))
+        .transpose()
+);
+cell!(
+    Date,
+    |v| Date::parse(v.as_str()?, DAY).ok(),
+    |row, name| parse_day(row.try_get(name)?, name),
+    |row, name| row
+        .try_get::<Option<&str>, _>(name)?
+        .map(|d| parse_day(d, name))
+        .transpose()
+);
 
-/// PostgreSQL's `date` in JSON.
+/// SQLite's times: milliseconds since the epoch.
+pub(crate) fn to_millis(t: OffsetDateTime) -> i64 {
+    i64::try_from(t.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX)
+}
+
+pub(crate) fn from_millis(ms: i64, what: &'static str) -> StoreResult<OffsetDateTime> {
+    OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
+        .map_err(|_| StoreError::Corrupt(what))
+}
+
+fn parse_day(s: &str, what: &'static str) -> StoreResult<Date> {
+    Date::parse(s, DAY).map_err(|_| StoreError::Corrupt(what))
+}
+
+/// A date as PostgreSQL renders it in JSON and SQLite stores it.
 const DAY: &[time::format_description::BorrowedFormatItem<'static>] =
     time::macros::format_description!("[year]-[month]-[day]");
 
