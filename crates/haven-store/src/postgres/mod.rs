@@ -73,6 +73,11 @@ pub(crate) type Store = PgStore;
 pub(crate) type DbRow = sqlx::postgres::PgRow;
 pub(crate) type Db = sqlx::Postgres;
 
+/// The roles a release may name, as the SQL's role list (an array).
+pub(crate) fn role_list(roles: &[haven_domain::Role]) -> Vec<&'static str> {
+    roles.iter().map(|r| r.as_str()).collect()
+}
+
 mod audit;
 mod cases;
 #[macro_use]

@@ -81,6 +81,11 @@ pub(crate) type Store = SqliteStore;
 pub(crate) type DbRow = sqlx::sqlite::SqliteRow;
 pub(crate) type Db = sqlx::Sqlite;
 
+/// The roles a release may name, as the SQL's role list (comma-separated).
+pub(crate) fn role_list(roles: &[haven_domain::Role]) -> String {
+    roles.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(",")
+}
+
 mod audit;
 mod case_page;
 mod cases;
