@@ -68,6 +68,21 @@ macro_rules! string_agg {
     };
 }
 
+/// `IN` a list of ids bound as [`id_list`].
+macro_rules! in_ids {
+    () => {
+        "= ANY($1)"
+    };
+}
+
+/// Ids as one parameter: an array.
+#[allow(clippy::unnecessary_wraps)]
+pub(crate) fn id_list(ids: &[haven_domain::UserId]) -> crate::StoreResult<Vec<uuid::Uuid>> {
+    Ok(ids.iter().map(|u| *u.as_uuid()).collect())
+}
+
+pub(crate) type DbConn = sqlx::PgConnection;
+
 /// The names the shared store code (`crate::shared`) is written against.
 pub(crate) type Store = PgStore;
 pub(crate) type DbRow = sqlx::postgres::PgRow;

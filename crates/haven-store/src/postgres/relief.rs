@@ -15,7 +15,8 @@ const QUEUE_DEADLINE_REMINDERS: &str = "INSERT INTO outbox (id, dedupe_key, kind
              ON CONFLICT (dedupe_key) DO NOTHING";
 
 /// SKIP LOCKED: two instances claiming at once take different rows.
-const CLAIM_MESSAGES: &str = "UPDATE outbox SET lease_owner = $1, lease_until = $2, attempts = attempts + 1
+const CLAIM_MESSAGES: &str =
+    "UPDATE outbox SET lease_owner = $1, lease_until = $2, attempts = attempts + 1
              WHERE id IN (SELECT id FROM outbox WHERE status = 'pending' AND available_at <= $3
                             AND (lease_until IS NULL OR lease_until < $3)
                           ORDER BY available_at LIMIT $4 FOR UPDATE SKIP LOCKED)

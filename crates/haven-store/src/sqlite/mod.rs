@@ -76,6 +76,24 @@ macro_rules! string_agg {
     };
 }
 
+/// `IN` a list of ids bound as [`id_list`].
+macro_rules! in_ids {
+    () => {
+        "IN (SELECT unhex(value) FROM json_each($1))"
+    };
+}
+
+/// Ids as one parameter: a JSON array of hex strings.
+pub(crate) fn id_list(ids: &[haven_domain::UserId]) -> crate::StoreResult<String> {
+    let hex: Vec<String> = ids
+        .iter()
+        .map(|u| u.as_uuid().simple().to_string())
+        .collect();
+    serde_json::to_string(&hex).map_err(|_| crate::StoreError::Corrupt("user ids"))
+}
+
+pub(crate) type DbConn = sqlx::SqliteConnection;
+
 /// The names the shared store code (`crate::shared`) is written against.
 pub(crate) type Store = SqliteStore;
 pub(crate) type DbRow = sqlx::sqlite::SqliteRow;
@@ -83,7 +101,11 @@ pub(crate) type Db = sqlx::Sqlite;
 
 /// The roles a release may name, as the SQL's role list (comma-separated).
 pub(crate) fn role_list(roles: &[haven_domain::Role]) -> String {
-    roles.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(",")
+    roles
+        .iter()
+        .map(|r| r.as_str())
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 mod audit;
