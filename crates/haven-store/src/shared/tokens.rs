@@ -8,7 +8,7 @@ use haven_domain::{ApiTokenId, AuditEntry, UserId};
 use time::OffsetDateTime;
 
 fn token_from_row(r: &impl Columns) -> StoreResult<ApiToken> {
-    let opt = |col: &'static str| -> StoreResult<Option<OffsetDateTime>> { Ok(r.col(col)?) };
+    let opt = |col: &'static str| -> StoreResult<Option<OffsetDateTime>> { r.col(col) };
     Ok(ApiToken {
         id: ApiTokenId::from_uuid(r.col("id")?),
         token_hash: crate::bytes32(r.col("token_hash")?, "api_tokens.token_hash")?,
