@@ -83,6 +83,20 @@ pub(crate) fn id_list(ids: &[haven_domain::UserId]) -> crate::StoreResult<Vec<uu
 
 pub(crate) type DbConn = sqlx::PgConnection;
 
+/// The position of a text in another (0: absent).
+macro_rules! strpos {
+    () => {
+        "strpos"
+    };
+}
+
+/// What a claim adds so that two instances take different rows.
+macro_rules! skip_locked {
+    () => {
+        " FOR UPDATE SKIP LOCKED"
+    };
+}
+
 /// The names the shared store code (`crate::shared`) is written against.
 pub(crate) type Store = PgStore;
 pub(crate) type DbRow = sqlx::postgres::PgRow;

@@ -94,6 +94,20 @@ pub(crate) fn id_list(ids: &[haven_domain::UserId]) -> crate::StoreResult<String
 
 pub(crate) type DbConn = sqlx::SqliteConnection;
 
+/// The position of a text in another (0: absent).
+macro_rules! strpos {
+    () => {
+        "instr"
+    };
+}
+
+/// What a claim adds so that two instances take different rows.
+macro_rules! skip_locked {
+    () => {
+        ""
+    };
+}
+
 /// The names the shared store code (`crate::shared`) is written against.
 pub(crate) type Store = SqliteStore;
 pub(crate) type DbRow = sqlx::sqlite::SqliteRow;
