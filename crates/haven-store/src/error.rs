@@ -31,8 +31,17 @@ pub enum StoreError {
     /// re-chained. Nothing is chained until an operator looks.
     #[error("the audit chain was tampered with: {0}")]
     AuditTampered(String),
+    /// No connection came free in time (the pool is exhausted or the
+    /// server is slow): a retry may succeed.
+    #[error("the database did not answer in time: {0}")]
+    Timeout(String),
+    /// The database refused a value as malformed (PostgreSQL: NUL in text,
+    /// SQLSTATE 22021). Fields validate first; this is the net.
+    #[error("the database refused a value: {0}")]
+    BadInput(&'static str),
+    /// Any other database failure: a fault, not the caller's input.
     #[error("database error: {0}")]
-    Database(sqlx::Error),
+    Database(String),
 }
 
 impl From<sqlx::Error> for StoreError {
@@ -44,7 +53,14 @@ impl From<sqlx::Error> for StoreError {
         {
             return Self::Full;
         }
-        Self::Database(e)
+        match &e {
+            sqlx::Error::PoolTimedOut => Self::Timeout(e.to_string()),
+            sqlx::Error::PoolClosed | sqlx::Error::Io(_) => Self::Unavailable(e.to_string()),
+            sqlx::Error::Database(db) if db.code().as_deref() == Some("22021") => {
+                Self::BadInput("text with a NUL character")
+            }
+            _ => Self::Database(e.to_string()),
+        }
     }
 }
 

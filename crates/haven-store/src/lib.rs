@@ -1048,5 +1048,3 @@ fn bytes32(v: Vec<u8>, what: &'static str) -> StoreResult<[u8; 32]> {
 #[cfg(feature = "testing")]
 pub mod testing;
 
-/// The database driver's error type, for callers that classify failures.
-pub use sqlx::Error as sqlx_error;

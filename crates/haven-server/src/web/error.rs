@@ -200,22 +200,13 @@ impl From<StoreError> for AppError {
             StoreError::Unavailable(m) => Self::Unavailable(Outage::Database, m),
             StoreError::Full => Self::Unavailable(Outage::Disk, "disk full".into()),
             StoreError::AuditTampered(m) => Self::Unavailable(Outage::AuditLog, m),
-            StoreError::Database(
-                sqlx_err @ (haven_store::sqlx_error::PoolTimedOut
-                | haven_store::sqlx_error::PoolClosed
-                | haven_store::sqlx_error::Io(_)),
-            ) => Self::Unavailable(Outage::Database, sqlx_err.to_string()),
-            // PostgreSQL refuses NUL in text (SQLSTATE 22021): that is bad
-            // input, not a fault. Fields validate it first; this is the net.
-            StoreError::Database(haven_store::sqlx_error::Database(db))
-                if db.code().as_deref() == Some("22021") =>
-            {
-                Self::Invalid {
-                    code: "bad_text",
-                    field: None,
-                    message: "Text may not contain NUL characters.".into(),
-                }
-            }
+            StoreError::Timeout(m) => Self::Unavailable(Outage::Database, m),
+            // Fields validate text first; this is the net.
+            StoreError::BadInput(_) => Self::Invalid {
+                code: "bad_text",
+                field: None,
+                message: "Text may not contain NUL characters.".into(),
+            },
             other => Self::Internal(other.to_string()),
         }
     }
