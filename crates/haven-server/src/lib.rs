@@ -15,7 +15,7 @@ use audit::AuditChain;
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
 use axum::http::{HeaderName, header};
-use axum::routing::{get, post};
+use axum::routing::get;
 use haven_store::DynStore;
 use std::future::Future;
 use std::net::SocketAddr;
@@ -155,95 +155,24 @@ pub fn router(state: AppState) -> Router {
     // Attachments may be larger than any other body; everything else keeps
     // the small limit through the extractors' default.
     let upload_limit = state.settings.attachment_limit_bytes + 64 * 1024;
+    let limits = web::Limits {
+        upload: upload_limit,
+    };
     Router::new()
-        .route("/", get(features::home::pages::home))
-        .route("/sign-in", get(features::account::pages::sign_in_form).post(features::account::pages::sign_in))
-        .route("/sign-out", post(features::account::pages::sign_out))
-        .route("/sign-in/mfa", get(features::account::mfa_pages::challenge_form).post(features::account::mfa_pages::challenge_submit))
-        .route("/mfa/setup", get(features::account::mfa_pages::setup_form).post(features::account::mfa_pages::setup_submit))
-        .route("/admin/users", get(features::admin::pages::users).post(features::admin::pages::create_user))
-        .route("/access", get(features::admin::pages::access))
-        .route("/admin/users/{id}", get(features::admin::pages::user))
-        .route("/admin/users/{id}/reset-mfa", post(features::admin::pages::reset_mfa))
-        .route("/admin/users/{id}/end-sessions", post(features::admin::pages::end_sessions))
-        .route("/admin/users/{id}/access", post(features::admin::pages::update_access))
-        .route("/admin/organizations", get(features::admin::pages::organizations).post(features::admin::pages::create_organization))
-        .route("/account/sign-out-everywhere", post(features::admin::pages::sign_out_everywhere))
-        .route("/account/tokens", get(features::account::tokens::list).post(features::account::tokens::create))
-        .route("/account/tokens/{id}/revoke", post(features::account::tokens::revoke))
-        .route("/cases", get(features::cases::caseload::caseload).post(features::cases::intake::create_case))
-        .route("/cases/new", get(features::cases::intake::new_case))
-        .route("/cases/drafts/{id}/delete", post(features::cases::intake::delete_draft))
-        .route("/cases/{id}", get(features::cases::pages::case))
-        .route("/cases/{id}/entries", post(features::cases::forms::add_entry))
-        .route("/cases/{id}/entries/update", post(features::cases::forms::update_entry))
-        .route("/cases/{id}/stage", post(features::cases::forms::change_stage))
-        .route("/cases/{id}/cooperation", post(features::cases::forms::set_cooperation))
-        .route("/cases/{id}/hhs-notified", post(features::cases::forms::hhs_notified))
-        .route("/cases/{id}/team", get(features::record::pages::team_page).post(features::cases::forms::change_team))
-        .route("/cases/{id}/fund-requests", post(features::cases::forms::request_funds))
-        .route(
-            "/cases/{id}/attachments",
-            post(features::cases::forms::upload_attachment).layer(DefaultBodyLimit::max(upload_limit)),
-        )
-        .route("/cases/{id}/attachments/{attachment}", get(features::cases::forms::download_attachment))
-        .route("/interviews", get(features::interviews::pages::queue))
-        .route("/interviews/{id}", get(features::interviews::pages::detail))
-        .route("/interviews/{id}/schedule", post(features::interviews::pages::schedule))
-        .route(
-            "/interviews/{id}/files",
-            post(features::interviews::pages::upload).layer(DefaultBodyLimit::disable()),
-        )
-        .route("/interviews/{id}/files/{file}/{action}", post(features::interviews::pages::file_action))
-        .route("/interviews/{id}/{action}", post(features::interviews::pages::action))
-        .route("/interview-files/{id}", get(features::interviews::pages::download))
-        .route("/cases/{id}/interviews/new", get(features::interviews::pages::new_request))
-        .route("/cases/{id}/interviews", post(features::interviews::pages::create_request))
-        .route("/cases/{id}/interviews/{interview}/observe", post(features::interviews::pages::observe))
-        .route("/cases/{id}/notices", post(features::notices::pages::notify))
-        .route("/cases/{id}/opt-outs", post(features::notices::pages::opt_out))
-        .route("/account/notifications", get(features::notices::pages::settings).post(features::notices::pages::save_settings))
-        .route("/admin/templates", get(features::notices::pages::templates).post(features::notices::pages::save_template))
-        .route("/funds", get(features::funds::pages::list).post(features::funds::pages::create))
-        .route("/funds/{id}/add", post(features::funds::pages::add))
-        .route("/fund-requests/{id}/decide", post(features::funds::pages::decide))
-        .route("/fund-requests/{id}/disburse", post(features::funds::pages::disburse))
-        .route("/rights-notice", get(features::record::pages::rights_notice))
-        .route("/cases/{id}/relief", get(features::relief::pages::show))
-        .route("/cases/{id}/relief/facts/{section}", post(features::relief::pages::save_section))
-        .route("/cases/{id}/relief/list/{list}", post(features::relief::pages::change_list))
-        .route("/cases/{id}/documents", post(features::relief::pages::draft))
-        .route("/documents/{id}", get(features::relief::pages::document))
-        .route("/documents/{id}/{action}", post(features::relief::pages::document_action))
-        .route("/relief/deadlines", get(features::relief::pages::deadlines))
-        .route("/notifications/{id}/read", post(features::relief::pages::read_notification))
-        .route("/directory", get(features::directory::pages::search_page))
-        .route("/directory/services/{id}", get(features::directory::pages::service_page))
-        .route("/directory/services/{id}/capacity", post(features::directory::pages::update_capacity))
-        .route("/directory/manage", get(features::directory::pages::manage))
-        .route(
-            "/directory/import",
-            post(features::directory::pages::import_upload).layer(DefaultBodyLimit::max(upload_limit)),
-        )
-        .route("/directory/organizations/{id}/link", post(features::directory::pages::link_org))
-        .route("/cases/{id}/referrals/new", get(features::referrals::pages::new_referral))
-        .route("/cases/{id}/referrals", post(features::referrals::pages::send_referral))
-        .route("/referrals", get(features::referrals::pages::incoming_page))
-        .route("/referrals/stats", get(features::referrals::pages::stats_page))
-        .route("/referrals/{id}", get(features::referrals::pages::incoming_one).post(features::referrals::pages::respond))
-        .route("/referrals/{id}/withdraw", post(features::referrals::pages::withdraw_referral))
-        .route("/hotlines", get(features::directory::hotlines::hotlines).post(features::directory::hotlines::save_hotline))
-        .route("/hotlines/print", get(features::directory::hotlines::hotlines_print))
-        .route("/hotlines/{id}", post(features::directory::hotlines::save_hotline))
-        .route("/hotlines/{id}/delete", post(features::directory::hotlines::delete_hotline))
-        .route("/cases/{id}/emergency", post(features::cases::pages::emergency))
-        .route("/cases/{id}/consents", post(features::cases::pages::record_consent))
-        .route("/cases/{id}/consents/{consent_id}/revoke", post(features::cases::pages::revoke_consent))
-        .route("/review/emergency", get(features::cases::pages::review))
-        .route("/review/emergency/{id}", post(features::cases::pages::mark_reviewed))
+        .merge(features::home::routes(&limits))
+        .merge(features::account::routes(&limits))
+        .merge(features::admin::routes(&limits))
+        .merge(features::cases::routes(&limits))
+        .merge(features::interviews::routes(&limits))
+        .merge(features::notices::routes(&limits))
+        .merge(features::funds::routes(&limits))
+        .merge(features::record::routes(&limits))
+        .merge(features::relief::routes(&limits))
+        .merge(features::directory::routes(&limits))
+        .merge(features::referrals::routes(&limits))
         .route("/language/{code}", get(web::pages::set_language))
         .route("/static/{name}", get(web::pages::static_file))
-        .merge(openapi::routes(upload_limit))
+        .merge(openapi::routes())
         .route("/healthz", get(web::health::healthz))
         .route("/readyz", get(web::health::readyz))
         .fallback(web::pages::not_found)

@@ -102,18 +102,7 @@ pub async fn openapi() -> Response {
     Json(ApiDoc::openapi()).into_response()
 }
 
-/// The API routes.
-pub fn routes(upload_limit: usize) -> Router<AppState> {
-    Router::new()
-        .route("/api/openapi.json", axum::routing::get(openapi))
-        .merge(crate::features::admin::api::routes())
-        .merge(crate::features::cases::consents::routes())
-        .merge(crate::features::cases::api::routes())
-        .merge(crate::features::record::api::routes(upload_limit))
-        .merge(crate::features::funds::api::routes())
-        .merge(crate::features::relief::api::routes())
-        .merge(crate::features::interviews::api::routes())
-        .merge(crate::features::notices::api::routes())
-        .merge(crate::features::directory::api::routes(upload_limit))
-        .merge(crate::features::referrals::api::routes())
+/// The OpenAPI document's route (each feature serves its own API routes).
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/api/openapi.json", axum::routing::get(openapi))
 }

@@ -12,3 +12,9 @@ pub mod security;
 pub mod session;
 pub mod shared_lists;
 pub mod time;
+
+/// Body size limits a feature's routes need (attachments and imports may be
+/// larger than any other body).
+pub struct Limits {
+    pub upload: usize,
+}

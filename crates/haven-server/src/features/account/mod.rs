@@ -4,3 +4,21 @@ pub mod pages;
 pub mod password;
 pub mod throttle;
 pub mod tokens;
+
+/// This feature's pages and API.
+pub fn routes(_limits: &crate::web::Limits) -> axum::Router<crate::AppState> {
+    use axum::routing::{get, post};
+    axum::Router::new()
+        .route("/sign-in", get(pages::sign_in_form).post(pages::sign_in))
+        .route("/sign-out", post(pages::sign_out))
+        .route(
+            "/sign-in/mfa",
+            get(mfa_pages::challenge_form).post(mfa_pages::challenge_submit),
+        )
+        .route(
+            "/mfa/setup",
+            get(mfa_pages::setup_form).post(mfa_pages::setup_submit),
+        )
+        .route("/account/tokens", get(tokens::list).post(tokens::create))
+        .route("/account/tokens/{id}/revoke", post(tokens::revoke))
+}

@@ -3,3 +3,19 @@ pub mod pages;
 pub mod service;
 
 pub use service::*;
+
+/// This feature's pages and API.
+pub fn routes(_limits: &crate::web::Limits) -> axum::Router<crate::AppState> {
+    use axum::routing::{get, post};
+    axum::Router::new()
+        .route("/cases/{id}/referrals/new", get(pages::new_referral))
+        .route("/cases/{id}/referrals", post(pages::send_referral))
+        .route("/referrals", get(pages::incoming_page))
+        .route("/referrals/stats", get(pages::stats_page))
+        .route(
+            "/referrals/{id}",
+            get(pages::incoming_one).post(pages::respond),
+        )
+        .route("/referrals/{id}/withdraw", post(pages::withdraw_referral))
+        .merge(api::routes())
+}
