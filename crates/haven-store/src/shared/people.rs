@@ -140,7 +140,7 @@ impl PeopleStore for Store {
     async fn user(&self, id: UserId) -> StoreResult<Option<User>> {
         sqlx::query(sql!(select_user!("u.id = $1")))
             .bind(id.as_uuid())
-            .fetch_optional(writer!(self))
+            .fetch_optional(reader!(self))
             .await?
             .as_ref()
             .map(user_from_row)
@@ -150,7 +150,7 @@ impl PeopleStore for Store {
     async fn user_by_login(&self, login: &LoginName) -> StoreResult<Option<User>> {
         sqlx::query(sql!(select_user!("u.login = $1")))
             .bind(login.as_str())
-            .fetch_optional(writer!(self))
+            .fetch_optional(reader!(self))
             .await?
             .as_ref()
             .map(user_from_row)
