@@ -176,6 +176,8 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(web::health::healthz))
         .route("/readyz", get(web::health::readyz))
         .fallback(web::pages::not_found)
+        // A page handler's error becomes the error page in the reader's language.
+        .layer(axum::middleware::from_fn_with_state(state.clone(), web::pages::page_errors))
         .layer(axum::middleware::from_fn(web::security::metrics))
         .layer(axum::middleware::from_fn_with_state(state.clone(), web::security::headers))
         // Cross-site form posts are refused before any handler runs; signed-in

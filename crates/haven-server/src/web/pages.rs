@@ -289,3 +289,100 @@ pub(crate) async fn history(
         })
         .collect())
 }
+
+// ---------------------------------------------------------------- page errors
+
+/// A page handler's failure. Page handlers return `Result<Response,
+/// PageError>` and use `?`; the [`page_errors`] layer renders the failure as
+/// the error page in the reader's language (API paths keep the JSON body).
+#[derive(Debug)]
+pub enum PageError {
+    App(AppError),
+    /// A state-changing form without this session's CSRF token.
+    Csrf,
+}
+
+impl From<AppError> for PageError {
+    fn from(e: AppError) -> Self {
+        Self::App(e)
+    }
+}
+
+impl From<haven_store::StoreError> for PageError {
+    fn from(e: haven_store::StoreError) -> Self {
+        Self::App(e.into())
+    }
+}
+
+/// The failure, carried from the handler to [`page_errors`].
+#[derive(Clone)]
+struct PageFailure(std::sync::Arc<PageError>);
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        let mut res = match &self {
+            Self::App(e) => (e.status(), axum::Json(e.body())).into_response(),
+            Self::Csrf => StatusCode::FORBIDDEN.into_response(),
+        };
+        res.extensions_mut()
+            .insert(PageFailure(std::sync::Arc::new(self)));
+        res
+    }
+}
+
+/// Renders a [`PageError`] as a page in the reader's language.
+pub async fn page_errors(
+    State(state): State<AppState>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let lang = Lang::from_headers(req.headers());
+    let api = {
+        let p = req.uri().path();
+        p.starts_with("/api/") || p.starts_with("/hsds")
+    };
+    let res = next.run(req).await;
+    match res.extensions().get::<PageFailure>() {
+        Some(PageFailure(e)) if !api => match &**e {
+            PageError::App(e) => error_page(&state, lang, e),
+            PageError::Csrf => forbidden(&state, lang),
+        },
+        _ => res,
+    }
+}
+
+/// Refuses a form whose CSRF token is not this session's.
+///
+/// # Errors
+/// [`PageError::Csrf`].
+pub fn check_csrf(me: &Authenticated, submitted: &str) -> Result<(), PageError> {
+    if me.csrf_matches(submitted) {
+        Ok(())
+    } else {
+        Err(PageError::Csrf)
+    }
+}
+
+/// A record's typed id from a path with one parameter; a malformed id is
+/// "not found", like a record that does not exist.
+pub struct Id<T>(pub T);
+
+impl<S, T> axum::extract::FromRequestParts<S> for Id<T>
+where
+    S: Send + Sync,
+    T: std::str::FromStr + Send,
+{
+    type Rejection = PageError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &S,
+    ) -> Result<Self, Self::Rejection> {
+        let Path(raw) = Path::<String>::from_request_parts(parts, state)
+            .await
+            .map_err(|_| PageError::App(AppError::NotFound))?;
+        raw.parse()
+            .map(Id)
+            .map_err(|_| PageError::App(AppError::NotFound))
+    }
+}

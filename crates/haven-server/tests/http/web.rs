@@ -146,6 +146,36 @@ async fn not_found_is_a_page_for_people_and_json_for_the_api(db: TestDb) {
 }
 on_both!(not_found_is_a_page_for_people_and_json_for_the_api);
 
+/// A page handler's error (`PageError`) is a page in the reader's language:
+/// a malformed id is "not found", a form without the session's token is
+/// refused, and neither answers JSON to a person.
+async fn page_errors_are_pages_in_the_readers_language(db: TestDb) {
+    let app = app_on(db, no_mfa()).await;
+    let cookie = sign_in(&app).await;
+    let mut req = get("/interviews/not-an-id", Some(&cookie));
+    req.headers_mut()
+        .insert(header::ACCEPT_LANGUAGE, "es".parse().unwrap());
+    let res = send(&app, req).await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    assert!(
+        res.headers()[header::CONTENT_TYPE]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
+    assert!(text(res).await.contains("Página no encontrada"));
+
+    let fund = uuid::Uuid::now_v7();
+    let res = send(
+        &app,
+        post_form(&format!("/funds/{fund}/add"), "amount=10", Some(&cookie)),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    assert!(text(res).await.contains("This request was refused"));
+}
+on_both!(page_errors_are_pages_in_the_readers_language);
+
 #[tokio::test]
 async fn static_files_are_served_with_their_types() {
     let app = app_on(testing::sqlite().await, no_mfa()).await;

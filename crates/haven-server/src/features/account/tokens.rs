@@ -3,7 +3,8 @@
 use crate::AppState;
 use crate::web::api::{TOKEN_PREFIX, token_hash};
 use crate::web::i18n::Lang;
-use crate::web::pages::{PageFrame, error_page, forbidden, render, see_other};
+use crate::web::pages::{PageError, check_csrf};
+use crate::web::pages::{PageFrame, error_page, render, see_other};
 use crate::web::session::{Authenticated, ReqId, SignedIn, random_bytes};
 use askama::Template;
 use axum::body::Bytes;
@@ -141,16 +142,14 @@ pub async fn create(
     SignedIn(me): SignedIn,
     ReqId(rid): ReqId,
     body: Bytes,
-) -> Response {
+) -> Result<Response, PageError> {
     let form: Vec<(String, String)> = url::form_urlencoded::parse(&body).into_owned().collect();
     let get = |k: &str| {
         form.iter()
             .find(|(key, _)| key == k)
             .map_or("", |(_, v)| v.as_str())
     };
-    if !me.csrf_matches(get("csrf")) {
-        return forbidden(&state, lang);
-    }
+    check_csrf(&me, get("csrf"))?;
     let name = get("name").trim().to_owned();
     let raw_scopes: Vec<&str> = form
         .iter()
@@ -171,7 +170,7 @@ pub async fn create(
         errors.push(("scopes", lang.t("tokens-error-scopes")));
     }
     if !errors.is_empty() {
-        return page(
+        return Ok(page(
             &state,
             lang,
             &me,
@@ -179,7 +178,7 @@ pub async fn create(
             errors,
             StatusCode::UNPROCESSABLE_ENTITY,
         )
-        .await;
+        .await);
     }
     let (token, secret) = mint(
         me.user.id,
@@ -192,9 +191,9 @@ pub async fn create(
         .on("api_token", token.id)
         .request(rid);
     if let Err(e) = state.store.create_api_token(&token, &audit).await {
-        return error_page(&state, lang, &e.into());
+        return Err(PageError::from(e));
     }
-    page(
+    Ok(page(
         &state,
         lang,
         &me,
@@ -202,7 +201,7 @@ pub async fn create(
         Vec::new(),
         StatusCode::CREATED,
     )
-    .await
+    .await)
 }
 
 #[derive(serde::Deserialize)]
@@ -218,25 +217,25 @@ pub async fn revoke(
     ReqId(rid): ReqId,
     Path(id): Path<String>,
     axum::Form(f): axum::Form<CsrfOnly>,
-) -> Response {
-    if !me.csrf_matches(&f.csrf) {
-        return forbidden(&state, lang);
-    }
+) -> Result<Response, PageError> {
+    check_csrf(&me, &f.csrf)?;
     let Ok(id) = id.parse::<ApiTokenId>() else {
-        return error_page(&state, lang, &crate::web::error::AppError::NotFound);
+        return Err(crate::web::error::AppError::NotFound.into());
     };
     let audit = AuditEntry::new(AuditAction::ApiTokenRevoked)
         .by(me.user.id, me.user.organization_id)
         .on("api_token", id)
         .request(rid);
-    match state
-        .store
-        .revoke_api_token(id, me.user.id, haven_domain::now(), &audit)
-        .await
-    {
-        Ok(true) => see_other("/account/tokens"),
-        // Someone else's token, or none: the same answer.
-        Ok(false) => error_page(&state, lang, &crate::web::error::AppError::NotFound),
-        Err(e) => error_page(&state, lang, &e.into()),
-    }
+    Ok(
+        match state
+            .store
+            .revoke_api_token(id, me.user.id, haven_domain::now(), &audit)
+            .await
+        {
+            Ok(true) => see_other("/account/tokens"),
+            // Someone else's token, or none: the same answer.
+            Ok(false) => error_page(&state, lang, &crate::web::error::AppError::NotFound),
+            Err(e) => error_page(&state, lang, &e.into()),
+        },
+    )
 }

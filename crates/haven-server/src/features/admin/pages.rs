@@ -6,7 +6,8 @@ use crate::AppState;
 use crate::web::error::AppError;
 use crate::web::i18n::Lang;
 use crate::web::pages::history;
-use crate::web::pages::{PageFrame, error_page, forbidden, render, see_other};
+use crate::web::pages::{PageError, check_csrf};
+use crate::web::pages::{PageFrame, error_page, render, see_other};
 use crate::web::session::{Authenticated, ReqId, SignedIn};
 use askama::Template;
 use axum::body::Bytes;
@@ -182,7 +183,7 @@ pub async fn access(
     lang: Lang,
     SignedIn(me): SignedIn,
     ReqId(rid): ReqId,
-) -> Response {
+) -> Result<Response, PageError> {
     let actor = Actor::of(&me.user);
     if !policy::authorize(
         &actor,
@@ -191,7 +192,7 @@ pub async fn access(
     )
     .is_allowed()
     {
-        return refuse(&state, lang, &me, "users", None, rid).await;
+        return Ok(refuse(&state, lang, &me, "users", None, rid).await);
     }
     let r: Result<Response, AppError> = async {
         let people = state
@@ -235,7 +236,7 @@ pub async fn access(
         ))
     }
     .await;
-    r.unwrap_or_else(|e| error_page(&state, lang, &e))
+    Ok(r.unwrap_or_else(|e| error_page(&state, lang, &e)))
 }
 
 #[derive(Template)]
@@ -300,13 +301,13 @@ pub async fn users(
     lang: Lang,
     SignedIn(me): SignedIn,
     ReqId(rid): ReqId,
-) -> Response {
+) -> Result<Response, PageError> {
     let actor = Actor::of(&me.user);
     if !policy::authorize(&actor, Action::View, Resource::UsersOf(actor.organization)).is_allowed()
     {
-        return refuse(&state, lang, &me, "users", None, rid).await;
+        return Ok(refuse(&state, lang, &me, "users", None, rid).await);
     }
-    users_page(
+    Ok(users_page(
         &state,
         lang,
         &me,
@@ -314,7 +315,7 @@ pub async fn users(
         Vec::new(),
         StatusCode::OK,
     )
-    .await
+    .await)
 }
 
 pub async fn create_user(
@@ -323,11 +324,9 @@ pub async fn create_user(
     SignedIn(me): SignedIn,
     ReqId(rid): ReqId,
     body: Bytes,
-) -> Response {
+) -> Result<Response, PageError> {
     let form = pairs(&body);
-    if !me.csrf_matches(field(&form, "csrf")) {
-        return forbidden(&state, lang);
-    }
+    check_csrf(&me, field(&form, "csrf"))?;
     let actor = Actor::of(&me.user);
     if !policy::authorize(
         &actor,
@@ -336,7 +335,7 @@ pub async fn create_user(
     )
     .is_allowed()
     {
-        return refuse(&state, lang, &me, "users", None, rid).await;
+        return Ok(refuse(&state, lang, &me, "users", None, rid).await);
     }
     let raw = NewUserInput {
         name: field(&form, "name").to_owned(),
@@ -362,7 +361,7 @@ pub async fn create_user(
                 .iter()
                 .map(|p| (p.field, lang.t(p.message_key)))
                 .collect();
-            return users_page(
+            return Ok(users_page(
                 &state,
                 lang,
                 &me,
@@ -370,7 +369,7 @@ pub async fn create_user(
                 errors,
                 StatusCode::UNPROCESSABLE_ENTITY,
             )
-            .await;
+            .await);
         }
     };
     let (name, login, password, roles) = (valid.name, valid.login, valid.password, valid.roles);
@@ -388,7 +387,7 @@ pub async fn create_user(
         .by(me.user.id, me.user.organization_id)
         .on("user", user.id)
         .request(rid);
-    match state.store.create_user(&user, &audit).await {
+    Ok(match state.store.create_user(&user, &audit).await {
         Ok(()) => see_other(&format!("/admin/users/{}?created=1", user.id)),
         Err(haven_store::StoreError::Conflict { field: "login" }) => {
             typed.invalid.push("login");
@@ -396,7 +395,7 @@ pub async fn create_user(
             users_page(&state, lang, &me, typed, errors, StatusCode::CONFLICT).await
         }
         Err(e) => error_page(&state, lang, &e.into()),
-    }
+    })
 }
 
 #[derive(Template)]
@@ -467,10 +466,10 @@ pub async fn user(
     ReqId(rid): ReqId,
     Path(id): Path<String>,
     Query(q): Query<UserQuery>,
-) -> Response {
+) -> Result<Response, PageError> {
     let user = match target(&state, lang, &me, &id, Action::View, rid.clone()).await {
         Ok(u) => u,
-        Err(res) => return res,
+        Err(res) => return Ok(res),
     };
     // The read is recorded before anything about the account is shown.
     let read = AuditEntry::new(AuditAction::RecordViewed)
@@ -478,14 +477,14 @@ pub async fn user(
         .on("user", user.id)
         .request(rid);
     if let Err(e) = state.audit_writer.record(read).await {
-        return error_page(&state, lang, &e);
+        return Err(e.into());
     }
     let (mfa, sessions) = match (
         state.store.mfa(user.id).await,
         state.store.sessions_of(user.id).await,
     ) {
         (Ok(m), Ok(list)) => (m.is_some_and(|m| m.enabled_at.is_some()), list),
-        (Err(e), _) | (_, Err(e)) => return error_page(&state, lang, &e.into()),
+        (Err(e), _) | (_, Err(e)) => return Err(PageError::from(AppError::from(e))),
     };
     let fmt = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]");
     let session_rows = sessions
@@ -513,7 +512,7 @@ pub async fn user(
     let history = if policy::authorize(&actor, Action::ViewHistory, resource).is_allowed() {
         match history(&state, lang, &actor, "user", &user.id.to_string()).await {
             Ok(h) => h,
-            Err(e) => return error_page(&state, lang, &e),
+            Err(e) => return Err(PageError::from(e)),
         }
     } else {
         Vec::new()
@@ -546,7 +545,7 @@ pub async fn user(
         can_end_sessions: policy::authorize(&actor, Action::EndSessions, resource).is_allowed(),
         csrf: me.csrf_token(),
     };
-    render(&page, StatusCode::OK)
+    Ok(render(&page, StatusCode::OK))
 }
 
 #[derive(Deserialize)]
@@ -562,13 +561,11 @@ pub async fn reset_mfa(
     ReqId(rid): ReqId,
     Path(id): Path<String>,
     axum::Form(f): axum::Form<CsrfOnly>,
-) -> Response {
-    if !me.csrf_matches(&f.csrf) {
-        return forbidden(&state, lang);
-    }
+) -> Result<Response, PageError> {
+    check_csrf(&me, &f.csrf)?;
     let user = match target(&state, lang, &me, &id, Action::ResetMfa, rid.clone()).await {
         Ok(u) => u,
-        Err(res) => return res,
+        Err(res) => return Ok(res),
     };
     let by = |a| {
         AuditEntry::new(a)
@@ -582,16 +579,16 @@ pub async fn reset_mfa(
         .reset_mfa(user.id, &by(AuditAction::MfaReset))
         .await
     {
-        return error_page(&state, lang, &e.into());
+        return Err(PageError::from(AppError::from(e)));
     }
     if let Err(e) = state
         .store
         .delete_sessions_for_user(user.id, Some(&by(AuditAction::SessionsEnded)))
         .await
     {
-        return error_page(&state, lang, &e.into());
+        return Err(PageError::from(AppError::from(e)));
     }
-    see_other(&format!("/admin/users/{}?done=mfa", user.id))
+    Ok(see_other(&format!("/admin/users/{}?done=mfa", user.id)))
 }
 
 pub async fn end_sessions(
@@ -601,13 +598,11 @@ pub async fn end_sessions(
     ReqId(rid): ReqId,
     Path(id): Path<String>,
     axum::Form(f): axum::Form<CsrfOnly>,
-) -> Response {
-    if !me.csrf_matches(&f.csrf) {
-        return forbidden(&state, lang);
-    }
+) -> Result<Response, PageError> {
+    check_csrf(&me, &f.csrf)?;
     let user = match target(&state, lang, &me, &id, Action::EndSessions, rid.clone()).await {
         Ok(u) => u,
-        Err(res) => return res,
+        Err(res) => return Ok(res),
     };
     let audit = AuditEntry::new(AuditAction::SessionsEnded)
         .by(me.user.id, me.user.organization_id)
@@ -618,15 +613,18 @@ pub async fn end_sessions(
         .delete_sessions_for_user(user.id, Some(&audit))
         .await
     {
-        return error_page(&state, lang, &e.into());
+        return Err(PageError::from(AppError::from(e)));
     }
     if user.id == me.user.id {
         let mut res = see_other("/sign-in");
         res.headers_mut()
             .append(SET_COOKIE, state.settings.session.clearing_cookie());
-        return res;
+        return Ok(res);
     }
-    see_other(&format!("/admin/users/{}?done=sessions", user.id))
+    Ok(see_other(&format!(
+        "/admin/users/{}?done=sessions",
+        user.id
+    )))
 }
 
 /// Changes an account's roles and whether it is disabled.
@@ -637,14 +635,12 @@ pub async fn update_access(
     ReqId(rid): ReqId,
     Path(id): Path<String>,
     body: Bytes,
-) -> Response {
+) -> Result<Response, PageError> {
     let form = pairs(&body);
-    if !me.csrf_matches(field(&form, "csrf")) {
-        return forbidden(&state, lang);
-    }
+    check_csrf(&me, field(&form, "csrf"))?;
     let user = match target(&state, lang, &me, &id, Action::UpdateAccess, rid.clone()).await {
         Ok(u) => u,
-        Err(res) => return res,
+        Err(res) => return Ok(res),
     };
     let raw: Vec<&str> = form
         .iter()
@@ -656,7 +652,7 @@ pub async fn update_access(
     roles.sort_unstable();
     roles.dedup();
     if !all_known {
-        return error_page(
+        return Ok(error_page(
             &state,
             lang,
             &AppError::Invalid {
@@ -664,21 +660,23 @@ pub async fn update_access(
                 field: Some("roles"),
                 message: "unknown role".into(),
             },
-        );
+        ));
     }
     let disabled = field(&form, "disabled") == "1";
     let audit = AuditEntry::new(AuditAction::UserAccessChanged)
         .by(me.user.id, me.user.organization_id)
         .on("user", user.id)
         .request(rid);
-    match state
-        .store
-        .update_user_access(user.id, &roles, disabled, &audit)
-        .await
-    {
-        Ok(()) => see_other(&format!("/admin/users/{}?done=access", user.id)),
-        Err(e) => error_page(&state, lang, &e.into()),
-    }
+    Ok(
+        match state
+            .store
+            .update_user_access(user.id, &roles, disabled, &audit)
+            .await
+        {
+            Ok(()) => see_other(&format!("/admin/users/{}?done=access", user.id)),
+            Err(e) => error_page(&state, lang, &e.into()),
+        },
+    )
 }
 
 /// "Sign out everywhere" for one's own account.
@@ -688,7 +686,7 @@ pub async fn sign_out_everywhere(
     signed_in: SignedIn,
     rid: ReqId,
     form: axum::Form<CsrfOnly>,
-) -> Response {
+) -> Result<Response, PageError> {
     let id = signed_in.0.user.id.to_string();
     end_sessions(state, lang, signed_in, rid, Path(id), form).await
 }
@@ -745,12 +743,12 @@ pub async fn organizations(
     lang: Lang,
     SignedIn(me): SignedIn,
     ReqId(rid): ReqId,
-) -> Response {
+) -> Result<Response, PageError> {
     if !policy::authorize(&Actor::of(&me.user), Action::View, Resource::Organizations).is_allowed()
     {
-        return refuse(&state, lang, &me, "organizations", None, rid).await;
+        return Ok(refuse(&state, lang, &me, "organizations", None, rid).await);
     }
-    orgs_page(&state, lang, &me, String::new(), None, StatusCode::OK).await
+    Ok(orgs_page(&state, lang, &me, String::new(), None, StatusCode::OK).await)
 }
 
 #[derive(Deserialize)]
@@ -769,10 +767,8 @@ pub async fn create_organization(
     SignedIn(me): SignedIn,
     ReqId(rid): ReqId,
     axum::Form(f): axum::Form<OrgForm>,
-) -> Response {
-    if !me.csrf_matches(&f.csrf) {
-        return forbidden(&state, lang);
-    }
+) -> Result<Response, PageError> {
+    check_csrf(&me, &f.csrf)?;
     if !policy::authorize(
         &Actor::of(&me.user),
         Action::Create,
@@ -780,11 +776,11 @@ pub async fn create_organization(
     )
     .is_allowed()
     {
-        return refuse(&state, lang, &me, "organizations", None, rid).await;
+        return Ok(refuse(&state, lang, &me, "organizations", None, rid).await);
     }
     let name = f.name.trim().to_owned();
     let Some(kind) = OrgKind::parse(&f.kind) else {
-        return error_page(
+        return Ok(error_page(
             &state,
             lang,
             &AppError::Invalid {
@@ -792,10 +788,10 @@ pub async fn create_organization(
                 field: Some("kind"),
                 message: "unknown organization kind".into(),
             },
-        );
+        ));
     };
     if name.is_empty() || name.chars().count() > 200 {
-        return orgs_page(
+        return Ok(orgs_page(
             &state,
             lang,
             &me,
@@ -803,7 +799,7 @@ pub async fn create_organization(
             Some(lang.t("admin-error-org-name")),
             StatusCode::UNPROCESSABLE_ENTITY,
         )
-        .await;
+        .await);
     }
     let org = Organization {
         id: OrganizationId::new(),
@@ -815,11 +811,11 @@ pub async fn create_organization(
         .by(me.user.id, me.user.organization_id)
         .on("organization", org.id)
         .request(rid);
-    match state.store.create_organization(&org, &audit).await {
+    Ok(match state.store.create_organization(&org, &audit).await {
         Ok(()) => {
             state.lists.organizations.forget();
             see_other("/admin/organizations")
         }
         Err(e) => error_page(&state, lang, &e.into()),
-    }
+    })
 }

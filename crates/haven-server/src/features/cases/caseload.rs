@@ -5,6 +5,7 @@ use crate::AppState;
 use crate::audit::PendingAudit;
 use crate::web::error::AppError;
 use crate::web::i18n::Lang;
+use crate::web::pages::PageError;
 use crate::web::pages::{PageFrame, error_page, render};
 use crate::web::session::{ReqId, SignedIn};
 use askama::Template;
@@ -153,11 +154,11 @@ pub async fn caseload(
     SignedIn(me): SignedIn,
     ReqId(rid): ReqId,
     axum::extract::Query(p): axum::extract::Query<CaseloadParams>,
-) -> Response {
+) -> Result<Response, PageError> {
     let actor = Actor::of(&me.user);
     let q = caseload_query(&actor, &p);
     let today = haven_domain::now().date();
-    match caseload_page(&state, &actor, &q, rid).await {
+    Ok(match caseload_page(&state, &actor, &q, rid).await {
         Ok((total, rows, audit)) => {
             let pages = u32::try_from(total.div_ceil(u64::from(PAGE_SIZE))).unwrap_or(u32::MAX);
             let label = |list: &str, code: &str| lang.t(&format!("pick-{list}-{code}"));
@@ -206,5 +207,5 @@ pub async fn caseload(
             }
         }
         Err(e) => error_page(&state, lang, &e),
-    }
+    })
 }

@@ -11,6 +11,7 @@ use crate::features::record::{self, EntryInput, EntryPatch};
 use crate::web::error::{AppError, FieldError};
 use crate::web::form::FormData;
 use crate::web::i18n::Lang;
+use crate::web::pages::{PageError, check_csrf};
 use crate::web::pages::{error_page, forbidden, see_other};
 use crate::web::session::{Authenticated, ReqId, SignedIn};
 use axum::body::Bytes;
@@ -138,14 +139,12 @@ pub async fn add_entry(
     ReqId(rid): ReqId,
     Path(id): Path<String>,
     body: Bytes,
-) -> Response {
+) -> Result<Response, PageError> {
     let f = FormData::parse(&body);
-    if !me.csrf_matches(&f.one("csrf")) {
-        return forbidden(&state, lang);
-    }
+    check_csrf(&me, &f.one("csrf"))?;
     let case = match posted_case(&state, &me, &id, rid.clone()).await {
         Ok(c) => c,
-        Err(e) => return error_page(&state, lang, &e),
+        Err(e) => return Err(PageError::from(e)),
     };
     let input = entry_input(&f);
     let (form, anchor) = match input.kind.as_str() {
@@ -158,7 +157,7 @@ pub async fn add_entry(
     let result = record::record_entry(&state, &case, &input, rid)
         .await
         .map(|_| ());
-    after(&state, lang, &me, &id, Place { form, anchor }, &f, result).await
+    Ok(after(&state, lang, &me, &id, Place { form, anchor }, &f, result).await)
 }
 
 case_form!(
@@ -238,7 +237,7 @@ pub async fn upload_attachment(
     ReqId(rid): ReqId,
     Path(id): Path<String>,
     mut multipart: axum::extract::Multipart,
-) -> Response {
+) -> Result<Response, PageError> {
     let (mut csrf, mut compartment, mut file_name, mut content) =
         (String::new(), String::new(), String::new(), Vec::new());
     loop {
@@ -249,7 +248,7 @@ pub async fn upload_attachment(
                     file_name = field.file_name().unwrap_or_default().to_owned();
                 }
                 let Ok(bytes) = field.bytes().await else {
-                    return too_large(&state, lang);
+                    return Ok(too_large(&state, lang));
                 };
                 match name.as_str() {
                     "csrf" => csrf = String::from_utf8_lossy(&bytes).into_owned(),
@@ -259,21 +258,19 @@ pub async fn upload_attachment(
                 }
             }
             Ok(None) => break,
-            Err(_) => return too_large(&state, lang),
+            Err(_) => return Ok(too_large(&state, lang)),
         }
     }
-    if !me.csrf_matches(&csrf) {
-        return forbidden(&state, lang);
-    }
+    check_csrf(&me, &csrf)?;
     let case = match posted_case(&state, &me, &id, rid.clone()).await {
         Ok(c) => c,
-        Err(e) => return error_page(&state, lang, &e),
+        Err(e) => return Err(PageError::from(e)),
     };
     let result = store_attachment(&state, &case, &file_name, &compartment, &content, rid)
         .await
         .map(|_| ());
     let f = FormData::parse(&Bytes::new());
-    after(
+    Ok(after(
         &state,
         lang,
         &me,
@@ -285,7 +282,7 @@ pub async fn upload_attachment(
         &f,
         result,
     )
-    .await
+    .await)
 }
 
 fn too_large(state: &AppState, lang: Lang) -> Response {
@@ -308,13 +305,13 @@ pub async fn download_attachment(
     SignedIn(me): SignedIn,
     ReqId(rid): ReqId,
     Path((id, attachment)): Path<(String, String)>,
-) -> Response {
+) -> Result<Response, PageError> {
     let case = match posted_case(&state, &me, &id, rid).await {
         Ok(c) => c,
-        Err(e) => return error_page(&state, lang, &e),
+        Err(e) => return Err(PageError::from(e)),
     };
-    match attachment_bytes(&state, &case, &attachment).await {
+    Ok(match attachment_bytes(&state, &case, &attachment).await {
         Ok((name, kind, bytes)) => attachment_response(&name, &kind, bytes),
         Err(e) => error_page(&state, lang, &e),
-    }
+    })
 }

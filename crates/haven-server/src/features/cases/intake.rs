@@ -9,11 +9,12 @@ use crate::features::record::{
 use crate::web::error::AppError;
 use crate::web::form::{Choice, FormData, choices, error_text};
 use crate::web::i18n::Lang;
-use crate::web::pages::{PageFrame, error_page, forbidden, render, see_other};
+use crate::web::pages::{Id, PageError, check_csrf};
+use crate::web::pages::{PageFrame, error_page, render, see_other};
 use crate::web::session::{Authenticated, ReqId, SignedIn};
 use askama::Template;
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use haven_domain::access;
@@ -386,20 +387,20 @@ pub async fn new_case(
     lang: Lang,
     SignedIn(me): SignedIn,
     Query(q): Query<NewQuery>,
-) -> Response {
+) -> Result<Response, PageError> {
     let actor = Actor::of(&me.user);
     if access::may_open_case(&actor).is_none() {
-        return error_page(&state, lang, &AppError::NotFound);
+        return Err(AppError::NotFound.into());
     }
     let (draft, input) = match q.draft.as_deref().map(str::parse::<DraftId>) {
         Some(Ok(id)) => match record::load_draft(&state, &actor, id).await {
             Ok((_, input)) => (Some(id), input),
-            Err(e) => return error_page(&state, lang, &e),
+            Err(e) => return Err(PageError::from(e)),
         },
-        Some(Err(_)) => return error_page(&state, lang, &AppError::NotFound),
+        Some(Err(_)) => return Err(PageError::from(AppError::NotFound)),
         None => (None, IntakeInput::default()),
     };
-    intake_page(
+    Ok(intake_page(
         &state,
         lang,
         &me,
@@ -412,7 +413,7 @@ pub async fn new_case(
         },
         StatusCode::OK,
     )
-    .await
+    .await)
 }
 
 /// Register, or save as a draft (`action=draft`).
@@ -422,28 +423,28 @@ pub async fn create_case(
     SignedIn(me): SignedIn,
     ReqId(rid): ReqId,
     body: Bytes,
-) -> Response {
+) -> Result<Response, PageError> {
     let f = FormData::parse(&body);
-    if !me.csrf_matches(&f.one("csrf")) {
-        return forbidden(&state, lang);
-    }
+    check_csrf(&me, &f.one("csrf"))?;
     let actor = Actor::of(&me.user);
     if access::may_open_case(&actor).is_none() {
-        return error_page(&state, lang, &AppError::NotFound);
+        return Err(AppError::NotFound.into());
     }
     let input = input_from_form(&f);
     let draft = match f.one("draft") {
         d if d.is_empty() => None,
         d => match d.parse::<DraftId>() {
             Ok(id) => Some(id),
-            Err(_) => return error_page(&state, lang, &AppError::NotFound),
+            Err(_) => return Err(PageError::from(AppError::NotFound)),
         },
     };
     if f.one("action") == "draft" {
-        return match record::save_draft(&state, &actor, draft, &input, rid).await {
-            Ok(id) => see_other(&format!("/cases/new?draft={id}&saved=1")),
-            Err(e) => error_page(&state, lang, &e),
-        };
+        return Ok(
+            match record::save_draft(&state, &actor, draft, &input, rid).await {
+                Ok(id) => see_other(&format!("/cases/new?draft={id}&saved=1")),
+                Err(e) => error_page(&state, lang, &e),
+            },
+        );
     }
     let shown = |errors: &[crate::web::error::FieldError], dup: (Vec<CaseId>, bool), status| {
         let state = state.clone();
@@ -467,21 +468,23 @@ pub async fn create_case(
             .await
         }
     };
-    match record::create_intake(&state, &actor, &input, draft, rid).await {
-        Ok(IntakeOutcome::Created(id)) => see_other(&format!("/cases/{id}")),
-        Ok(IntakeOutcome::PossibleDuplicates { here, elsewhere }) => {
-            shown(&[], (here, elsewhere), StatusCode::OK).await
-        }
-        Err(AppError::InvalidMany(_, errors)) => {
-            shown(
-                &errors,
-                (Vec::new(), false),
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await
-        }
-        Err(e) => error_page(&state, lang, &e),
-    }
+    Ok(
+        match record::create_intake(&state, &actor, &input, draft, rid).await {
+            Ok(IntakeOutcome::Created(id)) => see_other(&format!("/cases/{id}")),
+            Ok(IntakeOutcome::PossibleDuplicates { here, elsewhere }) => {
+                shown(&[], (here, elsewhere), StatusCode::OK).await
+            }
+            Err(AppError::InvalidMany(_, errors)) => {
+                shown(
+                    &errors,
+                    (Vec::new(), false),
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                )
+                .await
+            }
+            Err(e) => error_page(&state, lang, &e),
+        },
+    )
 }
 
 /// Deletes one of the worker's drafts.
@@ -490,23 +493,20 @@ pub async fn delete_draft(
     lang: Lang,
     SignedIn(me): SignedIn,
     ReqId(rid): ReqId,
-    Path(id): Path<String>,
+    Id(id): Id<DraftId>,
     body: Bytes,
-) -> Response {
+) -> Result<Response, PageError> {
     let f = FormData::parse(&body);
-    if !me.csrf_matches(&f.one("csrf")) {
-        return forbidden(&state, lang);
-    }
-    let Ok(id) = id.parse::<DraftId>() else {
-        return error_page(&state, lang, &AppError::NotFound);
-    };
+    check_csrf(&me, &f.one("csrf"))?;
     let audit = AuditEntry::new(AuditAction::IntakeDraftDeleted)
         .by(me.user.id, me.user.organization_id)
         .on("intake_draft", id)
         .request(rid);
-    match state.store.delete_draft(me.user.id, id, &audit).await {
-        Ok(true) => see_other("/cases/new"),
-        Ok(false) => error_page(&state, lang, &AppError::NotFound),
-        Err(e) => error_page(&state, lang, &e.into()),
-    }
+    Ok(
+        match state.store.delete_draft(me.user.id, id, &audit).await {
+            Ok(true) => see_other("/cases/new"),
+            Ok(false) => error_page(&state, lang, &AppError::NotFound),
+            Err(e) => error_page(&state, lang, &e.into()),
+        },
+    )
 }

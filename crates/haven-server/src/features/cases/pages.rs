@@ -6,7 +6,8 @@ use crate::AppState;
 use crate::web::error::AppError;
 use crate::web::i18n::Lang;
 use crate::web::pages::history;
-use crate::web::pages::{PageFrame, error_page, forbidden, render, see_other};
+use crate::web::pages::{PageError, check_csrf};
+use crate::web::pages::{PageFrame, error_page, render, see_other};
 use crate::web::session::{Authenticated, ReqId, SignedIn};
 use askama::Template;
 use axum::Form;
@@ -127,24 +128,26 @@ pub async fn case(
     ReqId(rid): ReqId,
     Path(id): Path<String>,
     axum::extract::Query(q): axum::extract::Query<CaseQuery>,
-) -> Response {
-    match case_page(
-        &state,
-        lang,
-        &me,
-        &id,
-        rid,
-        CaseView {
-            query: q,
-            ..CaseView::default()
+) -> Result<Response, PageError> {
+    Ok(
+        match case_page(
+            &state,
+            lang,
+            &me,
+            &id,
+            rid,
+            CaseView {
+                query: q,
+                ..CaseView::default()
+            },
+        )
+        .await
+        {
+            Ok(res) => res,
+            Err(AppError::NotFound) => case_not_found(&state, lang, &me, &id, None),
+            Err(e) => error_page(&state, lang, &e),
         },
     )
-    .await
-    {
-        Ok(res) => res,
-        Err(AppError::NotFound) => case_not_found(&state, lang, &me, &id, None),
-        Err(e) => error_page(&state, lang, &e),
-    }
 }
 
 #[derive(Template)]
@@ -253,18 +256,16 @@ pub async fn emergency(
     ReqId(rid): ReqId,
     Path(id): Path<String>,
     Form(form): Form<EmergencyForm>,
-) -> Response {
-    if !me.csrf_matches(&form.csrf) {
-        return forbidden(&state, lang);
-    }
+) -> Result<Response, PageError> {
+    check_csrf(&me, &form.csrf)?;
     let actor = Actor::of(&me.user);
     let Ok(case_id) = id.parse::<CaseId>() else {
-        return case_not_found(&state, lang, &me, &id, None);
+        return Ok(case_not_found(&state, lang, &me, &id, None));
     };
     let facts = match emergency_facts(&state, &me, case_id).await {
         Ok(Some(f)) => f,
-        Ok(None) => return case_not_found(&state, lang, &me, &id, None),
-        Err(e) => return error_page(&state, lang, &e),
+        Ok(None) => return Ok(case_not_found(&state, lang, &me, &id, None)),
+        Err(e) => return Err(PageError::from(e)),
     };
     let ctx = access::EmergencyContext {
         case: &facts.0,
@@ -276,7 +277,13 @@ pub async fn emergency(
         access::CaseDecision::Deny(access::CaseDeny::EmergencyNeedsReason)
             if me.user.has_role(haven_domain::Role::Supervisor) =>
         {
-            return case_not_found(&state, lang, &me, &id, Some(lang.t("emergency-error")));
+            return Ok(case_not_found(
+                &state,
+                lang,
+                &me,
+                &id,
+                Some(lang.t("emergency-error")),
+            ));
         }
         _ => {
             // Outside the supervisor's organizations, or a protected record:
@@ -286,9 +293,9 @@ pub async fn emergency(
                 .on("case", case_id)
                 .request(rid.clone());
             if let Err(e) = state.store.append_audit(&[denied]).await {
-                return error_page(&state, lang, &e.into());
+                return Err(PageError::from(AppError::from(e)));
             }
-            return case_not_found(&state, lang, &me, &id, None);
+            return Ok(case_not_found(&state, lang, &me, &id, None));
         }
     }
     let entry_id = uuid::Uuid::now_v7();
@@ -302,7 +309,7 @@ pub async fn emergency(
         },
     ) {
         Ok(r) => r,
-        Err(e) => return error_page(&state, lang, &AppError::Internal(e.to_string())),
+        Err(e) => return Err(PageError::from(AppError::Internal(e.to_string()))),
     };
     let record = haven_store::EmergencyAccess {
         id: entry_id,
@@ -318,9 +325,9 @@ pub async fn emergency(
         .on("case", case_id)
         .request(rid.clone());
     if let Err(e) = state.store.record_emergency_access(&record, &audit).await {
-        return error_page(&state, lang, &e.into());
+        return Err(PageError::from(AppError::from(e)));
     }
-    match case_page(
+    Ok(case_page(
         &state,
         lang,
         &me,
@@ -331,11 +338,7 @@ pub async fn emergency(
             ..CaseView::default()
         },
     )
-    .await
-    {
-        Ok(res) => res,
-        Err(e) => error_page(&state, lang, &e),
-    }
+    .await?)
 }
 
 /// The case page again after a refused form, with what was typed.
@@ -498,11 +501,11 @@ pub async fn review(
     lang: Lang,
     SignedIn(me): SignedIn,
     ReqId(rid): ReqId,
-) -> Response {
+) -> Result<Response, PageError> {
     if !me.user.has_role(haven_domain::Role::Supervisor) {
-        return error_page(&state, lang, &AppError::NotFound);
+        return Err(AppError::NotFound.into());
     }
-    match review_rows(&state, lang, &me, rid).await {
+    Ok(match review_rows(&state, lang, &me, rid).await {
         Ok(rows) => render(
             &ReviewPage {
                 page: PageFrame::new(&state, lang, "/review/emergency", Some(&me)),
@@ -512,7 +515,7 @@ pub async fn review(
             StatusCode::OK,
         ),
         Err(e) => error_page(&state, lang, &e),
-    }
+    })
 }
 
 async fn review_rows(
@@ -592,15 +595,13 @@ pub async fn mark_reviewed(
     ReqId(rid): ReqId,
     Path(id): Path<String>,
     Form(form): Form<CsrfOnly>,
-) -> Response {
-    if !me.csrf_matches(&form.csrf) {
-        return forbidden(&state, lang);
-    }
+) -> Result<Response, PageError> {
+    check_csrf(&me, &form.csrf)?;
     let (true, Ok(id)) = (
         me.user.has_role(haven_domain::Role::Supervisor),
         id.parse::<uuid::Uuid>(),
     ) else {
-        return error_page(&state, lang, &AppError::NotFound);
+        return Err(AppError::NotFound.into());
     };
     let pending = match state
         .store
@@ -608,24 +609,26 @@ pub async fn mark_reviewed(
         .await
     {
         Ok(p) => p,
-        Err(e) => return error_page(&state, lang, &e.into()),
+        Err(e) => return Err(PageError::from(AppError::from(e))),
     };
     let Some(entry) = pending.iter().find(|p| p.id == id) else {
-        return error_page(&state, lang, &AppError::NotFound);
+        return Err(AppError::NotFound.into());
     };
     let audit = AuditEntry::new(AuditAction::EmergencyReviewed)
         .by(me.user.id, me.user.organization_id)
         .on("case", entry.case)
         .request(rid);
-    match state
-        .store
-        .review_emergency_access(id, me.user.id, haven_domain::now(), &audit)
-        .await
-    {
-        Ok(true) => see_other("/review/emergency"),
-        Ok(false) => error_page(&state, lang, &AppError::NotFound),
-        Err(e) => error_page(&state, lang, &e.into()),
-    }
+    Ok(
+        match state
+            .store
+            .review_emergency_access(id, me.user.id, haven_domain::now(), &audit)
+            .await
+        {
+            Ok(true) => see_other("/review/emergency"),
+            Ok(false) => error_page(&state, lang, &AppError::NotFound),
+            Err(e) => error_page(&state, lang, &e.into()),
+        },
+    )
 }
 
 async fn consent_ui(
@@ -721,7 +724,7 @@ pub async fn record_consent(
     ReqId(rid): ReqId,
     Path(id): Path<String>,
     body: axum::body::Bytes,
-) -> Response {
+) -> Result<Response, PageError> {
     let form: Vec<(String, String)> = url::form_urlencoded::parse(&body).into_owned().collect();
     let one = |k: &str| {
         form.iter()
@@ -734,12 +737,10 @@ pub async fn record_consent(
             .map(|(_, v)| v.clone())
             .collect::<Vec<_>>()
     };
-    if !me.csrf_matches(&one("csrf")) {
-        return forbidden(&state, lang);
-    }
+    check_csrf(&me, &one("csrf"))?;
     let facts = match manageable_case(&state, lang, &me, &id).await {
         Ok(f) => f,
-        Err(res) => return res,
+        Err(res) => return Ok(res),
     };
     let recipient = one("recipient");
     let prefill = ConsentPrefill {
@@ -792,39 +793,41 @@ pub async fn record_consent(
                 consent_error: Some(code.to_owned()),
                 notice_error: None,
             };
-            return match case_page(
-                &state,
-                lang,
-                &me,
-                &id,
-                rid,
-                CaseView {
-                    query: q,
-                    prefill: Some(prefill),
-                    ..CaseView::default()
+            return Ok(
+                match case_page(
+                    &state,
+                    lang,
+                    &me,
+                    &id,
+                    rid,
+                    CaseView {
+                        query: q,
+                        prefill: Some(prefill),
+                        ..CaseView::default()
+                    },
+                )
+                .await
+                {
+                    Ok(mut res) => {
+                        *res.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+                        res
+                    }
+                    Err(e) => error_page(&state, lang, &e),
                 },
-            )
-            .await
-            {
-                Ok(mut res) => {
-                    *res.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
-                    res
-                }
-                Err(e) => error_page(&state, lang, &e),
-            };
+            );
         }
         Err(crate::features::cases::consents::ReleaseProblem::Failed(e)) => {
-            return error_page(&state, lang, &e);
+            return Err(e.into());
         }
     };
     let audit = AuditEntry::new(AuditAction::ConsentRecorded)
         .by(me.user.id, me.user.organization_id)
         .on("case", facts.id)
         .request(rid);
-    match state.store.add_consent(&release, &audit).await {
+    Ok(match state.store.add_consent(&release, &audit).await {
         Ok(()) => see_other(&format!("/cases/{}?done=consent#consents", facts.id)),
         Err(e) => error_page(&state, lang, &e.into()),
-    }
+    })
 }
 
 async fn manageable_case(
@@ -851,32 +854,32 @@ pub async fn revoke_consent(
     ReqId(rid): ReqId,
     Path((id, consent_id)): Path<(String, String)>,
     Form(form): Form<CsrfOnly>,
-) -> Response {
-    if !me.csrf_matches(&form.csrf) {
-        return forbidden(&state, lang);
-    }
+) -> Result<Response, PageError> {
+    check_csrf(&me, &form.csrf)?;
     let facts = match manageable_case(&state, lang, &me, &id).await {
         Ok(f) => f,
-        Err(res) => return res,
+        Err(res) => return Ok(res),
     };
     let Ok(cid) = consent_id.parse::<haven_domain::ConsentId>() else {
-        return error_page(&state, lang, &AppError::NotFound);
+        return Err(AppError::NotFound.into());
     };
     match state.store.consents_for_case(facts.id).await {
         Ok(list) if list.iter().any(|c| c.id == cid) => {}
-        Ok(_) => return error_page(&state, lang, &AppError::NotFound),
-        Err(e) => return error_page(&state, lang, &e.into()),
+        Ok(_) => return Err(PageError::from(AppError::NotFound)),
+        Err(e) => return Err(PageError::from(AppError::from(e))),
     }
     let audit = AuditEntry::new(AuditAction::ConsentRevoked)
         .by(me.user.id, me.user.organization_id)
         .on("case", facts.id)
         .request(rid);
-    match state
-        .store
-        .revoke_consent(cid, haven_domain::now(), &audit)
-        .await
-    {
-        Ok(_) => see_other(&format!("/cases/{}?done=revoked#consents", facts.id)),
-        Err(e) => error_page(&state, lang, &e.into()),
-    }
+    Ok(
+        match state
+            .store
+            .revoke_consent(cid, haven_domain::now(), &audit)
+            .await
+        {
+            Ok(_) => see_other(&format!("/cases/{}?done=revoked#consents", facts.id)),
+            Err(e) => error_page(&state, lang, &e.into()),
+        },
+    )
 }

@@ -6,7 +6,8 @@ use crate::features::directory::{self};
 use crate::web::error::AppError;
 use crate::web::form::FormData;
 use crate::web::i18n::Lang;
-use crate::web::pages::{PageFrame, error_page, forbidden, render, see_other};
+use crate::web::pages::{Id, PageError, check_csrf};
+use crate::web::pages::{PageFrame, error_page, render, see_other};
 use crate::web::session::{Authenticated, ReqId, SignedIn};
 use askama::Template;
 use axum::body::Bytes;
@@ -88,8 +89,8 @@ pub async fn hotlines(
     State(state): State<AppState>,
     lang: Lang,
     SignedIn(me): SignedIn,
-) -> Response {
-    hotlines_with(&state, lang, &me, None).await
+) -> Result<Response, PageError> {
+    Ok(hotlines_with(&state, lang, &me, None).await)
 }
 
 async fn hotlines_with(
@@ -125,15 +126,13 @@ pub async fn save_hotline(
     ReqId(rid): ReqId,
     id: Option<Path<String>>,
     body: Bytes,
-) -> Response {
+) -> Result<Response, PageError> {
     let f = FormData::parse(&body);
-    if !me.csrf_matches(&f.one("csrf")) {
-        return forbidden(&state, lang);
-    }
+    check_csrf(&me, &f.one("csrf"))?;
     let id = match id {
         Some(Path(s)) => match s.parse::<HotlineId>() {
             Ok(h) => Some(h),
-            Err(_) => return error_page(&state, lang, &AppError::NotFound),
+            Err(_) => return Err(PageError::from(AppError::NotFound)),
         },
         None => None,
     };
@@ -146,16 +145,18 @@ pub async fn save_hotline(
         description_en: f.one("description_en"),
         description_es: f.one("description_es"),
     };
-    match directory::save_hotline(&state, &Actor::of(&me.user), id, &input, rid).await {
-        Ok(_) => see_other("/hotlines"),
-        Err(AppError::InvalidMany(first, _)) => {
-            hotlines_with(&state, lang, &me, Some(first.body().message)).await
-        }
-        Err(e @ AppError::Invalid { .. }) => {
-            hotlines_with(&state, lang, &me, Some(e.body().message)).await
-        }
-        Err(e) => error_page(&state, lang, &e),
-    }
+    Ok(
+        match directory::save_hotline(&state, &Actor::of(&me.user), id, &input, rid).await {
+            Ok(_) => see_other("/hotlines"),
+            Err(AppError::InvalidMany(first, _)) => {
+                hotlines_with(&state, lang, &me, Some(first.body().message)).await
+            }
+            Err(e @ AppError::Invalid { .. }) => {
+                hotlines_with(&state, lang, &me, Some(e.body().message)).await
+            }
+            Err(e) => error_page(&state, lang, &e),
+        },
+    )
 }
 
 pub async fn delete_hotline(
@@ -163,20 +164,17 @@ pub async fn delete_hotline(
     lang: Lang,
     SignedIn(me): SignedIn,
     ReqId(rid): ReqId,
-    Path(id): Path<String>,
+    Id(id): Id<HotlineId>,
     body: Bytes,
-) -> Response {
+) -> Result<Response, PageError> {
     let f = FormData::parse(&body);
-    if !me.csrf_matches(&f.one("csrf")) {
-        return forbidden(&state, lang);
-    }
-    let Ok(id) = id.parse::<HotlineId>() else {
-        return error_page(&state, lang, &AppError::NotFound);
-    };
-    match directory::delete_hotline(&state, &Actor::of(&me.user), id, rid).await {
-        Ok(()) => see_other("/hotlines"),
-        Err(e) => error_page(&state, lang, &e),
-    }
+    check_csrf(&me, &f.one("csrf"))?;
+    Ok(
+        match directory::delete_hotline(&state, &Actor::of(&me.user), id, rid).await {
+            Ok(()) => see_other("/hotlines"),
+            Err(e) => error_page(&state, lang, &e),
+        },
+    )
 }
 
 #[derive(Template)]
@@ -205,9 +203,9 @@ pub async fn hotlines_print(
     lang: Lang,
     SignedIn(_me): SignedIn,
     Query(q): Query<PrintParams>,
-) -> Response {
+) -> Result<Response, PageError> {
     let print_lang = Lang::parse(&q.lang).unwrap_or(lang);
-    match hotline_lines(&state, print_lang).await {
+    Ok(match hotline_lines(&state, print_lang).await {
         Ok(lines) => render(
             &HotlinesPrint {
                 lang: print_lang,
@@ -216,5 +214,5 @@ pub async fn hotlines_print(
             StatusCode::OK,
         ),
         Err(e) => error_page(&state, lang, &e),
-    }
+    })
 }

@@ -8,7 +8,8 @@ use crate::web::error::AppError;
 use crate::web::form::FormData;
 use crate::web::form::{Opt, language_opts, languages_text, need_label, opts};
 use crate::web::i18n::Lang;
-use crate::web::pages::{PageFrame, error_page, forbidden, render, see_other};
+use crate::web::pages::{Id, PageError, check_csrf};
+use crate::web::pages::{PageFrame, error_page, render, see_other};
 use crate::web::session::{Authenticated, ReqId, SignedIn};
 use askama::Template;
 use axum::body::Bytes;
@@ -238,7 +239,7 @@ pub async fn search_page(
     lang: Lang,
     SignedIn(me): SignedIn,
     Query(p): Query<SearchParams>,
-) -> Response {
+) -> Result<Response, PageError> {
     let searched = [
         &p.q,
         &p.near,
@@ -272,7 +273,7 @@ pub async fn search_page(
                         next = Some(page_link(&p, r.page + 2));
                     }
                 }
-                Err(e) => return error_page(&state, lang, &e),
+                Err(e) => return Err(PageError::from(e)),
             },
         }
     }
@@ -320,7 +321,7 @@ pub async fn search_page(
         manage: directory::may_manage(&Actor::of(&me.user)),
         p,
     };
-    render(&page, StatusCode::OK)
+    Ok(render(&page, StatusCode::OK))
 }
 
 // ---------------------------------------------------------------- service
@@ -385,16 +386,13 @@ pub async fn service_page(
     State(state): State<AppState>,
     lang: Lang,
     SignedIn(me): SignedIn,
-    Path(id): Path<String>,
+    Id(id): Id<ServiceId>,
     Query(c): Query<ContextParams>,
-) -> Response {
-    let Ok(id) = id.parse::<ServiceId>() else {
-        return error_page(&state, lang, &AppError::NotFound);
-    };
+) -> Result<Response, PageError> {
     let actor = Actor::of(&me.user);
     let v = match directory::service_view(&state, Some(&actor), id).await {
         Ok(v) => v,
-        Err(e) => return error_page(&state, lang, &e),
+        Err(e) => return Err(PageError::from(e)),
     };
     let s = &v.service;
     let ages = match (
@@ -562,7 +560,7 @@ pub async fn service_page(
         csrf: me.csrf_token(),
         v,
     };
-    render(&page, StatusCode::OK)
+    Ok(render(&page, StatusCode::OK))
 }
 
 pub async fn update_capacity(
@@ -570,16 +568,11 @@ pub async fn update_capacity(
     lang: Lang,
     SignedIn(me): SignedIn,
     ReqId(rid): ReqId,
-    Path(id): Path<String>,
+    Id(id): Id<ServiceId>,
     body: Bytes,
-) -> Response {
+) -> Result<Response, PageError> {
     let f = FormData::parse(&body);
-    if !me.csrf_matches(&f.one("csrf")) {
-        return forbidden(&state, lang);
-    }
-    let Ok(id) = id.parse::<ServiceId>() else {
-        return error_page(&state, lang, &AppError::NotFound);
-    };
+    check_csrf(&me, &f.one("csrf"))?;
     let num = |k: &str| -> Result<Option<u32>, AppError> {
         let v = f.one(k);
         if v.trim().is_empty() {
@@ -600,10 +593,10 @@ pub async fn update_capacity(
             .await
     }
     .await;
-    match r {
+    Ok(match r {
         Ok(()) => see_other(&format!("/directory/services/{id}?done=capacity")),
         Err(e) => error_page(&state, lang, &e),
-    }
+    })
 }
 
 // ---------------------------------------------------------------- admin
@@ -683,11 +676,13 @@ pub async fn manage(
     lang: Lang,
     SignedIn(me): SignedIn,
     Query(q): Query<ManageParams>,
-) -> Response {
-    match manage_page(&state, lang, &me, q.offset, None, None).await {
-        Ok(p) => render(&p, StatusCode::OK),
-        Err(e) => error_page(&state, lang, &e),
-    }
+) -> Result<Response, PageError> {
+    Ok(
+        match manage_page(&state, lang, &me, q.offset, None, None).await {
+            Ok(p) => render(&p, StatusCode::OK),
+            Err(e) => error_page(&state, lang, &e),
+        },
+    )
 }
 
 pub async fn import_upload(
@@ -696,7 +691,7 @@ pub async fn import_upload(
     SignedIn(me): SignedIn,
     ReqId(rid): ReqId,
     mut multipart: axum::extract::Multipart,
-) -> Response {
+) -> Result<Response, PageError> {
     let (mut csrf, mut dry_run, mut files) = (String::new(), false, Vec::new());
     loop {
         match multipart.next_field().await {
@@ -704,7 +699,7 @@ pub async fn import_upload(
                 let name = field.name().unwrap_or_default().to_owned();
                 let file_name = field.file_name().unwrap_or_default().to_owned();
                 let Ok(bytes) = field.bytes().await else {
-                    return error_page(
+                    return Ok(error_page(
                         &state,
                         lang,
                         &AppError::Invalid {
@@ -712,7 +707,7 @@ pub async fn import_upload(
                             field: Some("files"),
                             message: lang.t("dir-import-too-large"),
                         },
-                    );
+                    ));
                 };
                 match name.as_str() {
                     "csrf" => csrf = String::from_utf8_lossy(&bytes).into_owned(),
@@ -725,21 +720,15 @@ pub async fn import_upload(
             }
             Ok(None) => break,
             Err(_) => {
-                return error_page(
-                    &state,
-                    lang,
-                    &AppError::Invalid {
-                        code: "too_large",
-                        field: Some("files"),
-                        message: lang.t("dir-import-too-large"),
-                    },
-                );
+                return Err(PageError::from(AppError::Invalid {
+                    code: "too_large",
+                    field: Some("files"),
+                    message: lang.t("dir-import-too-large"),
+                }));
             }
         }
     }
-    if !me.csrf_matches(&csrf) {
-        return forbidden(&state, lang);
-    }
+    check_csrf(&me, &csrf)?;
     let actor = Actor::of(&me.user);
     let r = async {
         if files.is_empty() {
@@ -756,12 +745,14 @@ pub async fn import_upload(
     let (report, error) = match r {
         Ok(rep) => (Some(rep), None),
         Err(AppError::Invalid { message, .. }) => (None, Some(message)),
-        Err(e) => return error_page(&state, lang, &e),
+        Err(e) => return Err(PageError::from(e)),
     };
-    match manage_page(&state, lang, &me, 0, report, error).await {
-        Ok(p) => render(&p, StatusCode::OK),
-        Err(e) => error_page(&state, lang, &e),
-    }
+    Ok(
+        match manage_page(&state, lang, &me, 0, report, error).await {
+            Ok(p) => render(&p, StatusCode::OK),
+            Err(e) => error_page(&state, lang, &e),
+        },
+    )
 }
 
 pub async fn link_org(
@@ -771,26 +762,26 @@ pub async fn link_org(
     ReqId(rid): ReqId,
     Path(id): Path<String>,
     body: Bytes,
-) -> Response {
+) -> Result<Response, PageError> {
     let f = FormData::parse(&body);
-    if !me.csrf_matches(&f.one("csrf")) {
-        return forbidden(&state, lang);
-    }
+    check_csrf(&me, &f.one("csrf"))?;
     let Ok(id) = Uuid::parse_str(&id) else {
-        return error_page(&state, lang, &AppError::NotFound);
+        return Err(AppError::NotFound.into());
     };
     let haven = match f.one("haven").as_str() {
         "" => None,
         h => match h.parse() {
             Ok(h) => Some(h),
-            Err(_) => return error_page(&state, lang, &AppError::NotFound),
+            Err(_) => return Err(PageError::from(AppError::NotFound)),
         },
     };
-    match directory::link_organization(&state, &Actor::of(&me.user), id, haven, rid).await {
-        Ok(()) => see_other(&format!(
-            "/directory/manage?offset={}",
-            f.one("offset").parse::<u32>().unwrap_or(0)
-        )),
-        Err(e) => error_page(&state, lang, &e),
-    }
+    Ok(
+        match directory::link_organization(&state, &Actor::of(&me.user), id, haven, rid).await {
+            Ok(()) => see_other(&format!(
+                "/directory/manage?offset={}",
+                f.one("offset").parse::<u32>().unwrap_or(0)
+            )),
+            Err(e) => error_page(&state, lang, &e),
+        },
+    )
 }

@@ -8,11 +8,12 @@ use crate::web::error::AppError;
 use crate::web::form::FormData;
 use crate::web::form::error_text;
 use crate::web::i18n::Lang;
-use crate::web::pages::{PageFrame, error_page, forbidden, render, see_other, when};
+use crate::web::pages::{Id, PageError, check_csrf};
+use crate::web::pages::{PageFrame, render, see_other, when};
 use crate::web::session::{Authenticated, ReqId, SignedIn};
 use askama::Template;
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use haven_domain::policy::{Actor, UserScope};
@@ -151,14 +152,11 @@ pub async fn list(
     SignedIn(me): SignedIn,
     ReqId(rid): ReqId,
     Query(q): Query<FundsQuery>,
-) -> Response {
+) -> Result<Response, PageError> {
     if !may_see(&me) {
-        return error_page(&state, lang, &AppError::NotFound);
+        return Err(AppError::NotFound.into());
     }
-    match funds_page(&state, lang, &me, q, rid).await {
-        Ok(r) => r,
-        Err(e) => error_page(&state, lang, &e),
-    }
+    Ok(funds_page(&state, lang, &me, q, rid).await?)
 }
 
 /// Back to the funds page with a result or a reason.
@@ -182,15 +180,12 @@ fn back(result: Result<(), AppError>, done: &str) -> Response {
 
 pub async fn create(
     State(state): State<AppState>,
-    lang: Lang,
     SignedIn(me): SignedIn,
     ReqId(rid): ReqId,
     body: Bytes,
-) -> Response {
+) -> Result<Response, PageError> {
     let f = FormData::parse(&body);
-    if !me.csrf_matches(&f.one("csrf")) {
-        return forbidden(&state, lang);
-    }
+    check_csrf(&me, &f.one("csrf"))?;
     let r = funds::create_fund(
         &state,
         &Actor::of(&me.user),
@@ -200,43 +195,31 @@ pub async fn create(
     )
     .await
     .map(|_| ());
-    back(r, "created")
+    Ok(back(r, "created"))
 }
 
 pub async fn add(
     State(state): State<AppState>,
-    lang: Lang,
     SignedIn(me): SignedIn,
     ReqId(rid): ReqId,
-    Path(id): Path<String>,
+    Id(id): Id<FundId>,
     body: Bytes,
-) -> Response {
+) -> Result<Response, PageError> {
     let f = FormData::parse(&body);
-    if !me.csrf_matches(&f.one("csrf")) {
-        return forbidden(&state, lang);
-    }
-    let Ok(id) = id.parse::<FundId>() else {
-        return error_page(&state, lang, &AppError::NotFound);
-    };
+    check_csrf(&me, &f.one("csrf"))?;
     let r = funds::add_to_fund(&state, &Actor::of(&me.user), id, &f.one("amount"), rid).await;
-    back(r, "added")
+    Ok(back(r, "added"))
 }
 
 pub async fn decide(
     State(state): State<AppState>,
-    lang: Lang,
     SignedIn(me): SignedIn,
     ReqId(rid): ReqId,
-    Path(id): Path<String>,
+    Id(id): Id<FundRequestId>,
     body: Bytes,
-) -> Response {
+) -> Result<Response, PageError> {
     let f = FormData::parse(&body);
-    if !me.csrf_matches(&f.one("csrf")) {
-        return forbidden(&state, lang);
-    }
-    let Ok(id) = id.parse::<FundRequestId>() else {
-        return error_page(&state, lang, &AppError::NotFound);
-    };
+    check_csrf(&me, &f.one("csrf"))?;
     let approve = f.one("decision") == "approve";
     let r = funds::decide(
         &state,
@@ -247,30 +230,26 @@ pub async fn decide(
         rid,
     )
     .await;
-    back(r, if approve { "approved" } else { "denied" })
+    Ok(back(r, if approve { "approved" } else { "denied" }))
 }
 
 /// Records a payment; posted from the case page.
 pub async fn disburse(
     State(state): State<AppState>,
-    lang: Lang,
     SignedIn(me): SignedIn,
     ReqId(rid): ReqId,
-    Path(id): Path<String>,
+    Id(id): Id<FundRequestId>,
     body: Bytes,
-) -> Response {
+) -> Result<Response, PageError> {
     let f = FormData::parse(&body);
-    if !me.csrf_matches(&f.one("csrf")) {
-        return forbidden(&state, lang);
-    }
-    let Ok(id) = id.parse::<FundRequestId>() else {
-        return error_page(&state, lang, &AppError::NotFound);
-    };
+    check_csrf(&me, &f.one("csrf"))?;
     let case = f.one("case");
-    match funds::disburse(&state, &Actor::of(&me.user), id, &f.one("method"), rid).await {
-        Ok(()) if !case.is_empty() => see_other(&format!("/cases/{case}?done=paid#funds")),
-        r => back(r, "paid"),
-    }
+    Ok(
+        match funds::disburse(&state, &Actor::of(&me.user), id, &f.one("method"), rid).await {
+            Ok(()) if !case.is_empty() => see_other(&format!("/cases/{case}?done=paid#funds")),
+            r => back(r, "paid"),
+        },
+    )
 }
 
 // ---------------------------------------------------------------- on the case page

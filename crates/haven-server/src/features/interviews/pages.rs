@@ -9,6 +9,7 @@ use crate::web::error::AppError;
 use crate::web::form::FormData;
 use crate::web::i18n::Lang;
 use crate::web::pages::Done;
+use crate::web::pages::{Id, PageError, check_csrf};
 use crate::web::pages::{PageFrame, error_page, forbidden, render, see_other};
 use crate::web::session::{Authenticated, ReqId, SignedIn};
 use askama::Template;
@@ -90,14 +91,16 @@ pub async fn new_request(
     SignedIn(me): SignedIn,
     ReqId(rid): ReqId,
     Path(id): Path<String>,
-) -> Response {
+) -> Result<Response, PageError> {
     let Ok(case) = id.parse::<CaseId>() else {
-        return error_page(&state, lang, &AppError::NotFound);
+        return Err(AppError::NotFound.into());
     };
-    match request_page(&state, lang, &me, case, RequestInput::default(), None, rid).await {
-        Ok(p) => render(&p, StatusCode::OK),
-        Err(e) => error_page(&state, lang, &e),
-    }
+    Ok(
+        match request_page(&state, lang, &me, case, RequestInput::default(), None, rid).await {
+            Ok(p) => render(&p, StatusCode::OK),
+            Err(e) => error_page(&state, lang, &e),
+        },
+    )
 }
 
 fn request_input(f: &FormData) -> RequestInput {
@@ -123,26 +126,28 @@ pub async fn create_request(
     ReqId(rid): ReqId,
     Path(id): Path<String>,
     body: Bytes,
-) -> Response {
+) -> Result<Response, PageError> {
     let f = FormData::parse(&body);
-    if !me.csrf_matches(&f.one("csrf")) {
-        return forbidden(&state, lang);
-    }
+    check_csrf(&me, &f.one("csrf"))?;
     let Ok(case) = id.parse::<CaseId>() else {
-        return error_page(&state, lang, &AppError::NotFound);
+        return Err(AppError::NotFound.into());
     };
     let input = request_input(&f);
-    match interviews::request(&state, &Actor::of(&me.user), case, &input, rid.clone()).await {
-        Ok(iid) => see_other(&format!("/interviews/{iid}?done=requested")),
-        Err(AppError::Invalid { message, field, .. }) => {
-            let field = field.unwrap_or_default().to_owned();
-            match request_page(&state, lang, &me, case, input, Some((message, field)), rid).await {
-                Ok(p) => render(&p, StatusCode::UNPROCESSABLE_ENTITY),
-                Err(e) => error_page(&state, lang, &e),
+    Ok(
+        match interviews::request(&state, &Actor::of(&me.user), case, &input, rid.clone()).await {
+            Ok(iid) => see_other(&format!("/interviews/{iid}?done=requested")),
+            Err(AppError::Invalid { message, field, .. }) => {
+                let field = field.unwrap_or_default().to_owned();
+                match request_page(&state, lang, &me, case, input, Some((message, field)), rid)
+                    .await
+                {
+                    Ok(p) => render(&p, StatusCode::UNPROCESSABLE_ENTITY),
+                    Err(e) => error_page(&state, lang, &e),
+                }
             }
-        }
-        Err(e) => error_page(&state, lang, &e),
-    }
+            Err(e) => error_page(&state, lang, &e),
+        },
+    )
 }
 
 pub async fn observe(
@@ -152,18 +157,18 @@ pub async fn observe(
     ReqId(rid): ReqId,
     Path((case, iid)): Path<(String, String)>,
     body: Bytes,
-) -> Response {
+) -> Result<Response, PageError> {
     let f = FormData::parse(&body);
-    if !me.csrf_matches(&f.one("csrf")) {
-        return forbidden(&state, lang);
-    }
+    check_csrf(&me, &f.one("csrf"))?;
     let (Ok(case), Ok(iid)) = (case.parse::<CaseId>(), iid.parse::<InterviewId>()) else {
-        return error_page(&state, lang, &AppError::NotFound);
+        return Err(AppError::NotFound.into());
     };
-    match interviews::observe(&state, &Actor::of(&me.user), case, iid, rid).await {
-        Ok(()) => see_other(&format!("/cases/{case}?done=observing#interviews")),
-        Err(e) => error_page(&state, lang, &e),
-    }
+    Ok(
+        match interviews::observe(&state, &Actor::of(&me.user), case, iid, rid).await {
+            Ok(()) => see_other(&format!("/cases/{case}?done=observing#interviews")),
+            Err(e) => error_page(&state, lang, &e),
+        },
+    )
 }
 
 // ----------------------------------------------------------------- detail
@@ -276,17 +281,16 @@ pub async fn detail(
     lang: Lang,
     SignedIn(me): SignedIn,
     ReqId(rid): ReqId,
-    Path(id): Path<String>,
+    Id(id): Id<InterviewId>,
     Query(q): Query<Done>,
-) -> Response {
-    let Ok(id) = id.parse::<InterviewId>() else {
-        return error_page(&state, lang, &AppError::NotFound);
-    };
+) -> Result<Response, PageError> {
     let notice = done_text(lang, q.done.as_deref());
-    match detail_page(&state, lang, &me, id, notice, None, None, rid).await {
-        Ok(p) => render(&p, StatusCode::OK),
-        Err(e) => error_page(&state, lang, &e),
-    }
+    Ok(
+        match detail_page(&state, lang, &me, id, notice, None, None, rid).await {
+            Ok(p) => render(&p, StatusCode::OK),
+            Err(e) => error_page(&state, lang, &e),
+        },
+    )
 }
 
 async fn refused(
@@ -309,16 +313,11 @@ pub async fn schedule(
     lang: Lang,
     SignedIn(me): SignedIn,
     ReqId(rid): ReqId,
-    Path(id): Path<String>,
+    Id(id): Id<InterviewId>,
     body: Bytes,
-) -> Response {
+) -> Result<Response, PageError> {
     let f = FormData::parse(&body);
-    if !me.csrf_matches(&f.one("csrf")) {
-        return forbidden(&state, lang);
-    }
-    let Ok(id) = id.parse::<InterviewId>() else {
-        return error_page(&state, lang, &AppError::NotFound);
-    };
+    check_csrf(&me, &f.one("csrf"))?;
     let form = ScheduleForm {
         starts_at: f.one("starts_at"),
         minutes: f.one("minutes"),
@@ -342,22 +341,24 @@ pub async fn schedule(
         notes: form.notes.clone(),
         notify_victim: f.flag("notify_victim"),
     };
-    match interviews::schedule(&state, &Actor::of(&me.user), id, &input, rid.clone()).await {
-        Ok(s) => {
-            let done = if s.notice_problem.is_some() {
-                "scheduled-no-notice"
-            } else if s.notice.is_some() {
-                "scheduled-notice"
-            } else {
-                "scheduled"
-            };
-            see_other(&format!("/interviews/{id}?done={done}"))
-        }
-        Err(AppError::Invalid { message, .. }) => {
-            refused(&state, lang, &me, id, message, Some(form), rid).await
-        }
-        Err(e) => error_page(&state, lang, &e),
-    }
+    Ok(
+        match interviews::schedule(&state, &Actor::of(&me.user), id, &input, rid.clone()).await {
+            Ok(s) => {
+                let done = if s.notice_problem.is_some() {
+                    "scheduled-no-notice"
+                } else if s.notice.is_some() {
+                    "scheduled-notice"
+                } else {
+                    "scheduled"
+                };
+                see_other(&format!("/interviews/{id}?done={done}"))
+            }
+            Err(AppError::Invalid { message, .. }) => {
+                refused(&state, lang, &me, id, message, Some(form), rid).await
+            }
+            Err(e) => error_page(&state, lang, &e),
+        },
+    )
 }
 
 pub async fn action(
@@ -367,13 +368,11 @@ pub async fn action(
     ReqId(rid): ReqId,
     Path((id, action)): Path<(String, String)>,
     body: Bytes,
-) -> Response {
+) -> Result<Response, PageError> {
     let f = FormData::parse(&body);
-    if !me.csrf_matches(&f.one("csrf")) {
-        return forbidden(&state, lang);
-    }
+    check_csrf(&me, &f.one("csrf"))?;
     let Ok(id) = id.parse::<InterviewId>() else {
-        return error_page(&state, lang, &AppError::NotFound);
+        return Err(AppError::NotFound.into());
     };
     let actor = Actor::of(&me.user);
     let result = match action.as_str() {
@@ -391,13 +390,13 @@ pub async fn action(
         }
         _ => Err(AppError::NotFound),
     };
-    match result {
+    Ok(match result {
         Ok(()) => see_other(&format!("/interviews/{id}?done={action}")),
         Err(AppError::Invalid { message, .. }) => {
             refused(&state, lang, &me, id, message, None, rid).await
         }
         Err(e) => error_page(&state, lang, &e),
-    }
+    })
 }
 
 /// Multipart upload: `csrf`, `kind`, then `file` (streamed, in that order).
@@ -406,12 +405,9 @@ pub async fn upload(
     lang: Lang,
     SignedIn(me): SignedIn,
     ReqId(rid): ReqId,
-    Path(id): Path<String>,
+    Id(id): Id<InterviewId>,
     mut form: Multipart,
-) -> Response {
-    let Ok(id) = id.parse::<InterviewId>() else {
-        return error_page(&state, lang, &AppError::NotFound);
-    };
+) -> Result<Response, PageError> {
     let mut csrf = String::new();
     let mut kind = String::new();
     let actor = Actor::of(&me.user);
@@ -420,7 +416,9 @@ pub async fn upload(
             Ok(Some(f)) => f,
             Ok(None) => break,
             Err(_) => {
-                return refused(&state, lang, &me, id, lang.t("iv-upload-failed"), None, rid).await;
+                return Ok(
+                    refused(&state, lang, &me, id, lang.t("iv-upload-failed"), None, rid).await,
+                );
             }
         };
         match field.name() {
@@ -428,7 +426,7 @@ pub async fn upload(
             Some("kind") => kind = field.text().await.unwrap_or_default(),
             Some("file") => {
                 if !me.csrf_matches(&csrf) {
-                    return forbidden(&state, lang);
+                    return Ok(forbidden(&state, lang));
                 }
                 let name = field.file_name().unwrap_or_default().to_owned();
                 let content_type = field
@@ -446,18 +444,18 @@ pub async fn upload(
                     rid.clone(),
                 )
                 .await;
-                return match result {
+                return Ok(match result {
                     Ok(_) => see_other(&format!("/interviews/{id}?done=stored#files")),
                     Err(AppError::Invalid { message, .. }) => {
                         refused(&state, lang, &me, id, message, None, rid).await
                     }
                     Err(e) => error_page(&state, lang, &e),
-                };
+                });
             }
             _ => {}
         }
     }
-    refused(&state, lang, &me, id, lang.t("iv-upload-none"), None, rid).await
+    Ok(refused(&state, lang, &me, id, lang.t("iv-upload-none"), None, rid).await)
 }
 
 pub async fn download(
@@ -465,15 +463,14 @@ pub async fn download(
     lang: Lang,
     SignedIn(me): SignedIn,
     ReqId(rid): ReqId,
-    Path(id): Path<String>,
-) -> Response {
-    let Ok(id) = id.parse::<InterviewFileId>() else {
-        return error_page(&state, lang, &AppError::NotFound);
-    };
-    match interviews::download(&state, &Actor::of(&me.user), id, rid).await {
-        Ok(d) => file_response(d),
-        Err(e) => error_page(&state, lang, &e),
-    }
+    Id(id): Id<InterviewFileId>,
+) -> Result<Response, PageError> {
+    Ok(
+        match interviews::download(&state, &Actor::of(&me.user), id, rid).await {
+            Ok(d) => file_response(d),
+            Err(e) => error_page(&state, lang, &e),
+        },
+    )
 }
 
 /// A download: always an attachment, never shown inline.
@@ -514,13 +511,11 @@ pub async fn file_action(
     ReqId(rid): ReqId,
     Path((iid, fid, action)): Path<(String, String, String)>,
     body: Bytes,
-) -> Response {
+) -> Result<Response, PageError> {
     let f = FormData::parse(&body);
-    if !me.csrf_matches(&f.one("csrf")) {
-        return forbidden(&state, lang);
-    }
+    check_csrf(&me, &f.one("csrf"))?;
     let (Ok(iid), Ok(fid)) = (iid.parse::<InterviewId>(), fid.parse::<InterviewFileId>()) else {
-        return error_page(&state, lang, &AppError::NotFound);
+        return Err(AppError::NotFound.into());
     };
     let actor = Actor::of(&me.user);
     let result = match action.as_str() {
@@ -539,13 +534,13 @@ pub async fn file_action(
             .map(|ok| if ok { "verified" } else { "verify-failed" }),
         _ => Err(AppError::NotFound),
     };
-    match result {
+    Ok(match result {
         Ok(done) => see_other(&format!("/interviews/{iid}?done={done}#files")),
         Err(AppError::Invalid { message, .. }) => {
             refused(&state, lang, &me, iid, message, None, rid).await
         }
         Err(e) => error_page(&state, lang, &e),
-    }
+    })
 }
 
 /// The case page's interviews section.

@@ -7,7 +7,8 @@ use crate::features::notices::{self, NoticeInput, TemplateView};
 use crate::web::error::AppError;
 use crate::web::form::FormData;
 use crate::web::i18n::Lang;
-use crate::web::pages::{PageFrame, error_page, forbidden, render, see_other};
+use crate::web::pages::{PageError, check_csrf};
+use crate::web::pages::{PageFrame, error_page, render, see_other};
 use crate::web::session::{Authenticated, ReqId, SignedIn};
 use askama::Template;
 use axum::body::Bytes;
@@ -27,35 +28,35 @@ pub async fn notify(
     ReqId(rid): ReqId,
     Path(id): Path<String>,
     body: Bytes,
-) -> Response {
+) -> Result<Response, PageError> {
     let f = FormData::parse(&body);
-    if !me.csrf_matches(&f.one("csrf")) {
-        return forbidden(&state, lang);
-    }
+    check_csrf(&me, &f.one("csrf"))?;
     let Ok(case) = id.parse::<CaseId>() else {
-        return error_page(&state, lang, &AppError::NotFound);
+        return Err(AppError::NotFound.into());
     };
     let input = NoticeInput {
         event: f.one("event"),
         when: f.one("when"),
         call_only: f.flag("call_only"),
     };
-    match notices::notify(&state, &Actor::of(&me.user), case, &input, rid).await {
-        Ok(q) => {
-            let done = if q.status == "opted_out" {
-                "notice-opted-out"
-            } else if q.send_at > haven_domain::now() {
-                "notice-held"
-            } else {
-                "notice"
-            };
-            see_other(&format!("/cases/{case}?done={done}#notices"))
-        }
-        Err(AppError::Invalid { code, .. }) => {
-            see_other(&format!("/cases/{case}?notice_error={code}#notices"))
-        }
-        Err(e) => error_page(&state, lang, &e),
-    }
+    Ok(
+        match notices::notify(&state, &Actor::of(&me.user), case, &input, rid).await {
+            Ok(q) => {
+                let done = if q.status == "opted_out" {
+                    "notice-opted-out"
+                } else if q.send_at > haven_domain::now() {
+                    "notice-held"
+                } else {
+                    "notice"
+                };
+                see_other(&format!("/cases/{case}?done={done}#notices"))
+            }
+            Err(AppError::Invalid { code, .. }) => {
+                see_other(&format!("/cases/{case}?notice_error={code}#notices"))
+            }
+            Err(e) => error_page(&state, lang, &e),
+        },
+    )
 }
 
 pub async fn opt_out(
@@ -65,31 +66,31 @@ pub async fn opt_out(
     ReqId(rid): ReqId,
     Path(id): Path<String>,
     body: Bytes,
-) -> Response {
+) -> Result<Response, PageError> {
     let f = FormData::parse(&body);
-    if !me.csrf_matches(&f.one("csrf")) {
-        return forbidden(&state, lang);
-    }
+    check_csrf(&me, &f.one("csrf"))?;
     let Ok(case) = id.parse::<CaseId>() else {
-        return error_page(&state, lang, &AppError::NotFound);
+        return Err(AppError::NotFound.into());
     };
     let stop = f.one("stop") == "1";
-    match notices::set_opt_out(
-        &state,
-        &Actor::of(&me.user),
-        case,
-        &f.one("channel"),
-        stop,
-        rid,
+    Ok(
+        match notices::set_opt_out(
+            &state,
+            &Actor::of(&me.user),
+            case,
+            &f.one("channel"),
+            stop,
+            rid,
+        )
+        .await
+        {
+            Ok(()) => see_other(&format!(
+                "/cases/{case}?done={}#notices",
+                if stop { "opt-out" } else { "opt-in" }
+            )),
+            Err(e) => error_page(&state, lang, &e),
+        },
     )
-    .await
-    {
-        Ok(()) => see_other(&format!(
-            "/cases/{case}?done={}#notices",
-            if stop { "opt-out" } else { "opt-in" }
-        )),
-        Err(e) => error_page(&state, lang, &e),
-    }
 }
 
 /// The case page's notices section.
@@ -179,8 +180,8 @@ pub async fn settings(
     lang: Lang,
     SignedIn(me): SignedIn,
     Query(q): Query<crate::web::pages::Done>,
-) -> Response {
-    match notices::settings(&state, me.user.id).await {
+) -> Result<Response, PageError> {
+    Ok(match notices::settings(&state, me.user.id).await {
         Ok(s) => render(
             &SettingsPage {
                 page: PageFrame::new(&state, lang, "/account/notifications", Some(&me)),
@@ -194,7 +195,7 @@ pub async fn settings(
             StatusCode::OK,
         ),
         Err(e) => error_page(&state, lang, &e),
-    }
+    })
 }
 
 pub async fn save_settings(
@@ -203,15 +204,15 @@ pub async fn save_settings(
     SignedIn(me): SignedIn,
     ReqId(rid): ReqId,
     body: Bytes,
-) -> Response {
+) -> Result<Response, PageError> {
     let f = FormData::parse(&body);
-    if !me.csrf_matches(&f.one("csrf")) {
-        return forbidden(&state, lang);
-    }
-    match notices::save_settings(&state, &Actor::of(&me.user), &f.many("email"), rid).await {
-        Ok(()) => see_other("/account/notifications?done=1"),
-        Err(e) => error_page(&state, lang, &e),
-    }
+    check_csrf(&me, &f.one("csrf"))?;
+    Ok(
+        match notices::save_settings(&state, &Actor::of(&me.user), &f.many("email"), rid).await {
+            Ok(()) => see_other("/account/notifications?done=1"),
+            Err(e) => error_page(&state, lang, &e),
+        },
+    )
 }
 
 // -------------------------------------------------------------- templates
@@ -247,12 +248,14 @@ pub async fn templates(
     lang: Lang,
     SignedIn(me): SignedIn,
     Query(q): Query<crate::web::pages::Done>,
-) -> Response {
+) -> Result<Response, PageError> {
     let notice = q.done.map(|_| lang.t("tpl-saved"));
-    match templates_page(&state, lang, &me, notice, None).await {
-        Ok(p) => render(&p, StatusCode::OK),
-        Err(e) => error_page(&state, lang, &e),
-    }
+    Ok(
+        match templates_page(&state, lang, &me, notice, None).await {
+            Ok(p) => render(&p, StatusCode::OK),
+            Err(e) => error_page(&state, lang, &e),
+        },
+    )
 }
 
 pub async fn save_template(
@@ -261,28 +264,28 @@ pub async fn save_template(
     SignedIn(me): SignedIn,
     ReqId(rid): ReqId,
     body: Bytes,
-) -> Response {
+) -> Result<Response, PageError> {
     let f = FormData::parse(&body);
-    if !me.csrf_matches(&f.one("csrf")) {
-        return forbidden(&state, lang);
-    }
+    check_csrf(&me, &f.one("csrf"))?;
     let (l, key, text) = (f.one("lang"), f.one("key"), f.one("body"));
-    match notices::save_template(&state, &Actor::of(&me.user), &l, &key, &text, rid).await {
-        Ok(()) => see_other("/admin/templates?done=1"),
-        Err(AppError::Invalid { message, .. }) => {
-            match templates_page(
-                &state,
-                lang,
-                &me,
-                None,
-                Some((format!("{l}/{key}"), message, text)),
-            )
-            .await
-            {
-                Ok(p) => render(&p, StatusCode::UNPROCESSABLE_ENTITY),
-                Err(e) => error_page(&state, lang, &e),
+    Ok(
+        match notices::save_template(&state, &Actor::of(&me.user), &l, &key, &text, rid).await {
+            Ok(()) => see_other("/admin/templates?done=1"),
+            Err(AppError::Invalid { message, .. }) => {
+                match templates_page(
+                    &state,
+                    lang,
+                    &me,
+                    None,
+                    Some((format!("{l}/{key}"), message, text)),
+                )
+                .await
+                {
+                    Ok(p) => render(&p, StatusCode::UNPROCESSABLE_ENTITY),
+                    Err(e) => error_page(&state, lang, &e),
+                }
             }
-        }
-        Err(e) => error_page(&state, lang, &e),
-    }
+            Err(e) => error_page(&state, lang, &e),
+        },
+    )
 }

@@ -9,7 +9,8 @@ use crate::web::error::AppError;
 use crate::web::form::FormData;
 use crate::web::form::{Opt, languages_text, need_label, opts};
 use crate::web::i18n::Lang;
-use crate::web::pages::{PageFrame, error_page, forbidden, render, see_other, when};
+use crate::web::pages::{Id, PageError, check_csrf};
+use crate::web::pages::{PageFrame, error_page, render, see_other, when};
 use crate::web::session::{Authenticated, ReqId, SignedIn};
 use askama::Template;
 use axum::body::Bytes;
@@ -130,9 +131,9 @@ pub async fn new_referral(
     ReqId(rid): ReqId,
     Path(id): Path<String>,
     Query(q): Query<NewReferralParams>,
-) -> Response {
+) -> Result<Response, PageError> {
     let Ok(case_id) = id.parse::<CaseId>() else {
-        return error_page(&state, lang, &AppError::NotFound);
+        return Err(AppError::NotFound.into());
     };
     let prefill = Prefill {
         service: &q.service,
@@ -140,10 +141,12 @@ pub async fn new_referral(
         note: String::new(),
         error: None,
     };
-    match referral_form(&state, lang, &me, case_id, prefill, rid).await {
-        Ok(p) => render(&p, StatusCode::OK),
-        Err(e) => error_page(&state, lang, &e),
-    }
+    Ok(
+        match referral_form(&state, lang, &me, case_id, prefill, rid).await {
+            Ok(p) => render(&p, StatusCode::OK),
+            Err(e) => error_page(&state, lang, &e),
+        },
+    )
 }
 
 pub async fn send_referral(
@@ -153,13 +156,11 @@ pub async fn send_referral(
     ReqId(rid): ReqId,
     Path(id): Path<String>,
     body: Bytes,
-) -> Response {
+) -> Result<Response, PageError> {
     let f = FormData::parse(&body);
-    if !me.csrf_matches(&f.one("csrf")) {
-        return forbidden(&state, lang);
-    }
+    check_csrf(&me, &f.one("csrf"))?;
     let Ok(case_id) = id.parse::<CaseId>() else {
-        return error_page(&state, lang, &AppError::NotFound);
+        return Err(AppError::NotFound.into());
     };
     let input = referrals::SendInput {
         plan_item_id: Uuid::parse_str(&f.one("plan_item")).ok(),
@@ -167,23 +168,25 @@ pub async fn send_referral(
         note: f.one("note"),
         include_personal: f.flag("include_personal"),
     };
-    match referrals::send(&state, &Actor::of(&me.user), case_id, &input, rid.clone()).await {
-        Ok(_) => see_other(&format!("/cases/{case_id}?done=referral#referrals")),
-        Err(AppError::Invalid { message, .. }) => {
-            let (service, plan_item) = (f.one("service"), f.one("plan_item"));
-            let prefill = Prefill {
-                service: &service,
-                plan_item: &plan_item,
-                note: input.note,
-                error: Some(message),
-            };
-            match referral_form(&state, lang, &me, case_id, prefill, rid).await {
-                Ok(p) => render(&p, StatusCode::UNPROCESSABLE_ENTITY),
-                Err(e) => error_page(&state, lang, &e),
+    Ok(
+        match referrals::send(&state, &Actor::of(&me.user), case_id, &input, rid.clone()).await {
+            Ok(_) => see_other(&format!("/cases/{case_id}?done=referral#referrals")),
+            Err(AppError::Invalid { message, .. }) => {
+                let (service, plan_item) = (f.one("service"), f.one("plan_item"));
+                let prefill = Prefill {
+                    service: &service,
+                    plan_item: &plan_item,
+                    note: input.note,
+                    error: Some(message),
+                };
+                match referral_form(&state, lang, &me, case_id, prefill, rid).await {
+                    Ok(p) => render(&p, StatusCode::UNPROCESSABLE_ENTITY),
+                    Err(e) => error_page(&state, lang, &e),
+                }
             }
-        }
-        Err(e) => error_page(&state, lang, &e),
-    }
+            Err(e) => error_page(&state, lang, &e),
+        },
+    )
 }
 
 pub async fn withdraw_referral(
@@ -191,20 +194,17 @@ pub async fn withdraw_referral(
     lang: Lang,
     SignedIn(me): SignedIn,
     ReqId(rid): ReqId,
-    Path(id): Path<String>,
+    Id(id): Id<ReferralId>,
     body: Bytes,
-) -> Response {
+) -> Result<Response, PageError> {
     let f = FormData::parse(&body);
-    if !me.csrf_matches(&f.one("csrf")) {
-        return forbidden(&state, lang);
-    }
-    let Ok(id) = id.parse::<ReferralId>() else {
-        return error_page(&state, lang, &AppError::NotFound);
-    };
-    match referrals::withdraw(&state, &Actor::of(&me.user), id, rid).await {
-        Ok(case) => see_other(&format!("/cases/{case}?done=referral-withdrawn#referrals")),
-        Err(e) => error_page(&state, lang, &e),
-    }
+    check_csrf(&me, &f.one("csrf"))?;
+    Ok(
+        match referrals::withdraw(&state, &Actor::of(&me.user), id, rid).await {
+            Ok(case) => see_other(&format!("/cases/{case}?done=referral-withdrawn#referrals")),
+            Err(e) => error_page(&state, lang, &e),
+        },
+    )
 }
 
 /// A referral line on the case page.
@@ -321,19 +321,21 @@ pub async fn incoming_page(
     lang: Lang,
     SignedIn(me): SignedIn,
     Query(q): Query<IncomingParams>,
-) -> Response {
+) -> Result<Response, PageError> {
     let all = q.all == "1";
-    match referrals::incoming(&state, &Actor::of(&me.user), !all).await {
-        Ok(list) => render(
-            &IncomingPage {
-                page: PageFrame::new(&state, lang, "/referrals", Some(&me)),
-                rows: list.iter().map(|r| incoming_row(lang, r)).collect(),
-                all,
-            },
-            StatusCode::OK,
-        ),
-        Err(e) => error_page(&state, lang, &e),
-    }
+    Ok(
+        match referrals::incoming(&state, &Actor::of(&me.user), !all).await {
+            Ok(list) => render(
+                &IncomingPage {
+                    page: PageFrame::new(&state, lang, "/referrals", Some(&me)),
+                    rows: list.iter().map(|r| incoming_row(lang, r)).collect(),
+                    all,
+                },
+                StatusCode::OK,
+            ),
+            Err(e) => error_page(&state, lang, &e),
+        },
+    )
 }
 
 #[derive(Template)]
@@ -440,17 +442,16 @@ pub async fn incoming_one(
     lang: Lang,
     SignedIn(me): SignedIn,
     ReqId(rid): ReqId,
-    Path(id): Path<String>,
+    Id(id): Id<ReferralId>,
     Query(q): Query<DoneParams>,
-) -> Response {
-    let Ok(id) = id.parse::<ReferralId>() else {
-        return error_page(&state, lang, &AppError::NotFound);
-    };
+) -> Result<Response, PageError> {
     let notice = (q.done == "1").then(|| lang.t("ref-answer-saved"));
-    match incoming_detail(&state, lang, &me, id, None, notice, rid).await {
-        Ok(p) => render(&p, StatusCode::OK),
-        Err(e) => error_page(&state, lang, &e),
-    }
+    Ok(
+        match incoming_detail(&state, lang, &me, id, None, notice, rid).await {
+            Ok(p) => render(&p, StatusCode::OK),
+            Err(e) => error_page(&state, lang, &e),
+        },
+    )
 }
 
 pub async fn respond(
@@ -458,38 +459,36 @@ pub async fn respond(
     lang: Lang,
     SignedIn(me): SignedIn,
     ReqId(rid): ReqId,
-    Path(id): Path<String>,
+    Id(id): Id<ReferralId>,
     body: Bytes,
-) -> Response {
+) -> Result<Response, PageError> {
     let f = FormData::parse(&body);
-    if !me.csrf_matches(&f.one("csrf")) {
-        return forbidden(&state, lang);
-    }
-    let Ok(id) = id.parse::<ReferralId>() else {
-        return error_page(&state, lang, &AppError::NotFound);
-    };
+    check_csrf(&me, &f.one("csrf"))?;
     let input = referrals::Response {
         status: f.one("status"),
         decline_reason: f.one("decline_reason"),
         note: f.one("note"),
     };
-    match referrals::respond(&state, &Actor::of(&me.user), id, &input, rid.clone()).await {
-        Ok(()) => see_other(&format!("/referrals/{id}?done=1")),
-        Err(AppError::Invalid { message, .. }) => {
-            match incoming_detail(&state, lang, &me, id, Some(message), None, rid).await {
-                Ok(p) => render(&p, StatusCode::UNPROCESSABLE_ENTITY),
-                Err(e) => error_page(&state, lang, &e),
+    Ok(
+        match referrals::respond(&state, &Actor::of(&me.user), id, &input, rid.clone()).await {
+            Ok(()) => see_other(&format!("/referrals/{id}?done=1")),
+            Err(AppError::Invalid { message, .. }) => {
+                match incoming_detail(&state, lang, &me, id, Some(message), None, rid).await {
+                    Ok(p) => render(&p, StatusCode::UNPROCESSABLE_ENTITY),
+                    Err(e) => error_page(&state, lang, &e),
+                }
             }
-        }
-        Err(AppError::Conflict { .. }) => {
-            match incoming_detail(&state, lang, &me, id, Some(lang.t("ref-moved")), None, rid).await
-            {
-                Ok(p) => render(&p, StatusCode::CONFLICT),
-                Err(e) => error_page(&state, lang, &e),
+            Err(AppError::Conflict { .. }) => {
+                match incoming_detail(&state, lang, &me, id, Some(lang.t("ref-moved")), None, rid)
+                    .await
+                {
+                    Ok(p) => render(&p, StatusCode::CONFLICT),
+                    Err(e) => error_page(&state, lang, &e),
+                }
             }
-        }
-        Err(e) => error_page(&state, lang, &e),
-    }
+            Err(e) => error_page(&state, lang, &e),
+        },
+    )
 }
 
 pub struct StatsRow {
@@ -523,7 +522,7 @@ pub async fn stats_page(
     State(state): State<AppState>,
     lang: Lang,
     SignedIn(me): SignedIn,
-) -> Response {
+) -> Result<Response, PageError> {
     let r = async {
         let stats = referrals::stats(&state, &Actor::of(&me.user), None).await?;
         let mut rows = Vec::new();
@@ -563,7 +562,7 @@ pub async fn stats_page(
         Ok::<_, AppError>(rows)
     }
     .await;
-    match r {
+    Ok(match r {
         Ok(rows) => render(
             &StatsPage {
                 page: PageFrame::new(&state, lang, "/referrals", Some(&me)),
@@ -572,5 +571,5 @@ pub async fn stats_page(
             StatusCode::OK,
         ),
         Err(e) => error_page(&state, lang, &e),
-    }
+    })
 }

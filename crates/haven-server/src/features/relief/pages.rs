@@ -12,7 +12,8 @@ use crate::features::relief::{self, DocumentView, ReliefView, code};
 use crate::web::error::AppError;
 use crate::web::form::FormData;
 use crate::web::i18n::Lang;
-use crate::web::pages::{PageFrame, error_page, forbidden, render, see_other, when};
+use crate::web::pages::{Id, PageError, check_csrf};
+use crate::web::pages::{PageFrame, error_page, render, see_other, when};
 use crate::web::session::{Authenticated, ReqId, SignedIn};
 use askama::Template;
 use axum::body::Bytes;
@@ -593,14 +594,11 @@ pub async fn show(
     ReqId(rid): ReqId,
     Path(id): Path<String>,
     Query(q): Query<NoticeQuery>,
-) -> Response {
+) -> Result<Response, PageError> {
     let Some(case) = parse_case(&id) else {
-        return error_page(&state, lang, &AppError::NotFound);
+        return Err(AppError::NotFound.into());
     };
-    match relief_page(&state, lang, &me, case, &q, rid).await {
-        Ok(r) => r,
-        Err(e) => error_page(&state, lang, &e),
-    }
+    Ok(relief_page(&state, lang, &me, case, &q, rid).await?)
 }
 
 /// Back to the relief tab with the outcome of a form.
@@ -662,18 +660,15 @@ fn urlencode(s: &str) -> String {
 /// Saves one tracker section.
 pub async fn save_section(
     State(state): State<AppState>,
-    lang: Lang,
     SignedIn(me): SignedIn,
     ReqId(rid): ReqId,
     Path((id, section)): Path<(String, String)>,
     body: Bytes,
-) -> Response {
+) -> Result<Response, PageError> {
     let f = FormData::parse(&body);
-    if !me.csrf_matches(&f.one("csrf")) {
-        return forbidden(&state, lang);
-    }
+    check_csrf(&me, &f.one("csrf"))?;
     let Some(case) = parse_case(&id) else {
-        return error_page(&state, lang, &AppError::NotFound);
+        return Err(AppError::NotFound.into());
     };
     let actor = Actor::of(&me.user);
     let r = async {
@@ -693,24 +688,21 @@ pub async fn save_section(
         .map(|_| ())
     }
     .await;
-    back(case, r, "saved", &format!("tracker-{section}"))
+    Ok(back(case, r, "saved", &format!("tracker-{section}")))
 }
 
 /// Adds or removes a family member or a trip abroad.
 pub async fn change_list(
     State(state): State<AppState>,
-    lang: Lang,
     SignedIn(me): SignedIn,
     ReqId(rid): ReqId,
     Path((id, list)): Path<(String, String)>,
     body: Bytes,
-) -> Response {
+) -> Result<Response, PageError> {
     let f = FormData::parse(&body);
-    if !me.csrf_matches(&f.one("csrf")) {
-        return forbidden(&state, lang);
-    }
+    check_csrf(&me, &f.one("csrf"))?;
     let Some(case) = parse_case(&id) else {
-        return error_page(&state, lang, &AppError::NotFound);
+        return Err(AppError::NotFound.into());
     };
     let actor = Actor::of(&me.user);
     let remove = f.one("remove").parse::<usize>().ok();
@@ -816,27 +808,24 @@ pub async fn change_list(
         }
     }
     .await;
-    back(case, r, "saved", &format!("tracker-{list}"))
+    Ok(back(case, r, "saved", &format!("tracker-{list}")))
 }
 
 /// Drafts a declaration or certification and opens it.
 pub async fn draft(
     State(state): State<AppState>,
-    lang: Lang,
     SignedIn(me): SignedIn,
     ReqId(rid): ReqId,
     Path(id): Path<String>,
     body: Bytes,
-) -> Response {
+) -> Result<Response, PageError> {
     let f = FormData::parse(&body);
-    if !me.csrf_matches(&f.one("csrf")) {
-        return forbidden(&state, lang);
-    }
+    check_csrf(&me, &f.one("csrf"))?;
     let Some(case) = parse_case(&id) else {
-        return error_page(&state, lang, &AppError::NotFound);
+        return Err(AppError::NotFound.into());
     };
     let Some(kind) = DocumentKind::parse(&f.one("kind")) else {
-        return back(
+        return Ok(back(
             case,
             Err(AppError::Invalid {
                 code: "invalid",
@@ -845,12 +834,14 @@ pub async fn draft(
             }),
             "",
             "documents",
-        );
+        ));
     };
-    match relief::draft_document(&state, &Actor::of(&me.user), case, kind, rid).await {
-        Ok(doc) => see_other(&format!("/documents/{doc}?done=drafted")),
-        Err(e) => back(case, Err(e), "", "documents"),
-    }
+    Ok(
+        match relief::draft_document(&state, &Actor::of(&me.user), case, kind, rid).await {
+            Ok(doc) => see_other(&format!("/documents/{doc}?done=drafted")),
+            Err(e) => back(case, Err(e), "", "documents"),
+        },
+    )
 }
 
 #[cfg(test)]

@@ -154,14 +154,11 @@ pub async fn document(
     ReqId(rid): ReqId,
     Path(id): Path<String>,
     Query(q): Query<NoticeQuery>,
-) -> Response {
+) -> Result<Response, PageError> {
     let Some(id) = parse_doc(&id) else {
-        return error_page(&state, lang, &AppError::NotFound);
+        return Err(AppError::NotFound.into());
     };
-    match document_page(&state, lang, &me, id, &q, rid).await {
-        Ok(r) => r,
-        Err(e) => error_page(&state, lang, &e),
-    }
+    Ok(document_page(&state, lang, &me, id, &q, rid).await?)
 }
 
 fn back_to_document(id: DocumentId, r: Result<(), AppError>, done: &str) -> Response {
@@ -210,16 +207,14 @@ pub async fn document_action(
     ReqId(rid): ReqId,
     Path((id, action)): Path<(String, String)>,
     body: Bytes,
-) -> Response {
+) -> Result<Response, PageError> {
     let f = FormData::parse(&body);
-    if !me.csrf_matches(&f.one("csrf")) {
-        return forbidden(&state, lang);
-    }
+    check_csrf(&me, &f.one("csrf"))?;
     let Some(id) = parse_doc(&id) else {
-        return error_page(&state, lang, &AppError::NotFound);
+        return Err(AppError::NotFound.into());
     };
     let actor = Actor::of(&me.user);
-    match action.as_str() {
+    Ok(match action.as_str() {
         "save" => {
             let r = match content_from_form(&f) {
                 Ok(c) => relief::save_document(&state, &actor, id, &c, rid).await,
@@ -240,7 +235,7 @@ pub async fn document_action(
             "withdrawn",
         ),
         _ => error_page(&state, lang, &AppError::NotFound),
-    }
+    })
 }
 
 // ---------------------------------------------------------------- dashboards
@@ -272,7 +267,7 @@ pub async fn deadlines(
     SignedIn(me): SignedIn,
     ReqId(rid): ReqId,
     Query(q): Query<NoticeQuery>,
-) -> Response {
+) -> Result<Response, PageError> {
     let days = q
         .days
         .filter(|d| [7, 14, 30, 60, 90, 180, 365].contains(d))
@@ -285,7 +280,7 @@ pub async fn deadlines(
         Ok::<_, AppError>((rows, to_sign))
     }
     .await;
-    match r {
+    Ok(match r {
         Ok((rows, to_sign)) => {
             let page = DeadlinesPage {
                 page: PageFrame::new(&state, lang, "/relief/deadlines", Some(&me)),
@@ -321,24 +316,18 @@ pub async fn deadlines(
             render(&page, StatusCode::OK)
         }
         Err(e) => error_page(&state, lang, &e),
-    }
+    })
 }
 
 /// Marks a notification read, back to the home page.
 pub async fn read_notification(
     State(state): State<AppState>,
-    lang: Lang,
     SignedIn(me): SignedIn,
-    Path(id): Path<String>,
+    Id(id): Id<MessageId>,
     body: Bytes,
-) -> Response {
+) -> Result<Response, PageError> {
     let f = FormData::parse(&body);
-    if !me.csrf_matches(&f.one("csrf")) {
-        return forbidden(&state, lang);
-    }
-    let Ok(id) = id.parse::<MessageId>() else {
-        return error_page(&state, lang, &AppError::NotFound);
-    };
+    check_csrf(&me, &f.one("csrf"))?;
     let _ = relief::mark_read(&state, &Actor::of(&me.user), id).await;
-    see_other("/#reminders")
+    Ok(see_other("/#reminders"))
 }
