@@ -8,6 +8,7 @@
 use crate::StoreResult;
 use crate::directory::OutboxMessage;
 use async_trait::async_trait;
+use haven_domain::interview::InterviewStatus;
 use haven_domain::{
     AuditEntry, CaseId, DeliveryId, InterviewFileId, InterviewId, OrganizationId, PersonId, UserId,
 };
@@ -23,7 +24,7 @@ pub struct InterviewRow {
     pub org: OrganizationId,
     pub requested_by: UserId,
     pub requested_at: OffsetDateTime,
-    pub status: String,
+    pub status: InterviewStatus,
     pub age_at_interview: Option<i64>,
     pub traumatized: bool,
     pub requires_specialist: bool,
@@ -50,8 +51,8 @@ pub struct InterviewRow {
 #[derive(Clone, Debug)]
 pub struct ScheduleWrite<'a> {
     pub id: InterviewId,
-    /// The status read before: `requested` or `scheduled`.
-    pub from_status: &'a str,
+    /// The status read before: requested or scheduled.
+    pub from_status: InterviewStatus,
     pub interviewer: UserId,
     pub specialist: Option<UserId>,
     pub starts_at: OffsetDateTime,
@@ -82,8 +83,8 @@ pub enum ScheduleOutcome {
 #[derive(Clone, Debug)]
 pub struct InterviewChange<'a> {
     pub id: InterviewId,
-    pub from_status: &'a str,
-    pub to_status: &'a str,
+    pub from_status: InterviewStatus,
+    pub to_status: InterviewStatus,
     /// A new summary and its compartment.
     pub summary: Option<(&'a [u8], &'a str)>,
     pub add_observer: Option<OrganizationId>,

@@ -3,6 +3,7 @@
 //! retries), on SQLite and PostgreSQL.
 
 use haven_domain::access::{CaseFacts, TeamRole};
+use haven_domain::interview::InterviewStatus;
 use haven_domain::{
     AuditAction, AuditEntry, CaseId, DeliveryId, InterviewFileId, InterviewId, LoginName, OrgKind,
     Organization, OrganizationId, Role, User, UserId,
@@ -71,7 +72,7 @@ fn interview(org: OrganizationId, by: UserId, case: CaseId) -> InterviewRow {
         org,
         requested_by: by,
         requested_at: now,
-        status: "requested".into(),
+        status: haven_domain::interview::InterviewStatus::Requested,
         age_at_interview: Some(15),
         traumatized: false,
         requires_specialist: true,
@@ -94,7 +95,7 @@ fn interview(org: OrganizationId, by: UserId, case: CaseId) -> InterviewRow {
 
 fn write<'a>(
     id: InterviewId,
-    from: &'a str,
+    from: InterviewStatus,
     who: UserId,
     at: OffsetDateTime,
     resources: &'a [String],
@@ -130,7 +131,7 @@ async fn an_interviewer_cannot_be_booked_twice_at_once(db: TestDb) {
     let ok = db
         .store
         .schedule_interview(
-            &write(a.id, "requested", u.id, at, &busy),
+            &write(a.id, InterviewStatus::Requested, u.id, at, &busy),
             &audit(AuditAction::InterviewScheduled),
         )
         .await
@@ -140,7 +141,13 @@ async fn an_interviewer_cannot_be_booked_twice_at_once(db: TestDb) {
     let clash = db
         .store
         .schedule_interview(
-            &write(b.id, "requested", u.id, at + Duration::minutes(30), &busy),
+            &write(
+                b.id,
+                InterviewStatus::Requested,
+                u.id,
+                at + Duration::minutes(30),
+                &busy,
+            ),
             &audit(AuditAction::InterviewScheduled),
         )
         .await
@@ -158,13 +165,19 @@ async fn an_interviewer_cannot_be_booked_twice_at_once(db: TestDb) {
     }
     assert_eq!(
         db.store.interview(b.id).await.unwrap().unwrap().status,
-        "requested"
+        InterviewStatus::Requested
     );
     // Back to back is fine.
     let next = db
         .store
         .schedule_interview(
-            &write(b.id, "requested", u.id, at + Duration::hours(1), &busy),
+            &write(
+                b.id,
+                InterviewStatus::Requested,
+                u.id,
+                at + Duration::hours(1),
+                &busy,
+            ),
             &audit(AuditAction::InterviewScheduled),
         )
         .await
@@ -174,7 +187,7 @@ async fn an_interviewer_cannot_be_booked_twice_at_once(db: TestDb) {
     let stale = db
         .store
         .schedule_interview(
-            &write(a.id, "requested", u.id, at, &busy),
+            &write(a.id, InterviewStatus::Requested, u.id, at, &busy),
             &audit(AuditAction::InterviewScheduled),
         )
         .await
@@ -185,8 +198,8 @@ async fn an_interviewer_cannot_be_booked_twice_at_once(db: TestDb) {
             .change_interview(
                 &InterviewChange {
                     id: a.id,
-                    from_status: "scheduled",
-                    to_status: "cancelled",
+                    from_status: InterviewStatus::Scheduled,
+                    to_status: InterviewStatus::Cancelled,
                     summary: None,
                     add_observer: None,
                     now: haven_domain::now(),
@@ -204,7 +217,7 @@ async fn an_interviewer_cannot_be_booked_twice_at_once(db: TestDb) {
     let freed = db
         .store
         .schedule_interview(
-            &write(c.id, "requested", u.id, at, &busy),
+            &write(c.id, InterviewStatus::Requested, u.id, at, &busy),
             &audit(AuditAction::InterviewScheduled),
         )
         .await
@@ -217,8 +230,8 @@ async fn an_interviewer_cannot_be_booked_twice_at_once(db: TestDb) {
                 .change_interview(
                     &InterviewChange {
                         id: c.id,
-                        from_status: "scheduled",
-                        to_status: "scheduled",
+                        from_status: InterviewStatus::Scheduled,
+                        to_status: InterviewStatus::Scheduled,
                         summary: None,
                         add_observer: Some(org),
                         now: haven_domain::now(),

@@ -1256,7 +1256,7 @@ async fn a_case_pages_lists_read_together_are_the_separate_reads(db: TestDb) {
         org: o,
         requested_by: owner.id,
         requested_at: at,
-        status: "requested".into(),
+        status: haven_domain::interview::InterviewStatus::Requested,
         age_at_interview: Some(15),
         traumatized: false,
         requires_specialist: true,

@@ -2,14 +2,15 @@ use super::audit::insert_audit;
 use super::directory::insert_messages;
 use super::record::{get_ts, ts};
 use super::{Db, DbRow, Store};
-use crate::StoreResult;
 use crate::backend::row::Columns;
 use crate::directory::OutboxMessage;
 use crate::interview::{
     CustodyRow, DeliveryCount, DeliveryOutcome, DeliveryRow, InterviewChange, InterviewFileRow,
     InterviewRow, InterviewStore, ScheduleOutcome, ScheduleWrite, TemplateRow,
 };
+use crate::{StoreError, StoreResult};
 use async_trait::async_trait;
+use haven_domain::interview::InterviewStatus;
 use haven_domain::{
     AuditEntry, CaseId, DeliveryId, InterviewFileId, InterviewId, OrganizationId, PersonId, UserId,
 };
@@ -51,7 +52,8 @@ pub(super) fn interview_from_row(r: &impl Columns) -> StoreResult<InterviewRow> 
         org: OrganizationId::from_uuid(r.col("org_id")?),
         requested_by: UserId::from_uuid(r.col("requested_by")?),
         requested_at: r.col("requested_at")?,
-        status: r.col("status")?,
+        status: InterviewStatus::parse(r.col("status")?)
+            .ok_or(StoreError::Corrupt("interviews.status"))?,
         age_at_interview: r.col("age_at_interview")?,
         traumatized: r.col("traumatized")?,
         requires_specialist: r.col("requires_specialist")?,
@@ -227,7 +229,7 @@ impl InterviewStore for Store {
         .bind(i.org.as_uuid())
         .bind(i.requested_by.as_uuid())
         .bind(ts(i.requested_at))
-        .bind(&i.status)
+        .bind(i.status.as_str())
         .bind(i.age_at_interview)
         .bind(i.traumatized)
         .bind(i.requires_specialist)
@@ -322,7 +324,7 @@ impl InterviewStore for Store {
         .bind(w.schedule)
         .bind(ts(w.now))
         .bind(w.id.as_uuid())
-        .bind(w.from_status)
+        .bind(w.from_status.as_str())
         .execute(&mut *tx)
         .await?;
         if done.rows_affected() != 1 {
@@ -364,19 +366,19 @@ impl InterviewStore for Store {
                     completed_at = CASE WHEN $1 = 'completed' THEN coalesce(completed_at, $5) ELSE completed_at END,
                     updated_at = $5
              WHERE id = $6 AND status = $7")))
-        .bind(c.to_status)
+        .bind(c.to_status.as_str())
         .bind(c.summary.map(|s| s.0))
         .bind(c.summary.map(|s| s.1))
         .bind(c.add_observer.map(|o| o.to_string()))
         .bind(ts(c.now))
         .bind(c.id.as_uuid())
-        .bind(c.from_status)
+        .bind(c.from_status.as_str())
         .execute(&mut *tx)
         .await?;
         if done.rows_affected() != 1 {
             return Ok(false);
         }
-        if c.to_status == "cancelled" {
+        if c.to_status == InterviewStatus::Cancelled {
             sqlx::query(sql!(
                 "DELETE FROM interview_bookings WHERE interview_id = $1"
             ))

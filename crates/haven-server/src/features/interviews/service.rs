@@ -194,7 +194,7 @@ pub async fn earlier(
     let mut out = Vec::new();
     for r in rows
         .into_iter()
-        .filter(|r| r.status != InterviewStatus::Cancelled.as_str())
+        .filter(|r| r.status != InterviewStatus::Cancelled)
     {
         let organization = state
             .store
@@ -205,7 +205,7 @@ pub async fn earlier(
         out.push(EarlierInterview {
             id: r.id,
             observing: r.observers.contains(&actor.organization.to_string()),
-            status: r.status,
+            status: r.status.as_str().to_owned(),
             organization,
             requested_at: r.requested_at,
             starts_at: r.starts_at,
@@ -273,7 +273,7 @@ pub async fn request(
         None => state.store.interviews_for_case(case).await?,
     }
     .into_iter()
-    .filter(|r| r.status != InterviewStatus::Cancelled.as_str())
+    .filter(|r| r.status != InterviewStatus::Cancelled)
     .collect();
     let repeat_reason = text("repeat_reason", &input.repeat_reason)?;
     if !prior.is_empty() && repeat_reason.is_empty() {
@@ -354,7 +354,7 @@ pub async fn request(
         org,
         requested_by: actor.user,
         requested_at: now,
-        status: InterviewStatus::Requested.as_str().into(),
+        status: InterviewStatus::Requested,
         age_at_interview: age.map(i64::from),
         traumatized: input.traumatized,
         requires_specialist: requires,
@@ -629,13 +629,16 @@ pub async fn view(
         .await?
         .map(|o| o.name)
         .unwrap_or_default();
-    let open = matches!(r.status.as_str(), "requested" | "scheduled");
+    let open = matches!(
+        r.status,
+        InterviewStatus::Requested | InterviewStatus::Scheduled
+    );
     Ok(InterviewView {
         id: r.id,
         case_id: r.case,
         organization_id: r.org,
         organization,
-        status: r.status.clone(),
+        status: r.status.as_str().to_owned(),
         person_name,
         age_at_interview: r.age_at_interview,
         traumatized: r.traumatized,
@@ -708,7 +711,7 @@ pub async fn lines(
         out.push(InterviewLine {
             id: r.id,
             case_id: r.case,
-            status: r.status,
+            status: r.status.as_str().to_owned(),
             age_at_interview: r.age_at_interview,
             requires_specialist: r.requires_specialist,
             language: r.language,

@@ -42,7 +42,7 @@ where
 {
     use futures_util::StreamExt;
     let row = file_access(state, actor, id, rid.clone()).await?;
-    if row.status == "cancelled" || row.status == "requested" {
+    if row.status == InterviewStatus::Cancelled || row.status == InterviewStatus::Requested {
         return Err(invalid(
             "not_scheduled",
             "status",

@@ -42,7 +42,10 @@ pub async fn schedule(
     if !interview::may_handle(actor, row.org) {
         return Err(AppError::NotFound);
     }
-    if !matches!(row.status.as_str(), "requested" | "scheduled") {
+    if !matches!(
+        row.status,
+        InterviewStatus::Requested | InterviewStatus::Scheduled
+    ) {
         return Err(invalid(
             "not_open",
             "status",
@@ -220,7 +223,7 @@ pub async fn schedule(
         .schedule_interview(
             &ScheduleWrite {
                 id,
-                from_status: &row.status,
+                from_status: row.status,
                 interviewer: interviewer.id,
                 specialist,
                 starts_at,
@@ -286,8 +289,8 @@ pub async fn cancel(
         .change_interview(
             &InterviewChange {
                 id,
-                from_status: &a.row.status,
-                to_status: "cancelled",
+                from_status: a.row.status,
+                to_status: InterviewStatus::Cancelled,
                 summary: None,
                 add_observer: None,
                 now: haven_domain::now(),
@@ -295,7 +298,12 @@ pub async fn cancel(
             &audit(actor, AuditAction::InterviewUpdated, "interview", id, rid),
         )
         .await?;
-    if ok && matches!(a.row.status.as_str(), "requested" | "scheduled") {
+    if ok
+        && matches!(
+            a.row.status,
+            InterviewStatus::Requested | InterviewStatus::Scheduled
+        )
+    {
         Ok(())
     } else {
         Err(invalid(
@@ -331,7 +339,10 @@ pub async fn observe(
     if !same_person {
         return Err(AppError::NotFound);
     }
-    if !matches!(row.status.as_str(), "requested" | "scheduled") {
+    if !matches!(
+        row.status,
+        InterviewStatus::Requested | InterviewStatus::Scheduled
+    ) {
         return Err(invalid(
             "not_open",
             "status",
@@ -343,8 +354,8 @@ pub async fn observe(
         .change_interview(
             &InterviewChange {
                 id,
-                from_status: &row.status,
-                to_status: &row.status,
+                from_status: row.status,
+                to_status: row.status,
                 summary: None,
                 add_observer: Some(actor.organization),
                 now: haven_domain::now(),
@@ -402,7 +413,7 @@ pub async fn record(
             "Advocate-confidential records are written by victim services only.",
         ));
     }
-    if row.status != "scheduled" && row.status != "completed" {
+    if row.status != InterviewStatus::Scheduled && row.status != InterviewStatus::Completed {
         return Err(invalid(
             "not_scheduled",
             "status",
@@ -426,8 +437,8 @@ pub async fn record(
         .change_interview(
             &InterviewChange {
                 id,
-                from_status: &row.status,
-                to_status: "completed",
+                from_status: row.status,
+                to_status: InterviewStatus::Completed,
                 summary: Some((&sealed, comp_code)),
                 add_observer: None,
                 now: haven_domain::now(),
