@@ -76,7 +76,6 @@ macro_rules! in_ids {
 }
 
 /// Ids as one parameter: an array.
-#[allow(clippy::unnecessary_wraps)]
 pub(crate) fn id_list(ids: &[haven_domain::UserId]) -> crate::StoreResult<Vec<uuid::Uuid>> {
     Ok(ids.iter().map(|u| *u.as_uuid()).collect())
 }

@@ -3,7 +3,6 @@
 
 /// One writer: the check and the booking cannot interleave with another
 /// schedule.
-#[allow(clippy::unused_async)]
 async fn lock_resources(_tx: &mut Transaction<'_, Db>, _keys: Vec<&String>) -> StoreResult<()> {
     Ok(())
 }
