@@ -54,6 +54,13 @@ macro_rules! reader {
     };
 }
 
+/// A read-only connection for several statements, named `$conn`.
+macro_rules! read_conn {
+    ($store:expr, $conn:ident) => {
+        let mut $conn = $store.pool().acquire().await?;
+    };
+}
+
 /// The pool, for one statement.
 macro_rules! writer {
     ($store:expr) => {

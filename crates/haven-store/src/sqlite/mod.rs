@@ -62,6 +62,13 @@ macro_rules! reader {
     };
 }
 
+/// A read-only connection for several statements, named `$conn`.
+macro_rules! read_conn {
+    ($store:expr, $conn:ident) => {
+        let mut $conn = $store.read().await?;
+    };
+}
+
 /// The writer connection for one statement.
 macro_rules! writer {
     ($store:expr) => {
