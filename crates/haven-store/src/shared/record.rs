@@ -531,7 +531,7 @@ impl CaseRecordStore for Store {
             CASELOAD_COUNTED[order]
         };
         let roles = role_list(&q.filter.consent_roles);
-        let today = day(Some(q.now.date()));
+        let today = Some(q.now.date());
         let stage = q.stage.map(Stage::as_str);
         read_conn!(self, conn);
         let rows = sqlx::query(sql)
@@ -540,7 +540,7 @@ impl CaseRecordStore for Store {
             .bind(q.mine_only)
             .bind(q.filter.consent_org.as_uuid())
             .bind(ts(q.now))
-            .bind(&today)
+            .bind(day(today))
             .bind(&roles)
             .bind(stage)
             .bind(q.hhs_pending)
@@ -569,7 +569,7 @@ impl CaseRecordStore for Store {
                     .bind(q.mine_only)
                     .bind(q.filter.consent_org.as_uuid())
                     .bind(ts(q.now))
-                    .bind(&today)
+                    .bind(day(today))
                     .bind(&roles)
                     .bind(stage)
                     .bind(q.hhs_pending)
