@@ -1,4 +1,5 @@
 use super::PgStore;
+use super::rows::commit_audited;
 use crate::{
     AuditRow, AuditStore, ChainHasher, Ciphertext, EncryptedColumn, KeyStore, Seal, StoreError,
     StoreResult, StoredKey,
@@ -436,9 +437,7 @@ impl KeyStore for PgStore {
         .execute(&mut *tx)
         .await
         .map_err(|e| StoreError::unique(e, "key id"))?;
-        insert_audit(&mut tx, audit).await?;
-        tx.commit().await?;
-        Ok(())
+        commit_audited(tx, audit).await
     }
 
     async fn retire_data_key(&self, id: u32, at: OffsetDateTime) -> StoreResult<()> {

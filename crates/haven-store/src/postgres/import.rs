@@ -2,7 +2,7 @@
 //! arrays through one `INSERT ... SELECT FROM UNNEST(...)`, in one
 //! transaction with one audit entry.
 
-use super::audit::insert_audit;
+use super::rows::commit_audited;
 use crate::record::ImportCase;
 use crate::{StoreError, StoreResult};
 use haven_domain::AuditEntry;
@@ -185,7 +185,5 @@ pub(super) async fn import_cases(
     .await
     .map_err(|err| StoreError::unique(err, "entry id"))?;
 
-    insert_audit(&mut tx, audit).await?;
-    tx.commit().await?;
-    Ok(())
+    commit_audited(tx, audit).await
 }

@@ -127,6 +127,7 @@ mod people;
 #[macro_use]
 mod record;
 mod relief;
+mod rows;
 mod sessions;
 mod throttle;
 mod tokens;

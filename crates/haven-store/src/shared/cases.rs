@@ -1,5 +1,7 @@
 use super::audit::insert_audit;
 use super::record::{day, ts};
+use super::rows::commit_audited;
+use super::rows::rows_by;
 use super::{DbRow, Store};
 use crate::backend::row::Columns;
 use crate::{
@@ -94,9 +96,7 @@ impl CaseAccessStore for Store {
             .await
             .map_err(|e| StoreError::unique(e, "team"))?;
         }
-        insert_audit(&mut tx, audit).await?;
-        tx.commit().await?;
-        Ok(())
+        commit_audited(tx, audit).await
     }
 
     async fn case_facts(&self, id: CaseId) -> StoreResult<Option<CaseFacts>> {
@@ -151,9 +151,7 @@ impl CaseAccessStore for Store {
         .execute(&mut *tx)
         .await
         .map_err(|e| StoreError::unique(e, "consent id"))?;
-        insert_audit(&mut tx, audit).await?;
-        tx.commit().await?;
-        Ok(())
+        commit_audited(tx, audit).await
     }
 
     async fn legacy_consent_purposes(&self, limit: u32) -> StoreResult<Vec<(ConsentId, String)>> {
@@ -199,14 +197,9 @@ impl CaseAccessStore for Store {
     }
 
     async fn consents_for_case(&self, case: CaseId) -> StoreResult<Vec<Consent>> {
-        sqlx::query(sql!("SELECT id, case_id, parties, recipient_org, recipient_role, purpose, fields, signed_on, expires_on, revoked_at, witnessed_by
-             FROM consents WHERE case_id = $1 ORDER BY signed_on, id"))
-        .bind(case.as_uuid())
-        .fetch_all(reader!(self))
-        .await?
-        .iter()
-        .map(consent_from_row)
-        .collect()
+        let sql = sql!("SELECT id, case_id, parties, recipient_org, recipient_role, purpose, fields, signed_on, expires_on, revoked_at, witnessed_by
+             FROM consents WHERE case_id = $1 ORDER BY signed_on, id");
+        rows_by(self, sql, case.as_uuid(), consent_from_row).await
     }
 
     async fn record_emergency_access(
@@ -227,37 +220,25 @@ impl CaseAccessStore for Store {
         .bind(ts(e.at))
         .execute(&mut *tx)
         .await?;
-        insert_audit(&mut tx, audit).await?;
-        tx.commit().await?;
-        Ok(())
+        commit_audited(tx, audit).await
     }
 
     async fn pending_emergency_access(
         &self,
         organization: OrganizationId,
     ) -> StoreResult<Vec<EmergencyAccess>> {
-        sqlx::query(sql!("SELECT e.id, e.case_id, e.user_id, e.organization_id, e.reason, e.at, e.reviewed_by, e.reviewed_at
+        let sql = sql!("SELECT e.id, e.case_id, e.user_id, e.organization_id, e.reason, e.at, e.reviewed_by, e.reviewed_at
              FROM emergency_access e JOIN cases c ON c.id = e.case_id
-             WHERE c.organization_id = $1 AND e.reviewed_at IS NULL ORDER BY e.at, e.id"))
-        .bind(organization.as_uuid())
-        .fetch_all(reader!(self))
-        .await?
-        .iter()
-        .map(emergency_from_row)
-        .collect()
+             WHERE c.organization_id = $1 AND e.reviewed_at IS NULL ORDER BY e.at, e.id");
+        rows_by(self, sql, organization.as_uuid(), emergency_from_row).await
     }
 
     async fn emergency_access_for_case(&self, case: CaseId) -> StoreResult<Vec<EmergencyAccess>> {
-        sqlx::query(sql!(
+        let sql = sql!(
             "SELECT id, case_id, user_id, organization_id, reason, at, reviewed_by, reviewed_at
              FROM emergency_access WHERE case_id = $1 ORDER BY at DESC, id DESC"
-        ))
-        .bind(case.as_uuid())
-        .fetch_all(reader!(self))
-        .await?
-        .iter()
-        .map(emergency_from_row)
-        .collect()
+        );
+        rows_by(self, sql, case.as_uuid(), emergency_from_row).await
     }
 
     async fn review_emergency_access(

@@ -1,5 +1,5 @@
-use super::audit::insert_audit;
 use super::record::{get_opt_ts, get_ts, ts};
+use super::rows::{commit_audited, row_by, rows_by};
 use super::{Db, DbRow, Store};
 use crate::StoreResult;
 use crate::backend::row::Columns;
@@ -251,13 +251,10 @@ impl DirectoryStore for Store {
     }
 
     async fn directory_organization(&self, id: Uuid) -> StoreResult<Option<DirOrganizationRow>> {
-        sqlx::query(sql!("SELECT id, name, record, haven_org_id, updated_at FROM directory_organizations WHERE id = $1"))
-            .bind(id)
-            .fetch_optional(reader!(self))
-            .await?
-            .as_ref()
-            .map(org_from_row)
-            .transpose()
+        let sql = sql!(
+            "SELECT id, name, record, haven_org_id, updated_at FROM directory_organizations WHERE id = $1"
+        );
+        row_by(self, sql, id, org_from_row).await
     }
 
     async fn directory_organization_page(
@@ -367,8 +364,7 @@ impl DirectoryStore for Store {
         if done.rows_affected() != 1 {
             return Ok(false);
         }
-        insert_audit(&mut tx, audit).await?;
-        tx.commit().await?;
+        commit_audited(tx, audit).await?;
         Ok(true)
     }
 
@@ -386,8 +382,7 @@ impl DirectoryStore for Store {
             return Ok(false);
         }
         write_services(&mut tx, std::slice::from_ref(row)).await?;
-        insert_audit(&mut tx, audit).await?;
-        tx.commit().await?;
+        commit_audited(tx, audit).await?;
         Ok(true)
     }
 
@@ -423,32 +418,20 @@ impl DirectoryStore for Store {
         .await?;
         insert_event(&mut tx, event).await?;
         insert_messages(&mut tx, messages, r.sent_at).await?;
-        insert_audit(&mut tx, audit).await?;
-        tx.commit().await?;
-        Ok(())
+        commit_audited(tx, audit).await
     }
 
     async fn referral(&self, id: ReferralId) -> StoreResult<Option<ReferralRow>> {
-        sqlx::query(sql!(concat!(referral_columns!(), "WHERE id = $1")))
-            .bind(id.as_uuid())
-            .fetch_optional(reader!(self))
-            .await?
-            .as_ref()
-            .map(referral_from_row)
-            .transpose()
+        let sql = sql!(concat!(referral_columns!(), "WHERE id = $1"));
+        row_by(self, sql, id.as_uuid(), referral_from_row).await
     }
 
     async fn referrals_for_case(&self, case: CaseId) -> StoreResult<Vec<ReferralRow>> {
-        sqlx::query(sql!(concat!(
+        let sql = sql!(concat!(
             referral_columns!(),
             "WHERE case_id = $1 ORDER BY sent_at DESC"
-        )))
-        .bind(case.as_uuid())
-        .fetch_all(reader!(self))
-        .await?
-        .iter()
-        .map(referral_from_row)
-        .collect()
+        ));
+        rows_by(self, sql, case.as_uuid(), referral_from_row).await
     }
 
     async fn referrals_to(
@@ -499,8 +482,7 @@ impl DirectoryStore for Store {
         }
         insert_event(&mut tx, event).await?;
         insert_messages(&mut tx, messages, c.at).await?;
-        insert_audit(&mut tx, audit).await?;
-        tx.commit().await?;
+        commit_audited(tx, audit).await?;
         Ok(true)
     }
 
@@ -601,9 +583,7 @@ impl DirectoryStore for Store {
         .bind(ts(h.updated_at))
         .execute(&mut *tx)
         .await?;
-        insert_audit(&mut tx, audit).await?;
-        tx.commit().await?;
-        Ok(())
+        commit_audited(tx, audit).await
     }
 
     async fn delete_hotline(&self, id: HotlineId, audit: &AuditEntry) -> StoreResult<bool> {
@@ -615,8 +595,7 @@ impl DirectoryStore for Store {
         if done.rows_affected() != 1 {
             return Ok(false);
         }
-        insert_audit(&mut tx, audit).await?;
-        tx.commit().await?;
+        commit_audited(tx, audit).await?;
         Ok(true)
     }
 }

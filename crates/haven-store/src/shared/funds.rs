@@ -1,6 +1,6 @@
 use super::Store;
-use super::audit::insert_audit;
 use super::record::ts;
+use super::rows::{commit_audited, row_by, rows_by};
 use crate::backend::row::Columns;
 use crate::record::{Decided, Fund, FundRequest, FundStore, Spending};
 use crate::{StoreError, StoreResult};
@@ -70,31 +70,20 @@ impl FundStore for Store {
         .execute(&mut *tx)
         .await
         .map_err(|e| StoreError::unique(e, "name"))?;
-        insert_audit(&mut tx, audit).await?;
-        tx.commit().await?;
-        Ok(())
+        commit_audited(tx, audit).await
     }
 
     async fn funds(&self, organization: OrganizationId) -> StoreResult<Vec<Fund>> {
-        sqlx::query(sql!(concat!(
+        let sql = sql!(concat!(
             fund_columns!(),
             "WHERE organization_id = $1 ORDER BY name"
-        )))
-        .bind(organization.as_uuid())
-        .fetch_all(reader!(self))
-        .await?
-        .iter()
-        .map(fund_from_row)
-        .collect()
+        ));
+        rows_by(self, sql, organization.as_uuid(), fund_from_row).await
     }
 
     async fn fund(&self, id: FundId) -> StoreResult<Option<Fund>> {
-        sqlx::query(sql!(concat!(fund_columns!(), "WHERE id = $1")))
-            .bind(id.as_uuid())
-            .fetch_optional(reader!(self))
-            .await?
-            .map(|r| fund_from_row(&r))
-            .transpose()
+        let sql = sql!(concat!(fund_columns!(), "WHERE id = $1"));
+        row_by(self, sql, id.as_uuid(), fund_from_row).await
     }
 
     async fn add_to_fund(
@@ -113,8 +102,7 @@ impl FundStore for Store {
         if done.rows_affected() != 1 {
             return Ok(false);
         }
-        insert_audit(&mut tx, audit).await?;
-        tx.commit().await?;
+        commit_audited(tx, audit).await?;
         Ok(true)
     }
 
@@ -134,46 +122,30 @@ impl FundStore for Store {
         .execute(&mut *tx)
         .await
         .map_err(|e| StoreError::unique(e, "request id"))?;
-        insert_audit(&mut tx, audit).await?;
-        tx.commit().await?;
-        Ok(())
+        commit_audited(tx, audit).await
     }
 
     async fn fund_request(&self, id: FundRequestId) -> StoreResult<Option<FundRequest>> {
-        sqlx::query(sql!("SELECT * FROM fund_requests WHERE id = $1"))
-            .bind(id.as_uuid())
-            .fetch_optional(reader!(self))
-            .await?
-            .map(|r| request_from_row(&r))
-            .transpose()
+        let sql = sql!("SELECT * FROM fund_requests WHERE id = $1");
+        row_by(self, sql, id.as_uuid(), request_from_row).await
     }
 
     async fn fund_requests_for_case(&self, case: CaseId) -> StoreResult<Vec<FundRequest>> {
-        sqlx::query(sql!(
+        let sql = sql!(
             "SELECT * FROM fund_requests WHERE case_id = $1 ORDER BY requested_at DESC, id DESC"
-        ))
-        .bind(case.as_uuid())
-        .fetch_all(reader!(self))
-        .await?
-        .iter()
-        .map(request_from_row)
-        .collect()
+        );
+        rows_by(self, sql, case.as_uuid(), request_from_row).await
     }
 
     async fn pending_fund_requests(
         &self,
         organization: OrganizationId,
     ) -> StoreResult<Vec<FundRequest>> {
-        sqlx::query(sql!(
+        let sql = sql!(
             "SELECT r.* FROM fund_requests r JOIN funds f ON f.id = r.fund_id
              WHERE f.organization_id = $1 AND r.status = 'requested' ORDER BY r.requested_at, r.id"
-        ))
-        .bind(organization.as_uuid())
-        .fetch_all(reader!(self))
-        .await?
-        .iter()
-        .map(request_from_row)
-        .collect()
+        );
+        rows_by(self, sql, organization.as_uuid(), request_from_row).await
     }
 
     async fn decide_fund_request(
@@ -220,8 +192,7 @@ impl FundStore for Store {
         if done.rows_affected() != 1 {
             return Ok(Decided::NotPending);
         }
-        insert_audit(&mut tx, audit).await?;
-        tx.commit().await?;
+        commit_audited(tx, audit).await?;
         Ok(Decided::Done)
     }
 
@@ -245,8 +216,7 @@ impl FundStore for Store {
         if done.rows_affected() != 1 {
             return Ok(false);
         }
-        insert_audit(&mut tx, audit).await?;
-        tx.commit().await?;
+        commit_audited(tx, audit).await?;
         Ok(true)
     }
 
@@ -297,8 +267,7 @@ impl FundStore for Store {
         if done.rows_affected() != 1 {
             return Ok(false);
         }
-        insert_audit(&mut tx, audit).await?;
-        tx.commit().await?;
+        commit_audited(tx, audit).await?;
         Ok(true)
     }
 }

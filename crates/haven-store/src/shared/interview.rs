@@ -1,6 +1,7 @@
 use super::audit::insert_audit;
 use super::directory::insert_messages;
 use super::record::{get_ts, ts};
+use super::rows::{commit_audited, row_by, rows_by};
 use super::{Db, DbRow, Store};
 use crate::backend::row::Columns;
 use crate::directory::OutboxMessage;
@@ -242,45 +243,28 @@ impl InterviewStore for Store {
         .execute(&mut *tx)
         .await?;
         insert_messages(&mut tx, messages, i.requested_at).await?;
-        insert_audit(&mut tx, audit).await?;
-        tx.commit().await?;
-        Ok(())
+        commit_audited(tx, audit).await
     }
 
     async fn interview(&self, id: InterviewId) -> StoreResult<Option<InterviewRow>> {
-        sqlx::query(sql!(concat!(interview_columns!(), "WHERE id = $1")))
-            .bind(id.as_uuid())
-            .fetch_optional(reader!(self))
-            .await?
-            .as_ref()
-            .map(interview_from_row)
-            .transpose()
+        let sql = sql!(concat!(interview_columns!(), "WHERE id = $1"));
+        row_by(self, sql, id.as_uuid(), interview_from_row).await
     }
 
     async fn interviews_for_case(&self, case: CaseId) -> StoreResult<Vec<InterviewRow>> {
-        sqlx::query(sql!(concat!(
+        let sql = sql!(concat!(
             interview_columns!(),
             "WHERE case_id = $1 ORDER BY requested_at"
-        )))
-        .bind(case.as_uuid())
-        .fetch_all(reader!(self))
-        .await?
-        .iter()
-        .map(interview_from_row)
-        .collect()
+        ));
+        rows_by(self, sql, case.as_uuid(), interview_from_row).await
     }
 
     async fn interviews_for_person(&self, person: PersonId) -> StoreResult<Vec<InterviewRow>> {
-        sqlx::query(sql!(concat!(
+        let sql = sql!(concat!(
             interview_columns!(),
             "WHERE person_id = $1 ORDER BY requested_at"
-        )))
-        .bind(person.as_uuid())
-        .fetch_all(reader!(self))
-        .await?
-        .iter()
-        .map(interview_from_row)
-        .collect()
+        ));
+        rows_by(self, sql, person.as_uuid(), interview_from_row).await
     }
 
     async fn interview_queue(
@@ -348,8 +332,7 @@ impl InterviewStore for Store {
         }
         insert_messages(&mut tx, w.messages, w.now).await?;
         insert_deliveries(&mut tx, w.deliveries).await?;
-        insert_audit(&mut tx, audit).await?;
-        tx.commit().await?;
+        commit_audited(tx, audit).await?;
         Ok(ScheduleOutcome::Scheduled)
     }
 
@@ -386,8 +369,7 @@ impl InterviewStore for Store {
             .execute(&mut *tx)
             .await?;
         }
-        insert_audit(&mut tx, audit).await?;
-        tx.commit().await?;
+        commit_audited(tx, audit).await?;
         Ok(true)
     }
 
@@ -441,9 +423,7 @@ impl InterviewStore for Store {
         .execute(&mut *tx)
         .await?;
         insert_custody(&mut tx, custody).await?;
-        insert_audit(&mut tx, audit).await?;
-        tx.commit().await?;
-        Ok(())
+        commit_audited(tx, audit).await
     }
 
     async fn discard_file(&self, file: InterviewFileId) -> StoreResult<()> {
@@ -463,26 +443,16 @@ impl InterviewStore for Store {
     }
 
     async fn interview_files(&self, interview: InterviewId) -> StoreResult<Vec<InterviewFileRow>> {
-        sqlx::query(sql!(concat!(
+        let sql = sql!(concat!(
             file_columns!(),
             "WHERE interview_id = $1 AND status = 'stored' ORDER BY at"
-        )))
-        .bind(interview.as_uuid())
-        .fetch_all(reader!(self))
-        .await?
-        .iter()
-        .map(file_from_row)
-        .collect()
+        ));
+        rows_by(self, sql, interview.as_uuid(), file_from_row).await
     }
 
     async fn interview_file(&self, file: InterviewFileId) -> StoreResult<Option<InterviewFileRow>> {
-        sqlx::query(sql!(concat!(file_columns!(), "WHERE id = $1")))
-            .bind(file.as_uuid())
-            .fetch_optional(reader!(self))
-            .await?
-            .as_ref()
-            .map(file_from_row)
-            .transpose()
+        let sql = sql!(concat!(file_columns!(), "WHERE id = $1"));
+        row_by(self, sql, file.as_uuid(), file_from_row).await
     }
 
     async fn file_chunk(
@@ -506,22 +476,15 @@ impl InterviewStore for Store {
     async fn record_custody(&self, event: &CustodyRow, audit: &AuditEntry) -> StoreResult<()> {
         write_tx!(self, tx);
         insert_custody(&mut tx, event).await?;
-        insert_audit(&mut tx, audit).await?;
-        tx.commit().await?;
-        Ok(())
+        commit_audited(tx, audit).await
     }
 
     async fn custody_log(&self, file: InterviewFileId) -> StoreResult<Vec<CustodyRow>> {
-        sqlx::query(sql!(
+        let sql = sql!(
             "SELECT id, file_id, at, by_user, action, sha256, detail FROM custody_events
              WHERE file_id = $1 ORDER BY at, id"
-        ))
-        .bind(file.as_uuid())
-        .fetch_all(reader!(self))
-        .await?
-        .iter()
-        .map(custody_from_row)
-        .collect()
+        );
+        rows_by(self, sql, file.as_uuid(), custody_from_row).await
     }
 
     async fn queue_deliveries(
@@ -606,13 +569,8 @@ impl InterviewStore for Store {
     }
 
     async fn delivery(&self, id: DeliveryId) -> StoreResult<Option<DeliveryRow>> {
-        sqlx::query(sql!(concat!(delivery_columns!(), "WHERE id = $1")))
-            .bind(id.as_uuid())
-            .fetch_optional(reader!(self))
-            .await?
-            .as_ref()
-            .map(delivery_from_row)
-            .transpose()
+        let sql = sql!(concat!(delivery_columns!(), "WHERE id = $1"));
+        row_by(self, sql, id.as_uuid(), delivery_from_row).await
     }
 
     async fn deliveries_for_case(&self, case: CaseId, limit: u32) -> StoreResult<Vec<DeliveryRow>> {
@@ -693,8 +651,7 @@ impl InterviewStore for Store {
         .bind(channel)
         .execute(&mut *tx)
         .await?;
-        insert_audit(&mut tx, audit).await?;
-        tx.commit().await?;
+        commit_audited(tx, audit).await?;
         Ok(done.rows_affected() == 1)
     }
 
@@ -739,22 +696,15 @@ impl InterviewStore for Store {
             .execute(&mut *tx)
             .await?;
         }
-        insert_audit(&mut tx, audit).await?;
-        tx.commit().await?;
-        Ok(())
+        commit_audited(tx, audit).await
     }
 
     async fn templates(&self, org: OrganizationId) -> StoreResult<Vec<TemplateRow>> {
-        sqlx::query(sql!(
+        let sql = sql!(
             "SELECT organization_id, lang, key, body, updated_by, updated_at FROM message_templates
              WHERE organization_id = $1 ORDER BY lang, key"
-        ))
-        .bind(org.as_uuid())
-        .fetch_all(reader!(self))
-        .await?
-        .iter()
-        .map(template_from_row)
-        .collect()
+        );
+        rows_by(self, sql, org.as_uuid(), template_from_row).await
     }
 
     async fn save_template(&self, t: &TemplateRow, audit: &AuditEntry) -> StoreResult<()> {
@@ -771,9 +721,7 @@ impl InterviewStore for Store {
         .bind(ts(t.updated_at))
         .execute(&mut *tx)
         .await?;
-        insert_audit(&mut tx, audit).await?;
-        tx.commit().await?;
-        Ok(())
+        commit_audited(tx, audit).await
     }
 
     async fn delete_template(
@@ -792,8 +740,7 @@ impl InterviewStore for Store {
         .bind(key)
         .execute(&mut *tx)
         .await?;
-        insert_audit(&mut tx, audit).await?;
-        tx.commit().await?;
+        commit_audited(tx, audit).await?;
         Ok(done.rows_affected() == 1)
     }
 }

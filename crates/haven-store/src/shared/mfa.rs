@@ -1,6 +1,6 @@
 use super::Store;
-use super::audit::insert_audit;
 use super::record::ts;
+use super::rows::commit_audited;
 use crate::backend::row::Columns;
 use crate::{MfaRecord, MfaStore, StoreError, StoreResult};
 use async_trait::async_trait;
@@ -73,9 +73,7 @@ impl MfaStore for Store {
             .execute(&mut *tx)
             .await?;
         }
-        insert_audit(&mut tx, audit).await?;
-        tx.commit().await?;
-        Ok(())
+        commit_audited(tx, audit).await
     }
 
     async fn accept_totp_step(&self, user: UserId, step: i64) -> StoreResult<bool> {
@@ -123,8 +121,6 @@ impl MfaStore for Store {
             .bind(user.as_uuid())
             .execute(&mut *tx)
             .await?;
-        insert_audit(&mut tx, audit).await?;
-        tx.commit().await?;
-        Ok(())
+        commit_audited(tx, audit).await
     }
 }

@@ -1,5 +1,6 @@
 use super::audit::insert_audit;
 use super::record::ts;
+use super::rows::{commit_audited, row_by, rows_by};
 use super::{DbConn, DbRow, Store};
 use crate::backend::row::Columns;
 use crate::{PeopleStore, StoreError, StoreResult};
@@ -80,21 +81,12 @@ impl PeopleStore for Store {
         .execute(&mut *tx)
         .await
         .map_err(|e| StoreError::unique(e, "id"))?;
-        insert_audit(&mut tx, audit).await?;
-        tx.commit().await?;
-        Ok(())
+        commit_audited(tx, audit).await
     }
 
     async fn organization(&self, id: OrganizationId) -> StoreResult<Option<Organization>> {
-        sqlx::query(sql!(
-            "SELECT id, name, kind, created_at FROM organizations WHERE id = $1"
-        ))
-        .bind(id.as_uuid())
-        .fetch_optional(reader!(self))
-        .await?
-        .as_ref()
-        .map(org_from_row)
-        .transpose()
+        let sql = sql!("SELECT id, name, kind, created_at FROM organizations WHERE id = $1");
+        row_by(self, sql, id.as_uuid(), org_from_row).await
     }
 
     async fn list_organizations(&self) -> StoreResult<Vec<Organization>> {
@@ -138,23 +130,13 @@ impl PeopleStore for Store {
     }
 
     async fn user(&self, id: UserId) -> StoreResult<Option<User>> {
-        sqlx::query(sql!(select_user!("u.id = $1")))
-            .bind(id.as_uuid())
-            .fetch_optional(reader!(self))
-            .await?
-            .as_ref()
-            .map(user_from_row)
-            .transpose()
+        let sql = sql!(select_user!("u.id = $1"));
+        row_by(self, sql, id.as_uuid(), user_from_row).await
     }
 
     async fn user_by_login(&self, login: &LoginName) -> StoreResult<Option<User>> {
-        sqlx::query(sql!(select_user!("u.login = $1")))
-            .bind(login.as_str())
-            .fetch_optional(reader!(self))
-            .await?
-            .as_ref()
-            .map(user_from_row)
-            .transpose()
+        let sql = sql!(select_user!("u.login = $1"));
+        row_by(self, sql, login.as_str(), user_from_row).await
     }
 
     async fn set_password_hash(&self, id: UserId, phc: &str) -> StoreResult<()> {
@@ -215,9 +197,7 @@ impl PeopleStore for Store {
             };
             record_grants(&mut tx, &grantee, &old, audit).await?;
         }
-        insert_audit(&mut tx, audit).await?;
-        tx.commit().await?;
-        Ok(())
+        commit_audited(tx, audit).await
     }
 
     async fn role_grants(
@@ -284,13 +264,8 @@ impl PeopleStore for Store {
         if ids.is_empty() {
             return Ok(Vec::new());
         }
-        sqlx::query(sql!(list_users!(concat!("u.id ", in_ids!()))))
-            .bind(super::id_list(ids)?)
-            .fetch_all(reader!(self))
-            .await?
-            .iter()
-            .map(user_from_row)
-            .collect()
+        let sql = sql!(list_users!(concat!("u.id ", in_ids!())));
+        rows_by(self, sql, super::id_list(ids)?, user_from_row).await
     }
 
     async fn display_names(

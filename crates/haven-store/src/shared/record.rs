@@ -1,4 +1,5 @@
-use super::audit::insert_audit;
+use super::rows::commit_audited;
+use super::rows::rows_by;
 use super::{DbConn, DbRow, Store, role_list};
 use crate::backend::row::Columns;
 use crate::record::{
@@ -242,9 +243,7 @@ impl CaseRecordStore for Store {
     async fn create_intake(&self, intake: &NewIntake<'_>, audit: &AuditEntry) -> StoreResult<()> {
         write_tx!(self, tx);
         insert_intake(&mut tx, intake).await?;
-        insert_audit(&mut tx, audit).await?;
-        tx.commit().await?;
-        Ok(())
+        commit_audited(tx, audit).await
     }
 
     async fn import_cases(&self, cases: &[ImportCase], audit: &AuditEntry) -> StoreResult<()> {
@@ -312,8 +311,7 @@ impl CaseRecordStore for Store {
         if let Some(e) = entry {
             insert_entry(&mut tx, e).await?;
         }
-        insert_audit(&mut tx, audit).await?;
-        tx.commit().await?;
+        commit_audited(tx, audit).await?;
         Ok(true)
     }
 
@@ -347,8 +345,7 @@ impl CaseRecordStore for Store {
             .await?;
         insert_match_keys(&mut tx, person, match_keys).await?;
         touch_case(&mut tx, case, at).await?;
-        insert_audit(&mut tx, audit).await?;
-        tx.commit().await?;
+        commit_audited(tx, audit).await?;
         Ok(true)
     }
 
@@ -416,8 +413,7 @@ impl CaseRecordStore for Store {
             return Ok(false);
         }
         touch_case(&mut tx, case, audit.at).await?;
-        insert_audit(&mut tx, audit).await?;
-        tx.commit().await?;
+        commit_audited(tx, audit).await?;
         Ok(true)
     }
 
@@ -430,9 +426,7 @@ impl CaseRecordStore for Store {
         write_tx!(self, tx);
         insert_entry(&mut tx, entry).await?;
         super::interview::insert_deliveries(&mut tx, notices).await?;
-        insert_audit(&mut tx, audit).await?;
-        tx.commit().await?;
-        Ok(())
+        commit_audited(tx, audit).await
     }
 
     async fn update_entry(&self, u: &EntryUpdate, audit: &AuditEntry) -> StoreResult<bool> {
@@ -452,8 +446,7 @@ impl CaseRecordStore for Store {
             return Ok(false);
         }
         touch_case(&mut tx, u.case, u.at).await?;
-        insert_audit(&mut tx, audit).await?;
-        tx.commit().await?;
+        commit_audited(tx, audit).await?;
         Ok(true)
     }
 
@@ -620,22 +613,15 @@ impl CaseRecordStore for Store {
         .await
         .map_err(|e| StoreError::unique(e, "attachment id"))?;
         touch_case(&mut tx, m.case, m.at).await?;
-        insert_audit(&mut tx, audit).await?;
-        tx.commit().await?;
-        Ok(())
+        commit_audited(tx, audit).await
     }
 
     async fn attachments(&self, case: CaseId) -> StoreResult<Vec<AttachmentMeta>> {
-        sqlx::query(sql!(concat!(
+        let sql = sql!(concat!(
             attachment_columns!(),
             "WHERE case_id = $1 ORDER BY at DESC, id DESC"
-        )))
-        .bind(case.as_uuid())
-        .fetch_all(reader!(self))
-        .await?
-        .iter()
-        .map(attachment_from_row)
-        .collect()
+        ));
+        rows_by(self, sql, case.as_uuid(), attachment_from_row).await
     }
 
     async fn attachment(
@@ -670,19 +656,14 @@ impl CaseRecordStore for Store {
         if done.rows_affected() != 1 {
             return Err(StoreError::Conflict { field: "draft id" });
         }
-        insert_audit(&mut tx, audit).await?;
-        tx.commit().await?;
-        Ok(())
+        commit_audited(tx, audit).await
     }
 
     async fn drafts(&self, user: UserId) -> StoreResult<Vec<StoredDraft>> {
-        sqlx::query(sql!("SELECT id, user_id, body, created_at, updated_at FROM intake_drafts WHERE user_id = $1 ORDER BY updated_at DESC"))
-        .bind(user.as_uuid())
-        .fetch_all(reader!(self))
-        .await?
-        .iter()
-        .map(draft_from_row)
-        .collect()
+        let sql = sql!(
+            "SELECT id, user_id, body, created_at, updated_at FROM intake_drafts WHERE user_id = $1 ORDER BY updated_at DESC"
+        );
+        rows_by(self, sql, user.as_uuid(), draft_from_row).await
     }
 
     async fn draft(&self, user: UserId, id: DraftId) -> StoreResult<Option<StoredDraft>> {
@@ -712,8 +693,7 @@ impl CaseRecordStore for Store {
         if done.rows_affected() != 1 {
             return Ok(false);
         }
-        insert_audit(&mut tx, audit).await?;
-        tx.commit().await?;
+        commit_audited(tx, audit).await?;
         Ok(true)
     }
 }

@@ -1,5 +1,5 @@
-use super::audit::insert_audit;
 use super::record::{day, get_opt_day, get_opt_ts, get_ts, ts};
+use super::rows::{commit_audited, row_by, rows_by};
 use super::{Db, DbRow, Store};
 use crate::relief::{
     ClaimedMessage, DeadlineListRow, DeadlineQuery, DeadlineRow, Notification, ReliefStore,
@@ -143,20 +143,13 @@ impl ReliefStore for Store {
     async fn save_relief(&self, w: &ReliefWrite<'_>, audit: &AuditEntry) -> StoreResult<()> {
         write_tx!(self, tx);
         write_relief(&mut tx, w).await?;
-        insert_audit(&mut tx, audit).await?;
-        tx.commit().await?;
-        Ok(())
+        commit_audited(tx, audit).await
     }
 
     async fn case_deadlines(&self, case: CaseId) -> StoreResult<Vec<DeadlineRow>> {
-        sqlx::query(sql!("SELECT case_id, kind, family_member, pathway, actor, due_on, due_at FROM case_deadlines
-             WHERE case_id = $1 ORDER BY due_on, kind, family_member"))
-        .bind(case.as_uuid())
-        .fetch_all(reader!(self))
-        .await?
-        .iter()
-        .map(deadline_from_row)
-        .collect()
+        let sql = sql!("SELECT case_id, kind, family_member, pathway, actor, due_on, due_at FROM case_deadlines
+             WHERE case_id = $1 ORDER BY due_on, kind, family_member");
+        rows_by(self, sql, case.as_uuid(), deadline_from_row).await
     }
 
     async fn create_document(&self, d: &StoredDocument, audit: &AuditEntry) -> StoreResult<()> {
@@ -173,9 +166,7 @@ impl ReliefStore for Store {
         .bind(ts(d.updated_at))
         .execute(&mut *tx)
         .await?;
-        insert_audit(&mut tx, audit).await?;
-        tx.commit().await?;
-        Ok(())
+        commit_audited(tx, audit).await
     }
 
     async fn update_document_draft(
@@ -195,8 +186,7 @@ impl ReliefStore for Store {
         if done.rows_affected() != 1 {
             return Ok(false);
         }
-        insert_audit(&mut tx, audit).await?;
-        tx.commit().await?;
+        commit_audited(tx, audit).await?;
         Ok(true)
     }
 
@@ -222,8 +212,7 @@ impl ReliefStore for Store {
             return Ok(false);
         }
         write_relief(&mut tx, relief).await?;
-        insert_audit(&mut tx, audit).await?;
-        tx.commit().await?;
+        commit_audited(tx, audit).await?;
         Ok(true)
     }
 
@@ -251,45 +240,29 @@ impl ReliefStore for Store {
             return Ok(false);
         }
         write_relief(&mut tx, relief).await?;
-        insert_audit(&mut tx, audit).await?;
-        tx.commit().await?;
+        commit_audited(tx, audit).await?;
         Ok(true)
     }
 
     async fn document(&self, id: DocumentId) -> StoreResult<Option<StoredDocument>> {
-        sqlx::query(sql!(concat!(document_columns!(), "WHERE id = $1")))
-            .bind(id.as_uuid())
-            .fetch_optional(reader!(self))
-            .await?
-            .as_ref()
-            .map(document_from_row)
-            .transpose()
+        let sql = sql!(concat!(document_columns!(), "WHERE id = $1"));
+        row_by(self, sql, id.as_uuid(), document_from_row).await
     }
 
     async fn documents_for_case(&self, case: CaseId) -> StoreResult<Vec<StoredDocument>> {
-        sqlx::query(sql!(concat!(
+        let sql = sql!(concat!(
             document_columns!(),
             "WHERE case_id = $1 ORDER BY drafted_at, id"
-        )))
-        .bind(case.as_uuid())
-        .fetch_all(reader!(self))
-        .await?
-        .iter()
-        .map(document_from_row)
-        .collect()
+        ));
+        rows_by(self, sql, case.as_uuid(), document_from_row).await
     }
 
     async fn drafts_for_agency(&self, agency: OrganizationId) -> StoreResult<Vec<StoredDocument>> {
-        sqlx::query(sql!(concat!(
+        let sql = sql!(concat!(
             document_columns!(),
             "WHERE agency_id = $1 AND status = 'draft' ORDER BY drafted_at, id"
-        )))
-        .bind(agency.as_uuid())
-        .fetch_all(reader!(self))
-        .await?
-        .iter()
-        .map(document_from_row)
-        .collect()
+        ));
+        rows_by(self, sql, agency.as_uuid(), document_from_row).await
     }
 
     async fn upcoming_deadlines(&self, q: &DeadlineQuery) -> StoreResult<Vec<DeadlineListRow>> {

@@ -1,6 +1,8 @@
 use super::Store;
 use super::audit::insert_audit;
 use super::record::ts;
+use super::rows::commit_audited;
+use super::rows::rows_by;
 use crate::backend::row::Columns;
 use crate::{SessionRecord, SessionStore, StoreError, StoreResult};
 use async_trait::async_trait;
@@ -38,9 +40,7 @@ impl SessionStore for Store {
         .execute(&mut *tx)
         .await
         .map_err(|e| StoreError::unique(e, "session"))?;
-        insert_audit(&mut tx, audit).await?;
-        tx.commit().await?;
-        Ok(())
+        commit_audited(tx, audit).await
     }
 
     async fn session_by_token_hash(&self, hash: &[u8; 32]) -> StoreResult<Option<SessionRecord>> {
@@ -100,16 +100,11 @@ impl SessionStore for Store {
     }
 
     async fn sessions_of(&self, user: UserId) -> StoreResult<Vec<SessionRecord>> {
-        sqlx::query(sql!(
+        let sql = sql!(
             "SELECT token_hash, id, user_id, created_at, last_seen_at, csrf_token, stage
              FROM sessions WHERE user_id = $1 ORDER BY last_seen_at DESC, id"
-        ))
-        .bind(user.as_uuid())
-        .fetch_all(reader!(self))
-        .await?
-        .iter()
-        .map(session_from_row)
-        .collect()
+        );
+        rows_by(self, sql, user.as_uuid(), session_from_row).await
     }
 
     async fn touch_session(&self, id: SessionId, at: OffsetDateTime) -> StoreResult<()> {

@@ -1,6 +1,7 @@
 use super::Store;
 use super::audit::insert_audit;
 use super::record::ts;
+use super::rows::{commit_audited, row_by, rows_by};
 use crate::backend::row::Columns;
 use crate::{ApiToken, StoreError, StoreResult, TokenStore, join_scopes, parse_scopes};
 use async_trait::async_trait;
@@ -38,29 +39,21 @@ impl TokenStore for Store {
         .execute(&mut *tx)
         .await
         .map_err(|e| StoreError::unique(e, "token"))?;
-        insert_audit(&mut tx, audit).await?;
-        tx.commit().await?;
-        Ok(())
+        commit_audited(tx, audit).await
     }
 
     async fn api_token_by_hash(&self, hash: &[u8; 32]) -> StoreResult<Option<ApiToken>> {
-        sqlx::query(sql!("SELECT id, token_hash, user_id, name, scopes, created_at, expires_at, revoked_at, last_used_at FROM api_tokens WHERE token_hash = $1"))
-            .bind(&hash[..])
-            .fetch_optional(reader!(self))
-            .await?
-            .as_ref()
-            .map(token_from_row)
-            .transpose()
+        let sql = sql!(
+            "SELECT id, token_hash, user_id, name, scopes, created_at, expires_at, revoked_at, last_used_at FROM api_tokens WHERE token_hash = $1"
+        );
+        row_by(self, sql, &hash[..], token_from_row).await
     }
 
     async fn api_tokens_of(&self, user: UserId) -> StoreResult<Vec<ApiToken>> {
-        sqlx::query(sql!("SELECT id, token_hash, user_id, name, scopes, created_at, expires_at, revoked_at, last_used_at FROM api_tokens WHERE user_id = $1 ORDER BY created_at DESC, id DESC"))
-            .bind(user.as_uuid())
-            .fetch_all(reader!(self))
-            .await?
-            .iter()
-            .map(token_from_row)
-            .collect()
+        let sql = sql!(
+            "SELECT id, token_hash, user_id, name, scopes, created_at, expires_at, revoked_at, last_used_at FROM api_tokens WHERE user_id = $1 ORDER BY created_at DESC, id DESC"
+        );
+        rows_by(self, sql, user.as_uuid(), token_from_row).await
     }
 
     async fn revoke_api_token(

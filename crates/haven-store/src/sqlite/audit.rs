@@ -1,3 +1,4 @@
+use super::rows::commit_audited;
 use super::{SqliteStore, from_millis, to_millis};
 use crate::{
     AuditRow, AuditStore, ChainHasher, Ciphertext, EncryptedColumn, KeyStore, Seal, StoreError,
@@ -413,9 +414,7 @@ impl KeyStore for SqliteStore {
         .execute(&mut *tx)
         .await
         .map_err(|e| StoreError::unique(e, "key id"))?;
-        insert_audit(&mut tx, audit).await?;
-        tx.commit().await?;
-        Ok(())
+        commit_audited(tx, audit).await
     }
 
     async fn retire_data_key(&self, id: u32, at: OffsetDateTime) -> StoreResult<()> {

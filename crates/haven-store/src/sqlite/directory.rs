@@ -291,9 +291,7 @@ async fn import_directory(
     for chunk in w.services.chunks(BULK) {
         write_services(&mut tx, chunk).await?;
     }
-    insert_audit(&mut tx, audit).await?;
-    tx.commit().await?;
-    Ok(())
+    commit_audited(tx, audit).await
 }
 
 include!("../shared/directory.rs");

@@ -140,6 +140,7 @@ mod people;
 mod record;
 mod relief;
 mod reserve;
+mod rows;
 mod sessions;
 mod snapshot;
 mod throttle;

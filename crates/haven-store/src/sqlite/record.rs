@@ -168,9 +168,7 @@ async fn import_batch(tx: &mut DbConn, cases: &[ImportCase]) -> StoreResult<()> 
 async fn import_cases(store: &Store, cases: &[ImportCase], audit: &AuditEntry) -> StoreResult<()> {
     write_tx!(store, tx);
     import_batch(&mut tx, cases).await?;
-    insert_audit(&mut tx, audit).await?;
-    tx.commit().await?;
-    Ok(())
+    commit_audited(tx, audit).await
 }
 
 /// The cases granted to the user other than by supervising their

@@ -1,0 +1,3 @@
+//! Reads by one parameter on PostgreSQL: the code is `shared/rows.rs`.
+
+include!("../shared/rows.rs");
