@@ -122,6 +122,7 @@ mod funds;
 mod import;
 #[macro_use]
 mod interview;
+mod keys;
 mod mfa;
 mod people;
 #[macro_use]

@@ -135,6 +135,7 @@ mod cases;
 mod directory;
 mod funds;
 mod interview;
+mod keys;
 mod mfa;
 mod people;
 mod record;
