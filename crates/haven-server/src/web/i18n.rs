@@ -1,5 +1,6 @@
-//! Translations: Fluent files under `locales/`, embedded at compile time.
-//! Adding a language is adding a folder and a variant of [`Lang`].
+//! Translations: Fluent files under `locales/<lang>/<feature>.ftl`, embedded
+//! at compile time. Adding a language is adding a folder and a variant of
+//! [`Lang`]; adding a feature's file is adding its name to [`ftl_files`].
 
 use axum::extract::FromRequestParts;
 use axum::http::header::ACCEPT_LANGUAGE;
@@ -18,13 +19,27 @@ fluent_templates::static_loader! {
     };
 }
 
-/// Every message of the English file, looked up once in each language: a
+/// The Fluent files of one language, one per feature (the loader reads every
+/// `.ftl` in the folder; this list is for the key checks).
+macro_rules! ftl_files {
+    ($lang:literal) => {
+        ftl_files!(@ $lang; web, account, home, cases, record, relief, directory, referrals,
+            interviews, notices, admin, funds)
+    };
+    (@ $lang:literal; $($feature:ident),*) => {
+        [$((stringify!($feature), include_str!(concat!("../../locales/", $lang, "/", stringify!($feature), ".ftl")))),*]
+    };
+}
+
+/// Every message of the English files, looked up once in each language: a
 /// page shows hundreds of labels, and a Fluent lookup (language negotiation,
 /// bundle search, formatting) costs microseconds each, about a tenth of the
 /// server's CPU on a case page. Indexed by `Lang as usize`.
 static TRANSLATED: std::sync::LazyLock<HashMap<&'static str, [String; 2]>> =
     std::sync::LazyLock::new(|| {
-        message_keys(include_str!("../../locales/en-US/main.ftl"))
+        ftl_files!("en-US")
+            .into_iter()
+            .flat_map(|(_, ftl)| message_keys(ftl))
             .map(|key| (key, Lang::ALL.map(|lang| lang.lookup(key))))
             .collect()
     });
@@ -152,11 +167,47 @@ mod tests {
     }
 
     #[test]
+    fn every_feature_file_has_the_same_keys_in_every_locale() {
+        let es = ftl_files!("es");
+        for (i, (feature, ftl)) in ftl_files!("en-US").into_iter().enumerate() {
+            assert_eq!(es[i].0, feature);
+            assert_eq!(
+                keys(ftl),
+                keys(es[i].1),
+                "{feature}.ftl: English and Spanish keys"
+            );
+        }
+    }
+
+    #[test]
+    fn the_listed_files_are_every_file_in_the_folder() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/locales");
+        for lang in ["en-US", "es"] {
+            let mut found: Vec<String> = std::fs::read_dir(format!("{dir}/{lang}"))
+                .unwrap()
+                .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .collect();
+            found.sort();
+            let mut listed: Vec<String> = ftl_files!("en-US")
+                .iter()
+                .map(|(f, _)| format!("{f}.ftl"))
+                .collect();
+            listed.sort();
+            assert_eq!(found, listed, "{lang}");
+        }
+    }
+
+    #[test]
     fn every_key_exists_in_every_locale() {
-        let en = keys(include_str!("../../locales/en-US/main.ftl"));
-        let es = keys(include_str!("../../locales/es/main.ftl"));
+        let en: BTreeSet<String> = ftl_files!("en-US")
+            .iter()
+            .flat_map(|(_, f)| keys(f))
+            .collect();
+        let es: BTreeSet<String> = ftl_files!("es").iter().flat_map(|(_, f)| keys(f)).collect();
         assert!(en.len() > 20);
         assert_eq!(en, es, "English and Spanish must have the same keys");
+        let each: usize = ftl_files!("en-US").iter().map(|(_, f)| keys(f).len()).sum();
+        assert_eq!(each, en.len(), "a key stands in two feature files");
         for key in &en {
             for lang in Lang::ALL {
                 // Fill every variable the message uses, whatever its name.

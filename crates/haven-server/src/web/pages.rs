@@ -77,7 +77,7 @@ impl PageFrame {
 }
 
 #[derive(Template)]
-#[template(path = "message.html")]
+#[template(path = "web/message.html")]
 struct MessagePage {
     page: PageFrame,
     title: String,

@@ -18,7 +18,7 @@ use haven_domain::{AuditAction, AuditEntry, SessionStage};
 use serde::Deserialize;
 
 #[derive(Template)]
-#[template(path = "mfa_challenge.html")]
+#[template(path = "account/mfa_challenge.html")]
 struct ChallengePage {
     page: PageFrame,
     csrf: String,
@@ -26,7 +26,7 @@ struct ChallengePage {
 }
 
 #[derive(Template)]
-#[template(path = "mfa_setup.html")]
+#[template(path = "account/mfa_setup.html")]
 struct SetupPage {
     page: PageFrame,
     csrf: String,
@@ -36,7 +36,7 @@ struct SetupPage {
 }
 
 #[derive(Template)]
-#[template(path = "mfa_codes.html")]
+#[template(path = "account/mfa_codes.html")]
 struct CodesPage {
     page: PageFrame,
     codes: Vec<String>,

@@ -16,7 +16,7 @@ use haven_domain::{AuditAction, AuditEntry, LoginName, SessionStage};
 use serde::Deserialize;
 
 #[derive(Template)]
-#[template(path = "sign_in.html")]
+#[template(path = "account/sign_in.html")]
 struct SignInPage {
     page: PageFrame,
     notice: Option<String>,

@@ -30,7 +30,7 @@ pub struct TokenRow {
 }
 
 #[derive(Template)]
-#[template(path = "tokens.html")]
+#[template(path = "account/tokens.html")]
 struct TokensPage {
     page: PageFrame,
     rows: Vec<TokenRow>,

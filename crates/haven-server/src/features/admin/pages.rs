@@ -165,7 +165,7 @@ impl UserForm {
 }
 
 #[derive(Template)]
-#[template(path = "access.html")]
+#[template(path = "admin/access.html")]
 struct AccessPage {
     page: PageFrame,
     title: String,
@@ -240,7 +240,7 @@ pub async fn access(
 }
 
 #[derive(Template)]
-#[template(path = "admin_users.html")]
+#[template(path = "admin/admin_users.html")]
 struct UsersPage {
     page: PageFrame,
     title: String,
@@ -399,7 +399,7 @@ pub async fn create_user(
 }
 
 #[derive(Template)]
-#[template(path = "admin_user.html")]
+#[template(path = "admin/admin_user.html")]
 struct UserPage {
     page: PageFrame,
     id: UserId,
@@ -692,7 +692,7 @@ pub async fn sign_out_everywhere(
 }
 
 #[derive(Template)]
-#[template(path = "admin_orgs.html")]
+#[template(path = "admin/admin_orgs.html")]
 struct OrgsPage {
     page: PageFrame,
     rows: Vec<(String, String)>,

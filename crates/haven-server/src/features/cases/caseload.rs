@@ -18,7 +18,7 @@ use haven_domain::{AuditAction, AuditEntry, CaseId};
 use serde::Deserialize;
 
 #[derive(Template)]
-#[template(path = "cases.html")]
+#[template(path = "cases/cases.html")]
 struct CasesPage {
     page: PageFrame,
     can_create: bool,

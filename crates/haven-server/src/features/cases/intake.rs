@@ -300,7 +300,7 @@ fn input_from_form(f: &FormData) -> IntakeInput {
 }
 
 #[derive(Template)]
-#[template(path = "case_new.html")]
+#[template(path = "cases/case_new.html")]
 struct IntakePage {
     page: PageFrame,
     csrf: String,

@@ -21,7 +21,7 @@ use haven_domain::{AuditAction, AuditEntry, CaseId, OrganizationId};
 use serde::Deserialize;
 
 #[derive(Template)]
-#[template(path = "case.html")]
+#[template(path = "cases/case.html")]
 struct CasePage {
     page: PageFrame,
     name: String,
@@ -151,7 +151,7 @@ pub async fn case(
 }
 
 #[derive(Template)]
-#[template(path = "case_not_found.html")]
+#[template(path = "cases/case_not_found.html")]
 struct CaseNotFound {
     page: PageFrame,
     emergency_form: bool,
@@ -488,7 +488,7 @@ pub struct ReviewRow {
 }
 
 #[derive(Template)]
-#[template(path = "emergency_review.html")]
+#[template(path = "cases/emergency_review.html")]
 struct ReviewPage {
     page: PageFrame,
     rows: Vec<ReviewRow>,

@@ -76,7 +76,7 @@ pub async fn hotline_lines(state: &AppState, lang: Lang) -> Result<Vec<HotlineLi
 // ---------------------------------------------------------------- hotlines
 
 #[derive(Template)]
-#[template(path = "hotlines.html")]
+#[template(path = "directory/hotlines.html")]
 struct HotlinesPage {
     page: PageFrame,
     lines: Vec<HotlineLine>,
@@ -178,7 +178,7 @@ pub async fn delete_hotline(
 }
 
 #[derive(Template)]
-#[template(path = "hotlines_print.html")]
+#[template(path = "directory/hotlines_print.html")]
 struct HotlinesPrint {
     lang: Lang,
     lines: Vec<HotlineLine>,

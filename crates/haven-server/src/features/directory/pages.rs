@@ -140,7 +140,7 @@ pub struct HitRow {
 }
 
 #[derive(Template)]
-#[template(path = "directory.html")]
+#[template(path = "directory/directory.html")]
 struct DirectoryPage {
     page: PageFrame,
     p: SearchParams,
@@ -345,7 +345,7 @@ pub struct PlaceRow {
 }
 
 #[derive(Template)]
-#[template(path = "service.html")]
+#[template(path = "directory/service.html")]
 struct ServicePage {
     page: PageFrame,
     v: ServiceView,
@@ -608,7 +608,7 @@ pub struct OrgRow {
 }
 
 #[derive(Template)]
-#[template(path = "directory_manage.html")]
+#[template(path = "directory/directory_manage.html")]
 struct ManagePage {
     page: PageFrame,
     report: Option<directory::ImportReport>,

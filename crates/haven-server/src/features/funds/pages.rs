@@ -41,7 +41,7 @@ pub struct PendingView {
 }
 
 #[derive(Template)]
-#[template(path = "funds.html")]
+#[template(path = "funds/funds.html")]
 struct FundsPage {
     page: PageFrame,
     csrf: String,

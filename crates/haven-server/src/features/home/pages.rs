@@ -12,7 +12,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 
 #[derive(Template)]
-#[template(path = "home.html")]
+#[template(path = "home/home.html")]
 struct HomePage {
     page: PageFrame,
     welcome: String,

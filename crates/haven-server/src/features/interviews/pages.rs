@@ -27,7 +27,7 @@ fn done_text(lang: Lang, done: Option<&str>) -> Option<String> {
 // ------------------------------------------------------------------ queue
 
 #[derive(Template)]
-#[template(path = "interviews.html")]
+#[template(path = "interviews/interviews.html")]
 struct QueuePage {
     page: PageFrame,
     rows: Vec<InterviewLine>,
@@ -49,7 +49,7 @@ pub async fn queue(State(state): State<AppState>, lang: Lang, SignedIn(me): Sign
 // ---------------------------------------------------------------- request
 
 #[derive(Template)]
-#[template(path = "interview_new.html")]
+#[template(path = "interviews/interview_new.html")]
 struct RequestPage {
     page: PageFrame,
     case_id: CaseId,
@@ -179,7 +179,7 @@ pub struct Person {
 }
 
 #[derive(Template)]
-#[template(path = "interview.html")]
+#[template(path = "interviews/interview.html")]
 struct DetailPage {
     page: PageFrame,
     iv: InterviewView,

@@ -167,7 +167,7 @@ pub async fn notice_section(
 // --------------------------------------------------- notification settings
 
 #[derive(Template)]
-#[template(path = "notification_settings.html")]
+#[template(path = "notices/notification_settings.html")]
 struct SettingsPage {
     page: PageFrame,
     csrf: String,
@@ -218,7 +218,7 @@ pub async fn save_settings(
 // -------------------------------------------------------------- templates
 
 #[derive(Template)]
-#[template(path = "notice_templates.html")]
+#[template(path = "notices/notice_templates.html")]
 struct TemplatesPage {
     page: PageFrame,
     csrf: String,

@@ -768,7 +768,7 @@ pub async fn rights_notice(
 }
 
 #[derive(askama::Template)]
-#[template(path = "rights_notice.html")]
+#[template(path = "record/rights_notice.html")]
 struct RightsNotice {
     lang: Lang,
     items: Vec<(String, String, &'static str)>,

@@ -28,7 +28,7 @@ use uuid::Uuid;
 // ---------------------------------------------------------------- referral form
 
 #[derive(Template)]
-#[template(path = "referral_new.html")]
+#[template(path = "referrals/referral_new.html")]
 struct ReferralForm {
     page: PageFrame,
     case_id: CaseId,
@@ -288,7 +288,7 @@ pub struct IncomingRow {
 }
 
 #[derive(Template)]
-#[template(path = "referrals.html")]
+#[template(path = "referrals/referrals.html")]
 struct IncomingPage {
     page: PageFrame,
     rows: Vec<IncomingRow>,
@@ -339,7 +339,7 @@ pub async fn incoming_page(
 }
 
 #[derive(Template)]
-#[template(path = "referral.html")]
+#[template(path = "referrals/referral.html")]
 struct IncomingDetail {
     page: PageFrame,
     r: IncomingRow,
@@ -504,7 +504,7 @@ pub struct StatsRow {
 }
 
 #[derive(Template)]
-#[template(path = "referral_stats.html")]
+#[template(path = "referrals/referral_stats.html")]
 struct StatsPage {
     page: PageFrame,
     rows: Vec<StatsRow>,

@@ -430,7 +430,7 @@ pub struct FamilyRow {
 }
 
 #[derive(Template)]
-#[template(path = "relief.html")]
+#[template(path = "relief/relief.html")]
 struct ReliefPage {
     page: PageFrame,
     csrf: String,

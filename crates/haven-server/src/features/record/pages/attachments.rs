@@ -152,7 +152,7 @@ pub fn attachment_response(name: &str, kind: &str, bytes: Vec<u8>) -> Response {
 }
 
 #[derive(askama::Template)]
-#[template(path = "team.html")]
+#[template(path = "record/team.html")]
 struct TeamPage {
     page: crate::web::pages::PageFrame,
     csrf: String,

@@ -5,7 +5,7 @@ use super::*;
 // ---------------------------------------------------------------- documents
 
 #[derive(Template)]
-#[template(path = "document.html")]
+#[template(path = "relief/document.html")]
 struct DocumentPage {
     page: PageFrame,
     csrf: String,
@@ -251,7 +251,7 @@ pub struct UpcomingRow {
 }
 
 #[derive(Template)]
-#[template(path = "deadlines.html")]
+#[template(path = "relief/deadlines.html")]
 struct DeadlinesPage {
     page: PageFrame,
     days: u32,

@@ -1,0 +1,35 @@
+# The home page.
+
+home-title = Home
+home-welcome = Welcome, { $name }
+home-organization = Organization
+home-roles = Your roles
+home-next-title = What you can do here
+home-next-body = Haven is being built in the open. Case records, referrals, and immigration relief tracking arrive as they are finished and tested.
+home-help-title = Urgent help
+home-help-hotline = National Human Trafficking Hotline
+home-help-emergency = In an emergency, call 911.
+home-security-title = Account security
+home-mfa-on = The second sign-in step is on for your account.
+home-mfa-off = Your account signs in with a password only.
+home-mfa-setup = Set up a second sign-in step
+home-tokens = API tokens for other programs
+home-review = Emergency openings to review: { $count }
+home-hhs-open = Open those cases
+home-hhs-pending = HHS must be notified on { $count } case(s) (HHS-5: within 24 hours).
+home-funds-pending = { $count } fund request(s) wait for your decision.
+home-reminders = Reminders
+home-reminder = { $what }: { $date }
+home-reminder-other = A case needs your attention
+home-reminder-read = Mark as read
+home-all-deadlines = All upcoming deadlines
+home-to-sign = { $count } declarations or certifications wait for your signature.
+home-referral-received = New referral for { $what }
+home-referral-updated = Referral for { $what }: { $status }
+home-referral-withdrawn = A referral for { $what } was withdrawn
+home-referral-overdue = A referral for { $what } has had no answer yet
+home-interview-requested = A forensic interview was requested.
+home-interview-scheduled = An interview is scheduled for { $date }.
+home-notification-settings = Notification settings
+home-notice-templates = Notice templates
+home-role-granted = { $name } was given the role “{ $role }” and can now see personal data. Check it was meant.

@@ -1,0 +1,35 @@
+# The home page.
+
+home-title = Inicio
+home-welcome = Bienvenido/a, { $name }
+home-organization = Organización
+home-roles = Sus funciones
+home-next-title = Qué puede hacer aquí
+home-next-body = Haven se desarrolla de forma abierta. Los expedientes, las derivaciones y el seguimiento de alivio migratorio llegarán a medida que estén terminados y probados.
+home-help-title = Ayuda urgente
+home-help-hotline = Línea Nacional contra la Trata de Personas
+home-help-emergency = En una emergencia, llame al 911.
+home-security-title = Seguridad de la cuenta
+home-mfa-on = El segundo paso de inicio de sesión está activado en su cuenta.
+home-mfa-off = Su cuenta inicia sesión solo con contraseña.
+home-mfa-setup = Configurar un segundo paso de inicio de sesión
+home-tokens = Tokens de API para otros programas
+home-review = Aperturas de emergencia por revisar: { $count }
+home-hhs-open = Abrir esos casos
+home-hhs-pending = Hay que notificar a HHS en { $count } caso(s) (HHS-5: en 24 horas).
+home-funds-pending = { $count } solicitud(es) de fondos esperan su decisión.
+home-reminders = Recordatorios
+home-reminder = { $what }: { $date }
+home-reminder-other = Un caso necesita su atención
+home-reminder-read = Marcar como leído
+home-all-deadlines = Todos los próximos plazos
+home-to-sign = { $count } declaraciones o certificaciones esperan su firma.
+home-referral-received = Nueva derivación de { $what }
+home-referral-updated = Derivación de { $what }: { $status }
+home-referral-withdrawn = Se retiró una derivación de { $what }
+home-referral-overdue = Una derivación de { $what } aún no tiene respuesta
+home-interview-requested = Se solicitó una entrevista forense.
+home-interview-scheduled = Hay una entrevista programada para el { $date }.
+home-notification-settings = Ajustes de notificaciones
+home-notice-templates = Plantillas de avisos
+home-role-granted = A { $name } se le dio el rol «{ $role }» y ahora puede ver datos personales. Compruebe que era lo previsto.
