@@ -7,6 +7,14 @@ use haven_domain::directory::{LANGUAGES, language_name};
 
 pub struct FormData(Vec<(String, String)>);
 
+impl<S: Send + Sync> axum::extract::FromRequest<S> for FormData {
+    type Rejection = axum::extract::rejection::BytesRejection;
+
+    async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, Self::Rejection> {
+        Ok(Self::parse(&Bytes::from_request(req, state).await?))
+    }
+}
+
 impl FormData {
     #[must_use]
     pub fn parse(body: &Bytes) -> Self {

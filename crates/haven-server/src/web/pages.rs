@@ -2,9 +2,11 @@
 
 use crate::AppState;
 use crate::web::error::AppError;
+use crate::web::form::FormData;
 use crate::web::i18n::{LANG_COOKIE, Lang};
-use crate::web::session::Authenticated;
+use crate::web::session::{Authenticated, SignedIn};
 use askama::Template;
+use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::header::{LOCATION, SET_COOKIE};
 use axum::http::{HeaderValue, StatusCode, Uri};
@@ -360,6 +362,51 @@ pub fn check_csrf(me: &Authenticated, submitted: &str) -> Result<(), PageError> 
         Ok(())
     } else {
         Err(PageError::Csrf)
+    }
+}
+
+/// A form from a signed-in person carrying this session's CSRF token: the
+/// handler gets the person and the form, or the request is refused as forged
+/// (403, the error page) before the handler runs. `T` is [`FormData`] or a
+/// typed `axum::Form<X>`.
+pub struct CsrfForm<T = FormData> {
+    pub me: Authenticated,
+    pub form: T,
+}
+
+impl<T> axum::extract::FromRequest<AppState> for CsrfForm<T>
+where
+    T: axum::extract::FromRequest<AppState>,
+    T::Rejection: IntoResponse,
+{
+    type Rejection = Response;
+
+    async fn from_request(
+        req: axum::extract::Request,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        use axum::extract::FromRequestParts;
+        let (mut parts, body) = req.into_parts();
+        let SignedIn(me) = SignedIn::from_request_parts(&mut parts, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        let content_type = parts.headers.get(axum::http::header::CONTENT_TYPE).cloned();
+        let bytes = Bytes::from_request(axum::extract::Request::from_parts(parts, body), state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        check_csrf(&me, &FormData::parse(&bytes).one("csrf"))
+            .map_err(IntoResponse::into_response)?;
+        let mut again = axum::extract::Request::new(axum::body::Body::from(bytes));
+        *again.method_mut() = axum::http::Method::POST;
+        if let Some(ct) = content_type {
+            again
+                .headers_mut()
+                .insert(axum::http::header::CONTENT_TYPE, ct);
+        }
+        let form = T::from_request(again, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        Ok(Self { me, form })
     }
 }
 

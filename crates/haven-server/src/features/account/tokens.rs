@@ -3,6 +3,7 @@
 use crate::AppState;
 use crate::web::api::{TOKEN_PREFIX, token_hash};
 use crate::web::i18n::Lang;
+use crate::web::pages::CsrfForm;
 use crate::web::pages::{PageError, check_csrf};
 use crate::web::pages::{PageFrame, error_page, render, see_other};
 use crate::web::session::{Authenticated, ReqId, SignedIn, random_bytes};
@@ -204,21 +205,13 @@ pub async fn create(
     .await)
 }
 
-#[derive(serde::Deserialize)]
-pub struct CsrfOnly {
-    #[serde(default)]
-    csrf: String,
-}
-
 pub async fn revoke(
     State(state): State<AppState>,
     lang: Lang,
-    SignedIn(me): SignedIn,
     ReqId(rid): ReqId,
     Path(id): Path<String>,
-    axum::Form(f): axum::Form<CsrfOnly>,
+    CsrfForm { me, .. }: CsrfForm,
 ) -> Result<Response, PageError> {
-    check_csrf(&me, &f.csrf)?;
     let Ok(id) = id.parse::<ApiTokenId>() else {
         return Err(crate::web::error::AppError::NotFound.into());
     };

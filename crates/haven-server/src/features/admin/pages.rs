@@ -5,6 +5,7 @@
 use crate::AppState;
 use crate::web::error::AppError;
 use crate::web::i18n::Lang;
+use crate::web::pages::CsrfForm;
 use crate::web::pages::history;
 use crate::web::pages::{PageError, check_csrf};
 use crate::web::pages::{PageFrame, error_page, render, see_other};
@@ -548,21 +549,13 @@ pub async fn user(
     Ok(render(&page, StatusCode::OK))
 }
 
-#[derive(Deserialize)]
-pub struct CsrfOnly {
-    #[serde(default)]
-    csrf: String,
-}
-
 pub async fn reset_mfa(
     State(state): State<AppState>,
     lang: Lang,
-    SignedIn(me): SignedIn,
     ReqId(rid): ReqId,
     Path(id): Path<String>,
-    axum::Form(f): axum::Form<CsrfOnly>,
+    CsrfForm { me, .. }: CsrfForm,
 ) -> Result<Response, PageError> {
-    check_csrf(&me, &f.csrf)?;
     let user = match target(&state, lang, &me, &id, Action::ResetMfa, rid.clone()).await {
         Ok(u) => u,
         Err(res) => return Ok(res),
@@ -594,12 +587,10 @@ pub async fn reset_mfa(
 pub async fn end_sessions(
     State(state): State<AppState>,
     lang: Lang,
-    SignedIn(me): SignedIn,
     ReqId(rid): ReqId,
     Path(id): Path<String>,
-    axum::Form(f): axum::Form<CsrfOnly>,
+    CsrfForm { me, .. }: CsrfForm,
 ) -> Result<Response, PageError> {
-    check_csrf(&me, &f.csrf)?;
     let user = match target(&state, lang, &me, &id, Action::EndSessions, rid.clone()).await {
         Ok(u) => u,
         Err(res) => return Ok(res),
@@ -683,12 +674,11 @@ pub async fn update_access(
 pub async fn sign_out_everywhere(
     state: State<AppState>,
     lang: Lang,
-    signed_in: SignedIn,
     rid: ReqId,
-    form: axum::Form<CsrfOnly>,
+    form: CsrfForm,
 ) -> Result<Response, PageError> {
-    let id = signed_in.0.user.id.to_string();
-    end_sessions(state, lang, signed_in, rid, Path(id), form).await
+    let id = form.me.user.id.to_string();
+    end_sessions(state, lang, rid, Path(id), form).await
 }
 
 #[derive(Template)]
@@ -754,8 +744,6 @@ pub async fn organizations(
 #[derive(Deserialize)]
 pub struct OrgForm {
     #[serde(default)]
-    csrf: String,
-    #[serde(default)]
     name: String,
     #[serde(default)]
     kind: String,
@@ -764,11 +752,12 @@ pub struct OrgForm {
 pub async fn create_organization(
     State(state): State<AppState>,
     lang: Lang,
-    SignedIn(me): SignedIn,
     ReqId(rid): ReqId,
-    axum::Form(f): axum::Form<OrgForm>,
+    CsrfForm {
+        me,
+        form: axum::Form(f),
+    }: CsrfForm<axum::Form<OrgForm>>,
 ) -> Result<Response, PageError> {
-    check_csrf(&me, &f.csrf)?;
     if !policy::authorize(
         &Actor::of(&me.user),
         Action::Create,

@@ -11,6 +11,7 @@ use crate::features::record::{self, EntryInput, EntryPatch};
 use crate::web::error::{AppError, FieldError};
 use crate::web::form::FormData;
 use crate::web::i18n::Lang;
+use crate::web::pages::CsrfForm;
 use crate::web::pages::{PageError, check_csrf};
 use crate::web::pages::{error_page, forbidden, see_other};
 use crate::web::session::{Authenticated, ReqId, SignedIn};
@@ -135,13 +136,10 @@ fn entry_input(f: &FormData) -> EntryInput {
 pub async fn add_entry(
     State(state): State<AppState>,
     lang: Lang,
-    SignedIn(me): SignedIn,
     ReqId(rid): ReqId,
     Path(id): Path<String>,
-    body: Bytes,
+    CsrfForm { me, form: f }: CsrfForm,
 ) -> Result<Response, PageError> {
-    let f = FormData::parse(&body);
-    check_csrf(&me, &f.one("csrf"))?;
     let case = match posted_case(&state, &me, &id, rid.clone()).await {
         Ok(c) => c,
         Err(e) => return Err(PageError::from(e)),

@@ -9,11 +9,11 @@ use crate::features::record::{
 use crate::web::error::AppError;
 use crate::web::form::{Choice, FormData, choices, error_text};
 use crate::web::i18n::Lang;
-use crate::web::pages::{Id, PageError, check_csrf};
+use crate::web::pages::CsrfForm;
+use crate::web::pages::{Id, PageError};
 use crate::web::pages::{PageFrame, error_page, render, see_other};
 use crate::web::session::{Authenticated, ReqId, SignedIn};
 use askama::Template;
-use axum::body::Bytes;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -420,12 +420,9 @@ pub async fn new_case(
 pub async fn create_case(
     State(state): State<AppState>,
     lang: Lang,
-    SignedIn(me): SignedIn,
     ReqId(rid): ReqId,
-    body: Bytes,
+    CsrfForm { me, form: f }: CsrfForm,
 ) -> Result<Response, PageError> {
-    let f = FormData::parse(&body);
-    check_csrf(&me, &f.one("csrf"))?;
     let actor = Actor::of(&me.user);
     if access::may_open_case(&actor).is_none() {
         return Err(AppError::NotFound.into());
@@ -491,13 +488,10 @@ pub async fn create_case(
 pub async fn delete_draft(
     State(state): State<AppState>,
     lang: Lang,
-    SignedIn(me): SignedIn,
     ReqId(rid): ReqId,
     Id(id): Id<DraftId>,
-    body: Bytes,
+    CsrfForm { me, .. }: CsrfForm,
 ) -> Result<Response, PageError> {
-    let f = FormData::parse(&body);
-    check_csrf(&me, &f.one("csrf"))?;
     let audit = AuditEntry::new(AuditAction::IntakeDraftDeleted)
         .by(me.user.id, me.user.organization_id)
         .on("intake_draft", id)

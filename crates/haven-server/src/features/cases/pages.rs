@@ -5,6 +5,7 @@
 use crate::AppState;
 use crate::web::error::AppError;
 use crate::web::i18n::Lang;
+use crate::web::pages::CsrfForm;
 use crate::web::pages::history;
 use crate::web::pages::{PageError, check_csrf};
 use crate::web::pages::{PageFrame, error_page, render, see_other};
@@ -193,8 +194,6 @@ fn case_not_found(
 #[derive(Deserialize)]
 pub struct EmergencyForm {
     #[serde(default)]
-    csrf: String,
-    #[serde(default)]
     reason: String,
 }
 
@@ -252,12 +251,13 @@ async fn emergency_facts(
 pub async fn emergency(
     State(state): State<AppState>,
     lang: Lang,
-    SignedIn(me): SignedIn,
     ReqId(rid): ReqId,
     Path(id): Path<String>,
-    Form(form): Form<EmergencyForm>,
+    CsrfForm {
+        me,
+        form: Form(form),
+    }: CsrfForm<Form<EmergencyForm>>,
 ) -> Result<Response, PageError> {
-    check_csrf(&me, &form.csrf)?;
     let actor = Actor::of(&me.user);
     let Ok(case_id) = id.parse::<CaseId>() else {
         return Ok(case_not_found(&state, lang, &me, &id, None));
@@ -582,21 +582,13 @@ async fn review_rows(
     Ok(rows)
 }
 
-#[derive(Deserialize)]
-pub struct CsrfOnly {
-    #[serde(default)]
-    csrf: String,
-}
-
 pub async fn mark_reviewed(
     State(state): State<AppState>,
     lang: Lang,
-    SignedIn(me): SignedIn,
     ReqId(rid): ReqId,
     Path(id): Path<String>,
-    Form(form): Form<CsrfOnly>,
+    CsrfForm { me, .. }: CsrfForm,
 ) -> Result<Response, PageError> {
-    check_csrf(&me, &form.csrf)?;
     let (true, Ok(id)) = (
         me.user.has_role(haven_domain::Role::Supervisor),
         id.parse::<uuid::Uuid>(),
@@ -850,12 +842,10 @@ async fn manageable_case(
 pub async fn revoke_consent(
     State(state): State<AppState>,
     lang: Lang,
-    SignedIn(me): SignedIn,
     ReqId(rid): ReqId,
     Path((id, consent_id)): Path<(String, String)>,
-    Form(form): Form<CsrfOnly>,
+    CsrfForm { me, .. }: CsrfForm,
 ) -> Result<Response, PageError> {
-    check_csrf(&me, &form.csrf)?;
     let facts = match manageable_case(&state, lang, &me, &id).await {
         Ok(f) => f,
         Err(res) => return Ok(res),

@@ -4,13 +4,12 @@
 use crate::AppState;
 use crate::features::directory::{self};
 use crate::web::error::AppError;
-use crate::web::form::FormData;
 use crate::web::i18n::Lang;
-use crate::web::pages::{Id, PageError, check_csrf};
+use crate::web::pages::CsrfForm;
+use crate::web::pages::{Id, PageError};
 use crate::web::pages::{PageFrame, error_page, render, see_other};
 use crate::web::session::{Authenticated, ReqId, SignedIn};
 use askama::Template;
-use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -122,13 +121,10 @@ async fn hotlines_with(
 pub async fn save_hotline(
     State(state): State<AppState>,
     lang: Lang,
-    SignedIn(me): SignedIn,
     ReqId(rid): ReqId,
     id: Option<Path<String>>,
-    body: Bytes,
+    CsrfForm { me, form: f }: CsrfForm,
 ) -> Result<Response, PageError> {
-    let f = FormData::parse(&body);
-    check_csrf(&me, &f.one("csrf"))?;
     let id = match id {
         Some(Path(s)) => match s.parse::<HotlineId>() {
             Ok(h) => Some(h),
@@ -162,13 +158,10 @@ pub async fn save_hotline(
 pub async fn delete_hotline(
     State(state): State<AppState>,
     lang: Lang,
-    SignedIn(me): SignedIn,
     ReqId(rid): ReqId,
     Id(id): Id<HotlineId>,
-    body: Bytes,
+    CsrfForm { me, .. }: CsrfForm,
 ) -> Result<Response, PageError> {
-    let f = FormData::parse(&body);
-    check_csrf(&me, &f.one("csrf"))?;
     Ok(
         match directory::delete_hotline(&state, &Actor::of(&me.user), id, rid).await {
             Ok(()) => see_other("/hotlines"),

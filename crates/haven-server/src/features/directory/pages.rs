@@ -5,14 +5,13 @@
 use crate::AppState;
 use crate::features::directory::{self, Search, SearchResult, ServiceView};
 use crate::web::error::AppError;
-use crate::web::form::FormData;
 use crate::web::form::{Opt, language_opts, languages_text, need_label, opts};
 use crate::web::i18n::Lang;
+use crate::web::pages::CsrfForm;
 use crate::web::pages::{Id, PageError, check_csrf};
 use crate::web::pages::{PageFrame, error_page, render, see_other};
 use crate::web::session::{Authenticated, ReqId, SignedIn};
 use askama::Template;
-use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -566,13 +565,10 @@ pub async fn service_page(
 pub async fn update_capacity(
     State(state): State<AppState>,
     lang: Lang,
-    SignedIn(me): SignedIn,
     ReqId(rid): ReqId,
     Id(id): Id<ServiceId>,
-    body: Bytes,
+    CsrfForm { me, form: f }: CsrfForm,
 ) -> Result<Response, PageError> {
-    let f = FormData::parse(&body);
-    check_csrf(&me, &f.one("csrf"))?;
     let num = |k: &str| -> Result<Option<u32>, AppError> {
         let v = f.one(k);
         if v.trim().is_empty() {
@@ -758,13 +754,10 @@ pub async fn import_upload(
 pub async fn link_org(
     State(state): State<AppState>,
     lang: Lang,
-    SignedIn(me): SignedIn,
     ReqId(rid): ReqId,
     Path(id): Path<String>,
-    body: Bytes,
+    CsrfForm { me, form: f }: CsrfForm,
 ) -> Result<Response, PageError> {
-    let f = FormData::parse(&body);
-    check_csrf(&me, &f.one("csrf"))?;
     let Ok(id) = Uuid::parse_str(&id) else {
         return Err(AppError::NotFound.into());
     };

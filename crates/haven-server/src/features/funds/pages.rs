@@ -5,14 +5,13 @@
 use crate::AppState;
 use crate::features::funds::{self, money};
 use crate::web::error::AppError;
-use crate::web::form::FormData;
 use crate::web::form::error_text;
 use crate::web::i18n::Lang;
-use crate::web::pages::{Id, PageError, check_csrf};
+use crate::web::pages::CsrfForm;
+use crate::web::pages::{Id, PageError};
 use crate::web::pages::{PageFrame, render, see_other, when};
 use crate::web::session::{Authenticated, ReqId, SignedIn};
 use askama::Template;
-use axum::body::Bytes;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -180,12 +179,9 @@ fn back(result: Result<(), AppError>, done: &str) -> Response {
 
 pub async fn create(
     State(state): State<AppState>,
-    SignedIn(me): SignedIn,
     ReqId(rid): ReqId,
-    body: Bytes,
+    CsrfForm { me, form: f }: CsrfForm,
 ) -> Result<Response, PageError> {
-    let f = FormData::parse(&body);
-    check_csrf(&me, &f.one("csrf"))?;
     let r = funds::create_fund(
         &state,
         &Actor::of(&me.user),
@@ -200,26 +196,20 @@ pub async fn create(
 
 pub async fn add(
     State(state): State<AppState>,
-    SignedIn(me): SignedIn,
     ReqId(rid): ReqId,
     Id(id): Id<FundId>,
-    body: Bytes,
+    CsrfForm { me, form: f }: CsrfForm,
 ) -> Result<Response, PageError> {
-    let f = FormData::parse(&body);
-    check_csrf(&me, &f.one("csrf"))?;
     let r = funds::add_to_fund(&state, &Actor::of(&me.user), id, &f.one("amount"), rid).await;
     Ok(back(r, "added"))
 }
 
 pub async fn decide(
     State(state): State<AppState>,
-    SignedIn(me): SignedIn,
     ReqId(rid): ReqId,
     Id(id): Id<FundRequestId>,
-    body: Bytes,
+    CsrfForm { me, form: f }: CsrfForm,
 ) -> Result<Response, PageError> {
-    let f = FormData::parse(&body);
-    check_csrf(&me, &f.one("csrf"))?;
     let approve = f.one("decision") == "approve";
     let r = funds::decide(
         &state,
@@ -236,13 +226,10 @@ pub async fn decide(
 /// Records a payment; posted from the case page.
 pub async fn disburse(
     State(state): State<AppState>,
-    SignedIn(me): SignedIn,
     ReqId(rid): ReqId,
     Id(id): Id<FundRequestId>,
-    body: Bytes,
+    CsrfForm { me, form: f }: CsrfForm,
 ) -> Result<Response, PageError> {
-    let f = FormData::parse(&body);
-    check_csrf(&me, &f.one("csrf"))?;
     let case = f.one("case");
     Ok(
         match funds::disburse(&state, &Actor::of(&me.user), id, &f.one("method"), rid).await {

@@ -8,12 +8,13 @@ use crate::features::interviews::{
 use crate::web::error::AppError;
 use crate::web::form::FormData;
 use crate::web::i18n::Lang;
+use crate::web::pages::CsrfForm;
 use crate::web::pages::Done;
-use crate::web::pages::{Id, PageError, check_csrf};
+use crate::web::pages::{Id, PageError};
 use crate::web::pages::{PageFrame, error_page, forbidden, render, see_other};
 use crate::web::session::{Authenticated, ReqId, SignedIn};
 use askama::Template;
-use axum::body::{Body, Bytes};
+use axum::body::Body;
 use axum::extract::{Multipart, Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -122,13 +123,10 @@ fn request_input(f: &FormData) -> RequestInput {
 pub async fn create_request(
     State(state): State<AppState>,
     lang: Lang,
-    SignedIn(me): SignedIn,
     ReqId(rid): ReqId,
     Path(id): Path<String>,
-    body: Bytes,
+    CsrfForm { me, form: f }: CsrfForm,
 ) -> Result<Response, PageError> {
-    let f = FormData::parse(&body);
-    check_csrf(&me, &f.one("csrf"))?;
     let Ok(case) = id.parse::<CaseId>() else {
         return Err(AppError::NotFound.into());
     };
@@ -153,13 +151,10 @@ pub async fn create_request(
 pub async fn observe(
     State(state): State<AppState>,
     lang: Lang,
-    SignedIn(me): SignedIn,
     ReqId(rid): ReqId,
     Path((case, iid)): Path<(String, String)>,
-    body: Bytes,
+    CsrfForm { me, .. }: CsrfForm,
 ) -> Result<Response, PageError> {
-    let f = FormData::parse(&body);
-    check_csrf(&me, &f.one("csrf"))?;
     let (Ok(case), Ok(iid)) = (case.parse::<CaseId>(), iid.parse::<InterviewId>()) else {
         return Err(AppError::NotFound.into());
     };
@@ -311,13 +306,10 @@ async fn refused(
 pub async fn schedule(
     State(state): State<AppState>,
     lang: Lang,
-    SignedIn(me): SignedIn,
     ReqId(rid): ReqId,
     Id(id): Id<InterviewId>,
-    body: Bytes,
+    CsrfForm { me, form: f }: CsrfForm,
 ) -> Result<Response, PageError> {
-    let f = FormData::parse(&body);
-    check_csrf(&me, &f.one("csrf"))?;
     let form = ScheduleForm {
         starts_at: f.one("starts_at"),
         minutes: f.one("minutes"),
@@ -364,13 +356,10 @@ pub async fn schedule(
 pub async fn action(
     State(state): State<AppState>,
     lang: Lang,
-    SignedIn(me): SignedIn,
     ReqId(rid): ReqId,
     Path((id, action)): Path<(String, String)>,
-    body: Bytes,
+    CsrfForm { me, form: f }: CsrfForm,
 ) -> Result<Response, PageError> {
-    let f = FormData::parse(&body);
-    check_csrf(&me, &f.one("csrf"))?;
     let Ok(id) = id.parse::<InterviewId>() else {
         return Err(AppError::NotFound.into());
     };
@@ -507,13 +496,10 @@ pub fn file_response(d: interviews::FileDownload) -> Response {
 pub async fn file_action(
     State(state): State<AppState>,
     lang: Lang,
-    SignedIn(me): SignedIn,
     ReqId(rid): ReqId,
     Path((iid, fid, action)): Path<(String, String, String)>,
-    body: Bytes,
+    CsrfForm { me, form: f }: CsrfForm,
 ) -> Result<Response, PageError> {
-    let f = FormData::parse(&body);
-    check_csrf(&me, &f.one("csrf"))?;
     let (Ok(iid), Ok(fid)) = (iid.parse::<InterviewId>(), fid.parse::<InterviewFileId>()) else {
         return Err(AppError::NotFound.into());
     };

@@ -5,13 +5,12 @@
 use crate::AppState;
 use crate::features::notices::{self, NoticeInput, TemplateView};
 use crate::web::error::AppError;
-use crate::web::form::FormData;
 use crate::web::i18n::Lang;
-use crate::web::pages::{PageError, check_csrf};
+use crate::web::pages::CsrfForm;
+use crate::web::pages::PageError;
 use crate::web::pages::{PageFrame, error_page, render, see_other};
 use crate::web::session::{Authenticated, ReqId, SignedIn};
 use askama::Template;
-use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -24,13 +23,10 @@ use haven_domain::policy::Actor;
 pub async fn notify(
     State(state): State<AppState>,
     lang: Lang,
-    SignedIn(me): SignedIn,
     ReqId(rid): ReqId,
     Path(id): Path<String>,
-    body: Bytes,
+    CsrfForm { me, form: f }: CsrfForm,
 ) -> Result<Response, PageError> {
-    let f = FormData::parse(&body);
-    check_csrf(&me, &f.one("csrf"))?;
     let Ok(case) = id.parse::<CaseId>() else {
         return Err(AppError::NotFound.into());
     };
@@ -62,13 +58,10 @@ pub async fn notify(
 pub async fn opt_out(
     State(state): State<AppState>,
     lang: Lang,
-    SignedIn(me): SignedIn,
     ReqId(rid): ReqId,
     Path(id): Path<String>,
-    body: Bytes,
+    CsrfForm { me, form: f }: CsrfForm,
 ) -> Result<Response, PageError> {
-    let f = FormData::parse(&body);
-    check_csrf(&me, &f.one("csrf"))?;
     let Ok(case) = id.parse::<CaseId>() else {
         return Err(AppError::NotFound.into());
     };
@@ -201,12 +194,9 @@ pub async fn settings(
 pub async fn save_settings(
     State(state): State<AppState>,
     lang: Lang,
-    SignedIn(me): SignedIn,
     ReqId(rid): ReqId,
-    body: Bytes,
+    CsrfForm { me, form: f }: CsrfForm,
 ) -> Result<Response, PageError> {
-    let f = FormData::parse(&body);
-    check_csrf(&me, &f.one("csrf"))?;
     Ok(
         match notices::save_settings(&state, &Actor::of(&me.user), &f.many("email"), rid).await {
             Ok(()) => see_other("/account/notifications?done=1"),
@@ -261,12 +251,9 @@ pub async fn templates(
 pub async fn save_template(
     State(state): State<AppState>,
     lang: Lang,
-    SignedIn(me): SignedIn,
     ReqId(rid): ReqId,
-    body: Bytes,
+    CsrfForm { me, form: f }: CsrfForm,
 ) -> Result<Response, PageError> {
-    let f = FormData::parse(&body);
-    check_csrf(&me, &f.one("csrf"))?;
     let (l, key, text) = (f.one("lang"), f.one("key"), f.one("body"));
     Ok(
         match notices::save_template(&state, &Actor::of(&me.user), &l, &key, &text, rid).await {

@@ -6,14 +6,13 @@ use crate::AppState;
 use crate::features::directory::{self};
 use crate::features::referrals::{self, Incoming};
 use crate::web::error::AppError;
-use crate::web::form::FormData;
 use crate::web::form::{Opt, languages_text, need_label, opts};
 use crate::web::i18n::Lang;
-use crate::web::pages::{Id, PageError, check_csrf};
+use crate::web::pages::CsrfForm;
+use crate::web::pages::{Id, PageError};
 use crate::web::pages::{PageFrame, error_page, render, see_other, when};
 use crate::web::session::{Authenticated, ReqId, SignedIn};
 use askama::Template;
-use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -152,13 +151,10 @@ pub async fn new_referral(
 pub async fn send_referral(
     State(state): State<AppState>,
     lang: Lang,
-    SignedIn(me): SignedIn,
     ReqId(rid): ReqId,
     Path(id): Path<String>,
-    body: Bytes,
+    CsrfForm { me, form: f }: CsrfForm,
 ) -> Result<Response, PageError> {
-    let f = FormData::parse(&body);
-    check_csrf(&me, &f.one("csrf"))?;
     let Ok(case_id) = id.parse::<CaseId>() else {
         return Err(AppError::NotFound.into());
     };
@@ -192,13 +188,10 @@ pub async fn send_referral(
 pub async fn withdraw_referral(
     State(state): State<AppState>,
     lang: Lang,
-    SignedIn(me): SignedIn,
     ReqId(rid): ReqId,
     Id(id): Id<ReferralId>,
-    body: Bytes,
+    CsrfForm { me, .. }: CsrfForm,
 ) -> Result<Response, PageError> {
-    let f = FormData::parse(&body);
-    check_csrf(&me, &f.one("csrf"))?;
     Ok(
         match referrals::withdraw(&state, &Actor::of(&me.user), id, rid).await {
             Ok(case) => see_other(&format!("/cases/{case}?done=referral-withdrawn#referrals")),
@@ -457,13 +450,10 @@ pub async fn incoming_one(
 pub async fn respond(
     State(state): State<AppState>,
     lang: Lang,
-    SignedIn(me): SignedIn,
     ReqId(rid): ReqId,
     Id(id): Id<ReferralId>,
-    body: Bytes,
+    CsrfForm { me, form: f }: CsrfForm,
 ) -> Result<Response, PageError> {
-    let f = FormData::parse(&body);
-    check_csrf(&me, &f.one("csrf"))?;
     let input = referrals::Response {
         status: f.one("status"),
         decline_reason: f.one("decline_reason"),

@@ -12,11 +12,11 @@ use crate::features::relief::{self, DocumentView, ReliefView, code};
 use crate::web::error::AppError;
 use crate::web::form::FormData;
 use crate::web::i18n::Lang;
-use crate::web::pages::{Id, PageError, check_csrf};
+use crate::web::pages::CsrfForm;
+use crate::web::pages::{Id, PageError};
 use crate::web::pages::{PageFrame, error_page, render, see_other, when};
 use crate::web::session::{Authenticated, ReqId, SignedIn};
 use askama::Template;
-use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -660,13 +660,10 @@ fn urlencode(s: &str) -> String {
 /// Saves one tracker section.
 pub async fn save_section(
     State(state): State<AppState>,
-    SignedIn(me): SignedIn,
     ReqId(rid): ReqId,
     Path((id, section)): Path<(String, String)>,
-    body: Bytes,
+    CsrfForm { me, form: f }: CsrfForm,
 ) -> Result<Response, PageError> {
-    let f = FormData::parse(&body);
-    check_csrf(&me, &f.one("csrf"))?;
     let Some(case) = parse_case(&id) else {
         return Err(AppError::NotFound.into());
     };
@@ -694,13 +691,10 @@ pub async fn save_section(
 /// Adds or removes a family member or a trip abroad.
 pub async fn change_list(
     State(state): State<AppState>,
-    SignedIn(me): SignedIn,
     ReqId(rid): ReqId,
     Path((id, list)): Path<(String, String)>,
-    body: Bytes,
+    CsrfForm { me, form: f }: CsrfForm,
 ) -> Result<Response, PageError> {
-    let f = FormData::parse(&body);
-    check_csrf(&me, &f.one("csrf"))?;
     let Some(case) = parse_case(&id) else {
         return Err(AppError::NotFound.into());
     };
@@ -814,13 +808,10 @@ pub async fn change_list(
 /// Drafts a declaration or certification and opens it.
 pub async fn draft(
     State(state): State<AppState>,
-    SignedIn(me): SignedIn,
     ReqId(rid): ReqId,
     Path(id): Path<String>,
-    body: Bytes,
+    CsrfForm { me, form: f }: CsrfForm,
 ) -> Result<Response, PageError> {
-    let f = FormData::parse(&body);
-    check_csrf(&me, &f.one("csrf"))?;
     let Some(case) = parse_case(&id) else {
         return Err(AppError::NotFound.into());
     };

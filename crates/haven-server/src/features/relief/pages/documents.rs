@@ -1,6 +1,7 @@
 //! Relief document pages: drafting, reading, signing and withdrawing declarations, certifications and requests; the deadline dashboards.
 
 use super::*;
+use crate::web::pages::CsrfForm;
 
 // ---------------------------------------------------------------- documents
 
@@ -203,13 +204,10 @@ fn content_from_form(f: &FormData) -> Result<DocumentContent, AppError> {
 pub async fn document_action(
     State(state): State<AppState>,
     lang: Lang,
-    SignedIn(me): SignedIn,
     ReqId(rid): ReqId,
     Path((id, action)): Path<(String, String)>,
-    body: Bytes,
+    CsrfForm { me, form: f }: CsrfForm,
 ) -> Result<Response, PageError> {
-    let f = FormData::parse(&body);
-    check_csrf(&me, &f.one("csrf"))?;
     let Some(id) = parse_doc(&id) else {
         return Err(AppError::NotFound.into());
     };
@@ -322,12 +320,9 @@ pub async fn deadlines(
 /// Marks a notification read, back to the home page.
 pub async fn read_notification(
     State(state): State<AppState>,
-    SignedIn(me): SignedIn,
     Id(id): Id<MessageId>,
-    body: Bytes,
+    CsrfForm { me, .. }: CsrfForm,
 ) -> Result<Response, PageError> {
-    let f = FormData::parse(&body);
-    check_csrf(&me, &f.one("csrf"))?;
     let _ = relief::mark_read(&state, &Actor::of(&me.user), id).await;
     Ok(see_other("/#reminders"))
 }
