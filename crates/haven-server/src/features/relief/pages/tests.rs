@@ -1,4 +1,5 @@
 use super::*;
+use axum::body::Bytes;
 
 /// Every label the relief pages look up exists in both languages.
 #[test]
