@@ -257,6 +257,30 @@ fn outcome(facts: &Facts, as_of: Date, pathway: Pathway) -> relief::Outcome {
         .expect("every pathway has an outcome")
 }
 
+/// Whether the facts give a value for a field named as a missing line
+/// names it (`person.date_of_birth`, `family.<id>.married`).
+fn given(facts: &Facts, field: &str) -> bool {
+    let json = serde_json::to_value(facts).expect("serializes");
+    let mut at = &json;
+    for part in field.split('.') {
+        at = match at {
+            serde_json::Value::Array(items) => match items
+                .iter()
+                .find(|m| m.get("id").and_then(|v| v.as_str()) == Some(part))
+            {
+                Some(m) => m,
+                None => return false,
+            },
+            v => match v.get(part) {
+                Some(next) => next,
+                None => return false,
+            },
+        };
+    }
+    // "unknown" is an answer that says the fact is not known.
+    !at.is_null() && at.as_str() != Some("unknown") && at.as_array().is_none_or(|a| !a.is_empty())
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(512))]
 
@@ -351,5 +375,38 @@ proptest! {
         let json = serde_json::to_string(&f).expect("serializes");
         let back: Facts = serde_json::from_str(&json).expect("reads back");
         prop_assert_eq!(&back, &f);
+    }
+
+    /// A missing-fact line appears only for a fact not given: a given fact
+    /// is never reported as missing.
+    #[test]
+    fn no_fact_given_is_listed_as_missing(f in facts(false), as_of in day(false)) {
+        for o in relief::evaluate(&f, as_of, &Parameters::default()).outcomes {
+            for m in &o.missing {
+                prop_assert!(!given(&f, &m.field), "{:?}: {} is given, yet listed as missing", o.pathway, m.field);
+            }
+        }
+    }
+
+    /// T-1 3, D-6, HHS-3: for a person who may have been under 18 at an act
+    /// (the first act's date unknown), a "not eligible now" never rests on
+    /// cooperation: making every cooperation fact favourable leaves it.
+    #[test]
+    fn a_possible_minor_is_never_refused_for_not_cooperating(
+        f in facts(false),
+        as_of in day(false),
+        reported in day(false),
+    ) {
+        let mut a = f;
+        a.trafficking.first_act_on = None;
+        let mut b = a.clone();
+        b.law_enforcement.complied_with_reasonable_requests = Some(true);
+        b.law_enforcement.willing_to_assist = Some(true);
+        b.law_enforcement.reported_on = Some(reported.min(as_of));
+        for pathway in [Pathway::TPrincipal, Pathway::HhsEligibilityLetter, Pathway::HhsInterimAssistance] {
+            if outcome(&a, as_of, pathway).status == Status::NotEligibleNow {
+                prop_assert_eq!(outcome(&b, as_of, pathway).status, Status::NotEligibleNow, "{:?}", pathway);
+            }
+        }
     }
 }

@@ -152,6 +152,24 @@ fn cases() -> Vec<Case> {
         case("D-6", "18 on the day of the first act: contact needed", P::TPrincipal, S::MayQualify)
             .facts(json!({"person": {"date_of_birth": "2006-06-01", "extreme_hardship": true, "admissible_or_waiver_requested": true}, "trafficking": {"first_act_on": "2024-06-01"}}))
             .missing("law_enforcement.reported_on"),
+        case("D-6", "a child today, the first act's date unknown: no contact needed even after a refusal", P::TPrincipal, S::LikelyQualifies)
+            .facts(json!({"person": {"date_of_birth": "2012-01-01", "extreme_hardship": true, "admissible_or_waiver_requested": true},
+                          "trafficking": {"first_act_on": null}, "law_enforcement": {"complied_with_reasonable_requests": false}}))
+            .not_missing("person.date_of_birth"),
+        case("D-6", "under 18 at the last act, the first act's date unknown: under 18 at an act", P::TPrincipal, S::LikelyQualifies)
+            .facts(json!({"person": {"date_of_birth": "2007-01-01", "extreme_hardship": true, "admissible_or_waiver_requested": true},
+                          "trafficking": {"first_act_on": null, "last_act_on": "2024-06-01"}}))
+            .not_missing("law_enforcement.reported_on"),
+        case("T-1", "an adult who may have been a minor at an act is not refused for declining law enforcement", P::TPrincipal, S::MayQualify)
+            .facts(json!({"person": {"date_of_birth": "2000-01-01", "extreme_hardship": true, "admissible_or_waiver_requested": true},
+                          "trafficking": {"first_act_on": null}, "law_enforcement": {"complied_with_reasonable_requests": false}}))
+            .missing("trafficking.first_act_on"),
+        case("HHS-3", "a child, the first act's date unknown: an Eligibility Letter is likely", P::HhsEligibilityLetter, S::LikelyQualifies)
+            .facts(json!({"person": {"date_of_birth": "2012-01-01"}, "trafficking": {"kind": "sex", "force_fraud_or_coercion": null, "first_act_on": null}}))
+            .not_missing("person.date_of_birth"),
+        case("D-5", "force, fraud or coercion known absent is not asked again", P::TPrincipal, S::InformationMissing)
+            .facts(json!({"person": {"date_of_birth": "2000-01-01"}, "trafficking": {"kind": "sex", "force_fraud_or_coercion": false, "first_act_on": null}}))
+            .not_missing("trafficking.force_fraud_or_coercion"),
         case("D-8", "a person who trafficked others is barred from T status", P::TPrincipal, S::NotEligibleNow)
             .facts(json!({"trafficking": {"committed_trafficking": true}})),
         // Continued Presence.
@@ -326,7 +344,7 @@ fn cases() -> Vec<Case> {
             .facts(json!({"u_certification": {"signed_on": "2026-03-31"}, "u_petition": {"filed_on": "2026-09-30"}})),
         case("U-7", "six months passed before filing: a new signature is needed", P::UPrincipal, S::MayQualify)
             .facts(json!({"u_crime": u_elements(), "u_certification": {"signed_on": "2026-01-15"}}))
-            .missing("u_certification.signed_on"),
+            .not_missing("u_certification.signed_on"),
         case("U-8", "waiting list", P::UPrincipal, S::MayQualify)
             .facts(json!({"u_certification": {"signed_on": "2025-01-15"}, "u_petition": {"filed_on": "2025-03-01", "waiting_list_on": "2026-01-01"}})),
         case("U-9", "bona fide determination", P::UPrincipal, S::MayQualify)
@@ -346,7 +364,7 @@ fn cases() -> Vec<Case> {
             .facts(json!({"family": [{"id": "spouse", "relation": "spouse", "committed_the_crime": true}]})).member("spouse"),
         case("U-13", "a withdrawn certification", P::UPrincipal, S::MayQualify)
             .facts(json!({"u_crime": u_elements(), "u_certification": {"signed_on": "2026-09-01", "withdrawn_on": "2026-10-01"}}))
-            .missing("u_certification.signed_on"),
+            .not_missing("u_certification.signed_on"),
         case("U-14", "three years of U status, no refusal", P::UAdjustment, S::LikelyQualifies)
             .facts(json!({"u_petition": {"filed_on": "2019-03-01", "approved_on": "2021-01-01", "refused_assistance_after_grant": false}}))
             .on("2024-03-01"),

@@ -214,7 +214,7 @@ fn t_requirements(c: &Ctx, o: &mut Out) -> Status {
         Some(false) => o.line(&["T-12"], "Good moral character is required, but problems caused by or incident to the trafficking can be waived."),
         None => o.missing("person.good_moral_character", "Has the person had good moral character since T admission?", &["T-12"]),
     }
-    let under_18 = c.minor_at_first_act() == Some(true);
+    let under_18 = c.minor_at_an_act() == Some(true);
     let ground = c.f.law_enforcement.complied_with_reasonable_requests == Some(true)
         || p.extreme_hardship == Some(true)
         || under_18
@@ -222,7 +222,37 @@ fn t_requirements(c: &Ctx, o: &mut Out) -> Status {
     if ground {
         o.line(&["T-12"], "One of the required grounds is met: compliance with reasonable requests, extreme hardship, being under 18 at the trafficking, or trauma established at T approval.");
     } else {
-        o.missing("law_enforcement.complied_with_reasonable_requests", "Has the person complied with reasonable requests since admission (or would removal cause extreme hardship)?", &["T-12"]);
+        // Ask for the grounds not yet known; those known to be absent are
+        // facts, not gaps.
+        let le = &c.f.law_enforcement;
+        if le.complied_with_reasonable_requests.is_none() {
+            o.missing(
+                "law_enforcement.complied_with_reasonable_requests",
+                "Has the person complied with reasonable requests since admission?",
+                &["T-12"],
+            );
+        }
+        if p.extreme_hardship.is_none() {
+            o.missing(
+                "person.extreme_hardship",
+                "Would removal cause extreme hardship involving unusual and severe harm?",
+                &["T-12"],
+            );
+        }
+        if c.minor_at_an_act().is_none() {
+            c.ask_age_at_act(
+                o,
+                "Under 18 at the trafficking is one of the grounds for adjustment.",
+                &["T-12", "D-6"],
+            );
+        }
+        if p.unable_to_cooperate_due_to_trauma.is_none() {
+            o.missing(
+                "person.unable_to_cooperate_due_to_trauma",
+                "Was trauma that prevents cooperation established when T status was approved?",
+                &["T-12"],
+            );
+        }
     }
     if gmc == Some(true) && ground {
         Status::LikelyQualifies

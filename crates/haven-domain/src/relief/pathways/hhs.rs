@@ -75,8 +75,8 @@ pub(super) fn certification(c: &Ctx) -> Outcome {
             return o.done(Status::NotApplicable);
         }
         Some(false) => {}
-        None => o.missing(
-            "person.date_of_birth",
+        None => c.ask_birth(
+            &mut o,
             "When was the person born? Adults need certification; minors an Eligibility Letter.",
             &["HHS-1", "D-6"],
         ),
@@ -101,7 +101,11 @@ pub(super) fn certification(c: &Ctx) -> Outcome {
         o.line(&["HHS-1"], "Adult certification needs willingness to assist law enforcement, or inability to do so because of trauma. Services from Haven's partners never depend on it.");
         Some(false)
     } else {
-        o.missing("law_enforcement.willing_to_assist", "Is the person willing to assist in every reasonable way, or unable to because of trauma?", &["HHS-1"]);
+        if willing.is_none() {
+            o.missing("law_enforcement.willing_to_assist", "Is the person willing to assist in every reasonable way, or unable to because of trauma?", &["HHS-1"]);
+        } else {
+            o.missing("person.unable_to_cooperate_due_to_trauma", "Is the person unable to assist law enforcement because of physical or psychological trauma?", &["HHS-1"]);
+        }
         None
     };
     let t = &c.f.t_application;
@@ -159,8 +163,8 @@ fn minor_for_hhs(c: &Ctx, o: &mut Out) -> Option<bool> {
         return Some(true);
     }
     if now.is_none() {
-        o.missing(
-            "person.date_of_birth",
+        c.ask_birth(
+            o,
             "When was the person born? HHS letters for minors depend on age at the request.",
             &["D-6", "HHS-3"],
         );
@@ -337,7 +341,7 @@ pub(super) fn minor_notification(c: &Ctx) -> Outcome {
         return o.done(Status::NotApplicable);
     };
     if age == AgeOn::Unknown {
-        o.missing("person.date_of_birth", "When was the person born? A possible victim under 18 must be reported to HHS within 24 hours.", &["HHS-5", "D-6"]);
+        c.ask_birth(&mut o, "When was the person born? A possible victim under 18 must be reported to HHS within 24 hours.", &["HHS-5", "D-6"]);
         return o.done(Status::InformationMissing);
     }
     if !hhs_notification_applies(true, c.f.person.citizenship, age) {

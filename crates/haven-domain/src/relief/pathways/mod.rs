@@ -90,13 +90,57 @@ impl<'a> Ctx<'a> {
         self.age_on(on).map(|a| a < self.minor_age)
     }
 
-    /// D-6: under 18 when at least one act of trafficking occurred; the
-    /// first act is the earliest, so it decides.
-    pub fn minor_at_first_act(&self) -> Option<bool> {
-        self.f
-            .trafficking
-            .first_act_on
-            .and_then(|d| self.minor_on(d))
+    /// D-6: under 18 when at least one act of trafficking occurred. An act
+    /// certainly happened by each of these dates: the last act, the
+    /// identification by an official, and today; under 18 on any of them
+    /// means under 18 at an act. Only the first act, the earliest, can show
+    /// the person was an adult at every act; otherwise "unknown", never
+    /// "adult". (Cooperation facts are not read: a minor's HHS answers may
+    /// not depend on them, HHS-3.)
+    pub fn minor_at_an_act(&self) -> Option<bool> {
+        let t = &self.f.trafficking;
+        if let Some(first) = t.first_act_on {
+            return self.minor_on(first);
+        }
+        [
+            t.last_act_on,
+            self.f
+                .hhs
+                .identified_by_official_at
+                .map(OffsetDateTime::date),
+            Some(self.as_of),
+        ]
+        .into_iter()
+        .flatten()
+        .any(|by| self.minor_on(by) == Some(true))
+        .then_some(true)
+    }
+
+    /// Asks for the birth date unless it was given (a given date that cannot
+    /// decide, such as one after the evaluation date, is the validator's to
+    /// refuse, not a missing fact).
+    pub fn ask_birth(&self, o: &mut Out, question: &str, rules: &[RuleId]) {
+        if self.f.person.date_of_birth.is_none() {
+            o.missing("person.date_of_birth", question, rules);
+        }
+    }
+
+    /// What to ask when [`Ctx::minor_at_an_act`] is unknown: the birth date
+    /// if it is missing, else the date of the first act.
+    pub fn ask_age_at_act(&self, o: &mut Out, why: &str, rules: &[RuleId]) {
+        if self.f.person.date_of_birth.is_none() {
+            o.missing(
+                "person.date_of_birth",
+                format!("When was the person born? {why}"),
+                rules,
+            );
+        } else if self.f.trafficking.first_act_on.is_none() {
+            o.missing(
+                "trafficking.first_act_on",
+                format!("When did the first act of trafficking happen? {why}"),
+                rules,
+            );
+        }
     }
 
     /// The day before the birthday on which the person turns `years`.
@@ -111,7 +155,7 @@ impl<'a> Ctx<'a> {
     pub fn severe_form(&self, o: &mut Out) -> Option<bool> {
         let t = &self.f.trafficking;
         let ffc = t.force_fraud_or_coercion;
-        let minor = self.minor_at_first_act();
+        let minor = self.minor_at_an_act();
         let kind = match t.kind {
             None | Some(ExploitationType::Unknown) => {
                 o.missing(
@@ -129,23 +173,22 @@ impl<'a> Ctx<'a> {
             return Some(true);
         }
         if sex_prong && minor == Some(true) {
-            o.line(&["D-1", "D-5", "D-6"], "The person was under 18 at the first act of sex trafficking, so force, fraud or coercion need not be shown: a severe form of trafficking.");
+            o.line(&["D-1", "D-5", "D-6"], "The person was under 18 at an act of sex trafficking, so force, fraud or coercion need not be shown: a severe form of trafficking.");
             return Some(true);
         }
         if ffc == Some(false) && (!sex_prong || minor == Some(false)) {
             o.line(&["D-1", "D-5"], "Without force, fraud or coercion (and, for sex trafficking, with an adult victim) the facts do not describe a severe form of trafficking.");
             return Some(false);
         }
-        o.missing("trafficking.force_fraud_or_coercion", "Was force, fraud or coercion used (including threats, debt or abuse of the legal process)?", &["D-1", "D-4"]);
+        if ffc.is_none() {
+            o.missing("trafficking.force_fraud_or_coercion", "Was force, fraud or coercion used (including threats, debt or abuse of the legal process)?", &["D-1", "D-4"]);
+        }
         if sex_prong && minor.is_none() {
-            o.missing("person.date_of_birth", "When was the person born? Sex trafficking of someone under 18 needs no force, fraud or coercion.", &["D-5", "D-6"]);
-            if t.first_act_on.is_none() {
-                o.missing(
-                    "trafficking.first_act_on",
-                    "When did the first act of trafficking happen?",
-                    &["D-6"],
-                );
-            }
+            self.ask_age_at_act(
+                o,
+                "Sex trafficking of someone under 18 needs no force, fraud or coercion.",
+                &["D-5", "D-6"],
+            );
         }
         if !sex_prong {
             o.line(&["D-5"], "Labor trafficking is a severe form only with force, fraud or coercion, even for a child.");

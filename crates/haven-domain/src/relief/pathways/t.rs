@@ -72,11 +72,15 @@ pub(super) fn principal(c: &Ctx) -> Outcome {
         } else if c.value(Param::TBonaFideReviewAvailable, filed) == Some(1) {
             o.line(&["T-6"], "Filed on or after 28 August 2024, so USCIS first reviews it for a bona fide determination (properly filed and complete, signed personal statement, background checks).");
             if t.personal_statement_signed != Some(true) {
-                o.missing(
-                    "t_application.personal_statement_signed",
-                    "Was a signed personal statement included?",
-                    &["T-4", "T-6"],
-                );
+                if t.personal_statement_signed.is_none() {
+                    o.missing(
+                        "t_application.personal_statement_signed",
+                        "Was a signed personal statement included?",
+                        &["T-4", "T-6"],
+                    );
+                } else {
+                    o.line(&["T-4", "T-6"], "The application has no signed personal statement, which the bona fide review needs.");
+                }
                 o.step(
                     Actor::Advocate,
                     &["T-4", "T-6"],
@@ -104,7 +108,14 @@ pub(super) fn principal(c: &Ctx) -> Outcome {
     match presence {
         Some(true) => o.line(&["T-1", "T-3"], "The person is in the United States on account of the trafficking (there is no time limit for past trafficking)."),
         Some(false) => o.line(&["T-1", "T-3"], "T status needs presence in the United States on account of the trafficking; the facts say otherwise. Reentry for continued victimization, law-enforcement processes or unavailable treatment still counts."),
-        None => o.missing("trafficking.present_on_account_of_trafficking", "Is the person in the United States on account of the trafficking?", &["T-1", "T-3"]),
+        None => {
+            if c.f.person.in_united_states.is_none() {
+                o.missing("person.in_united_states", "Is the person in the United States (or at a port of entry)?", &["T-1", "T-3"]);
+            }
+            if c.f.trafficking.present_on_account_of_trafficking.is_none() {
+                o.missing("trafficking.present_on_account_of_trafficking", "Is the person in the United States on account of the trafficking?", &["T-1", "T-3"]);
+            }
+        }
     }
     let compliance = compliance(c, &mut o);
     let hardship = c.f.person.extreme_hardship;
@@ -157,7 +168,8 @@ pub(super) fn principal(c: &Ctx) -> Outcome {
 /// applies (then no contact at all is required).
 fn compliance(c: &Ctx, o: &mut Out) -> Option<bool> {
     c.note_estimate(o);
-    if c.minor_at_first_act() == Some(true) {
+    let minor = c.minor_at_an_act();
+    if minor == Some(true) {
         o.line(&["T-1", "T-2", "D-6"], "The person was under 18 when an act of trafficking occurred, so no contact with law enforcement is required at all.");
         return Some(true);
     }
@@ -165,12 +177,23 @@ fn compliance(c: &Ctx, o: &mut Out) -> Option<bool> {
         o.line(&["T-1", "T-2"], "The person cannot cooperate because of physical or psychological trauma, so no contact with law enforcement is required (a statement from a qualified professional helps).");
         return Some(true);
     }
-    if c.minor_at_first_act() == Some(false) {
+    if minor == Some(false) {
         o.line(&["T-1", "D-6"], "The person was 18 or older at the first act of trafficking, so the age exception does not apply.");
     }
     let le = &c.f.law_enforcement;
     if le.complied_with_reasonable_requests == Some(false) {
         o.line(&["T-1", "T-2"], "The facts say a reasonable request for assistance was refused. Whether a request was reasonable depends on trauma, safety, age and other factors; review this with an attorney.");
+        if minor.is_none() {
+            // Under 18 at any act, no cooperation is needed: a refusal
+            // cannot decide until age at the acts is known.
+            o.line(&["T-1", "D-6"], "If the person was under 18 at any act of trafficking, the refusal does not matter: no law-enforcement contact is required. Evidence of age (a birth certificate, passport or other record) settles it.");
+            c.ask_age_at_act(
+                o,
+                "Under 18 at any act of trafficking, no law-enforcement contact is needed.",
+                &["T-1", "D-6"],
+            );
+            return None;
+        }
         return Some(false);
     }
     match le.reported_on {
@@ -179,8 +202,12 @@ fn compliance(c: &Ctx, o: &mut Out) -> Option<bool> {
             Some(true)
         }
         None => {
-            if c.minor_at_first_act().is_none() {
-                o.missing("person.date_of_birth", "When was the person born? Under 18 at any act of trafficking, no law-enforcement contact is needed.", &["T-1", "D-6"]);
+            if minor.is_none() {
+                c.ask_age_at_act(
+                    o,
+                    "Under 18 at any act of trafficking, no law-enforcement contact is needed.",
+                    &["T-1", "D-6"],
+                );
             }
             o.missing("law_enforcement.reported_on", "Has the trafficking been reported to a law-enforcement agency (police, labor agency, child or adult protective services, EEOC...)?", &["T-2"]);
             o.step(Actor::Advocate, &["T-2"], "Unless an age or trauma exception applies, help the person report to an agency with jurisdiction; one documented contact by phone or online can be enough.");
@@ -237,6 +264,7 @@ pub(super) fn family(c: &Ctx, m: &FamilyMember) -> Outcome {
             unmarried_under(&mut o, m, member_age, adult_age, "A child", "T-3")
         }
         Some(Relation::Parent) => young_or_danger(
+            c,
             &mut o,
             principal_young,
             m.present_danger_of_retaliation,
@@ -247,6 +275,7 @@ pub(super) fn family(c: &Ctx, m: &FamilyMember) -> Outcome {
             super::all_true(&[
                 base,
                 young_or_danger(
+                    c,
                     &mut o,
                     principal_young,
                     m.present_danger_of_retaliation,
@@ -322,17 +351,20 @@ fn unmarried_under(
             Some(false)
         }
         None => {
-            o.missing(
-                format!("family.{}.date_of_birth", m.id),
-                "When was this family member born?",
-                &["T-10"],
-            );
+            if m.date_of_birth.is_none() {
+                o.missing(
+                    format!("family.{}.date_of_birth", m.id),
+                    "When was this family member born?",
+                    &["T-10"],
+                );
+            }
             None
         }
     }
 }
 
 fn young_or_danger(
+    c: &Ctx,
     o: &mut Out,
     principal_young: Option<bool>,
     danger: Option<bool>,
@@ -357,8 +389,8 @@ fn young_or_danger(
             danger.map(|_| false)
         }
         None => {
-            o.missing(
-                "person.date_of_birth",
+            c.ask_birth(
+                o,
                 "When was the principal born? Parents and siblings can join a principal under 21.",
                 &["T-10", "D-6"],
             );

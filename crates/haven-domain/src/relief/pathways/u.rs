@@ -187,10 +187,10 @@ fn certification(c: &Ctx, o: &mut Out) -> Option<bool> {
     };
     if let Some(w) = s.withdrawn_on {
         o.line(&["U-13"], format!("The certification signed on {} was withdrawn on {}; it no longer supports the petition.", human(signed), human(w)));
-        o.missing(
-            "u_certification.signed_on",
-            "A new, valid certification is needed.",
+        o.step(
+            Actor::LawEnforcement,
             &["U-4", "U-13"],
+            "A new, valid certification (Supplement B) is needed.",
         );
         return Some(false);
     }
@@ -217,10 +217,10 @@ fn certification(c: &Ctx, o: &mut Out) -> Option<bool> {
     }
     if c.as_of > valid_until {
         o.line(&["U-7"], format!("Supplement B was signed on {}; the I-918 had to be filed by {}. A newly signed Supplement B is needed before filing.", human(signed), human(valid_until)));
-        o.missing(
-            "u_certification.signed_on",
-            "A Supplement B signed within the last six months is needed.",
+        o.step(
+            Actor::LawEnforcement,
             &["U-7"],
+            "Sign a new Supplement B: the petition needs one signed within the six months before filing.",
         );
         o.step(
             Actor::LawEnforcement,
@@ -322,11 +322,13 @@ pub(super) fn family(c: &Ctx, m: &FamilyMember) -> Outcome {
                 Some(false)
             }
             None => {
-                o.missing(
-                    format!("family.{}.date_of_birth", m.id),
-                    "When was this family member born?",
-                    &["U-12"],
-                );
+                if m.date_of_birth.is_none() {
+                    o.missing(
+                        format!("family.{}.date_of_birth", m.id),
+                        "When was this family member born?",
+                        &["U-12"],
+                    );
+                }
                 None
             }
         }
@@ -348,7 +350,7 @@ pub(super) fn family(c: &Ctx, m: &FamilyMember) -> Outcome {
                 Some(false)
             }
             None => {
-                o.missing("person.date_of_birth", "When was the principal born? Parents and siblings can join a principal under 21.", &["U-12", "D-6"]);
+                c.ask_birth(o, "When was the principal born? Parents and siblings can join a principal under 21.", &["U-12", "D-6"]);
                 None
             }
         }
