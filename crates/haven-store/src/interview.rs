@@ -218,14 +218,13 @@ pub trait InterviewStore: Send + Sync + 'static {
         seq: i64,
         data: &[u8],
     ) -> StoreResult<()>;
-    /// Marks the file stored with its size and hash, writing its first
-    /// custody event and audit entry in the same transaction.
+    /// Marks the file `stored` names stored, with its size and the hash the
+    /// event records, writing that first custody event and the audit entry
+    /// in the same transaction.
     async fn finish_file(
         &self,
-        file: InterviewFileId,
         size: i64,
-        sha256: &[u8],
-        custody: &CustodyRow,
+        stored: &CustodyRow,
         audit: &AuditEntry,
     ) -> StoreResult<()>;
     /// Removes an unfinished file and its chunks.

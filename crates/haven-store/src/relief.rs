@@ -80,6 +80,15 @@ pub struct Signing<'a> {
     pub content_sha256: &'a [u8],
 }
 
+/// A withdrawal of a signed document: who, when, and the (encrypted) reason.
+#[derive(Clone, Debug)]
+pub struct Withdrawal<'a> {
+    pub document: DocumentId,
+    pub by: UserId,
+    pub at: OffsetDateTime,
+    pub reason: &'a [u8],
+}
+
 /// Upcoming deadlines on the cases an actor may see.
 #[derive(Clone, Debug)]
 pub struct DeadlineQuery {
@@ -152,10 +161,7 @@ pub trait ReliefStore: Send + Sync + 'static {
     /// the withdrawal in the case's facts; `false` when it is not signed.
     async fn withdraw_document(
         &self,
-        id: DocumentId,
-        by: UserId,
-        at: OffsetDateTime,
-        reason: &[u8],
+        withdrawal: &Withdrawal<'_>,
         relief: &ReliefWrite<'_>,
         audit: &AuditEntry,
     ) -> StoreResult<bool>;

@@ -290,13 +290,7 @@ async fn files_are_listed_only_when_complete_and_keep_their_custody(db: TestDb) 
         detail: None,
     };
     db.store
-        .finish_file(
-            file,
-            12,
-            &[9; 32],
-            &custody,
-            &audit(AuditAction::InterviewFileStored),
-        )
+        .finish_file(12, &custody, &audit(AuditAction::InterviewFileStored))
         .await
         .unwrap();
     let files = db.store.interview_files(i.id).await.unwrap();

@@ -9,7 +9,7 @@ use haven_domain::{
     Role, User, UserId,
 };
 use haven_store::testing::TestDb;
-use haven_store::{DeadlineQuery, DeadlineRow, ReliefWrite, Signing, StoredDocument};
+use haven_store::{DeadlineQuery, DeadlineRow, ReliefWrite, Signing, StoredDocument, Withdrawal};
 use std::collections::BTreeSet;
 use time::macros::date;
 use time::{Date, Duration, OffsetDateTime};
@@ -281,10 +281,12 @@ async fn a_signed_document_never_changes_and_is_withdrawn_only_once(db: TestDb) 
     assert!(
         db.store
             .withdraw_document(
-                d.id,
-                official.id,
-                at,
-                b"reason-ciphertext",
+                &Withdrawal {
+                    document: d.id,
+                    by: official.id,
+                    at,
+                    reason: b"reason-ciphertext",
+                },
                 &relief,
                 &audit(AuditAction::DocumentWithdrawn)
             )
@@ -301,10 +303,12 @@ async fn a_signed_document_never_changes_and_is_withdrawn_only_once(db: TestDb) 
     assert!(
         !db.store
             .withdraw_document(
-                d.id,
-                official.id,
-                at,
-                b"again",
+                &Withdrawal {
+                    document: d.id,
+                    by: official.id,
+                    at,
+                    reason: b"again",
+                },
                 &relief,
                 &audit(AuditAction::DocumentWithdrawn)
             )

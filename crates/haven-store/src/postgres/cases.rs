@@ -24,11 +24,6 @@ async fn case_bundle(store: &Store, id: CaseId) -> StoreResult<Option<CaseBundle
     let Some(row) = rows.first() else {
         return Ok(None);
     };
-    let person = if row.try_get::<Option<Uuid>, _>("id")?.is_some() {
-        Some(person_from_row(row)?)
-    } else {
-        None
-    };
     let users: Vec<Uuid> = row.try_get("team_users")?;
     let roles: Vec<String> = row.try_get("team_roles")?;
     let team = users
@@ -47,17 +42,7 @@ async fn case_bundle(store: &Store, id: CaseId) -> StoreResult<Option<CaseBundle
             consents.push(consent_from_row_with_id(r, "consent_id")?);
         }
     }
-    Ok(Some(CaseBundle {
-        facts: CaseFacts {
-            id,
-            organization: OrganizationId::from_uuid(row.try_get("case_org")?),
-            team,
-            flag_1367: row.try_get("flag_1367")?,
-        },
-        consents,
-        person,
-        header: super::record::header_from_row(row, "case_profile")?,
-    }))
+    bundle_from_row(row, id, team, consents).map(Some)
 }
 
 include!("../shared/cases.rs");

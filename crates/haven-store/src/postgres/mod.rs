@@ -123,15 +123,12 @@ mod import;
 #[macro_use]
 mod interview;
 mod keys;
-mod mfa;
 mod people;
+mod sign_in;
 #[macro_use]
 mod record;
 mod relief;
 mod rows;
-mod sessions;
-mod throttle;
-mod tokens;
 // Last: it reads the row macros of `directory`, `funds`, `interview` and `record`.
 mod case_page;
 

@@ -1,7 +1,6 @@
-use super::audit::insert_audit;
 use super::record::{day, ts};
-use super::rows::commit_audited;
 use super::rows::rows_by;
+use super::rows::{change_one, commit_audited};
 use super::{DbRow, Store};
 use crate::backend::row::Columns;
 use crate::{
@@ -16,6 +15,31 @@ use haven_domain::{AuditEntry, CaseId, ConsentId, OrganizationId, PersonId, Role
 use sqlx::Row;
 use time::OffsetDateTime;
 use uuid::Uuid;
+
+/// The case bundle from the case-and-person row, the team and releases.
+fn bundle_from_row(
+    row: &DbRow,
+    id: CaseId,
+    team: Vec<(UserId, TeamRole)>,
+    consents: Vec<Consent>,
+) -> StoreResult<CaseBundle> {
+    let person = if row.try_get::<Option<Uuid>, _>("id")?.is_some() {
+        Some(person_from_row(row)?)
+    } else {
+        None
+    };
+    Ok(CaseBundle {
+        facts: CaseFacts {
+            id,
+            organization: OrganizationId::from_uuid(row.try_get("case_org")?),
+            team,
+            flag_1367: row.try_get("flag_1367")?,
+        },
+        consents,
+        person,
+        header: super::record::header_from_row(row, "case_profile")?,
+    })
+}
 
 fn consent_from_row(r: &DbRow) -> StoreResult<Consent> {
     consent_from_row_with_id(r, "id")
@@ -181,19 +205,12 @@ impl CaseAccessStore for Store {
         at: OffsetDateTime,
         audit: &AuditEntry,
     ) -> StoreResult<bool> {
-        write_tx!(self, tx);
-        let done = sqlx::query(sql!(
+        let q = sqlx::query(sql!(
             "UPDATE consents SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL"
         ))
         .bind(ts(at))
-        .bind(id.as_uuid())
-        .execute(&mut *tx)
-        .await?;
-        if done.rows_affected() == 1 {
-            insert_audit(&mut tx, audit).await?;
-        }
-        tx.commit().await?;
-        Ok(done.rows_affected() == 1)
+        .bind(id.as_uuid());
+        change_one(self, q, audit).await
     }
 
     async fn consents_for_case(&self, case: CaseId) -> StoreResult<Vec<Consent>> {
@@ -248,22 +265,15 @@ impl CaseAccessStore for Store {
         at: OffsetDateTime,
         audit: &AuditEntry,
     ) -> StoreResult<bool> {
-        write_tx!(self, tx);
-        let done = sqlx::query(sql!(
+        let q = sqlx::query(sql!(
             "UPDATE emergency_access SET reviewed_by = $1, reviewed_at = $2
              WHERE id = $3 AND reviewed_at IS NULL AND user_id <> $4"
         ))
         .bind(reviewer.as_uuid())
         .bind(ts(at))
         .bind(id)
-        .bind(reviewer.as_uuid())
-        .execute(&mut *tx)
-        .await?;
-        if done.rows_affected() == 1 {
-            insert_audit(&mut tx, audit).await?;
-        }
-        tx.commit().await?;
-        Ok(done.rows_affected() == 1)
+        .bind(reviewer.as_uuid());
+        change_one(self, q, audit).await
     }
 
     async fn case_bundle(&self, id: CaseId) -> StoreResult<Option<CaseBundle>> {

@@ -1,5 +1,6 @@
 use super::record::{get_opt_ts, get_ts, ts};
-use super::rows::{commit_audited, row_by, rows_by};
+use super::rows::rows_of;
+use super::rows::{change_one, commit_audited, row_by, rows_by};
 use super::{Db, DbRow, Store};
 use crate::StoreResult;
 use crate::backend::row::Columns;
@@ -353,19 +354,12 @@ impl DirectoryStore for Store {
         haven: Option<OrganizationId>,
         audit: &AuditEntry,
     ) -> StoreResult<bool> {
-        write_tx!(self, tx);
-        let done = sqlx::query(sql!(
+        let q = sqlx::query(sql!(
             "UPDATE directory_organizations SET haven_org_id = $1 WHERE id = $2"
         ))
         .bind(haven.map(|h| *h.as_uuid()))
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
-        if done.rows_affected() != 1 {
-            return Ok(false);
-        }
-        commit_audited(tx, audit).await?;
-        Ok(true)
+        .bind(id);
+        change_one(self, q, audit).await
     }
 
     async fn update_directory_service(
@@ -440,19 +434,15 @@ impl DirectoryStore for Store {
         open_only: bool,
         limit: u32,
     ) -> StoreResult<Vec<ReferralRow>> {
-        sqlx::query(sql!(concat!(
+        let q = sqlx::query(sql!(concat!(
             referral_columns!(),
             "WHERE to_org = $1 AND (NOT $2 OR status IN ('sent', 'accepted', 'contacted', 'services_started'))
              ORDER BY sent_at DESC LIMIT $3"
         )))
         .bind(org.as_uuid())
         .bind(open_only)
-        .bind(i64::from(limit))
-        .fetch_all(reader!(self))
-        .await?
-        .iter()
-        .map(referral_from_row)
-        .collect()
+        .bind(i64::from(limit));
+        rows_of(self, q, referral_from_row).await
     }
 
     async fn change_referral(
@@ -555,13 +545,9 @@ impl DirectoryStore for Store {
     }
 
     async fn hotlines(&self) -> StoreResult<Vec<HotlineRow>> {
-        sqlx::query(sql!("SELECT id, position, name_en, name_es, phone, text_number, description_en, description_es, updated_at
-             FROM hotlines ORDER BY position, name_en"))
-        .fetch_all(reader!(self))
-        .await?
-        .iter()
-        .map(hotline_from_row)
-        .collect()
+        let q = sqlx::query(sql!("SELECT id, position, name_en, name_es, phone, text_number, description_en, description_es, updated_at
+             FROM hotlines ORDER BY position, name_en"));
+        rows_of(self, q, hotline_from_row).await
     }
 
     async fn save_hotline(&self, h: &HotlineRow, audit: &AuditEntry) -> StoreResult<()> {
@@ -587,15 +573,7 @@ impl DirectoryStore for Store {
     }
 
     async fn delete_hotline(&self, id: HotlineId, audit: &AuditEntry) -> StoreResult<bool> {
-        write_tx!(self, tx);
-        let done = sqlx::query(sql!("DELETE FROM hotlines WHERE id = $1"))
-            .bind(id.as_uuid())
-            .execute(&mut *tx)
-            .await?;
-        if done.rows_affected() != 1 {
-            return Ok(false);
-        }
-        commit_audited(tx, audit).await?;
-        Ok(true)
+        let q = sqlx::query(sql!("DELETE FROM hotlines WHERE id = $1")).bind(id.as_uuid());
+        change_one(self, q, audit).await
     }
 }

@@ -1,6 +1,6 @@
 use super::Store;
 use super::record::ts;
-use super::rows::{commit_audited, row_by, rows_by};
+use super::rows::{change_one, commit_audited, row_by, rows_by};
 use crate::backend::row::Columns;
 use crate::record::{Decided, Fund, FundRequest, FundStore, Spending};
 use crate::{StoreError, StoreResult};
@@ -92,18 +92,11 @@ impl FundStore for Store {
         amount: Cents,
         audit: &AuditEntry,
     ) -> StoreResult<bool> {
-        write_tx!(self, tx);
-        let done = sqlx::query(sql!("UPDATE funds SET budget_cents = budget_cents + $1, balance_cents = balance_cents + $2 WHERE id = $3"))
+        let q = sqlx::query(sql!("UPDATE funds SET budget_cents = budget_cents + $1, balance_cents = balance_cents + $2 WHERE id = $3"))
         .bind(amount)
         .bind(amount)
-        .bind(id.as_uuid())
-        .execute(&mut *tx)
-        .await?;
-        if done.rows_affected() != 1 {
-            return Ok(false);
-        }
-        commit_audited(tx, audit).await?;
-        Ok(true)
+        .bind(id.as_uuid());
+        change_one(self, q, audit).await
     }
 
     async fn request_funds(&self, q: &FundRequest, audit: &AuditEntry) -> StoreResult<()> {
@@ -204,20 +197,13 @@ impl FundStore for Store {
         at: OffsetDateTime,
         audit: &AuditEntry,
     ) -> StoreResult<bool> {
-        write_tx!(self, tx);
-        let done = sqlx::query(sql!("UPDATE fund_requests SET status = 'disbursed', disbursed_by = $1, disbursed_at = $2, method = $3
+        let q = sqlx::query(sql!("UPDATE fund_requests SET status = 'disbursed', disbursed_by = $1, disbursed_at = $2, method = $3
              WHERE id = $4 AND status = 'approved'"))
         .bind(by.as_uuid())
         .bind(ts(at))
         .bind(method)
-        .bind(id.as_uuid())
-        .execute(&mut *tx)
-        .await?;
-        if done.rows_affected() != 1 {
-            return Ok(false);
-        }
-        commit_audited(tx, audit).await?;
-        Ok(true)
+        .bind(id.as_uuid());
+        change_one(self, q, audit).await
     }
 
     async fn spending(&self, fund: FundId) -> StoreResult<Vec<Spending>> {
@@ -256,18 +242,11 @@ impl FundStore for Store {
         limit: Cents,
         audit: &AuditEntry,
     ) -> StoreResult<bool> {
-        write_tx!(self, tx);
-        let done = sqlx::query(sql!(
+        let q = sqlx::query(sql!(
             "UPDATE users SET approval_limit_cents = $1 WHERE id = $2"
         ))
         .bind(limit)
-        .bind(user.as_uuid())
-        .execute(&mut *tx)
-        .await?;
-        if done.rows_affected() != 1 {
-            return Ok(false);
-        }
-        commit_audited(tx, audit).await?;
-        Ok(true)
+        .bind(user.as_uuid());
+        change_one(self, q, audit).await
     }
 }

@@ -1,7 +1,7 @@
-use super::audit::insert_audit;
 use super::directory::insert_messages;
 use super::record::{get_ts, ts};
-use super::rows::{commit_audited, row_by, rows_by};
+use super::rows::rows_of;
+use super::rows::{commit_audited, commit_with, row_by, rows_by};
 use super::{Db, DbRow, Store};
 use crate::backend::row::Columns;
 use crate::directory::OutboxMessage;
@@ -272,18 +272,14 @@ impl InterviewStore for Store {
         org: OrganizationId,
         limit: u32,
     ) -> StoreResult<Vec<InterviewRow>> {
-        sqlx::query(sql!(concat!(
+        let q = sqlx::query(sql!(concat!(
             interview_columns!(),
             "WHERE org_id = $1 AND status IN ('requested', 'scheduled')
              ORDER BY status = 'scheduled', coalesce(starts_at, requested_at) LIMIT $2"
         )))
         .bind(org.as_uuid())
-        .bind(i64::from(limit))
-        .fetch_all(reader!(self))
-        .await?
-        .iter()
-        .map(interview_from_row)
-        .collect()
+        .bind(i64::from(limit));
+        rows_of(self, q, interview_from_row).await
     }
 
     async fn schedule_interview(
@@ -409,20 +405,18 @@ impl InterviewStore for Store {
 
     async fn finish_file(
         &self,
-        file: InterviewFileId,
         size: i64,
-        sha256: &[u8],
-        custody: &CustodyRow,
+        stored: &CustodyRow,
         audit: &AuditEntry,
     ) -> StoreResult<()> {
         write_tx!(self, tx);
         sqlx::query(sql!("UPDATE interview_files SET status = 'stored', size = $1, sha256 = $2 WHERE id = $3 AND status = 'uploading'"))
         .bind(size)
-        .bind(sha256)
-        .bind(file.as_uuid())
+        .bind(&stored.sha256)
+        .bind(stored.file.as_uuid())
         .execute(&mut *tx)
         .await?;
-        insert_custody(&mut tx, custody).await?;
+        insert_custody(&mut tx, stored).await?;
         commit_audited(tx, audit).await
     }
 
@@ -494,10 +488,7 @@ impl InterviewStore for Store {
     ) -> StoreResult<u64> {
         write_tx!(self, tx);
         let new = insert_deliveries(&mut tx, rows).await?;
-        if let Some(a) = audit {
-            insert_audit(&mut tx, a).await?;
-        }
-        tx.commit().await?;
+        commit_with(tx, audit).await?;
         Ok(new)
     }
 
@@ -574,17 +565,13 @@ impl InterviewStore for Store {
     }
 
     async fn deliveries_for_case(&self, case: CaseId, limit: u32) -> StoreResult<Vec<DeliveryRow>> {
-        sqlx::query(sql!(concat!(
+        let q = sqlx::query(sql!(concat!(
             delivery_columns!(),
             "WHERE case_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2"
         )))
         .bind(case.as_uuid())
-        .bind(i64::from(limit))
-        .fetch_all(reader!(self))
-        .await?
-        .iter()
-        .map(delivery_from_row)
-        .collect()
+        .bind(i64::from(limit));
+        rows_of(self, q, delivery_from_row).await
     }
 
     async fn delivery_counts(&self) -> StoreResult<Vec<DeliveryCount>> {
@@ -630,10 +617,7 @@ impl InterviewStore for Store {
         .execute(&mut *tx)
         .await?
         .rows_affected();
-        if let Some(a) = audit {
-            insert_audit(&mut tx, a).await?;
-        }
-        tx.commit().await?;
+        commit_with(tx, audit).await?;
         Ok(closed)
     }
 

@@ -1,6 +1,6 @@
 use super::Store;
 use super::record::ts;
-use super::rows::commit_audited;
+use super::rows::{commit_audited, count_of};
 use crate::backend::row::Columns;
 use crate::{Ciphertext, EncryptedColumn, KeyStore, StoreError, StoreResult, StoredKey};
 use async_trait::async_trait;
@@ -142,11 +142,7 @@ impl KeyStore for Store {
         key_id: u32,
     ) -> StoreResult<u64> {
         let sql = rotation_sql(column).2;
-        let n: i64 = sqlx::query_scalar(sql)
-            .bind(&key_id.to_be_bytes()[..])
-            .fetch_one(reader!(self))
-            .await?;
-        u64::try_from(n).map_err(|_| StoreError::Corrupt("ciphertext count"))
+        count_of(self, sqlx::query(sql).bind(&key_id.to_be_bytes()[..])).await
     }
 
     async fn data_keys(&self) -> StoreResult<Vec<StoredKey>> {

@@ -1,6 +1,7 @@
 use super::audit::insert_audit;
 use super::record::ts;
-use super::rows::{commit_audited, row_by, rows_by};
+use super::rows::rows_of;
+use super::rows::{commit_audited, count_of, row_by, rows_by};
 use super::{DbConn, DbRow, Store};
 use crate::backend::row::Columns;
 use crate::{PeopleStore, StoreError, StoreResult};
@@ -12,15 +13,25 @@ use haven_domain::{
 use sqlx::Row;
 use uuid::Uuid;
 
-macro_rules! list_users {
-    ($where:expr) => {
+/// A user with their roles, from `users u`.
+macro_rules! user_columns {
+    () => {
         concat!(
             "SELECT u.id, u.organization_id, u.login, u.display_name, u.password_hash, \
              u.disabled, u.created_at, \
              (SELECT ",
             string_agg!(),
-            "(role, ',') FROM user_roles r WHERE r.user_id = u.id) AS roles, \
-             EXISTS (SELECT 1 FROM user_mfa m WHERE m.user_id = u.id AND m.enabled_at IS NOT NULL) AS mfa_on \
+            "(role, ',') FROM user_roles r WHERE r.user_id = u.id) AS roles"
+        )
+    };
+}
+
+/// Users for the administrator's lists: with whether their second factor is on.
+macro_rules! list_users {
+    ($where:expr) => {
+        concat!(
+            user_columns!(),
+            ", EXISTS (SELECT 1 FROM user_mfa m WHERE m.user_id = u.id AND m.enabled_at IS NOT NULL) AS mfa_on \
              FROM users u WHERE ",
             $where,
             " ORDER BY u.display_name, u.id"
@@ -30,15 +41,7 @@ macro_rules! list_users {
 
 macro_rules! select_user {
     ($where:expr) => {
-        concat!(
-            "SELECT u.id, u.organization_id, u.login, u.display_name, u.password_hash, \
-             u.disabled, u.created_at, \
-             (SELECT ",
-            string_agg!(),
-            "(role, ',') FROM user_roles r WHERE r.user_id = u.id) AS roles \
-             FROM users u WHERE ",
-            $where
-        )
+        concat!(user_columns!(), " FROM users u WHERE ", $where)
     };
 }
 
@@ -248,16 +251,12 @@ impl PeopleStore for Store {
     }
 
     async fn partner_staff(&self) -> StoreResult<Vec<User>> {
-        sqlx::query(sql!(list_users!(
+        let q = sqlx::query(sql!(list_users!(
             "NOT u.disabled AND u.organization_id IN (SELECT id FROM organizations WHERE kind = 'law_enforcement') \
              AND EXISTS (SELECT 1 FROM user_roles r WHERE r.user_id = u.id \
                          AND r.role IN ('law_enforcement_agent', 'forensic_interviewer'))"
-        )))
-        .fetch_all(reader!(self))
-        .await?
-        .iter()
-        .map(user_from_row)
-        .collect()
+        )));
+        rows_of(self, q, user_from_row).await
     }
 
     async fn users_by_ids(&self, ids: &[UserId]) -> StoreResult<Vec<User>> {
@@ -289,10 +288,7 @@ impl PeopleStore for Store {
     }
 
     async fn count_users(&self) -> StoreResult<u64> {
-        let n: i64 = sqlx::query_scalar(sql!("SELECT count(*) FROM users"))
-            .fetch_one(reader!(self))
-            .await?;
-        u64::try_from(n).map_err(|_| StoreError::Corrupt("users"))
+        count_of(self, sqlx::query(sql!("SELECT count(*) FROM users"))).await
     }
 }
 

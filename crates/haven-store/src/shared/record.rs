@@ -1,5 +1,6 @@
-use super::rows::commit_audited;
+use super::rows::row_of;
 use super::rows::rows_by;
+use super::rows::{change_one, commit_audited};
 use super::{DbConn, DbRow, Store, role_list};
 use crate::backend::row::Columns;
 use crate::record::{
@@ -451,14 +452,11 @@ impl CaseRecordStore for Store {
     }
 
     async fn entry(&self, case: CaseId, id: EntryId) -> StoreResult<Option<StoredEntry>> {
-        sqlx::query(sql!("SELECT id, case_id, kind, compartment, category, status, due_on, assignee, parent_id, body, by_user, at, updated_at
+        let q = sqlx::query(sql!("SELECT id, case_id, kind, compartment, category, status, due_on, assignee, parent_id, body, by_user, at, updated_at
              FROM case_entries WHERE id = $1 AND case_id = $2"))
         .bind(id.as_uuid())
-        .bind(case.as_uuid())
-        .fetch_optional(reader!(self))
-        .await?
-        .map(|r| entry_from_row(&r))
-        .transpose()
+        .bind(case.as_uuid());
+        row_of(self, q, entry_from_row).await
     }
 
     async fn case_entries(
@@ -667,13 +665,10 @@ impl CaseRecordStore for Store {
     }
 
     async fn draft(&self, user: UserId, id: DraftId) -> StoreResult<Option<StoredDraft>> {
-        sqlx::query(sql!("SELECT id, user_id, body, created_at, updated_at FROM intake_drafts WHERE id = $1 AND user_id = $2"))
+        let q = sqlx::query(sql!("SELECT id, user_id, body, created_at, updated_at FROM intake_drafts WHERE id = $1 AND user_id = $2"))
         .bind(id.as_uuid())
-        .bind(user.as_uuid())
-        .fetch_optional(reader!(self))
-        .await?
-        .map(|r| draft_from_row(&r))
-        .transpose()
+        .bind(user.as_uuid());
+        row_of(self, q, draft_from_row).await
     }
 
     async fn delete_draft(
@@ -682,18 +677,11 @@ impl CaseRecordStore for Store {
         id: DraftId,
         audit: &AuditEntry,
     ) -> StoreResult<bool> {
-        write_tx!(self, tx);
-        let done = sqlx::query(sql!(
+        let q = sqlx::query(sql!(
             "DELETE FROM intake_drafts WHERE id = $1 AND user_id = $2"
         ))
         .bind(id.as_uuid())
-        .bind(user.as_uuid())
-        .execute(&mut *tx)
-        .await?;
-        if done.rows_affected() != 1 {
-            return Ok(false);
-        }
-        commit_audited(tx, audit).await?;
-        Ok(true)
+        .bind(user.as_uuid());
+        change_one(self, q, audit).await
     }
 }

@@ -1,9 +1,9 @@
 use super::record::{day, get_opt_day, get_opt_ts, get_ts, ts};
-use super::rows::{commit_audited, row_by, rows_by};
+use super::rows::{Query, change_one, changed_one, commit_audited, count_of, row_by, rows_by};
 use super::{Db, DbRow, Store};
 use crate::relief::{
     ClaimedMessage, DeadlineListRow, DeadlineQuery, DeadlineRow, Notification, ReliefStore,
-    ReliefWrite, Signing, StoredDocument, StoredRelief,
+    ReliefWrite, Signing, StoredDocument, StoredRelief, Withdrawal,
 };
 use crate::{StoreError, StoreResult};
 use async_trait::async_trait;
@@ -60,6 +60,24 @@ fn document_from_row(r: &DbRow) -> StoreResult<StoredDocument> {
 
 /// The facts, their deadlines and the 1367 flag, inside a caller's
 /// transaction.
+/// A document's change of status (`q`, which finds it only in the status
+/// it must be in) and the case's facts, committed together; `false` when
+/// the document is not in that status.
+async fn change_document(
+    store: &Store,
+    q: Query<'_>,
+    relief: &ReliefWrite<'_>,
+    audit: &AuditEntry,
+) -> StoreResult<bool> {
+    write_tx!(store, tx);
+    if !changed_one(&mut tx, q).await? {
+        return Ok(false);
+    }
+    write_relief(&mut tx, relief).await?;
+    commit_audited(tx, audit).await?;
+    Ok(true)
+}
+
 async fn write_relief(tx: &mut Transaction<'_, Db>, w: &ReliefWrite<'_>) -> StoreResult<()> {
     sqlx::query(sql!("INSERT INTO case_relief (case_id, facts, updated_by, updated_at) VALUES ($1, $2, $3, $4)
          ON CONFLICT (case_id) DO UPDATE SET facts = excluded.facts, updated_by = excluded.updated_by,
@@ -176,18 +194,11 @@ impl ReliefStore for Store {
         at: OffsetDateTime,
         audit: &AuditEntry,
     ) -> StoreResult<bool> {
-        write_tx!(self, tx);
-        let done = sqlx::query(sql!("UPDATE relief_documents SET content = $1, updated_at = $2 WHERE id = $3 AND status = 'draft'"))
+        let q = sqlx::query(sql!("UPDATE relief_documents SET content = $1, updated_at = $2 WHERE id = $3 AND status = 'draft'"))
         .bind(content)
         .bind(ts(at))
-        .bind(id.as_uuid())
-        .execute(&mut *tx)
-        .await?;
-        if done.rows_affected() != 1 {
-            return Ok(false);
-        }
-        commit_audited(tx, audit).await?;
-        Ok(true)
+        .bind(id.as_uuid());
+        change_one(self, q, audit).await
     }
 
     async fn sign_document(
@@ -196,8 +207,7 @@ impl ReliefStore for Store {
         relief: &ReliefWrite<'_>,
         audit: &AuditEntry,
     ) -> StoreResult<bool> {
-        write_tx!(self, tx);
-        let done = sqlx::query(sql!("UPDATE relief_documents SET status = 'signed', signed_by = $1, signer_role = $2, signed_at = $3,
+        let q = sqlx::query(sql!("UPDATE relief_documents SET status = 'signed', signed_by = $1, signer_role = $2, signed_at = $3,
                     content_sha256 = $4, updated_at = $5
              WHERE id = $6 AND status = 'draft'"))
         .bind(s.by.as_uuid())
@@ -205,43 +215,25 @@ impl ReliefStore for Store {
         .bind(ts(s.at))
         .bind(s.content_sha256)
         .bind(ts(s.at))
-        .bind(s.document.as_uuid())
-        .execute(&mut *tx)
-        .await?;
-        if done.rows_affected() != 1 {
-            return Ok(false);
-        }
-        write_relief(&mut tx, relief).await?;
-        commit_audited(tx, audit).await?;
-        Ok(true)
+        .bind(s.document.as_uuid());
+        change_document(self, q, relief, audit).await
     }
 
     async fn withdraw_document(
         &self,
-        id: DocumentId,
-        by: UserId,
-        at: OffsetDateTime,
-        reason: &[u8],
+        w: &Withdrawal<'_>,
         relief: &ReliefWrite<'_>,
         audit: &AuditEntry,
     ) -> StoreResult<bool> {
-        write_tx!(self, tx);
-        let done = sqlx::query(sql!("UPDATE relief_documents SET status = 'withdrawn', withdrawn_by = $1, withdrawn_at = $2,
+        let q = sqlx::query(sql!("UPDATE relief_documents SET status = 'withdrawn', withdrawn_by = $1, withdrawn_at = $2,
                     withdrawal_reason = $3, updated_at = $4
              WHERE id = $5 AND status = 'signed'"))
-        .bind(by.as_uuid())
-        .bind(ts(at))
-        .bind(reason)
-        .bind(ts(at))
-        .bind(id.as_uuid())
-        .execute(&mut *tx)
-        .await?;
-        if done.rows_affected() != 1 {
-            return Ok(false);
-        }
-        write_relief(&mut tx, relief).await?;
-        commit_audited(tx, audit).await?;
-        Ok(true)
+        .bind(w.by.as_uuid())
+        .bind(ts(w.at))
+        .bind(w.reason)
+        .bind(ts(w.at))
+        .bind(w.document.as_uuid());
+        change_document(self, q, relief, audit).await
     }
 
     async fn document(&self, id: DocumentId) -> StoreResult<Option<StoredDocument>> {
@@ -297,14 +289,15 @@ impl ReliefStore for Store {
     }
 
     async fn count_deadlines_due(&self, from: Date, to: Date) -> StoreResult<u64> {
-        let n: i64 = sqlx::query_scalar(sql!(
-            "SELECT count(*) FROM case_deadlines WHERE due_on >= $1 AND due_on <= $2"
-        ))
-        .bind(day(Some(from)))
-        .bind(day(Some(to)))
-        .fetch_one(reader!(self))
-        .await?;
-        u64::try_from(n).map_err(|_| StoreError::Corrupt("deadline count"))
+        count_of(
+            self,
+            sqlx::query(sql!(
+                "SELECT count(*) FROM case_deadlines WHERE due_on >= $1 AND due_on <= $2"
+            ))
+            .bind(day(Some(from)))
+            .bind(day(Some(to))),
+        )
+        .await
     }
 
     async fn enqueue_deadline_reminders(
@@ -434,13 +427,14 @@ impl ReliefStore for Store {
     }
 
     async fn unread_notifications(&self, user: UserId) -> StoreResult<u64> {
-        let n: i64 = sqlx::query_scalar(sql!(
-            "SELECT count(*) FROM notifications WHERE user_id = $1 AND read_at IS NULL"
-        ))
-        .bind(user.as_uuid())
-        .fetch_one(reader!(self))
-        .await?;
-        u64::try_from(n).map_err(|_| StoreError::Corrupt("notification count"))
+        count_of(
+            self,
+            sqlx::query(sql!(
+                "SELECT count(*) FROM notifications WHERE user_id = $1 AND read_at IS NULL"
+            ))
+            .bind(user.as_uuid()),
+        )
+        .await
     }
 
     async fn mark_notification_read(

@@ -17,11 +17,6 @@ async fn case_bundle(store: &Store, id: CaseId) -> StoreResult<Option<CaseBundle
     else {
         return Ok(None);
     };
-    let person = if row.try_get::<Option<Uuid>, _>("id")?.is_some() {
-        Some(person_from_row(&row)?)
-    } else {
-        None
-    };
     let team = sqlx::query(
         "SELECT user_id, team_role FROM case_team WHERE case_id = ? ORDER BY user_id, team_role",
     )
@@ -47,17 +42,7 @@ async fn case_bundle(store: &Store, id: CaseId) -> StoreResult<Option<CaseBundle
     .iter()
     .map(consent_from_row)
     .collect::<StoreResult<Vec<_>>>()?;
-    Ok(Some(CaseBundle {
-        facts: CaseFacts {
-            id,
-            organization: OrganizationId::from_uuid(row.try_get("case_org")?),
-            team,
-            flag_1367: row.try_get("flag_1367")?,
-        },
-        consents,
-        person,
-        header: super::record::header_from_row(&row, "case_profile")?,
-    }))
+    bundle_from_row(&row, id, team, consents).map(Some)
 }
 
 include!("../shared/cases.rs");

@@ -188,41 +188,35 @@ async fn directory_known(
     organizations: &[Uuid],
     locations: &[Uuid],
 ) -> StoreResult<(BTreeSet<Uuid>, BTreeSet<Uuid>)> {
-    let mut orgs = BTreeSet::new();
-    let mut locs = BTreeSet::new();
-    for chunk in organizations.chunks(500) {
-        let ids = serde_json::to_string(
-            &chunk
-                .iter()
-                .map(|u| u.simple().to_string())
-                .collect::<Vec<_>>(),
-        )
-        .unwrap_or_default();
-        let rows = sqlx::query("SELECT id FROM directory_organizations WHERE id IN (SELECT unhex(value) FROM json_each(?))")
-            .bind(ids)
+    let orgs = known_ids(
+        store,
+        "SELECT id FROM directory_organizations WHERE id IN (SELECT unhex(value) FROM json_each(?))",
+        organizations,
+    );
+    let locs = known_ids(
+        store,
+        "SELECT id FROM directory_locations WHERE id IN (SELECT unhex(value) FROM json_each(?))",
+        locations,
+    );
+    Ok((orgs.await?, locs.await?))
+}
+
+/// The ids `sql` finds among `ids`, asked 500 at a time (one JSON array of
+/// hex strings a statement).
+async fn known_ids(store: &Store, sql: &'static str, ids: &[Uuid]) -> StoreResult<BTreeSet<Uuid>> {
+    let mut found = BTreeSet::new();
+    for chunk in ids.chunks(500) {
+        let hex: Vec<String> = chunk.iter().map(|u| u.simple().to_string()).collect();
+        let list = serde_json::to_string(&hex).unwrap_or_default();
+        for id in sqlx::query_scalar::<_, Uuid>(sql)
+            .bind(list)
             .fetch_all(&mut *store.read().await?)
-            .await?;
-        for r in rows {
-            orgs.insert(r.try_get("id")?);
+            .await?
+        {
+            found.insert(id);
         }
     }
-    for chunk in locations.chunks(500) {
-        let ids = serde_json::to_string(
-            &chunk
-                .iter()
-                .map(|u| u.simple().to_string())
-                .collect::<Vec<_>>(),
-        )
-        .unwrap_or_default();
-        let rows = sqlx::query("SELECT id FROM directory_locations WHERE id IN (SELECT unhex(value) FROM json_each(?))")
-            .bind(ids)
-            .fetch_all(&mut *store.read().await?)
-            .await?;
-        for r in rows {
-            locs.insert(r.try_get("id")?);
-        }
-    }
-    Ok((orgs, locs))
+    Ok(found)
 }
 
 /// Writes an import in one transaction.

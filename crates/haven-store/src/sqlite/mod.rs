@@ -136,16 +136,13 @@ mod directory;
 mod funds;
 mod interview;
 mod keys;
-mod mfa;
 mod people;
 mod record;
 mod relief;
 mod reserve;
 mod rows;
-mod sessions;
+mod sign_in;
 mod snapshot;
-mod throttle;
-mod tokens;
 
 use crate::migrate::{self, SchemaStatus};
 use crate::{Backend, OpenOptions, SchemaStore, StoreError, StoreResult};

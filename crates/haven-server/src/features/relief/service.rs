@@ -25,7 +25,9 @@ use haven_domain::relief::documents::{DocumentContent, DocumentKind, DocumentSta
 use haven_domain::relief::facts::QualifyingCrime;
 use haven_domain::relief::{self, Evaluation, FACTS_FORMAT, Facts, Parameters};
 use haven_domain::{AuditAction, AuditEntry, CaseId, DocumentId, MessageId};
-use haven_store::{CaseBundle, DeadlineQuery, DeadlineRow, ReliefWrite, Signing, StoredDocument};
+use haven_store::{
+    CaseBundle, DeadlineQuery, DeadlineRow, ReliefWrite, Signing, StoredDocument, Withdrawal,
+};
 use sha2::{Digest, Sha256};
 use time::{Date, Duration, OffsetDateTime};
 
@@ -747,10 +749,12 @@ pub async fn withdraw_document(
     if state
         .store
         .withdraw_document(
-            id,
-            actor.user,
-            at,
-            &sealed_reason,
+            &Withdrawal {
+                document: id,
+                by: actor.user,
+                at,
+                reason: &sealed_reason,
+            },
             &write,
             &audit(actor, AuditAction::DocumentWithdrawn, case, rid),
         )

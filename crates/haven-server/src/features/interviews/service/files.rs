@@ -149,16 +149,14 @@ where
     state
         .store
         .finish_file(
-            file,
             i64::try_from(size).unwrap_or(i64::MAX),
-            &sha,
             &CustodyRow {
                 id: Uuid::now_v7(),
                 file,
                 at: haven_domain::now(),
                 by: actor.user,
                 action: CustodyAction::Stored.as_str().into(),
-                sha256: sha.clone(),
+                sha256: sha,
                 detail: None,
             },
             &audit(

@@ -1,3 +1,0 @@
-//! Sessions on PostgreSQL: the code is `shared/sessions.rs`.
-
-include!("../shared/sessions.rs");

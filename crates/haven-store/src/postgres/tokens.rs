@@ -1,3 +1,0 @@
-//! API tokens on PostgreSQL: the code is `shared/tokens.rs`.
-
-include!("../shared/tokens.rs");

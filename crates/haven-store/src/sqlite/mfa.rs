@@ -1,3 +1,0 @@
-//! Second factors on SQLite: the code is `shared/mfa.rs`.
-
-include!("../shared/mfa.rs");

@@ -1,0 +1,3 @@
+//! Signing in: the code is `shared/sign_in.rs`.
+
+include!("../shared/sign_in.rs");
