@@ -38,15 +38,13 @@ pub struct Created {
     pub id: uuid::Uuid,
 }
 
-/// The case named by a path segment, opened for the caller (404 when the
-/// id is malformed, like a case that does not exist).
+/// The case, opened for the caller.
 pub(crate) async fn open(
     state: &AppState,
     caller: &ApiCaller,
-    id: &str,
+    id: CaseId,
     rid: Option<String>,
 ) -> Result<OpenCase, AppError> {
-    let id = id.parse::<CaseId>().map_err(|_| AppError::NotFound)?;
     crate::case::open_case(state, &caller.actor, id, rid).await
 }
 

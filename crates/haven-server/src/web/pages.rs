@@ -433,3 +433,30 @@ where
             .map_err(|_| PageError::App(AppError::NotFound))
     }
 }
+
+/// Two typed values from a path with two parameters (a case and one of its
+/// records, or a record and a section's name); malformed is "not found".
+pub struct Ids<A, B>(pub A, pub B);
+
+impl<S, A, B> axum::extract::FromRequestParts<S> for Ids<A, B>
+where
+    S: Send + Sync,
+    A: std::str::FromStr + Send,
+    B: std::str::FromStr + Send,
+{
+    type Rejection = PageError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &S,
+    ) -> Result<Self, Self::Rejection> {
+        let not_found = || PageError::App(AppError::NotFound);
+        let Path((a, b)) = Path::<(String, String)>::from_request_parts(parts, state)
+            .await
+            .map_err(|_| not_found())?;
+        Ok(Ids(
+            a.parse().map_err(|_| not_found())?,
+            b.parse().map_err(|_| not_found())?,
+        ))
+    }
+}

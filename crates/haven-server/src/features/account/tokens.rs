@@ -4,12 +4,13 @@ use crate::AppState;
 use crate::web::api::{TOKEN_PREFIX, token_hash};
 use crate::web::i18n::Lang;
 use crate::web::pages::CsrfForm;
+use crate::web::pages::Id;
 use crate::web::pages::{PageError, check_csrf};
 use crate::web::pages::{PageFrame, error_page, render, see_other};
 use crate::web::session::{Authenticated, ReqId, SignedIn, random_bytes};
 use askama::Template;
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use base64::Engine;
@@ -209,12 +210,9 @@ pub async fn revoke(
     State(state): State<AppState>,
     lang: Lang,
     ReqId(rid): ReqId,
-    Path(id): Path<String>,
+    Id(id): Id<ApiTokenId>,
     CsrfForm { me, .. }: CsrfForm,
 ) -> Result<Response, PageError> {
-    let Ok(id) = id.parse::<ApiTokenId>() else {
-        return Err(crate::web::error::AppError::NotFound.into());
-    };
     let audit = AuditEntry::new(AuditAction::ApiTokenRevoked)
         .by(me.user.id, me.user.organization_id)
         .on("api_token", id)

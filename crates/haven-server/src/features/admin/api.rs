@@ -6,9 +6,10 @@ use crate::features::admin::pages::{NewUserInput, validate_new_user};
 use crate::web::api::{ApiCaller, JsonObject, invalid, refused};
 use crate::web::error::{AppError, ErrorBody};
 use crate::web::i18n::Lang;
+use crate::web::pages::Id;
 use crate::web::session::ReqId;
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use haven_domain::policy::{self, Action, Resource};
@@ -291,18 +292,15 @@ pub async fn create_user(
 async fn target(
     state: &AppState,
     caller: &ApiCaller,
-    id: &str,
+    id: UserId,
     action: Action,
     rid: Option<String>,
 ) -> Result<User, Response> {
-    let user = match id.parse::<UserId>() {
-        Ok(uid) => state
-            .store
-            .user(uid)
-            .await
-            .map_err(|e| AppError::from(e).into_response())?,
-        Err(_) => None,
-    };
+    let user = state
+        .store
+        .user(id)
+        .await
+        .map_err(|e| AppError::from(e).into_response())?;
     let Some(user) = user else {
         return Err(AppError::NotFound.into_response());
     };
@@ -326,9 +324,9 @@ pub async fn get_user(
     State(state): State<AppState>,
     caller: ApiCaller,
     ReqId(rid): ReqId,
-    Path(id): Path<String>,
+    Id(id): Id<UserId>,
 ) -> Response {
-    let user = match target(&state, &caller, &id, Action::View, rid.clone()).await {
+    let user = match target(&state, &caller, id, Action::View, rid.clone()).await {
         Ok(u) => u,
         Err(res) => return res,
     };
@@ -357,9 +355,9 @@ pub async fn reset_mfa(
     State(state): State<AppState>,
     caller: ApiCaller,
     ReqId(rid): ReqId,
-    Path(id): Path<String>,
+    Id(id): Id<UserId>,
 ) -> Response {
-    let user = match target(&state, &caller, &id, Action::ResetMfa, rid.clone()).await {
+    let user = match target(&state, &caller, id, Action::ResetMfa, rid.clone()).await {
         Ok(u) => u,
         Err(res) => return res,
     };
@@ -390,9 +388,9 @@ pub async fn end_sessions(
     State(state): State<AppState>,
     caller: ApiCaller,
     ReqId(rid): ReqId,
-    Path(id): Path<String>,
+    Id(id): Id<UserId>,
 ) -> Response {
-    let user = match target(&state, &caller, &id, Action::EndSessions, rid.clone()).await {
+    let user = match target(&state, &caller, id, Action::EndSessions, rid.clone()).await {
         Ok(u) => u,
         Err(res) => return res,
     };
@@ -426,10 +424,10 @@ pub async fn update_user(
     State(state): State<AppState>,
     caller: ApiCaller,
     ReqId(rid): ReqId,
-    Path(id): Path<String>,
+    Id(id): Id<UserId>,
     JsonObject(body): JsonObject<AccessChange>,
 ) -> Response {
-    let user = match target(&state, &caller, &id, Action::UpdateAccess, rid.clone()).await {
+    let user = match target(&state, &caller, id, Action::UpdateAccess, rid.clone()).await {
         Ok(u) => u,
         Err(res) => return res,
     };

@@ -6,13 +6,14 @@ use crate::AppState;
 use crate::web::error::AppError;
 use crate::web::i18n::Lang;
 use crate::web::pages::CsrfForm;
+use crate::web::pages::Id;
 use crate::web::pages::history;
 use crate::web::pages::{PageError, check_csrf};
 use crate::web::pages::{PageFrame, error_page, render, see_other};
 use crate::web::session::{Authenticated, ReqId, SignedIn};
 use askama::Template;
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::http::header::SET_COOKIE;
 use axum::response::Response;
@@ -435,18 +436,15 @@ async fn target(
     state: &AppState,
     lang: Lang,
     me: &Authenticated,
-    id: &str,
+    id: UserId,
     action: Action,
     rid: Option<String>,
 ) -> Result<User, Response> {
-    let user = match id.parse::<UserId>() {
-        Ok(uid) => state
-            .store
-            .user(uid)
-            .await
-            .map_err(|e| error_page(state, lang, &e.into()))?,
-        Err(_) => None,
-    };
+    let user = state
+        .store
+        .user(id)
+        .await
+        .map_err(|e| error_page(state, lang, &e.into()))?;
     let Some(user) = user else {
         return Err(error_page(state, lang, &AppError::NotFound));
     };
@@ -465,10 +463,10 @@ pub async fn user(
     lang: Lang,
     SignedIn(me): SignedIn,
     ReqId(rid): ReqId,
-    Path(id): Path<String>,
+    Id(id): Id<UserId>,
     Query(q): Query<UserQuery>,
 ) -> Result<Response, PageError> {
-    let user = match target(&state, lang, &me, &id, Action::View, rid.clone()).await {
+    let user = match target(&state, lang, &me, id, Action::View, rid.clone()).await {
         Ok(u) => u,
         Err(res) => return Ok(res),
     };
@@ -553,10 +551,10 @@ pub async fn reset_mfa(
     State(state): State<AppState>,
     lang: Lang,
     ReqId(rid): ReqId,
-    Path(id): Path<String>,
+    Id(id): Id<UserId>,
     CsrfForm { me, .. }: CsrfForm,
 ) -> Result<Response, PageError> {
-    let user = match target(&state, lang, &me, &id, Action::ResetMfa, rid.clone()).await {
+    let user = match target(&state, lang, &me, id, Action::ResetMfa, rid.clone()).await {
         Ok(u) => u,
         Err(res) => return Ok(res),
     };
@@ -588,10 +586,10 @@ pub async fn end_sessions(
     State(state): State<AppState>,
     lang: Lang,
     ReqId(rid): ReqId,
-    Path(id): Path<String>,
+    Id(id): Id<UserId>,
     CsrfForm { me, .. }: CsrfForm,
 ) -> Result<Response, PageError> {
-    let user = match target(&state, lang, &me, &id, Action::EndSessions, rid.clone()).await {
+    let user = match target(&state, lang, &me, id, Action::EndSessions, rid.clone()).await {
         Ok(u) => u,
         Err(res) => return Ok(res),
     };
@@ -624,12 +622,12 @@ pub async fn update_access(
     lang: Lang,
     SignedIn(me): SignedIn,
     ReqId(rid): ReqId,
-    Path(id): Path<String>,
+    Id(id): Id<UserId>,
     body: Bytes,
 ) -> Result<Response, PageError> {
     let form = pairs(&body);
     check_csrf(&me, field(&form, "csrf"))?;
-    let user = match target(&state, lang, &me, &id, Action::UpdateAccess, rid.clone()).await {
+    let user = match target(&state, lang, &me, id, Action::UpdateAccess, rid.clone()).await {
         Ok(u) => u,
         Err(res) => return Ok(res),
     };
@@ -677,8 +675,8 @@ pub async fn sign_out_everywhere(
     rid: ReqId,
     form: CsrfForm,
 ) -> Result<Response, PageError> {
-    let id = form.me.user.id.to_string();
-    end_sessions(state, lang, rid, Path(id), form).await
+    let id = form.me.user.id;
+    end_sessions(state, lang, rid, Id(id), form).await
 }
 
 #[derive(Template)]

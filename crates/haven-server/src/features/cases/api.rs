@@ -5,10 +5,11 @@ use crate::AppState;
 use crate::features::record::{self, IntakeInput, IntakeOutcome};
 use crate::web::api::Created;
 use crate::web::api::{ApiCaller, ApiQuery, JsonObject, answer, done, may_write, no_write};
-use crate::web::error::{AppError, ErrorBody};
+use crate::web::error::ErrorBody;
+use crate::web::pages::Id;
 use crate::web::session::ReqId;
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use haven_domain::DraftId;
@@ -186,15 +187,12 @@ pub async fn put_draft(
     State(state): State<AppState>,
     caller: ApiCaller,
     ReqId(rid): ReqId,
-    Path(id): Path<String>,
+    Id(id): Id<DraftId>,
     JsonObject(input): JsonObject<IntakeInput>,
 ) -> Response {
     if !may_write(&caller) {
         return no_write();
     }
-    let Ok(id) = id.parse::<DraftId>() else {
-        return AppError::NotFound.into_response();
-    };
     done(
         record::save_draft(&state, &caller.actor, Some(id), &input, rid)
             .await
@@ -209,10 +207,9 @@ pub async fn put_draft(
 pub async fn get_draft(
     State(state): State<AppState>,
     caller: ApiCaller,
-    Path(id): Path<String>,
+    Id(id): Id<DraftId>,
 ) -> Response {
     let r = async {
-        let id = id.parse::<DraftId>().map_err(|_| AppError::NotFound)?;
         let (d, input) = record::load_draft(&state, &caller.actor, id).await?;
         Ok(DraftBody {
             id: *d.id.as_uuid(),

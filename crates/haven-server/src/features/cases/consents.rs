@@ -5,9 +5,11 @@
 use crate::AppState;
 use crate::web::api::{ApiCaller, JsonObject, invalid, refused};
 use crate::web::error::{AppError, ErrorBody};
+use crate::web::pages::Id;
+use crate::web::pages::Ids;
 use crate::web::session::ReqId;
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use haven_domain::{AuditAction, OrganizationId, Role};
@@ -104,13 +106,10 @@ pub(crate) async fn consent_purpose(
 async fn consent_case(
     state: &AppState,
     caller: &ApiCaller,
-    id: &str,
+    case_id: haven_domain::CaseId,
     rid: Option<String>,
     write: bool,
 ) -> Result<haven_domain::access::CaseFacts, Response> {
-    let Ok(case_id) = id.parse::<haven_domain::CaseId>() else {
-        return Err(AppError::NotFound.into_response());
-    };
     let facts = state
         .store
         .case_facts(case_id)
@@ -143,10 +142,10 @@ pub async fn create_consent(
     State(state): State<AppState>,
     caller: ApiCaller,
     ReqId(rid): ReqId,
-    Path(id): Path<String>,
+    Id(id): Id<haven_domain::CaseId>,
     JsonObject(body): JsonObject<NewConsent>,
 ) -> Response {
-    let facts = match consent_case(&state, &caller, &id, rid.clone(), true).await {
+    let facts = match consent_case(&state, &caller, id, rid.clone(), true).await {
         Ok(f) => f,
         Err(res) => return res,
     };
@@ -349,9 +348,9 @@ pub async fn list_consents(
     State(state): State<AppState>,
     caller: ApiCaller,
     ReqId(rid): ReqId,
-    Path(id): Path<String>,
+    Id(id): Id<haven_domain::CaseId>,
 ) -> Response {
-    let facts = match consent_case(&state, &caller, &id, rid.clone(), false).await {
+    let facts = match consent_case(&state, &caller, id, rid.clone(), false).await {
         Ok(f) => f,
         Err(res) => return res,
     };
@@ -384,14 +383,11 @@ pub async fn revoke_consent(
     State(state): State<AppState>,
     caller: ApiCaller,
     ReqId(rid): ReqId,
-    Path((id, consent_id)): Path<(String, String)>,
+    Ids(id, cid): Ids<haven_domain::CaseId, haven_domain::ConsentId>,
 ) -> Response {
-    let facts = match consent_case(&state, &caller, &id, rid.clone(), true).await {
+    let facts = match consent_case(&state, &caller, id, rid.clone(), true).await {
         Ok(f) => f,
         Err(res) => return res,
-    };
-    let Ok(cid) = consent_id.parse::<haven_domain::ConsentId>() else {
-        return AppError::NotFound.into_response();
     };
     match state.store.consents_for_case(facts.id).await {
         Ok(list) if list.iter().any(|c| c.id == cid) => {}

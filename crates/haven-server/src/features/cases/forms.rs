@@ -12,13 +12,17 @@ use crate::web::error::{AppError, FieldError};
 use crate::web::form::FormData;
 use crate::web::i18n::Lang;
 use crate::web::pages::CsrfForm;
+use crate::web::pages::Id;
+use crate::web::pages::Ids;
 use crate::web::pages::{PageError, check_csrf};
 use crate::web::pages::{error_page, forbidden, see_other};
 use crate::web::session::{Authenticated, ReqId, SignedIn};
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
+use haven_domain::AttachmentId;
+use haven_domain::CaseId;
 use haven_domain::EntryId;
 
 // ---------------------------------------------------------------- form handlers
@@ -35,7 +39,7 @@ async fn after(
     state: &AppState,
     lang: Lang,
     me: &Authenticated,
-    id: &str,
+    id: CaseId,
     place: Place<'_>,
     f: &FormData,
     result: Result<(), AppError>,
@@ -85,14 +89,14 @@ macro_rules! case_form {
             lang: Lang,
             SignedIn(me): SignedIn,
             ReqId($rid): ReqId,
-            Path(id): Path<String>,
+            Id(id): Id<CaseId>,
             body: Bytes,
         ) -> Response {
             let $f = FormData::parse(&body);
             if !me.csrf_matches(&$f.one("csrf")) {
                 return forbidden(&$state, lang);
             }
-            let $case = match posted_case(&$state, &me, &id, $rid.clone()).await {
+            let $case = match posted_case(&$state, &me, id, $rid.clone()).await {
                 Ok(c) => c,
                 Err(e) => return error_page(&$state, lang, &e),
             };
@@ -101,7 +105,7 @@ macro_rules! case_form {
                 &$state,
                 lang,
                 &me,
-                &id,
+                id,
                 Place {
                     form: $form,
                     anchor: $anchor,
@@ -137,10 +141,10 @@ pub async fn add_entry(
     State(state): State<AppState>,
     lang: Lang,
     ReqId(rid): ReqId,
-    Path(id): Path<String>,
+    Id(id): Id<CaseId>,
     CsrfForm { me, form: f }: CsrfForm,
 ) -> Result<Response, PageError> {
-    let case = match posted_case(&state, &me, &id, rid.clone()).await {
+    let case = match posted_case(&state, &me, id, rid.clone()).await {
         Ok(c) => c,
         Err(e) => return Err(PageError::from(e)),
     };
@@ -155,7 +159,7 @@ pub async fn add_entry(
     let result = record::record_entry(&state, &case, &input, rid)
         .await
         .map(|_| ());
-    Ok(after(&state, lang, &me, &id, Place { form, anchor }, &f, result).await)
+    Ok(after(&state, lang, &me, id, Place { form, anchor }, &f, result).await)
 }
 
 case_form!(
@@ -233,7 +237,7 @@ pub async fn upload_attachment(
     lang: Lang,
     SignedIn(me): SignedIn,
     ReqId(rid): ReqId,
-    Path(id): Path<String>,
+    Id(id): Id<CaseId>,
     mut multipart: axum::extract::Multipart,
 ) -> Result<Response, PageError> {
     let (mut csrf, mut compartment, mut file_name, mut content) =
@@ -260,7 +264,7 @@ pub async fn upload_attachment(
         }
     }
     check_csrf(&me, &csrf)?;
-    let case = match posted_case(&state, &me, &id, rid.clone()).await {
+    let case = match posted_case(&state, &me, id, rid.clone()).await {
         Ok(c) => c,
         Err(e) => return Err(PageError::from(e)),
     };
@@ -272,7 +276,7 @@ pub async fn upload_attachment(
         &state,
         lang,
         &me,
-        &id,
+        id,
         Place {
             form: "attachment",
             anchor: "attachments",
@@ -302,13 +306,13 @@ pub async fn download_attachment(
     lang: Lang,
     SignedIn(me): SignedIn,
     ReqId(rid): ReqId,
-    Path((id, attachment)): Path<(String, String)>,
+    Ids(id, attachment): Ids<CaseId, AttachmentId>,
 ) -> Result<Response, PageError> {
-    let case = match posted_case(&state, &me, &id, rid).await {
+    let case = match posted_case(&state, &me, id, rid).await {
         Ok(c) => c,
         Err(e) => return Err(PageError::from(e)),
     };
-    Ok(match attachment_bytes(&state, &case, &attachment).await {
+    Ok(match attachment_bytes(&state, &case, attachment).await {
         Ok((name, kind, bytes)) => attachment_response(&name, &kind, bytes),
         Err(e) => error_page(&state, lang, &e),
     })

@@ -6,6 +6,8 @@ use crate::AppState;
 use crate::web::error::AppError;
 use crate::web::i18n::Lang;
 use crate::web::pages::CsrfForm;
+use crate::web::pages::Id;
+use crate::web::pages::Ids;
 use crate::web::pages::history;
 use crate::web::pages::{PageError, check_csrf};
 use crate::web::pages::{PageFrame, error_page, render, see_other};
@@ -130,12 +132,15 @@ pub async fn case(
     Path(id): Path<String>,
     axum::extract::Query(q): axum::extract::Query<CaseQuery>,
 ) -> Result<Response, PageError> {
+    let Ok(case_id) = id.parse::<CaseId>() else {
+        return Ok(case_not_found(&state, lang, &me, &id, None));
+    };
     Ok(
         match case_page(
             &state,
             lang,
             &me,
-            &id,
+            case_id,
             rid,
             CaseView {
                 query: q,
@@ -331,7 +336,7 @@ pub async fn emergency(
         &state,
         lang,
         &me,
-        &id,
+        case_id,
         rid,
         CaseView {
             emergency: true,
@@ -346,7 +351,7 @@ pub async fn case_page_with(
     state: &AppState,
     lang: Lang,
     me: &Authenticated,
-    id: &str,
+    id: CaseId,
     echo: crate::features::record::pages::Echo,
     status: StatusCode,
 ) -> Response {
@@ -367,7 +372,7 @@ async fn case_page(
     state: &AppState,
     lang: Lang,
     me: &Authenticated,
-    id: &str,
+    case_id: CaseId,
     rid: Option<String>,
     view: CaseView,
 ) -> Result<Response, AppError> {
@@ -377,9 +382,6 @@ async fn case_page(
         prefill,
         echo,
     } = view;
-    let Ok(case_id) = id.parse::<CaseId>() else {
-        return Err(AppError::NotFound);
-    };
     let actor = Actor::of(&me.user);
     // The read's audit entry commits while the rest of the page is read and
     // rendered; the page leaves only once it is durable.
@@ -586,15 +588,12 @@ pub async fn mark_reviewed(
     State(state): State<AppState>,
     lang: Lang,
     ReqId(rid): ReqId,
-    Path(id): Path<String>,
+    Id(id): Id<uuid::Uuid>,
     CsrfForm { me, .. }: CsrfForm,
 ) -> Result<Response, PageError> {
-    let (true, Ok(id)) = (
-        me.user.has_role(haven_domain::Role::Supervisor),
-        id.parse::<uuid::Uuid>(),
-    ) else {
+    if !me.user.has_role(haven_domain::Role::Supervisor) {
         return Err(AppError::NotFound.into());
-    };
+    }
     let pending = match state
         .store
         .pending_emergency_access(me.user.organization_id)
@@ -714,7 +713,7 @@ pub async fn record_consent(
     lang: Lang,
     SignedIn(me): SignedIn,
     ReqId(rid): ReqId,
-    Path(id): Path<String>,
+    Id(id): Id<CaseId>,
     body: axum::body::Bytes,
 ) -> Result<Response, PageError> {
     let form: Vec<(String, String)> = url::form_urlencoded::parse(&body).into_owned().collect();
@@ -730,7 +729,7 @@ pub async fn record_consent(
             .collect::<Vec<_>>()
     };
     check_csrf(&me, &one("csrf"))?;
-    let facts = match manageable_case(&state, lang, &me, &id).await {
+    let facts = match manageable_case(&state, lang, &me, id).await {
         Ok(f) => f,
         Err(res) => return Ok(res),
     };
@@ -790,7 +789,7 @@ pub async fn record_consent(
                     &state,
                     lang,
                     &me,
-                    &id,
+                    id,
                     rid,
                     CaseView {
                         query: q,
@@ -826,11 +825,8 @@ async fn manageable_case(
     state: &AppState,
     lang: Lang,
     me: &Authenticated,
-    id: &str,
+    case_id: CaseId,
 ) -> Result<CaseFacts, Response> {
-    let Ok(case_id) = id.parse::<CaseId>() else {
-        return Err(error_page(state, lang, &AppError::NotFound));
-    };
     match state.store.case_facts(case_id).await {
         Ok(Some(f)) if access::may_manage_consent(&Actor::of(&me.user), &f) => Ok(f),
         Ok(_) => Err(error_page(state, lang, &AppError::NotFound)),
@@ -843,15 +839,12 @@ pub async fn revoke_consent(
     State(state): State<AppState>,
     lang: Lang,
     ReqId(rid): ReqId,
-    Path((id, consent_id)): Path<(String, String)>,
+    Ids(id, cid): Ids<CaseId, haven_domain::ConsentId>,
     CsrfForm { me, .. }: CsrfForm,
 ) -> Result<Response, PageError> {
-    let facts = match manageable_case(&state, lang, &me, &id).await {
+    let facts = match manageable_case(&state, lang, &me, id).await {
         Ok(f) => f,
         Err(res) => return Ok(res),
-    };
-    let Ok(cid) = consent_id.parse::<haven_domain::ConsentId>() else {
-        return Err(AppError::NotFound.into());
     };
     match state.store.consents_for_case(facts.id).await {
         Ok(list) if list.iter().any(|c| c.id == cid) => {}

@@ -11,10 +11,11 @@ use crate::web::api::Created;
 use crate::web::api::{ApiCaller, ApiQuery, JsonObject};
 use crate::web::api::{answer, done};
 use crate::web::error::{AppError, ErrorBody};
+use crate::web::pages::Id;
 use crate::web::session::ReqId;
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use haven_domain::directory::attributes::{term, term_id};
@@ -132,11 +133,10 @@ pub async fn search(
 pub async fn get_service(
     State(state): State<AppState>,
     caller: ApiCaller,
-    Path(id): Path<String>,
+    Id(id): Id<ServiceId>,
 ) -> Response {
     let r = async {
         read_directory(&caller)?;
-        let id: ServiceId = id.parse().map_err(|_| AppError::NotFound)?;
         let v = directory::service_view(&state, Some(&caller.actor), id).await?;
         let mut s = directory::export_service(&v);
         // The own organization sees its confidential addresses here too.
@@ -217,11 +217,10 @@ pub async fn link(
     State(state): State<AppState>,
     caller: ApiCaller,
     ReqId(rid): ReqId,
-    Path(id): Path<String>,
+    Id(id): Id<Uuid>,
     JsonObject(body): JsonObject<Link>,
 ) -> Response {
     let r = async {
-        let id = Uuid::parse_str(&id).map_err(|_| AppError::NotFound)?;
         directory::link_organization(
             &state,
             &caller.actor,
@@ -254,11 +253,10 @@ pub async fn capacity(
     State(state): State<AppState>,
     caller: ApiCaller,
     ReqId(rid): ReqId,
-    Path(id): Path<String>,
+    Id(id): Id<ServiceId>,
     JsonObject(body): JsonObject<CapacityBody>,
 ) -> Response {
     let r = async {
-        let id: ServiceId = id.parse().map_err(|_| AppError::NotFound)?;
         directory::update_capacity(
             &state,
             &caller.actor,
@@ -337,11 +335,10 @@ pub async fn put_hotline(
     State(state): State<AppState>,
     caller: ApiCaller,
     ReqId(rid): ReqId,
-    Path(id): Path<String>,
+    Id(id): Id<HotlineId>,
     JsonObject(body): JsonObject<HotlineInput>,
 ) -> Response {
     let r = async {
-        let id: HotlineId = id.parse().map_err(|_| AppError::NotFound)?;
         if !state.store.hotlines().await?.iter().any(|h| h.id == id) {
             return Err(AppError::NotFound);
         }
@@ -361,13 +358,9 @@ pub async fn delete_hotline(
     State(state): State<AppState>,
     caller: ApiCaller,
     ReqId(rid): ReqId,
-    Path(id): Path<String>,
+    Id(id): Id<HotlineId>,
 ) -> Response {
-    let r = async {
-        let id: HotlineId = id.parse().map_err(|_| AppError::NotFound)?;
-        directory::delete_hotline(&state, &caller.actor, id, rid).await
-    }
-    .await;
+    let r = async { directory::delete_hotline(&state, &caller.actor, id, rid).await }.await;
     done(r)
 }
 
@@ -577,11 +570,10 @@ pub async fn hsds_services(
 pub async fn hsds_service(
     State(state): State<AppState>,
     caller: ApiCaller,
-    Path(id): Path<String>,
+    Id(id): Id<ServiceId>,
 ) -> Response {
     let r = async {
         read_directory(&caller)?;
-        let id: ServiceId = id.parse().map_err(|_| AppError::NotFound)?;
         let v = directory::service_view(&state, None, id).await?;
         json_value(&directory::export_service(&v))
     }
@@ -622,11 +614,10 @@ pub async fn hsds_organizations(
 pub async fn hsds_organization(
     State(state): State<AppState>,
     caller: ApiCaller,
-    Path(id): Path<String>,
+    Id(id): Id<Uuid>,
 ) -> Response {
     let r = async {
         read_directory(&caller)?;
-        let id = Uuid::parse_str(&id).map_err(|_| AppError::NotFound)?;
         let row = state
             .store
             .directory_organization(id)

@@ -12,7 +12,7 @@ use crate::web::pages::{Id, PageError, check_csrf};
 use crate::web::pages::{PageFrame, error_page, render, see_other};
 use crate::web::session::{Authenticated, ReqId, SignedIn};
 use askama::Template;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use haven_domain::ServiceId;
@@ -755,12 +755,9 @@ pub async fn link_org(
     State(state): State<AppState>,
     lang: Lang,
     ReqId(rid): ReqId,
-    Path(id): Path<String>,
+    Id(id): Id<Uuid>,
     CsrfForm { me, form: f }: CsrfForm,
 ) -> Result<Response, PageError> {
-    let Ok(id) = Uuid::parse_str(&id) else {
-        return Err(AppError::NotFound.into());
-    };
     let haven = match f.one("haven").as_str() {
         "" => None,
         h => match h.parse() {

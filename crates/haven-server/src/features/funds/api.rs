@@ -6,10 +6,12 @@ use crate::features::funds::{self, FundRequestInput};
 use crate::web::api::{ApiCaller, JsonObject, answer, done, may_write, no_write};
 use crate::web::api::{Created, open};
 use crate::web::error::{AppError, ErrorBody};
+use crate::web::pages::Id;
 use crate::web::session::ReqId;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use haven_domain::CaseId;
 use haven_domain::{FundId, FundRequestId, Role};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
@@ -124,10 +126,9 @@ pub struct SpendingBody {
 pub async fn spending(
     State(state): State<AppState>,
     caller: ApiCaller,
-    Path(id): Path<String>,
+    Id(id): Id<FundId>,
 ) -> Response {
     let r = async {
-        let id = id.parse::<FundId>().map_err(|_| AppError::NotFound)?;
         let fund = state
             .store
             .fund(id)
@@ -159,10 +160,10 @@ pub async fn case_fund_requests(
     State(state): State<AppState>,
     caller: ApiCaller,
     ReqId(rid): ReqId,
-    Path(id): Path<String>,
+    Id(id): Id<CaseId>,
 ) -> Response {
     let r = async {
-        let case = open(&state, &caller, &id, rid).await?;
+        let case = open(&state, &caller, id, rid).await?;
         let list = state.store.fund_requests_for_case(case.facts.id).await?;
         Ok(funds::request_views(&state, list)
             .await?
@@ -183,14 +184,14 @@ pub async fn request_funds(
     State(state): State<AppState>,
     caller: ApiCaller,
     ReqId(rid): ReqId,
-    Path(id): Path<String>,
+    Id(id): Id<CaseId>,
     JsonObject(input): JsonObject<FundRequestInput>,
 ) -> Response {
     if !may_write(&caller) {
         return no_write();
     }
     let r = async {
-        let case = open(&state, &caller, &id, rid.clone()).await?;
+        let case = open(&state, &caller, id, rid.clone()).await?;
         let id = funds::request_funds(&state, &case, &input, rid).await?;
         Ok(Created { id: *id.as_uuid() })
     }
@@ -233,15 +234,12 @@ pub async fn decide(
     State(state): State<AppState>,
     caller: ApiCaller,
     ReqId(rid): ReqId,
-    Path(id): Path<String>,
+    Id(id): Id<FundRequestId>,
     JsonObject(body): JsonObject<Decision>,
 ) -> Response {
     if !may_write(&caller) {
         return no_write();
     }
-    let Ok(id) = id.parse::<FundRequestId>() else {
-        return AppError::NotFound.into_response();
-    };
     done(funds::decide(&state, &caller.actor, id, body.approve, &body.note, rid).await)
 }
 
@@ -262,15 +260,12 @@ pub async fn disburse(
     State(state): State<AppState>,
     caller: ApiCaller,
     ReqId(rid): ReqId,
-    Path(id): Path<String>,
+    Id(id): Id<FundRequestId>,
     JsonObject(body): JsonObject<Disbursement>,
 ) -> Response {
     if !may_write(&caller) {
         return no_write();
     }
-    let Ok(id) = id.parse::<FundRequestId>() else {
-        return AppError::NotFound.into_response();
-    };
     done(funds::disburse(&state, &caller.actor, id, &body.method, rid).await)
 }
 

@@ -13,19 +13,18 @@ use crate::web::api::Created;
 use crate::web::api::may_read;
 use crate::web::api::{ApiCaller, ApiQuery, JsonObject};
 use crate::web::api::{answer, done, require_write};
-use crate::web::error::{AppError, ErrorBody};
+use crate::web::error::ErrorBody;
+use crate::web::pages::Id;
+use crate::web::pages::Ids;
 use crate::web::session::ReqId;
 use axum::body::Body;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use haven_domain::InterviewId;
 use haven_domain::{CaseId, InterviewFileId};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
-
-fn parse<T: std::str::FromStr>(id: &str) -> Result<T, AppError> {
-    id.parse().map_err(|_| AppError::NotFound)
-}
 
 // ------------------------------------------------------------- interviews
 
@@ -58,11 +57,10 @@ pub async fn case_interviews(
     State(state): State<AppState>,
     caller: ApiCaller,
     ReqId(rid): ReqId,
-    Path(id): Path<String>,
+    Id(case): Id<CaseId>,
 ) -> Response {
     let r = async {
         may_read(&caller)?;
-        let case: CaseId = parse(&id)?;
         let earlier = interviews::earlier(&state, &caller.actor, case, rid).await?;
         Ok(CaseInterviews {
             interviews: interviews::for_case(&state, case).await?,
@@ -82,12 +80,12 @@ pub async fn request(
     State(state): State<AppState>,
     caller: ApiCaller,
     ReqId(rid): ReqId,
-    Path(id): Path<String>,
+    Id(id): Id<CaseId>,
     JsonObject(body): JsonObject<RequestInput>,
 ) -> Response {
     let r = async {
         require_write(&caller)?;
-        let id = interviews::request(&state, &caller.actor, parse(&id)?, &body, rid).await?;
+        let id = interviews::request(&state, &caller.actor, id, &body, rid).await?;
         Ok(Created { id: *id.as_uuid() })
     }
     .await;
@@ -102,11 +100,11 @@ pub async fn observe(
     State(state): State<AppState>,
     caller: ApiCaller,
     ReqId(rid): ReqId,
-    Path((id, interview)): Path<(String, String)>,
+    Ids(case, interview): Ids<CaseId, InterviewId>,
 ) -> Response {
     let r = async {
         require_write(&caller)?;
-        interviews::observe(&state, &caller.actor, parse(&id)?, parse(&interview)?, rid).await
+        interviews::observe(&state, &caller.actor, case, interview, rid).await
     }
     .await;
     done(r)
@@ -120,11 +118,11 @@ pub async fn get_interview(
     State(state): State<AppState>,
     caller: ApiCaller,
     ReqId(rid): ReqId,
-    Path(id): Path<String>,
+    Id(id): Id<InterviewId>,
 ) -> Response {
     let r = async {
         may_read(&caller)?;
-        interviews::view(&state, &caller.actor, parse(&id)?, rid).await
+        interviews::view(&state, &caller.actor, id, rid).await
     }
     .await;
     answer(StatusCode::OK, r)
@@ -139,12 +137,12 @@ pub async fn schedule(
     State(state): State<AppState>,
     caller: ApiCaller,
     ReqId(rid): ReqId,
-    Path(id): Path<String>,
+    Id(id): Id<InterviewId>,
     JsonObject(body): JsonObject<ScheduleInput>,
 ) -> Response {
     let r = async {
         require_write(&caller)?;
-        interviews::schedule(&state, &caller.actor, parse(&id)?, &body, rid).await
+        interviews::schedule(&state, &caller.actor, id, &body, rid).await
     }
     .await;
     answer(StatusCode::OK, r)
@@ -158,11 +156,11 @@ pub async fn cancel(
     State(state): State<AppState>,
     caller: ApiCaller,
     ReqId(rid): ReqId,
-    Path(id): Path<String>,
+    Id(id): Id<InterviewId>,
 ) -> Response {
     let r = async {
         require_write(&caller)?;
-        interviews::cancel(&state, &caller.actor, parse(&id)?, rid).await
+        interviews::cancel(&state, &caller.actor, id, rid).await
     }
     .await;
     done(r)
@@ -186,7 +184,7 @@ pub async fn record(
     State(state): State<AppState>,
     caller: ApiCaller,
     ReqId(rid): ReqId,
-    Path(id): Path<String>,
+    Id(id): Id<InterviewId>,
     JsonObject(body): JsonObject<RecordBody>,
 ) -> Response {
     let r = async {
@@ -194,7 +192,7 @@ pub async fn record(
         interviews::record(
             &state,
             &caller.actor,
-            parse(&id)?,
+            id,
             &body.summary,
             &body.compartment,
             rid,
@@ -222,7 +220,7 @@ pub async fn upload(
     State(state): State<AppState>,
     caller: ApiCaller,
     ReqId(rid): ReqId,
-    Path(id): Path<String>,
+    Id(id): Id<InterviewId>,
     ApiQuery(p): ApiQuery<FileParams>,
     headers: HeaderMap,
     body: Body,
@@ -236,7 +234,7 @@ pub async fn upload(
         let id = interviews::store_file(
             &state,
             &caller.actor,
-            parse(&id)?,
+            id,
             &p.kind,
             &p.name,
             content_type,
@@ -258,11 +256,10 @@ pub async fn download(
     State(state): State<AppState>,
     caller: ApiCaller,
     ReqId(rid): ReqId,
-    Path(id): Path<String>,
+    Id(file): Id<InterviewFileId>,
 ) -> Response {
     let r = async {
         may_read(&caller)?;
-        let file: InterviewFileId = parse(&id)?;
         interviews::download(&state, &caller.actor, file, rid).await
     }
     .await;
@@ -290,7 +287,7 @@ pub async fn transfer(
     State(state): State<AppState>,
     caller: ApiCaller,
     ReqId(rid): ReqId,
-    Path(id): Path<String>,
+    Id(id): Id<InterviewFileId>,
     JsonObject(body): JsonObject<TransferBody>,
 ) -> Response {
     let r = async {
@@ -298,7 +295,7 @@ pub async fn transfer(
         interviews::transfer(
             &state,
             &caller.actor,
-            parse(&id)?,
+            id,
             &body.recipient,
             &body.purpose,
             rid,
@@ -323,11 +320,11 @@ pub async fn verify(
     State(state): State<AppState>,
     caller: ApiCaller,
     ReqId(rid): ReqId,
-    Path(id): Path<String>,
+    Id(id): Id<InterviewFileId>,
 ) -> Response {
     let r = async {
         require_write(&caller)?;
-        let matches = interviews::verify(&state, &caller.actor, parse(&id)?, rid).await?;
+        let matches = interviews::verify(&state, &caller.actor, id, rid).await?;
         Ok(Verification { matches })
     }
     .await;

@@ -10,6 +10,7 @@ use crate::web::form::FormData;
 use crate::web::i18n::Lang;
 use crate::web::pages::CsrfForm;
 use crate::web::pages::Done;
+use crate::web::pages::Ids;
 use crate::web::pages::{Id, PageError};
 use crate::web::pages::{PageFrame, error_page, forbidden, render, see_other};
 use crate::web::session::{Authenticated, ReqId, SignedIn};
@@ -91,11 +92,8 @@ pub async fn new_request(
     lang: Lang,
     SignedIn(me): SignedIn,
     ReqId(rid): ReqId,
-    Path(id): Path<String>,
+    Id(case): Id<CaseId>,
 ) -> Result<Response, PageError> {
-    let Ok(case) = id.parse::<CaseId>() else {
-        return Err(AppError::NotFound.into());
-    };
     Ok(
         match request_page(&state, lang, &me, case, RequestInput::default(), None, rid).await {
             Ok(p) => render(&p, StatusCode::OK),
@@ -124,12 +122,9 @@ pub async fn create_request(
     State(state): State<AppState>,
     lang: Lang,
     ReqId(rid): ReqId,
-    Path(id): Path<String>,
+    Id(case): Id<CaseId>,
     CsrfForm { me, form: f }: CsrfForm,
 ) -> Result<Response, PageError> {
-    let Ok(case) = id.parse::<CaseId>() else {
-        return Err(AppError::NotFound.into());
-    };
     let input = request_input(&f);
     Ok(
         match interviews::request(&state, &Actor::of(&me.user), case, &input, rid.clone()).await {
@@ -152,12 +147,9 @@ pub async fn observe(
     State(state): State<AppState>,
     lang: Lang,
     ReqId(rid): ReqId,
-    Path((case, iid)): Path<(String, String)>,
+    Ids(case, iid): Ids<CaseId, InterviewId>,
     CsrfForm { me, .. }: CsrfForm,
 ) -> Result<Response, PageError> {
-    let (Ok(case), Ok(iid)) = (case.parse::<CaseId>(), iid.parse::<InterviewId>()) else {
-        return Err(AppError::NotFound.into());
-    };
     Ok(
         match interviews::observe(&state, &Actor::of(&me.user), case, iid, rid).await {
             Ok(()) => see_other(&format!("/cases/{case}?done=observing#interviews")),
@@ -357,12 +349,9 @@ pub async fn action(
     State(state): State<AppState>,
     lang: Lang,
     ReqId(rid): ReqId,
-    Path((id, action)): Path<(String, String)>,
+    Ids(id, action): Ids<InterviewId, String>,
     CsrfForm { me, form: f }: CsrfForm,
 ) -> Result<Response, PageError> {
-    let Ok(id) = id.parse::<InterviewId>() else {
-        return Err(AppError::NotFound.into());
-    };
     let actor = Actor::of(&me.user);
     let result = match action.as_str() {
         "cancel" => interviews::cancel(&state, &actor, id, rid.clone()).await,

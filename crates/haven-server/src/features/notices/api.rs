@@ -10,16 +10,15 @@ use crate::web::api::may_read;
 use crate::web::api::{ApiCaller, JsonObject};
 use crate::web::api::{answer, done, require_write};
 use crate::web::error::{AppError, ErrorBody};
+use crate::web::pages::Id;
+use crate::web::pages::Ids;
 use crate::web::session::ReqId;
 use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use haven_domain::CaseId;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
-
-fn parse<T: std::str::FromStr>(id: &str) -> Result<T, AppError> {
-    id.parse().map_err(|_| AppError::NotFound)
-}
 
 // ---------------------------------------------------------------- notices
 
@@ -39,11 +38,11 @@ pub async fn case_notices(
     State(state): State<AppState>,
     caller: ApiCaller,
     ReqId(rid): ReqId,
-    Path(id): Path<String>,
+    Id(id): Id<CaseId>,
 ) -> Response {
     let r = async {
         may_read(&caller)?;
-        let open = open_case(&state, &caller.actor, parse(&id)?, rid).await?;
+        let open = open_case(&state, &caller.actor, id, rid).await?;
         Ok(CaseNotices {
             notices: notices::case_notices(&state, &open).await?,
             channels: notices::channels(&state, &open).await?,
@@ -62,12 +61,12 @@ pub async fn notify(
     State(state): State<AppState>,
     caller: ApiCaller,
     ReqId(rid): ReqId,
-    Path(id): Path<String>,
+    Id(id): Id<CaseId>,
     JsonObject(body): JsonObject<NoticeInput>,
 ) -> Response {
     let r = async {
         require_write(&caller)?;
-        notices::notify(&state, &caller.actor, parse(&id)?, &body, rid).await
+        notices::notify(&state, &caller.actor, id, &body, rid).await
     }
     .await;
     answer(StatusCode::CREATED, r)
@@ -77,13 +76,13 @@ async fn opt_out(
     state: AppState,
     caller: ApiCaller,
     rid: Option<String>,
-    id: String,
+    id: CaseId,
     channel: String,
     stop: bool,
 ) -> Response {
     let r = async {
         require_write(&caller)?;
-        notices::set_opt_out(&state, &caller.actor, parse(&id)?, &channel, stop, rid).await
+        notices::set_opt_out(&state, &caller.actor, id, &channel, stop, rid).await
     }
     .await;
     done(r)
@@ -97,7 +96,7 @@ pub async fn stop(
     State(state): State<AppState>,
     caller: ApiCaller,
     ReqId(rid): ReqId,
-    Path((id, channel)): Path<(String, String)>,
+    Ids(id, channel): Ids<CaseId, String>,
 ) -> Response {
     opt_out(state, caller, rid, id, channel, true).await
 }
@@ -110,7 +109,7 @@ pub async fn resume(
     State(state): State<AppState>,
     caller: ApiCaller,
     ReqId(rid): ReqId,
-    Path((id, channel)): Path<(String, String)>,
+    Ids(id, channel): Ids<CaseId, String>,
 ) -> Response {
     opt_out(state, caller, rid, id, channel, false).await
 }

@@ -7,11 +7,12 @@ use crate::features::notices::{self, NoticeInput, TemplateView};
 use crate::web::error::AppError;
 use crate::web::i18n::Lang;
 use crate::web::pages::CsrfForm;
+use crate::web::pages::Id;
 use crate::web::pages::PageError;
 use crate::web::pages::{PageFrame, error_page, render, see_other};
 use crate::web::session::{Authenticated, ReqId, SignedIn};
 use askama::Template;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use haven_domain::CaseId;
@@ -24,12 +25,9 @@ pub async fn notify(
     State(state): State<AppState>,
     lang: Lang,
     ReqId(rid): ReqId,
-    Path(id): Path<String>,
+    Id(case): Id<CaseId>,
     CsrfForm { me, form: f }: CsrfForm,
 ) -> Result<Response, PageError> {
-    let Ok(case) = id.parse::<CaseId>() else {
-        return Err(AppError::NotFound.into());
-    };
     let input = NoticeInput {
         event: f.one("event"),
         when: f.one("when"),
@@ -59,12 +57,9 @@ pub async fn opt_out(
     State(state): State<AppState>,
     lang: Lang,
     ReqId(rid): ReqId,
-    Path(id): Path<String>,
+    Id(case): Id<CaseId>,
     CsrfForm { me, form: f }: CsrfForm,
 ) -> Result<Response, PageError> {
-    let Ok(case) = id.parse::<CaseId>() else {
-        return Err(AppError::NotFound.into());
-    };
     let stop = f.one("stop") == "1";
     Ok(
         match notices::set_opt_out(

@@ -8,11 +8,15 @@ use crate::features::record::{self, EntryInput, EntryPatch, entries_view};
 use crate::web::api::{ApiCaller, ApiQuery, JsonObject, answer, done, may_write, no_write};
 use crate::web::api::{Created, open};
 use crate::web::error::{AppError, ErrorBody};
+use crate::web::pages::Id;
+use crate::web::pages::Ids;
 use crate::web::session::ReqId;
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use haven_domain::AttachmentId;
+use haven_domain::CaseId;
 use haven_domain::EntryId;
 use haven_domain::record::AgeOn;
 use serde::{Deserialize, Serialize};
@@ -210,10 +214,10 @@ pub async fn get_case(
     State(state): State<AppState>,
     caller: ApiCaller,
     ReqId(rid): ReqId,
-    Path(id): Path<String>,
+    Id(id): Id<CaseId>,
 ) -> Response {
     let r = async {
-        let case = open(&state, &caller, &id, rid).await?;
+        let case = open(&state, &caller, id, rid).await?;
         read_case(&state, &case).await
     }
     .await;
@@ -229,14 +233,14 @@ pub async fn add_entry(
     State(state): State<AppState>,
     caller: ApiCaller,
     ReqId(rid): ReqId,
-    Path(id): Path<String>,
+    Id(id): Id<CaseId>,
     JsonObject(input): JsonObject<EntryInput>,
 ) -> Response {
     if !may_write(&caller) {
         return no_write();
     }
     let r = async {
-        let case = open(&state, &caller, &id, rid.clone()).await?;
+        let case = open(&state, &caller, id, rid.clone()).await?;
         let id = record::record_entry(&state, &case, &input, rid).await?;
         Ok(Created { id: *id.as_uuid() })
     }
@@ -253,7 +257,7 @@ pub async fn update_entry(
     State(state): State<AppState>,
     caller: ApiCaller,
     ReqId(rid): ReqId,
-    Path((id, entry)): Path<(String, String)>,
+    Ids(id, entry): Ids<CaseId, EntryId>,
     JsonObject(patch): JsonObject<EntryPatch>,
 ) -> Response {
     if !may_write(&caller) {
@@ -261,8 +265,7 @@ pub async fn update_entry(
     }
     done(
         async {
-            let case = open(&state, &caller, &id, rid.clone()).await?;
-            let entry = entry.parse::<EntryId>().map_err(|_| AppError::NotFound)?;
+            let case = open(&state, &caller, id, rid.clone()).await?;
             record::update_entry(&state, &case, entry, &patch, rid).await
         }
         .await,
@@ -289,7 +292,7 @@ pub async fn change_stage(
     State(state): State<AppState>,
     caller: ApiCaller,
     ReqId(rid): ReqId,
-    Path(id): Path<String>,
+    Id(id): Id<CaseId>,
     JsonObject(body): JsonObject<StageChange>,
 ) -> Response {
     if !may_write(&caller) {
@@ -297,7 +300,7 @@ pub async fn change_stage(
     }
     done(
         async {
-            let case = open(&state, &caller, &id, rid.clone()).await?;
+            let case = open(&state, &caller, id, rid.clone()).await?;
             record::change_stage(
                 &state,
                 &case,
@@ -329,7 +332,7 @@ pub async fn set_cooperation(
     State(state): State<AppState>,
     caller: ApiCaller,
     ReqId(rid): ReqId,
-    Path(id): Path<String>,
+    Id(id): Id<CaseId>,
     JsonObject(body): JsonObject<CooperationBody>,
 ) -> Response {
     if !may_write(&caller) {
@@ -337,7 +340,7 @@ pub async fn set_cooperation(
     }
     done(
         async {
-            let case = open(&state, &caller, &id, rid.clone()).await?;
+            let case = open(&state, &caller, id, rid.clone()).await?;
             record::set_cooperation(&state, &case, &body.cooperation, rid).await
         }
         .await,
@@ -353,14 +356,14 @@ pub async fn hhs_notified(
     State(state): State<AppState>,
     caller: ApiCaller,
     ReqId(rid): ReqId,
-    Path(id): Path<String>,
+    Id(id): Id<CaseId>,
 ) -> Response {
     if !may_write(&caller) {
         return no_write();
     }
     done(
         async {
-            let case = open(&state, &caller, &id, rid.clone()).await?;
+            let case = open(&state, &caller, id, rid.clone()).await?;
             record::mark_hhs_notified(&state, &case, rid).await
         }
         .await,
@@ -386,7 +389,7 @@ pub async fn change_team(
     State(state): State<AppState>,
     caller: ApiCaller,
     ReqId(rid): ReqId,
-    Path(id): Path<String>,
+    Id(id): Id<CaseId>,
     JsonObject(body): JsonObject<TeamChange>,
 ) -> Response {
     if !may_write(&caller) {
@@ -394,7 +397,7 @@ pub async fn change_team(
     }
     done(
         async {
-            let case = open(&state, &caller, &id, rid.clone()).await?;
+            let case = open(&state, &caller, id, rid.clone()).await?;
             crate::features::record::pages::set_team(
                 &state,
                 &case,
@@ -429,7 +432,7 @@ pub async fn upload_attachment(
     State(state): State<AppState>,
     caller: ApiCaller,
     ReqId(rid): ReqId,
-    Path(id): Path<String>,
+    Id(id): Id<CaseId>,
     ApiQuery(p): ApiQuery<UploadParams>,
     body: Bytes,
 ) -> Response {
@@ -437,7 +440,7 @@ pub async fn upload_attachment(
         return no_write();
     }
     let r = async {
-        let case = open(&state, &caller, &id, rid.clone()).await?;
+        let case = open(&state, &caller, id, rid.clone()).await?;
         let id = crate::features::record::pages::store_attachment(
             &state,
             &case,
@@ -461,11 +464,11 @@ pub async fn download_attachment(
     State(state): State<AppState>,
     caller: ApiCaller,
     ReqId(rid): ReqId,
-    Path((id, attachment)): Path<(String, String)>,
+    Ids(id, attachment): Ids<CaseId, AttachmentId>,
 ) -> Response {
     let r = async {
-        let case = open(&state, &caller, &id, rid).await?;
-        crate::features::record::pages::attachment_bytes(&state, &case, &attachment).await
+        let case = open(&state, &caller, id, rid).await?;
+        crate::features::record::pages::attachment_bytes(&state, &case, attachment).await
     }
     .await;
     match r {

@@ -639,10 +639,9 @@ pub async fn record_sections(
 pub(crate) async fn posted_case(
     state: &AppState,
     me: &Authenticated,
-    id: &str,
+    id: CaseId,
     rid: Option<String>,
 ) -> Result<OpenCase, AppError> {
-    let id = id.parse::<CaseId>().map_err(|_| AppError::NotFound)?;
     crate::case::open_case(state, &Actor::of(&me.user), id, rid).await
 }
 

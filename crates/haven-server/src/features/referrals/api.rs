@@ -6,9 +6,10 @@ use crate::features::referrals::{self, CaseReferral, Incoming, SendInput};
 use crate::web::api::Created;
 use crate::web::api::{ApiCaller, ApiQuery, JsonObject};
 use crate::web::api::{answer, done};
-use crate::web::error::{AppError, ErrorBody};
+use crate::web::error::ErrorBody;
+use crate::web::pages::Id;
 use crate::web::session::ReqId;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use haven_domain::{CaseId, ReferralId};
@@ -29,12 +30,11 @@ pub async fn send(
     State(state): State<AppState>,
     caller: ApiCaller,
     ReqId(rid): ReqId,
-    Path(id): Path<String>,
+    Id(case): Id<CaseId>,
     JsonObject(body): JsonObject<SendInput>,
 ) -> Response {
     let r = async {
         crate::web::api::require_write(&caller)?;
-        let case: CaseId = id.parse().map_err(|_| AppError::NotFound)?;
         let id = referrals::send(&state, &caller.actor, case, &body, rid).await?;
         Ok(Created { id: *id.as_uuid() })
     }
@@ -50,11 +50,10 @@ pub async fn case_referrals(
     State(state): State<AppState>,
     caller: ApiCaller,
     ReqId(rid): ReqId,
-    Path(id): Path<String>,
+    Id(case): Id<CaseId>,
 ) -> Response {
     let r = async {
         crate::web::api::may_read(&caller)?;
-        let case: CaseId = id.parse().map_err(|_| AppError::NotFound)?;
         let open = crate::case::open_case(&state, &caller.actor, case, rid).await?;
         referrals::for_case(&state, &open).await
     }
@@ -70,11 +69,10 @@ pub async fn withdraw(
     State(state): State<AppState>,
     caller: ApiCaller,
     ReqId(rid): ReqId,
-    Path(id): Path<String>,
+    Id(id): Id<ReferralId>,
 ) -> Response {
     let r = async {
         crate::web::api::require_write(&caller)?;
-        let id: ReferralId = id.parse().map_err(|_| AppError::NotFound)?;
         referrals::withdraw(&state, &caller.actor, id, rid)
             .await
             .map(|_| ())
@@ -116,13 +114,9 @@ pub async fn incoming_one(
     State(state): State<AppState>,
     caller: ApiCaller,
     ReqId(rid): ReqId,
-    Path(id): Path<String>,
+    Id(id): Id<ReferralId>,
 ) -> Response {
-    let r = async {
-        let id: ReferralId = id.parse().map_err(|_| AppError::NotFound)?;
-        referrals::incoming_one(&state, &caller.actor, id, rid).await
-    }
-    .await;
+    let r = async { referrals::incoming_one(&state, &caller.actor, id, rid).await }.await;
     answer(StatusCode::OK, r)
 }
 
@@ -135,14 +129,10 @@ pub async fn respond(
     State(state): State<AppState>,
     caller: ApiCaller,
     ReqId(rid): ReqId,
-    Path(id): Path<String>,
+    Id(id): Id<ReferralId>,
     JsonObject(body): JsonObject<referrals::Response>,
 ) -> Response {
-    let r = async {
-        let id: ReferralId = id.parse().map_err(|_| AppError::NotFound)?;
-        referrals::respond(&state, &caller.actor, id, &body, rid).await
-    }
-    .await;
+    let r = async { referrals::respond(&state, &caller.actor, id, &body, rid).await }.await;
     done(r)
 }
 

@@ -13,7 +13,7 @@ use crate::web::pages::{Id, PageError};
 use crate::web::pages::{PageFrame, error_page, render, see_other, when};
 use crate::web::session::{Authenticated, ReqId, SignedIn};
 use askama::Template;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use haven_domain::consent::FieldGroup;
@@ -128,12 +128,9 @@ pub async fn new_referral(
     lang: Lang,
     SignedIn(me): SignedIn,
     ReqId(rid): ReqId,
-    Path(id): Path<String>,
+    Id(case_id): Id<CaseId>,
     Query(q): Query<NewReferralParams>,
 ) -> Result<Response, PageError> {
-    let Ok(case_id) = id.parse::<CaseId>() else {
-        return Err(AppError::NotFound.into());
-    };
     let prefill = Prefill {
         service: &q.service,
         plan_item: &q.plan_item,
@@ -152,12 +149,9 @@ pub async fn send_referral(
     State(state): State<AppState>,
     lang: Lang,
     ReqId(rid): ReqId,
-    Path(id): Path<String>,
+    Id(case_id): Id<CaseId>,
     CsrfForm { me, form: f }: CsrfForm,
 ) -> Result<Response, PageError> {
-    let Ok(case_id) = id.parse::<CaseId>() else {
-        return Err(AppError::NotFound.into());
-    };
     let input = referrals::SendInput {
         plan_item_id: Uuid::parse_str(&f.one("plan_item")).ok(),
         service_id: Uuid::parse_str(&f.one("service")).ok(),

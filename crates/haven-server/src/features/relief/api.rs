@@ -9,8 +9,9 @@ use crate::features::relief;
 use crate::web::api::{ApiCaller, ApiQuery, JsonObject};
 use crate::web::api::{answer, done, may_read, require_write as may_write};
 use crate::web::error::{AppError, ErrorBody};
+use crate::web::pages::Id;
 use crate::web::session::ReqId;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use haven_domain::relief::documents::{DocumentContent, DocumentKind};
@@ -70,14 +71,6 @@ fn summary(d: &haven_store::StoredDocument) -> DocumentSummary {
     }
 }
 
-fn case_id(id: &str) -> Result<CaseId, AppError> {
-    id.parse().map_err(|_| AppError::NotFound)
-}
-
-fn document_id(id: &str) -> Result<DocumentId, AppError> {
-    id.parse().map_err(|_| AppError::NotFound)
-}
-
 /// A case's relief facts, every pathway's evaluation, and its declarations and certifications (an audited read).
 #[utoipa::path(get, path = "/api/v1/cases/{id}/relief", tag = "relief",
     params(("id" = uuid::Uuid, Path, description = "The case's id")),
@@ -86,11 +79,11 @@ pub async fn get_relief(
     State(state): State<AppState>,
     caller: ApiCaller,
     ReqId(rid): ReqId,
-    Path(id): Path<String>,
+    Id(id): Id<CaseId>,
 ) -> Response {
     let r = async {
         may_read(&caller)?;
-        let v = relief::relief_view(&state, &caller.actor, case_id(&id)?, rid).await?;
+        let v = relief::relief_view(&state, &caller.actor, id, rid).await?;
         Ok(ReliefBody {
             facts: to_value(&v.facts)?,
             evaluation: to_value(&v.evaluation)?,
@@ -110,12 +103,11 @@ pub async fn put_facts(
     State(state): State<AppState>,
     caller: ApiCaller,
     ReqId(rid): ReqId,
-    Path(id): Path<String>,
+    Id(case): Id<CaseId>,
     JsonObject(body): JsonObject<serde_json::Value>,
 ) -> Response {
     let r = async {
         may_write(&caller)?;
-        let case = case_id(&id)?;
         let facts = facts_from(body)?;
         let e = relief::save_facts(&state, &caller.actor, case, facts, rid).await?;
         to_value(&e)
@@ -262,12 +254,11 @@ pub async fn create_document(
     State(state): State<AppState>,
     caller: ApiCaller,
     ReqId(rid): ReqId,
-    Path(id): Path<String>,
+    Id(case): Id<CaseId>,
     JsonObject(body): JsonObject<NewDocument>,
 ) -> Response {
     let r = async {
         may_write(&caller)?;
-        let case = case_id(&id)?;
         let kind = DocumentKind::parse(&body.kind).ok_or(AppError::Invalid {
             code: "invalid",
             field: Some("kind"),
@@ -319,11 +310,11 @@ pub async fn get_document(
     State(state): State<AppState>,
     caller: ApiCaller,
     ReqId(rid): ReqId,
-    Path(id): Path<String>,
+    Id(id): Id<DocumentId>,
 ) -> Response {
     let r = async {
         may_read(&caller)?;
-        let v = relief::open_document(&state, &caller.actor, document_id(&id)?, rid).await?;
+        let v = relief::open_document(&state, &caller.actor, id, rid).await?;
         Ok(DocumentBody {
             id: *v.doc.id.as_uuid(),
             case_id: *v.doc.case.as_uuid(),
@@ -358,12 +349,11 @@ pub async fn put_document(
     State(state): State<AppState>,
     caller: ApiCaller,
     ReqId(rid): ReqId,
-    Path(id): Path<String>,
+    Id(id): Id<DocumentId>,
     JsonObject(body): JsonObject<serde_json::Value>,
 ) -> Response {
     let r = async {
         may_write(&caller)?;
-        let id = document_id(&id)?;
         let content: DocumentContent =
             serde_path_to_error::deserialize(body).map_err(|e| AppError::InvalidAt {
                 code: "invalid",
@@ -390,11 +380,11 @@ pub async fn sign(
     State(state): State<AppState>,
     caller: ApiCaller,
     ReqId(rid): ReqId,
-    Path(id): Path<String>,
+    Id(id): Id<DocumentId>,
 ) -> Response {
     let r = async {
         may_write(&caller)?;
-        relief::sign_document(&state, &caller.actor, document_id(&id)?, rid)
+        relief::sign_document(&state, &caller.actor, id, rid)
             .await
             .map(|d| Signed {
                 signed_on: d.to_string(),
@@ -419,12 +409,12 @@ pub async fn withdraw(
     State(state): State<AppState>,
     caller: ApiCaller,
     ReqId(rid): ReqId,
-    Path(id): Path<String>,
+    Id(id): Id<DocumentId>,
     JsonObject(body): JsonObject<Withdrawal>,
 ) -> Response {
     let r = async {
         may_write(&caller)?;
-        relief::withdraw_document(&state, &caller.actor, document_id(&id)?, &body.reason, rid).await
+        relief::withdraw_document(&state, &caller.actor, id, &body.reason, rid).await
     }
     .await;
     done(r)
@@ -478,13 +468,9 @@ pub async fn notifications(State(state): State<AppState>, caller: ApiCaller) -> 
 pub async fn read(
     State(state): State<AppState>,
     caller: ApiCaller,
-    Path(id): Path<String>,
+    Id(id): Id<MessageId>,
 ) -> Response {
-    let r = async {
-        let id = id.parse::<MessageId>().map_err(|_| AppError::NotFound)?;
-        relief::mark_read(&state, &caller.actor, id).await
-    }
-    .await;
+    let r = async { relief::mark_read(&state, &caller.actor, id).await }.await;
     done(r)
 }
 

@@ -13,11 +13,12 @@ use crate::web::error::AppError;
 use crate::web::form::FormData;
 use crate::web::i18n::Lang;
 use crate::web::pages::CsrfForm;
+use crate::web::pages::Ids;
 use crate::web::pages::{Id, PageError};
 use crate::web::pages::{PageFrame, error_page, render, see_other, when};
 use crate::web::session::{Authenticated, ReqId, SignedIn};
 use askama::Template;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use haven_domain::access;
@@ -583,21 +584,14 @@ async fn relief_page(
     Ok(render(&page, StatusCode::OK))
 }
 
-fn parse_case(id: &str) -> Option<CaseId> {
-    id.parse().ok()
-}
-
 pub async fn show(
     State(state): State<AppState>,
     lang: Lang,
     SignedIn(me): SignedIn,
     ReqId(rid): ReqId,
-    Path(id): Path<String>,
+    Id(case): Id<CaseId>,
     Query(q): Query<NoticeQuery>,
 ) -> Result<Response, PageError> {
-    let Some(case) = parse_case(&id) else {
-        return Err(AppError::NotFound.into());
-    };
     Ok(relief_page(&state, lang, &me, case, &q, rid).await?)
 }
 
@@ -661,12 +655,9 @@ fn urlencode(s: &str) -> String {
 pub async fn save_section(
     State(state): State<AppState>,
     ReqId(rid): ReqId,
-    Path((id, section)): Path<(String, String)>,
+    Ids(case, section): Ids<CaseId, String>,
     CsrfForm { me, form: f }: CsrfForm,
 ) -> Result<Response, PageError> {
-    let Some(case) = parse_case(&id) else {
-        return Err(AppError::NotFound.into());
-    };
     let actor = Actor::of(&me.user);
     let r = async {
         // The stored facts are read only after the case is opened and the
@@ -692,12 +683,9 @@ pub async fn save_section(
 pub async fn change_list(
     State(state): State<AppState>,
     ReqId(rid): ReqId,
-    Path((id, list)): Path<(String, String)>,
+    Ids(case, list): Ids<CaseId, String>,
     CsrfForm { me, form: f }: CsrfForm,
 ) -> Result<Response, PageError> {
-    let Some(case) = parse_case(&id) else {
-        return Err(AppError::NotFound.into());
-    };
     let actor = Actor::of(&me.user);
     let remove = f.one("remove").parse::<usize>().ok();
     let date = |k: &str| {
@@ -809,12 +797,9 @@ pub async fn change_list(
 pub async fn draft(
     State(state): State<AppState>,
     ReqId(rid): ReqId,
-    Path(id): Path<String>,
+    Id(case): Id<CaseId>,
     CsrfForm { me, form: f }: CsrfForm,
 ) -> Result<Response, PageError> {
-    let Some(case) = parse_case(&id) else {
-        return Err(AppError::NotFound.into());
-    };
     let Some(kind) = DocumentKind::parse(&f.one("kind")) else {
         return Ok(back(
             case,

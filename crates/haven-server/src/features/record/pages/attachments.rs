@@ -1,6 +1,7 @@
 //! Attachments on a case: upload checks, encryption at rest, download.
 
 use super::*;
+use crate::web::pages::Id;
 
 // ---------------------------------------------------------------- attachments
 
@@ -101,11 +102,8 @@ pub async fn store_attachment(
 pub async fn attachment_bytes(
     state: &AppState,
     case: &OpenCase,
-    attachment: &str,
+    aid: AttachmentId,
 ) -> Result<(String, String, Vec<u8>), AppError> {
-    let aid = attachment
-        .parse::<AttachmentId>()
-        .map_err(|_| AppError::NotFound)?;
     let (meta, sealed) = state
         .store
         .attachment(case.facts.id, aid)
@@ -170,10 +168,10 @@ pub async fn team_page(
     lang: Lang,
     crate::web::session::SignedIn(me): crate::web::session::SignedIn,
     crate::web::session::ReqId(rid): crate::web::session::ReqId,
-    axum::extract::Path(id): axum::extract::Path<String>,
+    Id(id): Id<CaseId>,
 ) -> axum::response::Response {
     let r = async {
-        let case = posted_case(&state, &me, &id, rid).await?;
+        let case = posted_case(&state, &me, id, rid).await?;
         if !access::may_manage_team(&case.actor, &case.facts) {
             return Err(AppError::Forbidden(
                 "The team is managed by the owner specialist and supervisors.".into(),

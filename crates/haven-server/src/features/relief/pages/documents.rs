@@ -2,6 +2,7 @@
 
 use super::*;
 use crate::web::pages::CsrfForm;
+use crate::web::pages::Ids;
 
 // ---------------------------------------------------------------- documents
 
@@ -144,21 +145,14 @@ async fn document_page(
     Ok(render(&page, StatusCode::OK))
 }
 
-fn parse_doc(id: &str) -> Option<DocumentId> {
-    id.parse().ok()
-}
-
 pub async fn document(
     State(state): State<AppState>,
     lang: Lang,
     SignedIn(me): SignedIn,
     ReqId(rid): ReqId,
-    Path(id): Path<String>,
+    Id(id): Id<DocumentId>,
     Query(q): Query<NoticeQuery>,
 ) -> Result<Response, PageError> {
-    let Some(id) = parse_doc(&id) else {
-        return Err(AppError::NotFound.into());
-    };
     Ok(document_page(&state, lang, &me, id, &q, rid).await?)
 }
 
@@ -205,12 +199,9 @@ pub async fn document_action(
     State(state): State<AppState>,
     lang: Lang,
     ReqId(rid): ReqId,
-    Path((id, action)): Path<(String, String)>,
+    Ids(id, action): Ids<DocumentId, String>,
     CsrfForm { me, form: f }: CsrfForm,
 ) -> Result<Response, PageError> {
-    let Some(id) = parse_doc(&id) else {
-        return Err(AppError::NotFound.into());
-    };
     let actor = Actor::of(&me.user);
     Ok(match action.as_str() {
         "save" => {
