@@ -54,21 +54,14 @@ impl FormData {
     }
 }
 
-/// One choice of a list or checkbox group.
-pub struct Choice {
-    pub code: &'static str,
-    pub label: String,
-    pub on: bool,
-}
-
 /// Labels of a picklist's codes, from `pick-<list>-<code>`.
-pub fn choices(lang: Lang, list: &str, codes: &[&'static str], selected: &[String]) -> Vec<Choice> {
+pub fn choices(lang: Lang, list: &str, codes: &[&'static str], selected: &[String]) -> Vec<Opt> {
     codes
         .iter()
-        .map(|c| Choice {
-            code: c,
+        .map(|c| Opt {
+            value: (*c).to_owned(),
             label: lang.t(&format!("pick-{list}-{c}")),
-            on: selected.iter().any(|s| s == c),
+            selected: selected.iter().any(|s| s == c),
         })
         .collect()
 }
@@ -80,7 +73,8 @@ pub fn error_text(lang: Lang, code: &str) -> String {
     if t == key { lang.t("err-other") } else { t }
 }
 
-/// One option of a select.
+/// One option of a select, radio group or checkbox group: the value sent,
+/// the label read, and whether it is chosen.
 pub struct Opt {
     pub value: String,
     pub label: String,

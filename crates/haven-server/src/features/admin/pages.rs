@@ -251,7 +251,7 @@ struct UsersPage {
     csrf: String,
     form: UserForm,
     errors: Vec<(&'static str, String)>,
-    role_choices: Vec<(&'static str, String)>,
+    role_choices: Vec<crate::web::form::Opt>,
 }
 
 async fn users_page(
@@ -288,12 +288,16 @@ async fn users_page(
         )
         .is_allowed(),
         csrf: me.csrf_token(),
-        form,
-        errors,
         role_choices: Role::ALL
             .iter()
-            .map(|r| (r.as_str(), lang.t(&format!("role-{}", r.as_str()))))
+            .map(|r| crate::web::form::Opt {
+                value: r.as_str().to_owned(),
+                label: lang.t(&format!("role-{}", r.as_str())),
+                selected: form.has_role(r.as_str()),
+            })
             .collect(),
+        form,
+        errors,
     };
     render(&page, status)
 }
@@ -422,7 +426,7 @@ struct UserPage {
     own: bool,
     disabled: bool,
     /// (value, label, held now).
-    role_choices: Vec<(&'static str, String, bool)>,
+    role_choices: Vec<crate::web::form::Opt>,
 }
 
 #[derive(Deserialize)]
@@ -531,12 +535,10 @@ pub async fn user(
         disabled: user.disabled,
         role_choices: Role::ALL
             .iter()
-            .map(|r| {
-                (
-                    r.as_str(),
-                    lang.t(&format!("role-{}", r.as_str())),
-                    user.roles.contains(r),
-                )
+            .map(|r| crate::web::form::Opt {
+                value: r.as_str().to_owned(),
+                label: lang.t(&format!("role-{}", r.as_str())),
+                selected: user.roles.contains(r),
             })
             .collect(),
         notice,
@@ -688,7 +690,7 @@ struct OrgsPage {
     csrf: String,
     name: String,
     error: Option<String>,
-    kinds: Vec<(&'static str, String)>,
+    kinds: Vec<crate::web::form::Opt>,
 }
 
 async fn orgs_page(
@@ -720,7 +722,11 @@ async fn orgs_page(
         error,
         kinds: OrgKind::ALL
             .iter()
-            .map(|k| (k.as_str(), lang.t(&format!("kind-{}", k.as_str()))))
+            .map(|k| crate::web::form::Opt {
+                value: k.as_str().to_owned(),
+                label: lang.t(&format!("kind-{}", k.as_str())),
+                selected: false,
+            })
             .collect(),
     };
     render(&page, status)

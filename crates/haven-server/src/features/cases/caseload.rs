@@ -27,8 +27,8 @@ struct CasesPage {
     page_no: u32,
     pages: u32,
     q: CaseloadParams,
-    stages: Vec<crate::web::form::Choice>,
-    sorts: Vec<crate::web::form::Choice>,
+    stages: Vec<crate::web::form::Opt>,
+    sorts: Vec<crate::web::form::Opt>,
     supervisor: bool,
 }
 
@@ -191,10 +191,10 @@ pub async fn caseload(
                 ),
                 sorts: ["updated", "created", "stage", "due"]
                     .into_iter()
-                    .map(|c| crate::web::form::Choice {
-                        code: c,
+                    .map(|c| crate::web::form::Opt {
+                        value: c.to_owned(),
                         label: lang.t(&format!("cases-sort-{c}")),
-                        on: p.sort == c || (p.sort.is_empty() && c == "updated"),
+                        selected: p.sort == c || (p.sort.is_empty() && c == "updated"),
                     })
                     .collect(),
                 supervisor: me.user.has_role(haven_domain::Role::Supervisor),

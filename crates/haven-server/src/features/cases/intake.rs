@@ -7,7 +7,7 @@ use crate::features::record::{
     self, IntakeInput, IntakeOutcome, SCREENING_QUESTIONS, ScreeningAnswer,
 };
 use crate::web::error::AppError;
-use crate::web::form::{Choice, FormData, choices, error_text};
+use crate::web::form::{FormData, Opt, choices, error_text};
 use crate::web::i18n::Lang;
 use crate::web::pages::CsrfForm;
 use crate::web::pages::{Id, PageError};
@@ -32,7 +32,7 @@ pub struct Question {
     /// text, email, tel, date, number, textarea, select, checks, check, radios.
     pub kind: &'static str,
     pub value: String,
-    pub choices: Vec<Choice>,
+    pub choices: Vec<Opt>,
     pub error: Option<String>,
 }
 

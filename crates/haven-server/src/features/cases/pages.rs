@@ -60,9 +60,9 @@ pub struct ConsentRow {
 /// The releases section, for those who may manage releases.
 pub struct ConsentUi {
     rows: Vec<ConsentRow>,
-    recipients: Vec<(String, String)>,
-    groups: Vec<(&'static str, String)>,
-    signers: Vec<(&'static str, String)>,
+    recipients: Vec<crate::web::form::Opt>,
+    groups: Vec<crate::web::form::Opt>,
+    signers: Vec<crate::web::form::Opt>,
     form: ConsentPrefill,
 }
 
@@ -694,14 +694,29 @@ async fn consent_ui(
     );
     Ok(ConsentUi {
         rows,
-        recipients,
+        recipients: recipients
+            .into_iter()
+            .map(|(value, label)| crate::web::form::Opt {
+                selected: value == form.recipient,
+                value,
+                label,
+            })
+            .collect(),
         groups: FieldGroup::ALL
             .iter()
-            .map(|g| (g.as_str(), lang.t(&format!("field-{}", g.as_str()))))
+            .map(|g| crate::web::form::Opt {
+                value: g.as_str().to_owned(),
+                label: lang.t(&format!("field-{}", g.as_str())),
+                selected: form.has_field(g.as_str()),
+            })
             .collect(),
         signers: ["victim", "parent_or_guardian", "court_guardian"]
             .into_iter()
-            .map(|s| (s, lang.t(&format!("signer-{s}"))))
+            .map(|s| crate::web::form::Opt {
+                value: s.to_owned(),
+                label: lang.t(&format!("signer-{s}")),
+                selected: form.has_signer(s),
+            })
             .collect(),
         form,
     })

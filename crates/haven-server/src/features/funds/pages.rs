@@ -258,10 +258,10 @@ pub struct FundRow {
 pub struct CaseFunds {
     pub requests: Vec<FundRow>,
     /// How a payment can be made: code and label.
-    pub payment_methods: Vec<(&'static str, String)>,
+    pub payment_methods: Vec<crate::web::form::Opt>,
     pub funds: Vec<(FundId, String)>,
     pub may_request: bool,
-    pub purposes: Vec<crate::web::form::Choice>,
+    pub purposes: Vec<crate::web::form::Opt>,
 }
 
 fn label(lang: Lang, list: &str, code: &str) -> String {
@@ -312,7 +312,11 @@ pub async fn case_section(
         requests,
         payment_methods: haven_domain::record::PaymentMethod::ALL
             .iter()
-            .map(|m| (m.as_str(), lang.t(&format!("funds-method-{}", m.as_str()))))
+            .map(|m| crate::web::form::Opt {
+                value: m.as_str().to_owned(),
+                label: lang.t(&format!("funds-method-{}", m.as_str())),
+                selected: false,
+            })
             .collect(),
         funds: org_funds
             .iter()

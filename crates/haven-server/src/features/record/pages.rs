@@ -8,7 +8,7 @@ use crate::case::PersonView;
 use crate::features::record::{self, EntryView, SCREENING_QUESTIONS};
 use crate::web::error::{AppError, FieldError};
 use crate::web::form::FormData;
-use crate::web::form::{Choice, choices, error_text};
+use crate::web::form::{Opt, choices, error_text};
 use crate::web::i18n::Lang;
 use crate::web::pages::when;
 use crate::web::session::Authenticated;
@@ -135,9 +135,9 @@ pub struct RecordSections {
     pub stage: String,
     pub stage_code: &'static str,
     pub closed_reason: Option<String>,
-    pub stages: Vec<Choice>,
-    pub closed_reasons: Vec<Choice>,
-    pub cooperation: Vec<Choice>,
+    pub stages: Vec<Opt>,
+    pub closed_reasons: Vec<Opt>,
+    pub cooperation: Vec<Opt>,
     pub cooperation_label: String,
     pub hhs: Option<HhsView>,
     pub age: String,
@@ -147,7 +147,7 @@ pub struct RecordSections {
     pub first_language: String,
     pub trafficking_facts: Vec<(String, String)>,
     pub team: Vec<(UserId, &'static str, String)>,
-    pub team_roles: Vec<Choice>,
+    pub team_roles: Vec<Opt>,
     pub needs: Vec<NeedView>,
     pub open_tasks: Vec<TaskView>,
     pub plan_items: Vec<(EntryId, String)>,
@@ -156,11 +156,11 @@ pub struct RecordSections {
     pub rights: Vec<RightsView>,
     pub screenings: Vec<ScreeningView>,
     pub attachments: Vec<(AttachmentId, String, String, String, String)>,
-    pub need_categories: Vec<Choice>,
-    pub urgencies: Vec<Choice>,
-    pub event_kinds: Vec<Choice>,
-    pub rights_items: Vec<Choice>,
-    pub plan_statuses: Vec<Choice>,
+    pub need_categories: Vec<Opt>,
+    pub urgencies: Vec<Opt>,
+    pub event_kinds: Vec<Opt>,
+    pub rights_items: Vec<Opt>,
+    pub plan_statuses: Vec<Opt>,
     pub members: Vec<(UserId, String)>,
     pub echo: Echo,
 }

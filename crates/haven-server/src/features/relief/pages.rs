@@ -446,7 +446,7 @@ struct ReliefPage {
     inactive: Vec<OutcomeView>,
     sections: Vec<SectionView>,
     crimes: Vec<(String, String, bool)>,
-    relations: Vec<(String, String)>,
+    relations: Vec<crate::web::form::Opt>,
     family_questions: Vec<(&'static str, String)>,
     family: Vec<FamilyRow>,
     absences: Vec<(usize, String, String, String)>,
@@ -538,7 +538,11 @@ async fn relief_page(
             .collect(),
         relations: RELATIONS
             .iter()
-            .map(|r| (code(r), lang.t(&format!("relief-relation-{}", code(r)))))
+            .map(|r| crate::web::form::Opt {
+                value: code(r),
+                label: lang.t(&format!("relief-relation-{}", code(r))),
+                selected: false,
+            })
             .collect(),
         family_questions: [
             "married",
