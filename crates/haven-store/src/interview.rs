@@ -33,8 +33,8 @@ pub struct InterviewRow {
     /// Encrypted request details (JSON).
     pub request: Vec<u8>,
     pub prior_count: i64,
-    /// Observing organizations, space-separated ids.
-    pub observers: String,
+    /// Observing organizations (stored as their ids, space-separated).
+    pub observers: Vec<OrganizationId>,
     pub interviewer: Option<UserId>,
     pub specialist: Option<UserId>,
     pub starts_at: Option<OffsetDateTime>,

@@ -80,7 +80,7 @@ fn interview(org: OrganizationId, by: UserId, case: CaseId) -> InterviewRow {
         interpreter_needed: true,
         request: vec![1, 2, 3],
         prior_count: 0,
-        observers: String::new(),
+        observers: Vec::new(),
         interviewer: None,
         specialist: None,
         starts_at: None,
@@ -244,7 +244,7 @@ async fn an_interviewer_cannot_be_booked_twice_at_once(db: TestDb) {
     }
     assert_eq!(
         db.store.interview(c.id).await.unwrap().unwrap().observers,
-        org.to_string()
+        vec![org]
     );
     let queue = db.store.interview_queue(org, 10).await.unwrap();
     assert_eq!(queue.len(), 2, "cancelled interviews leave the queue");

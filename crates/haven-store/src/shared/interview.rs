@@ -62,7 +62,11 @@ pub(super) fn interview_from_row(r: &impl Columns) -> StoreResult<InterviewRow> 
         interpreter_needed: r.col("interpreter_needed")?,
         request: r.col("request")?,
         prior_count: r.col("prior_count")?,
-        observers: r.col("observers")?,
+        observers: r
+            .col::<String>("observers")?
+            .split_whitespace()
+            .map(|o| o.parse().map_err(|_| StoreError::Corrupt("interviews.observers")))
+            .collect::<StoreResult<_>>()?,
         interviewer: r.col::<Option<Uuid>>("interviewer")?.map(UserId::from_uuid),
         specialist: r.col::<Option<Uuid>>("specialist")?.map(UserId::from_uuid),
         starts_at: r.col("starts_at")?,
@@ -238,7 +242,13 @@ impl InterviewStore for Store {
         .bind(i.interpreter_needed)
         .bind(&i.request)
         .bind(i.prior_count)
-        .bind(&i.observers)
+        .bind(
+            i.observers
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(" "),
+        )
         .bind(ts(i.updated_at))
         .execute(&mut *tx)
         .await?;

@@ -204,7 +204,7 @@ pub async fn earlier(
             .unwrap_or_default();
         out.push(EarlierInterview {
             id: r.id,
-            observing: r.observers.contains(&actor.organization.to_string()),
+            observing: r.observers.contains(&actor.organization),
             status: r.status.as_str().to_owned(),
             organization,
             requested_at: r.requested_at,
@@ -365,7 +365,7 @@ pub async fn request(
                 .is_some_and(|p| p.profile.interpreter_needed),
         request: seal_json(state, "interviews", "request", &id.to_string(), &details)?,
         prior_count: i64::try_from(prior.len()).unwrap_or(i64::MAX),
-        observers: String::new(),
+        observers: Vec::new(),
         interviewer: None,
         specialist: None,
         starts_at: None,
@@ -613,13 +613,8 @@ pub async fn view(
             .await?;
     }
     let mut observers = Vec::new();
-    for o in r.observers.split_whitespace() {
-        if let Ok(u) = Uuid::parse_str(o)
-            && let Some(org) = state
-                .store
-                .organization(OrganizationId::from_uuid(u))
-                .await?
-        {
+    for o in &r.observers {
+        if let Some(org) = state.store.organization(*o).await? {
             observers.push(org.name);
         }
     }
