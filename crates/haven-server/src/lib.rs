@@ -158,7 +158,7 @@ pub fn router(state: AppState) -> Router {
     let limits = web::Limits {
         upload: upload_limit,
     };
-    Router::new()
+    let features = utoipa_axum::router::OpenApiRouter::new()
         .merge(features::home::routes(&limits))
         .merge(features::account::routes(&limits))
         .merge(features::admin::routes(&limits))
@@ -169,10 +169,10 @@ pub fn router(state: AppState) -> Router {
         .merge(features::record::routes(&limits))
         .merge(features::relief::routes(&limits))
         .merge(features::directory::routes(&limits))
-        .merge(features::referrals::routes(&limits))
+        .merge(features::referrals::routes(&limits));
+    openapi::assemble(features)
         .route("/language/{code}", get(web::pages::set_language))
         .route("/static/{name}", get(web::pages::static_file))
-        .merge(openapi::routes())
         .route("/healthz", get(web::health::healthz))
         .route("/readyz", get(web::health::readyz))
         .fallback(web::pages::not_found)

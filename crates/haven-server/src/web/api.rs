@@ -297,3 +297,21 @@ pub(crate) fn bad_json(e: &axum::extract::rejection::JsonRejection) -> Response 
     };
     (status, Json(body)).into_response()
 }
+
+/// An API route with a layer of its own (a larger body limit for uploads),
+/// still described in the OpenAPI document.
+pub(crate) fn layered<L>(
+    (schemas, paths, route): utoipa_axum::router::UtoipaMethodRouter<AppState>,
+    layer: L,
+) -> utoipa_axum::router::UtoipaMethodRouter<AppState>
+where
+    L: tower::Layer<axum::routing::Route> + Clone + Send + Sync + 'static,
+    L::Service: tower::Service<axum::extract::Request> + Clone + Send + Sync + 'static,
+    <L::Service as tower::Service<axum::extract::Request>>::Response:
+        axum::response::IntoResponse + 'static,
+    <L::Service as tower::Service<axum::extract::Request>>::Error:
+        Into<std::convert::Infallible> + 'static,
+    <L::Service as tower::Service<axum::extract::Request>>::Future: Send + 'static,
+{
+    (schemas, paths, route.layer(layer))
+}

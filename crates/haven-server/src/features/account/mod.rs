@@ -6,9 +6,9 @@ pub mod throttle;
 pub mod tokens;
 
 /// This feature's pages and API.
-pub fn routes(_limits: &crate::web::Limits) -> axum::Router<crate::AppState> {
+pub fn routes(_limits: &crate::web::Limits) -> utoipa_axum::router::OpenApiRouter<crate::AppState> {
     use axum::routing::{get, post};
-    axum::Router::new()
+    utoipa_axum::router::OpenApiRouter::new()
         .route("/sign-in", get(pages::sign_in_form).post(pages::sign_in))
         .route("/sign-out", post(pages::sign_out))
         .route(

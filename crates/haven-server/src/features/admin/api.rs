@@ -17,6 +17,7 @@ use haven_domain::{AuditAction, OrgKind, Organization, OrganizationId, Role, Use
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use utoipa::ToSchema;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 #[derive(Serialize, ToSchema)]
 pub struct OrganizationBody {
@@ -473,16 +474,13 @@ pub async fn update_user(
 }
 
 /// The API routes of administration.
-pub fn routes() -> axum::Router<AppState> {
-    use axum::routing::{delete, get, post};
-    axum::Router::new()
-        .route("/api/v1/me", get(me))
-        .route(
-            "/api/v1/organizations",
-            get(list_organizations).post(create_organization),
-        )
-        .route("/api/v1/users", get(list_users).post(create_user))
-        .route("/api/v1/users/{id}", get(get_user).patch(update_user))
-        .route("/api/v1/users/{id}/mfa-reset", post(reset_mfa))
-        .route("/api/v1/users/{id}/sessions", delete(end_sessions))
+/// This feature's API: each route with its OpenAPI description.
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(me))
+        .routes(routes!(list_organizations, create_organization))
+        .routes(routes!(list_users, create_user))
+        .routes(routes!(get_user, update_user))
+        .routes(routes!(reset_mfa))
+        .routes(routes!(end_sessions))
 }

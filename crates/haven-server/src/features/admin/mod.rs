@@ -2,9 +2,9 @@ pub mod api;
 pub mod pages;
 
 /// This feature's pages and API.
-pub fn routes(_limits: &crate::web::Limits) -> axum::Router<crate::AppState> {
+pub fn routes(_limits: &crate::web::Limits) -> utoipa_axum::router::OpenApiRouter<crate::AppState> {
     use axum::routing::{get, post};
-    axum::Router::new()
+    utoipa_axum::router::OpenApiRouter::new()
         .route("/admin/users", get(pages::users).post(pages::create_user))
         .route("/access", get(pages::access))
         .route("/admin/users/{id}", get(pages::user))

@@ -16,6 +16,7 @@ use haven_domain::DraftId;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use utoipa::ToSchema;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 // ---------------------------------------------------------------- caseload
 
@@ -222,10 +223,10 @@ pub async fn get_draft(
 }
 
 /// The caseload and intake routes.
-pub fn routes() -> axum::Router<AppState> {
-    use axum::routing::{get, post};
-    axum::Router::new()
-        .route("/api/v1/cases", get(caseload).post(create_case))
-        .route("/api/v1/intake-drafts", post(create_draft))
-        .route("/api/v1/intake-drafts/{id}", get(get_draft).put(put_draft))
+/// This feature's API: each route with its OpenAPI description.
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(caseload, create_case))
+        .routes(routes!(create_draft))
+        .routes(routes!(get_draft, put_draft))
 }

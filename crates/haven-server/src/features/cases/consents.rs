@@ -408,15 +408,9 @@ pub async fn revoke_consent(
 }
 
 /// The API routes of releases.
-pub fn routes() -> axum::Router<AppState> {
-    use axum::routing::{delete, get};
-    axum::Router::new()
-        .route(
-            "/api/v1/cases/{id}/consents",
-            get(list_consents).post(create_consent),
-        )
-        .route(
-            "/api/v1/cases/{id}/consents/{consent_id}",
-            delete(revoke_consent),
-        )
+pub fn routes() -> utoipa_axum::router::OpenApiRouter<AppState> {
+    use utoipa_axum::routes;
+    utoipa_axum::router::OpenApiRouter::new()
+        .routes(routes!(list_consents, create_consent))
+        .routes(routes!(revoke_consent))
 }

@@ -6,10 +6,10 @@ pub mod intake;
 pub mod pages;
 
 /// This feature's pages and API.
-pub fn routes(limits: &crate::web::Limits) -> axum::Router<crate::AppState> {
+pub fn routes(limits: &crate::web::Limits) -> utoipa_axum::router::OpenApiRouter<crate::AppState> {
     use axum::extract::DefaultBodyLimit;
     use axum::routing::{get, post};
-    axum::Router::new()
+    utoipa_axum::router::OpenApiRouter::new()
         .route("/cases", get(caseload::caseload).post(intake::create_case))
         .route("/cases/new", get(intake::new_case))
         .route("/cases/drafts/{id}/delete", post(intake::delete_draft))

@@ -26,6 +26,7 @@ use haven_domain::record::NeedCategory;
 use haven_domain::{HotlineId, ServiceId};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
 fn read_directory(caller: &ApiCaller) -> Result<(), AppError> {
@@ -724,29 +725,26 @@ pub async fn hsds_taxonomy_terms(caller: ApiCaller) -> Response {
 }
 
 /// The directory, hotline and HSDS routes.
-pub fn routes(upload_limit: usize) -> axum::Router<AppState> {
+/// This feature's API: each route with its OpenAPI description.
+pub fn routes(upload_limit: usize) -> OpenApiRouter<AppState> {
     use axum::extract::DefaultBodyLimit;
-    use axum::routing::{get, post, put};
-    axum::Router::new()
-        .route("/api/v1/directory/search", get(search))
-        .route("/api/v1/directory/services/{id}", get(get_service))
-        .route("/api/v1/directory/services/{id}/capacity", put(capacity))
-        .route(
-            "/api/v1/directory/import",
-            post(import).layer(DefaultBodyLimit::max(upload_limit)),
-        )
-        .route("/api/v1/directory/organizations/{id}/link", put(link))
-        .route("/api/v1/hotlines", get(hotlines).post(add_hotline))
-        .route(
-            "/api/v1/hotlines/{id}",
-            put(put_hotline).delete(delete_hotline),
-        )
-        .route("/hsds/", get(hsds_root))
-        .route("/hsds", get(hsds_root))
-        .route("/hsds/services", get(hsds_services))
-        .route("/hsds/services/{id}", get(hsds_service))
-        .route("/hsds/organizations", get(hsds_organizations))
-        .route("/hsds/organizations/{id}", get(hsds_organization))
-        .route("/hsds/service_at_locations", get(hsds_service_at_locations))
-        .route("/hsds/taxonomy_terms", get(hsds_taxonomy_terms))
+    OpenApiRouter::new()
+        .routes(routes!(search))
+        .routes(routes!(get_service))
+        .routes(routes!(capacity))
+        .routes(crate::web::api::layered(
+            routes!(import),
+            DefaultBodyLimit::max(upload_limit),
+        ))
+        .routes(routes!(link))
+        .routes(routes!(hotlines, add_hotline))
+        .routes(routes!(put_hotline, delete_hotline))
+        .route("/hsds", axum::routing::get(hsds_root))
+        .routes(routes!(hsds_root))
+        .routes(routes!(hsds_services))
+        .routes(routes!(hsds_service))
+        .routes(routes!(hsds_organizations))
+        .routes(routes!(hsds_organization))
+        .routes(routes!(hsds_service_at_locations))
+        .routes(routes!(hsds_taxonomy_terms))
 }

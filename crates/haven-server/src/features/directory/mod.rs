@@ -6,10 +6,10 @@ pub mod service;
 pub use service::*;
 
 /// This feature's pages and API.
-pub fn routes(limits: &crate::web::Limits) -> axum::Router<crate::AppState> {
+pub fn routes(limits: &crate::web::Limits) -> utoipa_axum::router::OpenApiRouter<crate::AppState> {
     use axum::extract::DefaultBodyLimit;
     use axum::routing::{get, post};
-    axum::Router::new()
+    utoipa_axum::router::OpenApiRouter::new()
         .route("/directory", get(pages::search_page))
         .route("/directory/services/{id}", get(pages::service_page))
         .route(

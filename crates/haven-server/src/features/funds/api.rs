@@ -16,6 +16,7 @@ use haven_domain::{FundId, FundRequestId, Role};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use utoipa::ToSchema;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 #[derive(Serialize, ToSchema)]
 pub struct FundBody {
@@ -270,16 +271,13 @@ pub async fn disburse(
 }
 
 /// The API routes of emergency funds.
-pub fn routes() -> axum::Router<AppState> {
-    use axum::routing::{get, post};
-    axum::Router::new()
-        .route(
-            "/api/v1/cases/{id}/fund-requests",
-            get(case_fund_requests).post(request_funds),
-        )
-        .route("/api/v1/funds", get(list_funds).post(create_fund))
-        .route("/api/v1/funds/{id}/spending", get(spending))
-        .route("/api/v1/fund-requests", get(pending_requests))
-        .route("/api/v1/fund-requests/{id}/decision", post(decide))
-        .route("/api/v1/fund-requests/{id}/disbursement", post(disburse))
+/// This feature's API: each route with its OpenAPI description.
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(case_fund_requests, request_funds))
+        .routes(routes!(list_funds, create_fund))
+        .routes(routes!(spending))
+        .routes(routes!(pending_requests))
+        .routes(routes!(decide))
+        .routes(routes!(disburse))
 }

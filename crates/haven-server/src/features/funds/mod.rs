@@ -5,9 +5,9 @@ pub mod service;
 pub use service::*;
 
 /// This feature's pages and API.
-pub fn routes(_limits: &crate::web::Limits) -> axum::Router<crate::AppState> {
+pub fn routes(_limits: &crate::web::Limits) -> utoipa_axum::router::OpenApiRouter<crate::AppState> {
     use axum::routing::{get, post};
-    axum::Router::new()
+    utoipa_axum::router::OpenApiRouter::new()
         .route("/funds", get(pages::list).post(pages::create))
         .route("/funds/{id}/add", post(pages::add))
         .route("/fund-requests/{id}/decide", post(pages::decide))

@@ -1,7 +1,7 @@
 pub mod pages;
 
 /// This feature's pages and API.
-pub fn routes(_limits: &crate::web::Limits) -> axum::Router<crate::AppState> {
+pub fn routes(_limits: &crate::web::Limits) -> utoipa_axum::router::OpenApiRouter<crate::AppState> {
     use axum::routing::get;
-    axum::Router::new().route("/", get(pages::home))
+    utoipa_axum::router::OpenApiRouter::new().route("/", get(pages::home))
 }

@@ -25,6 +25,7 @@ use haven_domain::InterviewId;
 use haven_domain::{CaseId, InterviewFileId};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 // ------------------------------------------------------------- interviews
 
@@ -331,28 +332,22 @@ pub async fn verify(
     answer(StatusCode::OK, r)
 }
 
-pub fn routes() -> axum::Router<AppState> {
+/// This feature's API: each route with its OpenAPI description.
+pub fn routes() -> OpenApiRouter<AppState> {
     use axum::extract::DefaultBodyLimit;
-    use axum::routing::{get, post, put};
-    axum::Router::new()
-        .route("/api/v1/interviews", get(queue))
-        .route("/api/v1/interviews/{id}", get(get_interview))
-        .route("/api/v1/interviews/{id}/schedule", put(schedule))
-        .route("/api/v1/interviews/{id}/cancellation", post(cancel))
-        .route("/api/v1/interviews/{id}/record", post(record))
-        .route(
-            "/api/v1/interviews/{id}/files",
-            post(upload).layer(DefaultBodyLimit::disable()),
-        )
-        .route("/api/v1/interview-files/{id}", get(download))
-        .route("/api/v1/interview-files/{id}/transfers", post(transfer))
-        .route("/api/v1/interview-files/{id}/verification", post(verify))
-        .route(
-            "/api/v1/cases/{id}/interviews",
-            get(case_interviews).post(request),
-        )
-        .route(
-            "/api/v1/cases/{id}/interviews/{interview_id}/observers",
-            post(observe),
-        )
+    OpenApiRouter::new()
+        .routes(routes!(queue))
+        .routes(routes!(get_interview))
+        .routes(routes!(schedule))
+        .routes(routes!(cancel))
+        .routes(routes!(record))
+        .routes(crate::web::api::layered(
+            routes!(upload),
+            DefaultBodyLimit::disable(),
+        ))
+        .routes(routes!(download))
+        .routes(routes!(transfer))
+        .routes(routes!(verify))
+        .routes(routes!(case_interviews, request))
+        .routes(routes!(observe))
 }

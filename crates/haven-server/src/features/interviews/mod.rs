@@ -5,10 +5,10 @@ pub mod service;
 pub use service::*;
 
 /// This feature's pages and API.
-pub fn routes(_limits: &crate::web::Limits) -> axum::Router<crate::AppState> {
+pub fn routes(_limits: &crate::web::Limits) -> utoipa_axum::router::OpenApiRouter<crate::AppState> {
     use axum::extract::DefaultBodyLimit;
     use axum::routing::{get, post};
-    axum::Router::new()
+    utoipa_axum::router::OpenApiRouter::new()
         .route("/interviews", get(pages::queue))
         .route("/interviews/{id}", get(pages::detail))
         .route("/interviews/{id}/schedule", post(pages::schedule))

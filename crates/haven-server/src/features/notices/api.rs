@@ -19,6 +19,7 @@ use axum::response::{IntoResponse, Response};
 use haven_domain::CaseId;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 // ---------------------------------------------------------------- notices
 
@@ -267,22 +268,13 @@ pub async fn inbound_sms(
     answer(StatusCode::OK, r)
 }
 /// The notice routes.
-pub fn routes() -> axum::Router<AppState> {
-    use axum::routing::{get, post, put};
-    axum::Router::new()
-        .route("/api/v1/cases/{id}/notices", get(case_notices).post(notify))
-        .route(
-            "/api/v1/cases/{id}/opt-outs/{channel}",
-            put(stop).delete(resume),
-        )
-        .route(
-            "/api/v1/account/notification-settings",
-            get(get_settings).put(put_settings),
-        )
-        .route("/api/v1/notice-templates", get(templates))
-        .route(
-            "/api/v1/notice-templates/{lang}/{key}",
-            put(put_template).delete(delete_template),
-        )
-        .route("/api/v1/sms/inbound", post(inbound_sms))
+/// This feature's API: each route with its OpenAPI description.
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(case_notices, notify))
+        .routes(routes!(stop, resume))
+        .routes(routes!(get_settings, put_settings))
+        .routes(routes!(templates))
+        .routes(routes!(put_template, delete_template))
+        .routes(routes!(inbound_sms))
 }

@@ -6,9 +6,9 @@ pub mod service;
 pub use service::*;
 
 /// This feature's pages and API.
-pub fn routes(_limits: &crate::web::Limits) -> axum::Router<crate::AppState> {
+pub fn routes(_limits: &crate::web::Limits) -> utoipa_axum::router::OpenApiRouter<crate::AppState> {
     use axum::routing::{get, post};
-    axum::Router::new()
+    utoipa_axum::router::OpenApiRouter::new()
         .route("/cases/{id}/notices", post(pages::notify))
         .route("/cases/{id}/opt-outs", post(pages::opt_out))
         .route(

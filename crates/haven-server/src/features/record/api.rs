@@ -22,6 +22,7 @@ use haven_domain::record::AgeOn;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use utoipa::ToSchema;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 // ---------------------------------------------------------------- one case
 
@@ -480,28 +481,19 @@ pub async fn download_attachment(
 }
 
 /// The API routes of the case record.
-pub fn routes(upload_limit: usize) -> axum::Router<AppState> {
-    use axum::routing::{get, post};
-    axum::Router::new()
-        .route("/api/v1/cases/{id}", get(get_case))
-        .route("/api/v1/cases/{id}/entries", post(add_entry))
-        .route(
-            "/api/v1/cases/{id}/entries/{entry_id}",
-            axum::routing::patch(update_entry),
-        )
-        .route("/api/v1/cases/{id}/stage", post(change_stage))
-        .route(
-            "/api/v1/cases/{id}/cooperation",
-            axum::routing::put(set_cooperation),
-        )
-        .route("/api/v1/cases/{id}/hhs-notification", post(hhs_notified))
-        .route("/api/v1/cases/{id}/team", post(change_team))
-        .route(
-            "/api/v1/cases/{id}/attachments",
-            post(upload_attachment).layer(axum::extract::DefaultBodyLimit::max(upload_limit)),
-        )
-        .route(
-            "/api/v1/cases/{id}/attachments/{attachment_id}",
-            get(download_attachment),
-        )
+/// This feature's API: each route with its OpenAPI description.
+pub fn routes(upload_limit: usize) -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(get_case))
+        .routes(routes!(add_entry))
+        .routes(routes!(update_entry))
+        .routes(routes!(change_stage))
+        .routes(routes!(set_cooperation))
+        .routes(routes!(hhs_notified))
+        .routes(routes!(change_team))
+        .routes(crate::web::api::layered(
+            routes!(upload_attachment),
+            axum::extract::DefaultBodyLimit::max(upload_limit),
+        ))
+        .routes(routes!(download_attachment))
 }

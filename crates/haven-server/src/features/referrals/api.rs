@@ -15,6 +15,7 @@ use axum::response::Response;
 use haven_domain::{CaseId, ReferralId};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
 // ---------------------------------------------------------------- referrals
@@ -179,16 +180,13 @@ pub async fn stats(State(state): State<AppState>, caller: ApiCaller) -> Response
 }
 
 /// The referral routes.
-pub fn routes() -> axum::Router<AppState> {
-    use axum::routing::{get, post};
-    axum::Router::new()
-        .route(
-            "/api/v1/cases/{id}/referrals",
-            get(case_referrals).post(send),
-        )
-        .route("/api/v1/referrals/{id}/withdrawal", post(withdraw))
-        .route("/api/v1/referrals/incoming", get(incoming))
-        .route("/api/v1/referrals/incoming/{id}", get(incoming_one))
-        .route("/api/v1/referrals/incoming/{id}/responses", post(respond))
-        .route("/api/v1/referrals/stats", get(stats))
+/// This feature's API: each route with its OpenAPI description.
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(case_referrals, send))
+        .routes(routes!(withdraw))
+        .routes(routes!(incoming))
+        .routes(routes!(incoming_one))
+        .routes(routes!(respond))
+        .routes(routes!(stats))
 }

@@ -5,9 +5,9 @@ pub mod service;
 pub use service::*;
 
 /// This feature's pages and API.
-pub fn routes(_limits: &crate::web::Limits) -> axum::Router<crate::AppState> {
+pub fn routes(_limits: &crate::web::Limits) -> utoipa_axum::router::OpenApiRouter<crate::AppState> {
     use axum::routing::{get, post};
-    axum::Router::new()
+    utoipa_axum::router::OpenApiRouter::new()
         .route("/cases/{id}/referrals/new", get(pages::new_referral))
         .route("/cases/{id}/referrals", post(pages::send_referral))
         .route("/referrals", get(pages::incoming_page))

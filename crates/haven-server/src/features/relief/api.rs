@@ -20,6 +20,7 @@ use haven_domain::{CaseId, DocumentId, MessageId};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use utoipa::ToSchema;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 /// Reads a facts document, naming the path of the first bad field.
 fn facts_from(value: serde_json::Value) -> Result<Facts, AppError> {
@@ -474,20 +475,17 @@ pub async fn read(
     done(r)
 }
 
-pub fn routes() -> axum::Router<AppState> {
-    use axum::routing::{get, post, put};
-    axum::Router::new()
-        .route("/api/v1/cases/{id}/relief", get(get_relief))
-        .route("/api/v1/cases/{id}/relief/facts", put(put_facts))
-        .route("/api/v1/relief/evaluate", post(evaluate))
-        .route("/api/v1/relief/deadlines", get(deadlines))
-        .route("/api/v1/cases/{id}/documents", post(create_document))
-        .route(
-            "/api/v1/documents/{id}",
-            get(get_document).put(put_document),
-        )
-        .route("/api/v1/documents/{id}/signature", post(sign))
-        .route("/api/v1/documents/{id}/withdrawal", post(withdraw))
-        .route("/api/v1/notifications", get(notifications))
-        .route("/api/v1/notifications/{id}/read", post(read))
+/// This feature's API: each route with its OpenAPI description.
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(get_relief))
+        .routes(routes!(put_facts))
+        .routes(routes!(evaluate))
+        .routes(routes!(deadlines))
+        .routes(routes!(create_document))
+        .routes(routes!(get_document, put_document))
+        .routes(routes!(sign))
+        .routes(routes!(withdraw))
+        .routes(routes!(notifications))
+        .routes(routes!(read))
 }
