@@ -80,6 +80,9 @@ test("an agent drafts a U certification, a certifying official signs it, the cas
   ]) {
     await agent.getByRole("checkbox", { name: s }).check();
   }
+  // U-5: who signs, and the agency's kind, are on the certification.
+  await agent.getByLabel("The signer is").selectOption({ label: "A supervisor the head designated" });
+  await agent.getByLabel("Kind of certifying agency").selectOption({ label: "Local law enforcement" });
   await agent.getByRole("button", { name: "Save the draft" }).click();
   await agent.getByText("Saved.").waitFor();
   assert.equal(await agent.getByRole("button", { name: "Sign", exact: true }).count(), 0, "an agent cannot sign");

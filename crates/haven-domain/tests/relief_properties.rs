@@ -5,8 +5,9 @@
 use haven_domain::record::{ExploitationType, ResidencyClass};
 use haven_domain::relief::calendar::add_months;
 use haven_domain::relief::facts::{
-    Absence, Application, CertificationBasis, ContinuedPresence, FamilyMember, Hhs, LawEnforcement,
-    Person, QualifyingCrime, Relation, Requester, Signature, Trafficking, UCrime,
+    Absence, AgencyLevel, Application, CertificationBasis, CertifyingAgency, ContinuedPresence,
+    DirectVictim, FamilyMember, Hhs, IndirectVictim, LawEnforcement, Person, QualifyingCrime,
+    Relation, Requester, Signature, SignerRole, Trafficking, UCertification, UCrime,
 };
 use haven_domain::relief::{self, DeadlineKind, FACTS_FORMAT, Facts, Parameters, Pathway, Status};
 use proptest::prelude::*;
@@ -61,6 +62,58 @@ fn signature(wide: bool) -> impl Strategy<Value = Signature> {
         signed_on,
         withdrawn_on,
     })
+}
+
+fn u_certification(wide: bool) -> impl Strategy<Value = UCertification> {
+    (
+        signature(wide),
+        proptest::option::of(proptest::sample::select(vec![
+            SignerRole::AgencyHead,
+            SignerRole::DesignatedSupervisor,
+            SignerRole::Judge,
+            SignerRole::Other,
+        ])),
+        proptest::option::of(proptest::sample::select(vec![
+            CertifyingAgency::LocalLawEnforcement,
+            CertifyingAgency::Prosecutor,
+            CertifyingAgency::Eeoc,
+        ])),
+        any::<bool>(),
+    )
+        .prop_map(|(s, signer_role, agency_kind, known_none)| UCertification {
+            signed: (known_none && s.signed_on.is_none()).then_some(false),
+            signed_on: s.signed_on,
+            withdrawn_on: s.withdrawn_on,
+            signer_name: None,
+            signer_role,
+            agency_name: None,
+            agency_kind,
+        })
+}
+
+fn indirect() -> impl Strategy<Value = Option<IndirectVictim>> {
+    proptest::option::of(
+        (
+            proptest::option::of(proptest::sample::select(vec![
+                DirectVictim::Died,
+                DirectVictim::Incapacitated,
+                DirectVictim::Neither,
+            ])),
+            relation(),
+            proptest::option::of(0_u8..40),
+            proptest::option::of(0_u8..40),
+            ob(),
+        )
+            .prop_map(|(direct_victim, relation, age, direct_age, married)| {
+                IndirectVictim {
+                    direct_victim,
+                    relation,
+                    age_at_crime: age,
+                    direct_victim_age_at_crime: direct_age,
+                    married,
+                }
+            }),
+    )
 }
 
 fn residency() -> impl Strategy<Value = Option<ResidencyClass>> {
@@ -120,8 +173,16 @@ fn facts(wide: bool) -> BoxedStrategy<Facts> {
             committed_trafficking: committed,
         })
         .boxed();
-    let le = (od(wide), ob(), ob(), ob(), od(wide))
-        .prop_map(|(rep, comp, will, wit, done)| LawEnforcement {
+    let level = proptest::option::of(proptest::sample::select(vec![
+        AgencyLevel::Federal,
+        AgencyLevel::State,
+        AgencyLevel::Local,
+        AgencyLevel::Tribal,
+    ]));
+    let le = (od(wide), ob(), ob(), ob(), od(wide), level)
+        .prop_map(|(rep, comp, will, wit, done, level)| LawEnforcement {
+            agency_name: None,
+            agency_level: level,
             reported_on: rep,
             complied_with_reasonable_requests: comp,
             willing_to_assist: will,
@@ -153,9 +214,21 @@ fn facts(wide: bool) -> BoxedStrategy<Facts> {
             },
         )
         .boxed();
-    let u_crime = (crimes(), od(wide), ob(), ob(), ob(), ob(), ob())
+    let u_crime = (
+        crimes(),
+        od(wide),
+        ob(),
+        ob(),
+        ob(),
+        ob(),
+        ob(),
+        any::<bool>(),
+        indirect(),
+    )
         .prop_map(
-            |(crimes, first, place, abuse, info, helpful, culpable)| UCrime {
+            |(crimes, first, place, abuse, info, helpful, culpable, none, indirect)| UCrime {
+                none_qualifies: none && crimes.is_empty(),
+                indirect,
                 crimes,
                 first_occurred_on: first,
                 in_united_states_or_extraterritorial: place,
@@ -222,7 +295,12 @@ fn facts(wide: bool) -> BoxedStrategy<Facts> {
         .boxed();
     (
         (person, trafficking, le, cp),
-        (signature(wide), application(wide), u_crime, signature(wide)),
+        (
+            signature(wide),
+            application(wide),
+            u_crime,
+            u_certification(wide),
+        ),
         (application(wide), hhs, absences, family),
     )
         .prop_map(
@@ -406,6 +484,63 @@ proptest! {
         for pathway in [Pathway::TPrincipal, Pathway::HhsEligibilityLetter, Pathway::HhsInterimAssistance] {
             if outcome(&a, as_of, pathway).status == Status::NotEligibleNow {
                 prop_assert_eq!(outcome(&b, as_of, pathway).status, Status::NotEligibleNow, "{:?}", pathway);
+            }
+        }
+    }
+}
+
+/// How good a status is for the person, for comparing two answers about
+/// the same pathway (`None`: not applicable, nothing to compare).
+fn rank(s: Status) -> Option<u8> {
+    match s {
+        Status::NotApplicable => None,
+        Status::NotEligibleNow => Some(0),
+        Status::InformationMissing => Some(1),
+        Status::MayQualify => Some(2),
+        Status::LikelyQualifies => Some(3),
+        Status::Obtained => Some(4),
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+
+    /// A fact the law treats as favourable (a certification by an
+    /// authorized signer, a Continued Presence grant, a T approval) never
+    /// makes an answer worse.
+    #[test]
+    fn a_favourable_fact_never_makes_a_status_worse(f in facts(false), as_of in day(false)) {
+        let mut certified = f.clone();
+        if certified.u_petition.filed_on.is_none() {
+            certified.u_certification = UCertification {
+                signed_on: Some(as_of),
+                signer_role: Some(SignerRole::AgencyHead),
+                ..UCertification::default()
+            };
+        }
+        let mut granted = f.clone();
+        granted.continued_presence = ContinuedPresence {
+            requested_on: Some(as_of),
+            requested_by: Some(Requester::Federal),
+            granted_on: Some(as_of),
+            ..ContinuedPresence::default()
+        };
+        let mut approved = f.clone();
+        approved.t_application.filed_on = Some(approved.t_application.filed_on.map_or(as_of, |d| d.min(as_of)));
+        approved.t_application.approved_on = Some(as_of);
+        approved.t_application.denied_on = None;
+        approved.t_application.status_expires_on = None;
+        for (better, pathways) in [
+            (&certified, vec![Pathway::UPrincipal]),
+            (&granted, vec![Pathway::ContinuedPresence, Pathway::HhsCertification]),
+            (&approved, vec![Pathway::TPrincipal, Pathway::HhsCertification]),
+        ] {
+            for pathway in pathways {
+                let before = outcome(&f, as_of, pathway).status;
+                let after = outcome(better, as_of, pathway).status;
+                if let (Some(b), Some(a)) = (rank(before), rank(after)) {
+                    prop_assert!(a >= b, "{:?}: {:?} became {:?}", pathway, before, after);
+                }
             }
         }
     }

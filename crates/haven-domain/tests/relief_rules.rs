@@ -138,10 +138,18 @@ fn cases() -> Vec<Case> {
     use Status as S;
     vec![
         // Definitions.
-        case("D-1", "force, fraud or coercion makes labor trafficking severe", P::ContinuedPresence, S::LikelyQualifies)
+        case("D-1", "force, fraud or coercion makes labor trafficking severe", P::ContinuedPresence, S::MayQualify)
             .facts(json!({"law_enforcement": {"potential_witness": true}})),
-        case("D-4", "coercion is part of the severe-form finding", P::ContinuedPresence, S::LikelyQualifies)
+        case("D-4", "coercion is part of the severe-form finding", P::ContinuedPresence, S::MayQualify)
             .facts(json!({"law_enforcement": {"potential_witness": true}})),
+        case("D-2", "sex trafficking defined, with patronizing and soliciting", P::ContinuedPresence, S::MayQualify)
+            .facts(json!({"trafficking": {"kind": "sex"}, "law_enforcement": {"potential_witness": true}})),
+        case("D-3", "a commercial sex act", P::ContinuedPresence, S::MayQualify)
+            .facts(json!({"trafficking": {"kind": "sex"}, "law_enforcement": {"potential_witness": true}})),
+        case("D-7", "a victim of a severe form", P::ContinuedPresence, S::MayQualify)
+            .facts(json!({"law_enforcement": {"potential_witness": true}})),
+        case("HHS-9", "TVAP case management helps reach certification", P::HhsCertification, S::NotEligibleNow)
+            .facts(json!({"law_enforcement": {"willing_to_assist": true}})),
         case("D-5", "sex trafficking of a minor needs no force, fraud or coercion", P::HhsEligibilityLetter, S::LikelyQualifies)
             .facts(json!({"person": {"date_of_birth": "2010-01-01"}, "trafficking": {"kind": "sex", "force_fraud_or_coercion": false, "first_act_on": "2025-01-01"}})),
         case("D-5", "labor trafficking of a minor still needs force, fraud or coercion", P::HhsEligibilityLetter, S::NotEligibleNow)
@@ -173,8 +181,16 @@ fn cases() -> Vec<Case> {
         case("D-8", "a person who trafficked others is barred from T status", P::TPrincipal, S::NotEligibleNow)
             .facts(json!({"trafficking": {"committed_trafficking": true}})),
         // Continued Presence.
-        case("CP-1", "a victim and potential witness: federal LE should request", P::ContinuedPresence, S::LikelyQualifies)
+        // Class 5: Continued Presence is discretionary, so before a request
+        // the answer is "may qualify", with the next step for the agency.
+        case("CP-1", "a victim and potential witness: federal LE should request", P::ContinuedPresence, S::MayQualify)
             .facts(json!({"law_enforcement": {"potential_witness": true}})),
+        case("CP-1", "only local police: partner with a federal agency", P::ContinuedPresence, S::MayQualify)
+            .facts(json!({"law_enforcement": {"potential_witness": true, "agency_level": "local", "agency_name": "County Sheriff"}}))
+            .not_missing("law_enforcement.agency_level"),
+        case("CP-1", "the agency's level is asked when it decides the next step", P::ContinuedPresence, S::MayQualify)
+            .facts(json!({"law_enforcement": {"potential_witness": true}}))
+            .missing("law_enforcement.agency_level"),
         case("CP-1", "not a potential witness", P::ContinuedPresence, S::NotEligibleNow)
             .facts(json!({"law_enforcement": {"potential_witness": false}})),
         case("CP-1", "a state agency must go through a federal partner", P::ContinuedPresence, S::MayQualify)
@@ -197,6 +213,14 @@ fn cases() -> Vec<Case> {
         case("CP-3", "expired with an extension pending", P::ContinuedPresence, S::MayQualify)
             .facts(json!({"continued_presence": {"granted_on": "2023-01-10", "extension_requested_on": "2024-12-01"}})),
         case("CP-5", "CP in force usually brings work authorization", P::ContinuedPresence, S::Obtained)
+            .facts(json!({"continued_presence": {"granted_on": "2026-01-10"}})),
+        case("CP-4", "a civil action under 1595 extends the stay", P::ContinuedPresence, S::Obtained)
+            .facts(json!({"continued_presence": {"granted_on": "2026-01-10"}})),
+        case("CP-7", "the requesting agency's protection duty", P::ContinuedPresence, S::Obtained)
+            .facts(json!({"continued_presence": {"granted_on": "2026-01-10"}})),
+        case("CP-8", "no derivatives; parole for relatives", P::ContinuedPresence, S::Obtained)
+            .facts(json!({"continued_presence": {"granted_on": "2026-01-10"}})),
+        case("CP-12", "confidential like T and U", P::ContinuedPresence, S::Obtained)
             .facts(json!({"continued_presence": {"granted_on": "2026-01-10"}})),
         case("CP-6", "a denied request", P::ContinuedPresence, S::NotEligibleNow)
             .facts(json!({"continued_presence": {"requested_on": "2026-01-10", "denied_on": "2026-03-01"}})),
@@ -232,6 +256,10 @@ fn cases() -> Vec<Case> {
             .missing("trafficking.present_on_account_of_trafficking"),
         case("T-4", "filed and pending", P::TPrincipal, S::MayQualify)
             .facts(json!({"t_application": {"filed_on": "2024-01-15"}})),
+        case("T-14", "no referral for removal while pending (policy uncertain)", P::TPrincipal, S::MayQualify)
+            .facts(json!({"t_application": {"filed_on": "2024-01-15"}})).uncertain(),
+        case("T-1", "after filing, the age exception is still explained", P::TPrincipal, S::MayQualify)
+            .facts(json!({"person": {"date_of_birth": "2010-01-01"}, "trafficking": {"first_act_on": "2025-01-01"}, "t_application": {"filed_on": "2026-02-01"}})),
         case("T-5", "an optional declaration was signed", P::TPrincipal, S::MayQualify)
             .facts(json!({"t_declaration": {"signed_on": "2026-01-15"}, "t_application": {"filed_on": "2026-02-01", "personal_statement_signed": true}})),
         case("T-5", "a withdrawn declaration no longer counts", P::TPrincipal, S::MayQualify)
@@ -327,6 +355,43 @@ fn cases() -> Vec<Case> {
             .missing("u_certification.signed_on"),
         case("U-5", "who may sign", P::UPrincipal, S::MayQualify)
             .facts(json!({"u_crime": u_elements()})),
+        // Class 3: who signed decides whether there is a certification.
+        case("U-5", "signed by an investigator: no certification, no clock", P::UPrincipal, S::NotEligibleNow)
+            .facts(json!({"u_crime": u_elements(), "u_certification": {"signed_on": "2026-10-01", "signer_role": "other", "agency_kind": "local_law_enforcement"}}))
+            .not_missing("u_certification.signed_on"),
+        case("U-5", "signed by a judge: valid, the six months run", P::UPrincipal, S::LikelyQualifies)
+            .facts(json!({"u_crime": u_elements(), "u_certification": {"signed_on": "2026-10-01", "signer_role": "judge", "agency_kind": "judge"}}))
+            .deadline(K::UFileBy, "2027-04-01"),
+        case("U-5", "re-signed by the agency's head: the clock starts at the new signature", P::UPrincipal, S::LikelyQualifies)
+            .facts(json!({"u_crime": u_elements(), "u_certification": {"signed_on": "2026-11-02", "signer_role": "agency_head", "agency_kind": "eeoc"}}))
+            .deadline(K::UFileBy, "2027-05-02"),
+        case("U-5", "an unknown signer is asked about, not held against the petition", P::UPrincipal, S::LikelyQualifies)
+            .facts(json!({"u_crime": u_elements(), "u_certification": {"signed_on": "2026-10-01"}}))
+            .missing("u_certification.signer_role"),
+        // Class 4: a requirement known to be unmet is "not eligible now".
+        case("U-4", "known: no certification has been signed", P::UPrincipal, S::NotEligibleNow)
+            .facts(json!({"u_crime": u_elements(), "u_certification": {"signed": false}}))
+            .not_missing("u_certification.signed_on"),
+        case("U-2", "the crimes are known and none qualifies", P::UPrincipal, S::NotEligibleNow)
+            .facts(json!({"trafficking": {"kind": null, "force_fraud_or_coercion": null},
+                          "u_crime": {"none_qualifies": true, "substantial_abuse": true, "possesses_information": true, "helpful": true, "in_united_states_or_extraterritorial": true}}))
+            .not_missing("u_crime.crimes"),
+        // U-3: indirect victims.
+        case("U-3", "the spouse of a murdered victim", P::UPrincipal, S::LikelyQualifies)
+            .facts(json!({"u_crime": {"crimes": ["murder"], "indirect": {"direct_victim": "died", "relation": "spouse"},
+                                      "substantial_abuse": true, "possesses_information": true, "helpful": true, "in_united_states_or_extraterritorial": true},
+                          "u_certification": {"signed_on": "2026-10-01", "signer_role": "agency_head"}})),
+        case("U-3", "a sibling of 17 of an incapacitated victim of 19", P::UPrincipal, S::LikelyQualifies)
+            .facts(json!({"u_crime": {"crimes": ["felonious_assault"], "indirect": {"direct_victim": "incapacitated", "relation": "sibling", "age_at_crime": 17, "direct_victim_age_at_crime": 19, "married": false},
+                                      "substantial_abuse": true, "possesses_information": true, "helpful": true, "in_united_states_or_extraterritorial": true},
+                          "u_certification": {"signed_on": "2026-10-01", "signer_role": "designated_supervisor"}})),
+        case("U-3", "the parent of a victim who was 30: not an indirect victim", P::UPrincipal, S::NotEligibleNow)
+            .facts(json!({"u_crime": {"crimes": ["murder"], "indirect": {"direct_victim": "died", "relation": "parent", "direct_victim_age_at_crime": 30},
+                                      "substantial_abuse": true, "possesses_information": true, "helpful": true, "in_united_states_or_extraterritorial": true}})),
+        case("U-3", "a child whose age at the crime is unknown", P::UPrincipal, S::MayQualify)
+            .facts(json!({"person": {"date_of_birth": null}, "u_crime": {"crimes": ["murder"], "indirect": {"direct_victim": "died", "relation": "child"},
+                                      "substantial_abuse": true, "possesses_information": true, "helpful": true, "in_united_states_or_extraterritorial": true}}))
+            .missing("u_crime.indirect.age_at_crime"),
         case("U-6", "what the certification states", P::UPrincipal, S::MayQualify)
             .facts(json!({"u_crime": u_elements()})),
         case("U-7", "signed on 31 August: file by 28 February", P::UPrincipal, S::LikelyQualifies)
@@ -342,7 +407,7 @@ fn cases() -> Vec<Case> {
             .facts(json!({"u_certification": {"signed_on": "2026-03-31"}, "u_petition": {"filed_on": "2026-10-01"}})),
         case("U-7", "filed on the last day: valid", P::UPrincipal, S::MayQualify)
             .facts(json!({"u_certification": {"signed_on": "2026-03-31"}, "u_petition": {"filed_on": "2026-09-30"}})),
-        case("U-7", "six months passed before filing: a new signature is needed", P::UPrincipal, S::MayQualify)
+        case("U-7", "six months passed before filing: a new signature is needed", P::UPrincipal, S::NotEligibleNow)
             .facts(json!({"u_crime": u_elements(), "u_certification": {"signed_on": "2026-01-15"}}))
             .not_missing("u_certification.signed_on"),
         case("U-8", "waiting list", P::UPrincipal, S::MayQualify)
@@ -362,7 +427,7 @@ fn cases() -> Vec<Case> {
             .facts(json!({"family": [{"id": "nephew", "relation": "child_of_derivative"}]})).member("nephew"),
         case("U-12", "a family member who committed the crime is barred", P::UFamily, S::NotEligibleNow)
             .facts(json!({"family": [{"id": "spouse", "relation": "spouse", "committed_the_crime": true}]})).member("spouse"),
-        case("U-13", "a withdrawn certification", P::UPrincipal, S::MayQualify)
+        case("U-13", "a withdrawn certification", P::UPrincipal, S::NotEligibleNow)
             .facts(json!({"u_crime": u_elements(), "u_certification": {"signed_on": "2026-09-01", "withdrawn_on": "2026-10-01"}}))
             .not_missing("u_certification.signed_on"),
         case("U-14", "three years of U status, no refusal", P::UAdjustment, S::LikelyQualifies)
@@ -376,6 +441,8 @@ fn cases() -> Vec<Case> {
             .facts(json!({"t_application": {"filed_on": "2025-01-01", "bona_fide_on": "2025-06-01"}, "law_enforcement": {"willing_to_assist": true}})),
         case("HHS-1", "trauma takes the place of willingness", P::HhsCertification, S::LikelyQualifies)
             .facts(json!({"t_application": {"filed_on": "2025-01-01", "approved_on": "2025-06-01"}, "person": {"unable_to_cooperate_due_to_trauma": true}})),
+        case("HHS-1", "neither Continued Presence nor a bona fide T application: not eligible now", P::HhsCertification, S::NotEligibleNow)
+            .facts(json!({"trafficking": {"force_fraud_or_coercion": null}, "law_enforcement": {"willing_to_assist": true}})),
         case("HHS-1", "a minor gets an eligibility letter instead", P::HhsCertification, S::NotApplicable)
             .facts(json!({"person": {"date_of_birth": "2012-01-01"}})),
         case("HHS-2", "lawful permanent residents need no letter", P::HhsEligibilityLetter, S::NotApplicable)
@@ -629,6 +696,7 @@ fn the_json_schema_and_the_engine_agree_field_for_field() {
             ),
             Some("array") => Value::Array(vec![sample(&s["items"])]),
             Some("boolean") => Value::Bool(true),
+            Some("integer") => json!(s["minimum"].as_i64().unwrap_or(0) + 1),
             Some("string") if s["format"] == "date" => json!("2020-01-01"),
             Some("string") if s["format"] == "date-time" => json!("2020-01-01T10:00:00Z"),
             Some("string") => json!("label"),
@@ -663,4 +731,52 @@ fn the_json_schema_and_the_engine_agree_field_for_field() {
     }
     keys_in_schema(&written, &schema, "");
     assert_eq!(written, full, "every schema field is read back unchanged");
+}
+
+/// docs/relief-facts.md's coverage table names every rule of §1 to §6 of
+/// the rules and IND-4: "engine" exactly for the rules the engine cites,
+/// and a reason for every other.
+#[test]
+fn the_coverage_table_names_every_rule_and_where_it_applies() {
+    let doc = include_str!("../../../docs/relief-facts.md");
+    let section = doc
+        .split("\n## ")
+        .find(|s| s.starts_with("Rules coverage"))
+        .expect("a Rules coverage section");
+    let mut rows = std::collections::BTreeMap::new();
+    for line in section.lines() {
+        if let Some(rest) = line.strip_prefix("| `")
+            && let Some((rule, tail)) = rest.split_once("` | ")
+        {
+            rows.insert(rule.to_owned(), tail.trim_end_matches(" |").to_owned());
+        }
+    }
+    let sections = [("D", 8), ("CP", 12), ("T", 14), ("U", 15), ("HHS", 9)];
+    let mut rules: Vec<String> = sections
+        .iter()
+        .flat_map(|(p, n)| (1..=*n).map(move |i| format!("{p}-{i}")))
+        .collect();
+    rules.push("IND-4".into());
+    let sources = [
+        include_str!("../src/relief/pathways/mod.rs"),
+        include_str!("../src/relief/pathways/cp.rs"),
+        include_str!("../src/relief/pathways/t.rs"),
+        include_str!("../src/relief/pathways/u.rs"),
+        include_str!("../src/relief/pathways/hhs.rs"),
+        include_str!("../src/relief/pathways/adjustment.rs"),
+    ];
+    for rule in &rules {
+        let row = rows
+            .get(rule)
+            .unwrap_or_else(|| panic!("{rule} has no row in the coverage table"));
+        let cited = sources.iter().any(|s| s.contains(&format!("\"{rule}\"")));
+        assert_eq!(
+            row.starts_with("engine:"),
+            cited,
+            "{rule}: the table says {row:?}, the engine {} it",
+            if cited { "cites" } else { "does not cite" }
+        );
+        assert!(row.len() > 20, "{rule}: say where or why not");
+    }
+    assert_eq!(rows.len(), rules.len(), "rows for rules outside the list");
 }

@@ -3,8 +3,8 @@
 //! routes a feature registers with `routes!`.
 
 use crate::AppState;
-use axum::response::IntoResponse;
 use axum::Router;
+use axum::response::IntoResponse;
 use std::sync::Arc;
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;

@@ -72,9 +72,10 @@ fn example_1_the_u_certification_clock() {
     assert_eq!(u["status"], "likely_qualifies");
     assert_eq!(deadline(u, "u_file_by"), "2027-02-28");
     assert_eq!(deadline(u, "u_supplement_b_warning"), "2027-01-31");
+    // CP-1: discretionary, so "may qualify" until a federal official asks.
     assert_eq!(
         outcome(&r, "continued_presence", None)["status"],
-        "likely_qualifies"
+        "may_qualify"
     );
     assert_eq!(
         outcome(&r, "hhs_certification", None)["status"],

@@ -2,7 +2,7 @@
 //! (I-918 Supplement B, U-4 to U-6): their kinds, their content, and what a
 //! document must say before it can be signed.
 
-use super::facts::QualifyingCrime;
+use super::facts::{CertifyingAgency, QualifyingCrime, SignerRole};
 use crate::record::iso_date;
 use serde::{Deserialize, Serialize};
 use time::Date;
@@ -97,6 +97,10 @@ pub struct DocumentContent {
     pub helpfulness: String,
     /// U-6: the signer is an authorized certifying official.
     pub signer_authorized: bool,
+    /// I-918 B, U-5: who signs (the agency's head, a supervisor the head
+    /// designated, or a judge; nobody else may) and the kind of agency.
+    pub signer_role: Option<SignerRole>,
+    pub agency_kind: Option<CertifyingAgency>,
     /// U-6: the agency detects, investigates, prosecutes, convicts or
     /// sentences the crime.
     pub agency_responsible: bool,
@@ -144,10 +148,22 @@ impl DocumentContent {
             );
             need(!crate::text::has_visible(&self.helpfulness), "helpfulness");
             need(!self.signer_authorized, "signer_authorized");
+            need(self.agency_kind.is_none(), "agency_kind");
             need(!self.agency_responsible, "agency_responsible");
             need(!self.possesses_information, "possesses_information");
             need(!self.helpful, "helpful");
             need(!self.occurred_in_united_states, "occurred_in_united_states");
+        }
+        // U-5: only the head, a supervisor the head designated, or a judge.
+        let certifier = matches!(
+            self.signer_role,
+            Some(SignerRole::AgencyHead | SignerRole::DesignatedSupervisor | SignerRole::Judge)
+        );
+        if kind == DocumentKind::I918b && !certifier {
+            gaps.push(Gap {
+                field: "signer_role",
+                rule: "U-5",
+            });
         }
         gaps
     }
@@ -188,7 +204,14 @@ mod tests {
         c.possesses_information = true;
         c.helpful = true;
         c.occurred_in_united_states = true;
+        c.agency_kind = Some(CertifyingAgency::LocalLawEnforcement);
+        c.signer_role = Some(SignerRole::Other);
+        let gaps = c.gaps(DocumentKind::I918b);
+        assert!(
+            gaps.len() == 1 && gaps[0].field == "signer_role" && gaps[0].rule == "U-5",
+            "U-5: only the head, a designated supervisor or a judge may sign: {gaps:?}"
+        );
+        c.signer_role = Some(SignerRole::AgencyHead);
         assert!(c.gaps(DocumentKind::I918b).is_empty());
-        assert!(c.gaps(DocumentKind::I918b).iter().all(|g| g.rule == "U-6"));
     }
 }

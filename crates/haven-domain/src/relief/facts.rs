@@ -33,7 +33,7 @@ pub struct Facts {
     #[serde(default)]
     pub u_crime: UCrime,
     #[serde(default)]
-    pub u_certification: Signature,
+    pub u_certification: UCertification,
     #[serde(default)]
     pub u_petition: Application,
     #[serde(default)]
@@ -91,6 +91,10 @@ pub struct Trafficking {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct LawEnforcement {
+    /// The agency that identified the person or is investigating (CP-1:
+    /// only a federal agency can request Continued Presence).
+    pub agency_name: Option<String>,
+    pub agency_level: Option<AgencyLevel>,
     /// The trafficking was reported to a law-enforcement agency (T-2).
     #[serde(with = "iso_date::option")]
     pub reported_on: Option<Date>,
@@ -104,6 +108,16 @@ pub struct LawEnforcement {
     /// period may end there).
     #[serde(with = "iso_date::option")]
     pub investigation_completed_on: Option<Date>,
+}
+
+/// The level of a law-enforcement agency (CP-1).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AgencyLevel {
+    Federal,
+    State,
+    Local,
+    Tribal,
 }
 
 /// Who asked for Continued Presence (CP-1).
@@ -143,6 +157,60 @@ pub struct Signature {
     /// Withdrawn or disavowed in writing (T-5, U-13).
     #[serde(with = "iso_date::option")]
     pub withdrawn_on: Option<Date>,
+}
+
+/// Who signed a U certification (U-5).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SignerRole {
+    /// The head of the certifying agency.
+    AgencyHead,
+    /// A person in a supervisory role the head specifically designated to
+    /// issue U certifications.
+    DesignatedSupervisor,
+    /// A federal, state or local judge.
+    Judge,
+    /// Anyone else (an investigator, a line prosecutor not designated): not
+    /// a certifying official.
+    Other,
+}
+
+/// The kind of agency a certification comes from (U-5, 214.14(a)(2)).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CertifyingAgency {
+    FederalLawEnforcement,
+    StateLawEnforcement,
+    LocalLawEnforcement,
+    TribalLawEnforcement,
+    Prosecutor,
+    Judge,
+    ChildProtectiveServices,
+    Eeoc,
+    Dol,
+    /// Another authority responsible for investigating or prosecuting the
+    /// crime.
+    OtherAuthority,
+}
+
+/// The U certification (I-918 Supplement B) and who signed it (U-4, U-5,
+/// U-7, U-13).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct UCertification {
+    /// `false` when it is known that no Supplement B has been signed (U-4);
+    /// absent when that is not known. A signing date implies `true`.
+    pub signed: Option<bool>,
+    #[serde(with = "iso_date::option")]
+    pub signed_on: Option<Date>,
+    /// Withdrawn or disavowed in writing (U-13).
+    #[serde(with = "iso_date::option")]
+    pub withdrawn_on: Option<Date>,
+    /// The signer's name and title, as on the form.
+    pub signer_name: Option<String>,
+    pub signer_role: Option<SignerRole>,
+    pub agency_name: Option<String>,
+    pub agency_kind: Option<CertifyingAgency>,
 }
 
 /// An I-914 (T) or I-918 (U) and what followed.
@@ -227,6 +295,39 @@ pub struct UCrime {
     pub helpful: Option<bool>,
     /// Culpable for the crime: not a victim (U-1).
     pub culpable: Option<bool>,
+    /// The crimes are known and none is on the U-2 list or substantially
+    /// similar to one (unlike `crimes` left empty, which means not known).
+    pub none_qualifies: bool,
+    /// The person is an indirect victim: family of the direct victim (U-3).
+    pub indirect: Option<IndirectVictim>,
+}
+
+/// What became of the direct victim (U-3).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DirectVictim {
+    /// Died as a result of murder or manslaughter.
+    Died,
+    /// Is incompetent or incapacitated.
+    Incapacitated,
+    /// Neither: family members are not indirect victims.
+    Neither,
+}
+
+/// A family member of a direct victim, with the ages at the time of the
+/// crime (U-3, 214.14(a)(14)(i)).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct IndirectVictim {
+    pub direct_victim: Option<DirectVictim>,
+    /// The person's relation to the direct victim.
+    pub relation: Option<Relation>,
+    /// The person's age when the crime occurred (from the date of birth and
+    /// `u_crime.first_occurred_on` when not given).
+    pub age_at_crime: Option<u8>,
+    pub direct_victim_age_at_crime: Option<u8>,
+    /// For a sibling: married at the time of the crime.
+    pub married: Option<bool>,
 }
 
 /// Which letter HHS issued.
@@ -499,21 +600,63 @@ impl Facts {
                 "is given but granted_on is not",
             ));
         }
-        for (name, s) in [
-            ("t_declaration", &self.t_declaration),
-            ("u_certification", &self.u_certification),
+        let u = &self.u_certification;
+        for (name, signed_on, withdrawn_on) in [
+            (
+                "t_declaration",
+                self.t_declaration.signed_on,
+                self.t_declaration.withdrawn_on,
+            ),
+            ("u_certification", u.signed_on, u.withdrawn_on),
         ] {
             not_before(
                 &format!("{name}.withdrawn_on"),
-                s.withdrawn_on,
+                withdrawn_on,
                 "signed_on",
-                s.signed_on,
+                signed_on,
             )?;
-            if s.withdrawn_on.is_some() && s.signed_on.is_none() {
+            if withdrawn_on.is_some() && signed_on.is_none() {
                 return Err(FactsError::new(
                     format!("{name}.withdrawn_on"),
                     "is given but signed_on is not",
                 ));
+            }
+        }
+        if u.signed == Some(false) && u.signed_on.is_some() {
+            return Err(FactsError::new(
+                "u_certification.signed",
+                "is false but signed_on is given",
+            ));
+        }
+        if self.u_crime.none_qualifies && !self.u_crime.crimes.is_empty() {
+            return Err(FactsError::new(
+                "u_crime.none_qualifies",
+                "is true but crimes lists qualifying crimes",
+            ));
+        }
+        if let Some(i) = &self.u_crime.indirect {
+            for (field, age) in [
+                ("age_at_crime", i.age_at_crime),
+                ("direct_victim_age_at_crime", i.direct_victim_age_at_crime),
+            ] {
+                if age.is_some_and(|a| a > 130) {
+                    return Err(FactsError::new(
+                        format!("u_crime.indirect.{field}"),
+                        "is not a plausible age",
+                    ));
+                }
+            }
+        }
+        for (field, text) in [
+            ("u_certification.signer_name", &u.signer_name),
+            ("u_certification.agency_name", &u.agency_name),
+            (
+                "law_enforcement.agency_name",
+                &self.law_enforcement.agency_name,
+            ),
+        ] {
+            if text.as_ref().is_some_and(|t| t.chars().count() > 200) {
+                return Err(FactsError::new(field, "is longer than 200 characters"));
             }
         }
         not_before(

@@ -351,7 +351,9 @@ async fn an_agent_drafts_a_certification_only_a_certifying_official_signs_and_si
     assert!(
         fields.contains(&"description")
             && fields.contains(&"helpful")
-            && fields.contains(&"signer_authorized"),
+            && fields.contains(&"signer_authorized")
+            && fields.contains(&"signer_role")
+            && fields.contains(&"agency_kind"),
         "{fields:?}"
     );
     let mut content = d["content"].clone();
@@ -372,6 +374,22 @@ async fn an_agent_drafts_a_certification_only_a_certifying_official_signs_and_si
     ] {
         content[k] = serde_json::json!(true);
     }
+    content["agency_kind"] = serde_json::json!("local_law_enforcement");
+    // U-5: an investigator who is not a designated supervisor cannot certify.
+    content["signer_role"] = serde_json::json!("other");
+    let (s, e) = call(&app, "PUT", &doc, &agent, content.clone()).await;
+    assert_eq!(s, StatusCode::NO_CONTENT, "{e}");
+    let (s, e) = call(
+        &app,
+        "POST",
+        &format!("{doc}/signature"),
+        &official,
+        serde_json::Value::Null,
+    )
+    .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+    assert_eq!(e["field"], "signer_role", "{e}");
+    content["signer_role"] = serde_json::json!("designated_supervisor");
     let (s, e) = call(
         &app,
         "PUT",
@@ -436,6 +454,18 @@ async fn an_agent_drafts_a_certification_only_a_certifying_official_signs_and_si
     assert_eq!(
         r["facts"]["u_certification"]["signed_on"],
         today.to_string()
+    );
+    // Who signed, for which agency, goes into the facts with the date (U-5).
+    let cert = &r["facts"]["u_certification"];
+    assert_eq!(cert["signer_role"], "designated_supervisor", "{cert}");
+    assert_eq!(cert["agency_kind"], "local_law_enforcement", "{cert}");
+    assert!(
+        cert["signer_name"].as_str().is_some_and(|n| !n.is_empty()),
+        "{cert}"
+    );
+    assert!(
+        cert["agency_name"].as_str().is_some_and(|n| !n.is_empty()),
+        "{cert}"
     );
     let file_by = haven_domain::relief::calendar::add_months(today, 6)
         .unwrap()

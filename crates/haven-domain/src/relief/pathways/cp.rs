@@ -1,7 +1,7 @@
 //! Continued Presence (CP-1 to CP-10).
 
 use super::{Ctx, Out, human};
-use crate::relief::facts::Requester;
+use crate::relief::facts::{AgencyLevel, Requester};
 use crate::relief::params::Param;
 use crate::relief::{Actor, DeadlineKind, Pathway, Status};
 
@@ -70,6 +70,10 @@ pub(super) fn continued_presence(c: &Ctx) -> crate::relief::Outcome {
                 }
             }
             o.line(&["CP-5"], "Continued Presence usually comes with work authorization; it gives no status beyond the mechanism DHS uses.");
+            o.line(&["CP-7"], "The requesting agency must arrange reasonable protection for the person and their family against intimidation, threats and reprisals.");
+            o.line(&["CP-8"], "Continued Presence has no derivatives; law enforcement may ask in writing for parole of certain relatives.");
+            o.line(&["CP-4"], "If the person files a civil action under 18 U.S.C. 1595, DHS must let them stay until it ends, as long as they pursue it with due diligence.");
+            o.line(&["CP-12"], "Information from the trafficker alone cannot be the basis of an adverse finding; Haven keeps Continued Presence records confidential like T and U records.");
             return o.done(Status::Obtained);
         }
         if cp.extension_requested_on.is_some_and(|d| d >= granted) {
@@ -127,12 +131,18 @@ pub(super) fn continued_presence(c: &Ctx) -> crate::relief::Outcome {
     let status = match (severe, witness) {
         (Some(false), _) | (_, Some(false)) => Status::NotEligibleNow,
         (Some(true), Some(true)) => {
-            o.step(Actor::LawEnforcement, &["CP-1", "CP-10"], "A federal law-enforcement official requests Continued Presence now: as soon as the person is identified as a victim and potential witness.");
-            o.line(
-                &["CP-1"],
-                "The victim cannot apply; only the federal sponsor can.",
-            );
-            Status::LikelyQualifies
+            // CP-1: a federal official decides whether to request it, so
+            // before a request the person "may qualify", never "likely".
+            o.line(&["CP-1"], "Continued Presence is discretionary: only a federal law-enforcement official can request it, and the victim cannot apply.");
+            match c.f.law_enforcement.agency_level {
+                Some(AgencyLevel::Federal) => o.step(Actor::LawEnforcement, &["CP-1", "CP-10"], "The federal agency working the case can request Continued Presence now: as soon as the person is identified as a victim and potential witness."),
+                Some(_) => o.step(Actor::LawEnforcement, &["CP-1"], "A state, local or tribal agency cannot request Continued Presence: partner with a federal agency (HSI, FBI or a U.S. Attorney's Office) that can."),
+                None => {
+                    o.missing("law_enforcement.agency_level", "Which agency identified the person or is investigating: federal, state, local or tribal?", &["CP-1"]);
+                    o.step(Actor::LawEnforcement, &["CP-1", "CP-10"], "A federal law-enforcement official can request Continued Presence as soon as the person is identified as a victim and potential witness; a state, local or tribal agency works through a federal partner (HSI, FBI).");
+                }
+            }
+            Status::MayQualify
         }
         _ => Status::InformationMissing,
     };

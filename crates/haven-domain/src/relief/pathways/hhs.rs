@@ -88,6 +88,7 @@ pub(super) fn certification(c: &Ctx) -> Outcome {
             &["HHS-1", "HHS-2"],
         );
     }
+    o.step(Actor::Advocate, &["HHS-9"], "Refer the person to TVAP case management: it helps foreign national victims reach certification and enroll in benefits.");
     let severe = c.severe_form(&mut o);
     let willing = c.f.law_enforcement.willing_to_assist;
     let trauma = c.f.person.unable_to_cooperate_due_to_trauma;
@@ -133,9 +134,11 @@ pub(super) fn certification(c: &Ctx) -> Outcome {
         );
         Some(false)
     };
+    // A ground known to be absent (HHS-1: neither Continued Presence nor a
+    // bona fide or approved T application) is "not eligible now", with the
+    // steps that would open it above.
     let status = match (severe, assist, immigration) {
-        (Some(false), _, _) | (_, Some(false), _) => Status::NotEligibleNow,
-        (_, _, Some(false)) if severe.is_some() => Status::NotEligibleNow,
+        (Some(false), _, _) | (_, Some(false), _) | (_, _, Some(false)) => Status::NotEligibleNow,
         (Some(true), Some(true), Some(true)) => {
             match h.rfc_submitted_on {
                 Some(d) => o.line(&["HHS-1"], format!("A Request for Certification was submitted on {}; HHS usually issues the letter within days of DHS's notice.", human(d))),

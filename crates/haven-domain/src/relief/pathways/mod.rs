@@ -168,12 +168,15 @@ impl<'a> Ctx<'a> {
             Some(k) => k,
         };
         let sex_prong = matches!(kind, ExploitationType::Sex | ExploitationType::Both);
+        if sex_prong {
+            o.line(&["D-2", "D-3"], "Sex trafficking is recruiting, harboring, transporting, providing, obtaining, patronizing or soliciting a person for a commercial sex act: any sex act for which anything of value is given or received.");
+        }
         if ffc == Some(true) {
-            o.line(&["D-1", "D-4"], "The facts describe trafficking through force, fraud or coercion: a severe form of trafficking.");
+            o.line(&["D-1", "D-4", "D-7"], "The facts describe trafficking through force, fraud or coercion: a severe form of trafficking, so the person is a victim of a severe form.");
             return Some(true);
         }
         if sex_prong && minor == Some(true) {
-            o.line(&["D-1", "D-5", "D-6"], "The person was under 18 at an act of sex trafficking, so force, fraud or coercion need not be shown: a severe form of trafficking.");
+            o.line(&["D-1", "D-5", "D-6", "D-7"], "The person was under 18 at an act of sex trafficking, so force, fraud or coercion need not be shown: a severe form of trafficking, and the person is its victim.");
             return Some(true);
         }
         if ffc == Some(false) && (!sex_prong || minor == Some(false)) {

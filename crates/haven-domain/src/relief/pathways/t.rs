@@ -63,6 +63,14 @@ pub(super) fn principal(c: &Ctx) -> Outcome {
                 human(filed)
             ),
         );
+        // After filing, still say why no law-enforcement contact was needed.
+        if c.minor_at_an_act() == Some(true) {
+            o.line(&["T-1"], "No contact with law enforcement was needed: the person was under 18 at an act of trafficking.");
+        } else if c.f.person.unable_to_cooperate_due_to_trauma == Some(true) {
+            o.line(&["T-1"], "No compliance with requests from law enforcement was needed: the person is unable to cooperate because of physical or psychological trauma.");
+        }
+        o.line(&["T-14"], "USCIS generally does not refer a T applicant for removal while the application is pending or after a denial, absent serious aggravating circumstances.");
+        o.uncertain(&["T-14"], "National policy on Notices to Appear changed in 2025: check the current USCIS memo before advising on the risk of a denial.");
         if let Some(listed) = t.waiting_list_on {
             o.line(&["T-7"], format!("On the waiting list since {} because the annual cap was reached; no unlawful presence accrues meanwhile.", human(listed)));
         }

@@ -4,9 +4,13 @@
 use super::{Ctx, Out, all_true, human};
 use crate::record::{ExploitationType, age_on};
 use crate::relief::calendar::{add_months, add_years};
-use crate::relief::facts::{FamilyMember, QualifyingCrime, Relation};
+use crate::relief::facts::{
+    DirectVictim, FamilyMember, IndirectVictim, QualifyingCrime, Relation, SignerRole,
+    UCertification,
+};
 use crate::relief::params::Param;
 use crate::relief::{Actor, DeadlineKind, Outcome, Pathway, Status};
+use time::Date;
 
 pub(super) fn principal(c: &Ctx) -> Outcome {
     let mut o = Out::new(Pathway::UPrincipal, None);
@@ -116,16 +120,30 @@ pub(super) fn principal(c: &Ctx) -> Outcome {
             "Request a waiver of inadmissibility on Form I-192 with the petition.",
         );
     }
-    let elements = all_true(&[crime, abuse, info, helpful, place]);
+    let indirect =
+        c.f.u_crime
+            .indirect
+            .as_ref()
+            .map(|i| indirect_victim(c, i, &mut o));
+    let elements = all_true(&[
+        crime,
+        abuse,
+        info,
+        helpful,
+        place,
+        indirect.unwrap_or(Some(true)),
+    ]);
     match elements {
         Some(false) => o.line(&["U-1"], "At least one requirement of U status is not met on these facts."),
         Some(true) => o.line(&["U-1"], "The facts meet every requirement USCIS looks at: a qualifying crime in the United States, substantial abuse, information about the crime and helpfulness."),
         None => {}
     }
+    // A requirement known to be unmet (no valid certification, U-4) is
+    // "not eligible now", with the step that would unlock it above.
     let status = match (elements, cert) {
-        (Some(false), _) => Status::NotEligibleNow,
+        (Some(false), _) | (_, Some(false)) => Status::NotEligibleNow,
         (Some(true), Some(true)) => Status::LikelyQualifies,
-        (Some(true), _) => Status::MayQualify,
+        (Some(true), None) => Status::MayQualify,
         (None, _) if crime.is_none() || abuse.is_none() => Status::InformationMissing,
         (None, _) => Status::MayQualify,
     };
@@ -144,6 +162,11 @@ fn qualifying_crime(c: &Ctx, o: &mut Out) -> Option<bool> {
         ) {
             o.line(&["U-2"], "Trafficking is a qualifying crime for U status.");
             return Some(true);
+        }
+        if c.f.u_crime.none_qualifies {
+            o.line(&["U-2"], "None of the crimes the person suffered is on the list of qualifying criminal activity or substantially similar to one, and U status needs one.");
+            o.step(Actor::Advocate, &["U-2"], "Check every element of what happened against the list (for example extortion, felonious assault, false imprisonment, peonage, trafficking): if one matches, record it.");
+            return Some(false);
         }
         o.missing(
             "u_crime.crimes",
@@ -171,20 +194,63 @@ fn qualifying_crime(c: &Ctx, o: &mut Out) -> Option<bool> {
     Some(true)
 }
 
+/// U-5: only the head of a certifying agency, a supervisor the head
+/// designated, or a judge can sign. An unknown signer is asked about and
+/// not held against the petition; an unauthorized one means there is no
+/// valid certification, so no six-month clock runs from it.
+fn authorized_signer(s: &UCertification, signed: Date, o: &mut Out) -> bool {
+    let agency = match (&s.agency_name, s.agency_kind) {
+        (Some(name), _) if !name.trim().is_empty() => format!(" ({})", name.trim()),
+        _ => String::new(),
+    };
+    match s.signer_role {
+        None => {
+            o.missing("u_certification.signer_role", "Who signed Supplement B: the head of the agency, a supervisor the head designated, a judge, or someone else?", &["U-5"]);
+            true
+        }
+        Some(SignerRole::Other) => {
+            o.line(&["U-5"], format!("Supplement B signed on {}{agency} was not signed by the agency's head, a supervisor the head designated, or a judge: it is not a valid certification and cannot support the petition. The six months run only from a valid signature.", human(signed)));
+            o.step(Actor::LawEnforcement, &["U-5", "U-7"], "Ask the head of the certifying agency, a supervisor the head designated, or a judge to sign a new Supplement B.");
+            false
+        }
+        Some(role) => {
+            let who = match role {
+                SignerRole::AgencyHead => "the head of the certifying agency",
+                SignerRole::DesignatedSupervisor => "a supervisor the agency's head designated",
+                _ => "a judge",
+            };
+            o.line(
+                &["U-5"],
+                format!("Supplement B was signed by {who}{agency}, who may certify."),
+            );
+            true
+        }
+    }
+}
+
 /// U-4, U-5, U-7, U-13: the certification and the six-month rule.
 fn certification(c: &Ctx, o: &mut Out) -> Option<bool> {
     let s = &c.f.u_certification;
     let filed = c.f.u_petition.filed_on;
     let Some(signed) = s.signed_on else {
-        o.missing(
-            "u_certification.signed_on",
-            "Has a certifying official signed Form I-918 Supplement B?",
-            &["U-4"],
-        );
+        if s.signed.is_none() {
+            o.missing(
+                "u_certification.signed_on",
+                "Has a certifying official signed Form I-918 Supplement B?",
+                &["U-4"],
+            );
+        }
         o.line(&["U-4"], "A U petition must include a law-enforcement certification (I-918 Supplement B); without it the petitioner is ineligible.");
         o.step(Actor::LawEnforcement, &["U-4", "U-5", "U-6"], "Ask the certifying agency to sign Supplement B: its head, a supervisor the head designated, or a judge may sign. Signing is at the agency's discretion.");
-        return if filed.is_some() { Some(false) } else { None };
+        return if filed.is_some() || s.signed == Some(false) {
+            Some(false)
+        } else {
+            None
+        };
     };
+    if !authorized_signer(s, signed, o) {
+        return Some(false);
+    }
     if let Some(w) = s.withdrawn_on {
         o.line(&["U-13"], format!("The certification signed on {} was withdrawn on {}; it no longer supports the petition.", human(signed), human(w)));
         o.step(
@@ -227,7 +293,7 @@ fn certification(c: &Ctx, o: &mut Out) -> Option<bool> {
             &["U-7"],
             "Ask the certifying official for a newly signed Supplement B.",
         );
-        return None;
+        return Some(false);
     }
     o.line(&["U-7"], format!("Supplement B was signed on {}: file the I-918 no later than {} ({months} months; at month ends Haven uses the earlier date).", human(signed), human(valid_until)));
     o.deadline(
@@ -405,4 +471,90 @@ pub(super) fn family(c: &Ctx, m: &FamilyMember) -> Outcome {
         );
     }
     o.done(status)
+}
+
+/// U-3: family of a direct victim who died of murder or manslaughter, or
+/// is incompetent or incapacitated, count as victims: a spouse, children
+/// under 21, and, when the direct victim was under 21, parents and
+/// unmarried siblings under 18; ages at the time of the crime.
+fn indirect_victim(c: &Ctx, i: &IndirectVictim, o: &mut Out) -> Option<bool> {
+    let direct = match i.direct_victim {
+        Some(DirectVictim::Neither) => {
+            o.line(&["U-3"], "Family members count as indirect victims only when the direct victim died of murder or manslaughter or is incompetent or incapacitated.");
+            return Some(false);
+        }
+        Some(_) => Some(true),
+        None => {
+            o.missing("u_crime.indirect.direct_victim", "Did the direct victim die of murder or manslaughter, or is the direct victim incompetent or incapacitated?", &["U-3"]);
+            None
+        }
+    };
+    let own_age = i.age_at_crime.map(i64::from).or_else(|| {
+        c.f.u_crime
+            .first_occurred_on
+            .and_then(|d| c.age_on(d))
+            .map(i64::from)
+    });
+    let under = |age: Option<i64>, limit: i64| age.map(|a| a < limit);
+    let direct_age = i.direct_victim_age_at_crime.map(i64::from);
+    let ask_own = |o: &mut Out| {
+        if own_age.is_none() {
+            o.missing(
+                "u_crime.indirect.age_at_crime",
+                "How old was the person when the crime happened?",
+                &["U-3"],
+            );
+        }
+    };
+    let ask_direct = |o: &mut Out| {
+        if direct_age.is_none() {
+            o.missing(
+                "u_crime.indirect.direct_victim_age_at_crime",
+                "How old was the direct victim when the crime happened?",
+                &["U-3"],
+            );
+        }
+    };
+    let relation = match i.relation {
+        Some(Relation::Spouse) => Some(true),
+        Some(Relation::Child) => {
+            ask_own(o);
+            under(own_age, 21)
+        }
+        Some(Relation::Parent) => {
+            ask_direct(o);
+            under(direct_age, 21)
+        }
+        Some(Relation::Sibling) => {
+            ask_direct(o);
+            ask_own(o);
+            if i.married.is_none() {
+                o.missing(
+                    "u_crime.indirect.married",
+                    "Was the person married when the crime happened?",
+                    &["U-3"],
+                );
+            }
+            all_true(&[
+                under(direct_age, 21),
+                under(own_age, 18),
+                i.married.map(|m| !m),
+            ])
+        }
+        Some(Relation::ChildOfDerivative) => Some(false),
+        None => {
+            o.missing(
+                "u_crime.indirect.relation",
+                "How is the person related to the direct victim?",
+                &["U-3"],
+            );
+            None
+        }
+    };
+    match all_true(&[direct, relation]) {
+        Some(true) => o.line(&["U-3"], "The person is an indirect victim: family of a direct victim who died or is incapacitated, within the ages the rule sets."),
+        Some(false) => o.line(&["U-3"], "As family of the direct victim, the person is not an indirect victim: only a spouse, children under 21, and (when the direct victim was under 21) parents and unmarried siblings under 18 at the time of the crime are."),
+        None => {}
+    }
+    all_true(&[direct, relation])
 }

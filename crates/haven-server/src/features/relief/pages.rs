@@ -10,7 +10,7 @@
 use crate::AppState;
 use crate::features::relief::{self, DocumentView, ReliefView, code};
 use crate::web::error::AppError;
-use crate::web::form::FormData;
+use crate::web::form::{FormData, Opt};
 use crate::web::i18n::Lang;
 use crate::web::pages::CsrfForm;
 use crate::web::pages::Ids;
@@ -38,7 +38,13 @@ pub use documents::*;
 enum Input {
     Date,
     YesNo,
+    /// Yes, or no/unknown (a fact stored as a plain flag).
+    Flag,
     Choice(&'static [&'static str]),
+    /// A short text (an agency's or a signer's name).
+    Text,
+    /// An age in years.
+    Age,
 }
 
 /// The tracker forms: (section, fact paths).
@@ -56,6 +62,11 @@ const SECTIONS: &[(&str, &[(&str, Input)])] = &[
             ),
             ("trafficking.committed_trafficking", Input::YesNo),
             ("person.unable_to_cooperate_due_to_trauma", Input::YesNo),
+            ("law_enforcement.agency_name", Input::Text),
+            (
+                "law_enforcement.agency_level",
+                Input::Choice(&["federal", "state", "local", "tribal"]),
+            ),
             ("law_enforcement.reported_on", Input::Date),
             (
                 "law_enforcement.complied_with_reasonable_requests",
@@ -109,8 +120,42 @@ const SECTIONS: &[(&str, &[(&str, Input)])] = &[
             ("u_crime.possesses_information", Input::YesNo),
             ("u_crime.helpful", Input::YesNo),
             ("u_crime.culpable", Input::YesNo),
+            ("u_crime.none_qualifies", Input::Flag),
+            (
+                "u_crime.indirect.direct_victim",
+                Input::Choice(&["died", "incapacitated", "neither"]),
+            ),
+            (
+                "u_crime.indirect.relation",
+                Input::Choice(&["spouse", "child", "parent", "sibling"]),
+            ),
+            ("u_crime.indirect.age_at_crime", Input::Age),
+            ("u_crime.indirect.direct_victim_age_at_crime", Input::Age),
+            ("u_crime.indirect.married", Input::YesNo),
+            ("u_certification.signed", Input::YesNo),
             ("u_certification.signed_on", Input::Date),
             ("u_certification.withdrawn_on", Input::Date),
+            ("u_certification.signer_name", Input::Text),
+            (
+                "u_certification.signer_role",
+                Input::Choice(&["agency_head", "designated_supervisor", "judge", "other"]),
+            ),
+            ("u_certification.agency_name", Input::Text),
+            (
+                "u_certification.agency_kind",
+                Input::Choice(&[
+                    "federal_law_enforcement",
+                    "state_law_enforcement",
+                    "local_law_enforcement",
+                    "tribal_law_enforcement",
+                    "prosecutor",
+                    "judge",
+                    "child_protective_services",
+                    "eeoc",
+                    "dol",
+                    "other_authority",
+                ]),
+            ),
             ("u_petition.filed_on", Input::Date),
             ("u_petition.personal_statement_signed", Input::YesNo),
             ("u_petition.bona_fide_on", Input::Date),
@@ -208,8 +253,7 @@ pub struct FieldView {
     pub label: String,
     pub kind: &'static str,
     pub value: String,
-    /// (code, label, selected) for selects.
-    pub options: Vec<(String, String, bool)>,
+    pub options: Vec<Opt>,
 }
 
 pub struct SectionView {
@@ -230,37 +274,42 @@ fn sections(lang: Lang, facts: &Value) -> Vec<SectionView> {
                 .iter()
                 .map(|(path, input)| {
                     let v = at_path(facts, path);
-                    let text = v.as_str().unwrap_or_default().to_owned();
+                    let text = match v {
+                        Value::Number(n) => n.to_string(),
+                        v => v.as_str().unwrap_or_default().to_owned(),
+                    };
+                    let opt = |value: &str, key: &str, selected: bool| Opt {
+                        value: value.to_owned(),
+                        label: lang.t(key),
+                        selected,
+                    };
                     let (kind, options) = match input {
                         Input::Date => ("date", Vec::new()),
+                        Input::Text => ("text", Vec::new()),
+                        Input::Age => ("number", Vec::new()),
                         Input::YesNo => (
                             "select",
-                            [
-                                ("", "relief-unknown"),
-                                ("yes", "relief-yes"),
-                                ("no", "relief-no"),
-                            ]
-                            .iter()
-                            .map(|(c, k)| {
-                                let on = match *c {
-                                    "yes" => v == &Value::Bool(true),
-                                    "no" => v == &Value::Bool(false),
-                                    _ => v.is_null(),
-                                };
-                                ((*c).to_owned(), lang.t(k), on)
-                            })
-                            .collect(),
+                            vec![
+                                opt("", "relief-unknown", v.is_null()),
+                                opt("yes", "relief-yes", v == &Value::Bool(true)),
+                                opt("no", "relief-no", v == &Value::Bool(false)),
+                            ],
+                        ),
+                        Input::Flag => (
+                            "select",
+                            vec![
+                                opt("", "relief-no-or-unknown", v != &Value::Bool(true)),
+                                opt("yes", "relief-yes", v == &Value::Bool(true)),
+                            ],
                         ),
                         Input::Choice(codes) => (
                             "select",
-                            std::iter::once((String::new(), lang.t("relief-unknown"), v.is_null()))
-                                .chain(codes.iter().map(|c| {
-                                    (
-                                        (*c).to_owned(),
-                                        lang.t(&format!("relief-choice-{c}")),
-                                        text == *c,
-                                    )
-                                }))
+                            std::iter::once(opt("", "relief-unknown", v.is_null()))
+                                .chain(
+                                    codes
+                                        .iter()
+                                        .map(|c| opt(c, &format!("relief-choice-{c}"), text == *c)),
+                                )
                                 .collect(),
                         ),
                     };
@@ -293,10 +342,29 @@ fn apply_section(facts: &Facts, section: &str, f: &FormData) -> Result<Facts, Ap
                 "no" => Value::Bool(false),
                 _ => Value::Null,
             },
-            Input::Date | Input::Choice(_) if raw.is_empty() => Value::Null,
-            Input::Date | Input::Choice(_) => Value::String(raw.to_owned()),
+            Input::Flag => Value::Bool(raw == "yes"),
+            Input::Age if raw.is_empty() => Value::Null,
+            Input::Age => match raw.parse::<u8>() {
+                Ok(n) => Value::from(n),
+                Err(_) => {
+                    return Err(AppError::InvalidAt {
+                        code: "invalid",
+                        path: (*path).to_owned(),
+                        message: "An age in whole years, from 0 to 130.".into(),
+                    });
+                }
+            },
+            Input::Date | Input::Choice(_) | Input::Text if raw.is_empty() => Value::Null,
+            Input::Date | Input::Choice(_) | Input::Text => Value::String(raw.to_owned()),
         };
         set_path(&mut v, path, new);
+    }
+    // An indirect victim is recorded only when something is said about it.
+    if at_path(&v, "u_crime.indirect")
+        .as_object()
+        .is_some_and(|o| o.values().all(Value::is_null))
+    {
+        set_path(&mut v, "u_crime.indirect", Value::Null);
     }
     if section == "u" {
         let crimes: Vec<Value> = f

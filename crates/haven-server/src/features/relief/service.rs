@@ -22,7 +22,7 @@ use crate::web::error::{AppError, FieldError};
 use haven_domain::access::{self, CaseAction, CaseDecision};
 use haven_domain::policy::Actor;
 use haven_domain::relief::documents::{DocumentContent, DocumentKind, DocumentStatus};
-use haven_domain::relief::facts::QualifyingCrime;
+use haven_domain::relief::facts::{QualifyingCrime, UCertification};
 use haven_domain::relief::{self, Evaluation, FACTS_FORMAT, Facts, Parameters};
 use haven_domain::{AuditAction, AuditEntry, CaseId, DocumentId, MessageId};
 use haven_store::{
@@ -624,12 +624,26 @@ pub async fn sign_document(
     let open = open_for_write(actor, view.bundle);
     let mut facts = stored_facts(state, case).await?;
     let signed_on = today();
-    let signature = match view.doc.kind {
-        DocumentKind::I918b => &mut facts.u_certification,
-        DocumentKind::I914b => &mut facts.t_declaration,
-    };
-    signature.signed_on = Some(signed_on);
-    signature.withdrawn_on = None;
+    match view.doc.kind {
+        // U-5: who signed, for which agency, goes with the signature, so a
+        // re-signing starts the six months from the new date.
+        DocumentKind::I918b => {
+            let signer = state.store.user(actor.user).await?;
+            facts.u_certification = UCertification {
+                signed: None,
+                signed_on: Some(signed_on),
+                withdrawn_on: None,
+                signer_name: signer.map(|u| u.display_name),
+                signer_role: view.content.signer_role,
+                agency_name: Some(view.content.agency_name.trim().to_owned()),
+                agency_kind: view.content.agency_kind,
+            };
+        }
+        DocumentKind::I914b => {
+            facts.t_declaration.signed_on = Some(signed_on);
+            facts.t_declaration.withdrawn_on = None;
+        }
+    }
     let (sealed, deadlines, flag, _) = prepare_write(state, &open, facts).await?;
     let role = haven_domain::Role::CertifyingOfficial.as_str();
     let signing = Signing {
@@ -722,12 +736,18 @@ pub async fn withdraw_document(
     let kind = view.doc.kind;
     let open = open_for_write(actor, view.bundle);
     let mut facts = stored_facts(state, case).await?;
-    let signature = match kind {
-        DocumentKind::I918b => &mut facts.u_certification,
-        DocumentKind::I914b => &mut facts.t_declaration,
+    let (current, withdrawn_on) = match kind {
+        DocumentKind::I918b => (
+            facts.u_certification.signed_on,
+            &mut facts.u_certification.withdrawn_on,
+        ),
+        DocumentKind::I914b => (
+            facts.t_declaration.signed_on,
+            &mut facts.t_declaration.withdrawn_on,
+        ),
     };
-    if signature.signed_on.is_some() && signature.signed_on == signed_on {
-        signature.withdrawn_on = Some(today());
+    if current.is_some() && current == signed_on {
+        *withdrawn_on = Some(today());
     }
     let (sealed, deadlines, flag, _) = prepare_write(state, &open, facts).await?;
     let at = haven_domain::now();

@@ -3,6 +3,7 @@
 use super::*;
 use crate::web::pages::CsrfForm;
 use crate::web::pages::Ids;
+use haven_domain::relief::facts::{CertifyingAgency, SignerRole};
 
 // ---------------------------------------------------------------- documents
 
@@ -16,11 +17,16 @@ struct DocumentPage {
     status: String,
     notice: Option<String>,
     errors: Vec<String>,
-    crimes: Vec<(String, String, bool)>,
+    crimes: Vec<Opt>,
     crime_labels: String,
     signer: String,
     hash: String,
-    statements: Vec<(&'static str, String, bool)>,
+    statements: Vec<Opt>,
+    /// I-918 B: who signs and the agency's kind (U-5).
+    signer_roles: Vec<Opt>,
+    agency_kinds: Vec<Opt>,
+    signer_role: String,
+    agency_kind: String,
     dob: String,
     crime_from: String,
     crime_to: String,
@@ -32,11 +38,35 @@ struct DocumentPage {
     withdrawn_when: String,
 }
 
-pub(super) fn statements(
+const AGENCY_KINDS: [CertifyingAgency; 10] = [
+    CertifyingAgency::FederalLawEnforcement,
+    CertifyingAgency::StateLawEnforcement,
+    CertifyingAgency::LocalLawEnforcement,
+    CertifyingAgency::TribalLawEnforcement,
+    CertifyingAgency::Prosecutor,
+    CertifyingAgency::Judge,
+    CertifyingAgency::ChildProtectiveServices,
+    CertifyingAgency::Eeoc,
+    CertifyingAgency::Dol,
+    CertifyingAgency::OtherAuthority,
+];
+
+/// The options of a select of facts codes, labelled `relief-choice-<code>`.
+fn choice_opts<T: serde::Serialize + PartialEq + Copy>(
     lang: Lang,
-    kind: DocumentKind,
-    c: &DocumentContent,
-) -> Vec<(&'static str, String, bool)> {
+    all: &[T],
+    chosen: Option<T>,
+) -> Vec<Opt> {
+    all.iter()
+        .map(|x| Opt {
+            value: code(x),
+            label: lang.t(&format!("relief-choice-{}", code(x))),
+            selected: chosen == Some(*x),
+        })
+        .collect()
+}
+
+pub(super) fn statements(lang: Lang, kind: DocumentKind, c: &DocumentContent) -> Vec<Opt> {
     let mut all = vec![("victim_of_the_crime", c.victim_of_the_crime)];
     if kind == DocumentKind::I918b {
         all.extend([
@@ -48,12 +78,10 @@ pub(super) fn statements(
         ]);
     }
     all.into_iter()
-        .map(|(f, on)| {
-            (
-                f,
-                lang.t(&format!("relief-doc-stmt-{}-{f}", kind.as_str())),
-                on,
-            )
+        .map(|(f, on)| Opt {
+            value: f.to_owned(),
+            label: lang.t(&format!("relief-doc-stmt-{}-{f}", kind.as_str())),
+            selected: on,
         })
         .collect()
 }
@@ -106,14 +134,30 @@ async fn document_page(
         errors,
         crimes: CRIMES
             .iter()
-            .map(|x| {
-                (
-                    code(x),
-                    lang.t(&format!("relief-crime-{}", code(x))),
-                    c.crimes.contains(x),
-                )
+            .map(|x| Opt {
+                value: code(x),
+                label: lang.t(&format!("relief-crime-{}", code(x))),
+                selected: c.crimes.contains(x),
             })
             .collect(),
+        signer_roles: choice_opts(
+            lang,
+            &[
+                SignerRole::AgencyHead,
+                SignerRole::DesignatedSupervisor,
+                SignerRole::Judge,
+            ],
+            c.signer_role,
+        ),
+        agency_kinds: choice_opts(lang, &AGENCY_KINDS, c.agency_kind),
+        signer_role: c
+            .signer_role
+            .map(|r| lang.t(&format!("relief-choice-{}", code(&r))))
+            .unwrap_or_default(),
+        agency_kind: c
+            .agency_kind
+            .map(|k| lang.t(&format!("relief-choice-{}", code(&k))))
+            .unwrap_or_default(),
         crime_labels: c
             .crimes
             .iter()
@@ -186,6 +230,8 @@ fn content_from_form(f: &FormData) -> Result<DocumentContent, AppError> {
         injuries: f.one("injuries"),
         helpfulness: f.one("helpfulness"),
         signer_authorized: f.flag("signer_authorized"),
+        signer_role: serde_json::from_value(Value::String(f.one("signer_role"))).ok(),
+        agency_kind: serde_json::from_value(Value::String(f.one("agency_kind"))).ok(),
         agency_responsible: f.flag("agency_responsible"),
         victim_of_the_crime: f.flag("victim_of_the_crime"),
         possesses_information: f.flag("possesses_information"),

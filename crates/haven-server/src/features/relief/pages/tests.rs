@@ -58,8 +58,8 @@ fn every_relief_label_is_translated() {
     );
     for kind in DocumentKind::ALL {
         keys.push(format!("relief-doc-{}", kind.as_str()));
-        for (f, _, _) in statements(Lang::En, kind, &DocumentContent::default()) {
-            keys.push(format!("relief-doc-stmt-{}-{f}", kind.as_str()));
+        for s in statements(Lang::En, kind, &DocumentContent::default()) {
+            keys.push(format!("relief-doc-stmt-{}-{}", kind.as_str(), s.value));
         }
         for g in DocumentContent::default().gaps(kind) {
             keys.push(format!("relief-doc-field-{}", g.field));
