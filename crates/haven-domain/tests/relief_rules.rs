@@ -369,6 +369,9 @@ fn cases() -> Vec<Case> {
             .facts(json!({"u_crime": u_elements(), "u_certification": {"signed_on": "2026-10-01"}}))
             .missing("u_certification.signer_role"),
         // Class 4: a requirement known to be unmet is "not eligible now".
+        case("U-4", "signed, the date not yet recorded: asked for", P::UPrincipal, S::MayQualify)
+            .facts(json!({"u_crime": u_elements(), "u_certification": {"signed": true}}))
+            .missing("u_certification.signed_on"),
         case("U-4", "known: no certification has been signed", P::UPrincipal, S::NotEligibleNow)
             .facts(json!({"u_crime": u_elements(), "u_certification": {"signed": false}}))
             .not_missing("u_certification.signed_on"),

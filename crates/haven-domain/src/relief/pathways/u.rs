@@ -233,12 +233,18 @@ fn certification(c: &Ctx, o: &mut Out) -> Option<bool> {
     let s = &c.f.u_certification;
     let filed = c.f.u_petition.filed_on;
     let Some(signed) = s.signed_on else {
-        if s.signed.is_none() {
-            o.missing(
+        match s.signed {
+            None => o.missing(
                 "u_certification.signed_on",
                 "Has a certifying official signed Form I-918 Supplement B?",
                 &["U-4"],
-            );
+            ),
+            Some(true) => o.missing(
+                "u_certification.signed_on",
+                "On what date was Supplement B signed? The six months to file run from it.",
+                &["U-4", "U-7"],
+            ),
+            Some(false) => {}
         }
         o.line(&["U-4"], "A U petition must include a law-enforcement certification (I-918 Supplement B); without it the petitioner is ineligible.");
         o.step(Actor::LawEnforcement, &["U-4", "U-5", "U-6"], "Ask the certifying agency to sign Supplement B: its head, a supervisor the head designated, or a judge may sign. Signing is at the agency's discretion.");
