@@ -14,12 +14,17 @@ pub enum DirectoryCommand {
     /// row is listed with the reason, and nothing of a rejected record is
     /// imported.
     Import {
-        /// JSON files, CSV files, or folders holding them.
+        /// A published zip (datapackage.json + data/*.csv), JSON files, CSV
+        /// files, or folders holding them.
         #[arg(required = true)]
         paths: Vec<PathBuf>,
         /// Check and report only; write nothing.
         #[arg(long)]
         dry_run: bool,
+        /// Write the whole report (every rejected row and warning) to FILE
+        /// as JSON; the screen shows a summary by reason.
+        #[arg(long, value_name = "FILE")]
+        report: Option<PathBuf>,
     },
     /// Write the directory as HSDS 3.0 JSON: every organization, then every
     /// service as a full record (confidential addresses left out).
@@ -30,65 +35,174 @@ pub enum DirectoryCommand {
     },
 }
 
-fn read_inputs(paths: &[PathBuf]) -> Result<Vec<(String, String)>> {
+/// The files given, and every file in the folders given (their subfolders
+/// too: a datapackage keeps its tables in `data/`), as named bytes.
+fn read_inputs(paths: &[PathBuf]) -> Result<Vec<(String, Vec<u8>)>> {
     let mut files = Vec::new();
     for p in paths {
         if p.is_dir() {
-            let mut entries: Vec<PathBuf> = std::fs::read_dir(p)
-                .with_context(|| format!("reading {}", p.display()))?
-                .filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|e| e.is_file())
-                .collect();
-            entries.sort();
-            for e in entries {
-                files.push(read_one(&e)?);
-            }
+            walk(p, p, 0, &mut files)?;
         } else {
-            files.push(read_one(p)?);
+            let bytes = std::fs::read(p).with_context(|| format!("reading {}", p.display()))?;
+            files.push((p.display().to_string(), bytes));
         }
     }
     Ok(files)
 }
 
-fn read_one(p: &Path) -> Result<(String, String)> {
-    let text = std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
-    Ok((p.display().to_string(), text))
+fn walk(root: &Path, dir: &Path, depth: u8, files: &mut Vec<(String, Vec<u8>)>) -> Result<()> {
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
+        .with_context(|| format!("reading {}", dir.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|e| {
+            !e.file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with('.'))
+        })
+        .collect();
+    entries.sort();
+    for e in entries {
+        if e.is_dir() {
+            if depth < 3 {
+                walk(root, &e, depth + 1, files)?;
+            }
+        } else if e.is_file() {
+            let bytes = std::fs::read(&e).with_context(|| format!("reading {}", e.display()))?;
+            let name = e.strip_prefix(root).unwrap_or(&e).display().to_string();
+            files.push((name, bytes));
+        }
+    }
+    Ok(())
 }
 
-fn print_report(r: &ImportReport) {
+/// A reason without its particulars (the values and ids), so that rows
+/// rejected for the same reason are counted together.
+fn reason_kind(reason: &str) -> String {
+    let mut out = String::new();
+    let mut quoted = false;
+    for w in reason.split(' ') {
+        let q = w.starts_with('"');
+        if q || quoted {
+            quoted = !(w.ends_with('"') || w.ends_with("\":")) || (q && w.len() == 1);
+            if !out.ends_with('…') {
+                out.push_str(" …");
+            }
+            continue;
+        }
+        let particular = w.chars().any(|c| c.is_ascii_digit()) && w.len() > 3;
+        out.push(' ');
+        out.push_str(if particular { "…" } else { w });
+    }
+    out.trim().to_owned()
+}
+
+fn print_group(title: &str, rows: &[haven_domain::directory::import::Rejection], all: bool) {
+    if rows.is_empty() {
+        return;
+    }
+    let mut groups: std::collections::BTreeMap<String, Vec<_>> = std::collections::BTreeMap::new();
+    for x in rows {
+        groups.entry(reason_kind(&x.reason)).or_default().push(x);
+    }
+    let mut groups: Vec<_> = groups.into_iter().collect();
+    groups.sort_by(|a, b| b.1.len().cmp(&a.1.len()).then_with(|| a.0.cmp(&b.0)));
+    println!("{title} ({}):", rows.len());
+    for (kind, xs) in groups {
+        println!("  {:>5}  {kind}", xs.len());
+        let shown = if all { xs.len() } else { 3 };
+        for x in xs.iter().take(shown) {
+            match &x.id {
+                Some(id) => println!("         {} (id {id}): {}", x.source, x.reason),
+                None => println!("         {}: {}", x.source, x.reason),
+            }
+        }
+        if xs.len() > shown {
+            println!(
+                "         … and {} more (--report FILE lists every one)",
+                xs.len() - shown
+            );
+        }
+    }
+}
+
+fn print_report(r: &ImportReport, all: bool) {
     let verb = if r.dry_run {
         "would import"
     } else {
         "imported"
     };
     println!(
-        "{verb} {} organizations, {} locations, {} services; {} rejected",
+        "{verb} {} organizations, {} locations, {} services; {} rows rejected, {} warnings",
         r.organizations,
         r.locations,
         r.services,
-        r.rejected.len()
+        r.rejected.len(),
+        r.warnings.len()
     );
-    for x in &r.rejected {
-        match &x.id {
-            Some(id) => println!("rejected: {} (id {id}): {}", x.source, x.reason),
-            None => println!("rejected: {}: {}", x.source, x.reason),
-        }
-    }
+    print_group("rejected: not imported", &r.rejected, all);
+    print_group(
+        "warnings: imported with a change, or a detail left out",
+        &r.warnings,
+        all,
+    );
     for n in &r.notes {
         println!("note: {n}");
     }
 }
 
+/// `import --dry-run` when there is no database yet: checked and reported
+/// without creating the database or the key file. `None` for everything
+/// else, which needs the database.
+pub fn run_without_database(
+    cmd: &DirectoryCommand,
+    database_exists: bool,
+) -> Result<Option<crate::Outcome>> {
+    let DirectoryCommand::Import {
+        paths,
+        dry_run: true,
+        report: report_file,
+    } = cmd
+    else {
+        return Ok(None);
+    };
+    if database_exists {
+        return Ok(None);
+    }
+    eprintln!("reading {} input(s)…", paths.len());
+    let files = directory::package::unpack(read_inputs(paths)?)
+        .map_err(|e| anyhow::anyhow!(e.body().message))?;
+    let batch =
+        directory::batch_from_files(files).map_err(|e| anyhow::anyhow!(e.body().message))?;
+    let report = directory::check_without_directory(batch);
+    finish_report(&report, report_file.as_deref())?;
+    Ok(Some(crate::Outcome::Done))
+}
+
+fn finish_report(report: &ImportReport, file: Option<&Path>) -> Result<()> {
+    print_report(report, false);
+    if let Some(path) = file {
+        std::fs::write(path, serde_json::to_string_pretty(report)?)
+            .with_context(|| format!("writing {}", path.display()))?;
+        println!("the whole report: {}", path.display());
+    }
+    Ok(())
+}
+
 pub async fn run(state: &AppState, cmd: DirectoryCommand) -> Result<crate::Outcome> {
     match cmd {
-        DirectoryCommand::Import { paths, dry_run } => {
-            let files = read_inputs(&paths)?;
+        DirectoryCommand::Import {
+            paths,
+            dry_run,
+            report: report_file,
+        } => {
+            eprintln!("reading {} input(s)…", paths.len());
+            let files = directory::package::unpack(read_inputs(&paths)?)
+                .map_err(|e| anyhow::anyhow!(e.body().message))?;
             let batch = directory::batch_from_files(files)
                 .map_err(|e| anyhow::anyhow!(e.body().message))?;
             let report = directory::import(state, None, batch, dry_run, None)
                 .await
                 .map_err(|e| anyhow::anyhow!(e.body().message))?;
-            print_report(&report);
+            finish_report(&report, report_file.as_deref())?;
             Ok(crate::Outcome::Done)
         }
         DirectoryCommand::Export { out } => {

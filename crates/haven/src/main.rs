@@ -409,6 +409,13 @@ async fn run(cli: Cli) -> Result<Outcome> {
             Ok(Outcome::Done)
         }
         Command::Directory(cmd) => {
+            let database_exists = match &target {
+                DatabaseTarget::Sqlite { path } => path.exists(),
+                _ => true,
+            };
+            if let Some(outcome) = directory::run_without_database(&cmd, database_exists)? {
+                return Ok(outcome);
+            }
             let (store, state) = cli_state(&config, &target).await?;
             let outcome = directory::run(&state, cmd).await;
             store.close().await;

@@ -17,6 +17,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use uuid::Uuid;
 
 mod hsds1;
+pub mod lenient;
 use hsds1::convert_legacy;
 
 /// One rejected row or record, and why.
@@ -39,6 +40,13 @@ pub struct Batch {
     /// their location by id.
     pub services: Vec<Service>,
     pub rejected: Vec<Rejection>,
+    /// Rows kept with a change the data plainly meant (a weekday name read
+    /// as its number, a default `active` status), or a child row dropped
+    /// that its parent does not need (a phone without a number).
+    pub warnings: Vec<Rejection>,
+    /// Ids of records rejected here, so what links to them is said to go
+    /// with them rather than reported again.
+    pub rejected_ids: BTreeSet<String>,
     /// What was read but not kept (e.g. 1.x holiday schedules).
     pub notes: Vec<String>,
     /// Positions by id, so a repeated id replaces its record in constant time.
@@ -57,6 +65,14 @@ pub enum ImportError {
 }
 
 impl Batch {
+    fn warn(&mut self, source: &str, id: Option<&str>, reason: impl Into<String>) {
+        self.warnings.push(Rejection {
+            source: source.to_owned(),
+            id: id.map(str::to_owned),
+            reason: reason.into(),
+        });
+    }
+
     fn reject(&mut self, source: &str, id: Option<&str>, reason: impl Into<String>) {
         self.rejected.push(Rejection {
             source: source.to_owned(),
@@ -65,39 +81,52 @@ impl Batch {
         });
     }
 
-    /// Drops services whose organization or locations are neither in this
-    /// batch nor among `known_*` (already stored), reporting each.
+    /// Links to organizations and locations that are neither in this batch
+    /// nor among `known_*` (already stored): a service keeps going without
+    /// its organization (a warning), and a place at an unknown location is
+    /// dropped (rejected) while the service stays.
     pub fn resolve(&mut self, known_orgs: &BTreeSet<String>, known_locations: &BTreeSet<String>) {
-        let orgs: BTreeSet<&str> = self.organizations.iter().map(|o| o.id.as_str()).collect();
-        let locs: BTreeSet<&str> = self.locations.iter().map(|l| l.id.as_str()).collect();
-        let mut dropped = Vec::new();
-        self.services.retain(|s| {
-            if let Some(o) = &s.organization_id
-                && !orgs.contains(o.as_str())
-                && !known_orgs.contains(o)
+        let orgs: BTreeSet<String> = self.organizations.iter().map(|o| o.id.clone()).collect();
+        let locs: BTreeSet<String> = self.locations.iter().map(|l| l.id.clone()).collect();
+        let mut warnings = Vec::new();
+        let mut rejected = Vec::new();
+        let gone = &self.rejected_ids;
+        for s in &mut self.services {
+            // The service is right without its organization: kept, unlinked.
+            if let Some(o) = s.organization_id.clone()
+                && !orgs.contains(&o)
+                && !known_orgs.contains(&o)
             {
-                dropped.push((
+                warnings.push((
                     s.id.clone(),
-                    format!("organization {o} is not in the import or the directory"),
+                    format!("organization {o} is not in the import or the directory: the service is kept without it"),
                 ));
-                return false;
+                s.organization_id = None;
             }
-            for sal in &s.service_at_locations {
-                if let Some(l) = &sal.location_id
-                    && !locs.contains(l.as_str())
-                    && !known_locations.contains(l)
-                {
-                    dropped.push((
-                        s.id.clone(),
+            // A place that does not exist is dropped; the service stays.
+            s.service_at_locations.retain(|sal| match &sal.location_id {
+                Some(l) if gone.contains(l) => {
+                    warnings.push((
+                        sal.id.clone(),
+                        format!("left out with location {l}, which was rejected"),
+                    ));
+                    false
+                }
+                Some(l) if !locs.contains(l) && !known_locations.contains(l) => {
+                    rejected.push((
+                        sal.id.clone(),
                         format!("location {l} is not in the import or the directory"),
                     ));
-                    return false;
+                    false
                 }
-            }
-            true
-        });
-        for (id, reason) in dropped {
-            self.reject(&format!("service {id}"), Some(&id), reason);
+                _ => true,
+            });
+        }
+        for (id, reason) in warnings {
+            self.warn(&format!("service {id}"), Some(&id), reason);
+        }
+        for (id, reason) in rejected {
+            self.reject(&format!("service_at_location {id}"), Some(&id), reason);
         }
         self.reindex();
     }
@@ -117,6 +146,8 @@ impl Batch {
             upsert(&mut self.seen, 2, &mut self.services, id, s);
         }
         self.rejected.extend(other.rejected);
+        self.warnings.extend(other.warnings);
+        self.rejected_ids.extend(other.rejected_ids);
         self.notes.extend(other.notes);
     }
 
@@ -427,6 +458,8 @@ impl Batch {
 #[derive(Clone, Debug)]
 struct Row {
     table: &'static str,
+    /// The user's own file name, for the report.
+    file: std::sync::Arc<str>,
     line: usize,
     cells: Map<String, Value>,
 }
@@ -436,7 +469,7 @@ impl Row {
         self.cells.get(k).and_then(Value::as_str)
     }
     fn source(&self) -> String {
-        format!("{}.csv row {}", self.table, self.line)
+        format!("{} row {}", self.file, self.line)
     }
 }
 
@@ -492,6 +525,7 @@ fn parse_csv(file: &str, table: &'static str, text: &str) -> Result<Vec<Row>, Im
         .map(|h| h.trim().to_owned())
         .collect();
     let mut rows = Vec::new();
+    let file: std::sync::Arc<str> = file.into();
     for (i, rec) in reader.records().enumerate() {
         let rec = rec.map_err(|e| err(e.to_string()))?;
         let mut cells = Map::new();
@@ -503,6 +537,7 @@ fn parse_csv(file: &str, table: &'static str, text: &str) -> Result<Vec<Row>, Im
         }
         rows.push(Row {
             table,
+            file: file.clone(),
             line: i + 2,
             cells,
         });
@@ -668,17 +703,25 @@ struct Tables {
 impl Tables {
     /// The row as JSON with its children nested; the first rejected row
     /// inside it, if any.
-    fn build(&self, i: usize, out_bad: &mut Option<usize>) -> Value {
+    fn build(&self, i: usize, out_bad: &mut Option<usize>, depth: u8) -> Value {
         if self.bad.contains(&i) && out_bad.is_none() {
             *out_bad = Some(i);
         }
         let row = &self.rows[i];
         let mut obj = row.cells.clone();
+        // HSDS nests a few levels deep; a row that is its own descendant (an
+        // attribute linked to itself) would nest forever.
+        if depth > 8 {
+            if out_bad.is_none() {
+                *out_bad = Some(i);
+            }
+            return Value::Object(obj);
+        }
         if let Some(id) = row.get("id") {
             if let Some(kids) = self.children.get(&(row.table, id.to_owned())) {
                 for &k in kids {
                     let field = field_of(self.rows[k].table);
-                    let child = self.build(k, out_bad);
+                    let child = self.build(k, out_bad, depth + 1);
                     let slot = obj
                         .entry(field.to_owned())
                         .or_insert_with(|| Value::Array(Vec::new()));
@@ -689,7 +732,7 @@ impl Tables {
             }
             if let Some(kids) = self.children.get(&("@attributes", id.to_owned())) {
                 for &k in kids {
-                    let child = self.build(k, out_bad);
+                    let child = self.build(k, out_bad, depth + 1);
                     let slot = obj
                         .entry("attributes".to_owned())
                         .or_insert_with(|| Value::Array(Vec::new()));
@@ -798,7 +841,7 @@ fn assemble(mut rows: Vec<Row>, batch: &mut Batch) {
             }
             let source = t.rows[i].source();
             let mut first_bad = None;
-            let v = t.build(i, &mut first_bad);
+            let v = t.build(i, &mut first_bad, 0);
             if let Some(b) = first_bad {
                 let why = if b == i {
                     continue; // already reported

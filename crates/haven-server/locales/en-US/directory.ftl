@@ -99,3 +99,4 @@ hotlines-position = Order
 hotlines-print-title = Help is available
 hotlines-print-intro = You can call these numbers at any time. You do not have to give your name.
 hotlines-print-free = Calls are free. Help does not depend on talking to the police.
+dir-import-warnings = Imported with a change, or a detail left out: { $count }

@@ -99,3 +99,4 @@ hotlines-position = Orden
 hotlines-print-title = Hay ayuda disponible
 hotlines-print-intro = Puede llamar a estos números en cualquier momento. No tiene que dar su nombre.
 hotlines-print-free = Las llamadas son gratuitas. La ayuda no depende de hablar con la policía.
+dir-import-warnings = Importados con un cambio, o con un detalle omitido: { $count }

@@ -1,15 +1,33 @@
 //! Reading HSDS 1.x exports (the CSV datapackage that 211s publish).
 
+use super::lenient;
 use super::*;
 
 // ---------------------------------------------------------------- HSDS 1.x
 
-/// A 1.x id as a 3.0 UUID: kept when it is one, otherwise derived (UUID v5),
-/// the same for every table, so links between tables still hold.
-fn legacy_id(raw: &str) -> String {
+/// A 1.x id as a 3.0 UUID: kept when it is one, otherwise derived (UUID v5)
+/// from the table it names a row of. Exports number each table from 1, so
+/// service 12 and location 12 are different records and get different ids;
+/// a link (`service_id`) derives from the table it points to, so links hold.
+fn legacy_id(table: &str, raw: &str) -> String {
     Uuid::parse_str(raw)
-        .unwrap_or_else(|_| super::super::attributes::derived_id(&format!("hsds1:{raw}")))
+        .unwrap_or_else(|_| super::super::attributes::derived_id(&format!("hsds1:{table}:{raw}")))
         .to_string()
+}
+
+/// The table a 1.x id column points into (`id`: the row's own table).
+fn table_of(field: &str, own: &'static str) -> &'static str {
+    match field {
+        "organization_id" | "parent_organization_id" => "organizations",
+        "service_id" | "link_id" => "services",
+        "location_id" => "locations",
+        "program_id" => "programs",
+        "contact_id" => "contacts",
+        "phone_id" => "phones",
+        "service_at_location_id" => "service_at_location",
+        "taxonomy_term_id" | "taxonomy_id" | "parent_id" => "taxonomy_terms",
+        _ => own,
+    }
 }
 
 /// Rewrites the 1.x tables as 3.0 rows.
@@ -17,10 +35,21 @@ pub(super) fn convert_legacy(
     tables: &BTreeMap<String, String>,
     batch: &mut Batch,
 ) -> Result<Vec<Row>, ImportError> {
+    // Literal "\n" in any text is the line break the publisher meant.
     let read = |name: &str, table: &'static str| -> Result<Vec<Row>, ImportError> {
-        tables
+        let mut rows = tables
             .get(name)
-            .map_or(Ok(Vec::new()), |text| parse_csv(name, table, text))
+            .map_or(Ok(Vec::new()), |text| parse_csv(name, table, text))?;
+        for r in &mut rows {
+            for v in r.cells.values_mut() {
+                if let Value::String(s) = v
+                    && s.contains("\\n")
+                {
+                    *s = lenient::line_breaks(s);
+                }
+            }
+        }
+        Ok(rows)
     };
     let mut out: Vec<Row> = Vec::new();
     let fix_ids = |row: &mut Row| {
@@ -32,7 +61,7 @@ pub(super) fn convert_legacy(
             .collect();
         for k in keys {
             if let Some(Value::String(s)) = row.cells.get(&k) {
-                let mapped = legacy_id(s);
+                let mapped = legacy_id(table_of(&k, row.table), s);
                 row.cells.insert(k, Value::String(mapped));
             }
         }
@@ -45,6 +74,14 @@ pub(super) fn convert_legacy(
     let mut extra_eligibility: HashMap<String, Vec<String>> = HashMap::new();
     let mut payments: HashMap<String, Vec<String>> = HashMap::new();
     for mut r in read("eligibility.csv", "eligibility")? {
+        if r.get("service_id").is_none() {
+            batch.warn(
+                &r.source(),
+                r.get("id"),
+                "no service_id: the row names no service and is left out",
+            );
+            continue;
+        }
         fix_ids(&mut r);
         if let (Some(s), Some(e)) = (r.get("service_id"), r.get("eligibility")) {
             extra_eligibility
@@ -61,6 +98,7 @@ pub(super) fn convert_legacy(
     }
     for mut r in read("organizations.csv", "organizations")? {
         fix_ids(&mut r);
+        fix_web(&mut r, "url", batch);
         rename(&mut r, "url", "website");
         if !r.cells.contains_key("description") {
             r.cells
@@ -70,6 +108,12 @@ pub(super) fn convert_legacy(
     }
     for mut r in read("services.csv", "services")? {
         fix_ids(&mut r);
+        fix_web(&mut r, "url", batch);
+        if r.get("status").is_none() && r.get("name").is_some() {
+            batch.warn(&r.source(), r.get("id"), "no status: imported as active");
+            r.cells
+                .insert("status".into(), Value::String("active".into()));
+        }
         r.cells.remove("taxonomy_ids");
         let id = r.get("id").unwrap_or_default().to_owned();
         if let Some(e) = extra_eligibility.get(&id) {
@@ -88,6 +132,20 @@ pub(super) fn convert_legacy(
         out.push(r);
     }
     for mut r in read("locations.csv", "locations")? {
+        let out_of_range = [("latitude", 90.0), ("longitude", 180.0)]
+            .into_iter()
+            .find_map(|(k, limit): (&str, f64)| {
+                let raw = r.get(k)?;
+                let v: f64 = raw.parse().ok()?;
+                (!(-limit..=limit).contains(&v)).then(|| format!("{k} {raw} is out of range"))
+            });
+        if let Some(why) = out_of_range {
+            batch.reject(&r.source(), r.get("id"), why);
+            if let Some(id) = r.get("id") {
+                batch.rejected_ids.insert(legacy_id("locations", id));
+            }
+            continue;
+        }
         fix_ids(&mut r);
         r.cells
             .insert("location_type".into(), Value::String("physical".into()));
@@ -102,6 +160,35 @@ pub(super) fn convert_legacy(
         ("postal_addresses.csv", "postal"),
     ] {
         for mut r in read(file, "addresses")? {
+            let filled = |k: &str| r.get(k).is_some();
+            if ![
+                "address_1",
+                "address_2",
+                "city",
+                "state_province",
+                "postal_code",
+            ]
+            .iter()
+            .any(|k| filled(k))
+            {
+                batch.warn(&r.source(), r.get("id"), "every field of the address is empty (a hotline or online service): the address is left out, the location kept");
+                continue;
+            }
+            if r.get("address_1").is_none() {
+                batch.warn(&r.source(), r.get("id"), "no street address (withheld or a mobile stop): kept with its city and ZIP code");
+                r.cells
+                    .insert("address_1".into(), Value::String(String::new()));
+            }
+            match r.get("country").map(str::to_ascii_uppercase).as_deref() {
+                None => {
+                    batch.warn(&r.source(), r.get("id"), "no country: read as US");
+                    r.cells.insert("country".into(), Value::String("US".into()));
+                }
+                Some("USA" | "U.S." | "U.S.A." | "UNITED STATES") => {
+                    r.cells.insert("country".into(), Value::String("US".into()));
+                }
+                _ => {}
+            }
             fix_ids(&mut r);
             let more: Vec<String> = ["address_2", "address_3", "address_4"]
                 .iter()
@@ -129,6 +216,23 @@ pub(super) fn convert_legacy(
         }
     }
     for mut r in read("phones.csv", "phones")? {
+        if r.get("number").is_none() {
+            batch.warn(&r.source(), r.get("id"), "no number: the phone is left out");
+            continue;
+        }
+        // A phone belongs to one record: the most specific it names.
+        let links = [
+            "contact_id",
+            "service_at_location_id",
+            "service_id",
+            "location_id",
+            "organization_id",
+        ];
+        if let Some(first) = links.iter().position(|k| r.get(k).is_some()) {
+            for k in &links[first + 1..] {
+                r.cells.remove(*k);
+            }
+        }
         fix_ids(&mut r);
         r.cells.remove("department");
         if let Some(Value::String(langs)) = r.cells.remove("language") {
@@ -155,6 +259,7 @@ pub(super) fn convert_legacy(
                 cells.insert("name".into(), Value::String(l.to_owned()));
                 out.push(Row {
                     table: "languages",
+                    file: r.file.clone(),
                     line: r.line,
                     cells,
                 });
@@ -173,10 +278,46 @@ pub(super) fn convert_legacy(
         out.push(r);
     }
     for mut r in read("regular_schedules.csv", "schedules")? {
+        if r.get("opens_at").is_none() && r.get("closes_at").is_none() {
+            batch.warn(
+                &r.source(),
+                r.get("id"),
+                "no opening or closing time (a closed day): left out",
+            );
+            continue;
+        }
+        let mut bad_time = None;
+        for k in ["opens_at", "closes_at"] {
+            if let Some(raw) = r.get(k).map(str::to_owned) {
+                match lenient::time_of_day(&raw) {
+                    Some(t) => {
+                        r.cells.insert(k.into(), Value::String(format!("{t}:00")));
+                    }
+                    None => bad_time = Some(format!("{k}: \"{raw}\" is not a time of day")),
+                }
+            }
+        }
+        if let Some(why) = bad_time {
+            batch.warn(
+                &r.source(),
+                r.get("id"),
+                format!("{why}: the opening is left out"),
+            );
+            continue;
+        }
+        // Schedules often have no id: one derived from the file and line.
+        if r.get("id").is_none() {
+            let id = super::super::attributes::derived_id(&format!(
+                "hsds1:schedules:{}:{}",
+                r.file, r.line
+            ));
+            r.cells.insert("id".into(), Value::String(id.to_string()));
+        }
         fix_ids(&mut r);
         if let Some(Value::String(day)) = r.cells.remove("weekday") {
-            // 1.x numbers the days 1 (Monday) to 7 (Sunday).
-            match day.parse::<usize>().ok().filter(|d| (1..=7).contains(d)) {
+            // 1.x numbers the days 1 (Monday) to 7 (Sunday); exports also
+            // write their names.
+            match lenient::weekday(&day) {
                 Some(d) => {
                     r.cells
                         .insert("byday".into(), Value::String(WEEKDAYS[d - 1].into()));
@@ -188,7 +329,7 @@ pub(super) fn convert_legacy(
                     batch.reject(
                         &r.source(),
                         r.get("id"),
-                        format!("weekday: \"{day}\" is not 1 (Monday) to 7 (Sunday)"),
+                        format!("weekday: \"{day}\" is not a day of the week"),
                     );
                     r.cells.insert("freq".into(), Value::String("never".into()));
                 }
@@ -262,4 +403,43 @@ pub(super) fn convert_legacy(
         }
     }
     Ok(out)
+}
+
+/// A web address without a scheme gets `https://`; an e-mail address
+/// written as one moves to `email` when that is empty.
+fn fix_web(r: &mut Row, field: &str, batch: &mut Batch) {
+    let Some(raw) = r.get(field).map(str::to_owned) else {
+        return;
+    };
+    if lenient::looks_like_email(&raw) {
+        r.cells.remove(field);
+        if r.get("email").is_none() {
+            r.cells.insert("email".into(), Value::String(raw.clone()));
+        }
+        batch.warn(
+            &r.source(),
+            r.get("id"),
+            format!("{field}: \"{raw}\" is an e-mail address: kept as the e-mail"),
+        );
+        return;
+    }
+    match lenient::web_address(&raw) {
+        Some(url) if url != raw => {
+            batch.warn(
+                &r.source(),
+                r.get("id"),
+                format!("{field}: \"{raw}\" has no scheme: read with https://"),
+            );
+            r.cells.insert(field.into(), Value::String(url));
+        }
+        Some(_) => {}
+        None => {
+            batch.warn(
+                &r.source(),
+                r.get("id"),
+                format!("{field}: \"{raw}\" is not a web address: left out"),
+            );
+            r.cells.remove(field);
+        }
+    }
 }

@@ -152,3 +152,110 @@ fn json_errors_name_the_field() {
     );
     assert!(matches!(from_json("{"), Err(ImportError::NotJson(_))));
 }
+
+/// A county 211's HSDS 1.x export as published, with every quirk real
+/// exports have (tests/fixtures/hsds1-county/EXPECTED.md): only the rows
+/// that are genuinely wrong are rejected.
+#[test]
+fn a_real_shaped_211_export_imports_with_only_wrong_rows_rejected() {
+    let root = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/hsds1-county/data/"
+    );
+    let tables: BTreeMap<String, String> = std::fs::read_dir(root)
+        .unwrap()
+        .filter_map(Result::ok)
+        .map(|e| {
+            (
+                e.file_name().to_string_lossy().into_owned(),
+                std::fs::read_to_string(e.path()).unwrap(),
+            )
+        })
+        .collect();
+    let mut b = from_tables(&tables).unwrap();
+    b.resolve(&BTreeSet::new(), &BTreeSet::new());
+    assert_eq!(
+        (b.organizations.len(), b.services.len(), b.locations.len()),
+        (25, 42, 35),
+        "rejected: {:#?}",
+        b.rejected
+    );
+    // Raw ids restart at 1 in every table: 25 + 42 + 35 distinct records.
+    let ids: BTreeSet<&str> = b
+        .organizations
+        .iter()
+        .map(|o| o.id.as_str())
+        .chain(b.services.iter().map(|s| s.id.as_str()))
+        .chain(b.locations.iter().map(|l| l.id.as_str()))
+        .collect();
+    assert_eq!(ids.len(), 102);
+    // The three wrong rows, and nothing else, are errors, named by the
+    // publisher's own file and line.
+    let mut errors: Vec<String> = b
+        .rejected
+        .iter()
+        .map(|r| format!("{}: {}", r.source, r.reason))
+        .collect();
+    errors.sort();
+    assert_eq!(errors.len(), 3, "{errors:#?}");
+    assert!(
+        errors
+            .iter()
+            .any(|e| e.starts_with("services.csv row 44") && e.contains("name")),
+        "{errors:#?}"
+    );
+    assert!(
+        errors
+            .iter()
+            .any(|e| e.starts_with("locations.csv row 32") && e.contains("latitude 999")),
+        "{errors:#?}"
+    );
+    assert!(
+        errors
+            .iter()
+            .any(|e| e.contains("location") && e.contains("is not in the import")),
+        "{errors:#?}"
+    );
+    // Kept as meant: a default status, weekday names, am/pm times and hours
+    // past midnight (service 4 opens 20:00 and closes 07:00 every night).
+    assert!(b.services.iter().all(|s| !s.status.is_empty()));
+    let warned = |what: &str| {
+        b.warnings
+            .iter()
+            .filter(|w| w.reason.contains(what))
+            .count()
+    };
+    assert_eq!(warned("no status"), 4);
+    assert_eq!(warned("no country"), 6);
+    assert_eq!(warned("no number"), 2);
+    assert_eq!(warned("no service_id"), 2);
+    assert_eq!(warned("organization"), 3);
+    let nights = b
+        .services
+        .iter()
+        .find(|s| {
+            s.schedules.len() == 7
+                && s.schedules
+                    .iter()
+                    .all(|x| x.opens_at.as_deref() == Some("20:00:00"))
+        })
+        .expect("the shelter open every night");
+    assert!(
+        nights
+            .schedules
+            .iter()
+            .all(|x| x.closes_at.as_deref() == Some("07:00:00"))
+    );
+    // Literal \n became a line break; a URL without a scheme got one.
+    assert!(b.services.iter().any(|s| {
+        s.description
+            .as_deref()
+            .is_some_and(|d| d.contains("\nBring photo ID"))
+    }));
+    assert!(
+        b.organizations
+            .iter()
+            .any(|o| o.website.as_deref() == Some("https://www.newriverfoodbank.org"))
+    );
+    assert!(b.organizations.iter().any(|o| o.email.as_deref() == Some("intake@tenantlegalaid.org") && o.website.is_none()));
+}

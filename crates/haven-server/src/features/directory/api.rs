@@ -164,7 +164,8 @@ pub struct ImportQuery {
     pub dry_run: Option<bool>,
 }
 
-/// Imports HSDS 3.0 JSON (one record, an array, or a list page) into the
+/// Imports HSDS 3.0 JSON (one record, an array, or a list page), or an
+/// HSDS datapackage as a zip (`application/zip`), into the
 /// directory (administrators). Records update by id; the report lists
 /// every rejected record and why; nothing of a rejected record is written.
 #[utoipa::path(post, path = "/api/v1/directory/import", tag = "directory", params(ImportQuery),
@@ -178,6 +179,23 @@ pub async fn import(
     body: Bytes,
 ) -> Response {
     let r = async {
+        // A published datapackage (a zip) is read as the command line reads it.
+        if body.starts_with(b"PK\x03\x04") {
+            // Refused before anything is unpacked, like every refusal.
+            if !directory::may_manage(&caller.actor) {
+                return Err(AppError::NotFound);
+            }
+            let files = directory::package::unpack(vec![("upload.zip".into(), body.to_vec())])?;
+            let batch = directory::batch_from_files(files)?;
+            return directory::import(
+                &state,
+                Some(&caller.actor),
+                batch,
+                q.dry_run.unwrap_or(false),
+                rid,
+            )
+            .await;
+        }
         let text = std::str::from_utf8(&body).map_err(|_| AppError::Invalid {
             code: "not_json",
             field: None,

@@ -708,9 +708,7 @@ pub async fn import_upload(
                 match name.as_str() {
                     "csrf" => csrf = String::from_utf8_lossy(&bytes).into_owned(),
                     "dry_run" => dry_run = !bytes.is_empty(),
-                    "files" if !file_name.is_empty() => {
-                        files.push((file_name, String::from_utf8_lossy(&bytes).into_owned()))
-                    }
+                    "files" if !file_name.is_empty() => files.push((file_name, bytes.to_vec())),
                     _ => {}
                 }
             }
@@ -734,7 +732,7 @@ pub async fn import_upload(
                 message: lang.t("dir-import-choose"),
             });
         }
-        let batch = directory::batch_from_files(files)?;
+        let batch = directory::batch_from_files(directory::package::unpack(files)?)?;
         directory::import(&state, Some(&actor), batch, dry_run, rid).await
     }
     .await;

@@ -69,6 +69,10 @@ pub struct ImportReport {
     /// was imported.
     #[schema(value_type = Vec<Object>)]
     pub rejected: Vec<Rejection>,
+    /// Rows kept with a change the data plainly meant, or child rows left
+    /// out that their record does not need, each with why.
+    #[schema(value_type = Vec<Object>)]
+    pub warnings: Vec<Rejection>,
     /// What was read but not kept.
     pub notes: Vec<String>,
     /// Only checked (`dry_run`): nothing was written.
@@ -331,6 +335,7 @@ pub async fn import(
         locations: loc_rows.len(),
         services: service_rows.len(),
         rejected: batch.rejected,
+        warnings: batch.warnings,
         notes: batch.notes,
         dry_run,
     };
@@ -357,6 +362,23 @@ pub async fn import(
             .await?;
     }
     Ok(report)
+}
+
+/// A dry run with no directory to compare with (no database yet): what an
+/// import would keep and reject, computed without opening or creating
+/// anything.
+#[must_use]
+pub fn check_without_directory(mut batch: Batch) -> ImportReport {
+    batch.resolve(&BTreeSet::new(), &BTreeSet::new());
+    ImportReport {
+        organizations: batch.organizations.len(),
+        locations: batch.locations.len(),
+        services: batch.services.len(),
+        rejected: batch.rejected,
+        warnings: batch.warnings,
+        notes: batch.notes,
+        dry_run: true,
+    }
 }
 
 // ---------------------------------------------------------------- search
