@@ -188,13 +188,24 @@ async fn directory_upserts_and_searches_on_both_databases(db: TestDb) {
         words: vec!["visa".into()],
         ..near.clone()
     };
-    // Near a place the store returns the box's candidates with their folded
-    // text; the service matches the words (the same on both databases).
+    // Near a place the words narrow the rows in the store too (the limit
+    // counts matches, not candidates); the folded text comes along for the
+    // service to score the same way on both databases.
     let hits = s.search_directory(&with_words).await.unwrap();
+    assert!(
+        hits.is_empty(),
+        "{}: no visa service near Manhattan",
+        db.name
+    );
+    let sheltered = DirectoryQuery {
+        words: vec!["shelt".into()],
+        ..near.clone()
+    };
+    let hits = s.search_directory(&sheltered).await.unwrap();
     assert_eq!(hits.len(), 1);
     let (name, body) = hits[0].text.clone().unwrap();
     assert_eq!(name, "refugio medico");
-    assert!(haven_domain::directory::text::score(&with_words.words, &name, &body).is_none());
+    assert!(haven_domain::directory::text::score(&sheltered.words, &name, &body).is_some());
 
     // Filters: need bits, language, capacity.
     let needs = DirectoryQuery {
@@ -314,6 +325,49 @@ async fn directory_upserts_and_searches_on_both_databases(db: TestDb) {
         .unwrap();
     assert_eq!(known_orgs.into_iter().collect::<Vec<_>>(), [o.id]);
     assert_eq!(known_locs.len(), 1);
+    // A dense place (Chicago): 1,200 services in the box, 31 of them shelters. Every
+    // shelter comes back under a limit smaller than the box's candidates.
+    let city = location(o.id, 41.88, -87.63);
+    let crowd: Vec<DirServiceRow> = (0..1200)
+        .map(|i| {
+            let body = if i % 39 == 0 {
+                "night shelter beds"
+            } else {
+                "food pantry"
+            };
+            service(
+                o.id,
+                &format!("Service {i}"),
+                body,
+                0,
+                &["en"],
+                vec![(Uuid::now_v7(), city.id)],
+            )
+        })
+        .collect();
+    s.import_directory(
+        DirectoryWrite {
+            organizations: std::slice::from_ref(&o),
+            locations: std::slice::from_ref(&city),
+            services: &crowd,
+        },
+        &audit(AuditAction::DirectoryImported),
+    )
+    .await
+    .unwrap();
+    let dense = DirectoryQuery {
+        words: vec!["shelter".into()],
+        bbox: Some((41.7, 42.0, -87.8, -87.5)),
+        limit: 1000,
+        ..DirectoryQuery::default()
+    };
+    let hits = s.search_directory(&dense).await.unwrap();
+    let shelters = crowd
+        .iter()
+        .filter(|c| c.body_text.contains("shelter"))
+        .count();
+    assert_eq!(shelters, 31);
+    assert_eq!(hits.len(), shelters, "{}: every match in the box", db.name);
 }
 haven_store::on_both!(directory_upserts_and_searches_on_both_databases);
 

@@ -49,9 +49,9 @@ const SEARCH_NEAR: &str = concat!(
     search_filter!(),
     " LIMIT $7"
 );
-/// Words near a place: the box finds the few candidates and their folded
-/// text comes along; the words are matched and scored by the service, so a
-/// common word costs nothing here.
+/// Words near a place: the box and the words both narrow the rows here, so
+/// the limit counts matches, never candidates; the folded text comes along
+/// so the service scores near-place results the same way on both databases.
 const SEARCH_WORDS_NEAR: &str = concat!(
     search_columns!(),
     "0.0::float8 AS relevance, sl.latitude, sl.longitude,
@@ -60,7 +60,8 @@ const SEARCH_WORDS_NEAR: &str = concat!(
      FROM directory_service_locations sl
      JOIN directory_services s ON s.id = sl.service_id
      LEFT JOIN directory_organizations o ON o.id = s.organization_id
-     WHERE $8::text <> '' AND sl.latitude BETWEEN $9 AND $10 AND sl.longitude BETWEEN $11 AND $12 AND ",
+     WHERE $8::text <> '' AND sl.latitude BETWEEN $9 AND $10 AND sl.longitude BETWEEN $11 AND $12
+       AND s.search @@ to_tsquery('simple', $8) AND ",
     search_filter!(),
     " LIMIT $7"
 );

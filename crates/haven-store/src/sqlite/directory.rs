@@ -51,9 +51,10 @@ const SEARCH_NEAR: &str = concat!(
     search_filter!(),
     " LIMIT ?7"
 );
-/// Words near a place: the box finds the few candidates and their folded
-/// text comes along; the words are matched and scored by the service, so a
-/// common word costs nothing here.
+/// Words near a place: the box and the words both narrow the rows here, so
+/// the limit counts matches, never candidates (a dense city holds more
+/// places than any limit); the folded text comes along so the service
+/// scores near-place results the same way on both databases.
 const SEARCH_WORDS_NEAR: &str = concat!(
     search_columns!(),
     "0.0 AS relevance, sl.latitude, sl.longitude,
@@ -63,7 +64,8 @@ const SEARCH_WORDS_NEAR: &str = concat!(
      JOIN directory_services s ON s.id = sl.service_id
      JOIN directory_search f ON f.rowid = s.rowid
      LEFT JOIN directory_organizations o ON o.id = s.organization_id
-     WHERE ?8 <> '' AND sl.latitude BETWEEN ?9 AND ?10 AND sl.longitude BETWEEN ?11 AND ?12 AND ",
+     WHERE ?8 <> '' AND sl.latitude BETWEEN ?9 AND ?10 AND sl.longitude BETWEEN ?11 AND ?12
+       AND s.rowid IN (SELECT rowid FROM directory_search WHERE directory_search MATCH ?8) AND ",
     search_filter!(),
     " LIMIT ?7"
 );

@@ -35,8 +35,11 @@ pub const PAGE_SIZE: usize = 20;
 /// Candidates read from the database for one search near a place (a box
 /// holds few), and for one without a place (the best ranked by the
 /// database's full-text ranking; a broader list helps nobody).
-const CANDIDATES_NEAR: u32 = 1000;
-const CANDIDATES_ANYWHERE: u32 = 200;
+/// The most rows one search reads: far above any real result (a common
+/// word nationwide matches about 20,000 services), so the count shown is
+/// true; past it the result says it is truncated.
+const CANDIDATES_NEAR: u32 = 50_000;
+const CANDIDATES_ANYWHERE: u32 = 50_000;
 /// Radius used when a place is given without one, in miles.
 pub const DEFAULT_RADIUS_MILES: f64 = 25.0;
 
