@@ -20,9 +20,21 @@ pub struct Opening {
 
 const DAYS: [&str; 7] = ["MO", "TU", "WE", "TH", "FR", "SA", "SU"];
 
-/// "09:00", "09:00:00" or "9:00" → minutes after midnight ("24:00" is the end of the day).
+/// "09:00", "09:00:00" or "9:00" → minutes after midnight ("24:00" is the
+/// end of the day); "8:00pm", "9am" and "10:00 a.m." as they mean.
 #[must_use]
 pub fn minutes(s: &str) -> Option<u16> {
+    let lower = s.trim().to_ascii_lowercase();
+    if lower.ends_with('m')
+        && (lower.contains("am")
+            || lower.contains("pm")
+            || lower.contains("a.m")
+            || lower.contains("p.m"))
+    {
+        let t = super::import::lenient::time_of_day(&lower)?;
+        let (h, m) = t.split_once(':')?;
+        return Some(h.parse::<u16>().ok()? * 60 + m.parse::<u16>().ok()?);
+    }
     let mut it = s.trim().split(':');
     let h: u16 = it.next()?.trim().parse().ok()?;
     // Minutes are the first two digits: "09:00-05:00" and "09:00Z" carry a zone.
@@ -121,6 +133,16 @@ mod tests {
         assert_eq!(open_at(&o, datetime!(2026-12-01 23:00 UTC)), Some(false));
         // Saturday: closed.
         assert_eq!(open_at(&o, datetime!(2026-12-05 15:00 UTC)), Some(false));
+    }
+
+    #[test]
+    fn am_and_pm_are_read_as_meant() {
+        assert_eq!(minutes("8:00pm"), Some(20 * 60));
+        assert_eq!(minutes("9am"), Some(9 * 60));
+        assert_eq!(minutes("12:00 PM"), Some(12 * 60));
+        assert_eq!(minutes("12am"), Some(0));
+        assert_eq!(minutes("10:00 a.m."), Some(10 * 60));
+        assert_eq!(minutes("13pm"), None);
     }
 
     #[test]

@@ -101,13 +101,60 @@ pub const LANGUAGES: &[(&str, &str, &str, &str)] = &[
     ("asl", "sgn", "American Sign Language", "ASL"),
 ];
 
-/// An ISO 639-1 code from a code ("es", "spa", "es-MX") or a name
-/// ("Spanish", "español"). `None` when it cannot be told.
+/// Other names directories use for a language, in English and Spanish,
+/// folded (no accents, lower case). Some are read for US directories:
+/// "Creole" is Haitian Creole, "Filipino" is Tagalog's code (ISO 639-1 has
+/// none for Filipino), and Chinese varieties are Chinese.
+pub const LANGUAGE_ALIASES: &[(&str, &str)] = &[
+    ("creole", "ht"),
+    ("haitian", "ht"),
+    ("kreyol", "ht"),
+    ("criollo", "ht"),
+    ("criollo haitiano", "ht"),
+    ("creole haitiano", "ht"),
+    ("filipino", "tl"),
+    ("tagalo", "tl"),
+    ("mandarin", "zh"),
+    ("cantonese", "zh"),
+    ("chino", "zh"),
+    ("chino mandarin", "zh"),
+    ("cantones", "zh"),
+    ("sign language", "asl"),
+    ("lengua de senas", "asl"),
+    ("lenguaje de senas", "asl"),
+    ("espanol", "es"),
+    ("castellano", "es"),
+    ("ingles", "en"),
+    ("vietnamita", "vi"),
+    ("arabe", "ar"),
+    ("frances", "fr"),
+    ("coreano", "ko"),
+    ("ruso", "ru"),
+    ("portugues", "pt"),
+    ("ucraniano", "uk"),
+    ("somali", "so"),
+    ("amharico", "am"),
+    ("suajili", "sw"),
+    ("polaco", "pl"),
+];
+
+/// An ISO 639-1 code from a code ("es", "spa", "es-MX") or a name in
+/// English or Spanish ("Spanish", "español", "Creole", "Chinese (Mandarin)"),
+/// repairing encoding damage first ("KreyÃ²l"). `None` when it cannot be
+/// told: the name is then kept as text.
 #[must_use]
 pub fn language_code(s: &str) -> Option<String> {
-    let t = text::fold(s.trim());
+    let t = text::fold(import::lenient::repair(s.trim()).as_str());
     if t.is_empty() {
         return None;
+    }
+    // "Chinese (Mandarin)": the language, then the variety.
+    if let Some((lang, variety)) = t.split_once('(') {
+        let variety = variety.trim_end_matches(')').trim();
+        return language_code(lang.trim()).or_else(|| language_code(variety));
+    }
+    if let Some((_, code)) = LANGUAGE_ALIASES.iter().find(|(alias, _)| *alias == t) {
+        return Some((*code).to_owned());
     }
     let base = t.split(['-', '_']).next().unwrap_or(&t);
     for (one, three, en, native) in LANGUAGES {

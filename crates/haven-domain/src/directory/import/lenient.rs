@@ -277,3 +277,41 @@ mod tests {
         assert_eq!(line_breaks("a\\nb"), "a\nb");
     }
 }
+
+#[cfg(test)]
+mod language_tests {
+    use crate::directory::language_code;
+
+    /// How 211 exports write languages (names and codes, English and
+    /// Spanish, damaged text), to ISO 639-1.
+    #[test]
+    fn language_names_and_codes_as_directories_write_them() {
+        for (raw, code) in [
+            ("Spanish", "es"),
+            ("es", "es"),
+            ("spa", "es"),
+            ("es-US", "es"),
+            ("Español", "es"),
+            ("Creole", "ht"),
+            ("KreyÃ²l", "ht"),
+            ("Kreyòl", "ht"),
+            ("Haitian Creole", "ht"),
+            ("Criollo haitiano", "ht"),
+            ("English", "en"),
+            ("Inglés", "en"),
+            ("vie", "vi"),
+            ("Vietnamita", "vi"),
+            ("Tagalog", "tl"),
+            ("Filipino", "tl"),
+            ("ASL", "asl"),
+            ("American Sign Language", "asl"),
+            ("Lengua de señas", "asl"),
+            ("Chinese (Mandarin)", "zh"),
+            ("Mandarin", "zh"),
+            ("Cantonese", "zh"),
+        ] {
+            assert_eq!(language_code(raw).as_deref(), Some(code), "{raw}");
+        }
+        assert_eq!(language_code("Klingon"), None, "unknown names stay text");
+    }
+}
