@@ -174,6 +174,38 @@ pub fn language_name(code: &str, native: bool) -> String {
     )
 }
 
+/// Haven's needs for a publisher's taxonomy code (AIRS / 211 LA): every
+/// row of `data/taxonomy/airs-needs.csv` whose prefix the code starts with
+/// at a code boundary.
+#[must_use]
+pub fn needs_of_code(code: &str) -> Vec<NeedCategory> {
+    static TABLE: std::sync::OnceLock<Vec<(String, NeedCategory)>> = std::sync::OnceLock::new();
+    let table = TABLE.get_or_init(|| {
+        include_str!("../../../../data/taxonomy/airs-needs.csv")
+            .lines()
+            .skip(1)
+            .filter_map(|l| {
+                let mut f = l.split(',');
+                let prefix = f.next()?.trim().to_ascii_uppercase();
+                let need = NeedCategory::parse(f.next()?.trim())?;
+                Some((prefix, need))
+            })
+            .collect()
+    });
+    let code = code.trim().to_ascii_uppercase();
+    let mut needs: Vec<NeedCategory> = table
+        .iter()
+        .filter(|(p, _)| {
+            code.strip_prefix(p.as_str())
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with(['-', '.']))
+        })
+        .map(|(_, n)| *n)
+        .collect();
+    needs.sort();
+    needs.dedup();
+    needs
+}
+
 /// What the search index keeps about a service: filters as bit sets and
 /// codes, folded text, hours. Derived from the HSDS record and its locations
 /// every time it is written.
@@ -259,11 +291,27 @@ impl ServiceFacts {
                     .filter_map(|a| a.name.as_deref()),
             )
             .chain(haven.needs.iter().map(|n| n.as_str()))
+            .chain(
+                service
+                    .attributes
+                    .iter()
+                    .filter_map(|a| Some(a.taxonomy_term.as_ref()?.name.as_str())),
+            )
             .chain(language_names.iter().map(String::as_str)),
+        );
+        // The publisher's taxonomy counts too, so "find a service" for a
+        // plan item finds imported services.
+        let mut needs = haven.needs.clone();
+        needs.extend(
+            service
+                .attributes
+                .iter()
+                .filter_map(|a| a.taxonomy_term.as_ref()?.code.as_deref())
+                .flat_map(needs_of_code),
         );
         Self {
             status: service.status.clone(),
-            needs: NeedCategory::mask(&haven.needs),
+            needs: NeedCategory::mask(&needs),
             populations: Population::mask(&haven.populations),
             funding: FundingSource::mask(&haven.funding),
             languages,

@@ -364,6 +364,14 @@ pub(super) fn convert_legacy(
     }
     // 1.x taxonomy: terms, linked to services as 3.0 attributes.
     for mut r in read("taxonomy.csv", "taxonomy_terms")? {
+        // The publisher's code (an AIRS / 211 LA code such as BD-1800.2000)
+        // is the raw id: kept as the term's code before the id is derived.
+        if r.get("code").is_none()
+            && let Some(code) = r.get("id").map(str::to_owned)
+            && Uuid::parse_str(&code).is_err()
+        {
+            r.cells.insert("code".into(), Value::String(code));
+        }
         fix_ids(&mut r);
         rename(&mut r, "vocabulary", "taxonomy");
         r.cells.remove("parent_name");

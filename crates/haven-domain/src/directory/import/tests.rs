@@ -258,4 +258,37 @@ fn a_real_shaped_211_export_imports_with_only_wrong_rows_rejected() {
             .any(|o| o.website.as_deref() == Some("https://www.newriverfoodbank.org"))
     );
     assert!(b.organizations.iter().any(|o| o.email.as_deref() == Some("intake@tenantlegalaid.org") && o.website.is_none()));
+    // The publisher's AIRS codes are kept on the terms, and map to Haven's
+    // needs (data/taxonomy/airs-needs.csv).
+    let codes: BTreeSet<&str> = b
+        .services
+        .iter()
+        .flat_map(|s| s.attributes.iter())
+        .filter_map(|a| a.taxonomy_term.as_ref()?.code.as_deref())
+        .collect();
+    assert!(
+        codes.contains("BD-1800.2000") && codes.contains("BH-3800.7000"),
+        "{codes:?}"
+    );
+    use crate::record::NeedCategory as N;
+    assert_eq!(
+        super::super::needs_of_code("BD-1800.2000"),
+        [N::FoodClothing]
+    );
+    assert_eq!(
+        super::super::needs_of_code("BH-1800.1500-100"),
+        [N::Safety, N::Housing]
+    );
+    assert_eq!(
+        super::super::needs_of_code("LV-1600.2400"),
+        [N::Medical, N::Dental]
+    );
+    assert!(
+        super::super::needs_of_code("BHX-1").is_empty(),
+        "a prefix ends at a code boundary"
+    );
+    assert!(
+        super::super::needs_of_code("TJ-3000").is_empty(),
+        "information services name no need"
+    );
 }
