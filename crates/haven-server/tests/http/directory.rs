@@ -331,3 +331,94 @@ async fn the_directory_imports_searches_and_serves_hsds_to_partners(db: TestDb) 
     assert_eq!(s, StatusCode::NOT_FOUND);
 }
 on_both!(the_directory_imports_searches_and_serves_hsds_to_partners);
+
+/// A county 211's datapackage, uploaded as the zip it is published as:
+/// imported with only its wrong rows rejected; a service's page shows every
+/// number it has (its own, at each place, the place's); its publisher's
+/// taxonomy finds it by need.
+async fn a_published_211_zip_imports_and_its_services_show_every_phone(db: TestDb) {
+    let app = app_on(db, no_mfa()).await;
+    let org = app_org(&app).await;
+    let (_, admin_cookie) =
+        person(&app, org, "zip-admin@example.test", &[Role::Administrator]).await;
+    let admin = make_token(&app, &admin_cookie, &["admin:read", "admin:write"]).await;
+    let (_, spec) = worker(
+        &app,
+        org,
+        "zip-spec@example.test",
+        &[Role::VictimSpecialist],
+    )
+    .await;
+    let spec_cookie = person_cookie(&app, "zip-spec@example.test").await;
+    let zip = include_bytes!("../../../haven-domain/tests/fixtures/hsds1-county.zip");
+    let req = axum::http::Request::builder()
+        .method("POST")
+        .uri("/api/v1/directory/import")
+        .header(axum::http::header::AUTHORIZATION, format!("Bearer {admin}"))
+        .header(axum::http::header::CONTENT_TYPE, "application/zip")
+        .body(axum::body::Body::from(zip.to_vec()))
+        .unwrap();
+    let res = send(&app, req).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let r = json(res).await;
+    assert_eq!(
+        (
+            r["organizations"].as_i64(),
+            r["locations"].as_i64(),
+            r["services"].as_i64()
+        ),
+        (Some(25), Some(35), Some(42)),
+        "{}: {r}",
+        app.db.name
+    );
+    assert_eq!(r["rejected"].as_array().map(Vec::len), Some(3), "{r}");
+    // Found by words, and by the need its AIRS code maps to.
+    let (s, r) = call(
+        &app,
+        "GET",
+        "/api/v1/directory/search?q=rental",
+        &spec,
+        serde_json::Value::Null,
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{r}");
+    let rent = r["hits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|h| h["name"] == "Emergency Rental Assistance")
+        .unwrap_or_else(|| panic!("{r}"))
+        .clone();
+    let (_, r) = call(
+        &app,
+        "GET",
+        "/api/v1/directory/search?need=food_clothing",
+        &spec,
+        serde_json::Value::Null,
+    )
+    .await;
+    assert!(
+        r["hits"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|h| h["name"] == "Emergency Food Pantry"),
+        "{r}"
+    );
+    // Its own number, and each place's numbers for it.
+    let page = text(
+        send(
+            &app,
+            get(
+                &format!("/directory/services/{}", rent["id"].as_str().unwrap()),
+                Some(&spec_cookie),
+            ),
+        )
+        .await,
+    )
+    .await;
+    for number in ["(954) 555-0123", "(954) 555-0124", "(954) 555-0125"] {
+        assert!(page.contains(number), "{}: {number} missing", app.db.name);
+    }
+}
+on_both!(a_published_211_zip_imports_and_its_services_show_every_phone);

@@ -424,16 +424,17 @@ pub async fn service_page(
         .filter_map(|x| x.description.clone())
         .filter(|d| !d.trim().is_empty())
         .collect::<Vec<_>>();
-    let phones = s
+    // Every number the service has: its own, its contacts', and its
+    // organization's (a place's own numbers are shown with the place).
+    let mut phones: Vec<String> = s
         .phones
         .iter()
+        .chain(s.contacts.iter().flat_map(|c| c.phones.iter()))
+        .chain(v.organization_record.iter().flat_map(|o| o.phones.iter()))
         .map(|p| p.number.trim_matches('"').to_owned())
-        .chain(v.organization_record.iter().flat_map(|o| {
-            o.phones
-                .iter()
-                .map(|p| p.number.trim_matches('"').to_owned())
-        }))
         .collect();
+    let mut seen = std::collections::HashSet::new();
+    phones.retain(|n| seen.insert(n.clone()));
     let places = v
         .places
         .iter()
@@ -461,10 +462,13 @@ pub async fn service_page(
                 .join("; "),
             confidential: p.confidential,
             revealed: p.revealed,
-            phones: p
-                .location
-                .phones
+            // The numbers for this service at this place, then the place's.
+            phones: s
+                .service_at_locations
                 .iter()
+                .filter(|x| x.id == p.sal_id.to_string())
+                .flat_map(|x| x.phones.iter())
+                .chain(p.location.phones.iter())
                 .map(|x| x.number.clone())
                 .collect::<Vec<_>>()
                 .join(", "),
