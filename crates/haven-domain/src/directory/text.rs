@@ -30,7 +30,8 @@ pub fn query_words(q: &str) -> Vec<String> {
 pub fn index_text<'a>(parts: impl IntoIterator<Item = &'a str>) -> String {
     let mut out = String::new();
     for part in parts {
-        for w in fold(part).split(|c: char| !c.is_alphanumeric()) {
+        // Encoding damage is repaired first, so "itâ€™s" is found as "it's".
+        for w in fold(&super::import::lenient::repair(part)).split(|c: char| !c.is_alphanumeric()) {
             if !w.is_empty() {
                 if !out.is_empty() {
                     out.push(' ');

@@ -420,5 +420,34 @@ async fn a_published_211_zip_imports_and_its_services_show_every_phone(db: TestD
     for number in ["(954) 555-0123", "(954) 555-0124", "(954) 555-0125"] {
         assert!(page.contains(number), "{}: {number} missing", app.db.name);
     }
+    // Encoding damage is repaired for reading, and found by search.
+    let (_, r) = call(
+        &app,
+        "GET",
+        "/api/v1/directory/search?q=computer",
+        &spec,
+        serde_json::Value::Null,
+    )
+    .await;
+    let job = r["hits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|h| h["name"] == "Job Search Assistance")
+        .unwrap_or_else(|| panic!("{r}"))
+        .clone();
+    let page = text(
+        send(
+            &app,
+            get(
+                &format!("/directory/services/{}", job["id"].as_str().unwrap()),
+                Some(&spec_cookie),
+            ),
+        )
+        .await,
+    )
+    .await;
+    assert!(page.contains("Don’t have a computer?"), "{}", app.db.name);
+    assert!(!page.contains("GÇÖ"), "{}: damaged text shown", app.db.name);
 }
 on_both!(a_published_211_zip_imports_and_its_services_show_every_phone);

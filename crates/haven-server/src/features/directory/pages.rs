@@ -17,6 +17,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use haven_domain::ServiceId;
 use haven_domain::directory::geo::{self, Point};
+use haven_domain::directory::import::lenient::repair;
 use haven_domain::directory::{FundingSource, Population};
 use haven_domain::policy::Actor;
 use haven_domain::record::NeedCategory;
@@ -348,6 +349,7 @@ pub struct PlaceRow {
 struct ServicePage {
     page: PageFrame,
     v: ServiceView,
+    name: String,
     org_name: String,
     description: String,
     eligibility: String,
@@ -485,13 +487,16 @@ pub async fn service_page(
     });
     let page = ServicePage {
         page: PageFrame::new(&state, lang, "/directory", Some(&me)),
+        // Encoding damage in the publisher's text is repaired for reading;
+        // the stored record keeps what was published.
+        name: repair(&v.row.name),
         org_name: v
             .organization
             .as_ref()
-            .map(|o| o.name.clone())
+            .map(|o| repair(&o.name))
             .unwrap_or_default(),
-        description: s.description.clone().unwrap_or_default(),
-        eligibility: s.eligibility_description.clone().unwrap_or_default(),
+        description: repair(s.description.as_deref().unwrap_or_default()),
+        eligibility: repair(s.eligibility_description.as_deref().unwrap_or_default()),
         ages,
         languages: languages_text(&v.row.languages),
         needs: v

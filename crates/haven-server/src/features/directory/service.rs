@@ -505,8 +505,11 @@ pub async fn search(
         }
         let hit = Hit {
             id: r.id,
-            name: r.name,
-            organization: r.organization_name,
+            // Encoding damage repaired for reading (the record keeps it).
+            name: haven_domain::directory::import::lenient::repair(&r.name),
+            organization: r
+                .organization_name
+                .map(|o| haven_domain::directory::import::lenient::repair(&o)),
             // A confidential place's distance is to its ZIP code's centroid:
             // whole miles, at least one, so it never looks exact.
             distance_miles: distance.map(|d| {
