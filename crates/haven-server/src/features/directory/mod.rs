@@ -1,5 +1,6 @@
 pub mod api;
 pub mod hotlines;
+pub mod import;
 pub mod package;
 pub mod pages;
 pub mod service;

@@ -1,4 +1,5 @@
 pub mod api;
+pub mod documents;
 pub mod pages;
 pub mod service;
 
