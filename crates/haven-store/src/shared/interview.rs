@@ -65,7 +65,10 @@ pub(super) fn interview_from_row(r: &impl Columns) -> StoreResult<InterviewRow> 
         observers: r
             .col::<String>("observers")?
             .split_whitespace()
-            .map(|o| o.parse().map_err(|_| StoreError::Corrupt("interviews.observers")))
+            .map(|o| {
+                o.parse()
+                    .map_err(|_| StoreError::Corrupt("interviews.observers"))
+            })
             .collect::<StoreResult<_>>()?,
         interviewer: r.col::<Option<Uuid>>("interviewer")?.map(UserId::from_uuid),
         specialist: r.col::<Option<Uuid>>("specialist")?.map(UserId::from_uuid),
