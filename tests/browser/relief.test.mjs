@@ -53,9 +53,12 @@ test("an agent drafts a U certification, a certifying official signs it, the cas
   await agent.getByRole("link", { name: "Relief and benefits" }).click();
   await agent.getByRole("heading", { level: 1, name: /Relief and benefits/ }).waitFor();
   const reliefUrl = agent.url();
-  // Continued Presence: a victim and potential witness (CP-1).
+  // Continued Presence: a victim and potential witness, but discretionary
+  // until a federal official asks (CP-1): "may qualify", and the agency's
+  // level decides the next step.
   const cp = agent.locator("article.pathway", { has: agent.getByRole("heading", { name: /^Continued Presence/ }) });
-  assert.match(await cp.textContent(), /Likely qualifies/);
+  assert.match(await cp.textContent(), /May qualify/);
+  assert.match(await cp.textContent(), /federal, state, local or tribal\?/);
   // The U visa still needs the certification (U-4).
   const u = agent.locator("article.pathway", { has: agent.getByRole("heading", { name: /^U visa\b/ }) }).first();
   assert.match(await u.textContent(), /Has a certifying official signed Form I-918 Supplement B\?/);
@@ -119,6 +122,7 @@ test("an agent drafts a U certification, a certifying official signs it, the cas
   const uNow = agent.locator("article.pathway", { has: agent.getByRole("heading", { name: /^U visa\b/ }) }).first();
   const text = await uNow.textContent();
   assert.match(text, /Likely qualifies/);
+  assert.match(text, /who may certify\. \[U-5\]/, "the signer recorded with the signature (U-5)");
   assert.ok(text.includes(`${fileBy} — Last day to file the I-918 with the certification`), text);
   assert.match(text, /\[U-7\]/);
   await screenshot(agent, "relief-tab-after-signature");
