@@ -24,13 +24,9 @@ const DAYS: [&str; 7] = ["MO", "TU", "WE", "TH", "FR", "SA", "SU"];
 /// end of the day); "8:00pm", "9am" and "10:00 a.m." as they mean.
 #[must_use]
 pub fn minutes(s: &str) -> Option<u16> {
-    let lower = s.trim().to_ascii_lowercase();
-    if lower.ends_with('m')
-        && (lower.contains("am")
-            || lower.contains("pm")
-            || lower.contains("a.m")
-            || lower.contains("p.m"))
-    {
+    // "10:00 a.m." and "2:00 p.m." end with a dot: compare without dots.
+    let lower = s.trim().to_ascii_lowercase().replace('.', "");
+    if lower.ends_with("am") || lower.ends_with("pm") {
         let t = super::import::lenient::time_of_day(&lower)?;
         let (h, m) = t.split_once(':')?;
         return Some(h.parse::<u16>().ok()? * 60 + m.parse::<u16>().ok()?);
@@ -142,6 +138,7 @@ mod tests {
         assert_eq!(minutes("12:00 PM"), Some(12 * 60));
         assert_eq!(minutes("12am"), Some(0));
         assert_eq!(minutes("10:00 a.m."), Some(10 * 60));
+        assert_eq!(minutes("2:00 p.m."), Some(14 * 60));
         assert_eq!(minutes("13pm"), None);
     }
 
