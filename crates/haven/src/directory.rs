@@ -74,25 +74,25 @@ fn walk(root: &Path, dir: &Path, depth: u8, files: &mut Vec<(String, Vec<u8>)>) 
     Ok(())
 }
 
-/// A reason without its particulars (the values and ids), so that rows
-/// rejected for the same reason are counted together.
+/// A reason without its particulars (quoted values, ids, numbers), so that
+/// rows refused for the same reason are counted together.
 fn reason_kind(reason: &str) -> String {
-    let mut out = String::new();
-    let mut quoted = false;
-    for w in reason.split(' ') {
-        let q = w.starts_with('"');
-        if q || quoted {
-            quoted = !(w.ends_with('"') || w.ends_with("\":")) || (q && w.len() == 1);
-            if !out.ends_with('…') {
-                out.push_str(" …");
-            }
-            continue;
-        }
-        let particular = w.chars().any(|c| c.is_ascii_digit()) && w.len() > 3;
-        out.push(' ');
-        out.push_str(if particular { "…" } else { w });
+    let mut unquoted = String::new();
+    for (i, part) in reason.split('"').enumerate() {
+        // Odd parts were between quotes.
+        unquoted.push_str(if i % 2 == 1 { "…" } else { part });
     }
-    out.trim().to_owned()
+    unquoted
+        .split(' ')
+        .map(|w| {
+            if w.chars().any(|c| c.is_ascii_digit()) && w.len() > 3 {
+                "…"
+            } else {
+                w
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 fn print_group(title: &str, rows: &[haven_domain::directory::import::Rejection], all: bool) {

@@ -351,6 +351,16 @@ async fn a_published_211_zip_imports_and_its_services_show_every_phone(db: TestD
     .await;
     let spec_cookie = person_cookie(&app, "zip-spec@example.test").await;
     let zip = include_bytes!("../../../haven-domain/tests/fixtures/hsds1-county.zip");
+    // Only administrators import: anyone else is refused before the zip is
+    // unpacked, with the same answer as a missing page.
+    let req = axum::http::Request::builder()
+        .method("POST")
+        .uri("/api/v1/directory/import")
+        .header(axum::http::header::AUTHORIZATION, format!("Bearer {spec}"))
+        .header(axum::http::header::CONTENT_TYPE, "application/zip")
+        .body(axum::body::Body::from(zip.to_vec()))
+        .unwrap();
+    assert_eq!(send(&app, req).await.status(), StatusCode::NOT_FOUND);
     let req = axum::http::Request::builder()
         .method("POST")
         .uri("/api/v1/directory/import")

@@ -147,18 +147,32 @@ fn repair_1252(s: &str) -> String {
     out
 }
 
+/// Windows-1252 is Latin-1 but for 0x80 to 0x9F.
+const HIGH_1252: [char; 32] = [
+    '€', '\u{81}', '‚', 'ƒ', '„', '…', '†', '‡', 'ˆ', '‰', 'Š', '‹', 'Œ', '\u{8d}', 'Ž', '\u{8f}',
+    '\u{90}', '‘', '’', '“', '”', '•', '–', '—', '˜', '™', 'š', '›', 'œ', '\u{9d}', 'ž', 'Ÿ',
+];
+
+/// Bytes in Windows-1252, as text: what exports that are not UTF-8 are.
+#[must_use]
+pub fn from_windows_1252(bytes: &[u8]) -> String {
+    bytes
+        .iter()
+        .map(|&b| match b {
+            0x80..=0x9F => HIGH_1252[usize::from(b - 0x80)],
+            _ => char::from(b),
+        })
+        .collect()
+}
+
 /// A character's Windows-1252 byte.
 fn to_1252(c: char) -> Option<u8> {
-    const HIGH: [char; 32] = [
-        '€', '\u{81}', '‚', 'ƒ', '„', '…', '†', '‡', 'ˆ', '‰', 'Š', '‹', 'Œ', '\u{8d}', 'Ž',
-        '\u{8f}', '\u{90}', '‘', '’', '“', '”', '•', '–', '—', '˜', '™', 'š', '›', 'œ', '\u{9d}',
-        'ž', 'Ÿ',
-    ];
     let n = u32::from(c);
     if n < 0x80 || (0xA0..=0xFF).contains(&n) {
         return u8::try_from(n).ok();
     }
-    HIGH.iter()
+    HIGH_1252
+        .iter()
         .position(|h| *h == c)
         .and_then(|p| u8::try_from(0x80 + p).ok())
 }

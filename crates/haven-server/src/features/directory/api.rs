@@ -179,34 +179,26 @@ pub async fn import(
     body: Bytes,
 ) -> Response {
     let r = async {
-        // A published datapackage (a zip) is read as the command line reads it.
-        if body.starts_with(b"PK\x03\x04") {
-            // Refused before anything is unpacked, like every refusal.
-            if !directory::may_manage(&caller.actor) {
-                return Err(AppError::NotFound);
-            }
-            let files = directory::package::unpack(vec![("upload.zip".into(), body.to_vec())])?;
-            let batch = directory::batch_from_files(files)?;
-            return directory::import(
-                &state,
-                Some(&caller.actor),
-                batch,
-                q.dry_run.unwrap_or(false),
-                rid,
-            )
-            .await;
+        // Refused before anything is read or unpacked, like every refusal.
+        if !directory::may_manage(&caller.actor) {
+            return Err(AppError::NotFound);
         }
-        let text = std::str::from_utf8(&body).map_err(|_| AppError::Invalid {
-            code: "not_json",
-            field: None,
-            message: "The body must be HSDS JSON in UTF-8.".into(),
-        })?;
-        let batch =
+        let batch = if body.starts_with(b"PK\x03\x04") {
+            // A published datapackage, read as the command line reads it.
+            let files = directory::package::unpack(vec![("upload.zip".into(), body.to_vec())])?;
+            directory::batch_from_files(files)?
+        } else {
+            let text = std::str::from_utf8(&body).map_err(|_| AppError::Invalid {
+                code: "not_json",
+                field: None,
+                message: "The body must be HSDS JSON in UTF-8, or a zip.".into(),
+            })?;
             haven_domain::directory::import::from_json(text).map_err(|e| AppError::Invalid {
                 code: "not_json",
                 field: None,
                 message: e.to_string().chars().take(300).collect(),
-            })?;
+            })?
+        };
         directory::import(
             &state,
             Some(&caller.actor),

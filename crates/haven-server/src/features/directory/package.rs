@@ -8,8 +8,9 @@ use crate::web::error::AppError;
 use std::io::Read;
 
 /// The most a zip may unpack to, and how many entries it may hold: a
-/// published directory is a few megabytes, a zip bomb is not.
-const MAX_UNPACKED: u64 = 512 * 1024 * 1024;
+/// published directory is a few megabytes (a national one tens), a zip
+/// bomb is not.
+const MAX_UNPACKED: u64 = 128 * 1024 * 1024;
 const MAX_ENTRIES: usize = 2_000;
 
 fn unreadable(message: String) -> AppError {
@@ -38,20 +39,7 @@ pub fn decode(bytes: &[u8]) -> String {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     match std::str::from_utf8(bytes) {
         Ok(s) => s.to_owned(),
-        Err(_) => bytes.iter().map(|b| windows_1252(*b)).collect(),
-    }
-}
-
-/// Windows-1252: Latin-1 but for 0x80 to 0x9F.
-fn windows_1252(b: u8) -> char {
-    const HIGH: [char; 32] = [
-        '€', '\u{81}', '‚', 'ƒ', '„', '…', '†', '‡', 'ˆ', '‰', 'Š', '‹', 'Œ', '\u{8d}', 'Ž',
-        '\u{8f}', '\u{90}', '‘', '’', '“', '”', '•', '–', '—', '˜', '™', 'š', '›', 'œ', '\u{9d}',
-        'ž', 'Ÿ',
-    ];
-    match b {
-        0x80..=0x9F => HIGH[usize::from(b - 0x80)],
-        _ => char::from(b),
+        Err(_) => haven_domain::directory::import::lenient::from_windows_1252(bytes),
     }
 }
 
@@ -142,9 +130,11 @@ pub fn unpack(inputs: Vec<(String, Vec<u8>)>) -> Result<Vec<(String, String)>, A
         let listed = datapackage_names(text);
         if !listed.is_empty() {
             let path_of = |n: &str| n.replace('\\', "/").to_ascii_lowercase();
+            // Only the tables it lists (and itself): other JSON in a
+            // package is its metadata, not HSDS records.
             files.retain(|(n, _)| {
                 let p = path_of(n);
-                p.ends_with(".json")
+                p.ends_with("datapackage.json")
                     || listed
                         .iter()
                         .any(|(l, _)| p == path_of(l) || p.ends_with(&format!("/{}", path_of(l))))

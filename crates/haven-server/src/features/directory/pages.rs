@@ -733,6 +733,10 @@ pub async fn import_upload(
     }
     check_csrf(&me, &csrf)?;
     let actor = Actor::of(&me.user);
+    // Refused before anything is unpacked, like every refusal.
+    if !directory::may_manage(&actor) {
+        return Err(PageError::from(AppError::NotFound));
+    }
     let r = async {
         if files.is_empty() {
             return Err(AppError::Invalid {
